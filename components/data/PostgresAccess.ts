@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import { DatabaseNames } from "./databasePlan";
+
+export interface PostgresAccessArgs {
+  names: DatabaseNames;
+  extensions: string[];
+  /** Admin connection to the server that holds the database (dev container or RDS). */
+  provider: postgresql.Provider;
+}
+
+/**
+ * A service's own database and least-privilege login on a PostgreSQL server: the login owns its
+ * database and nothing else, cannot create roles or databases, and PUBLIC may not connect.
+ */
+export class PostgresAccess extends pulumi.ComponentResource {
+  readonly database: pulumi.Output<string>;
+  readonly username: pulumi.Output<string>;
+  readonly password: pulumi.Output<string>;
+
+  constructor(name: string, args: PostgresAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:data:PostgresAccess", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+
+    const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
+    const role = new postgresql.Role(`${name}-role`, {
+      name: args.names.username,
+      login: true,
+      password: password.result,
+      superuser: false,
+      createDatabase: false,
+      createRole: false,
+      replication: false,
+      bypassRowLevelSecurity: false,
+      inherit: false,
+      connectionLimit: 100,
+    }, child);
+
+    const database = new postgresql.Database(`${name}-database`, {
+      name: args.names.database,
+      owner: role.name,
+      encoding: "UTF8",
+      allowConnections: true,
+    }, child);
+
+    // CONNECT is granted to PUBLIC by default: revoke it so only the owner gets in.
+    new postgresql.Grant(`${name}-revoke-public-connect`, {
+      database: database.name,
+      role: "public",
+      objectType: "database",
+      privileges: [],
+    }, child);
+
+    for (const extension of args.extensions) {
+      new postgresql.Extension(`${name}-ext-${extension}`, { name: extension, database: database.name }, child);
+    }
+
+    this.database = database.name;
+    this.username = role.name;
+    this.password = password.result;
+    this.registerOutputs({ database: this.database, username: this.username });
+  }
+}

@@ -1,0 +1,17 @@
+/** Names of a service's database and login, derived the same way on every target. */
+export interface DatabaseNames {
+  database: string;
+  username: string;
+}
+
+/** `booking-service` -> database `booking_service`, login `booking_service_app` (SQL identifiers without quoting). */
+export function databaseNames(service: string): DatabaseNames {
+  const base = service.replace(/-/g, "_");
+  return { database: base, username: `${base}_app` };
+}
+
+/** Connection URL with credentials; callers pass a secret password, so the URL stays secret. */
+export function connectionUrl(scheme: string, username: string, password: string, host: string, port: number, database: string, query = ""): string {
+  const url = `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+  return query ? `${url}?${query}` : url;
+}

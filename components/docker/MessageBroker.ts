@@ -1,0 +1,80 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as rabbitmq from "@pulumi/rabbitmq";
+import * as random from "@pulumi/random";
+import { BrokerCredentials, BrokerTopology } from "../messaging/BrokerTopology";
+import { TopologyPlan } from "../messaging/topology";
+import { renderEnabledPlugins } from "./rabbitmqConfig";
+import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+
+export interface MessageBrokerArgs {
+  namePrefix: string;
+  image: string;
+  plan: TopologyPlan;
+  /** The data network the services reach the broker on. */
+  network: docker.Network;
+  managementHostPort: number;
+  /** Publish AMQP on 127.0.0.1 at this port; not published when absent. */
+  amqpHostPort?: number;
+  labels: PlatformLabels;
+}
+
+export const AMQP_PORT = 5672;
+const MANAGEMENT_PORT = 15672;
+export const RABBITMQ_PROMETHEUS_PORT = 15692;
+
+/** RabbitMQ with the management and Prometheus plugins on Docker, and the catalog's topology on it. */
+export class MessageBroker extends pulumi.ComponentResource {
+  /** Hostname of the broker on the data network. */
+  readonly host = "rabbitmq";
+  readonly vhost: string;
+  readonly managementUrl: string;
+  readonly credentials: Record<string, BrokerCredentials>;
+  readonly container: docker.Container;
+
+  constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:docker:MessageBroker", name, {}, opts);
+    const containerName = `${args.namePrefix}-rabbitmq`;
+    // The administrator exists only for the platform's provider; services get their own users.
+    const adminUser = "platform-admin";
+    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
+    const volume = new docker.Volume(`${name}-data`, { name: `${containerName}-data`, labels: platformLabels(args.labels) }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+
+    const ports = [loopbackPort(MANAGEMENT_PORT, args.managementHostPort)];
+    if (args.amqpHostPort !== undefined) ports.push(loopbackPort(AMQP_PORT, args.amqpHostPort));
+
+    this.container = new docker.Container(`${name}-container`, {
+      ...CONTAINER_DEFAULTS,
+      name: containerName,
+      hostname: this.host,
+      image: image.imageId,
+      envs: pulumi.secret(adminPassword.result.apply((password) => [`RABBITMQ_DEFAULT_USER=${adminUser}`, `RABBITMQ_DEFAULT_PASS=${password}`])),
+      uploads: [{ file: "/etc/rabbitmq/enabled_plugins", content: renderEnabledPlugins() }],
+      volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
+      networkMode: args.network.name,
+      networksAdvanced: [{ name: args.network.name, aliases: [this.host] }],
+      ports,
+      // Healthy once every listener answers, the management API included, which the provider needs.
+      healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },
+      wait: true,
+      waitTimeout: 180,
+      labels: platformLabels(args.labels, {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(RABBITMQ_PROMETHEUS_PORT),
+      }),
+    }, { parent: this });
+
+    this.managementUrl = `http://127.0.0.1:${args.managementHostPort}`;
+    const provider = new rabbitmq.Provider(`${name}-admin`, {
+      endpoint: this.managementUrl,
+      username: adminUser,
+      password: adminPassword.result,
+    }, { parent: this, dependsOn: [this.container] });
+
+    const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, { parent: this, dependsOn: [this.container] });
+    this.vhost = args.plan.vhost;
+    this.credentials = topology.credentials;
+    this.registerOutputs({ managementUrl: this.managementUrl, vhost: this.vhost });
+  }
+}

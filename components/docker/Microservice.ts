@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { Service } from "../../services/schema";
+import { cpuCores, memoryMiB } from "../../services/quantities";
+import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+
+export interface MicroserviceArgs {
+  service: Service;
+  /** Image to run (the catalog's, or the stack's override). */
+  image: string;
+  namePrefix: string;
+  /** Networks to join, the first being the one whose bridge publishes the port. */
+  networks: docker.Network[];
+  hostPort: number;
+  env: Record<string, pulumi.Input<string>>;
+  /** Values kept secret in the container's env and in state. */
+  secretEnv: Record<string, pulumi.Input<string>>;
+  labels: PlatformLabels;
+}
+
+/** `KEY=value` list for a container; secret as a whole when any value is secret. */
+export function containerEnv(env: Record<string, pulumi.Input<string>>, secretEnv: Record<string, pulumi.Input<string>>): pulumi.Output<string[]> {
+  const entries = (values: Record<string, pulumi.Input<string>>) =>
+    Object.entries(values).map(([key, value]) => pulumi.interpolate`${key}=${value}`);
+  const plain = pulumi.all(entries(env));
+  const secretNames = Object.keys(secretEnv);
+  if (secretNames.length === 0) return plain;
+  return pulumi.secret(pulumi.all([plain, pulumi.all(entries(secretEnv))]).apply(([a, b]) => [...a, ...b]));
+}
+
+/** Healthcheck that works with whichever of wget or curl the image ships. */
+export function httpHealthcheck(port: number, path: string): string[] {
+  const url = `http://127.0.0.1:${port}${path}`;
+  return ["CMD-SHELL", `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`];
+}
+
+/** One catalog service as a hardened container: limits, healthcheck, restart policy, loopback-only port. */
+export class Microservice extends pulumi.ComponentResource {
+  readonly url: string;
+  /** URL other containers use. */
+  readonly internalUrl: string;
+  readonly container: docker.Container;
+
+  constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:docker:Microservice", name, {}, opts);
+    const { service } = args;
+    const [primary] = args.networks;
+    if (!primary) throw new Error(`service ${service.name}: at least one network is required`);
+
+    const image = new docker.RemoteImage(`${name}-image`, {
+      name: args.image,
+      keepLocally: true,
+      build: service.build ? { context: service.build.context, dockerfile: service.build.dockerfile } : undefined,
+    }, { parent: this });
+
+    const health = service.health;
+    this.container = new docker.Container(`${name}-container`, {
+      ...CONTAINER_DEFAULTS,
+      name: `${args.namePrefix}-${service.name}`,
+      hostname: service.name,
+      image: image.imageId,
+      envs: containerEnv(args.env, args.secretEnv),
+      networkMode: primary.name,
+      networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [service.name] })),
+      ports: [loopbackPort(service.port, args.hostPort)],
+      memory: memoryMiB(service.resources.memory),
+      cpus: String(cpuCores(service.resources.cpu)),
+      healthcheck: {
+        tests: httpHealthcheck(service.port, health.path),
+        interval: "15s",
+        timeout: "5s",
+        retries: 3,
+        startPeriod: `${health.startPeriodSeconds}s`,
+      },
+      capabilities: { drops: ["ALL"], adds: service.capabilities },
+      init: true,
+      // The seeds' services shut down gracefully within 30 s.
+      stopTimeout: 30,
+      destroyGraceSeconds: 30,
+      labels: platformLabels(args.labels, {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(health.metricsPort ?? service.port),
+        "prometheus.io/path": health.metricsPath,
+      }),
+    }, { parent: this });
+
+    this.url = `http://127.0.0.1:${args.hostPort}`;
+    this.internalUrl = `http://${service.name}:${service.port}`;
+    this.registerOutputs({ url: this.url, internalUrl: this.internalUrl });
+  }
+}

@@ -1,0 +1,152 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import { Database } from "../../services/schema";
+import { connectionUrl, databaseNames } from "../data/databasePlan";
+import { PostgresAccess } from "../data/PostgresAccess";
+import { renderMongoUserScript } from "./mongoInit";
+import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+
+type Engine = Exclude<Database["kind"], "none">;
+
+/** What differs between database engines on Docker; everything else is shared. */
+interface EngineSpec {
+  image(version: string): string;
+  port: number;
+  dataPath: string;
+  scheme: string;
+  urlQuery(database: string): string;
+  healthcheck: string[];
+  /** Container env that creates the admin account (and, where the image does it, the service's account). */
+  env(admin: string, adminPassword: string, database: string, username: string, password: string): string[];
+}
+
+const ADMIN_USER = "platform_admin";
+
+const ENGINES: Record<Engine, EngineSpec> = {
+  postgres: {
+    image: (version) => `postgres:${version}-alpine`,
+    port: 5432,
+    dataPath: "/var/lib/postgresql/data",
+    scheme: "postgresql",
+    urlQuery: () => "sslmode=disable",
+    healthcheck: ["CMD-SHELL", `pg_isready -U ${ADMIN_USER} -d postgres`],
+    // The service's login and database are created through @pulumi/postgresql, not by the image.
+    env: (admin, adminPassword) => [`POSTGRES_USER=${admin}`, `POSTGRES_PASSWORD=${adminPassword}`, "POSTGRES_DB=postgres"],
+  },
+  mongodb: {
+    image: (version) => `mongo:${version}`,
+    port: 27017,
+    dataPath: "/data/db",
+    scheme: "mongodb",
+    urlQuery: (database) => `authSource=${database}`,
+    healthcheck: ["CMD-SHELL", "mongosh --quiet --eval 'db.adminCommand(\"ping\").ok' | grep -q 1"],
+    env: (admin, adminPassword, database) => [`MONGO_INITDB_ROOT_USERNAME=${admin}`, `MONGO_INITDB_ROOT_PASSWORD=${adminPassword}`, `MONGO_INITDB_DATABASE=${database}`],
+  },
+  clickhouse: {
+    image: (version) => `clickhouse/clickhouse-server:${version}-alpine`,
+    port: 9000,
+    dataPath: "/var/lib/clickhouse",
+    scheme: "clickhouse",
+    urlQuery: () => "",
+    healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8123/ping"],
+    // The image creates exactly this user and database; the default user is disabled.
+    env: (_admin, _adminPassword, database, username, password) => [
+      `CLICKHOUSE_DB=${database}`, `CLICKHOUSE_USER=${username}`, `CLICKHOUSE_PASSWORD=${password}`,
+      "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=0",
+    ],
+  },
+};
+
+export interface ServiceDatabaseArgs {
+  service: string;
+  database: Exclude<Database, { kind: "none" }>;
+  namePrefix: string;
+  /** The network shared only by this database and its service. */
+  network: docker.Network;
+  hostPort: number;
+  labels: PlatformLabels;
+}
+
+/** One database server per service on Docker, with a volume, a healthcheck and the service's own login. */
+export class ServiceDatabase extends pulumi.ComponentResource {
+  /** Hostname of the database on its network. */
+  readonly host: string;
+  readonly port: number;
+  readonly databaseName: pulumi.Output<string>;
+  readonly username: pulumi.Output<string>;
+  readonly password: pulumi.Output<string>;
+  /** URL for the service container (secret). */
+  readonly url: pulumi.Output<string>;
+  /** URL through the loopback port, for the developer's tools (secret). */
+  readonly hostUrl: pulumi.Output<string>;
+  readonly container: docker.Container;
+
+  constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:docker:ServiceDatabase", name, {}, opts);
+    const engine = ENGINES[args.database.kind];
+    const names = databaseNames(args.service);
+    const containerName = `${args.namePrefix}-${args.service}-db`;
+    this.host = `${args.service}-db`;
+    this.port = engine.port;
+
+    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
+    const servicePassword = new random.RandomPassword(`${name}-service-password`, { length: 32, special: false }, { parent: this });
+    const volume = new docker.Volume(`${name}-data`, {
+      name: `${containerName}-data`,
+      labels: platformLabels(args.labels),
+    }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-image`, { name: engine.image(args.database.version), keepLocally: true }, { parent: this });
+
+    const envs = pulumi.all([adminPassword.result, servicePassword.result]).apply(([admin, service]) =>
+      engine.env(ADMIN_USER, admin, names.database, names.username, service));
+    const uploads = args.database.kind === "mongodb"
+      ? [{ file: "/docker-entrypoint-initdb.d/10-service-user.js", content: servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, pw)) }]
+      : [];
+
+    this.container = new docker.Container(`${name}-container`, {
+      ...CONTAINER_DEFAULTS,
+      name: containerName,
+      image: image.imageId,
+      envs: pulumi.secret(envs),
+      uploads,
+      volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
+      networkMode: args.network.name,
+      networksAdvanced: [{ name: args.network.name, aliases: [this.host] }],
+      ports: [loopbackPort(engine.port, args.hostPort)],
+      healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
+      // Wait for healthy: the login below is created through this container's port.
+      wait: true,
+      waitTimeout: 120,
+      labels: platformLabels(args.labels),
+    }, { parent: this });
+
+    if (args.database.kind === "postgres") {
+      const provider = new postgresql.Provider(`${name}-admin`, {
+        host: "127.0.0.1",
+        port: args.hostPort,
+        username: ADMIN_USER,
+        password: adminPassword.result,
+        database: "postgres",
+        sslmode: "disable",
+        superuser: true,
+        connectTimeout: 30,
+      }, { parent: this, dependsOn: [this.container] });
+      const access = new PostgresAccess(`${name}-access`, { names, extensions: args.database.extensions, provider }, { parent: this, dependsOn: [this.container] });
+      this.databaseName = access.database;
+      this.username = access.username;
+      this.password = access.password;
+    } else {
+      this.databaseName = pulumi.output(names.database);
+      this.username = pulumi.output(names.username);
+      this.password = servicePassword.result;
+    }
+
+    const url = (host: string, port: number) => pulumi.secret(pulumi.all([this.username, this.password, this.databaseName]).apply(([user, pw, db]) =>
+      connectionUrl(engine.scheme, user, pw, host, port, db, engine.urlQuery(db))));
+    this.url = url(this.host, engine.port);
+    this.hostUrl = url("127.0.0.1", args.hostPort);
+    this.registerOutputs({ host: this.host, url: this.url, hostUrl: this.hostUrl });
+  }
+}

@@ -1,0 +1,144 @@
+import { Catalog, Consumer, Service } from "../../services/schema";
+import { domainOf } from "../../services/validate";
+
+/**
+ * The broker topology of a catalog as plain data. The BrokerTopology component declares exactly
+ * this through @pulumi/rabbitmq, and the same plan renders RabbitMQ definitions for checks on a
+ * real broker, so both always agree.
+ */
+export interface TopologyPlan {
+  vhost: string;
+  exchanges: ExchangePlan[];
+  queues: QueuePlan[];
+  bindings: BindingPlan[];
+  users: BrokerUserPlan[];
+}
+
+export interface ExchangePlan { name: string; type: "topic" | "direct" }
+export type QueueArguments = Record<string, string | number>;
+export interface QueuePlan { name: string; service: string; role: "consumer" | "dead-letter" | "retry"; arguments: QueueArguments }
+export interface BindingPlan { source: string; destination: string; routingKey: string }
+export interface PermissionPlan { configure: string; write: string; read: string }
+export interface TopicPermissionPlan { exchange: string; write: string; read: string }
+export interface BrokerUserPlan {
+  service: string;
+  username: string;
+  permissions: PermissionPlan;
+  topicPermissions: TopicPermissionPlan[];
+  /** Queues the service consumes from, in catalog order. */
+  consumerQueues: string[];
+  /** Exchange to republish a failed message to, routing key `{queue}.retry.{attempt}`; absent without retries. */
+  retryExchange?: string;
+}
+
+/** One dead-letter exchange per vhost; each queue dead-letters with its own name as routing key. */
+export const DEAD_LETTER_EXCHANGE = "platform.dlx";
+
+export const domainExchange = (domain: string) => `${domain}.events`;
+export const consumerQueue = (service: string, consumer: Consumer) => `${service}.${consumer.name}`;
+export const deadLetterQueue = (queue: string) => `${queue}.dlq`;
+export const retryExchange = (service: string) => `${service}.retry`;
+export const retryQueue = (queue: string, attempt: number) => `${queue}.retry.${attempt}`;
+
+/** Delay before each retry attempt: initialDelay * multiplier^(attempt-1), whole milliseconds. */
+export function retryDelays(consumer: Consumer): number[] {
+  if (!consumer.retry) return [];
+  const { maxAttempts, initialDelayMs, multiplier } = consumer.retry;
+  return Array.from({ length: maxAttempts }, (_, i) => Math.round(initialDelayMs * multiplier ** i));
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+/** Anchored alternation of exact names; `^$` (matches no resource) for none. */
+export function exactNames(names: string[]): string {
+  return names.length === 0 ? "^$" : `^(${[...new Set(names)].map(escapeRegex).join("|")})$`;
+}
+
+export function planTopology(catalog: Catalog): TopologyPlan {
+  const domains = new Set<string>();
+  for (const service of catalog.services) {
+    service.events.publishes.forEach((key) => domains.add(domainOf(key)));
+    service.events.consumes.forEach((c) => c.bindings.forEach((pattern) => domains.add(domainOf(pattern))));
+  }
+  const exchanges: ExchangePlan[] = [...domains].sort().map((d) => ({ name: domainExchange(d), type: "topic" }));
+  const queues: QueuePlan[] = [];
+  const bindings: BindingPlan[] = [];
+  const users: BrokerUserPlan[] = [];
+
+  if (catalog.services.some((s) => s.events.consumes.length > 0)) {
+    exchanges.push({ name: DEAD_LETTER_EXCHANGE, type: "direct" });
+  }
+
+  for (const service of catalog.services) {
+    const planned = planServiceQueues(service);
+    if (planned.retryExchange) exchanges.push({ name: planned.retryExchange, type: "direct" });
+    queues.push(...planned.queues);
+    bindings.push(...planned.bindings);
+    if (service.events.publishes.length === 0 && service.events.consumes.length === 0) continue;
+    users.push(planUser(service, planned));
+  }
+  return { vhost: catalog.name, exchanges, queues, bindings, users };
+}
+
+interface ServiceQueues {
+  queues: QueuePlan[];
+  bindings: BindingPlan[];
+  consumerQueues: string[];
+  retryExchange?: string;
+}
+
+function planServiceQueues(service: Service): ServiceQueues {
+  const result: ServiceQueues = { queues: [], bindings: [], consumerQueues: [] };
+  for (const consumer of service.events.consumes) {
+    const queue = consumerQueue(service.name, consumer);
+    const args: QueueArguments = {
+      "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+      "x-dead-letter-routing-key": queue,
+    };
+    if (consumer.maxPriority !== undefined) args["x-max-priority"] = consumer.maxPriority;
+    if (consumer.messageTtlMs !== undefined) args["x-message-ttl"] = consumer.messageTtlMs;
+    if (consumer.maxLength !== undefined) args["x-max-length"] = consumer.maxLength;
+    result.queues.push({ name: queue, service: service.name, role: "consumer", arguments: args });
+    result.consumerQueues.push(queue);
+    for (const pattern of consumer.bindings) {
+      result.bindings.push({ source: domainExchange(domainOf(pattern)), destination: queue, routingKey: pattern });
+    }
+
+    const dlq = deadLetterQueue(queue);
+    result.queues.push({ name: dlq, service: service.name, role: "dead-letter", arguments: {} });
+    result.bindings.push({ source: DEAD_LETTER_EXCHANGE, destination: dlq, routingKey: queue });
+
+    retryDelays(consumer).forEach((delayMs, i) => {
+      result.retryExchange = retryExchange(service.name);
+      const name = retryQueue(queue, i + 1);
+      // A parked message expires after its delay and is dead-lettered through the default
+      // exchange straight back onto the consumer queue.
+      result.queues.push({
+        name, service: service.name, role: "retry",
+        arguments: { "x-message-ttl": delayMs, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue },
+      });
+      result.bindings.push({ source: result.retryExchange, destination: name, routingKey: name });
+    });
+  }
+  return result;
+}
+
+/** Least privilege: a service configures and reads only its own queues and writes only its own keys. */
+function planUser(service: Service, planned: ServiceQueues): BrokerUserPlan {
+  const ownQueues = planned.queues.map((q) => q.name);
+  const readable = planned.queues.filter((q) => q.role !== "retry").map((q) => q.name);
+  const publishDomains = [...new Set(service.events.publishes.map(domainOf))].sort();
+  const writable = publishDomains.map(domainExchange);
+  if (planned.retryExchange) writable.push(planned.retryExchange);
+  return {
+    service: service.name,
+    username: service.name,
+    permissions: { configure: exactNames(ownQueues), write: exactNames(writable), read: exactNames(readable) },
+    topicPermissions: publishDomains.map((domain) => ({
+      exchange: domainExchange(domain),
+      write: exactNames(service.events.publishes.filter((key) => domainOf(key) === domain)),
+      read: "^$",
+    })),
+    consumerQueues: planned.consumerQueues,
+    retryExchange: planned.retryExchange,
+  };
+}

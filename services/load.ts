@@ -1,0 +1,55 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { Catalog, CatalogSchema } from "./schema";
+import { Problem, ValidationError, error, isError, zodProblems } from "./problems";
+import { validateCatalog } from "./validate";
+
+/** The seed systems, shipped as catalogs in services/catalogs/<name>.yaml. */
+export const BUILTIN_CATALOGS = ["bookings", "erp", "finance", "reservei", "user-enrichment"] as const;
+export type BuiltinCatalog = (typeof BUILTIN_CATALOGS)[number];
+
+export function builtinCatalogPath(name: BuiltinCatalog): string {
+  return path.join(__dirname, "catalogs", `${name}.yaml`);
+}
+
+export interface ParsedCatalog {
+  catalog?: Catalog;
+  problems: Problem[];
+}
+
+/** Schema and cross-service rules over a YAML document; problems are prefixed with `prefix`. */
+export function parseCatalog(yamlText: string, prefix = ""): ParsedCatalog {
+  let document: unknown;
+  try {
+    document = parseYaml(yamlText, { prettyErrors: true });
+  } catch (e) {
+    return { problems: [error(prefix || "(catalog)", `is not valid YAML: ${(e as Error).message}`)] };
+  }
+  const parsed = CatalogSchema.safeParse(document);
+  if (!parsed.success) return { problems: zodProblems(parsed.error, prefix) };
+  const problems = validateCatalog(parsed.data).map((p) => ({ ...p, path: prefix ? `${prefix}.${p.path}` : p.path }));
+  return { catalog: problems.some(isError) ? undefined : parsed.data, problems };
+}
+
+export function readCatalogFile(file: string, prefix = ""): ParsedCatalog {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    return { problems: [error(prefix || file, `cannot read catalog file '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`)] };
+  }
+  const parsed = parseCatalog(text, prefix);
+  // A build context is relative to the catalog file that names it.
+  parsed.catalog?.services.forEach((service) => {
+    if (service.build) service.build.context = path.resolve(path.dirname(file), service.build.context);
+  });
+  return parsed;
+}
+
+/** For tools and tests: a catalog or one ValidationError listing every problem. */
+export function loadCatalog(file: string): Catalog {
+  const { catalog, problems } = readCatalogFile(file);
+  if (!catalog) throw new ValidationError(`catalog ${file}`, problems);
+  return catalog;
+}

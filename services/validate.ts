@@ -1,0 +1,182 @@
+import { Catalog, Service } from "./schema";
+import { Problem, error, warning } from "./problems";
+import { cpuCores, memoryBytes } from "./quantities";
+
+/**
+ * Environment variables the platform itself sets on every service container;
+ * a catalog that sets them too would silently lose its value.
+ */
+export const PLATFORM_ENV = [
+  "SERVICE_NAME", "PORT", "PLATFORM_ENVIRONMENT",
+  "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
+  "RABBITMQ_URL", "RABBITMQ_VHOST", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "RABBITMQ_QUEUES", "RABBITMQ_RETRY_EXCHANGE",
+  "OTEL_SERVICE_NAME",
+] as const;
+
+/** Env var through which a service finds a service it calls synchronously: `hotel-service` -> HOTEL_SERVICE_URL. */
+export function dependencyUrlEnv(service: string): string {
+  return `${service.replace(/-/g, "_").toUpperCase()}_URL`;
+}
+
+/** The loopback port a service is published on in dev. */
+export function publishedPort(service: Service): number {
+  return service.hostPort ?? service.port;
+}
+
+/** Does a topic binding pattern (`*` one word, `#` zero or more) match a routing key? */
+export function topicMatches(pattern: string, routingKey: string): boolean {
+  const match = (p: string[], k: string[]): boolean => {
+    if (p.length === 0) return k.length === 0;
+    if (p[0] === "#") return match(p.slice(1), k) || (k.length > 0 && match(p, k.slice(1)));
+    return k.length > 0 && (p[0] === "*" || p[0] === k[0]) && match(p.slice(1), k.slice(1));
+  };
+  return match(pattern.split("."), routingKey.split("."));
+}
+
+export function domainOf(routingKeyOrPattern: string): string {
+  return routingKeyOrPattern.split(".")[0];
+}
+
+function duplicates<T>(items: T[]): Set<T> {
+  const seen = new Set<T>();
+  const dup = new Set<T>();
+  for (const item of items) (seen.has(item) ? dup : seen).add(item);
+  return dup;
+}
+
+/** Rules spanning fields or services, on a catalog that already matched the schema. */
+export function validateCatalog(catalog: Catalog): Problem[] {
+  const problems: Problem[] = [];
+  const at = (index: number, field: string) => `services[${index}].${field}`;
+  const byName = new Map<string, number>();
+
+  catalog.services.forEach((service, i) => {
+    if (byName.has(service.name)) {
+      problems.push(error(at(i, "name"), `duplicate service name '${service.name}' (also services[${byName.get(service.name)}])`));
+    } else byName.set(service.name, i);
+  });
+
+  const hostPortOwner = new Map<number, string>();
+  catalog.services.forEach((service, i) => {
+    const hostPort = publishedPort(service);
+    const owner = hostPortOwner.get(hostPort);
+    if (owner !== undefined) {
+      problems.push(error(at(i, service.hostPort === undefined ? "port" : "hostPort"),
+        `host port ${hostPort} clashes with service '${owner}' (set hostPort to publish it elsewhere)`));
+    } else hostPortOwner.set(hostPort, service.name);
+  });
+
+  catalog.services.forEach((service, i) => {
+    problems.push(...validateService(service, i, byName));
+  });
+
+  problems.push(...dependencyCycles(catalog.services));
+  problems.push(...routeClashes(catalog.services));
+  problems.push(...eventWiring(catalog.services));
+  return problems;
+}
+
+function validateService(service: Service, i: number, byName: Map<string, number>): Problem[] {
+  const problems: Problem[] = [];
+  const at = (field: string) => `services[${i}].${field}`;
+
+  if (memoryBytes(service.resources.memory) < 4 * 1024 ** 2) {
+    problems.push(error(at("resources.memory"), `'${service.resources.memory}' is below the 4Mi a container needs`));
+  }
+  if (cpuCores(service.resources.cpu) < 0.01) {
+    problems.push(error(at("resources.cpu"), `'${service.resources.cpu}' is below 10m`));
+  }
+
+  service.dependsOn.forEach((dep, d) => {
+    if (dep === service.name) problems.push(error(at(`dependsOn[${d}]`), "a service cannot depend on itself"));
+    else if (!byName.has(dep)) problems.push(error(at(`dependsOn[${d}]`), `unknown service '${dep}'`));
+  });
+  for (const dep of duplicates(service.dependsOn)) problems.push(error(at("dependsOn"), `'${dep}' is listed twice`));
+
+  for (const name of duplicates(service.events.consumes.map((c) => c.name))) {
+    problems.push(error(at("events.consumes"), `consumer name '${name}' is used twice`));
+  }
+  for (const key of duplicates(service.events.publishes)) {
+    problems.push(error(at("events.publishes"), `routing key '${key}' is listed twice`));
+  }
+
+  const reserved = new Set<string>([...PLATFORM_ENV, ...service.dependsOn.map(dependencyUrlEnv)]);
+  for (const name of Object.keys(service.env)) {
+    if (reserved.has(name)) problems.push(error(at(`env.${name}`), "is set by the platform; choose another name"));
+  }
+  service.secrets.forEach((secret, s) => {
+    if (reserved.has(secret.name)) problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is set by the platform`));
+    if (secret.name in service.env) problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is also a plain env value`));
+  });
+  for (const name of duplicates(service.secrets.map((s) => s.name))) {
+    problems.push(error(at("secrets"), `secret '${name}' is declared twice`));
+  }
+  return problems;
+}
+
+/** Reports each dependency cycle once, as the path that closes it. */
+function dependencyCycles(services: Service[]): Problem[] {
+  const problems: Problem[] = [];
+  const index = new Map(services.map((s, i) => [s.name, i]));
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+
+  const visit = (name: string): void => {
+    state.set(name, "visiting");
+    stack.push(name);
+    for (const dep of services[index.get(name)!].dependsOn) {
+      if (!index.has(dep) || dep === name) continue;
+      if (state.get(dep) === "visiting") {
+        const cycle = [...stack.slice(stack.indexOf(dep)), dep];
+        problems.push(error(`services[${index.get(name)}].dependsOn`, `dependency cycle: ${cycle.join(" -> ")}`));
+      } else if (!state.has(dep)) visit(dep);
+    }
+    stack.pop();
+    state.set(name, "done");
+  };
+  for (const service of services) if (!state.has(service.name)) visit(service.name);
+  return problems;
+}
+
+/** Services in an order where every service comes after those it depends on (catalog must be acyclic). */
+export function dependencyOrder(services: Service[]): Service[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const placed = new Set<string>();
+  const order: Service[] = [];
+  const place = (service: Service): void => {
+    if (placed.has(service.name)) return;
+    placed.add(service.name);
+    for (const dep of service.dependsOn) {
+      const target = byName.get(dep);
+      if (target) place(target);
+    }
+    order.push(service);
+  };
+  services.forEach(place);
+  return order;
+}
+
+function routeClashes(services: Service[]): Problem[] {
+  const problems: Problem[] = [];
+  const owner = new Map<string, string>();
+  services.forEach((service, i) => service.routes.forEach((route, r) => route.paths.forEach((path, p) => {
+    const previous = owner.get(path);
+    if (previous !== undefined) {
+      problems.push(error(`services[${i}].routes[${r}].paths[${p}]`, `path '${path}' is already routed to '${previous}'`));
+    } else owner.set(path, service.name);
+  })));
+  return problems;
+}
+
+/** Consumers bound to keys nobody publishes are legal (a publisher may come later) but worth a warning. */
+function eventWiring(services: Service[]): Problem[] {
+  const published = services.flatMap((s) => s.events.publishes);
+  const problems: Problem[] = [];
+  services.forEach((service, i) => service.events.consumes.forEach((consumer, c) => consumer.bindings.forEach((pattern, b) => {
+    if (!published.some((key) => topicMatches(pattern, key))) {
+      problems.push(warning(`services[${i}].events.consumes[${c}].bindings[${b}]`,
+        `no service publishes a routing key matching '${pattern}'`));
+    }
+  })));
+  return problems;
+}

@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DockerPlatform } from "../components/docker/DockerPlatform";
+import { PlatformConfig, readPlatformConfig } from "./config";
+
+/** What `pulumi stack output` shows for every target. */
+export interface StackOutputs {
+  target: string;
+  catalog: string;
+  serviceUrls: Record<string, string>;
+  services: Record<string, { url: string; internalUrl: string }>;
+  rabbitmqManagementUrl?: string;
+  connectionStrings: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
+}
+
+type Target = (config: PlatformConfig, configSecrets: Record<string, Record<string, pulumi.Output<string>>>) => StackOutputs;
+
+/** One entry per deploy target; the stack's `platform:target` picks it. */
+const TARGETS: Record<PlatformConfig["target"], Target> = {
+  docker: (config, configSecrets) => {
+    const platform = new DockerPlatform(config.catalog.name, { config, configSecrets });
+    return {
+      target: config.target,
+      catalog: config.catalog.name,
+      serviceUrls: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.url])),
+      services: platform.services,
+      rabbitmqManagementUrl: platform.rabbitmqManagementUrl,
+      connectionStrings: platform.connectionStrings,
+    };
+  },
+};
+
+/**
+ * The whole program: read and validate the stack config and catalog (throwing before any
+ * resource exists), then declare the selected target.
+ */
+export function runProgram(projectDir: string = process.cwd()): StackOutputs {
+  const stack = pulumi.getStack();
+  // Raw values: the engine hands the program decrypted config; secrets are re-wrapped below.
+  const { config, warnings } = readPlatformConfig((key) => pulumi.runtime.getConfig(key), stack, projectDir);
+  for (const warning of warnings) pulumi.log.warn(`${warning.path}: ${warning.message}`);
+
+  const configSecrets = Object.fromEntries(Object.entries(config.serviceSecrets).map(([service, values]) =>
+    [service, Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)]))]));
+  return TARGETS[config.target](config, configSecrets);
+}
