@@ -72,7 +72,8 @@ export class MessageBroker extends pulumi.ComponentResource {
       password: adminPassword.result,
     }, { parent: this, dependsOn: [this.container] });
 
-    const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, { parent: this, dependsOn: [this.container] });
+    // Topology resources use the provider, which waits for a healthy container.
+    const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, { parent: this });
     this.vhost = args.plan.vhost;
     this.credentials = topology.credentials;
     this.registerOutputs({ managementUrl: this.managementUrl, vhost: this.vhost });

@@ -82,7 +82,9 @@ export class Microservice extends pulumi.ComponentResource {
         "prometheus.io/port": String(health.metricsPort ?? service.port),
         "prometheus.io/path": health.metricsPath,
       }),
-    }, { parent: this });
+      // Children do not inherit a component's dependsOn: the container itself must wait for
+      // the database, the broker topology and the services it calls.
+    }, { parent: this, dependsOn: opts?.dependsOn });
 
     this.url = `http://127.0.0.1:${args.hostPort}`;
     this.internalUrl = `http://${service.name}:${service.port}`;

@@ -133,7 +133,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         superuser: true,
         connectTimeout: 30,
       }, { parent: this, dependsOn: [this.container] });
-      const access = new PostgresAccess(`${name}-access`, { names, extensions: args.database.extensions, provider }, { parent: this, dependsOn: [this.container] });
+      // Login and database go through the provider, which waits for a healthy container.
+      const access = new PostgresAccess(`${name}-access`, { names, extensions: args.database.extensions, provider }, { parent: this });
       this.databaseName = access.database;
       this.username = access.username;
       this.password = access.password;

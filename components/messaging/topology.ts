@@ -47,7 +47,7 @@ export function retryDelays(consumer: Consumer): number[] {
   return Array.from({ length: maxAttempts }, (_, i) => Math.round(initialDelayMs * multiplier ** i));
 }
 
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Anchored alternation of exact names; `^$` (matches no resource) for none. */
 export function exactNames(names: string[]): string {
   return names.length === 0 ? "^$" : `^(${[...new Set(names)].map(escapeRegex).join("|")})$`;

@@ -1,0 +1,237 @@
+import { strict as assert } from "assert";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { parseCatalog } from "../services/load";
+import { Service } from "../services/schema";
+import { Microservice } from "../components/docker/Microservice";
+import { ServiceDatabase } from "../components/docker/ServiceDatabase";
+import { MessageBroker } from "../components/docker/MessageBroker";
+import { planTopology } from "../components/messaging/topology";
+import { renderMongoUserScript } from "../components/docker/mongoInit";
+import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
+import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+
+const labels = { stack: "test", catalog: "shop", component: "test" };
+
+function service(fields: Record<string, unknown>): Service {
+  const parsed = parseCatalog(JSON.stringify({
+    name: "shop",
+    services: [{ name: "orders", image: "shop/orders:1.2.3", port: 8080, resources: { cpu: "250m", memory: "300Mi" }, ...fields }],
+  }));
+  assert.deepEqual(parsed.problems, []);
+  return parsed.catalog!.services[0];
+}
+
+const one = (resources: RecordedResource[], type: string) => {
+  const found = ofType(resources, type);
+  assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
+  return found[0];
+};
+const isSecretOnWire = (value: unknown) => typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
+
+describe("components on Docker (under mocks)", () => {
+  describe("Microservice", () => {
+    it("runs the service hardened, limited, health-checked and published on loopback only", async () => {
+      const run = await runUnderMocks("components", {}, () => {
+        const net = new docker.Network("edge", { name: "shop-edge" });
+        const db = new docker.Network("db", { name: "shop-orders-db" });
+        return new Microservice("orders", {
+          service: service({ health: { path: "/healthz", metricsPath: "/prom", metricsPort: 9100 }, capabilities: ["NET_BIND_SERVICE"] }),
+          image: "shop/orders:1.2.3", namePrefix: "shop-test", networks: [net, db], hostPort: 18080,
+          env: { PORT: "8080" }, secretEnv: { API_TOKEN: pulumi.secret("tok-123") }, labels,
+        });
+      });
+      const container = one(run.resources, "docker:index/container:Container").inputs;
+      assert.equal(container.name, "shop-test-orders");
+      assert.equal(container.memory, 300);
+      assert.equal(container.cpus, "0.25");
+      assert.equal(container.restart, "unless-stopped");
+      assert.deepEqual(container.ports, [{ internal: 8080, external: 18080, ip: "127.0.0.1", protocol: "tcp" }]);
+      assert.deepEqual(container.capabilities, { drops: ["ALL"], adds: ["NET_BIND_SERVICE"] });
+      assert.deepEqual(container.securityOpts, ["no-new-privileges:true"]);
+      assert.match(container.healthcheck.tests[1], /http:\/\/127\.0\.0\.1:8080\/healthz/);
+      assert.equal(container.networkMode, "shop-edge");
+      assert.deepEqual(container.networksAdvanced.map((n: any) => [n.name, n.aliases]), [["shop-edge", ["orders"]], ["shop-orders-db", ["orders"]]]);
+      const label = (key: string) => container.labels.find((l: any) => l.label === key)?.value;
+      assert.equal(label("platform.service"), undefined, "service label comes from the labels argument");
+      assert.equal(label("prometheus.io/port"), "9100");
+      assert.equal(label("prometheus.io/path"), "/prom");
+      assert.deepEqual([...container.envs].sort(), ["API_TOKEN=tok-123", "PORT=8080"]);
+      const wire = ofType(run.resources, "docker:index/container:Container")[0].wire;
+      assert.ok(isSecretOnWire(wire.envs), "env holding a secret must be a secret");
+      assert.deepEqual(plaintextOccurrences(run.resources, ["tok-123"]), []);
+      assert.equal(run.result.url, "http://127.0.0.1:18080");
+      assert.equal(run.result.internalUrl, "http://orders:8080");
+    });
+
+    it("keeps env plain when it holds no secret, and builds from a context when asked", async () => {
+      const run = await runUnderMocks("components", {}, () => new Microservice("orders", {
+        service: service({ build: { context: "/src/orders", dockerfile: "Dockerfile.prod" } }),
+        image: "shop/orders:dev", namePrefix: "shop", networks: [new docker.Network("edge", {})], hostPort: 18080,
+        env: { PORT: "8080" }, secretEnv: {}, labels,
+      }));
+      const image = one(run.resources, "docker:index/remoteImage:RemoteImage").inputs;
+      assert.deepEqual(image.build, { context: "/src/orders", dockerfile: "Dockerfile.prod" });
+      assert.equal(image.name, "shop/orders:dev");
+      assert.ok(!isSecretOnWire(one(run.resources, "docker:index/container:Container").wire.envs));
+    });
+
+    it("makes the container itself wait for what the service depends on", async () => {
+      const run = await runUnderMocks("components", {}, () => {
+        const database = new docker.Container("database", { image: "postgres:16-alpine" });
+        return new Microservice("orders", {
+          service: service({}), image: "shop/orders:1.2.3", namePrefix: "shop", networks: [new docker.Network("edge", {})],
+          hostPort: 18080, env: {}, secretEnv: {}, labels,
+        }, { dependsOn: [database] });
+      });
+      const container = run.resources.find((r) => r.name === "orders-container")!;
+      assert.ok(container.dependencies.some((urn) => urn.endsWith("::database")), container.dependencies.join("\n"));
+    });
+  });
+
+  describe("ServiceDatabase", () => {
+    const postgres = () => runUnderMocks("components", {}, () => new ServiceDatabase("orders-db", {
+      service: "orders", database: { kind: "postgres", version: "16", extensions: ["pgcrypto", "citext"] },
+      namePrefix: "shop", network: new docker.Network("orders-db-net", { name: "shop-orders-db" }), hostPort: 15432, labels,
+    }));
+
+    it("runs PostgreSQL with a volume, a healthcheck, and a port on 127.0.0.1 only", async () => {
+      const run = await postgres();
+      const container = one(run.resources, "docker:index/container:Container").inputs;
+      assert.equal(container.image, "sha256:postgres:16-alpine");
+      assert.deepEqual(container.ports, [{ internal: 5432, external: 15432, ip: "127.0.0.1", protocol: "tcp" }]);
+      assert.equal(container.wait, true);
+      assert.match(container.healthcheck.tests.join(" "), /pg_isready/);
+      assert.deepEqual(container.volumes, [{ volumeName: "shop-orders-db-data", containerPath: "/var/lib/postgresql/data" }]);
+      assert.deepEqual(container.networksAdvanced, [{ name: "shop-orders-db", aliases: ["orders-db"] }]);
+      assert.ok(container.envs.some((e: string) => e.startsWith("POSTGRES_PASSWORD=pw")));
+      assert.ok(!container.envs.some((e: string) => /=(postgres|admin|password)$/.test(e) && e.startsWith("POSTGRES_PASSWORD")));
+    });
+
+    it("creates a least-privilege login that owns only its database, through a loopback provider", async () => {
+      const run = await postgres();
+      const provider = one(run.resources, "pulumi:providers:postgresql").inputs;
+      assert.equal(provider.host, "127.0.0.1");
+      assert.equal(provider.port, "15432", "providers receive their config as strings");
+      const role = one(run.resources, "postgresql:index/role:Role");
+      assert.equal(role.inputs.name, "orders_app");
+      assert.equal(role.inputs.login, true);
+      for (const privilege of ["superuser", "createDatabase", "createRole", "replication", "bypassRowLevelSecurity"]) {
+        assert.equal(role.inputs[privilege], false, privilege);
+      }
+      assert.ok(role.provider.includes("pulumi:providers:postgresql"), "role must be created through the container's provider");
+      const database = one(run.resources, "postgresql:index/database:Database").inputs;
+      assert.deepEqual([database.name, database.owner], ["orders", "orders_app"]);
+      const revoke = one(run.resources, "postgresql:index/grant:Grant").inputs;
+      assert.deepEqual([revoke.role, revoke.objectType, revoke.privileges, revoke.database], ["public", "database", [], "orders"]);
+      assert.deepEqual(ofType(run.resources, "postgresql:index/extension:Extension").map((e) => [e.inputs.name, e.inputs.database]),
+        [["pgcrypto", "orders"], ["citext", "orders"]]);
+      const providerRecord = one(run.resources, "pulumi:providers:postgresql");
+      assert.ok(providerRecord.dependencies.some((urn) => urn.endsWith("orders-db-container")), "provider must wait for the container");
+    });
+
+    it("exposes secret URLs for the service and for loopback tools", async () => {
+      let db!: ServiceDatabase;
+      const run = await runUnderMocks("components", {}, () => {
+        db = new ServiceDatabase("orders-db", {
+          service: "orders", database: { kind: "postgres", version: "16", extensions: [] },
+          namePrefix: "shop", network: new docker.Network("n", { name: "shop-orders-db" }), hostPort: 15433, labels,
+        });
+      });
+      const url = await valueOf(db.url);
+      const hostUrl = await valueOf(db.hostUrl);
+      assert.ok(url.secret && hostUrl.secret);
+      const password = run.generatedSecrets.find((s) => url.value.includes(s));
+      assert.ok(password, "URL carries the service login's generated password");
+      assert.equal(url.value, `postgresql://orders_app:${password}@orders-db:5432/orders?sslmode=disable`);
+      assert.equal(hostUrl.value, `postgresql://orders_app:${password}@127.0.0.1:15433/orders?sslmode=disable`);
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    });
+
+    it("bootstraps MongoDB with a readWrite user on its own database through a secret init script", async () => {
+      const run = await runUnderMocks("components", {}, () => new ServiceDatabase("notes-db", {
+        service: "notes", database: { kind: "mongodb", version: "7.0" },
+        namePrefix: "shop", network: new docker.Network("n", { name: "shop-notes-db" }), hostPort: 15434, labels,
+      }));
+      const container = one(run.resources, "docker:index/container:Container");
+      assert.equal(container.inputs.image, "sha256:mongo:7.0");
+      assert.equal(container.inputs.uploads[0].file, "/docker-entrypoint-initdb.d/10-service-user.js");
+      assert.match(container.inputs.uploads[0].content, /createUser\(\{ user: "notes_app"/);
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+      assert.equal(ofType(run.resources, "pulumi:providers:postgresql").length, 0);
+    });
+
+    it("bootstraps ClickHouse with only the service's user and access management off", async () => {
+      const run = await runUnderMocks("components", {}, () => new ServiceDatabase("events-db", {
+        service: "events", database: { kind: "clickhouse", version: "24.8" },
+        namePrefix: "shop", network: new docker.Network("n", { name: "shop-events-db" }), hostPort: 15435, labels,
+      }));
+      const envs: string[] = one(run.resources, "docker:index/container:Container").inputs.envs;
+      assert.ok(envs.includes("CLICKHOUSE_USER=events_app"));
+      assert.ok(envs.includes("CLICKHOUSE_DB=events"));
+      assert.ok(envs.includes("CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=0"));
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    });
+  });
+
+  describe("MessageBroker", () => {
+    const catalog = parseCatalog(require("fs").readFileSync(require("../services/load").builtinCatalogPath("erp"), "utf8")).catalog!;
+    const plan = planTopology(catalog);
+    const broker = (amqpHostPort?: number) => runUnderMocks("components", {}, () => new MessageBroker("mq", {
+      namePrefix: "erp-dev", image: "rabbitmq:3.13.7-management-alpine", plan,
+      network: new docker.Network("data", { name: "erp-dev-data" }), managementHostPort: 15672, amqpHostPort, labels,
+    }));
+
+    it("publishes management on loopback and AMQP only when asked", async () => {
+      const closed = one((await broker()).resources, "docker:index/container:Container").inputs;
+      assert.deepEqual(closed.ports, [{ internal: 15672, external: 15672, ip: "127.0.0.1", protocol: "tcp" }]);
+      const open = one((await broker(5673)).resources, "docker:index/container:Container").inputs;
+      assert.deepEqual(open.ports.map((p: any) => [p.internal, p.external, p.ip]), [[15672, 15672, "127.0.0.1"], [5672, 5673, "127.0.0.1"]]);
+    });
+
+    it("enables management and Prometheus plugins and has no default credentials", async () => {
+      const run = await broker();
+      const container = one(run.resources, "docker:index/container:Container");
+      assert.deepEqual(container.inputs.uploads, [{ file: "/etc/rabbitmq/enabled_plugins", content: "[rabbitmq_management,rabbitmq_prometheus].\n" }]);
+      assert.ok(isSecretOnWire(container.wire.envs));
+      assert.ok(!container.inputs.envs.some((e: string) => /guest|admin123/.test(e)));
+      assert.equal(container.inputs.wait, true);
+    });
+
+    it("declares the whole plan through a provider on the management port", async () => {
+      const run = await broker();
+      const provider = one(run.resources, "pulumi:providers:rabbitmq");
+      assert.equal(provider.inputs.endpoint, "http://127.0.0.1:15672");
+      assert.ok(provider.dependencies.some((urn) => urn.endsWith("mq-container")));
+      assert.equal(ofType(run.resources, "rabbitmq:index/exchange:Exchange").length, plan.exchanges.length);
+      assert.equal(ofType(run.resources, "rabbitmq:index/queue:Queue").length, plan.queues.length);
+      assert.equal(ofType(run.resources, "rabbitmq:index/binding:Binding").length, plan.bindings.length);
+      assert.equal(ofType(run.resources, "rabbitmq:index/user:User").length, plan.users.length);
+      for (const type of ["rabbitmq:index/exchange:Exchange", "rabbitmq:index/queue:Queue", "rabbitmq:index/user:User", "rabbitmq:index/permissions:Permissions"]) {
+        for (const r of ofType(run.resources, type)) assert.ok(r.provider.includes("pulumi:providers:rabbitmq::mq-admin"), `${r.name} bypasses the provider`);
+      }
+      const queue = ofType(run.resources, "rabbitmq:index/queue:Queue").find((q) => q.inputs.name === "notification-service.queue")!;
+      assert.deepEqual(JSON.parse(queue.inputs.settings.argumentsJson), {
+        "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "notification-service.queue",
+        "x-max-priority": 10, "x-message-ttl": 86400000,
+      });
+      const permissions = ofType(run.resources, "rabbitmq:index/permissions:Permissions").find((p) => p.inputs.user === "sales-service")!;
+      assert.equal(permissions.inputs.vhost, "erp");
+      assert.equal(permissions.inputs.permissions.read, "^(sales-service\\.queue|sales-service\\.queue\\.dlq)$");
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    });
+  });
+});
+
+describe("renderers", () => {
+  it("renders the mongo init script with every value quoted", () => {
+    const script = renderMongoUserScript("db", "user", `p"w'\\`);
+    assert.ok(script.includes(`pwd: ${JSON.stringify(`p"w'\\`)}`));
+    assert.match(script, /roles: \[\{ role: "readWrite", db: "db" \}\]/);
+  });
+
+  it("renders enabled_plugins as an Erlang list and refuses odd names", () => {
+    assert.equal(renderEnabledPlugins(["a_b", "c"]), "[a_b,c].\n");
+    assert.throws(() => renderEnabledPlugins(["x]."]), /invalid RabbitMQ plugin name/);
+  });
+});

@@ -1,0 +1,191 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { runProgram, StackOutputs } from "../stacks/program";
+import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
+import { planTopology } from "../components/messaging/topology";
+import { publishedPort } from "../services/validate";
+import { ValidationError } from "../services/problems";
+import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+
+const projectDir = path.join(__dirname, "..");
+const CONTAINER = "docker:index/container:Container";
+
+/** Config secrets the built-in catalogs declare, as a user would set them with --secret. */
+const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
+  finance: { "ai-service": { OPENAI_API_KEY: "sk-config-finance" } },
+  reservei: { "ai-service": { OPENAI_API_KEY: "sk-config-reservei" }, "notification-service": { SMTP_PASSWORD: "smtp-config-reservei" } },
+};
+
+function devConfig(catalog: string): Record<string, string> {
+  return {
+    "platform:target": "docker",
+    "platform:catalog": catalog,
+    "platform:docker": JSON.stringify({ amqpHostPort: 5673 }),
+    "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
+  };
+}
+
+const containerNamed = (run: MockRun<unknown>, name: string) => ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
+const envOf = (container: RecordedResource) => Object.fromEntries((container.inputs.envs as string[]).map((e) => {
+  const i = e.indexOf("=");
+  return [e.slice(0, i), e.slice(i + 1)];
+}));
+
+describe("dev program (docker target, under mocks)", () => {
+  for (const name of BUILTIN_CATALOGS) {
+    describe(`catalog ${name}`, () => {
+      const catalog = loadCatalog(builtinCatalogPath(name));
+      const plan = planTopology(catalog);
+      const prefix = `${name}-dev`;
+      let run: MockRun<StackOutputs>;
+      before(async () => {
+        run = await runUnderMocks("dev", devConfig(name), () => runProgram(projectDir));
+      });
+
+      it("declares one container per service and per database, plus the broker", () => {
+        const databases = catalog.services.filter((s) => s.database.kind !== "none").length;
+        assert.equal(ofType(run.resources, CONTAINER).length, catalog.services.length + databases + 1);
+        assert.equal(ofType(run.resources, "platform:docker:Microservice").length, catalog.services.length);
+        assert.equal(ofType(run.resources, "platform:docker:ServiceDatabase").length, databases);
+      });
+
+      it("gives every PostgreSQL service its own server, volume, login and database", () => {
+        const postgres = catalog.services.filter((s) => s.database.kind === "postgres");
+        const roles = ofType(run.resources, "postgresql:index/role:Role");
+        const databases = ofType(run.resources, "postgresql:index/database:Database");
+        const providers = ofType(run.resources, "pulumi:providers:postgresql");
+        assert.equal(roles.length, postgres.length);
+        assert.equal(providers.length, postgres.length);
+        assert.equal(new Set(providers.map((p) => p.inputs.port)).size, postgres.length, "each database has its own port");
+        for (const service of postgres) {
+          const login = `${service.name.replace(/-/g, "_")}_app`;
+          const role = roles.find((r) => r.inputs.name === login);
+          assert.ok(role && role.inputs.superuser === false, `${service.name}: least-privilege role`);
+          const database = databases.find((d) => d.inputs.owner === login)!;
+          assert.equal(database.inputs.name, service.name.replace(/-/g, "_"));
+          // the role is created through the provider of this service's own server
+          const db = containerNamed(run, `${prefix}-${service.name}-db`)!;
+          assert.ok(db, `${service.name}: database container`);
+          const port = db.inputs.ports[0].external;
+          const provider = providers.find((p) => Number(p.inputs.port) === port)!;
+          assert.ok(role.provider.startsWith(provider.name) || role.provider.includes(`::${provider.name}::`), `${service.name}: role via its own server`);
+        }
+        const volumes = ofType(run.resources, "docker:index/volume:Volume");
+        assert.equal(new Set(volumes.map((v) => v.inputs.name)).size, volumes.length);
+      });
+
+      it("wires each service to its database and the broker with secret URLs", () => {
+        for (const service of catalog.services) {
+          const container = containerNamed(run, `${prefix}-${service.name}`)!;
+          const env = envOf(container);
+          assert.equal(env.SERVICE_NAME, service.name);
+          if (service.database.kind === "none") assert.equal(env.DATABASE_URL, undefined);
+          else assert.match(env.DATABASE_URL, new RegExp(`@${service.name}-db:\\d+/`));
+          const user = plan.users.find((u) => u.service === service.name);
+          if (user) {
+            assert.match(env.RABBITMQ_URL, new RegExp(`^amqp://${service.name}:pw[0-9a-f]+@rabbitmq:5672/${catalog.name}$`));
+            assert.equal(env.RABBITMQ_QUEUES, user.consumerQueues.join(","));
+          } else assert.equal(env.RABBITMQ_URL, undefined);
+          for (const dependency of service.dependsOn) {
+            assert.equal(env[`${dependency.replace(/-/g, "_").toUpperCase()}_URL`], `http://${dependency}:${catalog.services.find((s) => s.name === dependency)!.port}`);
+          }
+          for (const secret of service.secrets) assert.ok(env[secret.name], `${service.name}: secret ${secret.name}`);
+        }
+      });
+
+      it("declares a DLQ for every consumer queue on the broker", () => {
+        const queues = ofType(run.resources, "rabbitmq:index/queue:Queue").map((q) => q.inputs.name as string);
+        const bindings = ofType(run.resources, "rabbitmq:index/binding:Binding").map((b) => b.inputs);
+        const consumerQueues = catalog.services.flatMap((s) => s.events.consumes.map((c) => `${s.name}.${c.name}`));
+        assert.ok(consumerQueues.length > 0);
+        for (const queue of consumerQueues) {
+          assert.ok(queues.includes(queue), queue);
+          assert.ok(queues.includes(`${queue}.dlq`), `${queue}.dlq`);
+          assert.ok(bindings.some((b) => b.source === "platform.dlx" && b.destination === `${queue}.dlq` && b.routingKey === queue));
+        }
+        assert.equal(ofType(run.resources, "rabbitmq:index/user:User").length, plan.users.length);
+      });
+
+      it("keeps every password and config secret out of plain text", () => {
+        const configSecrets = Object.values(CONFIG_SECRETS[name] ?? {}).flatMap((values) => Object.values(values));
+        assert.ok(run.generatedSecrets.length >= catalog.services.length);
+        assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
+        for (const value of configSecrets) {
+          assert.ok(ofType(run.resources, CONTAINER).some((c) => (c.inputs.envs as string[]).some((e) => e.endsWith(`=${value}`))), "config secret reaches its service");
+        }
+      });
+
+      it("publishes ports on 127.0.0.1 only", () => {
+        for (const container of ofType(run.resources, CONTAINER)) {
+          for (const port of container.inputs.ports ?? []) assert.equal(port.ip, "127.0.0.1", `${container.inputs.name}:${port.external}`);
+        }
+      });
+
+      it("segments networks: a database shares a network with its own service only", () => {
+        for (const db of ofType(run.resources, CONTAINER).filter((c) => c.inputs.name.endsWith("-db"))) {
+          assert.equal(db.inputs.networksAdvanced.length, 1);
+          const network = db.inputs.networksAdvanced[0].name;
+          const members = ofType(run.resources, CONTAINER).filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === network));
+          assert.deepEqual(members.map((m) => m.inputs.name).sort(), [db.inputs.name, db.inputs.name.replace(/-db$/, "")].sort());
+        }
+        const broker = containerNamed(run, `${prefix}-rabbitmq`)!;
+        const brokerNetwork = broker.inputs.networksAdvanced[0].name;
+        for (const service of catalog.services) {
+          const onData = containerNamed(run, `${prefix}-${service.name}`)!.inputs.networksAdvanced.some((n: any) => n.name === brokerNetwork);
+          assert.equal(onData, plan.users.some((u) => u.service === service.name), `${service.name} on the data network`);
+        }
+      });
+
+      it("starts a service only after its database, the broker topology and the services it calls", () => {
+        for (const service of catalog.services) {
+          const container = ofType(run.resources, CONTAINER).find((c) => c.name === `${catalog.name}-${service.name}-container`)!;
+          const waits = (suffix: string) => container.dependencies.some((urn) => urn.endsWith(`::${suffix}`));
+          if (service.database.kind !== "none") assert.ok(waits(`${catalog.name}-${service.name}-db-container`), `${service.name} waits for its database`);
+          if (plan.users.some((u) => u.service === service.name)) assert.ok(waits(`${catalog.name}-broker-topology-u-${service.name}`), `${service.name} waits for its broker user`);
+          for (const dependency of service.dependsOn) assert.ok(waits(`${catalog.name}-${dependency}-container`), `${service.name} waits for ${dependency}`);
+        }
+      });
+
+      it("parents every resource under the platform component", () => {
+        const roots = run.resources.filter((r) => !r.parent || r.parent.endsWith("::pulumi:pulumi:Stack"));
+        assert.deepEqual(roots.map((r) => r.type), ["platform:docker:Platform"]);
+      });
+
+      it("outputs every service URL, the management URL and secret connection strings", async () => {
+        const outputs = run.result;
+        assert.deepEqual(Object.keys(outputs.serviceUrls).sort(), catalog.services.map((s) => s.name).sort());
+        for (const service of catalog.services) assert.equal(outputs.serviceUrls[service.name], `http://127.0.0.1:${publishedPort(service)}`);
+        assert.equal(outputs.rabbitmqManagementUrl, "http://127.0.0.1:15672");
+        const connections = await valueOf(outputs.connectionStrings);
+        assert.equal(connections.secret, true);
+        for (const service of catalog.services.filter((s) => s.database.kind !== "none")) {
+          assert.match(connections.value[service.name].database!, /@127\.0\.0\.1:\d+\//);
+        }
+        for (const user of plan.users) assert.match(connections.value[user.service].broker!, /@127\.0\.0\.1:5673\//);
+      });
+    });
+  }
+
+  it("declares nothing when the stack config is invalid, and names every problem", async () => {
+    let thrown: unknown;
+    const run = await runUnderMocks("dev", {
+      "platform:target": "docker",
+      "platform:catalog": "reservei",
+      "platform:images": JSON.stringify({ "nobody": "x/y:1" }),
+    }, () => {
+      try {
+        return runProgram(projectDir);
+      } catch (e) {
+        thrown = e;
+        return undefined;
+      }
+    });
+    assert.ok(thrown instanceof ValidationError);
+    assert.deepEqual(thrown.problems.map((p) => p.path).sort(), [
+      "platform:images.nobody",
+      "platform:serviceSecrets.ai-service.OPENAI_API_KEY",
+      "platform:serviceSecrets.notification-service.SMTP_PASSWORD",
+    ]);
+    assert.deepEqual(run.resources, []);
+  });
+});
