@@ -50,7 +50,7 @@ describe("components on Docker (under mocks)", () => {
       assert.deepEqual(container.capabilities, { drops: ["ALL"], adds: ["NET_BIND_SERVICE"] });
       assert.deepEqual(container.securityOpts, ["no-new-privileges:true"]);
       assert.match(container.healthcheck.tests[1], /http:\/\/127\.0\.0\.1:8080\/healthz/);
-      assert.equal(container.networkMode, "shop-edge");
+      assert.equal(container.networkMode, undefined, "a network in both networkMode and networksAdvanced is joined twice");
       assert.deepEqual(container.networksAdvanced.map((n: any) => [n.name, n.aliases]), [["shop-edge", ["orders"]], ["shop-orders-db", ["orders"]]]);
       const label = (key: string) => container.labels.find((l: any) => l.label === key)?.value;
       assert.equal(label("platform.service"), undefined, "service label comes from the labels argument");

@@ -52,7 +52,6 @@ export class MessageBroker extends pulumi.ComponentResource {
       envs: pulumi.secret(adminPassword.result.apply((password) => [`RABBITMQ_DEFAULT_USER=${adminUser}`, `RABBITMQ_DEFAULT_PASS=${password}`])),
       uploads: [{ file: "/etc/rabbitmq/enabled_plugins", content: renderEnabledPlugins() }],
       volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
-      networkMode: args.network.name,
       networksAdvanced: [{ name: args.network.name, aliases: [this.host] }],
       ports,
       // Healthy once every listener answers, the management API included, which the provider needs.

@@ -9,7 +9,10 @@ export interface MicroserviceArgs {
   /** Image to run (the catalog's, or the stack's override). */
   image: string;
   namePrefix: string;
-  /** Networks to join, the first being the one whose bridge publishes the port. */
+  /**
+   * Networks to join. No networkMode is set: the provider connects networksAdvanced after
+   * creating the container, and a network named in both would be joined twice and fail.
+   */
   networks: docker.Network[];
   hostPort: number;
   env: Record<string, pulumi.Input<string>>;
@@ -44,8 +47,6 @@ export class Microservice extends pulumi.ComponentResource {
   constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:Microservice", name, {}, opts);
     const { service } = args;
-    const [primary] = args.networks;
-    if (!primary) throw new Error(`service ${service.name}: at least one network is required`);
 
     const image = new docker.RemoteImage(`${name}-image`, {
       name: args.image,
@@ -60,7 +61,6 @@ export class Microservice extends pulumi.ComponentResource {
       hostname: service.name,
       image: image.imageId,
       envs: containerEnv(args.env, args.secretEnv),
-      networkMode: primary.name,
       networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [service.name] })),
       ports: [loopbackPort(service.port, args.hostPort)],
       memory: memoryMiB(service.resources.memory),

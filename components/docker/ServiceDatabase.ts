@@ -112,7 +112,6 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       envs: pulumi.secret(envs),
       uploads,
       volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
-      networkMode: args.network.name,
       networksAdvanced: [{ name: args.network.name, aliases: [this.host] }],
       ports: [loopbackPort(engine.port, args.hostPort)],
       healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
