@@ -10,7 +10,19 @@ export const PLATFORM_ENV = [
   "SERVICE_NAME", "PORT", "PLATFORM_ENVIRONMENT",
   "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
   "RABBITMQ_URL", "RABBITMQ_VHOST", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "RABBITMQ_QUEUES", "RABBITMQ_RETRY_EXCHANGE",
-  "OTEL_SERVICE_NAME",
+  "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_SENTINELS", "REDIS_MASTER_NAME", "REDIS_SENTINEL_PASSWORD",
+  "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "GATEWAY_JWT_ISSUER", "GATEWAY_JWT_SECRET",
+] as const;
+
+/**
+ * Hostnames the platform's own containers use on the shared networks; a service with one of
+ * these names would be ambiguous.
+ */
+export const RESERVED_SERVICE_NAMES = [
+  "kong", "kong-db", "rabbitmq", "redis", "redis-master", "redis-replica-1", "redis-replica-2",
+  "redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3", "redis-exporter", "prometheus", "grafana",
+  "loki", "promtail", "jaeger", "node-exporter", "elasticsearch", "elasticsearch-setup", "logstash", "kibana", "filebeat",
 ] as const;
 
 /** Env var through which a service finds a service it calls synchronously: `hotel-service` -> HOTEL_SERVICE_URL. */
@@ -50,7 +62,9 @@ export function validateCatalog(catalog: Catalog): Problem[] {
   const at = (index: number, field: string) => `services[${index}].${field}`;
   const byName = new Map<string, number>();
 
+  const reservedNames = new Set<string>(RESERVED_SERVICE_NAMES);
   catalog.services.forEach((service, i) => {
+    if (reservedNames.has(service.name)) problems.push(error(at(i, "name"), `'${service.name}' is the name of a platform container`));
     if (byName.has(service.name)) {
       problems.push(error(at(i, "name"), `duplicate service name '${service.name}' (also services[${byName.get(service.name)}])`));
     } else byName.set(service.name, i);

@@ -5,17 +5,75 @@ import { Catalog, PINNED_IMAGE } from "../services/schema";
 import { Problem, ValidationError, error, formatPath, isError } from "../services/problems";
 import { publishedPort } from "../services/validate";
 
+const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
+const hostPort = z.number().int().min(1024).max(65535);
+
+/** Pinned images of the platform's own containers; any of them can be overridden per stack. */
+export const DEFAULT_IMAGES = {
+  rabbitmq: "rabbitmq:3.13.7-management-alpine",
+  redis: "redis:7.2.5-alpine",
+  redisExporter: "oliver006/redis_exporter:v1.62.0",
+  postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+  kong: "kong:3.9.1",
+  kongDatabase: "postgres:16.4-alpine",
+  prometheus: "prom/prometheus:v2.54.1",
+  grafana: "grafana/grafana:11.2.0",
+  loki: "grafana/loki:3.1.1",
+  promtail: "grafana/promtail:3.1.1",
+  jaeger: "jaegertracing/all-in-one:1.60.0",
+  nodeExporter: "prom/node-exporter:v1.8.2",
+  elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:8.15.0",
+  logstash: "docker.elastic.co/logstash/logstash:8.15.0",
+  kibana: "docker.elastic.co/kibana/kibana:8.15.0",
+  filebeat: "docker.elastic.co/beats/filebeat:8.15.0",
+  curl: "curlimages/curl:8.9.1",
+} as const;
+export type InfraImage = keyof typeof DEFAULT_IMAGES;
+
 /** Stack settings of the local Docker target (`platform:docker`). */
 const DockerSettingsSchema = z.object({
   /** Prefix of every container, network and volume name; defaults to `{catalog}-{stack}`. */
   namePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lowercase name of at most 31 characters").optional(),
-  /** Service databases are published on 127.0.0.1 from this port up, one per service with a database. */
-  databasePortBase: z.number().int().min(1024).max(65000).default(15432),
-  /** RabbitMQ management API and UI on 127.0.0.1 (the rabbitmq provider manages the topology through it). */
-  rabbitmqManagementPort: z.number().int().min(1024).max(65535).default(15672),
-  /** AMQP is published on 127.0.0.1 only when a port is given here. */
-  amqpHostPort: z.number().int().min(1024).max(65535).optional(),
-  rabbitmqImage: z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag").default("rabbitmq:3.13.7-management-alpine"),
+  /** Ports published on 127.0.0.1; nothing is published on another address. */
+  hostPorts: z.object({
+    /** Service databases from this port up, one per service with a database. */
+    databaseBase: z.number().int().min(1024).max(65000).default(15432),
+    /** RabbitMQ management API and UI (the rabbitmq provider manages the topology through it). */
+    rabbitmqManagement: hostPort.default(15672),
+    /** AMQP, published only when set. */
+    amqp: hostPort.optional(),
+    gatewayProxy: hostPort.default(8000),
+    gatewayAdmin: hostPort.default(18001),
+    grafana: hostPort.default(3000),
+    prometheus: hostPort.default(9090),
+    jaeger: hostPort.default(16686),
+    /** Kibana, with the ELK log option only. */
+    kibana: hostPort.default(5601),
+  }).strict().default({ databaseBase: 15432, rabbitmqManagement: 15672, gatewayProxy: 8000, gatewayAdmin: 18001, grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 }),
+  images: z.object(Object.fromEntries(Object.keys(DEFAULT_IMAGES).map((key) => [key, image.optional()])) as Record<InfraImage, z.ZodOptional<typeof image>>).strict().default({}),
+}).strict();
+
+const CacheSettingsSchema = z.object({
+  /** `sentinel`: master, 2 replicas, 3 sentinels (quorum 2); `single`: one Redis for small laptops. */
+  mode: z.enum(["sentinel", "single"]).default("sentinel"),
+}).strict();
+
+const GatewaySettingsSchema = z.object({
+  /** `postgres`: Kong with its own database (the seeds' layout); `off`: DB-less declarative mode. */
+  database: z.enum(["postgres", "off"]).default("postgres"),
+  /** Plugin guarding non-public routes. */
+  auth: z.enum(["jwt", "key-auth"]).default("jwt"),
+  corsOrigins: z.array(z.string().regex(/^https?:\/\/[^\s/]+$/, "must be an origin such as http://localhost:5173")).default(["http://localhost:3000", "http://localhost:5173"]),
+}).strict();
+
+const ObservabilitySettingsSchema = z.object({
+  /** `loki`: Loki + Promtail (the seeds' lighter option); `elk`: Elasticsearch, Logstash, Kibana with Filebeat. */
+  logs: z.enum(["loki", "elk"]).default("loki"),
+  scrapeInterval: z.string().regex(/^\d+[smh]$/, "must be a duration such as 15s").default("15s"),
+  /** HighErrorRate fires above this share of 5xx responses (0.05 = 5%). */
+  errorRateThreshold: z.number().gt(0).lt(1).default(0.05),
+  /** HighLatency fires when p95 latency exceeds this many seconds. */
+  latencyP95Seconds: z.number().positive().default(1),
 }).strict();
 
 const TargetSettingsSchema = z.object({
@@ -24,13 +82,18 @@ const TargetSettingsSchema = z.object({
   catalog: z.enum(BUILTIN_CATALOGS, { error: `must be one of ${BUILTIN_CATALOGS.join(", ")}` }).optional(),
   catalogFile: z.string().min(1).optional(),
   /** Per-service image overrides, e.g. a tag built locally. */
-  images: z.record(z.string(), z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest")).default({}),
+  images: z.record(z.string(), image).default({}),
   docker: DockerSettingsSchema.default(DockerSettingsSchema.parse({})),
+  cache: CacheSettingsSchema.default(CacheSettingsSchema.parse({})),
+  gateway: GatewaySettingsSchema.default(GatewaySettingsSchema.parse({})),
+  observability: ObservabilitySettingsSchema.default(ObservabilitySettingsSchema.parse({})),
   /** Values of the catalog's `source: config` secrets: `{ service: { NAME: value } }`, set with --secret. */
   serviceSecrets: z.record(z.string(), z.record(z.string(), z.string())).default({}),
 }).strict();
 
 export type DockerSettings = z.output<typeof DockerSettingsSchema>;
+
+type Settings = z.output<typeof TargetSettingsSchema>;
 
 export interface PlatformConfig {
   target: "docker";
@@ -38,14 +101,17 @@ export interface PlatformConfig {
   environment: string;
   catalog: Catalog;
   images: Record<string, string>;
-  docker: DockerSettings & { namePrefix: string };
+  docker: Omit<DockerSettings, "images"> & { namePrefix: string; images: Record<InfraImage, string> };
+  cache: Settings["cache"];
+  gateway: Settings["gateway"];
+  observability: Settings["observability"];
   /** Plaintext only here, between reading the stack config and wrapping each value in `pulumi.secret`. */
   serviceSecrets: Record<string, Record<string, string>>;
 }
 
 export const CONFIG_NAMESPACE = "platform";
-const KEYS = ["target", "environment", "catalog", "catalogFile", "images", "docker", "serviceSecrets"] as const;
-const OBJECT_KEYS = new Set<string>(["images", "docker", "serviceSecrets"]);
+const KEYS = ["target", "environment", "catalog", "catalogFile", "images", "docker", "cache", "gateway", "observability", "serviceSecrets"] as const;
+const OBJECT_KEYS = new Set<string>(["images", "docker", "cache", "gateway", "observability", "serviceSecrets"]);
 
 /**
  * Reads and validates the stack config and the catalog it selects. `get` returns a config value as
@@ -69,7 +135,7 @@ export function readPlatformConfig(get: (key: string) => string | undefined, sta
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => error(
       issue.path.length ? `${CONFIG_NAMESPACE}:${formatPath(issue.path)}` : CONFIG_NAMESPACE,
-      issue.code === "unrecognized_keys" ? `${issue.message} (known: ${KEYS.join(", ")})` : issue.message)));
+      issue.code === "unrecognized_keys" && issue.path.length === 0 ? `${issue.message} (known: ${KEYS.join(", ")})` : issue.message)));
   }
   if ((raw.catalog === undefined) === (raw.catalogFile === undefined)) {
     problems.push(error(`${CONFIG_NAMESPACE}:catalog`, "set exactly one of platform:catalog (a built-in catalog) or platform:catalogFile (a YAML path)"));
@@ -97,15 +163,26 @@ export function readPlatformConfig(get: (key: string) => string | undefined, sta
       environment: settings.environment ?? stack,
       catalog,
       images: settings.images,
-      docker: { ...settings.docker, namePrefix: settings.docker.namePrefix ?? `${catalog.name}-${stack}`.slice(0, 31).replace(/-+$/, "") },
+      docker: {
+        ...settings.docker,
+        namePrefix: settings.docker.namePrefix ?? `${catalog.name}-${stack}`.slice(0, 31).replace(/-+$/, ""),
+        images: { ...DEFAULT_IMAGES, ...definedEntries(settings.docker.images) },
+      },
+      cache: settings.cache,
+      gateway: settings.gateway,
+      observability: settings.observability,
       serviceSecrets: settings.serviceSecrets,
     },
     warnings: problems.filter((p) => !isError(p)),
   };
 }
 
+function definedEntries<T>(record: Partial<Record<string, T | undefined>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Record<string, T>;
+}
+
 /** Rules between the stack config and the catalog it deploys. */
-function crossCheck(settings: z.output<typeof TargetSettingsSchema>, catalog: Catalog): Problem[] {
+function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
   const problems: Problem[] = [];
   const services = new Map(catalog.services.map((s) => [s.name, s]));
 
@@ -140,18 +217,29 @@ function crossCheck(settings: z.output<typeof TargetSettingsSchema>, catalog: Ca
     else owners.set(port, what);
   };
   for (const service of catalog.services) claim(publishedPort(service), `catalog.services.${service.name}.port`, `service ${service.name}`);
-  claim(settings.docker.rabbitmqManagementPort, `${CONFIG_NAMESPACE}:docker.rabbitmqManagementPort`, "RabbitMQ management");
-  if (settings.docker.amqpHostPort !== undefined) claim(settings.docker.amqpHostPort, `${CONFIG_NAMESPACE}:docker.amqpHostPort`, "AMQP");
-  databaseHostPorts(catalog, settings.docker.databasePortBase).forEach((port, name) =>
-    claim(port, `${CONFIG_NAMESPACE}:docker.databasePortBase`, `database of ${name}`));
+  for (const { port, key, what } of platformHostPorts(settings)) claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.${key}`, what);
+  databaseHostPorts(catalog, settings.docker.hostPorts.databaseBase, settings.gateway.database === "postgres").forEach((port, name) =>
+    claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.databaseBase`, `database of ${name}`));
   return problems;
 }
 
-/** Loopback port of each service database, in catalog order from `base`. */
-export function databaseHostPorts(catalog: Catalog, base: number): Map<string, number> {
+/** The platform's own loopback ports this stack publishes (Kibana only with ELK logs). */
+function platformHostPorts(settings: Settings): Array<{ port: number; key: string; what: string }> {
+  const ports = settings.docker.hostPorts;
+  const used: Array<[keyof typeof ports, string]> = [
+    ["rabbitmqManagement", "RabbitMQ management"], ["amqp", "AMQP"], ["gatewayProxy", "gateway proxy"],
+    ["gatewayAdmin", "gateway admin API"], ["grafana", "Grafana"], ["prometheus", "Prometheus"], ["jaeger", "Jaeger UI"],
+  ];
+  if (settings.observability.logs === "elk") used.push(["kibana", "Kibana"]);
+  return used.flatMap(([key, what]) => ports[key] === undefined ? [] : [{ port: ports[key]!, key, what }]);
+}
+
+/** Loopback port of each service database, in catalog order from `base`, then the gateway's own ("kong"). */
+export function databaseHostPorts(catalog: Catalog, base: number, gatewayDatabase: boolean): Map<string, number> {
   const ports = new Map<string, number>();
   for (const service of catalog.services) {
     if (service.database.kind !== "none") ports.set(service.name, base + ports.size);
   }
+  if (gatewayDatabase && catalog.services.some((s) => s.routes.length > 0)) ports.set("kong", base + ports.size);
   return ports;
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
+import { GatewayCredential } from "../components/gateway/kongConfig";
 import { PlatformConfig, readPlatformConfig } from "./config";
 
 /** What `pulumi stack output` shows for every target. */
@@ -8,7 +9,16 @@ export interface StackOutputs {
   catalog: string;
   serviceUrls: Record<string, string>;
   services: Record<string, { url: string; internalUrl: string }>;
+  gatewayUrl?: string;
+  gatewayAdminUrl?: string;
   rabbitmqManagementUrl?: string;
+  grafanaUrl: string;
+  prometheusUrl: string;
+  jaegerUrl: string;
+  /** Kibana with the ELK option, Grafana's Explore with Loki. */
+  logsUrl: string;
+  grafanaAdminPassword: pulumi.Output<string>;
+  gatewayCredential?: pulumi.Output<GatewayCredential>;
   connectionStrings: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
 
@@ -23,7 +33,15 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       catalog: config.catalog.name,
       serviceUrls: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.url])),
       services: platform.services,
-      rabbitmqManagementUrl: platform.rabbitmqManagementUrl,
+      gatewayUrl: platform.urls.gateway,
+      gatewayAdminUrl: platform.urls.gatewayAdmin,
+      rabbitmqManagementUrl: platform.urls.rabbitmqManagement,
+      grafanaUrl: platform.urls.grafana,
+      prometheusUrl: platform.urls.prometheus,
+      jaegerUrl: platform.urls.jaeger,
+      logsUrl: platform.urls.logs,
+      grafanaAdminPassword: platform.grafanaAdminPassword,
+      gatewayCredential: platform.gatewayCredential,
       connectionStrings: platform.connectionStrings,
     };
   },

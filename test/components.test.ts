@@ -179,7 +179,8 @@ describe("components on Docker (under mocks)", () => {
     const plan = planTopology(catalog);
     const broker = (amqpHostPort?: number) => runUnderMocks("components", {}, () => new MessageBroker("mq", {
       namePrefix: "erp-dev", image: "rabbitmq:3.13.7-management-alpine", plan,
-      network: new docker.Network("data", { name: "erp-dev-data" }), managementHostPort: 15672, amqpHostPort, labels,
+      network: new docker.Network("data", { name: "erp-dev-data" }), monitoringNetwork: new docker.Network("monitoring", { name: "erp-dev-monitoring" }),
+      managementHostPort: 15672, amqpHostPort, labels,
     }));
 
     it("publishes management on loopback and AMQP only when asked", async () => {

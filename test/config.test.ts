@@ -28,8 +28,12 @@ describe("stack config", () => {
     assert.equal(config.catalog.name, "bookings");
     assert.equal(config.environment, "dev");
     assert.equal(config.docker.namePrefix, "bookings-dev");
-    assert.equal(config.docker.databasePortBase, 15432);
-    assert.equal(config.docker.amqpHostPort, undefined);
+    assert.equal(config.docker.hostPorts.databaseBase, 15432);
+    assert.equal(config.docker.hostPorts.amqp, undefined);
+    assert.equal(config.docker.images.kong, "kong:3.9.1");
+    assert.equal(config.cache.mode, "sentinel");
+    assert.equal(config.gateway.database, "postgres");
+    assert.equal(config.observability.logs, "loki");
     assert.deepEqual(warnings, []);
   });
 
@@ -47,12 +51,13 @@ describe("stack config", () => {
   });
 
   it("names the missing or unknown keys, all in one error", () => {
-    const problems = problemsOf({ catalog: "nope", docker: { databasePortBase: 80, colour: "red" } });
+    const problems = problemsOf({ catalog: "nope", docker: { hostPorts: { databaseBase: 80 }, colour: "red" }, cache: { mode: "cluster" } });
     const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
     has(/^platform:target: must be 'docker'/);
     has(/^platform:catalog: must be one of bookings, erp, finance, reservei, user-enrichment/);
-    has(/^platform:docker.databasePortBase: /);
+    has(/^platform:docker.hostPorts.databaseBase: /);
     has(/^platform:docker: .*colour/);
+    has(/^platform:cache.mode: /);
   });
 
   it("requires exactly one of catalog and catalogFile", () => {
@@ -72,13 +77,13 @@ describe("stack config", () => {
       catalog: "finance",
       images: { "ghost-service": "x/y:1", "auth-service": "auth:latest-ish" },
       serviceSecrets: { "ai-service": { OPENAI_KEY: "typo" } },
-      docker: { rabbitmqManagementPort: 8002 },
+      docker: { hostPorts: { rabbitmqManagement: 8002 } },
     });
     const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
     has(/^platform:images.ghost-service: unknown service 'ghost-service'/);
     has(/^platform:serviceSecrets.ai-service.OPENAI_KEY: service 'ai-service' declares no config secret/);
     has(/^platform:serviceSecrets.ai-service.OPENAI_API_KEY: missing: run pulumi config set --secret --path/);
-    has(/^platform:docker.rabbitmqManagementPort: host port 8002 \(RabbitMQ management\) clashes with service transaction-service/);
+    has(/^platform:docker.hostPorts.rabbitmqManagement: host port 8002 \(RabbitMQ management\) clashes with service transaction-service/);
   });
 
   it("rejects an implicit latest tag in an image override", () => {
@@ -87,7 +92,7 @@ describe("stack config", () => {
   });
 
   it("catches database ports that run into a service port", () => {
-    const problems = problemsOf({ target: "docker", catalog: "bookings", docker: { databasePortBase: 8000 } });
+    const problems = problemsOf({ target: "docker", catalog: "bookings", docker: { hostPorts: { databaseBase: 8000 } } });
     assert.ok(problems.some((p) => /host port 8001 \(service booking-service\)|host port 8001 \(database of .*\) clashes with service booking-service/.test(p)), problems.join("\n"));
   });
 

@@ -20,7 +20,7 @@ function devConfig(catalog: string): Record<string, string> {
   return {
     "platform:target": "docker",
     "platform:catalog": catalog,
-    "platform:docker": JSON.stringify({ amqpHostPort: 5673 }),
+    "platform:docker": JSON.stringify({ hostPorts: { amqp: 5673 } }),
     "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
   };
 }
@@ -42,11 +42,20 @@ describe("dev program (docker target, under mocks)", () => {
         run = await runUnderMocks("dev", devConfig(name), () => runProgram(projectDir));
       });
 
-      it("declares one container per service and per database, plus the broker", () => {
-        const databases = catalog.services.filter((s) => s.database.kind !== "none").length;
-        assert.equal(ofType(run.resources, CONTAINER).length, catalog.services.length + databases + 1);
+      it("declares exactly the containers the catalog needs, each named for what it is", () => {
+        const expected = catalog.services.flatMap((s) => [
+          s.name,
+          ...(s.database.kind !== "none" ? [`${s.name}-db`] : []),
+          ...(s.database.kind === "postgres" ? [`${s.name}-db-exporter`] : []),
+        ]);
+        if (plan.users.length > 0) expected.push("rabbitmq");
+        if (catalog.services.some((s) => s.cache)) {
+          expected.push("redis-master", "redis-replica-1", "redis-replica-2", "redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3", "redis-exporter");
+        }
+        if (catalog.services.some((s) => s.routes.length > 0)) expected.push("kong", "kong-db", "kong-db-exporter", "kong-bootstrap");
+        expected.push("prometheus", "node-exporter", "jaeger", "grafana", "loki", "promtail");
+        assert.deepEqual(ofType(run.resources, CONTAINER).map((c) => c.inputs.name).sort(), expected.map((n) => `${prefix}-${n}`).sort());
         assert.equal(ofType(run.resources, "platform:docker:Microservice").length, catalog.services.length);
-        assert.equal(ofType(run.resources, "platform:docker:ServiceDatabase").length, databases);
       });
 
       it("gives every PostgreSQL service its own server, volume, login and database", () => {
@@ -54,9 +63,12 @@ describe("dev program (docker target, under mocks)", () => {
         const roles = ofType(run.resources, "postgresql:index/role:Role");
         const databases = ofType(run.resources, "postgresql:index/database:Database");
         const providers = ofType(run.resources, "pulumi:providers:postgresql");
-        assert.equal(roles.length, postgres.length);
-        assert.equal(providers.length, postgres.length);
-        assert.equal(new Set(providers.map((p) => p.inputs.port)).size, postgres.length, "each database has its own port");
+        // Each server (the services' and Kong's) has an owner login and a pg_monitor-only login.
+        assert.equal(roles.filter((r) => r.inputs.name.endsWith("_app")).length, postgres.length + 1);
+        assert.equal(roles.filter((r) => r.inputs.name.endsWith("_monitor")).length, postgres.length + 1);
+        for (const monitor of roles.filter((r) => r.inputs.name.endsWith("_monitor"))) assert.deepEqual(monitor.inputs.roles, ["pg_monitor"]);
+        assert.equal(providers.length, postgres.length + 1);
+        assert.equal(new Set(providers.map((p) => p.inputs.port)).size, postgres.length + 1, "each database has its own port");
         for (const service of postgres) {
           const login = `${service.name.replace(/-/g, "_")}_app`;
           const role = roles.find((r) => r.inputs.name === login);
@@ -111,7 +123,7 @@ describe("dev program (docker target, under mocks)", () => {
         assert.ok(run.generatedSecrets.length >= catalog.services.length);
         assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
         for (const value of configSecrets) {
-          assert.ok(ofType(run.resources, CONTAINER).some((c) => (c.inputs.envs as string[]).some((e) => e.endsWith(`=${value}`))), "config secret reaches its service");
+          assert.ok(ofType(run.resources, CONTAINER).some((c) => ((c.inputs.envs ?? []) as string[]).some((e) => e.endsWith(`=${value}`))), "config secret reaches its service");
         }
       });
 
@@ -121,18 +133,22 @@ describe("dev program (docker target, under mocks)", () => {
         }
       });
 
-      it("segments networks: a database shares a network with its own service only", () => {
+      it("segments networks: a database shares a network with its own service and exporter only", () => {
         for (const db of ofType(run.resources, CONTAINER).filter((c) => c.inputs.name.endsWith("-db"))) {
           assert.equal(db.inputs.networksAdvanced.length, 1);
           const network = db.inputs.networksAdvanced[0].name;
           const members = ofType(run.resources, CONTAINER).filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === network));
-          assert.deepEqual(members.map((m) => m.inputs.name).sort(), [db.inputs.name, db.inputs.name.replace(/-db$/, "")].sort());
+          const owner = db.inputs.name.replace(/-db$/, "");
+          const expected = [db.inputs.name, owner];
+          if (members.some((m) => m.inputs.name === `${db.inputs.name}-exporter`)) expected.push(`${db.inputs.name}-exporter`);
+          if (owner.endsWith("-kong")) expected.push(`${owner}-bootstrap`);
+          assert.deepEqual(members.map((m) => m.inputs.name).sort(), expected.sort());
         }
         const broker = containerNamed(run, `${prefix}-rabbitmq`)!;
         const brokerNetwork = broker.inputs.networksAdvanced[0].name;
         for (const service of catalog.services) {
           const onData = containerNamed(run, `${prefix}-${service.name}`)!.inputs.networksAdvanced.some((n: any) => n.name === brokerNetwork);
-          assert.equal(onData, plan.users.some((u) => u.service === service.name), `${service.name} on the data network`);
+          assert.equal(onData, service.cache || plan.users.some((u) => u.service === service.name), `${service.name} on the data network`);
         }
       });
 

@@ -8,6 +8,8 @@ export interface PostgresAccessArgs {
   extensions: string[];
   /** Admin connection to the server that holds the database (dev container or RDS). */
   provider: postgresql.Provider;
+  /** Also create a login with only pg_monitor, for the metrics exporter. */
+  monitoringLogin?: boolean;
 }
 
 /**
@@ -18,6 +20,8 @@ export class PostgresAccess extends pulumi.ComponentResource {
   readonly database: pulumi.Output<string>;
   readonly username: pulumi.Output<string>;
   readonly password: pulumi.Output<string>;
+  readonly monitoringUsername?: pulumi.Output<string>;
+  readonly monitoringPassword?: pulumi.Output<string>;
 
   constructor(name: string, args: PostgresAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:data:PostgresAccess", name, {}, opts);
@@ -54,6 +58,19 @@ export class PostgresAccess extends pulumi.ComponentResource {
 
     for (const extension of args.extensions) {
       new postgresql.Extension(`${name}-ext-${extension}`, { name: extension, database: database.name }, child);
+    }
+
+    if (args.monitoringLogin) {
+      const monitorPassword = new random.RandomPassword(`${name}-monitor-password`, { length: 32, special: false }, { parent: this });
+      const monitor = new postgresql.Role(`${name}-monitor-role`, {
+        name: `${args.names.database}_monitor`,
+        login: true,
+        password: monitorPassword.result,
+        roles: ["pg_monitor"],
+        connectionLimit: 5,
+      }, child);
+      this.monitoringUsername = monitor.name;
+      this.monitoringPassword = monitorPassword.result;
     }
 
     this.database = database.name;

@@ -6,9 +6,14 @@ import { Service } from "../../services/schema";
 import { dependencyOrder, dependencyUrlEnv, publishedPort } from "../../services/validate";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
-import { AMQP_PORT, MessageBroker } from "./MessageBroker";
+import { GatewayCredential } from "../gateway/kongConfig";
+import { ScrapeJob } from "../observability/prometheusConfig";
+import { AMQP_PORT, MessageBroker, RABBITMQ_PROMETHEUS_PORT } from "./MessageBroker";
 import { Microservice } from "./Microservice";
 import { ServiceDatabase } from "./ServiceDatabase";
+import { CacheCluster, REDIS_EXPORTER_HOST, REDIS_EXPORTER_PORT } from "./CacheCluster";
+import { ApiGateway, KONG_HOST, KONG_STATUS_PORT } from "./ApiGateway";
+import { OTLP_ENDPOINT, Observability } from "./Observability";
 import { PlatformLabels } from "./containerDefaults";
 
 export interface DockerPlatformArgs {
@@ -22,21 +27,36 @@ export interface ServiceEndpoints {
   internalUrl: string;
 }
 
+/** Loopback URLs of the platform's own tools. */
+export interface ToolUrls {
+  gateway?: string;
+  gatewayAdmin?: string;
+  rabbitmqManagement?: string;
+  grafana: string;
+  prometheus: string;
+  jaeger: string;
+  logs: string;
+}
+
 /**
- * The dev environment on local Docker: segmented networks, one database per service,
- * RabbitMQ with the catalog's topology, and every service wired to them.
+ * The dev environment on local Docker: segmented networks, one database per service, RabbitMQ
+ * with the catalog's topology, Redis (Sentinel), Kong, the observability stack, and every
+ * service wired to them.
  */
 export class DockerPlatform extends pulumi.ComponentResource {
   readonly services: Record<string, ServiceEndpoints> = {};
-  readonly rabbitmqManagementUrl?: string;
+  readonly urls: ToolUrls;
   /** Per service: database and broker URLs through loopback, for the developer's tools. Secret. */
   readonly connectionStrings: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** What clients present on authenticated gateway routes (secret). */
+  readonly gatewayCredential?: pulumi.Output<GatewayCredential>;
 
   constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:Platform", name, {}, opts);
     const { config } = args;
     const { catalog, docker: settings } = config;
-    const prefix = settings.namePrefix;
+    const { images, hostPorts, namePrefix: prefix } = settings;
     const labels = (component: string, service?: string): PlatformLabels =>
       ({ stack: config.stack, catalog: catalog.name, component, service });
 
@@ -48,29 +68,63 @@ export class DockerPlatform extends pulumi.ComponentResource {
         { label: "platform.network", value: purpose },
       ],
     }, { parent: this });
-    // Membership is the segmentation: a database is on a network with its own service only,
-    // the broker with the services that use events. None is `internal`, because Docker
-    // publishes loopback ports only through a non-internal bridge.
+    // Membership is the segmentation: a database shares a network with its own service (and its
+    // exporter) only; the broker and cache with the services that use them. None is `internal`,
+    // because Docker publishes loopback ports only through a non-internal bridge.
+    const usesBroker = (service: Service) => service.events.publishes.length > 0 || service.events.consumes.length > 0;
+    const brokerUsers = catalog.services.filter(usesBroker);
+    const cacheUsers = catalog.services.filter((s) => s.cache);
     const edge = network("edge", "edge");
     const servicesNetwork = network("services", "services");
-    const plan = planTopology(catalog);
-    const usesBroker = (service: Service) => service.events.publishes.length > 0 || service.events.consumes.length > 0;
-    const needsBroker = catalog.services.some(usesBroker);
-    const dataNetwork = needsBroker ? network("data", "data") : undefined;
+    const monitoring = network("monitoring", "monitoring");
+    const dataNetwork = brokerUsers.length + cacheUsers.length > 0 ? network("data", "data") : undefined;
+    const scrapeJobs: ScrapeJob[] = [];
+    const dbMonitoring = { network: monitoring, postgresExporterImage: images.postgresExporter };
+    const dbPorts = databaseHostPorts(catalog, hostPorts.databaseBase, config.gateway.database === "postgres");
 
-    const broker = needsBroker ? new MessageBroker(`${name}-broker`, {
+    const broker = brokerUsers.length > 0 ? new MessageBroker(`${name}-broker`, {
       namePrefix: prefix,
-      image: settings.rabbitmqImage,
-      plan,
+      image: images.rabbitmq,
+      plan: planTopology(catalog),
       network: dataNetwork!,
-      managementHostPort: settings.rabbitmqManagementPort,
-      amqpHostPort: settings.amqpHostPort,
+      monitoringNetwork: monitoring,
+      managementHostPort: hostPorts.rabbitmqManagement,
+      amqpHostPort: hostPorts.amqp,
       labels: labels("broker"),
     }, { parent: this }) : undefined;
-    this.rabbitmqManagementUrl = broker?.managementUrl;
+    if (broker) scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ_PROMETHEUS_PORT}`] }] });
+
+    const cache = cacheUsers.length > 0 ? new CacheCluster(`${name}-cache`, {
+      mode: config.cache.mode,
+      namePrefix: prefix,
+      image: images.redis,
+      exporterImage: images.redisExporter,
+      network: dataNetwork!,
+      monitoringNetwork: monitoring,
+      labels: labels("cache"),
+    }, { parent: this }) : undefined;
+    if (cache) scrapeJobs.push({ job: "redis", groups: [{ targets: cache.dataNodes }], metricsPath: "/scrape", viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}` });
+
+    const gateway = catalog.services.some((s) => s.routes.length > 0) ? new ApiGateway(`${name}-gateway`, {
+      catalog,
+      namePrefix: prefix,
+      image: images.kong,
+      database: config.gateway.database,
+      databaseImage: images.kongDatabase,
+      databaseHostPort: dbPorts.get("kong"),
+      auth: config.gateway.auth,
+      corsOrigins: config.gateway.corsOrigins,
+      network: edge,
+      monitoring: dbMonitoring,
+      proxyHostPort: hostPorts.gatewayProxy,
+      adminHostPort: hostPorts.gatewayAdmin,
+      labels: labels("gateway"),
+    }, { parent: this }) : undefined;
+    if (gateway) scrapeJobs.push({ job: "kong", groups: [{ targets: [`${KONG_HOST}:${KONG_STATUS_PORT}`] }] });
+    const postgresExporters: Array<{ service: string; target: string }> = [];
+    if (gateway?.databaseExporter) postgresExporters.push({ service: "kong", target: gateway.databaseExporter });
 
     const calledSynchronously = new Set(catalog.services.flatMap((s) => s.dependsOn));
-    const dbPorts = databaseHostPorts(catalog, settings.databasePortBase);
     const deployed = new Map<string, Microservice>();
     const connections: Record<string, { database?: pulumi.Output<string>; broker?: pulumi.Output<string> }> = {};
 
@@ -78,12 +132,14 @@ export class DockerPlatform extends pulumi.ComponentResource {
       const env: Record<string, pulumi.Input<string>> = {
         ...service.env,
         SERVICE_NAME: service.name,
-        OTEL_SERVICE_NAME: service.name,
         PORT: String(service.port),
         PLATFORM_ENVIRONMENT: config.environment,
+        OTEL_SERVICE_NAME: service.name,
+        OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
       };
       const secretEnv: Record<string, pulumi.Input<string>> = {};
-      const networks = [edge];
+      const networks = [edge, monitoring];
       const waitFor: pulumi.Resource[] = [];
       connections[service.name] = {};
 
@@ -103,17 +159,18 @@ export class DockerPlatform extends pulumi.ComponentResource {
           namePrefix: prefix,
           network: dbNetwork,
           hostPort: dbPorts.get(service.name)!,
+          monitoring: dbMonitoring,
           labels: labels("database", service.name),
         }, { parent: this });
         Object.assign(env, { DB_HOST: database.host, DB_PORT: String(database.port), DB_NAME: database.databaseName, DB_USER: database.username });
         Object.assign(secretEnv, { DATABASE_URL: database.url, DB_PASSWORD: database.password });
         connections[service.name].database = database.hostUrl;
+        if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
         waitFor.push(database);
       }
 
       const brokerUser = broker?.credentials[service.name];
       if (broker && brokerUser) {
-        networks.push(dataNetwork!);
         const amqp = (host: string, port: number) => brokerUser.password.apply((password) =>
           connectionUrl("amqp", brokerUser.username, password, host, port, broker.vhost));
         Object.assign(env, {
@@ -123,9 +180,20 @@ export class DockerPlatform extends pulumi.ComponentResource {
           RABBITMQ_RETRY_EXCHANGE: brokerUser.retryExchange ?? "",
         });
         Object.assign(secretEnv, { RABBITMQ_URL: amqp(broker.host, AMQP_PORT), RABBITMQ_PASSWORD: brokerUser.password });
-        if (settings.amqpHostPort !== undefined) connections[service.name].broker = amqp("127.0.0.1", settings.amqpHostPort);
+        if (hostPorts.amqp !== undefined) connections[service.name].broker = amqp("127.0.0.1", hostPorts.amqp);
         waitFor.push(broker);
       }
+
+      if (cache && service.cache) {
+        const client = cache.clientEnv();
+        Object.assign(env, client.env);
+        Object.assign(secretEnv, client.secretEnv);
+        waitFor.push(cache);
+      }
+      if (broker && brokerUser || cache && service.cache) networks.push(dataNetwork!);
+
+      // Services with public routes (login, registration) sign the tokens Kong checks elsewhere.
+      if (gateway && service.routes.some((r) => r.public)) Object.assign(secretEnv, gateway.issuerSecretEnv);
 
       for (const secret of service.secrets) {
         secretEnv[secret.name] = secret.source === "random"
@@ -145,13 +213,42 @@ export class DockerPlatform extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: waitFor });
       deployed.set(service.name, microservice);
       this.services[service.name] = { url: microservice.url, internalUrl: microservice.internalUrl };
+      scrapeJobs.push({
+        job: service.name,
+        metricsPath: service.health.metricsPath,
+        groups: [{ targets: [`${service.name}:${service.health.metricsPort ?? service.port}`], labels: { service: service.name } }],
+      });
+    }
+    if (postgresExporters.length > 0) {
+      scrapeJobs.push({ job: "postgres", groups: postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })) });
     }
 
+    const observability = new Observability(`${name}-observability`, {
+      namePrefix: prefix,
+      selection: { stack: config.stack, catalog: catalog.name },
+      logs: config.observability.logs,
+      services: catalog.services.map((s) => s.name),
+      scrapeJobs,
+      scrapeInterval: config.observability.scrapeInterval,
+      thresholds: { errorRate: config.observability.errorRateThreshold, latencyP95Seconds: config.observability.latencyP95Seconds },
+      images,
+      network: monitoring,
+      hostPorts,
+      labels: labels("observability"),
+    }, { parent: this });
+
+    this.urls = {
+      gateway: gateway?.proxyUrl,
+      gatewayAdmin: gateway?.adminUrl,
+      rabbitmqManagement: broker?.managementUrl,
+      grafana: observability.grafanaUrl,
+      prometheus: observability.prometheusUrl,
+      jaeger: observability.jaegerUrl,
+      logs: observability.logsUrl,
+    };
+    this.grafanaAdminPassword = observability.grafanaAdminPassword;
+    this.gatewayCredential = gateway?.credential;
     this.connectionStrings = pulumi.secret(pulumi.output(connections));
-    this.registerOutputs({
-      services: this.services,
-      rabbitmqManagementUrl: this.rabbitmqManagementUrl,
-      connectionStrings: this.connectionStrings,
-    });
+    this.registerOutputs({ services: this.services, urls: this.urls, connectionStrings: this.connectionStrings });
   }
 }

@@ -13,6 +13,8 @@ export interface MessageBrokerArgs {
   plan: TopologyPlan;
   /** The data network the services reach the broker on. */
   network: docker.Network;
+  /** Prometheus scrapes the broker's metrics here. */
+  monitoringNetwork: docker.Network;
   managementHostPort: number;
   /** Publish AMQP on 127.0.0.1 at this port; not published when absent. */
   amqpHostPort?: number;
@@ -52,7 +54,7 @@ export class MessageBroker extends pulumi.ComponentResource {
       envs: pulumi.secret(adminPassword.result.apply((password) => [`RABBITMQ_DEFAULT_USER=${adminUser}`, `RABBITMQ_DEFAULT_PASS=${password}`])),
       uploads: [{ file: "/etc/rabbitmq/enabled_plugins", content: renderEnabledPlugins() }],
       volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
-      networksAdvanced: [{ name: args.network.name, aliases: [this.host] }],
+      networksAdvanced: [{ name: args.network.name, aliases: [this.host] }, { name: args.monitoringNetwork.name, aliases: [this.host] }],
       ports,
       // Healthy once every listener answers, the management API included, which the provider needs.
       healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },

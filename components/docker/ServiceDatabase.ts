@@ -59,13 +59,25 @@ const ENGINES: Record<Engine, EngineSpec> = {
   },
 };
 
+/** Where the database's metrics exporter runs, when there is one. */
+export interface DatabaseMonitoring {
+  network: docker.Network;
+  postgresExporterImage: string;
+}
+
+export const POSTGRES_EXPORTER_PORT = 9187;
+
 export interface ServiceDatabaseArgs {
   service: string;
   database: Exclude<Database, { kind: "none" }>;
+  /** Image to run instead of the engine's default for the catalog's version. */
+  image?: string;
   namePrefix: string;
   /** The network shared only by this database and its service. */
   network: docker.Network;
   hostPort: number;
+  /** PostgreSQL gets a postgres_exporter with a pg_monitor-only login. */
+  monitoring?: DatabaseMonitoring;
   labels: PlatformLabels;
 }
 
@@ -82,6 +94,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   /** URL through the loopback port, for the developer's tools (secret). */
   readonly hostUrl: pulumi.Output<string>;
   readonly container: docker.Container;
+  /** `host:port` of this database's metrics exporter, when it has one. */
+  readonly exporterTarget?: string;
 
   constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ServiceDatabase", name, {}, opts);
@@ -97,7 +111,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       name: `${containerName}-data`,
       labels: platformLabels(args.labels),
     }, { parent: this });
-    const image = new docker.RemoteImage(`${name}-image`, { name: engine.image(args.database.version), keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? engine.image(args.database.version), keepLocally: true }, { parent: this });
 
     const envs = pulumi.all([adminPassword.result, servicePassword.result]).apply(([admin, service]) =>
       engine.env(ADMIN_USER, admin, names.database, names.username, service));
@@ -133,7 +147,25 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         connectTimeout: 30,
       }, { parent: this, dependsOn: [this.container] });
       // Login and database go through the provider, which waits for a healthy container.
-      const access = new PostgresAccess(`${name}-access`, { names, extensions: args.database.extensions, provider }, { parent: this });
+      const access = new PostgresAccess(`${name}-access`, {
+        names, extensions: args.database.extensions, provider, monitoringLogin: args.monitoring !== undefined,
+      }, { parent: this });
+      if (args.monitoring) {
+        const exporterHost = `${args.service}-db-exporter`;
+        const exporterImage = new docker.RemoteImage(`${name}-exporter-image`, { name: args.monitoring.postgresExporterImage, keepLocally: true }, { parent: this });
+        new docker.Container(`${name}-exporter`, {
+          ...CONTAINER_DEFAULTS,
+          name: `${args.namePrefix}-${exporterHost}`,
+          hostname: exporterHost,
+          image: exporterImage.imageId,
+          envs: pulumi.secret(pulumi.all([access.monitoringUsername!, access.monitoringPassword!]).apply(([user, password]) =>
+            [`DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`])),
+          networksAdvanced: [{ name: args.network.name, aliases: [exporterHost] }, { name: args.monitoring.network.name, aliases: [exporterHost] }],
+          memory: 64,
+          labels: platformLabels(args.labels),
+        }, { parent: this, dependsOn: [access] });
+        this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER_PORT}`;
+      }
       this.databaseName = access.database;
       this.username = access.username;
       this.password = access.password;

@@ -1,0 +1,132 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import { Catalog } from "../../services/schema";
+import { GatewayAuth, GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
+import { DatabaseMonitoring, ServiceDatabase } from "./ServiceDatabase";
+import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+
+export interface ApiGatewayArgs {
+  catalog: Catalog;
+  namePrefix: string;
+  image: string;
+  /** `postgres`: Kong keeps its config in its own PostgreSQL; `off`: DB-less declarative mode. */
+  database: "postgres" | "off";
+  /** Image and loopback port of Kong's own PostgreSQL (database mode). */
+  databaseImage: string;
+  databaseHostPort?: number;
+  auth: GatewayAuth;
+  corsOrigins: string[];
+  /** Network the gateway reaches the services on. */
+  network: docker.Network;
+  monitoring: DatabaseMonitoring;
+  proxyHostPort: number;
+  adminHostPort: number;
+  labels: PlatformLabels;
+}
+
+export const KONG_HOST = "kong";
+export const KONG_STATUS_PORT = 8100;
+const PROXY_PORT = 8000;
+const ADMIN_PORT = 8001;
+const DECLARATIVE_FILE = "/kong/declarative/kong.yml";
+
+/** Kong in front of the catalog's routes, with its own PostgreSQL or in DB-less mode. */
+export class ApiGateway extends pulumi.ComponentResource {
+  readonly proxyUrl: string;
+  readonly adminUrl: string;
+  /** What clients present on non-public routes (secret): JWT issuer and signing secret, or an API key. */
+  readonly credential: pulumi.Output<GatewayCredential>;
+  /** Env for the services that sign tokens clients use on authenticated routes (jwt only). */
+  readonly issuerSecretEnv: Record<string, pulumi.Output<string>>;
+  readonly container: docker.Container;
+  /** `host:port` of the exporter of Kong's database (database mode). */
+  readonly databaseExporter?: string;
+
+  constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:docker:ApiGateway", name, {}, opts);
+    const child = { parent: this };
+    const secret = new random.RandomPassword(`${name}-credential`, { length: 48, special: false }, child).result;
+    const issuer = `${args.catalog.name}-issuer`;
+    this.credential = pulumi.secret(secret.apply((value): GatewayCredential =>
+      args.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value }));
+    this.issuerSecretEnv = args.auth === "jwt" ? { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: secret } : {};
+    const declarative = pulumi.secret(this.credential.apply((credential) =>
+      renderKongConfig({ catalog: args.catalog, credential, corsOrigins: args.corsOrigins })));
+
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, child);
+    const baseEnv = [
+      `KONG_PROXY_LISTEN=0.0.0.0:${PROXY_PORT}`,
+      `KONG_ADMIN_LISTEN=0.0.0.0:${ADMIN_PORT}`,
+      `KONG_STATUS_LISTEN=0.0.0.0:${KONG_STATUS_PORT}`,
+      "KONG_PROXY_ACCESS_LOG=/dev/stdout",
+      "KONG_PROXY_ERROR_LOG=/dev/stderr",
+      "KONG_ADMIN_ACCESS_LOG=/dev/stdout",
+      "KONG_ADMIN_ERROR_LOG=/dev/stderr",
+      // No version banner in responses.
+      "KONG_HEADERS=latency_tokens,X-Kong-Request-Id",
+    ];
+    const networks = [{ name: args.network.name, aliases: [KONG_HOST] }, { name: args.monitoring.network.name, aliases: [KONG_HOST] }];
+    const uploads = [{ file: DECLARATIVE_FILE, content: declarative }];
+
+    let modeEnv: pulumi.Output<string[]>;
+    const waitFor: pulumi.Resource[] = [];
+    if (args.database === "postgres") {
+      if (args.databaseHostPort === undefined) throw new Error("the gateway's database needs a loopback port");
+      const dbNetwork = new docker.Network(`${name}-db-net`, { name: `${args.namePrefix}-kong-db`, driver: "bridge" }, child);
+      networks.push({ name: dbNetwork.name, aliases: [KONG_HOST] });
+      const database = new ServiceDatabase(`${name}-db`, {
+        service: "kong",
+        // The image decides the server version; the version here only names a default image.
+        database: { kind: "postgres", version: "16", extensions: [] },
+        image: args.databaseImage,
+        namePrefix: args.namePrefix,
+        network: dbNetwork,
+        hostPort: args.databaseHostPort,
+        monitoring: args.monitoring,
+        labels: args.labels,
+      }, child);
+      this.databaseExporter = database.exporterTarget;
+      modeEnv = pulumi.all([database.databaseName, database.username, database.password]).apply(([db, user, password]) => [
+        "KONG_DATABASE=postgres", `KONG_PG_HOST=${database.host}`, `KONG_PG_PORT=${database.port}`,
+        `KONG_PG_DATABASE=${db}`, `KONG_PG_USER=${user}`, `KONG_PG_PASSWORD=${password}`,
+      ]);
+      // One-shot: create or upgrade Kong's schema, then load the declarative config into it.
+      // Replaced (and so run again) whenever the config changes.
+      waitFor.push(new docker.Container(`${name}-bootstrap`, {
+        name: `${args.namePrefix}-kong-bootstrap`,
+        image: image.imageId,
+        command: ["sh", "-c", `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`],
+        envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
+        uploads,
+        networksAdvanced: [{ name: dbNetwork.name }],
+        mustRun: false,
+        restart: "no",
+        attach: true,
+        logs: true,
+        securityOpts: CONTAINER_DEFAULTS.securityOpts,
+        labels: platformLabels(args.labels),
+      }, { parent: this, dependsOn: [database] }));
+    } else {
+      modeEnv = pulumi.output(["KONG_DATABASE=off", `KONG_DECLARATIVE_CONFIG=${DECLARATIVE_FILE}`]);
+    }
+
+    this.container = new docker.Container(`${name}-container`, {
+      ...CONTAINER_DEFAULTS,
+      name: `${args.namePrefix}-kong`,
+      hostname: KONG_HOST,
+      image: image.imageId,
+      envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
+      uploads: args.database === "off" ? uploads : [],
+      networksAdvanced: networks,
+      ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
+      healthcheck: { tests: ["CMD", "kong", "health"], interval: "10s", timeout: "5s", retries: 10, startPeriod: "15s" },
+      memory: 512,
+      labels: platformLabels(args.labels, { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) }),
+    }, { parent: this, dependsOn: waitFor });
+
+    this.proxyUrl = `http://127.0.0.1:${args.proxyHostPort}`;
+    this.adminUrl = `http://127.0.0.1:${args.adminHostPort}`;
+    this.registerOutputs({ proxyUrl: this.proxyUrl, adminUrl: this.adminUrl });
+  }
+}

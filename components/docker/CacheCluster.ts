@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import { CONTAINER_DEFAULTS, PlatformLabels, platformLabels } from "./containerDefaults";
+import {
+  CacheMode, MASTER_NAME, REDIS_PORT, RedisNode, planCacheNodes, renderRedisConf, renderSentinelConf,
+} from "./redisConfig";
+
+export interface CacheClusterArgs {
+  mode: CacheMode;
+  namePrefix: string;
+  image: string;
+  exporterImage: string;
+  /** Network shared with the services that use the cache. */
+  network: docker.Network;
+  /** Network Prometheus scrapes the exporter on. */
+  monitoringNetwork: docker.Network;
+  labels: PlatformLabels;
+}
+
+export const REDIS_EXPORTER_HOST = "redis-exporter";
+export const REDIS_EXPORTER_PORT = 9121;
+
+/**
+ * Redis for the services: with Sentinel, a master, two replicas and three sentinels (quorum 2)
+ * whose configuration files are rendered and uploaded; or one Redis in `single` mode. Plus a
+ * redis_exporter that Prometheus asks for each data node.
+ */
+export class CacheCluster extends pulumi.ComponentResource {
+  readonly mode: CacheMode;
+  /** Data nodes (`redis://host:port`) for the exporter's multi-target scrape. */
+  readonly dataNodes: string[];
+  readonly password: pulumi.Output<string>;
+  readonly sentinelPassword: pulumi.Output<string>;
+  readonly containers: docker.Container[] = [];
+
+  constructor(name: string, args: CacheClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:docker:CacheCluster", name, {}, opts);
+    this.mode = args.mode;
+    const nodes = planCacheNodes(args.mode);
+    const master = nodes.find((n) => n.role === "master")!;
+    this.password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
+    this.sentinelPassword = new random.RandomPassword(`${name}-sentinel-password`, { length: 32, special: false }, { parent: this }).result;
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    const replicas = nodes.filter((n) => n.role === "replica").length;
+
+    const configOf = (node: RedisNode) => pulumi.all([this.password, this.sentinelPassword]).apply(([password, sentinelPassword]) =>
+      node.role === "sentinel"
+        ? renderSentinelConf(node, { password, sentinelPassword, masterHost: master.host, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000 })
+        // With replicas, refuse writes that no replica received: a failover then loses at most 10 s.
+        : renderRedisConf(node, { password, masterHost: master.host, minReplicasToWrite: replicas > 0 ? 1 : 0, minReplicasMaxLagSeconds: 10 }));
+
+    const dataContainers: docker.Container[] = [];
+    for (const node of nodes) {
+      const configFile = node.role === "sentinel" ? "/data/sentinel.conf" : "/data/redis.conf";
+      const isData = node.role !== "sentinel";
+      const volume = isData
+        ? new docker.Volume(`${name}-${node.host}-data`, { name: `${args.namePrefix}-${node.host}-data`, labels: platformLabels(args.labels) }, { parent: this })
+        : undefined;
+      const container = new docker.Container(`${name}-${node.host}`, {
+        ...CONTAINER_DEFAULTS,
+        name: `${args.namePrefix}-${node.host}`,
+        hostname: node.host,
+        image: image.imageId,
+        // `redis-server` (also for sentinels) lets the image's entrypoint hand /data to the redis
+        // user and drop root; Sentinel and CONFIG REWRITE then keep their state in the file.
+        command: node.role === "sentinel" ? ["redis-server", configFile, "--sentinel"] : ["redis-server", configFile],
+        uploads: [{ file: configFile, content: pulumi.secret(configOf(node)) }],
+        envs: pulumi.secret((node.role === "sentinel" ? this.sentinelPassword : this.password).apply((pw) => [`REDISCLI_AUTH=${pw}`])),
+        volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
+        networksAdvanced: [{ name: args.network.name, aliases: [node.host] }],
+        healthcheck: {
+          tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
+          interval: "5s", timeout: "3s", retries: 10, startPeriod: "5s",
+        },
+        memory: node.role === "sentinel" ? 64 : 256,
+        labels: platformLabels(args.labels, { "platform.cache.role": node.role }),
+      }, { parent: this, dependsOn: node.role === "master" ? [] : dataContainers.slice(0, 1) });
+      if (isData) dataContainers.push(container);
+      this.containers.push(container);
+    }
+    this.dataNodes = nodes.filter((n) => n.role !== "sentinel").map((n) => `redis://${n.host}:${n.port}`);
+
+    const exporterImage = new docker.RemoteImage(`${name}-exporter-image`, { name: args.exporterImage, keepLocally: true }, { parent: this });
+    this.containers.push(new docker.Container(`${name}-exporter`, {
+      ...CONTAINER_DEFAULTS,
+      name: `${args.namePrefix}-${REDIS_EXPORTER_HOST}`,
+      hostname: REDIS_EXPORTER_HOST,
+      image: exporterImage.imageId,
+      envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])),
+      networksAdvanced: [{ name: args.network.name, aliases: [REDIS_EXPORTER_HOST] }, { name: args.monitoringNetwork.name, aliases: [REDIS_EXPORTER_HOST] }],
+      memory: 64,
+      labels: platformLabels(args.labels),
+    }, { parent: this }));
+    this.registerOutputs({ mode: this.mode, dataNodes: this.dataNodes });
+  }
+
+  /** What a service that uses the cache gets: sentinel addresses and master name, or one URL. */
+  clientEnv(): { env: Record<string, string>; secretEnv: Record<string, pulumi.Output<string>> } {
+    const sentinels = planCacheNodes(this.mode).filter((n) => n.role === "sentinel");
+    if (sentinels.length === 0) {
+      return {
+        env: { REDIS_HOST: "redis", REDIS_PORT: String(REDIS_PORT) },
+        secretEnv: { REDIS_URL: this.password.apply((pw) => `redis://:${pw}@redis:${REDIS_PORT}/0`), REDIS_PASSWORD: this.password },
+      };
+    }
+    return {
+      env: { REDIS_SENTINELS: sentinels.map((s) => `${s.host}:${s.port}`).join(","), REDIS_MASTER_NAME: MASTER_NAME },
+      secretEnv: { REDIS_PASSWORD: this.password, REDIS_SENTINEL_PASSWORD: this.sentinelPassword },
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { stringify } from "yaml";
+import { LOKI_PORT, LogSelection, lokiConfig, promtailConfig } from "../observability/logsConfig";
+import { ScrapeJob } from "../observability/prometheusConfig";
+import { PlatformLabels } from "./containerDefaults";
+import { platformContainer } from "./hostContainer";
+
+export interface LogsBackendArgs {
+  namePrefix: string;
+  selection: LogSelection;
+  images: { loki: string; promtail: string; elasticsearch: string; logstash: string; kibana: string; filebeat: string; curl: string };
+  network: docker.Network;
+  kibanaHostPort: number;
+  labels: PlatformLabels;
+}
+
+/** Loki stores the logs; Promtail reads every container of the stack through the Docker API. */
+export class LokiLogging extends pulumi.ComponentResource {
+  readonly logs = "loki" as const;
+  readonly scrapeJobs: ScrapeJob[] = [{ job: "loki", groups: [{ targets: [`loki:${LOKI_PORT}`] }] }];
+  /** Logs are browsed in Grafana (Explore); Loki has no UI of its own. */
+  readonly url?: string = undefined;
+  readonly elasticsearchReader = undefined;
+
+  constructor(name: string, args: LogsBackendArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:docker:LokiLogging", name, {}, opts);
+    const volume = new docker.Volume(`${name}-loki-data`, { name: `${args.namePrefix}-loki-data` }, { parent: this });
+    const loki = platformContainer(`${name}-loki`, {
+      host: "loki", image: args.images.loki, namePrefix: args.namePrefix, networks: [args.network], labels: args.labels,
+      files: { "/etc/loki/local-config.yaml": stringify(lokiConfig()) },
+      settings: {
+        volumes: [{ volumeName: volume.name, containerPath: "/loki" }],
+        memory: 512,
+        healthcheck: { tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${LOKI_PORT}/ready`], interval: "10s", timeout: "5s", retries: 12, startPeriod: "20s" },
+      },
+    }, { parent: this });
+    platformContainer(`${name}-promtail`, {
+      host: "promtail", image: args.images.promtail, namePrefix: args.namePrefix, networks: [args.network], labels: args.labels,
+      files: { "/etc/promtail/config.yml": stringify(promtailConfig(args.selection)) },
+      settings: {
+        // Read-only Docker API access: enough to list containers and follow their logs.
+        volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
+        memory: 128,
+      },
+    }, { parent: this, dependsOn: [loki] });
+    this.registerOutputs({});
+  }
+}
