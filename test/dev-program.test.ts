@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as path from "path";
+import { parse } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
@@ -162,6 +163,59 @@ describe("dev program (docker target, under mocks)", () => {
         }
       });
 
+      it("gives every service its OTLP endpoint, and cache users the sentinels", () => {
+        for (const service of catalog.services) {
+          const env = envOf(containerNamed(run, `${prefix}-${service.name}`)!);
+          assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
+          assert.equal(env.REDIS_SENTINELS, service.cache ? "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379" : undefined);
+          assert.equal(env.REDIS_MASTER_NAME, service.cache ? "platform-cache" : undefined);
+          assert.equal(env.GATEWAY_JWT_ISSUER, service.routes.some((r) => r.public) ? `${catalog.name}-issuer` : undefined);
+        }
+      });
+
+      it("routes every catalog path through Kong, with auth on every non-public route", () => {
+        const bootstrap = containerNamed(run, `${prefix}-kong-bootstrap`)!;
+        const kong = parse(bootstrap.inputs.uploads[0].content);
+        const routes = kong.services.flatMap((s: any) => s.routes);
+        for (const service of catalog.services) {
+          for (const route of service.routes) {
+            const kongRoute = routes.find((r: any) => r.paths.join() === route.paths.join());
+            assert.ok(kongRoute, `${service.name} ${route.paths}`);
+            assert.equal(kongRoute.plugins.some((p: any) => p.name === "jwt"), !route.public);
+          }
+        }
+      });
+
+      it("has Prometheus scrape every service, the broker, Redis, Kong and every PostgreSQL", () => {
+        const prometheus = containerNamed(run, `${prefix}-prometheus`)!;
+        const config = parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith("prometheus.yml")).content);
+        const jobs = new Map<string, any>(config.scrape_configs.map((j: any) => [j.job_name, j]));
+        for (const service of catalog.services) {
+          assert.deepEqual(jobs.get(service.name).static_configs[0].targets, [`${service.name}:${service.health.metricsPort ?? service.port}`]);
+        }
+        for (const job of ["rabbitmq", "kong", "node", "prometheus"]) assert.ok(jobs.has(job), job);
+        assert.equal(jobs.has("redis"), catalog.services.some((s) => s.cache));
+        const postgresTargets = jobs.get("postgres").static_configs.map((g: any) => g.labels.service).sort();
+        assert.deepEqual(postgresTargets, [...catalog.services.filter((s) => s.database.kind === "postgres").map((s) => s.name), "kong"].sort());
+        const rules = parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith("alerts.yml")).content);
+        const down = rules.groups[0].rules.filter((r: any) => r.alert === "ServiceDown").map((r: any) => r.labels.service);
+        assert.deepEqual(down, catalog.services.map((s) => s.name));
+      });
+
+      it("puts every scraped container on the monitoring network", () => {
+        const monitoring = `${prefix}-monitoring`;
+        const onMonitoring = new Set(ofType(run.resources, CONTAINER)
+          .filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === monitoring)).map((c) => c.inputs.hostname));
+        const prometheus = containerNamed(run, `${prefix}-prometheus`)!;
+        const config = parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith("prometheus.yml")).content);
+        for (const job of config.scrape_configs) {
+          const hosts = job.relabel_configs ? [job.relabel_configs.at(-1).replacement] : job.static_configs.flatMap((g: any) => g.targets);
+          for (const host of hosts.map((t: string) => t.split(":")[0]).filter((h: string) => h !== "localhost")) {
+            assert.ok(onMonitoring.has(host), `${job.job_name}: ${host} is not on the monitoring network`);
+          }
+        }
+      });
+
       it("parents every resource under the platform component", () => {
         const roots = run.resources.filter((r) => !r.parent || r.parent.endsWith("::pulumi:pulumi:Stack"));
         assert.deepEqual(roots.map((r) => r.type), ["platform:docker:Platform"]);
@@ -172,6 +226,14 @@ describe("dev program (docker target, under mocks)", () => {
         assert.deepEqual(Object.keys(outputs.serviceUrls).sort(), catalog.services.map((s) => s.name).sort());
         for (const service of catalog.services) assert.equal(outputs.serviceUrls[service.name], `http://127.0.0.1:${publishedPort(service)}`);
         assert.equal(outputs.rabbitmqManagementUrl, "http://127.0.0.1:15672");
+        assert.equal(outputs.gatewayUrl, "http://127.0.0.1:8000");
+        assert.equal(outputs.gatewayAdminUrl, "http://127.0.0.1:18001");
+        assert.equal(outputs.grafanaUrl, "http://127.0.0.1:3000");
+        assert.equal(outputs.prometheusUrl, "http://127.0.0.1:9090");
+        assert.equal(outputs.jaegerUrl, "http://127.0.0.1:16686");
+        assert.equal(outputs.logsUrl, "http://127.0.0.1:3000/explore");
+        assert.ok((await valueOf(outputs.grafanaAdminPassword)).secret);
+        assert.ok((await valueOf(outputs.gatewayCredential!)).secret);
         const connections = await valueOf(outputs.connectionStrings);
         assert.equal(connections.secret, true);
         for (const service of catalog.services.filter((s) => s.database.kind !== "none")) {
@@ -181,6 +243,33 @@ describe("dev program (docker target, under mocks)", () => {
       });
     });
   }
+
+  describe("lighter and alternative settings (reservei)", () => {
+    let run: MockRun<StackOutputs>;
+    before(async () => {
+      run = await runUnderMocks("laptop", {
+        ...devConfig("reservei"),
+        "platform:cache": JSON.stringify({ mode: "single" }),
+        "platform:gateway": JSON.stringify({ database: "off", auth: "key-auth" }),
+        "platform:observability": JSON.stringify({ logs: "elk" }),
+      }, () => runProgram(projectDir));
+    });
+
+    it("runs one Redis, DB-less Kong and the ELK stack instead", () => {
+      const names = new Set(ofType(run.resources, CONTAINER).map((c) => (c.inputs.name as string).replace(/^reservei-laptop-/, "")));
+      for (const present of ["redis", "kong", "elasticsearch", "logstash", "kibana", "filebeat"]) assert.ok(names.has(present), present);
+      for (const absent of ["redis-master", "redis-sentinel-1", "kong-db", "kong-bootstrap", "loki", "promtail"]) assert.ok(!names.has(absent), absent);
+    });
+
+    it("hands cache users a Redis URL and outputs Kibana as the logs URL", async () => {
+      const booking = containerNamed(run, "reservei-laptop-booking-service")!;
+      assert.match(envOf(booking).REDIS_URL, /^redis:\/\/:pw[0-9a-f]+@redis:6379\/0$/);
+      assert.equal(envOf(booking).REDIS_SENTINELS, undefined);
+      assert.equal(run.result.logsUrl, "http://127.0.0.1:5601");
+      assert.equal((await valueOf(run.result.gatewayCredential!)).value.kind, "key-auth");
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    });
+  });
 
   it("declares nothing when the stack config is invalid, and names every problem", async () => {
     let thrown: unknown;
