@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import { Catalog } from "../../services/schema";
 import { GatewayAuth, GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
 import { DatabaseMonitoring, ServiceDatabase } from "./ServiceDatabase";
-import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { PlatformLabels, loopbackPort } from "./containerDefaults";
+import { platformContainer } from "./hostContainer";
 
 export interface ApiGatewayArgs {
   catalog: Catalog;
@@ -54,7 +55,6 @@ export class ApiGateway extends pulumi.ComponentResource {
     const declarative = pulumi.secret(this.credential.apply((credential) =>
       renderKongConfig({ catalog: args.catalog, credential, corsOrigins: args.corsOrigins })));
 
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, child);
     const baseEnv = [
       `KONG_PROXY_LISTEN=0.0.0.0:${PROXY_PORT}`,
       `KONG_ADMIN_LISTEN=0.0.0.0:${ADMIN_PORT}`,
@@ -66,15 +66,15 @@ export class ApiGateway extends pulumi.ComponentResource {
       // No version banner in responses.
       "KONG_HEADERS=latency_tokens,X-Kong-Request-Id",
     ];
-    const networks = [{ name: args.network.name, aliases: [KONG_HOST] }, { name: args.monitoring.network.name, aliases: [KONG_HOST] }];
-    const uploads = [{ file: DECLARATIVE_FILE, content: declarative }];
+    const networks = [args.network, args.monitoring.network];
+    const files = { [DECLARATIVE_FILE]: declarative };
 
     let modeEnv: pulumi.Output<string[]>;
     const waitFor: pulumi.Resource[] = [];
     if (args.database === "postgres") {
       if (args.databaseHostPort === undefined) throw new Error("the gateway's database needs a loopback port");
       const dbNetwork = new docker.Network(`${name}-db-net`, { name: `${args.namePrefix}-kong-db`, driver: "bridge" }, child);
-      networks.push({ name: dbNetwork.name, aliases: [KONG_HOST] });
+      networks.push(dbNetwork);
       const database = new ServiceDatabase(`${name}-db`, {
         service: "kong",
         // The image decides the server version; the version here only names a default image.
@@ -93,36 +93,31 @@ export class ApiGateway extends pulumi.ComponentResource {
       ]);
       // One-shot: create or upgrade Kong's schema, then load the declarative config into it.
       // Replaced (and so run again) whenever the config changes.
-      waitFor.push(new docker.Container(`${name}-bootstrap`, {
-        name: `${args.namePrefix}-kong-bootstrap`,
-        image: image.imageId,
-        command: ["sh", "-c", `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`],
-        envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
-        uploads,
-        networksAdvanced: [{ name: dbNetwork.name }],
-        mustRun: false,
-        restart: "no",
-        attach: true,
-        logs: true,
-        securityOpts: CONTAINER_DEFAULTS.securityOpts,
-        labels: platformLabels(args.labels),
+      waitFor.push(platformContainer(`${name}-bootstrap`, {
+        host: "kong-bootstrap", image: args.image, namePrefix: args.namePrefix, networks: [dbNetwork], labels: args.labels, files,
+        settings: {
+          command: ["sh", "-c", `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`],
+          envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
+          restart: "no",
+          mustRun: false,
+          attach: true,
+          logs: true,
+        },
       }, { parent: this, dependsOn: [database] }));
     } else {
       modeEnv = pulumi.output(["KONG_DATABASE=off", `KONG_DECLARATIVE_CONFIG=${DECLARATIVE_FILE}`]);
     }
 
-    this.container = new docker.Container(`${name}-container`, {
-      ...CONTAINER_DEFAULTS,
-      name: `${args.namePrefix}-kong`,
-      hostname: KONG_HOST,
-      image: image.imageId,
-      envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
-      uploads: args.database === "off" ? uploads : [],
-      networksAdvanced: networks,
-      ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
-      healthcheck: { tests: ["CMD", "kong", "health"], interval: "10s", timeout: "5s", retries: 10, startPeriod: "15s" },
-      memory: 512,
-      labels: platformLabels(args.labels, { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) }),
+    this.container = platformContainer(`${name}-container`, {
+      host: KONG_HOST, image: args.image, namePrefix: args.namePrefix, networks, labels: args.labels,
+      extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) },
+      files: args.database === "off" ? files : {},
+      settings: {
+        envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
+        ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
+        healthcheck: { tests: ["CMD", "kong", "health"], interval: "10s", timeout: "5s", retries: 10, startPeriod: "15s" },
+        memory: 512,
+      },
     }, { parent: this, dependsOn: waitFor });
 
     this.proxyUrl = `http://127.0.0.1:${args.proxyHostPort}`;

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { CONTAINER_DEFAULTS, PlatformLabels, platformLabels } from "./containerDefaults";
+import { PlatformLabels, platformLabels } from "./containerDefaults";
+import { platformContainer } from "./hostContainer";
 import {
   CacheMode, MASTER_NAME, REDIS_PORT, RedisNode, planCacheNodes, renderRedisConf, renderSentinelConf,
 } from "./redisConfig";
@@ -32,7 +33,6 @@ export class CacheCluster extends pulumi.ComponentResource {
   readonly dataNodes: string[];
   readonly password: pulumi.Output<string>;
   readonly sentinelPassword: pulumi.Output<string>;
-  readonly containers: docker.Container[] = [];
 
   constructor(name: string, args: CacheClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:CacheCluster", name, {}, opts);
@@ -41,7 +41,6 @@ export class CacheCluster extends pulumi.ComponentResource {
     const master = nodes.find((n) => n.role === "master")!;
     this.password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
     this.sentinelPassword = new random.RandomPassword(`${name}-sentinel-password`, { length: 32, special: false }, { parent: this }).result;
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
     const replicas = nodes.filter((n) => n.role === "replica").length;
 
     const configOf = (node: RedisNode) => pulumi.all([this.password, this.sentinelPassword]).apply(([password, sentinelPassword]) =>
@@ -50,48 +49,39 @@ export class CacheCluster extends pulumi.ComponentResource {
         // With replicas, refuse writes that no replica received: a failover then loses at most 10 s.
         : renderRedisConf(node, { password, masterHost: master.host, minReplicasToWrite: replicas > 0 ? 1 : 0, minReplicasMaxLagSeconds: 10 }));
 
-    const dataContainers: docker.Container[] = [];
+    let masterContainer: docker.Container | undefined;
     for (const node of nodes) {
-      const configFile = node.role === "sentinel" ? "/data/sentinel.conf" : "/data/redis.conf";
-      const isData = node.role !== "sentinel";
-      const volume = isData
-        ? new docker.Volume(`${name}-${node.host}-data`, { name: `${args.namePrefix}-${node.host}-data`, labels: platformLabels(args.labels) }, { parent: this })
-        : undefined;
-      const container = new docker.Container(`${name}-${node.host}`, {
-        ...CONTAINER_DEFAULTS,
-        name: `${args.namePrefix}-${node.host}`,
-        hostname: node.host,
-        image: image.imageId,
-        // `redis-server` (also for sentinels) lets the image's entrypoint hand /data to the redis
-        // user and drop root; Sentinel and CONFIG REWRITE then keep their state in the file.
-        command: node.role === "sentinel" ? ["redis-server", configFile, "--sentinel"] : ["redis-server", configFile],
-        uploads: [{ file: configFile, content: pulumi.secret(configOf(node)) }],
-        envs: pulumi.secret((node.role === "sentinel" ? this.sentinelPassword : this.password).apply((pw) => [`REDISCLI_AUTH=${pw}`])),
-        volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
-        networksAdvanced: [{ name: args.network.name, aliases: [node.host] }],
-        healthcheck: {
-          tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
-          interval: "5s", timeout: "3s", retries: 10, startPeriod: "5s",
+      const isSentinel = node.role === "sentinel";
+      const configFile = isSentinel ? "/data/sentinel.conf" : "/data/redis.conf";
+      // Data nodes keep their data on a volume; sentinels only their rewritten config.
+      const volume = isSentinel ? undefined
+        : new docker.Volume(`${name}-${node.host}-data`, { name: `${args.namePrefix}-${node.host}-data`, labels: platformLabels(args.labels) }, { parent: this });
+      const container = platformContainer(`${name}-${node.host}`, {
+        host: node.host, image: args.image, namePrefix: args.namePrefix, networks: [args.network], labels: args.labels,
+        extraLabels: { "platform.cache.role": node.role },
+        files: { [configFile]: pulumi.secret(configOf(node)) },
+        settings: {
+          // `redis-server` (also for sentinels) lets the image's entrypoint hand /data to the redis
+          // user and drop root; Sentinel and CONFIG REWRITE then keep their state in the file.
+          command: isSentinel ? ["redis-server", configFile, "--sentinel"] : ["redis-server", configFile],
+          envs: pulumi.secret((isSentinel ? this.sentinelPassword : this.password).apply((pw) => [`REDISCLI_AUTH=${pw}`])),
+          volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
+          healthcheck: {
+            tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
+            interval: "5s", timeout: "3s", retries: 10, startPeriod: "5s",
+          },
+          memory: isSentinel ? 64 : 256,
         },
-        memory: node.role === "sentinel" ? 64 : 256,
-        labels: platformLabels(args.labels, { "platform.cache.role": node.role }),
-      }, { parent: this, dependsOn: node.role === "master" ? [] : dataContainers.slice(0, 1) });
-      if (isData) dataContainers.push(container);
-      this.containers.push(container);
+      }, { parent: this, dependsOn: masterContainer ? [masterContainer] : [] });
+      if (node.role === "master") masterContainer = container;
     }
     this.dataNodes = nodes.filter((n) => n.role !== "sentinel").map((n) => `redis://${n.host}:${n.port}`);
 
-    const exporterImage = new docker.RemoteImage(`${name}-exporter-image`, { name: args.exporterImage, keepLocally: true }, { parent: this });
-    this.containers.push(new docker.Container(`${name}-exporter`, {
-      ...CONTAINER_DEFAULTS,
-      name: `${args.namePrefix}-${REDIS_EXPORTER_HOST}`,
-      hostname: REDIS_EXPORTER_HOST,
-      image: exporterImage.imageId,
-      envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])),
-      networksAdvanced: [{ name: args.network.name, aliases: [REDIS_EXPORTER_HOST] }, { name: args.monitoringNetwork.name, aliases: [REDIS_EXPORTER_HOST] }],
-      memory: 64,
-      labels: platformLabels(args.labels),
-    }, { parent: this }));
+    platformContainer(`${name}-exporter`, {
+      host: REDIS_EXPORTER_HOST, image: args.exporterImage, namePrefix: args.namePrefix,
+      networks: [args.network, args.monitoringNetwork], labels: args.labels,
+      settings: { envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])), memory: 64 },
+    }, { parent: this });
     this.registerOutputs({ mode: this.mode, dataNodes: this.dataNodes });
   }
 

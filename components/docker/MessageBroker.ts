@@ -5,7 +5,8 @@ import * as random from "@pulumi/random";
 import { BrokerCredentials, BrokerTopology } from "../messaging/BrokerTopology";
 import { TopologyPlan } from "../messaging/topology";
 import { renderEnabledPlugins } from "./rabbitmqConfig";
-import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { platformContainer } from "./hostContainer";
 
 export interface MessageBrokerArgs {
   namePrefix: string;
@@ -36,34 +37,27 @@ export class MessageBroker extends pulumi.ComponentResource {
 
   constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:MessageBroker", name, {}, opts);
-    const containerName = `${args.namePrefix}-rabbitmq`;
     // The administrator exists only for the platform's provider; services get their own users.
     const adminUser = "platform-admin";
     const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
-    const volume = new docker.Volume(`${name}-data`, { name: `${containerName}-data`, labels: platformLabels(args.labels) }, { parent: this });
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this });
-
+    const volume = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-rabbitmq-data`, labels: platformLabels(args.labels) }, { parent: this });
     const ports = [loopbackPort(MANAGEMENT_PORT, args.managementHostPort)];
     if (args.amqpHostPort !== undefined) ports.push(loopbackPort(AMQP_PORT, args.amqpHostPort));
 
-    this.container = new docker.Container(`${name}-container`, {
-      ...CONTAINER_DEFAULTS,
-      name: containerName,
-      hostname: this.host,
-      image: image.imageId,
-      envs: pulumi.secret(adminPassword.result.apply((password) => [`RABBITMQ_DEFAULT_USER=${adminUser}`, `RABBITMQ_DEFAULT_PASS=${password}`])),
-      uploads: [{ file: "/etc/rabbitmq/enabled_plugins", content: renderEnabledPlugins() }],
-      volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
-      networksAdvanced: [{ name: args.network.name, aliases: [this.host] }, { name: args.monitoringNetwork.name, aliases: [this.host] }],
-      ports,
-      // Healthy once every listener answers, the management API included, which the provider needs.
-      healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },
-      wait: true,
-      waitTimeout: 180,
-      labels: platformLabels(args.labels, {
-        "prometheus.io/scrape": "true",
-        "prometheus.io/port": String(RABBITMQ_PROMETHEUS_PORT),
-      }),
+    this.container = platformContainer(`${name}-container`, {
+      host: this.host, image: args.image, namePrefix: args.namePrefix,
+      networks: [args.network, args.monitoringNetwork], labels: args.labels,
+      extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ_PROMETHEUS_PORT) },
+      files: { "/etc/rabbitmq/enabled_plugins": renderEnabledPlugins() },
+      settings: {
+        envs: pulumi.secret(adminPassword.result.apply((password) => [`RABBITMQ_DEFAULT_USER=${adminUser}`, `RABBITMQ_DEFAULT_PASS=${password}`])),
+        volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
+        ports,
+        // Healthy once every listener answers, the management API included, which the provider needs.
+        healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },
+        wait: true,
+        waitTimeout: 180,
+      },
     }, { parent: this });
 
     this.managementUrl = `http://127.0.0.1:${args.managementHostPort}`;

@@ -6,7 +6,8 @@ import { Database } from "../../services/schema";
 import { connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import { renderMongoUserScript } from "./mongoInit";
-import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { platformContainer } from "./hostContainer";
 
 type Engine = Exclude<Database["kind"], "none">;
 
@@ -101,38 +102,33 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     super("platform:docker:ServiceDatabase", name, {}, opts);
     const engine = ENGINES[args.database.kind];
     const names = databaseNames(args.service);
-    const containerName = `${args.namePrefix}-${args.service}-db`;
     this.host = `${args.service}-db`;
     this.port = engine.port;
 
     const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
     const servicePassword = new random.RandomPassword(`${name}-service-password`, { length: 32, special: false }, { parent: this });
     const volume = new docker.Volume(`${name}-data`, {
-      name: `${containerName}-data`,
+      name: `${args.namePrefix}-${this.host}-data`,
       labels: platformLabels(args.labels),
     }, { parent: this });
-    const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? engine.image(args.database.version), keepLocally: true }, { parent: this });
-
     const envs = pulumi.all([adminPassword.result, servicePassword.result]).apply(([admin, service]) =>
       engine.env(ADMIN_USER, admin, names.database, names.username, service));
-    const uploads = args.database.kind === "mongodb"
-      ? [{ file: "/docker-entrypoint-initdb.d/10-service-user.js", content: servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, pw)) }]
-      : [];
+    const files: Record<string, pulumi.Input<string>> = args.database.kind === "mongodb"
+      ? { "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, pw)) }
+      : {};
 
-    this.container = new docker.Container(`${name}-container`, {
-      ...CONTAINER_DEFAULTS,
-      name: containerName,
-      image: image.imageId,
-      envs: pulumi.secret(envs),
-      uploads,
-      volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
-      networksAdvanced: [{ name: args.network.name, aliases: [this.host] }],
-      ports: [loopbackPort(engine.port, args.hostPort)],
-      healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
-      // Wait for healthy: the login below is created through this container's port.
-      wait: true,
-      waitTimeout: 120,
-      labels: platformLabels(args.labels),
+    this.container = platformContainer(`${name}-container`, {
+      host: this.host, image: args.image ?? engine.image(args.database.version), namePrefix: args.namePrefix,
+      networks: [args.network], labels: args.labels, files,
+      settings: {
+        envs: pulumi.secret(envs),
+        volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
+        ports: [loopbackPort(engine.port, args.hostPort)],
+        healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
+        // Wait for healthy: the login below is created through this container's port.
+        wait: true,
+        waitTimeout: 120,
+      },
     }, { parent: this });
 
     if (args.database.kind === "postgres") {
@@ -152,17 +148,14 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       }, { parent: this });
       if (args.monitoring) {
         const exporterHost = `${args.service}-db-exporter`;
-        const exporterImage = new docker.RemoteImage(`${name}-exporter-image`, { name: args.monitoring.postgresExporterImage, keepLocally: true }, { parent: this });
-        new docker.Container(`${name}-exporter`, {
-          ...CONTAINER_DEFAULTS,
-          name: `${args.namePrefix}-${exporterHost}`,
-          hostname: exporterHost,
-          image: exporterImage.imageId,
-          envs: pulumi.secret(pulumi.all([access.monitoringUsername!, access.monitoringPassword!]).apply(([user, password]) =>
-            [`DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`])),
-          networksAdvanced: [{ name: args.network.name, aliases: [exporterHost] }, { name: args.monitoring.network.name, aliases: [exporterHost] }],
-          memory: 64,
-          labels: platformLabels(args.labels),
+        platformContainer(`${name}-exporter`, {
+          host: exporterHost, image: args.monitoring.postgresExporterImage, namePrefix: args.namePrefix,
+          networks: [args.network, args.monitoring.network], labels: args.labels,
+          settings: {
+            envs: pulumi.secret(pulumi.all([access.monitoringUsername!, access.monitoringPassword!]).apply(([user, password]) =>
+              [`DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`])),
+            memory: 64,
+          },
         }, { parent: this, dependsOn: [access] });
         this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER_PORT}`;
       }
