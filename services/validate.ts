@@ -62,9 +62,13 @@ export function validateCatalog(catalog: Catalog): Problem[] {
   const at = (index: number, field: string) => `services[${index}].${field}`;
   const byName = new Map<string, number>();
 
+  // A service's database and exporter take `{name}-db` and `{name}-db-exporter`.
+  const derivedNames = new Map(catalog.services.flatMap((s) => [[`${s.name}-db`, s.name], [`${s.name}-db-exporter`, s.name]]));
   const reservedNames = new Set<string>(RESERVED_SERVICE_NAMES);
   catalog.services.forEach((service, i) => {
     if (reservedNames.has(service.name)) problems.push(error(at(i, "name"), `'${service.name}' is the name of a platform container`));
+    const owner = derivedNames.get(service.name);
+    if (owner) problems.push(error(at(i, "name"), `'${service.name}' is the name of ${owner}'s database container`));
     if (byName.has(service.name)) {
       problems.push(error(at(i, "name"), `duplicate service name '${service.name}' (also services[${byName.get(service.name)}])`));
     } else byName.set(service.name, i);

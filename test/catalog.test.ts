@@ -88,6 +88,16 @@ describe("service catalog", () => {
     assert.ok(problems.some((p) => /services\[2\]\.dependsOn\[0\]: unknown service 'billing'/.test(p)), problems.join("\n"));
   });
 
+  it("rejects names taken by platform containers or another service's database", () => {
+    const problems = problemsOf(catalog((c) => {
+      c.services[0].name = "grafana";
+      c.services[1].name = "grafana-db";
+      c.services[1].dependsOn = [];
+    }));
+    assert.ok(problems.some((p) => /services\[0\]\.name: 'grafana' is the name of a platform container/.test(p)), problems.join("\n"));
+    assert.ok(problems.some((p) => /services\[1\]\.name: 'grafana-db' is the name of grafana's database container/.test(p)), problems.join("\n"));
+  });
+
   it("lets services share a container port when their host ports differ", () => {
     const text = catalog((c) => { c.services[1].port = 8001; c.services[1].hostPort = 9002; });
     assert.deepEqual(problemsOf(text), []);
