@@ -76,8 +76,49 @@ const ObservabilitySettingsSchema = z.object({
   latencyP95Seconds: z.number().positive().default(1),
 }).strict();
 
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/16");
+
+/** Stack settings of the AWS target (`platform:aws`). */
+const AwsSettingsSchema = z.object({
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1").default("us-east-1"),
+  /** Required tags on every AWS resource. */
+  owner: z.string().min(1, "is required (tag on every AWS resource)"),
+  costCenter: z.string().min(1, "is required (tag on every AWS resource)"),
+  vpcCidr: cidr.default("10.0.0.0/16"),
+  /** One NAT gateway per AZ (resilient) or a single one (cheaper). */
+  natGateways: z.enum(["per-az", "single"]).default("per-az"),
+  eks: z.object({
+    version: z.string().regex(/^1\.\d+$/, "must be a Kubernetes minor version such as 1.31").default("1.31"),
+    /** Public API endpoint only for these CIDRs; private only when empty. 0.0.0.0/0 is refused. */
+    publicAccessCidrs: z.array(cidr.refine((c) => !c.endsWith("/0"), "must not open the API to the whole internet")).default([]),
+    nodeInstanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1).default(["m6i.large"]),
+    minNodes: z.number().int().min(1).default(3),
+    desiredNodes: z.number().int().min(1).default(3),
+    maxNodes: z.number().int().min(1).default(9),
+  }).strict().default({ version: "1.31", publicAccessCidrs: [], nodeInstanceTypes: ["m6i.large"], minNodes: 3, desiredNodes: 3, maxNodes: 9 }),
+  rds: z.object({
+    /** One instance per service, or one shared instance with a database per service. */
+    mode: z.enum(["per-service", "shared"]).default("per-service"),
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class").default("db.t4g.medium"),
+    allocatedStorageGb: z.number().int().min(20).default(20),
+    backupRetentionDays: z.number().int().min(7, "must be at least 7 days").max(35).default(7),
+  }).strict().default({ mode: "per-service", instanceClass: "db.t4g.medium", allocatedStorageGb: 20, backupRetentionDays: 7 }),
+  cache: z.object({
+    nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type").default("cache.t4g.small"),
+    replicas: z.number().int().min(1).max(5).default(2),
+  }).strict().default({ nodeType: "cache.t4g.small", replicas: 2 }),
+  broker: z.object({
+    instanceType: z.string().regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be an Amazon MQ instance type").default("mq.m5.large"),
+  }).strict().default({ instanceType: "mq.m5.large" }),
+  /** ACM certificate for TLS on the gateway's load balancer. */
+  gatewayCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN"),
+}).strict();
+
+export type AwsSettings = z.output<typeof AwsSettingsSchema>;
+
 const TargetSettingsSchema = z.object({
-  target: z.enum(["docker"], { error: "must be 'docker' (the aws target is not available yet)" }),
+  target: z.enum(["docker", "aws"], { error: "must be 'docker' or 'aws'" }),
+  aws: AwsSettingsSchema.optional(),
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a lowercase name").optional(),
   catalog: z.enum(BUILTIN_CATALOGS, { error: `must be one of ${BUILTIN_CATALOGS.join(", ")}` }).optional(),
   catalogFile: z.string().min(1).optional(),
@@ -96,7 +137,9 @@ export type DockerSettings = z.output<typeof DockerSettingsSchema>;
 type Settings = z.output<typeof TargetSettingsSchema>;
 
 export interface PlatformConfig {
-  target: "docker";
+  target: "docker" | "aws";
+  /** Present when the target is aws. */
+  aws?: AwsSettings;
   stack: string;
   environment: string;
   catalog: Catalog;
@@ -110,8 +153,8 @@ export interface PlatformConfig {
 }
 
 export const CONFIG_NAMESPACE = "platform";
-const KEYS = ["target", "environment", "catalog", "catalogFile", "images", "docker", "cache", "gateway", "observability", "serviceSecrets"] as const;
-const OBJECT_KEYS = new Set<string>(["images", "docker", "cache", "gateway", "observability", "serviceSecrets"]);
+const KEYS = ["target", "aws", "environment", "catalog", "catalogFile", "images", "docker", "cache", "gateway", "observability", "serviceSecrets"] as const;
+const OBJECT_KEYS = new Set<string>(["aws", "images", "docker", "cache", "gateway", "observability", "serviceSecrets"]);
 
 /**
  * Reads and validates the stack config and the catalog it selects. `get` returns a config value as
@@ -137,6 +180,9 @@ export function readPlatformConfig(get: (key: string) => string | undefined, sta
       issue.path.length ? `${CONFIG_NAMESPACE}:${formatPath(issue.path)}` : CONFIG_NAMESPACE,
       issue.code === "unrecognized_keys" && issue.path.length === 0 ? `${issue.message} (known: ${KEYS.join(", ")})` : issue.message)));
   }
+  if (raw.target === "aws" && raw.aws === undefined) {
+    problems.push(error(`${CONFIG_NAMESPACE}:aws`, "is required with target aws (owner, costCenter, gatewayCertificateArn at least)"));
+  }
   if ((raw.catalog === undefined) === (raw.catalogFile === undefined)) {
     problems.push(error(`${CONFIG_NAMESPACE}:catalog`, "set exactly one of platform:catalog (a built-in catalog) or platform:catalogFile (a YAML path)"));
   }
@@ -159,6 +205,7 @@ export function readPlatformConfig(get: (key: string) => string | undefined, sta
   return {
     config: {
       target: settings.target,
+      aws: settings.aws,
       stack,
       environment: settings.environment ?? stack,
       catalog,

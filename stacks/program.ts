@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AwsPlatform } from "../components/aws/AwsPlatform";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
 import { PlatformConfig, readPlatformConfig } from "./config";
@@ -7,19 +8,22 @@ import { PlatformConfig, readPlatformConfig } from "./config";
 export interface StackOutputs {
   target: string;
   catalog: string;
-  serviceUrls: Record<string, string>;
-  services: Record<string, { url: string; internalUrl: string }>;
-  gatewayUrl?: string;
+  serviceUrls: Record<string, pulumi.Input<string>>;
+  services?: Record<string, { url: string; internalUrl: string }>;
+  gatewayUrl?: pulumi.Input<string>;
   gatewayAdminUrl?: string;
   rabbitmqManagementUrl?: string;
   grafanaUrl: string;
-  prometheusUrl: string;
-  jaegerUrl: string;
+  prometheusUrl?: string;
+  jaegerUrl?: string;
   /** Kibana with the ELK option, Grafana's Explore with Loki. */
-  logsUrl: string;
+  logsUrl?: string;
+  clusterName?: pulumi.Output<string>;
+  kubeconfig?: pulumi.Output<string>;
+  imageRepositories?: Record<string, pulumi.Output<string>>;
   grafanaAdminPassword: pulumi.Output<string>;
   gatewayCredential?: pulumi.Output<GatewayCredential>;
-  connectionStrings: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
+  connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
 
 type Target = (config: PlatformConfig, configSecrets: Record<string, Record<string, pulumi.Output<string>>>) => StackOutputs;
@@ -43,6 +47,22 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       grafanaAdminPassword: platform.grafanaAdminPassword,
       gatewayCredential: platform.gatewayCredential,
       connectionStrings: platform.connectionStrings,
+    };
+  },
+  aws: (config, configSecrets) => {
+    const platform = new AwsPlatform(config.catalog.name, { config: { ...config, aws: config.aws! }, configSecrets });
+    return {
+      target: config.target,
+      catalog: config.catalog.name,
+      serviceUrls: platform.serviceUrls,
+      gatewayUrl: platform.gatewayUrl,
+      // Grafana stays inside the cluster: reach it with kubectl port-forward.
+      grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",
+      grafanaAdminPassword: platform.grafanaAdminPassword,
+      gatewayCredential: platform.gatewayCredential,
+      clusterName: platform.clusterName,
+      kubeconfig: platform.kubeconfig,
+      imageRepositories: platform.repositories,
     };
   },
 };

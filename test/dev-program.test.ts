@@ -234,7 +234,7 @@ describe("dev program (docker target, under mocks)", () => {
         assert.equal(outputs.logsUrl, "http://127.0.0.1:3000/explore");
         assert.ok((await valueOf(outputs.grafanaAdminPassword)).secret);
         assert.ok((await valueOf(outputs.gatewayCredential!)).secret);
-        const connections = await valueOf(outputs.connectionStrings);
+        const connections = await valueOf(outputs.connectionStrings!);
         assert.equal(connections.secret, true);
         for (const service of catalog.services.filter((s) => s.database.kind !== "none")) {
           assert.match(connections.value[service.name].database!, /@127\.0\.0\.1:\d+\//);

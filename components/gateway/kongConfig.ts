@@ -12,6 +12,8 @@ export interface KongConfigInput {
   catalog: Catalog;
   credential: GatewayCredential;
   corsOrigins: string[];
+  /** How Kong reaches a service; the container hostname (its name) unless told otherwise. */
+  serviceHost?: (service: string) => string;
 }
 
 export const CORRELATION_HEADER = "X-Correlation-ID";
@@ -23,14 +25,14 @@ export const consumerName = (catalog: Catalog) => `${catalog.name}-clients`;
  * with routes, rate limits per route, an auth plugin on every non-public route, and CORS,
  * correlation-id and Prometheus globally. Used as is in DB-less mode and imported in DB mode.
  */
-export function kongDeclarativeConfig({ catalog, credential, corsOrigins }: KongConfigInput): Record<string, unknown> {
+export function kongDeclarativeConfig({ catalog, credential, corsOrigins, serviceHost = (service) => service }: KongConfigInput): Record<string, unknown> {
   const authPlugin = credential.kind === "jwt"
     ? { name: "jwt", config: { key_claim_name: "iss", claims_to_verify: ["exp"] } }
     : { name: "key-auth", config: { key_names: ["apikey"], hide_credentials: true } };
 
   const services = catalog.services.filter((s) => s.routes.length > 0).map((service) => ({
     name: service.name,
-    url: `http://${service.name}:${service.port}`,
+    url: `http://${serviceHost(service.name)}:${service.port}`,
     connect_timeout: 5000,
     read_timeout: 60000,
     retries: 2,

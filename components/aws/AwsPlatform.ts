@@ -1,0 +1,220 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { AwsSettings, PlatformConfig } from "../../stacks/config";
+import { Service } from "../../services/schema";
+import { dependencyUrlEnv } from "../../services/validate";
+import { planTopology } from "../messaging/topology";
+import { connectionUrl } from "../data/databasePlan";
+import { GatewayCredential } from "../gateway/kongConfig";
+import { ScrapeJob } from "../observability/prometheusConfig";
+import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
+import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
+import { Network } from "./Network";
+import { EksCluster } from "./EksCluster";
+import { RdsDatabases } from "./RdsDatabases";
+import { ManagedCache } from "./ManagedCache";
+import { ManagedBroker } from "./ManagedBroker";
+
+export interface AwsPlatformArgs {
+  config: PlatformConfig & { aws: AwsSettings };
+  configSecrets: Record<string, Record<string, pulumi.Output<string>>>;
+}
+
+/** Ports of the managed data stores the pods may reach in the VPC. */
+const DATA_PORTS = [5432, 6379, 5671];
+const POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine";
+
+/** Tags every AWS resource carries (through the provider's default tags). */
+export function requiredTags(config: PlatformConfig & { aws: AwsSettings }): Record<string, string> {
+  return {
+    environment: config.environment,
+    owner: config.aws.owner,
+    "cost-center": config.aws.costCenter,
+    catalog: config.catalog.name,
+    "managed-by": "pulumi",
+  };
+}
+
+/**
+ * The prod environment on AWS: VPC, EKS, RDS, ElastiCache and Amazon MQ for the catalog, ECR
+ * repositories, each service as a hardened workload, and the platform charts (Kong,
+ * kube-prometheus-stack, Loki, Promtail, Jaeger).
+ */
+export class AwsPlatform extends pulumi.ComponentResource {
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly serviceUrls: Record<string, pulumi.Output<string>> = {};
+  readonly clusterName: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  readonly gatewayCredential: pulumi.Output<GatewayCredential>;
+  readonly repositories: Record<string, pulumi.Output<string>> = {};
+
+  constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { config } = args;
+    const settings = config.aws;
+    const provider = new aws.Provider(`${name}-aws`, { region: settings.region as aws.Region, defaultTags: { tags: requiredTags(config) } });
+    super("platform:aws:Platform", name, {}, { ...opts, providers: { aws: provider } });
+    const child = { parent: this };
+    const { catalog } = config;
+    const prefix = `${catalog.name}-${config.stack}`.slice(0, 28).replace(/-+$/, "");
+
+    const key = platformKey(`${name}-key`, settings.region, prefix, this);
+    const network = new Network(`${name}-network`, { cidr: settings.vpcCidr, zones: 3, natGateways: settings.natGateways, kmsKeyArn: key.arn, namePrefix: prefix }, child);
+    const cluster = new EksCluster(`${name}-eks`, {
+      namePrefix: prefix, version: settings.eks.version, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds,
+      publicAccessCidrs: settings.eks.publicAccessCidrs, kmsKeyArn: key.arn, region: settings.region,
+      nodes: { instanceTypes: settings.eks.nodeInstanceTypes, min: settings.eks.minNodes, desired: settings.eks.desiredNodes, max: settings.eks.maxNodes },
+    }, child);
+    this.clusterName = cluster.name;
+    this.kubeconfig = cluster.kubeconfig;
+    const k8sOpts = { parent: this, provider: cluster.provider };
+    const stores = { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, nodeSecurityGroupId: cluster.nodeSecurityGroupId };
+
+    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: catalog.name, labels: { "platform/catalog": catalog.name } } }, k8sOpts);
+    new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+      metadata: { name: "default-deny", namespace: namespace.metadata.name },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    }, k8sOpts);
+
+    const postgres = catalog.services.filter((s) => s.database.kind === "postgres");
+    const databases = postgres.length > 0 ? new RdsDatabases(`${name}-rds`, {
+      namePrefix: prefix,
+      databases: postgres.map((s) => ({ service: s.name, version: s.database.kind === "postgres" ? s.database.version : "16", extensions: s.database.kind === "postgres" ? s.database.extensions : [] })),
+      mode: settings.rds.mode, instanceClass: settings.rds.instanceClass, allocatedStorageGb: settings.rds.allocatedStorageGb,
+      backupRetentionDays: settings.rds.backupRetentionDays, kmsKeyArn: key.arn, ...stores,
+      kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, postgresClientImage: POSTGRES_CLIENT_IMAGE,
+    }, child) : undefined;
+    for (const service of catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse")) {
+      pulumi.log.warn(`${service.name}: ${service.database.kind} is not provisioned on aws yet; the service gets no database settings`, this);
+    }
+
+    const cache = catalog.services.some((s) => s.cache)
+      ? new ManagedCache(`${name}-cache`, { namePrefix: prefix, nodeType: settings.cache.nodeType, replicas: settings.cache.replicas, kmsKeyArn: key.arn, ...stores }, child)
+      : undefined;
+    const plan = planTopology(catalog);
+    const broker = plan.users.length > 0
+      ? new ManagedBroker(`${name}-mq`, { namePrefix: prefix, instanceType: settings.broker.instanceType, plan, ...stores }, child)
+      : undefined;
+
+    const credentialSecret = new random.RandomPassword(`${name}-gateway-credential`, { length: 48, special: false }, child).result;
+    const issuer = `${catalog.name}-issuer`;
+    this.gatewayCredential = pulumi.secret(credentialSecret.apply((value): GatewayCredential =>
+      config.gateway.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value }));
+    this.grafanaAdminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, child).result;
+
+    const callers = (service: Service) => catalog.services.filter((s) => s.dependsOn.includes(service.name)).map((s) => s.name);
+    const scrapeJobs: ScrapeJob[] = [];
+    for (const service of catalog.services) {
+      const repository = new aws.ecr.Repository(`${name}-${service.name}-repo`, {
+        name: `${catalog.name}/${service.name}`,
+        imageTagMutability: "IMMUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
+        tags: { service: service.name },
+      }, child);
+      this.repositories[service.name] = repository.repositoryUrl;
+      const reference = (config.images[service.name] ?? service.image).match(/(:[^:/@]+|@sha256:[a-f0-9]{64})$/)![0];
+
+      const env: Record<string, pulumi.Input<string>> = {
+        ...service.env,
+        SERVICE_NAME: service.name,
+        PORT: String(service.port),
+        PLATFORM_ENVIRONMENT: config.environment,
+        OTEL_SERVICE_NAME: service.name,
+        OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT_IN_CLUSTER,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      };
+      const secretEnv: Record<string, pulumi.Input<string>> = {};
+      for (const dependency of service.dependsOn) {
+        const port = catalog.services.find((s) => s.name === dependency)!.port;
+        env[dependencyUrlEnv(dependency)] = `http://${dependency}.${catalog.name}.svc.cluster.local:${port}`;
+      }
+      const database = databases?.connections[service.name];
+      if (database) {
+        Object.assign(env, { DB_HOST: database.host, DB_PORT: String(database.port), DB_NAME: database.database, DB_USER: database.username });
+        Object.assign(secretEnv, { DATABASE_URL: database.url, DB_PASSWORD: database.password });
+      }
+      const brokerUser = broker?.credentials[service.name];
+      if (broker && brokerUser) {
+        Object.assign(env, {
+          RABBITMQ_VHOST: broker.vhost, RABBITMQ_USER: brokerUser.username,
+          RABBITMQ_QUEUES: brokerUser.consumerQueues.join(","), RABBITMQ_RETRY_EXCHANGE: brokerUser.retryExchange ?? "",
+        });
+        Object.assign(secretEnv, {
+          RABBITMQ_URL: pulumi.all([brokerUser.password, broker.amqpsAddress]).apply(([password, address]) => {
+            const [host, port] = address.split(":");
+            return connectionUrl("amqps", brokerUser.username, password, host, Number(port), broker.vhost);
+          }),
+          RABBITMQ_PASSWORD: brokerUser.password,
+        });
+      }
+      if (cache && service.cache) {
+        const client = cache.clientEnv();
+        Object.assign(env, client.env);
+        Object.assign(secretEnv, client.secretEnv);
+      }
+      if (config.gateway.auth === "jwt" && service.routes.some((r) => r.public)) {
+        Object.assign(secretEnv, { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: credentialSecret });
+      }
+      for (const secret of service.secrets) {
+        secretEnv[secret.name] = secret.source === "random"
+          ? new random.RandomPassword(`${name}-${service.name}-${secret.name}`, { length: secret.length, special: false }, child).result
+          : args.configSecrets[service.name][secret.name];
+      }
+
+      new ServiceWorkload(`${name}-${service.name}`, {
+        service,
+        namespace: namespace.metadata.name,
+        image: pulumi.interpolate`${repository.repositoryUrl}${reference}`,
+        env, secretEnv,
+        callers: callers(service),
+        gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring, tracingNamespace: NAMESPACES.tracing,
+        vpcCidr: settings.vpcCidr, dataPorts: DATA_PORTS,
+        irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer },
+        provider: cluster.provider,
+      }, { parent: this, dependsOn: databases ? [databases] : [] });
+      scrapeJobs.push({
+        job: service.name, metricsPath: service.health.metricsPath,
+        groups: [{ targets: [`${service.name}.${catalog.name}.svc.cluster.local:${service.health.metricsPort ?? service.port}`], labels: { service: service.name } }],
+      });
+    }
+
+    const charts = new PlatformCharts(`${name}-charts`, {
+      catalog, appNamespace: catalog.name, gatewayCredential: this.gatewayCredential, corsOrigins: config.gateway.corsOrigins,
+      certificateArn: settings.gatewayCertificateArn, scrapeJobs, scrapeInterval: config.observability.scrapeInterval,
+      thresholds: { errorRate: config.observability.errorRateThreshold, latencyP95Seconds: config.observability.latencyP95Seconds },
+      grafanaAdminPassword: this.grafanaAdminPassword, provider: cluster.provider,
+    }, { parent: this, dependsOn: [namespace] });
+    this.gatewayUrl = pulumi.interpolate`https://${charts.gatewayHostname}`;
+    for (const service of catalog.services) {
+      if (service.routes.length > 0) this.serviceUrls[service.name] = pulumi.interpolate`${this.gatewayUrl}${service.routes[0].paths[0]}`;
+    }
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, clusterName: this.clusterName });
+  }
+}
+
+/** Customer-managed key with yearly rotation; CloudWatch Logs may use it for the flow logs. */
+function platformKey(name: string, region: string, prefix: string, parent: pulumi.Resource): aws.kms.Key {
+  const account = aws.getCallerIdentityOutput({}, { parent });
+  const partition = aws.getPartitionOutput({}, { parent });
+  const key = new aws.kms.Key(name, {
+    description: `${prefix} platform data`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: pulumi.all([account.accountId, partition.partition]).apply(([accountId, part]) => JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "AccountAdministration", Effect: "Allow", Principal: { AWS: `arn:${part}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+        {
+          Sid: "CloudWatchLogs", Effect: "Allow", Principal: { Service: `logs.${region}.amazonaws.com` },
+          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], Resource: "*",
+        },
+      ],
+    })),
+  }, { parent });
+  new aws.kms.Alias(name, { name: `alias/${prefix}-platform`, targetKeyId: key.keyId }, { parent });
+  return key;
+}
+

@@ -1,0 +1,114 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+
+export interface EksClusterArgs {
+  namePrefix: string;
+  version: string;
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<string>[];
+  /** Public API endpoint for these CIDRs only; none means a private endpoint only. */
+  publicAccessCidrs: string[];
+  /** Envelope encryption of Kubernetes secrets. */
+  kmsKeyArn: pulumi.Input<string>;
+  nodes: { instanceTypes: string[]; min: number; desired: number; max: number };
+  region: string;
+}
+
+const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+const ADDONS = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"];
+
+function assumeRole(service: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
+}
+
+/** Kubeconfig that gets a token from the AWS CLI; no credentials inside. */
+export function kubeconfig(clusterName: string, endpoint: string, certificateAuthority: string, region: string): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } }],
+    contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+    "current-context": clusterName,
+    users: [{
+      name: clusterName,
+      user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region] } },
+    }],
+  });
+}
+
+/**
+ * EKS with KMS envelope encryption of secrets, every control-plane log, a private endpoint
+ * (public only for the configured CIDRs), a managed node group in the private subnets, an OIDC
+ * provider for IRSA and the core add-ons. Exposes a Kubernetes provider built from its kubeconfig.
+ */
+export class EksCluster extends pulumi.ComponentResource {
+  readonly name: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly provider: k8s.Provider;
+  /** Security group EKS puts on the control plane and the managed nodes. */
+  readonly nodeSecurityGroupId: pulumi.Output<string>;
+  readonly oidcProviderArn: pulumi.Output<string>;
+  /** Issuer without https://, as IRSA trust conditions name it. */
+  readonly oidcIssuer: pulumi.Output<string>;
+
+  constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:aws:EksCluster", name, {}, opts);
+    const child = { parent: this };
+
+    const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: assumeRole("eks.amazonaws.com") }, child);
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, {
+      role: clusterRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+    }, child);
+
+    const cluster = new aws.eks.Cluster(`${name}-cluster`, {
+      name: `${args.namePrefix}-eks`,
+      version: args.version,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: args.privateSubnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: args.publicAccessCidrs.length > 0,
+        publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
+      },
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
+      enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+      accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
+    }, { parent: this, dependsOn: [clusterPolicy] });
+    this.name = cluster.name;
+    this.nodeSecurityGroupId = cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId);
+
+    const issuerUrl = cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
+    const oidc = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] }, child);
+    this.oidcProviderArn = oidc.arn;
+    this.oidcIssuer = issuerUrl.apply((url) => url.replace(/^https:\/\//, ""));
+
+    const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: assumeRole("ec2.amazonaws.com") }, child);
+    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEBSCSIDriverPolicy"]
+      .map((policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }, child));
+
+    const nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
+      clusterName: cluster.name,
+      nodeRoleArn: nodeRole.arn,
+      subnetIds: args.privateSubnetIds,
+      instanceTypes: args.nodes.instanceTypes,
+      scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
+      updateConfig: { maxUnavailable: 1 },
+      amiType: "AL2023_x86_64_STANDARD",
+    }, { parent: this, dependsOn: nodePolicies });
+
+    for (const addon of ADDONS) {
+      new aws.eks.Addon(`${name}-${addon}`, {
+        clusterName: cluster.name, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE",
+      }, { parent: this, dependsOn: [nodeGroup] });
+    }
+
+    this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([clusterName, endpoint, ca]) =>
+      kubeconfig(clusterName, endpoint, ca.data!, args.region)));
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [nodeGroup] });
+    this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
+  }
+}

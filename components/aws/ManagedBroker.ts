@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as rabbitmq from "@pulumi/rabbitmq";
+import * as random from "@pulumi/random";
+import { BrokerCredentials, BrokerTopology } from "../messaging/BrokerTopology";
+import { TopologyPlan } from "../messaging/topology";
+import { nodesOnlySecurityGroup } from "./securityGroup";
+
+export interface ManagedBrokerArgs {
+  namePrefix: string;
+  instanceType: string;
+  plan: TopologyPlan;
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<string>[];
+  nodeSecurityGroupId: pulumi.Input<string>;
+}
+
+/**
+ * Amazon MQ for RabbitMQ as a private Multi-AZ cluster, encrypted at rest, with the catalog's
+ * topology declared through its management API (the same BrokerTopology as dev). The provider
+ * needs network access to the private broker: run `pulumi up` from inside the VPC (CI runner,
+ * VPN or bastion).
+ */
+export class ManagedBroker extends pulumi.ComponentResource {
+  readonly vhost: string;
+  readonly credentials: Record<string, BrokerCredentials>;
+  /** `host:port` of AMQPS. */
+  readonly amqpsAddress: pulumi.Output<string>;
+
+  constructor(name: string, args: ManagedBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:aws:ManagedBroker", name, {}, opts);
+    const child = { parent: this };
+    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, {
+      description: "AMQPS and management from the EKS nodes only", vpcId: args.vpcId, nodeSecurityGroupId: args.nodeSecurityGroupId, ports: [5671, 443],
+    }, child);
+    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child).result;
+    const adminUser = "platform-admin";
+    const broker = new aws.mq.Broker(`${name}-broker`, {
+      brokerName: `${args.namePrefix}-rabbitmq`,
+      engineType: "RabbitMQ",
+      engineVersion: "3.13",
+      autoMinorVersionUpgrade: true,
+      hostInstanceType: args.instanceType,
+      deploymentMode: "CLUSTER_MULTI_AZ",
+      publiclyAccessible: false,
+      subnetIds: args.privateSubnetIds,
+      securityGroups: [securityGroup.id],
+      // Amazon MQ for RabbitMQ encrypts at rest with an AWS-owned KMS key.
+      encryptionOptions: { useAwsOwnedKey: true },
+      logs: { general: true },
+      users: [{ username: adminUser, password: adminPassword }],
+    }, child);
+
+    const provider = new rabbitmq.Provider(`${name}-admin`, {
+      endpoint: broker.instances.apply((instances) => instances[0].consoleUrl),
+      username: adminUser,
+      password: adminPassword,
+    }, child);
+    const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, child);
+    this.vhost = args.plan.vhost;
+    this.credentials = topology.credentials;
+    this.amqpsAddress = broker.instances.apply((instances) => instances[0].endpoints[0].replace(/^amqps:\/\//, ""));
+    this.registerOutputs({ amqpsAddress: this.amqpsAddress });
+  }
+}
