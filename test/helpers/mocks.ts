@@ -28,6 +28,35 @@ export interface MockRun<T> {
 
 export const PROJECT = "microservices-platform";
 
+/** Outputs the cloud would compute, for the resource types whose outputs the program reads. */
+const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>> = {
+  "aws:eks/cluster:Cluster": (name) => ({
+    arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${name}`,
+    endpoint: `https://${name}.gr7.eu-west-1.eks.amazonaws.com`,
+    certificateAuthority: { data: "Q0VSVA==" },
+    identities: [{ oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name.toUpperCase()}` }] }],
+    vpcConfig: { clusterSecurityGroupId: "sg-cluster", subnetIds: [], endpointPrivateAccess: true },
+  }),
+  "aws:rds/instance:Instance": (name) => ({ address: `${name}.abc.eu-west-1.rds.amazonaws.com`, endpoint: `${name}.abc.eu-west-1.rds.amazonaws.com:5432` }),
+  "aws:elasticache/replicationGroup:ReplicationGroup": (name) => ({ primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }),
+  "aws:mq/broker:Broker": (name) => ({
+    instances: [{ consoleUrl: `https://${name}.mq.eu-west-1.amazonaws.com`, endpoints: [`amqps://${name}.mq.eu-west-1.amazonaws.com:5671`], ipAddress: "" }],
+  }),
+  "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}` }),
+  "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}`, keyId: name }),
+  "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (name) => ({ arn: `arn:aws:iam::123456789012:oidc-provider/${name}` }),
+  "aws:cloudwatch/logGroup:LogGroup": (name) => ({ arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}` }),
+  "kubernetes:core/v1:Service": () => ({ status: { loadBalancer: { ingress: [{ hostname: "kong-proxy-0123.elb.eu-west-1.amazonaws.com" }] } } }),
+};
+
+/** Answers of the provider functions the program calls. */
+const INVOKES: Record<string, Record<string, unknown>> = {
+  "aws:index/getAvailabilityZones:getAvailabilityZones": { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"], id: "eu-west-1" },
+  "aws:index/getCallerIdentity:getCallerIdentity": { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "ci", id: "123456789012" },
+  "aws:index/getPartition:getPartition": { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" },
+};
+
 /**
  * Runs `program` under pulumi.runtime.setMocks with the given stack config and waits until every
  * resource has been registered. Random passwords get distinct, recognisable values.
@@ -46,10 +75,13 @@ export async function runUnderMocks<T>(stack: string, config: Record<string, str
         state.result = pulumi.secret(value);
       }
       if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
-      return { id: `${args.name}-id`, state };
+      Object.assign(state, COMPUTED_OUTPUTS[args.type]?.(args.name));
+      return { id: args.id || `${args.name}-id`, state };
     },
     call(args) {
-      return args.inputs;
+      const answer = INVOKES[args.token];
+      if (!answer) throw new Error(`no mock answer for invoke ${args.token}`);
+      return answer;
     },
   }, PROJECT, stack, false);
 

@@ -1,0 +1,187 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { parse } from "yaml";
+import { runProgram, StackOutputs } from "../stacks/program";
+import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
+import { planTopology } from "../components/messaging/topology";
+import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+
+const projectDir = path.join(__dirname, "..");
+const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
+const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
+  finance: { "ai-service": { OPENAI_API_KEY: "sk-prod-finance" } },
+  reservei: { "ai-service": { OPENAI_API_KEY: "sk-prod-reservei" }, "notification-service": { SMTP_PASSWORD: "smtp-prod-reservei" } },
+};
+
+function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
+  return {
+    "platform:target": "aws",
+    "platform:catalog": catalog,
+    "platform:aws": JSON.stringify({ region: "eu-west-1", owner: "platform-team", costCenter: "cc-042", gatewayCertificateArn: CERTIFICATE, ...aws }),
+    "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
+  };
+}
+
+const inputsOf = (run: MockRun<unknown>, type: string) => ofType(run.resources, type).map((r) => r.inputs);
+const named = (resources: RecordedResource[], type: string, name: string) => ofType(resources, type).find((r) => r.inputs.metadata?.name === name);
+
+describe("prod program (aws target, under mocks)", () => {
+  for (const name of BUILTIN_CATALOGS) {
+    describe(`catalog ${name}`, () => {
+      const catalog = loadCatalog(builtinCatalogPath(name));
+      let run: MockRun<StackOutputs>;
+      before(async () => {
+        run = await runUnderMocks("prod", prodConfig(name), () => runProgram(projectDir));
+      });
+
+      it("builds a VPC over 3 AZs with public and private subnets, NAT per AZ and flow logs", () => {
+        const subnets = inputsOf(run, "aws:ec2/subnet:Subnet");
+        assert.equal(subnets.length, 6);
+        assert.deepEqual([...new Set(subnets.map((s) => s.availabilityZone))].sort(), ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        assert.equal(inputsOf(run, "aws:ec2/natGateway:NatGateway").length, 3);
+        assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch !== true));
+        const flowLog = inputsOf(run, "aws:ec2/flowLog:FlowLog")[0];
+        assert.equal(flowLog.trafficType, "ALL");
+        assert.ok(inputsOf(run, "aws:cloudwatch/logGroup:LogGroup")[0].kmsKeyId);
+      });
+
+      it("runs EKS with encrypted secrets, control-plane logs, a private endpoint, IRSA and add-ons", () => {
+        const cluster = inputsOf(run, "aws:eks/cluster:Cluster")[0];
+        assert.deepEqual(cluster.encryptionConfig.resources, ["secrets"]);
+        assert.ok(cluster.encryptionConfig.provider.keyArn.startsWith("arn:aws:kms:"));
+        assert.deepEqual(cluster.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+        assert.equal(cluster.vpcConfig.endpointPrivateAccess, true);
+        assert.equal(cluster.vpcConfig.endpointPublicAccess, false);
+        const nodes = inputsOf(run, "aws:eks/nodeGroup:NodeGroup")[0];
+        assert.equal(nodes.subnetIds.length, 3);
+        assert.equal(inputsOf(run, "aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 1);
+        assert.deepEqual(inputsOf(run, "aws:eks/addon:Addon").map((a) => a.addonName).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+        assert.ok(inputsOf(run, "aws:kms/key:Key").every((k) => k.enableKeyRotation === true));
+      });
+
+      it("gives every PostgreSQL service a hardened RDS instance and a bootstrap job", () => {
+        const postgres = catalog.services.filter((s) => s.database.kind === "postgres");
+        const instances = inputsOf(run, "aws:rds/instance:Instance");
+        assert.equal(instances.length, postgres.length);
+        for (const instance of instances) {
+          assert.equal(instance.storageEncrypted, true);
+          assert.ok(instance.kmsKeyId);
+          assert.equal(instance.multiAz, true);
+          assert.ok(instance.backupRetentionPeriod >= 7);
+          assert.equal(instance.deletionProtection, true);
+          assert.equal(instance.publiclyAccessible, false);
+          assert.equal(instance.iamDatabaseAuthenticationEnabled, true);
+          assert.equal(instance.performanceInsightsEnabled, true);
+        }
+        for (const group of inputsOf(run, "aws:rds/parameterGroup:ParameterGroup")) {
+          assert.ok(group.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"));
+        }
+        const sg = ofType(run.resources, "aws:ec2/securityGroup:SecurityGroup").find((r) => r.name.endsWith("-rds-sg"))!;
+        assert.deepEqual(sg.inputs.ingress.map((i: any) => [i.fromPort, i.securityGroups, i.cidrBlocks]), [[5432, ["sg-cluster"], undefined]]);
+        const jobs = inputsOf(run, "kubernetes:batch/v1:Job");
+        assert.equal(jobs.length, postgres.length);
+        const sql = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter((c) => c.data?.["bootstrap.sql"]);
+        for (const service of postgres) {
+          const login = `${service.name.replace(/-/g, "_")}_app`;
+          assert.ok(sql.some((c) => c.data["bootstrap.sql"].includes(`CREATE ROLE ${login} LOGIN`)), service.name);
+        }
+      });
+
+      it("runs Redis on ElastiCache with failover and encryption, and Amazon MQ privately with the dev topology", () => {
+        const groups = inputsOf(run, "aws:elasticache/replicationGroup:ReplicationGroup");
+        assert.equal(groups.length, catalog.services.some((s) => s.cache) ? 1 : 0);
+        for (const group of groups) {
+          assert.equal(group.automaticFailoverEnabled, true);
+          assert.equal(group.multiAzEnabled, true);
+          assert.equal(group.transitEncryptionEnabled, true);
+          assert.equal(group.atRestEncryptionEnabled, true);
+          assert.ok(group.authToken);
+        }
+        const broker = inputsOf(run, "aws:mq/broker:Broker")[0];
+        assert.equal(broker.publiclyAccessible, false);
+        assert.equal(broker.deploymentMode, "CLUSTER_MULTI_AZ");
+        const plan = planTopology(catalog);
+        assert.equal(inputsOf(run, "rabbitmq:index/queue:Queue").length, plan.queues.length);
+        assert.equal(inputsOf(run, "rabbitmq:index/user:User").length, plan.users.length);
+      });
+
+      it("deploys each service hardened, with its own IRSA role, secret, HPA, PDB and network policy", () => {
+        for (const service of catalog.services) {
+          const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", service.name)!.inputs;
+          const pod = deployment.spec.template.spec;
+          const container = pod.containers[0];
+          assert.equal(pod.securityContext.runAsNonRoot, true);
+          assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+          assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+          assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
+          assert.equal(container.resources.limits.memory, service.resources.memory);
+          assert.equal(container.livenessProbe.httpGet.path, service.health.path);
+          assert.equal(container.readinessProbe.httpGet.path, service.health.readinessPath ?? service.health.path);
+          assert.match(container.image, new RegExp(`^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/.+:${service.image.split(":").pop()}$`));
+          assert.ok(!container.env.some((e: any) => /PASSWORD|URL$/.test(e.name) && e.name !== "OTEL_EXPORTER_OTLP_ENDPOINT" && !e.name.endsWith("_SERVICE_URL")), `${service.name}: credentials only in the Secret`);
+          const account = named(run.resources, "kubernetes:core/v1:ServiceAccount", service.name)!.inputs;
+          assert.match(account.metadata.annotations["eks.amazonaws.com/role-arn"], /^arn:aws:iam::/);
+          assert.ok(named(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", service.name));
+          assert.equal(!!named(run.resources, "kubernetes:policy/v1:PodDisruptionBudget", service.name), service.replicas > 1);
+          const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", service.name)!.inputs;
+          assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
+        }
+        assert.deepEqual(named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny")!.inputs.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        const repositories = inputsOf(run, "aws:ecr/repository:Repository");
+        assert.equal(repositories.length, catalog.services.length);
+        assert.ok(repositories.every((r) => r.imageTagMutability === "IMMUTABLE" && r.imageScanningConfiguration.scanOnPush === true));
+      });
+
+      it("installs Kong, kube-prometheus-stack, Loki, Promtail and Jaeger as pinned Helm releases", () => {
+        const releases = inputsOf(run, "kubernetes:helm.sh/v3:Release");
+        assert.deepEqual(releases.map((r) => r.chart).sort(), ["jaeger", "kong", "kube-prometheus-stack", "loki", "promtail"]);
+        assert.ok(releases.every((r) => /^\d+\.\d+\.\d+$/.test(r.version)));
+        const kong = releases.find((r) => r.chart === "kong")!;
+        assert.equal(kong.values.proxy.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"], CERTIFICATE);
+        const kps = releases.find((r) => r.chart === "kube-prometheus-stack")!;
+        const rules = kps.values.additionalPrometheusRulesMap.platform.groups[0].rules;
+        assert.deepEqual(rules.filter((r: any) => r.alert === "ServiceDown").map((r: any) => r.labels.service), catalog.services.map((s) => s.name));
+        const jobs = kps.values.prometheus.prometheusSpec.additionalScrapeConfigs.map((j: any) => j.job_name);
+        assert.deepEqual(jobs, catalog.services.map((s) => s.name));
+        const dashboards = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter((c) => c.metadata.labels?.grafana_dashboard === "1");
+        assert.equal(dashboards.length, catalog.services.length + 1);
+        const declarative = named(run.resources, "kubernetes:core/v1:Secret", "kong-declarative")!.inputs;
+        const kongConfig = parse(declarative.stringData["kong.yml"]);
+        for (const service of kongConfig.services) assert.match(service.url, new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`));
+      });
+
+      it("tags every taggable AWS resource through the provider's default tags", () => {
+        const provider = ofType(run.resources, "pulumi:providers:aws")[0];
+        assert.deepEqual(JSON.parse(provider.inputs.defaultTags).tags, {
+          environment: "prod", owner: "platform-team", "cost-center": "cc-042", catalog: catalog.name, "managed-by": "pulumi",
+        });
+        const awsResources = run.resources.filter((r) => r.type.startsWith("aws:"));
+        assert.ok(awsResources.length > 30);
+        assert.ok(awsResources.every((r) => r.provider.includes("pulumi:providers:aws::")), "every AWS resource uses the tagging provider");
+      });
+
+      it("keeps every secret secret and outputs the gateway, service URLs and a secret kubeconfig", async () => {
+        const configSecrets = Object.values(CONFIG_SECRETS[name] ?? {}).flatMap((values) => Object.values(values));
+        assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
+        assert.equal((await valueOf(run.result.gatewayUrl as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com");
+        for (const service of catalog.services.filter((s) => s.routes.length > 0)) {
+          assert.equal((await valueOf(run.result.serviceUrls[service.name] as any)).value, `https://kong-proxy-0123.elb.eu-west-1.amazonaws.com${service.routes[0].paths[0]}`);
+        }
+        assert.ok((await valueOf(run.result.kubeconfig!)).secret);
+        assert.match((await valueOf(run.result.clusterName!)).value, /-eks$/);
+      });
+    });
+  }
+
+  it("uses one NAT gateway, one shared RDS instance and a public API for listed CIDRs when configured", async () => {
+    const run = await runUnderMocks("prod", prodConfig("erp", {
+      natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] },
+    }), () => runProgram(projectDir));
+    assert.equal(ofType(run.resources, "aws:ec2/natGateway:NatGateway").length, 1);
+    assert.equal(ofType(run.resources, "aws:rds/instance:Instance").length, 1);
+    assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 5);
+    const cluster = ofType(run.resources, "aws:eks/cluster:Cluster")[0].inputs;
+    assert.equal(cluster.vpcConfig.endpointPublicAccess, true);
+    assert.deepEqual(cluster.vpcConfig.publicAccessCidrs, ["203.0.113.0/24"]);
+  });
+});
