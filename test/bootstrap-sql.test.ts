@@ -1,0 +1,79 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { renderBootstrapSql } from "../components/data/bootstrapSql";
+import { databaseNames } from "../components/data/databasePlan";
+
+const PG = ["-h", "127.0.0.1", "-p", process.env.PGPORT ?? "5432", "-U", process.env.PGUSER ?? "postgres", "-v", "ON_ERROR_STOP=1", "-qtA"];
+
+function psql(args: string[], input?: string): string {
+  return execFileSync("psql", [...PG, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] }).trim();
+}
+
+function serverReachable(): boolean {
+  try {
+    return psql(["-d", "postgres", "-c", "select 1"]) === "1";
+  } catch {
+    return false;
+  }
+}
+
+describe("database bootstrap SQL", () => {
+  it("renders an idempotent script with the password as a psql variable", () => {
+    const sql = renderBootstrapSql(databaseNames("orders"), ["pgcrypto", "uuid-ossp"]);
+    assert.match(sql, /PASSWORD :'password';/);
+    assert.match(sql, /WHERE NOT EXISTS \(SELECT FROM pg_roles WHERE rolname = 'orders_app'\)\\gexec/);
+    assert.match(sql, /CREATE EXTENSION IF NOT EXISTS "uuid-ossp";/);
+    assert.match(sql, /REVOKE ALL ON DATABASE orders FROM PUBLIC;/);
+  });
+
+  it("refuses identifiers that would need quoting", () => {
+    assert.throws(() => renderBootstrapSql({ database: "orders; drop", username: "x" }, []), /unsafe SQL identifier/);
+    assert.throws(() => renderBootstrapSql(databaseNames("orders"), ['pgcrypto"; --']), /unsafe extension name/);
+  });
+
+  describe("on a real PostgreSQL server", function () {
+    const service = `bootstrap-check-${process.pid}`;
+    const names = databaseNames(service);
+    const other = `${names.database}_other`;
+
+    before(function () {
+      if (!serverReachable()) {
+        console.log("    (skipped: no PostgreSQL on 127.0.0.1; .ci/run starts the machine's server)");
+        this.skip();
+      }
+    });
+
+    after(function () {
+      if (!serverReachable()) return;
+      psql(["-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${names.database}`]);
+      psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${names.username}`]);
+      psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${other}`]);
+    });
+
+    it("creates the login and database, and a second run changes nothing but the password", () => {
+      const sql = renderBootstrapSql(names, ["pgcrypto", "citext"]);
+      psql(["-d", "postgres", "-v", "password=first-Pass1"], sql);
+      psql(["-d", "postgres", "-v", "password=second-Pass2"], sql);
+
+      const role = psql(["-d", "postgres", "-c",
+        `select rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit from pg_roles where rolname = '${names.username}'`]);
+      assert.equal(role, "t|f|f|f|f|f|100");
+      const owner = psql(["-d", "postgres", "-c", `select pg_get_userbyid(datdba) from pg_database where datname = '${names.database}'`]);
+      assert.equal(owner, names.username);
+      const extensions = psql(["-d", names.database, "-c", "select string_agg(extname, ',' order by extname) from pg_extension where extname in ('pgcrypto','citext')"]);
+      assert.equal(extensions, "citext,pgcrypto");
+      const password = psql(["-d", "postgres", "-c", `select rolpassword is not null from pg_authid where rolname = '${names.username}'`]);
+      assert.equal(password, "t");
+    });
+
+    it("leaves other roles without CONNECT on the service's database", () => {
+      psql(["-d", "postgres", "-c", `CREATE ROLE ${other} LOGIN`]);
+      const can = (role: string) => psql(["-d", "postgres", "-c", `select has_database_privilege('${role}', '${names.database}', 'CONNECT')`]);
+      assert.equal(can(other), "f");
+      assert.equal(can(names.username), "t");
+      // and the owner's login really gets in, while the other is turned away
+      assert.equal(psql(["-d", names.database, "-U", names.username, "-c", "select current_user"]), names.username);
+      assert.throws(() => psql(["-d", names.database, "-U", other, "-c", "select 1"]), /permission denied for database/);
+    });
+  });
+});
