@@ -256,6 +256,13 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
     }
   }
 
+  if (settings.aws) {
+    const { minNodes, desiredNodes, maxNodes } = settings.aws.eks;
+    if (!(minNodes <= desiredNodes && desiredNodes <= maxNodes)) {
+      problems.push(error(`${CONFIG_NAMESPACE}:aws.eks`, `node counts must satisfy minNodes <= desiredNodes <= maxNodes (got ${minNodes}, ${desiredNodes}, ${maxNodes})`));
+    }
+  }
+
   // Every port the dev stack publishes on 127.0.0.1 must be distinct.
   const owners = new Map<number, string>();
   const claim = (port: number, field: string, what: string) => {

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import { readPlatformConfig } from "../stacks/config";
 import { ValidationError } from "../services/problems";
 
@@ -21,6 +22,27 @@ function problemsOf(values: Record<string, unknown>): string[] {
   }
   assert.fail("expected a ValidationError");
 }
+
+/** A stack file's `config:` block as the engine hands it to the program (objects as JSON text). */
+function stackFile(file: string): (key: string) => string | undefined {
+  const values = (parseYaml(fs.readFileSync(path.join(projectDir, file), "utf8")) as { config: Record<string, unknown> }).config;
+  return (key) => (values[key] === undefined ? undefined : typeof values[key] === "string" ? values[key] as string : JSON.stringify(values[key]));
+}
+
+describe("stack files", () => {
+  it("Pulumi.dev.yaml is a valid dev stack", () => {
+    const { config } = readPlatformConfig(stackFile("Pulumi.dev.yaml"), "dev", projectDir);
+    assert.equal(config.target, "docker");
+  });
+
+  it("Pulumi.prod.yaml lacks only the account's certificate, and says so", () => {
+    assert.throws(() => readPlatformConfig(stackFile("Pulumi.prod.yaml"), "prod", projectDir), (e: unknown) => {
+      assert.ok(e instanceof ValidationError);
+      assert.deepEqual(e.problems.map((p) => p.path), ["platform:aws.gatewayCertificateArn"]);
+      return true;
+    });
+  });
+});
 
 describe("stack config", () => {
   it("selects a built-in catalog and fills defaults", () => {
@@ -94,6 +116,40 @@ describe("stack config", () => {
   it("catches database ports that run into a service port", () => {
     const problems = problemsOf({ target: "docker", catalog: "bookings", docker: { hostPorts: { databaseBase: 8000 } } });
     assert.ok(problems.some((p) => /host port 8001 \(service booking-service\)|host port 8001 \(database of .*\) clashes with service booking-service/.test(p)), problems.join("\n"));
+  });
+
+  describe("aws target", () => {
+    const aws = { owner: "platform-team", costCenter: "cc-1", gatewayCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" };
+
+    it("fills defaults for a prod stack", () => {
+      const { config } = read({ target: "aws", catalog: "bookings", aws }, "prod");
+      assert.equal(config.aws!.natGateways, "per-az");
+      assert.equal(config.aws!.rds.backupRetentionDays, 7);
+      assert.deepEqual(config.aws!.eks.publicAccessCidrs, []);
+    });
+
+    it("requires the aws section, and in it the tags and the certificate", () => {
+      assert.ok(problemsOf({ target: "aws", catalog: "bookings" }).some((p) => /^platform:aws: is required with target aws/.test(p)));
+      const problems = problemsOf({ target: "aws", catalog: "bookings", aws: {} });
+      for (const field of ["owner", "costCenter", "gatewayCertificateArn"]) {
+        assert.ok(problems.some((p) => p.startsWith(`platform:aws.${field}:`)), `${field} in\n${problems.join("\n")}`);
+      }
+    });
+
+    it("refuses an API open to the internet, short backups and impossible node counts", () => {
+      const problems = problemsOf({
+        target: "aws", catalog: "bookings",
+        aws: { ...aws, eks: { publicAccessCidrs: ["0.0.0.0/0"], minNodes: 5, desiredNodes: 3 }, rds: { backupRetentionDays: 3 } },
+      });
+      const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
+      has(/^platform:aws.eks.publicAccessCidrs\[0\]: must not open the API to the whole internet/);
+      has(/^platform:aws.rds.backupRetentionDays: must be at least 7 days/);
+    });
+
+    it("checks node counts against each other", () => {
+      const problems = problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, eks: { minNodes: 5, desiredNodes: 3 } } });
+      assert.deepEqual(problems, ["platform:aws.eks: node counts must satisfy minNodes <= desiredNodes <= maxNodes (got 5, 3, 9)"]);
+    });
   });
 
   it("accepts the config secrets a catalog declares", () => {
