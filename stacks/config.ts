@@ -108,8 +108,10 @@ const AwsSettingsSchema = z.object({
     replicas: z.number().int().min(1).max(5).default(2),
   }).strict().default({ nodeType: "cache.t4g.small", replicas: 2 }),
   broker: z.object({
+    /** Amazon MQ for RabbitMQ (cluster), or a RabbitMQ cluster on EKS. */
+    mode: z.enum(["amazon-mq", "in-cluster"]).default("amazon-mq"),
     instanceType: z.string().regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be an Amazon MQ instance type").default("mq.m5.large"),
-  }).strict().default({ instanceType: "mq.m5.large" }),
+  }).strict().default({ mode: "amazon-mq", instanceType: "mq.m5.large" }),
   /** ACM certificate for TLS on the gateway's load balancer. */
   gatewayCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN"),
 }).strict();

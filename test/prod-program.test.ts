@@ -173,6 +173,23 @@ describe("prod program (aws target, under mocks)", () => {
     });
   }
 
+  it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
+    const run = await runUnderMocks("prod", prodConfig("erp", { broker: { mode: "in-cluster" } }), () => runProgram(projectDir));
+    assert.equal(ofType(run.resources, "aws:mq/broker:Broker").length, 0);
+    assert.equal(ofType(run.resources, "rabbitmq:index/queue:Queue").length, 0);
+    const release = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "rabbitmq")!.inputs;
+    assert.equal(release.values.replicaCount, 3);
+    const definitions = JSON.parse(named(run.resources, "kubernetes:core/v1:Secret", "rabbitmq-definitions")!.inputs.stringData["load_definition.json"]);
+    const plan = planTopology(loadCatalog(builtinCatalogPath("erp")));
+    assert.equal(definitions.queues.length, plan.queues.length);
+    assert.deepEqual(definitions.users.map((u: any) => u.name).sort(), [...plan.users.map((u) => u.username), "platform-admin"].sort());
+    const sales = named(run.resources, "kubernetes:core/v1:Secret", "sales-service")!.inputs.stringData;
+    assert.match(sales.RABBITMQ_URL, /^amqp:\/\/sales-service:pw[0-9a-f]+@rabbitmq\.messaging\.svc\.cluster\.local:5672\/erp$/);
+    const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "sales-service")!.inputs;
+    assert.ok(policy.spec.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "messaging" && rule.ports[0].port === 5672));
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+  });
+
   it("uses one NAT gateway, one shared RDS instance and a public API for listed CIDRs when configured", async () => {
     const run = await runUnderMocks("prod", prodConfig("erp", {
       natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] },

@@ -16,6 +16,7 @@ import { EksCluster } from "./EksCluster";
 import { RdsDatabases } from "./RdsDatabases";
 import { ManagedCache } from "./ManagedCache";
 import { ManagedBroker } from "./ManagedBroker";
+import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
 
 export interface AwsPlatformArgs {
   config: PlatformConfig & { aws: AwsSettings };
@@ -94,9 +95,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
       ? new ManagedCache(`${name}-cache`, { namePrefix: prefix, nodeType: settings.cache.nodeType, replicas: settings.cache.replicas, kmsKeyArn: key.arn, ...stores }, child)
       : undefined;
     const plan = planTopology(catalog);
-    const broker = plan.users.length > 0
+    const broker = plan.users.length === 0 ? undefined : settings.broker.mode === "amazon-mq"
       ? new ManagedBroker(`${name}-mq`, { namePrefix: prefix, instanceType: settings.broker.instanceType, plan, ...stores }, child)
-      : undefined;
+      : new InClusterBroker(`${name}-mq`, { plan, provider: cluster.provider }, child);
+    const peerNamespaces: Array<{ namespace: string; port: number }> = [{ namespace: NAMESPACES.tracing, port: 4318 }];
+    if (broker instanceof InClusterBroker) peerNamespaces.push({ namespace: MESSAGING_NAMESPACE, port: 5672 });
 
     const credentialSecret = new random.RandomPassword(`${name}-gateway-credential`, { length: 48, special: false }, child).result;
     const issuer = `${catalog.name}-issuer`;
@@ -143,9 +146,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
           RABBITMQ_QUEUES: brokerUser.consumerQueues.join(","), RABBITMQ_RETRY_EXCHANGE: brokerUser.retryExchange ?? "",
         });
         Object.assign(secretEnv, {
-          RABBITMQ_URL: pulumi.all([brokerUser.password, broker.amqpsAddress]).apply(([password, address]) => {
+          RABBITMQ_URL: pulumi.all([brokerUser.password, broker.address]).apply(([password, address]) => {
             const [host, port] = address.split(":");
-            return connectionUrl("amqps", brokerUser.username, password, host, Number(port), broker.vhost);
+            return connectionUrl(broker.scheme, brokerUser.username, password, host, Number(port), broker.vhost);
           }),
           RABBITMQ_PASSWORD: brokerUser.password,
         });
@@ -170,7 +173,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         image: pulumi.interpolate`${repository.repositoryUrl}${reference}`,
         env, secretEnv,
         callers: callers(service),
-        gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring, tracingNamespace: NAMESPACES.tracing,
+        gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring, peerNamespaces,
         vpcCidr: settings.vpcCidr, dataPorts: DATA_PORTS,
         irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer },
         provider: cluster.provider,

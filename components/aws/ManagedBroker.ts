@@ -24,8 +24,9 @@ export interface ManagedBrokerArgs {
 export class ManagedBroker extends pulumi.ComponentResource {
   readonly vhost: string;
   readonly credentials: Record<string, BrokerCredentials>;
+  readonly scheme = "amqps";
   /** `host:port` of AMQPS. */
-  readonly amqpsAddress: pulumi.Output<string>;
+  readonly address: pulumi.Output<string>;
 
   constructor(name: string, args: ManagedBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedBroker", name, {}, opts);
@@ -59,7 +60,7 @@ export class ManagedBroker extends pulumi.ComponentResource {
     const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, child);
     this.vhost = args.plan.vhost;
     this.credentials = topology.credentials;
-    this.amqpsAddress = broker.instances.apply((instances) => instances[0].endpoints[0].replace(/^amqps:\/\//, ""));
-    this.registerOutputs({ amqpsAddress: this.amqpsAddress });
+    this.address = broker.instances.apply((instances) => instances[0].endpoints[0].replace(/^amqps:\/\//, ""));
+    this.registerOutputs({ address: this.address });
   }
 }

@@ -16,8 +16,8 @@ export interface ServiceWorkloadArgs {
   /** Namespaces allowed in: the gateway's and the monitoring one. */
   gatewayNamespace: string;
   monitoringNamespace: string;
-  /** Namespace of the trace collector the pods send OTLP to. */
-  tracingNamespace: string;
+  /** Platform namespaces the pods may reach, with the port (trace collector, in-cluster broker). */
+  peerNamespaces: Array<{ namespace: string; port: number }>;
   /** Managed data stores are reached in the VPC on these ports. */
   vpcCidr: string;
   dataPorts: number[];
@@ -155,7 +155,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           { to: [fromNamespace("kube-system")], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
           ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
           { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: args.dataPorts.map((port) => ({ port })) },
-          { to: [fromNamespace(args.tracingNamespace)], ports: [{ port: 4318 }] },
+          ...args.peerNamespaces.map((peer) => ({ to: [fromNamespace(peer.namespace)], ports: [{ port: peer.port }] })),
         ],
       },
     }, k8sOpts);
