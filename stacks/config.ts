@@ -102,7 +102,9 @@ const AwsSettingsSchema = z.object({
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class").default("db.t4g.medium"),
     allocatedStorageGb: z.number().int().min(20).default(20),
     backupRetentionDays: z.number().int().min(7, "must be at least 7 days").max(35).default(7),
-  }).strict().default({ mode: "per-service", instanceClass: "db.t4g.medium", allocatedStorageGb: 20, backupRetentionDays: 7 }),
+    /** `job`: logins made by a Job in the cluster; `provider`: by @pulumi/postgresql, when `pulumi up` runs inside the VPC. */
+    bootstrap: z.enum(["job", "provider"]).default("job"),
+  }).strict().default({ mode: "per-service", instanceClass: "db.t4g.medium", allocatedStorageGb: 20, backupRetentionDays: 7, bootstrap: "job" }),
   cache: z.object({
     nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type").default("cache.t4g.small"),
     replicas: z.number().int().min(1).max(5).default(2),

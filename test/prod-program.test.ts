@@ -190,6 +190,17 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
+  it("makes the logins with @pulumi/postgresql instead of Jobs when pulumi runs inside the VPC", async () => {
+    const run = await runUnderMocks("prod", prodConfig("finance", { rds: { bootstrap: "provider" } }), () => runProgram(projectDir));
+    assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 0);
+    const providers = ofType(run.resources, "pulumi:providers:postgresql").map((p) => p.inputs);
+    assert.equal(providers.length, 2);
+    assert.ok(providers.every((p) => p.sslmode === "require" && p.superuser === "false" && /rds\.amazonaws\.com$/.test(p.host)));
+    const roles = ofType(run.resources, "postgresql:index/role:Role").map((r) => r.inputs.name).sort();
+    assert.deepEqual(roles, ["auth_service_app", "transaction_service_app"]);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+  });
+
   it("uses one NAT gateway, one shared RDS instance and a public API for listed CIDRs when configured", async () => {
     const run = await runUnderMocks("prod", prodConfig("erp", {
       natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] },

@@ -84,7 +84,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       namePrefix: prefix,
       databases: postgres.map((s) => ({ service: s.name, version: s.database.kind === "postgres" ? s.database.version : "16", extensions: s.database.kind === "postgres" ? s.database.extensions : [] })),
       mode: settings.rds.mode, instanceClass: settings.rds.instanceClass, allocatedStorageGb: settings.rds.allocatedStorageGb,
-      backupRetentionDays: settings.rds.backupRetentionDays, kmsKeyArn: key.arn, ...stores,
+      backupRetentionDays: settings.rds.backupRetentionDays, bootstrap: settings.rds.bootstrap, kmsKeyArn: key.arn, ...stores,
       kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, postgresClientImage: POSTGRES_CLIENT_IMAGE,
     }, child) : undefined;
     for (const service of catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse")) {

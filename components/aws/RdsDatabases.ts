@@ -3,7 +3,9 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { renderBootstrapSql } from "../data/bootstrapSql";
-import { connectionUrl, databaseNames } from "../data/databasePlan";
+import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
+import { PostgresAccess } from "../data/PostgresAccess";
+import * as postgresql from "@pulumi/postgresql";
 import { nodesOnlySecurityGroup } from "./securityGroup";
 
 export interface RdsServiceDatabase {
@@ -24,7 +26,13 @@ export interface RdsDatabasesArgs {
   privateSubnetIds: pulumi.Input<string>[];
   nodeSecurityGroupId: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
-  /** Where the bootstrap Jobs run: inside the VPC, since the instances are private. */
+  /**
+   * How each service's login and database are made: `job`, a Kubernetes Job inside the VPC
+   * (the instances are private); or `provider`, @pulumi/postgresql from wherever `pulumi up` runs
+   * (a runner inside the VPC, VPN or bastion).
+   */
+  bootstrap: "job" | "provider";
+  /** Where the bootstrap Jobs run. */
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
   postgresClientImage: string;
 }
@@ -58,7 +66,6 @@ export class RdsDatabases extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, {
       description: "PostgreSQL from the EKS nodes only", vpcId: args.vpcId, nodeSecurityGroupId: args.nodeSecurityGroupId, ports: [5432],
     }, child);
-    const k8sOpts = { parent: this, provider: args.kubernetes.provider };
 
     // Instances by key: the service's name, or "shared" holding every service's database.
     const groups = args.mode === "shared"
@@ -111,57 +118,86 @@ export class RdsDatabases extends pulumi.ComponentResource {
       for (const db of group.services) {
         const names = databaseNames(db.service);
         const password = new random.RandomPassword(`${name}-${db.service}-password`, { length: 32, special: false }, child).result;
-        const sql = new k8s.core.v1.ConfigMap(`${name}-${db.service}-bootstrap-sql`, {
-          metadata: { namespace: args.kubernetes.namespace, labels: { "platform/service": db.service } },
-          data: { "bootstrap.sql": renderBootstrapSql(names, db.extensions) },
-        }, k8sOpts);
-        const credentials = new k8s.core.v1.Secret(`${name}-${db.service}-bootstrap-credentials`, {
-          metadata: { namespace: args.kubernetes.namespace, labels: { "platform/service": db.service } },
-          stringData: { PGPASSWORD: adminPassword.result, SERVICE_PASSWORD: password },
-        }, k8sOpts);
-        new k8s.batch.v1.Job(`${name}-${db.service}-bootstrap`, {
-          metadata: { namespace: args.kubernetes.namespace, labels: { "platform/service": db.service } },
-          spec: {
-            backoffLimit: 6,
-            ttlSecondsAfterFinished: 3600,
-            template: {
-              metadata: { labels: { "platform/job": "database-bootstrap", "platform/service": db.service } },
-              spec: {
-                restartPolicy: "OnFailure",
-                automountServiceAccountToken: false,
-                securityContext: { runAsNonRoot: true, runAsUser: 70, seccompProfile: { type: "RuntimeDefault" } },
-                containers: [{
-                  name: "psql",
-                  image: args.postgresClientImage,
-                  command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
-                  env: [
-                    { name: "PGHOST", value: instance.address },
-                    { name: "PGPORT", value: "5432" },
-                    { name: "PGUSER", value: ADMIN_USER },
-                    { name: "PGSSLMODE", value: "require" },
-                  ],
-                  envFrom: [{ secretRef: { name: credentials.metadata.name } }],
-                  volumeMounts: [{ name: "sql", mountPath: "/sql", readOnly: true }],
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                }],
-                volumes: [{ name: "sql", configMap: { name: sql.metadata.name } }],
-              },
-            },
-          },
-        }, { ...k8sOpts, dependsOn: [instance] });
-
+        const connection = { host: instance.address, adminPassword: adminPassword.result, instance, password, names, extensions: db.extensions };
+        const login = args.bootstrap === "job"
+          ? this.bootstrapJob(`${name}-${db.service}`, db.service, connection, args)
+          : this.bootstrapProvider(`${name}-${db.service}`, connection);
+        // Through `login`, whatever uses the password waits until the login exists.
+        const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
         this.connections[db.service] = {
           host: instance.address,
           port: 5432,
           database: names.database,
           username: names.username,
-          password,
-          url: pulumi.secret(pulumi.all([instance.address, password]).apply(([host, pw]) =>
+          password: readyPassword,
+          url: pulumi.secret(pulumi.all([instance.address, readyPassword]).apply(([host, pw]) =>
             connectionUrl("postgresql", names.username, pw, host, 5432, names.database, "sslmode=require"))),
         };
       }
     }
     this.registerOutputs({});
   }
+
+  private bootstrapJob(name: string, service: string, db: BootstrapTarget, args: RdsDatabasesArgs): pulumi.Output<string> {
+    const k8sOpts = { parent: this, provider: args.kubernetes.provider };
+    const labels = { "platform/service": service };
+    const sql = new k8s.core.v1.ConfigMap(`${name}-bootstrap-sql`, {
+      metadata: { namespace: args.kubernetes.namespace, labels },
+      data: { "bootstrap.sql": renderBootstrapSql(db.names, db.extensions) },
+    }, k8sOpts);
+    const credentials = new k8s.core.v1.Secret(`${name}-bootstrap-credentials`, {
+      metadata: { namespace: args.kubernetes.namespace, labels },
+      stringData: { PGPASSWORD: db.adminPassword, SERVICE_PASSWORD: db.password },
+    }, k8sOpts);
+    const job = new k8s.batch.v1.Job(`${name}-bootstrap`, {
+      metadata: { namespace: args.kubernetes.namespace, labels },
+      spec: {
+        backoffLimit: 6,
+        ttlSecondsAfterFinished: 3600,
+        template: {
+          metadata: { labels: { ...labels, "platform/job": "database-bootstrap" } },
+          spec: {
+            restartPolicy: "OnFailure",
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, runAsUser: 70, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [{
+              name: "psql",
+              image: args.postgresClientImage,
+              command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
+              env: [
+                { name: "PGHOST", value: db.host },
+                { name: "PGPORT", value: "5432" },
+                { name: "PGUSER", value: ADMIN_USER },
+                { name: "PGSSLMODE", value: "require" },
+              ],
+              envFrom: [{ secretRef: { name: credentials.metadata.name } }],
+              volumeMounts: [{ name: "sql", mountPath: "/sql", readOnly: true }],
+              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            }],
+            volumes: [{ name: "sql", configMap: { name: sql.metadata.name } }],
+          },
+        },
+      },
+    }, { ...k8sOpts, dependsOn: [db.instance] });
+    return job.metadata.name;
+  }
+
+  private bootstrapProvider(name: string, db: BootstrapTarget): pulumi.Output<string> {
+    const provider = new postgresql.Provider(`${name}-admin`, {
+      host: db.host, port: 5432, username: ADMIN_USER, password: db.adminPassword, database: "postgres",
+      // The RDS master user is no superuser; the provider grants itself what ownership changes need.
+      sslmode: "require", superuser: false, connectTimeout: 30,
+    }, { parent: this, dependsOn: [db.instance] });
+    return new PostgresAccess(`${name}-access`, { names: db.names, extensions: db.extensions, provider, password: db.password }, { parent: this }).username;
+  }
+}
+
+interface BootstrapTarget {
+  host: pulumi.Output<string>;
+  adminPassword: pulumi.Output<string>;
+  instance: aws.rds.Instance;
+  password: pulumi.Output<string>;
+  names: DatabaseNames;
+  extensions: string[];
 }

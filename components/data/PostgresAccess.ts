@@ -10,6 +10,8 @@ export interface PostgresAccessArgs {
   provider: postgresql.Provider;
   /** Also create a login with only pg_monitor, for the metrics exporter. */
   monitoringLogin?: boolean;
+  /** The login's password when the caller already made one; generated otherwise. */
+  password?: pulumi.Output<string>;
 }
 
 /**
@@ -27,11 +29,11 @@ export class PostgresAccess extends pulumi.ComponentResource {
     super("platform:data:PostgresAccess", name, {}, opts);
     const child = { parent: this, provider: args.provider };
 
-    const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
+    const password = args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
     const role = new postgresql.Role(`${name}-role`, {
       name: args.names.username,
       login: true,
-      password: password.result,
+      password,
       superuser: false,
       createDatabase: false,
       createRole: false,
@@ -75,7 +77,7 @@ export class PostgresAccess extends pulumi.ComponentResource {
 
     this.database = database.name;
     this.username = role.name;
-    this.password = password.result;
+    this.password = password;
     this.registerOutputs({ database: this.database, username: this.username });
   }
 }
