@@ -201,6 +201,21 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
+  it("installs the ELK charts instead of Loki when asked, with Grafana reading through the setup's login", async () => {
+    const run = await runUnderMocks("prod", { ...prodConfig("bookings"), "platform:observability": JSON.stringify({ logs: "elk" }) }, () => runProgram(projectDir));
+    const charts = ofType(run.resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart).sort();
+    assert.deepEqual(charts, ["elasticsearch", "filebeat", "jaeger", "kibana", "kong", "kube-prometheus-stack", "logstash"]);
+    const logins = named(run.resources, "kubernetes:core/v1:Secret", "logs-logins")!.inputs.stringData;
+    const kps = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "kube-prometheus-stack")!.inputs;
+    const datasource = kps.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
+    assert.equal(datasource.secureJsonData.basicAuthPassword, logins.GRAFANA_READER_PASSWORD);
+    const logstash = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "logstash")!.inputs;
+    assert.match(logstash.values.logstashPipeline["logstash.conf"], /hosts => \["https:\/\/elasticsearch-master:9200"\]/);
+    const dashboards = ofType(run.resources, "kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1");
+    assert.ok(dashboards.some((d) => Object.values(d.inputs.data as Record<string, string>)[0].includes('"type": "elasticsearch"')));
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+  });
+
   it("uses one NAT gateway, one shared RDS instance and a public API for listed CIDRs when configured", async () => {
     const run = await runUnderMocks("prod", prodConfig("erp", {
       natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] },

@@ -12,7 +12,7 @@ import { prometheusConfig, renderPrometheusConfig } from "../components/observab
 import { alertRules } from "../components/observability/alertRules";
 import { grafanaDashboardProvider, grafanaDatasources } from "../components/observability/grafanaProvisioning";
 import { catalogDashboards, serviceDashboard } from "../components/observability/grafanaDashboards";
-import { elasticsearchSetupScript, filebeatConfig, logstashPipeline, lokiConfig, promtailConfig } from "../components/observability/logsConfig";
+import { elasticsearchSetupScript, filebeatConfig, filebeatKubernetesConfig, logstashPipeline, lokiConfig, promtailConfig } from "../components/observability/logsConfig";
 
 const bookings = loadCatalog(builtinCatalogPath("bookings"));
 const directives = (text: string) => text.trim().split("\n").map((line) => line.split(" "));
@@ -265,6 +265,21 @@ describe("log pipeline config", () => {
     const conditions = config["filebeat.autodiscover"].providers[0].templates[0].condition.and;
     assert.deepEqual(conditions.map((c: any) => Object.values(c.equals)[0]), ["dev", "bookings"]);
     assert.deepEqual(config["output.logstash"].hosts, ["logstash:5044"]);
+  });
+
+  it("has Filebeat on Kubernetes collect only the given namespaces", () => {
+    const config = filebeatKubernetesConfig(["shop", "kong"], "logstash:5044") as any;
+    const provider = config["filebeat.autodiscover"].providers[0];
+    assert.equal(provider.type, "kubernetes");
+    assert.deepEqual(provider.templates[0].condition.or.map((c: any) => c.equals["kubernetes.namespace"]), ["shop", "kong"]);
+    assert.deepEqual(config["output.logstash"].hosts, ["logstash:5044"]);
+  });
+
+  it("points Logstash at a TLS Elasticsearch with its CA when given one", () => {
+    const pipeline = logstashPipeline("shop", { url: "https://es:9200", caFile: "/certs/ca.crt" });
+    assert.match(pipeline, /hosts => \["https:\/\/es:9200"\]/);
+    assert.match(pipeline, /ssl_certificate_authorities => \["\/certs\/ca.crt"\]/);
+    assert.ok(!logstashPipeline("shop").includes("ssl_certificate_authorities"));
   });
 
   it("keeps the writer password out of the Logstash pipeline", () => {

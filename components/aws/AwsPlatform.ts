@@ -188,7 +188,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       catalog, appNamespace: catalog.name, gatewayCredential: this.gatewayCredential, corsOrigins: config.gateway.corsOrigins,
       certificateArn: settings.gatewayCertificateArn, scrapeJobs, scrapeInterval: config.observability.scrapeInterval,
       thresholds: { errorRate: config.observability.errorRateThreshold, latencyP95Seconds: config.observability.latencyP95Seconds },
-      grafanaAdminPassword: this.grafanaAdminPassword, provider: cluster.provider,
+      grafanaAdminPassword: this.grafanaAdminPassword, logs: config.observability.logs, provider: cluster.provider,
     }, { parent: this, dependsOn: [namespace] });
     this.gatewayUrl = pulumi.interpolate`https://${charts.gatewayHostname}`;
     for (const service of catalog.services) {

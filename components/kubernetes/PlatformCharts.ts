@@ -4,7 +4,10 @@ import { Catalog } from "../../services/schema";
 import { GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
 import { AlertThresholds, alertRules } from "../observability/alertRules";
 import { catalogDashboards } from "../observability/grafanaDashboards";
-import { lokiConfig } from "../observability/logsConfig";
+import * as random from "@pulumi/random";
+import { stringify } from "yaml";
+import { LogsBackend } from "../observability/grafanaProvisioning";
+import { elasticsearchSetupScript, filebeatKubernetesConfig, GRAFANA_READER, logstashPipeline, lokiConfig } from "../observability/logsConfig";
 import { ScrapeJob, prometheusConfig } from "../observability/prometheusConfig";
 
 /** Pinned chart versions; upgrades are deliberate changes. */
@@ -14,6 +17,10 @@ export const CHARTS = {
   loki: { chart: "loki", version: "6.18.0", repo: "https://grafana.github.io/helm-charts" },
   promtail: { chart: "promtail", version: "6.16.6", repo: "https://grafana.github.io/helm-charts" },
   jaeger: { chart: "jaeger", version: "3.3.1", repo: "https://jaegertracing.github.io/helm-charts" },
+  elasticsearch: { chart: "elasticsearch", version: "8.5.1", repo: "https://helm.elastic.co" },
+  kibana: { chart: "kibana", version: "8.5.1", repo: "https://helm.elastic.co" },
+  logstash: { chart: "logstash", version: "8.5.1", repo: "https://helm.elastic.co" },
+  filebeat: { chart: "filebeat", version: "8.5.1", repo: "https://helm.elastic.co" },
 } as const;
 
 export const NAMESPACES = { gateway: "kong", monitoring: "monitoring", logging: "logging", tracing: "tracing" } as const;
@@ -30,6 +37,8 @@ export interface PlatformChartsArgs {
   scrapeInterval: string;
   thresholds: AlertThresholds;
   grafanaAdminPassword: pulumi.Output<string>;
+  /** Loki + Promtail, or Elasticsearch, Logstash, Filebeat and Kibana. */
+  logs: LogsBackend;
   provider: k8s.Provider;
 }
 
@@ -93,7 +102,9 @@ export class PlatformCharts extends pulumi.ComponentResource {
       metadata: { name: "grafana-admin", namespace: NAMESPACES.monitoring },
       stringData: { "admin-user": "admin", "admin-password": args.grafanaAdminPassword },
     }, { ...k8sOpts, dependsOn: [namespaces.monitoring] });
-    for (const [file, json] of Object.entries(catalogDashboards(args.catalog.name, args.catalog.services.map((s) => s.name), "loki"))) {
+    // With ELK, Grafana reads logs with a read-only login the setup Job creates.
+    const readerPassword = new random.RandomPassword(`${name}-logs-reader`, { length: 32, special: false }, { parent: this }).result;
+    for (const [file, json] of Object.entries(catalogDashboards(args.catalog.name, args.catalog.services.map((s) => s.name), args.logs))) {
       new k8s.core.v1.ConfigMap(`${name}-dashboard-${file.replace(/\.json$/, "")}`, {
         metadata: { namespace: NAMESPACES.monitoring, labels: { grafana_dashboard: "1" }, annotations: { "grafana-folder": args.catalog.name } },
         data: { [file]: json },
@@ -104,7 +115,7 @@ export class PlatformCharts extends pulumi.ComponentResource {
         admin: { existingSecret: grafanaAdmin.metadata.name, userKey: "admin-user", passwordKey: "admin-password" },
         sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", searchNamespace: NAMESPACES.monitoring, folderAnnotation: "grafana-folder" } },
         additionalDataSources: [
-          { name: "Loki", uid: "loki", type: "loki", url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100` },
+          logsDatasource(args.logs, readerPassword),
           { name: "Jaeger", uid: "jaeger", type: "jaeger", url: `http://jaeger-query.${NAMESPACES.tracing}.svc.cluster.local:16686` },
         ],
       },
@@ -120,24 +131,7 @@ export class PlatformCharts extends pulumi.ComponentResource {
       additionalPrometheusRulesMap: { platform: alertRules(args.catalog.services.map((s) => s.name), args.thresholds) },
     });
 
-    release("loki", NAMESPACES.logging, {
-      deploymentMode: "SingleBinary",
-      loki: {
-        auth_enabled: false,
-        commonConfig: { replication_factor: 1 },
-        storage: { type: "filesystem" },
-        schemaConfig: (lokiConfig().schema_config as Record<string, unknown>),
-        limits_config: lokiConfig().limits_config,
-      },
-      singleBinary: { replicas: 1, persistence: { enabled: true, size: "50Gi" } },
-      read: { replicas: 0 }, write: { replicas: 0 }, backend: { replicas: 0 },
-      chunksCache: { enabled: false }, resultsCache: { enabled: false },
-      monitoring: { serviceMonitor: { enabled: true } },
-    }, [monitoring]);
-    release("promtail", NAMESPACES.logging, {
-      config: { clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }] },
-      serviceMonitor: { enabled: true },
-    }, [monitoring]);
+    LOG_BACKENDS[args.logs]({ name, release, args, parent: this, provider: args.provider, after: [monitoring], readerPassword });
     release("jaeger", NAMESPACES.tracing, {
       provisionDataStore: { cassandra: false },
       allInOne: { enabled: true, extraEnv: [{ name: "COLLECTOR_OTLP_ENABLED", value: "true" }] },
@@ -160,3 +154,109 @@ export class PlatformCharts extends pulumi.ComponentResource {
     this.registerOutputs({ gatewayHostname: this.gatewayHostname });
   }
 }
+
+type Release = (key: keyof typeof CHARTS, namespace: string, values: pulumi.Input<Record<string, unknown>>, dependsOn?: pulumi.Resource[]) => k8s.helm.v3.Release;
+interface LogBackendContext {
+  name: string;
+  release: Release;
+  args: PlatformChartsArgs;
+  parent: pulumi.Resource;
+  provider: k8s.Provider;
+  after: pulumi.Resource[];
+  /** Password of the read-only login Grafana's logs datasource uses. */
+  readerPassword: pulumi.Output<string>;
+}
+
+const ELASTICSEARCH_URL = "https://elasticsearch-master:9200";
+
+function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>): Record<string, unknown> {
+  return logs === "loki"
+    ? { name: "Loki", uid: "loki", type: "loki", url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100` }
+    : {
+      name: "Elasticsearch", uid: "elasticsearch", type: "elasticsearch", url: `https://elasticsearch-master.${NAMESPACES.logging}.svc.cluster.local:9200`,
+      basicAuth: true, basicAuthUser: GRAFANA_READER, jsonData: { index: "logs-*", timeField: "@timestamp", tlsSkipVerify: false, tlsAuthWithCACert: false },
+      secureJsonData: { basicAuthPassword: readerPassword },
+    };
+}
+
+/** Each log option installs its charts; both collect the catalog's namespace. */
+const LOG_BACKENDS: Record<LogsBackend, (context: LogBackendContext) => void> = {
+  loki: ({ release, after }) => {
+    release("loki", NAMESPACES.logging, {
+      deploymentMode: "SingleBinary",
+      loki: {
+        auth_enabled: false,
+        commonConfig: { replication_factor: 1 },
+        storage: { type: "filesystem" },
+        schemaConfig: (lokiConfig().schema_config as Record<string, unknown>),
+        limits_config: lokiConfig().limits_config,
+      },
+      singleBinary: { replicas: 1, persistence: { enabled: true, size: "50Gi" } },
+      read: { replicas: 0 }, write: { replicas: 0 }, backend: { replicas: 0 },
+      chunksCache: { enabled: false }, resultsCache: { enabled: false },
+      monitoring: { serviceMonitor: { enabled: true } },
+    }, after);
+    release("promtail", NAMESPACES.logging, {
+      config: { clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }] },
+      serviceMonitor: { enabled: true },
+    }, after);
+  },
+  elk: ({ name, release, args, parent, provider, after, readerPassword }) => {
+    const opts = { parent, provider };
+    // The chart secures Elasticsearch (TLS, generated elastic password in elasticsearch-master-credentials).
+    const elasticsearch = release("elasticsearch", NAMESPACES.logging, {
+      replicas: 3, esJavaOpts: "-Xms1g -Xmx1g",
+      resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+      volumeClaimTemplate: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "100Gi" } } },
+    }, after);
+    const password = (purpose: string) => new random.RandomPassword(`${name}-logs-${purpose}`, { length: 32, special: false }, { parent }).result;
+    const logins = new k8s.core.v1.Secret(`${name}-logs-logins`, {
+      metadata: { name: "logs-logins", namespace: NAMESPACES.logging },
+      stringData: { LOGSTASH_WRITER_PASSWORD: password("writer"), KIBANA_PASSWORD: password("kibana"), GRAFANA_READER_PASSWORD: readerPassword },
+    }, opts);
+    const script = new k8s.core.v1.ConfigMap(`${name}-logs-setup-script`, {
+      metadata: { namespace: NAMESPACES.logging }, data: { "setup.sh": elasticsearchSetupScript() },
+    }, opts);
+    // The same least-privilege logins as dev, made by the same script.
+    new k8s.batch.v1.Job(`${name}-logs-setup`, {
+      metadata: { namespace: NAMESPACES.logging },
+      spec: {
+        backoffLimit: 10,
+        template: {
+          spec: {
+            restartPolicy: "OnFailure",
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [{
+              name: "setup", image: "curlimages/curl:8.9.1", command: ["sh", "/setup/setup.sh"],
+              env: [
+                { name: "ES_URL", value: ELASTICSEARCH_URL },
+                { name: "CURL_CA_BUNDLE", value: "/certs/ca.crt" },
+                { name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-master-credentials", key: "password" } } },
+              ],
+              envFrom: [{ secretRef: { name: logins.metadata.name } }],
+              volumeMounts: [{ name: "setup", mountPath: "/setup" }, { name: "certs", mountPath: "/certs" }],
+              resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            }],
+            volumes: [
+              { name: "setup", configMap: { name: script.metadata.name } },
+              { name: "certs", secret: { secretName: "elasticsearch-master-certs" } },
+            ],
+          },
+        },
+      },
+    }, { ...opts, dependsOn: [elasticsearch] });
+    const logstash = release("logstash", NAMESPACES.logging, {
+      replicas: 2,
+      logstashPipeline: { "logstash.conf": logstashPipeline(args.catalog.name, { url: ELASTICSEARCH_URL, caFile: "/usr/share/logstash/config/certs/ca.crt" }) },
+      envFrom: [{ secretRef: { name: "logs-logins" } }],
+      secretMounts: [{ name: "elasticsearch-master-certs", secretName: "elasticsearch-master-certs", path: "/usr/share/logstash/config/certs" }],
+      service: { type: "ClusterIP", ports: [{ name: "beats", port: 5044, protocol: "TCP", targetPort: 5044 }] },
+    }, [elasticsearch, logins]);
+    release("filebeat", NAMESPACES.logging, {
+      daemonset: { filebeatConfig: { "filebeat.yml": stringify(filebeatKubernetesConfig([args.appNamespace, NAMESPACES.gateway], `logstash-logstash.${NAMESPACES.logging}.svc.cluster.local:5044`)) } },
+    }, [logstash]);
+    release("kibana", NAMESPACES.logging, { elasticsearchHosts: ELASTICSEARCH_URL }, [elasticsearch]);
+  },
+};

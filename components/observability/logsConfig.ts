@@ -75,6 +75,24 @@ export function filebeatConfig({ stack, catalog }: LogSelection): Record<string,
   };
 }
 
+/** Filebeat on Kubernetes (prod ELK option): the containers of the given namespaces, to Logstash. */
+export function filebeatKubernetesConfig(namespaces: string[], logstashHost: string): Record<string, unknown> {
+  return {
+    "filebeat.autodiscover": {
+      providers: [{
+        type: "kubernetes",
+        node: "${NODE_NAME}",
+        templates: [{
+          condition: { or: namespaces.map((namespace) => ({ equals: { "kubernetes.namespace": namespace } })) },
+          config: [{ type: "container", paths: ["/var/log/containers/*-${data.kubernetes.container.id}.log"] }],
+        }],
+      }],
+    },
+    "output.logstash": { hosts: [logstashHost] },
+    logging: { level: "warning" },
+  };
+}
+
 export const LOGSTASH_WRITER = "logstash_internal";
 export const GRAFANA_READER = "grafana_reader";
 
@@ -82,20 +100,24 @@ export const GRAFANA_READER = "grafana_reader";
  * Logstash pipeline: Beats in, Elasticsearch data stream `logs-platform-{catalog}` out. The
  * password is Logstash's `${VAR}` reference to its container env, never written in the file.
  */
-export function logstashPipeline(catalog: string): string {
+export function logstashPipeline(catalog: string, elasticsearch: { url: string; caFile?: string } = { url: "http://elasticsearch:9200" }): string {
   const namespace = catalog.replace(/[^a-z0-9]/g, "");
   return [
     "input {",
     "  beats { port => 5044 }",
     "}",
     "filter {",
+    // Docker (dev) labels the container; Kubernetes (prod) labels the pod.
     "  if [container][labels][platform_service] {",
     '    mutate { add_field => { "service" => "%{[container][labels][platform_service]}" } }',
+    "  } else if [kubernetes][labels][app_kubernetes_io/name] {",
+    '    mutate { add_field => { "service" => "%{[kubernetes][labels][app_kubernetes_io/name]}" } }',
     "  }",
     "}",
     "output {",
     "  elasticsearch {",
-    '    hosts => ["http://elasticsearch:9200"]',
+    `    hosts => ["${elasticsearch.url}"]`,
+    ...(elasticsearch.caFile ? [`    ssl_certificate_authorities => ["${elasticsearch.caFile}"]`] : []),
     `    user => "${LOGSTASH_WRITER}"`,
     '    password => "${LOGSTASH_WRITER_PASSWORD}"',
     "    data_stream => true",
@@ -123,7 +145,7 @@ export function elasticsearchSetupScript(): string {
   return [
     "#!/bin/sh",
     "set -eu",
-    "ES=http://elasticsearch:9200",
+    'ES="${ES_URL:-http://elasticsearch:9200}"',
     'until curl -fsS -u "elastic:$ELASTIC_PASSWORD" "$ES/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null; do sleep 3; done',
     call("POST", "_security/user/kibana_system/_password", '{\\"password\\":\\"$KIBANA_PASSWORD\\"}'),
     call("PUT", "_security/role/logstash_writer",
