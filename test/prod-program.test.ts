@@ -80,6 +80,11 @@ describe("prod program (aws target, under mocks)", () => {
         assert.deepEqual(sg.inputs.ingress.map((i: any) => [i.fromPort, i.securityGroups, i.cidrBlocks]), [[5432, ["sg-cluster"], undefined]]);
         const jobs = inputsOf(run, "kubernetes:batch/v1:Job");
         assert.equal(jobs.length, postgres.length);
+        // the namespace denies everything by default: the jobs get DNS and PostgreSQL in the VPC only
+        const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "database-bootstrap")!.inputs.spec;
+        assert.deepEqual(egress.podSelector.matchLabels, { "platform/job": "database-bootstrap" });
+        assert.ok(jobs.every((job) => job.spec.template.metadata.labels["platform/job"] === "database-bootstrap"));
+        assert.deepEqual(egress.egress[1], { to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ port: 5432 }] });
         const sql = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter((c) => c.data?.["bootstrap.sql"]);
         for (const service of postgres) {
           const login = `${service.name.replace(/-/g, "_")}_app`;

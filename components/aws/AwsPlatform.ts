@@ -85,7 +85,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       databases: postgres.map((s) => ({ service: s.name, version: s.database.kind === "postgres" ? s.database.version : "16", extensions: s.database.kind === "postgres" ? s.database.extensions : [] })),
       mode: settings.rds.mode, instanceClass: settings.rds.instanceClass, allocatedStorageGb: settings.rds.allocatedStorageGb,
       backupRetentionDays: settings.rds.backupRetentionDays, bootstrap: settings.rds.bootstrap, kmsKeyArn: key.arn, ...stores,
-      kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, postgresClientImage: POSTGRES_CLIENT_IMAGE,
+      kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, vpcCidr: settings.vpcCidr, postgresClientImage: POSTGRES_CLIENT_IMAGE,
     }, child) : undefined;
     for (const service of catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse")) {
       pulumi.log.warn(`${service.name}: ${service.database.kind} is not provisioned on aws yet; the service gets no database settings`, this);

@@ -32,8 +32,10 @@ export interface RdsDatabasesArgs {
    * (a runner inside the VPC, VPN or bastion).
    */
   bootstrap: "job" | "provider";
-  /** Where the bootstrap Jobs run. */
+  /** Where the bootstrap Jobs run; the namespace denies all traffic by default. */
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
+  /** The instances' addresses lie in it: the Jobs may reach PostgreSQL there. */
+  vpcCidr: string;
   postgresClientImage: string;
 }
 
@@ -66,6 +68,20 @@ export class RdsDatabases extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, {
       description: "PostgreSQL from the EKS nodes only", vpcId: args.vpcId, nodeSecurityGroupId: args.nodeSecurityGroupId, ports: [5432],
     }, child);
+
+    if (args.bootstrap === "job") {
+      new k8s.networking.v1.NetworkPolicy(`${name}-bootstrap-egress`, {
+        metadata: { name: "database-bootstrap", namespace: args.kubernetes.namespace },
+        spec: {
+          podSelector: { matchLabels: { "platform/job": "database-bootstrap" } },
+          policyTypes: ["Ingress", "Egress"],
+          egress: [
+            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+            { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: [{ port: 5432 }] },
+          ],
+        },
+      }, { parent: this, provider: args.kubernetes.provider });
+    }
 
     // Instances by key: the service's name, or "shared" holding every service's database.
     const groups = args.mode === "shared"
