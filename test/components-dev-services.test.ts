@@ -6,7 +6,7 @@ import { CacheCluster } from "../components/docker/CacheCluster";
 import { ApiGateway } from "../components/docker/ApiGateway";
 import { Observability } from "../components/docker/Observability";
 import { DEFAULT_IMAGES } from "../stacks/config";
-import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const labels = { stack: "test", catalog: "bookings", component: "test" };
 const CONTAINER = "docker:index/container:Container";

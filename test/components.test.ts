@@ -9,7 +9,7 @@ import { MessageBroker } from "../components/docker/MessageBroker";
 import { planTopology } from "../components/messaging/topology";
 import { renderMongoUserScript } from "../components/docker/mongoInit";
 import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
-import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const labels = { stack: "test", catalog: "shop", component: "test" };
 

@@ -6,7 +6,7 @@ import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/l
 import { planTopology } from "../components/messaging/topology";
 import { publishedPort } from "../services/validate";
 import { ValidationError } from "../services/problems";
-import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";

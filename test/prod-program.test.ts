@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
-import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "./helpers/mocks";
+import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";

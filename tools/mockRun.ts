@@ -8,6 +8,7 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export interface RecordedResource {
   type: string;
   name: string;
+  urn: string;
   parent: string;
   custom: boolean;
   /** URNs this resource was told to wait for (dependsOn and input dependencies). */
@@ -58,6 +59,9 @@ const INVOKES: Record<string, Record<string, unknown>> = {
 };
 
 /**
+ * The program run the way Pulumi documents for unit tests, for the tests and for tools that
+ * inspect what a stack would declare (the offline policy check, the deploy plan).
+ *
  * Runs `program` under pulumi.runtime.setMocks with the given stack config and waits until every
  * resource has been registered. Random passwords get distinct, recognisable values.
  */
@@ -89,17 +93,22 @@ export async function runUnderMocks<T>(stack: string, config: Record<string, str
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: any) => {
     const wire = req.getObject().toJavaScript();
-    resources.push({
+    const record: RecordedResource = {
       type: req.getType(),
       name: req.getName(),
+      urn: "",
       parent: req.getParent(),
       custom: req.getCustom(),
       dependencies: req.getDependenciesList(),
       provider: req.getProvider(),
       inputs: unwrapSecrets(wire) as Record<string, any>,
       wire,
+    };
+    resources.push(record);
+    return register(req, (err: unknown, response: any) => {
+      if (response) record.urn = response.getUrn();
+      callback(err, response);
     });
-    return register(req, callback);
   };
 
   const result = program();
