@@ -57,6 +57,7 @@ export class MessageBroker extends pulumi.ComponentResource {
         healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },
         wait: true,
         waitTimeout: 180,
+        memory: 1024,
       },
     }, { parent: this });
 

@@ -19,6 +19,8 @@ interface EngineSpec {
   scheme: string;
   urlQuery(database: string): string;
   healthcheck: string[];
+  /** Memory limit of the dev container. */
+  memoryMiB: number;
   /** Container env that creates the admin account (and, where the image does it, the service's account). */
   env(admin: string, adminPassword: string, database: string, username: string, password: string): string[];
 }
@@ -33,6 +35,7 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "postgresql",
     urlQuery: () => "sslmode=disable",
     healthcheck: ["CMD-SHELL", `pg_isready -U ${ADMIN_USER} -d postgres`],
+    memoryMiB: 512,
     // The service's login and database are created through @pulumi/postgresql, not by the image.
     env: (admin, adminPassword) => [`POSTGRES_USER=${admin}`, `POSTGRES_PASSWORD=${adminPassword}`, "POSTGRES_DB=postgres"],
   },
@@ -43,6 +46,7 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "mongodb",
     urlQuery: (database) => `authSource=${database}`,
     healthcheck: ["CMD-SHELL", "mongosh --quiet --eval 'db.adminCommand(\"ping\").ok' | grep -q 1"],
+    memoryMiB: 1024,
     env: (admin, adminPassword, database) => [`MONGO_INITDB_ROOT_USERNAME=${admin}`, `MONGO_INITDB_ROOT_PASSWORD=${adminPassword}`, `MONGO_INITDB_DATABASE=${database}`],
   },
   clickhouse: {
@@ -52,6 +56,7 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "clickhouse",
     urlQuery: () => "",
     healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8123/ping"],
+    memoryMiB: 2048,
     // The image creates exactly this user and database; the default user is disabled.
     env: (_admin, _adminPassword, database, username, password) => [
       `CLICKHOUSE_DB=${database}`, `CLICKHOUSE_USER=${username}`, `CLICKHOUSE_PASSWORD=${password}`,
@@ -125,6 +130,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
         ports: [loopbackPort(engine.port, args.hostPort)],
         healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
+        memory: engine.memoryMiB,
         // Wait for healthy: the login below is created through this container's port.
         wait: true,
         waitTimeout: 120,

@@ -1,0 +1,409 @@
+import { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { parse as parseYaml } from "yaml";
+
+/**
+ * The seeds' security checklist as policies. Each is plain data plus a check returning the
+ * problems it finds, so the pack (index.ts), the offline check (tools/policyCheck.ts) and the
+ * tests evaluate the very same rules. Rules match type tokens, not provider classes, so the pack
+ * does not load the provider SDKs.
+ */
+export type Severity = "low" | "medium" | "high" | "critical";
+
+interface RuleBase {
+  name: string;
+  description: string;
+  severity: Severity;
+  remediation: string;
+}
+
+export interface ResourceRule extends RuleBase {
+  kind: "resource";
+  types: string[];
+  check(props: Record<string, any>, type: string): string[];
+}
+
+export interface StackRule extends RuleBase {
+  kind: "stack";
+  check(resources: PolicyResource[]): Array<{ message: string; urn?: string }>;
+}
+
+export type Rule = ResourceRule | StackRule;
+
+const T = {
+  container: "docker:index/container:Container",
+  remoteImage: "docker:index/remoteImage:RemoteImage",
+  deployment: "kubernetes:apps/v1:Deployment",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  secret: "kubernetes:core/v1:Secret",
+  helmRelease: "kubernetes:helm.sh/v3:Release",
+  rds: "aws:rds/instance:Instance",
+  rdsParameters: "aws:rds/parameterGroup:ParameterGroup",
+  elasticache: "aws:elasticache/replicationGroup:ReplicationGroup",
+  mq: "aws:mq/broker:Broker",
+  eks: "aws:eks/cluster:Cluster",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  kmsKey: "aws:kms/key:Key",
+  awsProvider: "pulumi:providers:aws",
+  queue: "rabbitmq:index/queue:Queue",
+  binding: "rabbitmq:index/binding:Binding",
+  pgDatabase: "postgresql:index/database:Database",
+} as const;
+
+const SENSITIVE_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|_PASS$|^DATABASE_URL$|^REDIS_URL$|^RABBITMQ_URL$)/;
+/** The seeds' examples of what must never ship. */
+const DEFAULT_CREDENTIALS = new Set(["admin", "admin123", "password", "guest", "changeme", "secret", "root", "postgres", "kong", "redis123", "123456"]);
+
+function envPairs(envs: unknown): Array<[string, string]> {
+  return (Array.isArray(envs) ? envs : []).filter((e): e is string => typeof e === "string").map((e) => {
+    const i = e.indexOf("=");
+    return [e.slice(0, i), e.slice(i + 1)];
+  });
+}
+
+function podContainers(props: Record<string, any>): any[] {
+  const spec = props.spec?.template?.spec ?? {};
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+}
+
+/** An image reference that names a tag other than latest, or a digest. */
+export function isPinnedImage(image: string): boolean {
+  if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
+  const tag = /:([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(image.split("/").pop() ?? "")?.[1];
+  return tag !== undefined && tag !== "latest";
+}
+
+const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
+
+export const RULES: Rule[] = [
+  {
+    kind: "resource",
+    name: "no-default-credentials",
+    description: "Containers get no default or weak credentials (admin/admin123, guest, changeme, ...).",
+    severity: "critical",
+    remediation: "Generate the value with @pulumi/random or set it with `pulumi config set --secret`",
+    types: [T.container, T.secret],
+    check: (props, type) => {
+      const pairs = type === T.container ? envPairs(props.envs) : Object.entries({ ...(props.stringData ?? {}) }) as Array<[string, string]>;
+      const isDefault = ([key, value]: [string, string]) =>
+        (SENSITIVE_NAME.test(key) && DEFAULT_CREDENTIALS.has(String(value).toLowerCase())) || (/(_USER|USERNAME)$/.test(key) && value === "guest");
+      return pairs.filter(isDefault)
+        .map(([key]) => `${key} holds a default credential`)
+        .concat(pairs.filter(([key, value]) => /PASSWORD$/.test(key) && String(value).length > 0 && String(value).length < 16).map(([key]) => `${key} is shorter than 16 characters`));
+    },
+  },
+  {
+    kind: "resource",
+    name: "no-plaintext-secret-env",
+    description: "Pod credentials come from Kubernetes Secrets, never as plain env values.",
+    severity: "critical",
+    remediation: "Put the value in the service's Secret and use envFrom/secretKeyRef",
+    types: [T.deployment],
+    check: (props) => podContainers(props).flatMap((c) => (c.env ?? [])
+      .filter((e: any) => SENSITIVE_NAME.test(e.name) && e.value !== undefined)
+      .map((e: any) => `container ${c.name}: ${e.name} is a plain env value`)),
+  },
+  {
+    kind: "resource",
+    name: "ports-on-loopback-only",
+    description: "Docker containers publish ports on 127.0.0.1 only, never on 0.0.0.0.",
+    severity: "critical",
+    remediation: "Set ip: 127.0.0.1 on every published port",
+    types: [T.container],
+    check: (props) => (props.ports ?? []).filter((p: any) => p.external !== undefined && !["127.0.0.1", "::1"].includes(p.ip))
+      .map((p: any) => `port ${p.external} is published on ${p.ip ?? "0.0.0.0"}`),
+  },
+  {
+    kind: "resource",
+    name: "pinned-images",
+    description: "Images name an explicit tag (not latest) or digest; Helm charts an exact version.",
+    severity: "high",
+    remediation: "Pin the image tag or digest, and the chart version",
+    types: [T.remoteImage, T.deployment, T.helmRelease],
+    check: (props, type) => {
+      if (type === T.remoteImage) return isPinnedImage(props.name ?? "") ? [] : [`image ${props.name} is not pinned`];
+      if (type === T.helmRelease) return /^\d+\.\d+\.\d+$/.test(props.version ?? "") ? [] : [`chart ${props.chart} has no exact version`];
+      return podContainers(props).filter((c) => !isPinnedImage(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${c.image} is not pinned`);
+    },
+  },
+  {
+    kind: "resource",
+    name: "container-resource-limits",
+    description: "Every long-running container and pod has memory and CPU limits.",
+    severity: "medium",
+    remediation: "Set memory (and cpus) on the container, resources.limits on the pod",
+    types: [T.container, T.deployment],
+    check: (props, type) => {
+      if (type === T.container) return props.mustRun === false || props.memory ? [] : ["no memory limit"];
+      return podContainers(props).filter((c) => !c.resources?.limits?.memory || !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu/memory limits`);
+    },
+  },
+  {
+    kind: "resource",
+    name: "health-checks",
+    description: "Every service container has a healthcheck; every pod liveness and readiness probes.",
+    severity: "medium",
+    remediation: "Declare health.path in the catalog (healthcheck or probes follow from it)",
+    types: [T.container, T.deployment],
+    check: (props, type) => {
+      if (type === T.container) {
+        const isService = (props.labels ?? []).some((l: any) => l.label === "platform.component" && l.value === "service");
+        return isService && !props.healthcheck?.tests?.length ? ["service container without healthcheck"] : [];
+      }
+      return podContainers(props).filter((c) => !c.livenessProbe || !c.readinessProbe).map((c) => `container ${c.name}: missing liveness or readiness probe`);
+    },
+  },
+  {
+    kind: "resource",
+    name: "pod-security",
+    description: "Pods run as non-root with a read-only root filesystem, no privilege escalation, not privileged, no host network.",
+    severity: "critical",
+    remediation: "Set runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false; drop privileged and hostNetwork",
+    types: [T.deployment],
+    check: (props) => {
+      const spec = props.spec?.template?.spec ?? {};
+      const problems: string[] = [];
+      if (spec.hostNetwork) problems.push("pod uses the host network");
+      for (const c of podContainers(props)) {
+        const sc = c.securityContext ?? {};
+        if (!(spec.securityContext?.runAsNonRoot || sc.runAsNonRoot)) problems.push(`container ${c.name}: may run as root`);
+        if (sc.readOnlyRootFilesystem !== true) problems.push(`container ${c.name}: writable root filesystem`);
+        if (sc.allowPrivilegeEscalation !== false) problems.push(`container ${c.name}: privilege escalation allowed`);
+        if (sc.privileged) problems.push(`container ${c.name}: privileged`);
+      }
+      return problems;
+    },
+  },
+  {
+    kind: "resource",
+    name: "no-privileged-containers",
+    description: "Docker containers are not privileged and do not share the host network.",
+    severity: "critical",
+    remediation: "Remove privileged and networkMode: host",
+    types: [T.container],
+    check: (props) => [
+      ...(props.privileged ? ["container is privileged"] : []),
+      ...(props.networkMode === "host" ? ["container uses the host network"] : []),
+    ],
+  },
+  {
+    kind: "resource",
+    name: "rds-hardened",
+    description: "RDS: encrypted, Multi-AZ, backups for at least 7 days, deletion protection, not publicly accessible.",
+    severity: "critical",
+    remediation: "Keep the RdsDatabases defaults (they set all of these)",
+    types: [T.rds],
+    check: (props) => [
+      ...(props.storageEncrypted !== true ? ["storage is not encrypted"] : []),
+      ...(props.multiAz !== true ? ["not Multi-AZ"] : []),
+      ...((props.backupRetentionPeriod ?? 0) < 7 ? [`backups kept ${props.backupRetentionPeriod ?? 0} days`] : []),
+      ...(props.deletionProtection !== true ? ["no deletion protection"] : []),
+      ...(props.publiclyAccessible === true ? ["publicly accessible"] : []),
+    ],
+  },
+  {
+    kind: "resource",
+    name: "rds-force-ssl",
+    description: "PostgreSQL parameter groups force SSL.",
+    severity: "high",
+    remediation: "Set rds.force_ssl = 1",
+    types: [T.rdsParameters],
+    check: (props) => !String(props.family ?? "").startsWith("postgres") ||
+      (props.parameters ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1") ? [] : ["rds.force_ssl is not 1"],
+  },
+  {
+    kind: "resource",
+    name: "elasticache-hardened",
+    description: "ElastiCache: encryption in transit and at rest, an AUTH token, automatic failover.",
+    severity: "critical",
+    remediation: "Keep the ManagedCache defaults",
+    types: [T.elasticache],
+    check: (props) => [
+      ...(props.transitEncryptionEnabled !== true ? ["no encryption in transit"] : []),
+      ...(props.atRestEncryptionEnabled !== true ? ["no encryption at rest"] : []),
+      ...(!props.authToken ? ["no AUTH token"] : []),
+      ...(props.automaticFailoverEnabled !== true ? ["no automatic failover"] : []),
+    ],
+  },
+  {
+    kind: "resource",
+    name: "mq-not-public",
+    description: "Amazon MQ brokers are not publicly accessible.",
+    severity: "critical",
+    remediation: "Set publiclyAccessible: false and private subnets",
+    types: [T.mq],
+    check: (props) => (props.publiclyAccessible === true ? ["broker is publicly accessible"] : []),
+  },
+  {
+    kind: "resource",
+    name: "eks-hardened",
+    description: "EKS: secrets encrypted with KMS, control-plane logging, public endpoint off or restricted.",
+    severity: "critical",
+    remediation: "Keep the EksCluster defaults; list only trusted CIDRs in aws.eks.publicAccessCidrs",
+    types: [T.eks],
+    check: (props) => {
+      const problems: string[] = [];
+      if (!(props.encryptionConfig?.resources ?? []).includes("secrets")) problems.push("secrets are not encrypted with KMS");
+      const logs: string[] = props.enabledClusterLogTypes ?? [];
+      for (const log of ["api", "audit", "authenticator"]) if (!logs.includes(log)) problems.push(`control-plane log ${log} is off`);
+      const vpc = props.vpcConfig ?? {};
+      if (vpc.endpointPublicAccess !== false) {
+        const cidrs: string[] = vpc.publicAccessCidrs ?? [];
+        if (cidrs.length === 0 || cidrs.some((c) => OPEN_CIDRS.has(c))) problems.push("public API endpoint open to the internet");
+      }
+      return problems;
+    },
+  },
+  {
+    kind: "resource",
+    name: "no-open-ingress",
+    description: "Security groups admit 0.0.0.0/0 only on 443 (the gateway's load balancer).",
+    severity: "critical",
+    remediation: "Admit the cluster's security group or a known CIDR instead",
+    types: [T.securityGroup, T.ingressRule],
+    check: (props, type) => {
+      const rules: any[] = type === T.securityGroup ? props.ingress ?? [] : [{ ...props, cidrBlocks: [props.cidrIpv4, props.cidrIpv6].filter(Boolean) }];
+      return rules.filter((r) => [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])].some((c: string) => OPEN_CIDRS.has(c)) && !(r.fromPort === 443 && r.toPort === 443))
+        .map((r) => `ingress ${r.fromPort}-${r.toPort} open to the internet`);
+    },
+  },
+  {
+    kind: "resource",
+    name: "kms-key-rotation",
+    description: "Customer-managed KMS keys rotate.",
+    severity: "high",
+    remediation: "Set enableKeyRotation: true",
+    types: [T.kmsKey],
+    check: (props) => (props.enableKeyRotation === true ? [] : ["key rotation is off"]),
+  },
+  {
+    kind: "resource",
+    name: "required-tags",
+    description: "Every AWS resource is tagged with environment, owner and cost-center (the provider's default tags).",
+    severity: "medium",
+    remediation: "Set platform:aws.owner and platform:aws.costCenter",
+    types: [T.awsProvider],
+    check: (props) => {
+      const defaultTags = typeof props.defaultTags === "string" ? JSON.parse(props.defaultTags) : props.defaultTags;
+      const tags = defaultTags?.tags ?? {};
+      return ["environment", "owner", "cost-center"].filter((tag) => !tags[tag]).map((tag) => `default tag ${tag} is missing`);
+    },
+  },
+  {
+    kind: "stack",
+    name: "consumer-queues-have-dlq",
+    description: "Every consumer queue dead-letters into a DLQ bound on its dead-letter exchange.",
+    severity: "high",
+    remediation: "Declare the consumer in the catalog; the topology adds its DLQ",
+    check: (resources) => {
+      const queues = resources.filter((r) => r.type === T.queue).map((r) => ({ urn: r.urn, name: r.props.name as string, args: JSON.parse(r.props.settings?.argumentsJson ?? "{}") }));
+      const bindings = resources.filter((r) => r.type === T.binding).map((r) => r.props);
+      // In-cluster brokers load the same topology from a definitions Secret.
+      for (const secret of resources.filter((r) => r.type === T.secret && r.props.stringData?.["load_definition.json"])) {
+        const definitions = JSON.parse(secret.props.stringData["load_definition.json"]);
+        queues.push(...definitions.queues.map((q: any) => ({ urn: secret.urn, name: q.name, args: q.arguments })));
+        bindings.push(...definitions.bindings.map((b: any) => ({ source: b.source, destination: b.destination, routingKey: b.routing_key })));
+      }
+      const consumers = queues.filter((q) => !/\.(dlq|retry\.\d+)$/.test(q.name));
+      return consumers.filter((q) => {
+        const dlx = q.args["x-dead-letter-exchange"];
+        const key = q.args["x-dead-letter-routing-key"] ?? q.name;
+        return !dlx || !bindings.some((b) => b.source === dlx && b.routingKey === key && b.destination === `${q.name}.dlq`);
+      }).map((q) => ({ message: `queue ${q.name} has no dead-letter queue`, urn: q.urn }));
+    },
+  },
+  {
+    kind: "stack",
+    name: "own-database-role",
+    description: "Every service database is owned by a login of its own.",
+    severity: "high",
+    remediation: "Give each service its own database in the catalog",
+    check: (resources) => {
+      const owners = new Map<string, string[]>();
+      for (const db of resources.filter((r) => r.type === T.pgDatabase)) {
+        const owner = String(db.props.owner ?? "");
+        owners.set(owner, [...(owners.get(owner) ?? []), db.urn]);
+      }
+      return [...owners.entries()].flatMap(([owner, urns]) => (owner === "" || urns.length > 1
+        ? urns.map((urn) => ({ message: owner ? `login ${owner} owns ${urns.length} databases` : "database has no owner of its own", urn }))
+        : []));
+    },
+  },
+  {
+    kind: "stack",
+    name: "pdb-for-replicated-pods",
+    description: "Every Deployment with more than one replica has a PodDisruptionBudget.",
+    severity: "medium",
+    remediation: "The ServiceWorkload adds one for replicas > 1",
+    check: (resources) => {
+      const budgets = resources.filter((r) => r.type === T.pdb).map((r) => ({ namespace: r.props.metadata?.namespace, selector: r.props.spec?.selector?.matchLabels ?? {} }));
+      return resources.filter((r) => r.type === T.deployment && (r.props.spec?.replicas ?? 1) > 1).filter((d) => {
+        const labels = d.props.spec?.template?.metadata?.labels ?? {};
+        return !budgets.some((b) => b.namespace === d.props.metadata?.namespace && Object.entries(b.selector).every(([k, v]) => labels[k] === v));
+      }).map((d) => ({ message: `deployment ${d.props.metadata?.name} has ${d.props.spec?.replicas} replicas and no PodDisruptionBudget`, urn: d.urn }));
+    },
+  },
+  {
+    kind: "stack",
+    name: "network-policy-per-namespace",
+    description: "Every namespace with workloads denies traffic by default (a NetworkPolicy selecting all pods).",
+    severity: "high",
+    remediation: "Keep the default-deny policy the platform adds to the catalog's namespace",
+    check: (resources) => {
+      const denied = new Set(resources.filter((r) => r.type === T.networkPolicy && Object.keys(r.props.spec?.podSelector ?? {}).length === 0
+        && Object.keys(r.props.spec?.podSelector?.matchLabels ?? {}).length === 0).map((r) => r.props.metadata?.namespace));
+      return resources.filter((r) => r.type === T.deployment && !denied.has(r.props.metadata?.namespace))
+        .map((d) => ({ message: `namespace ${d.props.metadata?.namespace} of ${d.props.metadata?.name} has no default-deny NetworkPolicy`, urn: d.urn }));
+    },
+  },
+  {
+    kind: "stack",
+    name: "gateway-routes-protected",
+    description: "Every non-public gateway route has an auth plugin, and every route a rate limit.",
+    severity: "critical",
+    remediation: "Mark only login/registration-style routes public in the catalog",
+    check: (resources) => {
+      const configs: Array<{ urn: string; text: string }> = [];
+      for (const r of resources) {
+        if (r.type === T.container) for (const upload of r.props.uploads ?? []) if (String(upload.file).endsWith("kong.yml")) configs.push({ urn: r.urn, text: upload.content });
+        if (r.type === T.secret && r.props.stringData?.["kong.yml"]) configs.push({ urn: r.urn, text: r.props.stringData["kong.yml"] });
+      }
+      return configs.flatMap(({ urn, text }) => {
+        const config = parseYaml(text) as any;
+        return (config.services ?? []).flatMap((service: any) => (service.routes ?? []).flatMap((route: any) => {
+          const plugins = new Set([...(route.plugins ?? []), ...(service.plugins ?? [])].map((p: any) => p.name));
+          const isPublic = (route.tags ?? []).includes("public");
+          return [
+            ...(!plugins.has("rate-limiting") ? [{ message: `route ${route.name} has no rate limit`, urn }] : []),
+            ...(!isPublic && !plugins.has("jwt") && !plugins.has("key-auth") ? [{ message: `route ${route.name} is not public and has no auth plugin`, urn }] : []),
+          ];
+        }));
+      });
+    },
+  },
+];
+
+function describe(rule: Rule): string {
+  return `${rule.description} [severity: ${rule.severity}] Remediation: ${rule.remediation}.`;
+}
+
+/** The rules as @pulumi/policy policies. */
+export function toPolicies(rules: Rule[] = RULES): Array<ResourceValidationPolicy | StackValidationPolicy> {
+  return rules.map((rule) => rule.kind === "resource"
+    ? {
+      name: rule.name,
+      description: describe(rule),
+      validateResource: (args: { type: string; props: Record<string, any> }, report: ReportViolation) => {
+        if (!rule.types.includes(args.type)) return;
+        for (const problem of rule.check(args.props, args.type)) report(`${problem}. ${rule.remediation}.`);
+      },
+    }
+    : {
+      name: rule.name,
+      description: describe(rule),
+      validateStack: (args: { resources: PolicyResource[] }, report: ReportViolation) => {
+        for (const problem of rule.check(args.resources)) report(`${problem.message}. ${rule.remediation}.`, problem.urn);
+      },
+    });
+}

@@ -1,0 +1,112 @@
+import * as fs from "fs";
+import * as path from "path";
+import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { parse as parseYaml } from "yaml";
+import { RULES, toPolicies } from "../policies/rules";
+import { runProgram } from "../stacks/program";
+import { RecordedResource, runUnderMocks } from "./mockRun";
+
+export type EnforcementLevel = "mandatory" | "advisory" | "disabled";
+
+export interface Violation {
+  policy: string;
+  level: EnforcementLevel;
+  message: string;
+  urn: string;
+}
+
+const projectDir = path.join(__dirname, "..");
+
+/** Recorded resources as the policy engine presents them: props, parent links, dependencies. */
+export function asPolicyResources(recorded: RecordedResource[]): PolicyResource[] {
+  const byUrn = new Map<string, PolicyResource>();
+  const resources = recorded.map((r) => {
+    const resource = {
+      type: r.type, props: r.inputs, urn: r.urn, name: r.name,
+      opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], parent: r.parent || undefined },
+      dependencies: [] as PolicyResource[], propertyDependencies: {},
+    } as unknown as PolicyResource;
+    byUrn.set(r.urn, resource);
+    return resource;
+  });
+  recorded.forEach((r, i) => {
+    const resource = resources[i] as { parent?: PolicyResource; dependencies: PolicyResource[] };
+    resource.parent = byUrn.get(r.parent);
+    resource.dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
+  });
+  return resources;
+}
+
+/** Evaluates the pack's policies over every resource and then the whole stack. */
+export async function evaluate(resources: PolicyResource[], levelOf: (policy: string) => EnforcementLevel): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for (const policy of toPolicies(RULES)) {
+    const level = levelOf(policy.name);
+    if (level === "disabled") continue;
+    const report = (fallbackUrn: string) => (message: string, urn?: string) => violations.push({ policy: policy.name, level, message, urn: urn ?? fallbackUrn });
+    if ("validateStack" in policy) {
+      await (policy as StackValidationPolicy).validateStack({ resources, stackTags: new Map(), getConfig: () => ({}) } as never, report(""));
+    } else {
+      const validate = (policy as ResourceValidationPolicy).validateResource as (args: unknown, report: (m: string, u?: string) => void) => void;
+      for (const resource of resources) validate({ ...resource, stackTags: new Map() }, report(resource.urn));
+    }
+  }
+  return violations;
+}
+
+/** The pack's enforcement config of a stack (`policies/config/<stack>.json`); mandatory when absent. */
+export function enforcementFor(stack: string): (policy: string) => EnforcementLevel {
+  const file = path.join(projectDir, "policies", "config", `${stack}.json`);
+  const config: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+  return (policy) => {
+    const entry = config[policy] ?? config.all ?? "mandatory";
+    return (typeof entry === "string" ? entry : (entry as { enforcementLevel?: string }).enforcementLevel ?? "mandatory") as EnforcementLevel;
+  };
+}
+
+/**
+ * A stack's config as the engine would hand it over: the stack file, plus
+ * `policies/check-values/<stack>.json` for what only a real account has (certificate ARN,
+ * `--secret` values), deep-merged over it.
+ */
+export function stackConfig(stack: string): Record<string, string> {
+  const stackFile = parseYaml(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  const extraFile = path.join(projectDir, "policies", "check-values", `${stack}.json`);
+  const extra: Record<string, unknown> = fs.existsSync(extraFile) ? JSON.parse(fs.readFileSync(extraFile, "utf8")) : {};
+  const merge = (a: unknown, b: unknown): unknown => (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)
+    ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge((a as any)[k], (b as any)[k])]))
+    : b ?? a);
+  const merged = merge(stackFile.config ?? {}, extra) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+export async function checkStack(stack: string, config = stackConfig(stack)): Promise<Violation[]> {
+  const run = await runUnderMocks(stack, config, () => runProgram(projectDir));
+  return evaluate(asPolicyResources(run.resources), enforcementFor(stack));
+}
+
+async function main(): Promise<void> {
+  const stack = process.argv[2];
+  if (!stack) {
+    console.error("usage: npm run policy:check -- <stack>");
+    process.exit(2);
+  }
+  const violations = await checkStack(stack);
+  if (violations.length > 0) {
+    console.log("Policy Violations:");
+    for (const v of violations) {
+      console.log(`    [${v.level}]  platform-security  ${v.policy}  (${v.urn.split("::").pop() || "stack"})`);
+      console.log(`    ${v.message}`);
+    }
+  }
+  const mandatory = violations.filter((v) => v.level === "mandatory").length;
+  console.log(`policy check of stack '${stack}': ${RULES.length} policies, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations`);
+  process.exit(mandatory > 0 ? 1 : 0);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(2);
+  });
+}
