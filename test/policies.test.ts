@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { PolicyResource } from "@pulumi/policy";
 import { stringify } from "yaml";
 import { RULES, isPinnedImage } from "../policies/rules";
-import { asPolicyResources, checkStack, enforcementFor, evaluate } from "../tools/policyCheck";
+import { asPolicyResources, checkStack, enforcementFor, evaluate, secretOutputViolations } from "../tools/policyCheck";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
@@ -154,6 +154,11 @@ describe("policy pack", () => {
     assert.deepEqual(Object.keys(CASES).sort(), RULES.map((r) => r.name).sort());
   });
 
+  it("lists every policy in the README's table", () => {
+    const readme = require("fs").readFileSync(require("path").join(__dirname, "..", "README.md"), "utf8") as string;
+    for (const rule of RULES) assert.ok(readme.includes(`| \`${rule.name}\` |`), rule.name);
+  });
+
   it("describes every policy with severity and remediation", () => {
     for (const rule of RULES) {
       assert.ok(rule.description.length > 20 && rule.remediation.length > 10, rule.name);
@@ -201,6 +206,14 @@ describe("policy pack", () => {
     assert.deepEqual(await checkStack("dev"), []);
     const dev = await evaluate(CASES["ports-on-loopback-only"].bad, enforcementFor("dev"));
     assert.ok(dev.length > 0 && dev.every((v) => v.level === "advisory"));
+  });
+
+  it("flags stack outputs that carry credentials in plain text", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const violations = await secretOutputViolations({
+      grafanaAdminPassword: pulumi.output("plain"), kubeconfig: pulumi.secret("k"), gatewayUrl: pulumi.output("https://x"),
+    }, "mandatory");
+    assert.deepEqual(violations.map((v) => v.message), ["stack output grafanaAdminPassword holds credentials but is not a secret"]);
   });
 
   it("links resources to their parents for stack policies", () => {

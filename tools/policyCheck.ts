@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
@@ -80,9 +81,27 @@ export function stackConfig(stack: string): Record<string, string> {
   return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+/** Output names that carry credentials; the policy engine never sees outputs, so this check does. */
+const SENSITIVE_OUTPUT = /(password|credential|kubeconfig|connection|secret|token)/i;
+
+export async function secretOutputViolations(outputs: Record<string, unknown>, level: EnforcementLevel): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for (const [name, value] of Object.entries(outputs)) {
+    if (!SENSITIVE_OUTPUT.test(name) || value === undefined) continue;
+    if (!(pulumi.Output.isInstance(value) && await value.isSecret)) {
+      violations.push({ policy: "secret-stack-outputs", level, message: `stack output ${name} holds credentials but is not a secret`, urn: "" });
+    }
+  }
+  return violations;
+}
+
 export async function checkStack(stack: string, config = stackConfig(stack)): Promise<Violation[]> {
   const run = await runUnderMocks(stack, config, () => runProgram(projectDir));
-  return evaluate(asPolicyResources(run.resources), enforcementFor(stack));
+  const levelOf = enforcementFor(stack);
+  return [
+    ...await evaluate(asPolicyResources(run.resources), levelOf),
+    ...await secretOutputViolations(run.result as unknown as Record<string, unknown>, levelOf("secret-stack-outputs")),
+  ];
 }
 
 async function main(): Promise<void> {
