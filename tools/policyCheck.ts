@@ -88,7 +88,7 @@ export async function secretOutputViolations(outputs: Record<string, unknown>, l
   const violations: Violation[] = [];
   for (const [name, value] of Object.entries(outputs)) {
     if (!SENSITIVE_OUTPUT.test(name) || value === undefined) continue;
-    if (!(pulumi.Output.isInstance(value) && await value.isSecret)) {
+    if (!(pulumi.Output.isInstance(value) && await pulumi.isSecret(value))) {
       violations.push({ policy: "secret-stack-outputs", level, message: `stack output ${name} holds credentials but is not a secret`, urn: "" });
     }
   }
