@@ -6,25 +6,11 @@ import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/l
 import { planTopology } from "../components/messaging/topology";
 import { publishedPort } from "../services/validate";
 import { ValidationError } from "../services/problems";
+import { CONFIG_SECRETS, devConfig } from "./helpers/stackConfigs";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
-
-/** Config secrets the built-in catalogs declare, as a user would set them with --secret. */
-const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
-  finance: { "ai-service": { OPENAI_API_KEY: "sk-config-finance" } },
-  reservei: { "ai-service": { OPENAI_API_KEY: "sk-config-reservei" }, "notification-service": { SMTP_PASSWORD: "smtp-config-reservei" } },
-};
-
-function devConfig(catalog: string): Record<string, string> {
-  return {
-    "platform:target": "docker",
-    "platform:catalog": catalog,
-    "platform:docker": JSON.stringify({ hostPorts: { amqp: 5673 } }),
-    "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
-  };
-}
 
 const containerNamed = (run: MockRun<unknown>, name: string) => ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
 const envOf = (container: RecordedResource) => Object.fromEntries((container.inputs.envs as string[]).map((e) => {

@@ -4,24 +4,10 @@ import { parse } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
+import { CERTIFICATE, CONFIG_SECRETS, prodConfig } from "./helpers/stackConfigs";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
-const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
-const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
-  finance: { "ai-service": { OPENAI_API_KEY: "sk-prod-finance" } },
-  reservei: { "ai-service": { OPENAI_API_KEY: "sk-prod-reservei" }, "notification-service": { SMTP_PASSWORD: "smtp-prod-reservei" } },
-};
-
-function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
-  return {
-    "platform:target": "aws",
-    "platform:catalog": catalog,
-    "platform:aws": JSON.stringify({ region: "eu-west-1", owner: "platform-team", costCenter: "cc-042", gatewayCertificateArn: CERTIFICATE, ...aws }),
-    "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
-  };
-}
-
 const inputsOf = (run: MockRun<unknown>, type: string) => ofType(run.resources, type).map((r) => r.inputs);
 const named = (resources: RecordedResource[], type: string, name: string) => ofType(resources, type).find((r) => r.inputs.metadata?.name === name);
 

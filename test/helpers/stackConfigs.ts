@@ -1,0 +1,26 @@
+/** Values a user would set with `pulumi config set --secret` for the built-in catalogs. */
+export const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
+  finance: { "ai-service": { OPENAI_API_KEY: "sk-config-finance" } },
+  reservei: { "ai-service": { OPENAI_API_KEY: "sk-config-reservei" }, "notification-service": { SMTP_PASSWORD: "smtp-config-reservei" } },
+};
+
+/** Stack config of a dev stack for a built-in catalog, AMQP published so broker URLs show up. */
+export function devConfig(catalog: string): Record<string, string> {
+  return {
+    "platform:target": "docker",
+    "platform:catalog": catalog,
+    "platform:docker": JSON.stringify({ hostPorts: { amqp: 5673 } }),
+    "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
+  };
+}
+
+export const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
+
+export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
+  return {
+    "platform:target": "aws",
+    "platform:catalog": catalog,
+    "platform:aws": JSON.stringify({ region: "eu-west-1", owner: "platform-team", costCenter: "cc-042", gatewayCertificateArn: CERTIFICATE, ...aws }),
+    "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
+  };
+}
