@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { freePort, hasBinary, startRedis } from "./helpers/servers";
 import { builtinCatalogPath, loadCatalog } from "../services/load";
 import { MASTER_NAME, SENTINEL_QUORUM, planCacheNodes, renderRedisConf, renderSentinelConf } from "../components/docker/redisConfig";
 import { kongDeclarativeConfig, renderKongConfig } from "../components/gateway/kongConfig";
@@ -16,43 +16,6 @@ import { elasticsearchSetupScript, filebeatConfig, filebeatKubernetesConfig, log
 
 const bookings = loadCatalog(builtinCatalogPath("bookings"));
 const directives = (text: string) => text.trim().split("\n").map((line) => line.split(" "));
-
-function hasBinary(name: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
-
-/** Starts redis-server on a config file and resolves once it answers PING; the caller kills it. */
-async function startRedis(config: string, args: string[], port: number, password: string): Promise<() => void> {
-  const child = spawn("redis-server", [config, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-    try {
-      const reply = execFileSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--no-auth-warning", "-a", password, "ping"], { encoding: "utf8" });
-      if (reply.trim() === "PONG") return () => child.kill("SIGKILL");
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error(`redis-server did not answer: ${output}`);
-}
 
 describe("Redis and Sentinel config", () => {
   const settings = { password: "p4ss", masterHost: "redis-master", minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10 };
@@ -110,12 +73,9 @@ describe("Redis and Sentinel config", () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-conf-"));
       const [masterPort, sentinelPort] = [await freePort(), await freePort()];
       // Same renderer, local addresses: the files must parse and the servers must run with them.
-      const masterConf = renderRedisConf({ host: "127.0.0.1", role: "master", port: masterPort }, { ...settings, minReplicasToWrite: 0 })
-        .replace("dir /data", `dir ${dir}`);
+      const masterConf = renderRedisConf({ host: "127.0.0.1", role: "master", port: masterPort }, { ...settings, minReplicasToWrite: 0, dataDir: dir });
       const sentinelConf = renderSentinelConf({ host: "127.0.0.1", role: "sentinel", port: sentinelPort },
-        { password: "p4ss", sentinelPassword: "s3nt", masterHost: "localhost", downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000 })
-        .replace(`sentinel monitor ${MASTER_NAME} localhost 6379`, `sentinel monitor ${MASTER_NAME} localhost ${masterPort}`)
-        .replace("dir /data", `dir ${dir}`);
+        { password: "p4ss", sentinelPassword: "s3nt", masterHost: "localhost", masterPort, dataDir: dir, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000 });
       fs.writeFileSync(path.join(dir, "redis.conf"), masterConf + "bind 127.0.0.1\n");
       fs.writeFileSync(path.join(dir, "sentinel.conf"), sentinelConf + "bind 127.0.0.1\n");
       const stopMaster = await startRedis(path.join(dir, "redis.conf"), [], masterPort, "p4ss");

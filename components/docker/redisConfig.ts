@@ -45,6 +45,9 @@ export interface RedisSettings {
   password: string;
   /** Master a replica follows at start; Sentinel moves it on failover. */
   masterHost: string;
+  masterPort?: number;
+  /** Where data and rewritten config live (the container's /data volume). */
+  dataDir?: string;
   /** With replicas: refuse writes unless this many replicas are connected and not lagging. */
   minReplicasToWrite: number;
   minReplicasMaxLagSeconds: number;
@@ -55,7 +58,7 @@ export function renderRedisConf(node: RedisNode, settings: RedisSettings): strin
   if (node.role === "sentinel") throw new Error(`${node.host} is a sentinel; use renderSentinelConf`);
   const lines: Array<Array<string | number>> = [
     ["port", node.port],
-    ["dir", "/data"],
+    ["dir", settings.dataDir ?? "/data"],
     ["appendonly", "yes"],
     ["requirepass", settings.password],
     ["masterauth", settings.password],
@@ -65,7 +68,7 @@ export function renderRedisConf(node: RedisNode, settings: RedisSettings): strin
   if (settings.minReplicasToWrite > 0) {
     lines.push(["min-replicas-to-write", settings.minReplicasToWrite], ["min-replicas-max-lag", settings.minReplicasMaxLagSeconds]);
   }
-  if (node.role === "replica") lines.push(["replicaof", settings.masterHost, REDIS_PORT], ["replica-read-only", "yes"]);
+  if (node.role === "replica") lines.push(["replicaof", settings.masterHost, settings.masterPort ?? REDIS_PORT], ["replica-read-only", "yes"]);
   return render(lines);
 }
 
@@ -73,6 +76,8 @@ export interface SentinelSettings {
   password: string;
   sentinelPassword: string;
   masterHost: string;
+  masterPort?: number;
+  dataDir?: string;
   downAfterMilliseconds: number;
   failoverTimeoutMilliseconds: number;
 }
@@ -82,12 +87,12 @@ export function renderSentinelConf(node: RedisNode, settings: SentinelSettings):
   if (node.role !== "sentinel") throw new Error(`${node.host} is not a sentinel`);
   return render([
     ["port", node.port],
-    ["dir", "/data"],
+    ["dir", settings.dataDir ?? "/data"],
     ["sentinel", "resolve-hostnames", "yes"],
     ["sentinel", "announce-hostnames", "yes"],
     ["sentinel", "announce-ip", node.host],
     ["sentinel", "announce-port", node.port],
-    ["sentinel", "monitor", MASTER_NAME, settings.masterHost, REDIS_PORT, SENTINEL_QUORUM],
+    ["sentinel", "monitor", MASTER_NAME, settings.masterHost, settings.masterPort ?? REDIS_PORT, SENTINEL_QUORUM],
     ["sentinel", "auth-pass", MASTER_NAME, settings.password],
     ["sentinel", "down-after-milliseconds", MASTER_NAME, settings.downAfterMilliseconds],
     ["sentinel", "failover-timeout", MASTER_NAME, settings.failoverTimeoutMilliseconds],
