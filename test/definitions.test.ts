@@ -2,7 +2,9 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import { builtinCatalogPath, loadCatalog } from "../services/load";
+import * as amqp from "amqplib";
 import { planTopology } from "../components/messaging/topology";
+import { topicMatches } from "../services/validate";
 import { rabbitPasswordHash, renderDefinitions } from "../components/messaging/definitions";
 
 function rabbitmqctl(args: string[], input?: string): string {
@@ -86,6 +88,95 @@ describe("RabbitMQ definitions", () => {
       for (const binding of plan.bindings) {
         assert.ok(bindings.includes(`${binding.source}\t${binding.destination}\t${binding.routingKey}`), JSON.stringify(binding));
       }
+    });
+
+    const amqpUrl = (service: string) => {
+      const user = plan.users.find((u) => u.service === service)!;
+      return `amqp://${encodeURIComponent(user.username)}:${encodeURIComponent(passwords[service])}@127.0.0.1:5672/${encodeURIComponent(plan.vhost)}`;
+    };
+    const connections: amqp.ChannelModel[] = [];
+    const channelOf = async (service: string) => {
+      const connection = await amqp.connect(amqpUrl(service));
+      connections.push(connection);
+      connection.on("error", () => undefined);
+      const channel = await connection.createChannel();
+      channel.on("error", () => undefined);
+      return channel;
+    };
+    const waitFor = async (channel: amqp.Channel, queue: string, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const message = await channel.get(queue, { noAck: false });
+        if (message) return message;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`nothing arrived on ${queue} within ${timeoutMs} ms`);
+    };
+    // The vhost's deletion may already have closed them: do not wait on a dead connection.
+    after(async () => {
+      await Promise.all(connections.map((c) => Promise.race([c.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))])));
+    });
+
+    it("routes every published key to the consumer queues bound to it, and nowhere else", async () => {
+      let checked = 0;
+      for (const publisher of catalog.services.filter((s) => s.events.publishes.length > 0)) {
+        const channel = await channelOf(publisher.name);
+        for (const key of publisher.events.publishes) {
+          channel.publish(`${key.split(".")[0]}.events`, key, Buffer.from(key), { persistent: true });
+        }
+        await channel.close();
+      }
+      for (const consumer of catalog.services.filter((s) => s.events.consumes.length > 0)) {
+        const channel = await channelOf(consumer.name);
+        for (const binding of consumer.events.consumes) {
+          const queue = `${consumer.name}.${binding.name}`;
+          const expected = catalog.services.flatMap((s) => s.events.publishes).filter((key) => binding.bindings.some((pattern) => topicMatches(pattern, key))).sort();
+          const received: string[] = [];
+          for (const _ of expected) {
+            const message = await waitFor(channel, queue, 5000);
+            received.push(message.content.toString());
+            channel.ack(message);
+          }
+          assert.deepEqual(received.sort(), expected, queue);
+          assert.equal(await channel.get(queue), false, `${queue} got more than its bindings`);
+          checked += expected.length;
+        }
+      }
+      console.log(`      ${checked} routed messages checked`);
+      assert.ok(checked > 0);
+    });
+
+    it("dead-letters a rejected message into the queue's DLQ", async () => {
+      const channel = await channelOf("enrichment-service");
+      const publisher = await channelOf("user-service");
+      publisher.publish("user.events", "user.user.created", Buffer.from("poison"), { persistent: true });
+      const message = await waitFor(channel, "enrichment-service.users", 5000);
+      channel.nack(message, false, false);
+      const dead = await waitFor(channel, "enrichment-service.users.dlq", 5000);
+      assert.equal(dead.content.toString(), "poison");
+      channel.ack(dead);
+    });
+
+    it("brings a retried message back after its backoff delay", async () => {
+      const channel = await channelOf("enrichment-service");
+      const retry = plan.queues.find((q) => q.name === "enrichment-service.users.retry.2")!;
+      const sentAt = Date.now();
+      channel.publish("enrichment-service.retry", retry.name, Buffer.from("try again"), { persistent: true });
+      const back = await waitFor(channel, "enrichment-service.users", 10000);
+      const delay = Date.now() - sentAt;
+      console.log(`      retry 2 came back after ${delay} ms (x-message-ttl ${retry.arguments["x-message-ttl"]} ms)`);
+      assert.equal(back.content.toString(), "try again");
+      assert.ok(delay >= Number(retry.arguments["x-message-ttl"]) - 50, `came back after ${delay} ms`);
+      channel.ack(back);
+    });
+
+    it("refuses a service another service's queue and another service's routing key", async () => {
+      const intruder = await channelOf("user-service");
+      await assert.rejects(intruder.checkQueue("enrichment-service.users").then(() => intruder.get("enrichment-service.users")), /ACCESS_REFUSED|403/);
+      const publisher = await channelOf("user-service");
+      const closed = new Promise<Error>((resolve) => publisher.once("error", resolve));
+      publisher.publish("enrichment.events", "enrichment.profile.enriched", Buffer.from("forged"));
+      assert.match(String(await closed), /ACCESS_REFUSED|403/);
     });
 
     it("lets each service log in with its password, and nobody with another's", () => {
