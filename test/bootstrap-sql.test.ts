@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { renderBootstrapSql } from "../components/data/bootstrapSql";
 import { databaseNames } from "../components/data/databasePlan";
+import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 
 const PG = ["-h", "127.0.0.1", "-p", process.env.PGPORT ?? "5432", "-U", process.env.PGUSER ?? "postgres", "-v", "ON_ERROR_STOP=1", "-qtA"];
 
@@ -75,5 +76,50 @@ describe("database bootstrap SQL", () => {
       assert.equal(psql(["-d", names.database, "-U", names.username, "-c", "select current_user"]), names.username);
       assert.throws(() => psql(["-d", names.database, "-U", other, "-c", "select 1"]), /permission denied for database/);
     });
+  });
+
+  describe("every PostgreSQL service of every catalog, on a real server", function () {
+    this.timeout(120000);
+    const suffix = `_${process.pid}`;
+    const created: Array<{ database: string; username: string }> = [];
+
+    before(function () {
+      if (!serverReachable()) {
+        console.log("    (skipped: no PostgreSQL on 127.0.0.1; .ci/run starts the machine's server)");
+        this.skip();
+      }
+    });
+
+    after(function () {
+      if (!serverReachable()) return;
+      for (const names of created) {
+        psql(["-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${names.database}`]);
+        psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${names.username}`]);
+      }
+    });
+
+    for (const catalogName of BUILTIN_CATALOGS) {
+      it(`${catalogName}: each login uses its own database and cannot get into another's`, () => {
+        const available = new Set(psql(["-d", "postgres", "-c", "select name from pg_available_extensions"]).split("\n"));
+        const services = loadCatalog(builtinCatalogPath(catalogName)).services.filter((s) => s.database.kind === "postgres");
+        const logins = services.map((service) => {
+          const names = databaseNames(`${catalogName}-${service.name}`);
+          const scoped = { database: `${names.database}${suffix}`, username: `${names.database}${suffix}_app` };
+          created.push(scoped);
+          const extensions = service.database.kind === "postgres" ? service.database.extensions : [];
+          const missing = extensions.filter((e) => !available.has(e));
+          if (missing.length) console.log(`      ${service.name}: extension(s) ${missing.join(", ")} not installed on this server, left out`);
+          psql(["-d", "postgres", "-v", `password=${service.name}-Pass1`], renderBootstrapSql(scoped, extensions.filter((e) => available.has(e))));
+          return scoped;
+        });
+        for (const login of logins) {
+          assert.equal(psql(["-d", login.database, "-U", login.username, "-c", "create table t(id int); insert into t values (1); select count(*) from t"]), "1");
+          for (const other of logins.filter((l) => l !== login)) {
+            assert.throws(() => psql(["-d", other.database, "-U", login.username, "-c", "select 1"]), /permission denied for database/, `${login.username} got into ${other.database}`);
+          }
+        }
+        console.log(`      ${logins.length} logins, ${logins.length * (logins.length - 1)} foreign connections refused`);
+      });
+    }
   });
 });
