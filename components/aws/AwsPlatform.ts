@@ -4,12 +4,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { AwsSettings, PlatformConfig } from "../../stacks/config";
 import { Service } from "../../services/schema";
-import { dependencyUrlEnv } from "../../services/validate";
 import { planTopology } from "../messaging/topology";
-import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
+import { serviceEnvironment } from "../serviceEnvironment";
 import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
 import { Network } from "./Network";
 import { EksCluster } from "./EksCluster";
@@ -120,52 +119,23 @@ export class AwsPlatform extends pulumi.ComponentResource {
       this.repositories[service.name] = repository.repositoryUrl;
       const reference = (config.images[service.name] ?? service.image).match(/(:[^:/@]+|@sha256:[a-f0-9]{64})$/)![0];
 
-      const env: Record<string, pulumi.Input<string>> = {
-        ...service.env,
-        SERVICE_NAME: service.name,
-        PORT: String(service.port),
-        PLATFORM_ENVIRONMENT: config.environment,
-        OTEL_SERVICE_NAME: service.name,
-        OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT_IN_CLUSTER,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-      };
-      const secretEnv: Record<string, pulumi.Input<string>> = {};
-      for (const dependency of service.dependsOn) {
-        const port = catalog.services.find((s) => s.name === dependency)!.port;
-        env[dependencyUrlEnv(dependency)] = `http://${dependency}.${catalog.name}.svc.cluster.local:${port}`;
-      }
       const database = databases?.connections[service.name];
-      if (database) {
-        Object.assign(env, { DB_HOST: database.host, DB_PORT: String(database.port), DB_NAME: database.database, DB_USER: database.username });
-        Object.assign(secretEnv, { DATABASE_URL: database.url, DB_PASSWORD: database.password });
-      }
       const brokerUser = broker?.credentials[service.name];
-      if (broker && brokerUser) {
-        Object.assign(env, {
-          RABBITMQ_VHOST: broker.vhost, RABBITMQ_USER: brokerUser.username,
-          RABBITMQ_QUEUES: brokerUser.consumerQueues.join(","), RABBITMQ_RETRY_EXCHANGE: brokerUser.retryExchange ?? "",
-        });
-        Object.assign(secretEnv, {
-          RABBITMQ_URL: pulumi.all([brokerUser.password, broker.address]).apply(([password, address]) => {
-            const [host, port] = address.split(":");
-            return connectionUrl(broker.scheme, brokerUser.username, password, host, Number(port), broker.vhost);
-          }),
-          RABBITMQ_PASSWORD: brokerUser.password,
-        });
-      }
-      if (cache && service.cache) {
-        const client = cache.clientEnv();
-        Object.assign(env, client.env);
-        Object.assign(secretEnv, client.secretEnv);
-      }
-      if (config.gateway.auth === "jwt" && service.routes.some((r) => r.public)) {
-        Object.assign(secretEnv, { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: credentialSecret });
-      }
-      for (const secret of service.secrets) {
-        secretEnv[secret.name] = secret.source === "random"
+      const { env, secretEnv } = serviceEnvironment(service, {
+        environment: config.environment,
+        otlpEndpoint: OTLP_ENDPOINT_IN_CLUSTER,
+        dependencyUrl: (dependency) => `http://${dependency}.${catalog.name}.svc.cluster.local:${catalog.services.find((s) => s.name === dependency)!.port}`,
+        database: database && {
+          host: database.host, port: database.port, name: database.database, username: database.username,
+          password: database.password, url: database.url,
+        },
+        broker: broker && brokerUser && { vhost: broker.vhost, user: brokerUser, scheme: broker.scheme, address: broker.address },
+        cache: cache?.clientEnv(),
+        tokenIssuer: config.gateway.auth === "jwt" ? { GATEWAY_JWT_ISSUER: issuer, GATEWAY_JWT_SECRET: credentialSecret } : undefined,
+        secretValue: (secret) => secret.source === "random"
           ? new random.RandomPassword(`${name}-${service.name}-${secret.name}`, { length: secret.length, special: false }, child).result
-          : args.configSecrets[service.name][secret.name];
-      }
+          : args.configSecrets[service.name][secret.name],
+      });
 
       new ServiceWorkload(`${name}-${service.name}`, {
         service,

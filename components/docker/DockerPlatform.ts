@@ -3,7 +3,8 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { PlatformConfig, databaseHostPorts } from "../../stacks/config";
 import { Service } from "../../services/schema";
-import { dependencyOrder, dependencyUrlEnv, publishedPort } from "../../services/validate";
+import { dependencyOrder, publishedPort } from "../../services/validate";
+import { serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
@@ -129,31 +130,16 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const connections: Record<string, { database?: pulumi.Output<string>; broker?: pulumi.Output<string> }> = {};
 
     for (const service of dependencyOrder(catalog.services)) {
-      const env: Record<string, pulumi.Input<string>> = {
-        ...service.env,
-        SERVICE_NAME: service.name,
-        PORT: String(service.port),
-        PLATFORM_ENVIRONMENT: config.environment,
-        OTEL_SERVICE_NAME: service.name,
-        OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-      };
-      const secretEnv: Record<string, pulumi.Input<string>> = {};
       const networks = [edge, monitoring];
-      const waitFor: pulumi.Resource[] = [];
+      const waitFor: pulumi.Resource[] = service.dependsOn.map((dependency) => deployed.get(dependency)!);
       connections[service.name] = {};
-
       if (service.dependsOn.length > 0 || calledSynchronously.has(service.name)) networks.push(servicesNetwork);
-      for (const dependency of service.dependsOn) {
-        const target = deployed.get(dependency)!;
-        env[dependencyUrlEnv(dependency)] = target.internalUrl;
-        waitFor.push(target);
-      }
 
+      let database: ServiceDatabase | undefined;
       if (service.database.kind !== "none") {
         const dbNetwork = network(`${service.name}-db`, "data");
         networks.push(dbNetwork);
-        const database = new ServiceDatabase(`${name}-${service.name}-db`, {
+        database = new ServiceDatabase(`${name}-${service.name}-db`, {
           service: service.name,
           database: service.database,
           namePrefix: prefix,
@@ -162,44 +148,36 @@ export class DockerPlatform extends pulumi.ComponentResource {
           monitoring: dbMonitoring,
           labels: labels("database", service.name),
         }, { parent: this });
-        Object.assign(env, { DB_HOST: database.host, DB_PORT: String(database.port), DB_NAME: database.databaseName, DB_USER: database.username });
-        Object.assign(secretEnv, { DATABASE_URL: database.url, DB_PASSWORD: database.password });
         connections[service.name].database = database.hostUrl;
         if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
         waitFor.push(database);
       }
-
       const brokerUser = broker?.credentials[service.name];
       if (broker && brokerUser) {
-        const amqp = (host: string, port: number) => brokerUser.password.apply((password) =>
-          connectionUrl("amqp", brokerUser.username, password, host, port, broker.vhost));
-        Object.assign(env, {
-          RABBITMQ_VHOST: broker.vhost,
-          RABBITMQ_USER: brokerUser.username,
-          RABBITMQ_QUEUES: brokerUser.consumerQueues.join(","),
-          RABBITMQ_RETRY_EXCHANGE: brokerUser.retryExchange ?? "",
-        });
-        Object.assign(secretEnv, { RABBITMQ_URL: amqp(broker.host, AMQP_PORT), RABBITMQ_PASSWORD: brokerUser.password });
-        if (hostPorts.amqp !== undefined) connections[service.name].broker = amqp("127.0.0.1", hostPorts.amqp);
+        if (hostPorts.amqp !== undefined) {
+          connections[service.name].broker = brokerUser.password.apply((password) =>
+            connectionUrl("amqp", brokerUser.username, password, "127.0.0.1", hostPorts.amqp!, broker.vhost));
+        }
         waitFor.push(broker);
       }
-
-      if (cache && service.cache) {
-        const client = cache.clientEnv();
-        Object.assign(env, client.env);
-        Object.assign(secretEnv, client.secretEnv);
-        waitFor.push(cache);
-      }
+      if (cache && service.cache) waitFor.push(cache);
       if (broker && brokerUser || cache && service.cache) networks.push(dataNetwork!);
 
-      // Services with public routes (login, registration) sign the tokens Kong checks elsewhere.
-      if (gateway && service.routes.some((r) => r.public)) Object.assign(secretEnv, gateway.issuerSecretEnv);
-
-      for (const secret of service.secrets) {
-        secretEnv[secret.name] = secret.source === "random"
+      const { env, secretEnv } = serviceEnvironment(service, {
+        environment: config.environment,
+        otlpEndpoint: OTLP_ENDPOINT,
+        dependencyUrl: (dependency) => deployed.get(dependency)!.internalUrl,
+        database: database && {
+          host: database.host, port: database.port, name: database.databaseName, username: database.username,
+          password: database.password, url: database.url,
+        },
+        broker: broker && brokerUser && { vhost: broker.vhost, user: brokerUser, scheme: "amqp", address: `${broker.host}:${AMQP_PORT}` },
+        cache: cache?.clientEnv(),
+        tokenIssuer: gateway?.issuerSecretEnv,
+        secretValue: (secret) => secret.source === "random"
           ? new random.RandomPassword(`${name}-${service.name}-${secret.name}`, { length: secret.length, special: false }, { parent: this }).result
-          : args.configSecrets[service.name][secret.name];
-      }
+          : args.configSecrets[service.name][secret.name],
+      });
 
       const microservice = new Microservice(`${name}-${service.name}`, {
         service,
