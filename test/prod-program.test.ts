@@ -63,7 +63,9 @@ describe("prod program (aws target, under mocks)", () => {
           assert.ok(group.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"));
         }
         const sg = ofType(run.resources, "aws:ec2/securityGroup:SecurityGroup").find((r) => r.name.endsWith("-rds-sg"))!;
-        assert.deepEqual(sg.inputs.ingress.map((i: any) => [i.fromPort, i.securityGroups, i.cidrBlocks]), [[5432, ["sg-cluster"], undefined]]);
+        assert.equal(sg.inputs.ingress, undefined, "no inline rules");
+        const rules = ofType(run.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith(sg.name));
+        assert.deepEqual(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4]), [[5432, "sg-cluster", undefined]]);
         const jobs = inputsOf(run, "kubernetes:batch/v1:Job");
         assert.equal(jobs.length, postgres.length);
         // the namespace denies everything by default: the jobs get DNS and PostgreSQL in the VPC only

@@ -103,7 +103,8 @@ export class ApiGateway extends pulumi.ComponentResource {
           attach: true,
           logs: true,
         },
-      }, { parent: this, dependsOn: [database] }));
+      // The login comes through the env's outputs; the exporter need not be up first.
+      }, { parent: this, dependsOn: [database.container] }));
     } else {
       modeEnv = pulumi.output(["KONG_DATABASE=off", `KONG_DECLARATIVE_CONFIG=${DECLARATIVE_FILE}`]);
     }

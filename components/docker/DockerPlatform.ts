@@ -150,7 +150,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
         }, { parent: this });
         connections[service.name].database = database.hostUrl;
         if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
-        waitFor.push(database);
+        // The server, and (through the env's outputs) the login; not the metrics exporter.
+        waitFor.push(database.container);
       }
       const brokerUser = broker?.credentials[service.name];
       if (broker && brokerUser) {

@@ -1,0 +1,118 @@
+import { runProgram } from "../stacks/program";
+import { stackConfig } from "./policyCheck";
+import { RecordedResource, runUnderMocks } from "./mockRun";
+import * as path from "path";
+
+/**
+ * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
+ * AWS's documented/observed provisioning times (EKS control plane 8-12 min, Multi-AZ RDS
+ * 10-15 min, Amazon MQ cluster 15-25 min, ElastiCache 8-12 min, NAT gateway 1-2 min) and local
+ * Docker (image pull ~20 s, a container with a healthcheck it waits for ~30 s).
+ */
+export const CREATION_SECONDS: Array<[string, number]> = [
+  ["aws:eks/cluster:Cluster", 600],
+  ["aws:eks/nodeGroup:NodeGroup", 300],
+  ["aws:eks/addon:Addon", 60],
+  ["aws:rds/instance:Instance", 900],
+  ["aws:mq/broker:Broker", 1200],
+  ["aws:elasticache/replicationGroup:ReplicationGroup", 600],
+  ["aws:ec2/natGateway:NatGateway", 120],
+  ["aws:", 5],
+  ["kubernetes:helm.sh/v3:Release", 180],
+  ["kubernetes:batch/v1:Job", 60],
+  ["kubernetes:", 5],
+  ["docker:index/remoteImage:RemoteImage", 20],
+  ["docker:index/container:Container", 5],
+  ["docker:", 1],
+  ["random:", 0],
+  ["pulumi:providers:", 0],
+  ["", 1],
+];
+
+export function creationSeconds(resource: RecordedResource): number {
+  // A container Pulumi waits on (wait: true) takes as long as its healthcheck needs to pass.
+  if (resource.type === "docker:index/container:Container" && resource.inputs.wait) return 30;
+  return CREATION_SECONDS.find(([prefix]) => resource.type.startsWith(prefix))![1];
+}
+
+export interface DeployPlan {
+  resources: number;
+  /** Longest chain of dependent creations, by estimated seconds. */
+  criticalPath: Array<{ name: string; type: string; seconds: number }>;
+  estimatedSeconds: number;
+  /** Most resources that can be created at the same dependency depth. */
+  width: number;
+  /** Sum of container memory limits (dev), MiB. */
+  containerMemoryMiB: number;
+}
+
+/** Dependency graph of the custom resources (components are only grouping). */
+export function deployPlan(recorded: RecordedResource[]): DeployPlan {
+  const nodes = recorded.filter((r) => r.custom || r.type.startsWith("pulumi:providers:"));
+  const byUrn = new Map(nodes.map((r) => [r.urn, r]));
+  const edges = new Map<string, string[]>(nodes.map((r) => {
+    const provider = r.provider ? r.provider.split("::").slice(0, -1).join("::") : "";
+    const deps = [...r.dependencies, ...(provider ? [provider] : [])].filter((urn) => byUrn.has(urn) && urn !== r.urn);
+    return [r.urn, [...new Set(deps)]];
+  }));
+  const finish = new Map<string, { seconds: number; via?: string; depth: number }>();
+  const visit = (urn: string, trail: Set<string>): { seconds: number; depth: number } => {
+    const known = finish.get(urn);
+    if (known) return known;
+    if (trail.has(urn)) throw new Error(`dependency cycle through ${urn}`);
+    trail.add(urn);
+    let start = 0;
+    let via: string | undefined;
+    let depth = 0;
+    for (const dep of edges.get(urn)!) {
+      const done = visit(dep, trail);
+      if (done.seconds >= start) { start = done.seconds; via = dep; }
+      depth = Math.max(depth, done.depth + 1);
+    }
+    trail.delete(urn);
+    const result = { seconds: start + creationSeconds(byUrn.get(urn)!), via, depth };
+    finish.set(urn, result);
+    return result;
+  };
+  nodes.forEach((r) => visit(r.urn, new Set()));
+
+  let last = [...finish.entries()].reduce((a, b) => (b[1].seconds > a[1].seconds ? b : a))[0] as string | undefined;
+  const criticalPath: DeployPlan["criticalPath"] = [];
+  while (last) {
+    const resource = byUrn.get(last)!;
+    criticalPath.unshift({ name: resource.name, type: resource.type, seconds: creationSeconds(resource) });
+    last = finish.get(last)!.via;
+  }
+  const levels = new Map<number, number>();
+  for (const { depth } of finish.values()) levels.set(depth, (levels.get(depth) ?? 0) + 1);
+  return {
+    resources: nodes.length,
+    criticalPath,
+    estimatedSeconds: criticalPath.reduce((sum, step) => sum + step.seconds, 0),
+    width: Math.max(...levels.values()),
+    containerMemoryMiB: recorded.filter((r) => r.type === "docker:index/container:Container" && r.inputs.mustRun !== false)
+      .reduce((sum, r) => sum + (r.inputs.memory ?? 0), 0),
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = process.argv[2];
+  if (!stack) {
+    console.error("usage: npm run plan -- <stack>");
+    process.exit(2);
+  }
+  const run = await runUnderMocks(stack, stackConfig(stack), () => runProgram(path.join(__dirname, "..")));
+  const plan = deployPlan(run.resources);
+  const minutes = (s: number) => `${Math.floor(s / 60)} min ${s % 60} s`;
+  console.log(`deploy plan of stack '${stack}': ${plan.resources} resources, width ${plan.width}, estimated pulumi up ${minutes(plan.estimatedSeconds)} (unbounded parallelism)`);
+  console.log("critical path:");
+  for (const step of plan.criticalPath.filter((s) => s.seconds > 0)) console.log(`  ${String(step.seconds).padStart(5)} s  ${step.name} (${step.type})`);
+  if (plan.containerMemoryMiB > 0) console.log(`container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all`);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(2);
+  });
+}
