@@ -18,6 +18,23 @@ function serverReachable(): boolean {
   }
 }
 
+/** Skips the suite where no server answers; afterwards drops what it created. */
+function onRealServer(suite: Mocha.Suite, created: Array<{ database?: string; username: string }>): void {
+  suite.beforeAll(function () {
+    if (!serverReachable()) {
+      console.log("    (skipped: no PostgreSQL on 127.0.0.1; .ci/run starts the machine's server)");
+      this.skip();
+    }
+  });
+  suite.afterAll(function () {
+    if (!serverReachable()) return;
+    for (const { database, username } of created) {
+      if (database) psql(["-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${database}`]);
+      psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${username}`]);
+    }
+  });
+}
+
 describe("database bootstrap SQL", () => {
   it("renders an idempotent script with the password as a psql variable", () => {
     const sql = renderBootstrapSql(databaseNames("orders"), ["pgcrypto", "uuid-ossp"]);
@@ -36,20 +53,7 @@ describe("database bootstrap SQL", () => {
     const service = `bootstrap-check-${process.pid}`;
     const names = databaseNames(service);
     const other = `${names.database}_other`;
-
-    before(function () {
-      if (!serverReachable()) {
-        console.log("    (skipped: no PostgreSQL on 127.0.0.1; .ci/run starts the machine's server)");
-        this.skip();
-      }
-    });
-
-    after(function () {
-      if (!serverReachable()) return;
-      psql(["-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${names.database}`]);
-      psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${names.username}`]);
-      psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${other}`]);
-    });
+    onRealServer(this, [names, { username: other }]);
 
     it("creates the login and database, and a second run changes nothing but the password", () => {
       const sql = renderBootstrapSql(names, ["pgcrypto", "citext"]);
@@ -82,21 +86,7 @@ describe("database bootstrap SQL", () => {
     this.timeout(120000);
     const suffix = `_${process.pid}`;
     const created: Array<{ database: string; username: string }> = [];
-
-    before(function () {
-      if (!serverReachable()) {
-        console.log("    (skipped: no PostgreSQL on 127.0.0.1; .ci/run starts the machine's server)");
-        this.skip();
-      }
-    });
-
-    after(function () {
-      if (!serverReachable()) return;
-      for (const names of created) {
-        psql(["-d", "postgres", "-c", `DROP DATABASE IF EXISTS ${names.database}`]);
-        psql(["-d", "postgres", "-c", `DROP ROLE IF EXISTS ${names.username}`]);
-      }
-    });
+    onRealServer(this, created);
 
     for (const catalogName of BUILTIN_CATALOGS) {
       it(`${catalogName}: each login uses its own database and cannot get into another's`, () => {

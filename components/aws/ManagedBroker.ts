@@ -4,15 +4,12 @@ import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
 import { BrokerCredentials, BrokerTopology } from "../messaging/BrokerTopology";
 import { TopologyPlan } from "../messaging/topology";
-import { nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
 
-export interface ManagedBrokerArgs {
+export interface ManagedBrokerArgs extends DataStorePlacement {
   namePrefix: string;
   instanceType: string;
   plan: TopologyPlan;
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: pulumi.Input<string>[];
-  nodeSecurityGroupId: pulumi.Input<string>;
 }
 
 /**
@@ -31,9 +28,7 @@ export class ManagedBroker extends pulumi.ComponentResource {
   constructor(name: string, args: ManagedBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedBroker", name, {}, opts);
     const child = { parent: this };
-    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, {
-      description: "AMQPS and management from the EKS nodes only", vpcId: args.vpcId, nodeSecurityGroupId: args.nodeSecurityGroupId, ports: [5671, 443],
-    }, child);
+    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "AMQPS and management from the EKS nodes only", ports: [5671, 443] }, child);
     const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child).result;
     const adminUser = "platform-admin";
     const broker = new aws.mq.Broker(`${name}-broker`, {

@@ -1,15 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
 
-export interface ManagedCacheArgs {
+export interface ManagedCacheArgs extends DataStorePlacement {
   namePrefix: string;
   nodeType: string;
   replicas: number;
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: pulumi.Input<string>[];
-  nodeSecurityGroupId: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
 }
 
@@ -22,9 +19,7 @@ export class ManagedCache extends pulumi.ComponentResource {
     super("platform:aws:ManagedCache", name, {}, opts);
     const child = { parent: this };
     const subnets = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
-    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, {
-      description: "Redis from the EKS nodes only", vpcId: args.vpcId, nodeSecurityGroupId: args.nodeSecurityGroupId, ports: [6379],
-    }, child);
+    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "Redis from the EKS nodes only", ports: [6379] }, child);
     this.authToken = new random.RandomPassword(`${name}-auth-token`, { length: 64, special: false }, child).result;
     const group = new aws.elasticache.ReplicationGroup(`${name}-redis`, {
       replicationGroupId: `${args.namePrefix}-redis`.slice(0, 40),

@@ -6,7 +6,7 @@ import { renderBootstrapSql } from "../data/bootstrapSql";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import * as postgresql from "@pulumi/postgresql";
-import { nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
 
 export interface RdsServiceDatabase {
   service: string;
@@ -14,7 +14,7 @@ export interface RdsServiceDatabase {
   extensions: string[];
 }
 
-export interface RdsDatabasesArgs {
+export interface RdsDatabasesArgs extends DataStorePlacement {
   namePrefix: string;
   databases: RdsServiceDatabase[];
   /** One instance per service, or one shared instance with a database per service. */
@@ -22,9 +22,6 @@ export interface RdsDatabasesArgs {
   instanceClass: string;
   allocatedStorageGb: number;
   backupRetentionDays: number;
-  vpcId: pulumi.Input<string>;
-  privateSubnetIds: pulumi.Input<string>[];
-  nodeSecurityGroupId: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
   /**
    * How each service's login and database are made: `job`, a Kubernetes Job inside the VPC
@@ -65,9 +62,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
     super("platform:aws:RdsDatabases", name, {}, opts);
     const child = { parent: this };
     const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
-    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, {
-      description: "PostgreSQL from the EKS nodes only", vpcId: args.vpcId, nodeSecurityGroupId: args.nodeSecurityGroupId, ports: [5432],
-    }, child);
+    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "PostgreSQL from the EKS nodes only", ports: [5432] }, child);
 
     if (args.bootstrap === "job") {
       new k8s.networking.v1.NetworkPolicy(`${name}-bootstrap-egress`, {
