@@ -76,6 +76,11 @@ export function isPinnedImage(image: string): boolean {
 
 const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
 
+/** The messages of the requirements that do not hold. */
+function unmet(requirements: Array<[holds: boolean, message: string]>): string[] {
+  return requirements.filter(([holds]) => !holds).map(([, message]) => message);
+}
+
 export const RULES: Rule[] = [
   {
     kind: "resource",
@@ -182,10 +187,10 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Remove privileged and networkMode: host",
     types: [T.container],
-    check: (props) => [
-      ...(props.privileged ? ["container is privileged"] : []),
-      ...(props.networkMode === "host" ? ["container uses the host network"] : []),
-    ],
+    check: (props) => unmet([
+      [!props.privileged, "container is privileged"],
+      [props.networkMode !== "host", "container uses the host network"],
+    ]),
   },
   {
     kind: "resource",
@@ -194,13 +199,13 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Keep the RdsDatabases defaults (they set all of these)",
     types: [T.rds],
-    check: (props) => [
-      ...(props.storageEncrypted !== true ? ["storage is not encrypted"] : []),
-      ...(props.multiAz !== true ? ["not Multi-AZ"] : []),
-      ...((props.backupRetentionPeriod ?? 0) < 7 ? [`backups kept ${props.backupRetentionPeriod ?? 0} days`] : []),
-      ...(props.deletionProtection !== true ? ["no deletion protection"] : []),
-      ...(props.publiclyAccessible === true ? ["publicly accessible"] : []),
-    ],
+    check: (props) => unmet([
+      [props.storageEncrypted === true, "storage is not encrypted"],
+      [props.multiAz === true, "not Multi-AZ"],
+      [(props.backupRetentionPeriod ?? 0) >= 7, `backups kept ${props.backupRetentionPeriod ?? 0} days`],
+      [props.deletionProtection === true, "no deletion protection"],
+      [props.publiclyAccessible !== true, "publicly accessible"],
+    ]),
   },
   {
     kind: "resource",
@@ -219,12 +224,12 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Keep the ManagedCache defaults",
     types: [T.elasticache],
-    check: (props) => [
-      ...(props.transitEncryptionEnabled !== true ? ["no encryption in transit"] : []),
-      ...(props.atRestEncryptionEnabled !== true ? ["no encryption at rest"] : []),
-      ...(!props.authToken ? ["no AUTH token"] : []),
-      ...(props.automaticFailoverEnabled !== true ? ["no automatic failover"] : []),
-    ],
+    check: (props) => unmet([
+      [props.transitEncryptionEnabled === true, "no encryption in transit"],
+      [props.atRestEncryptionEnabled === true, "no encryption at rest"],
+      [Boolean(props.authToken), "no AUTH token"],
+      [props.automaticFailoverEnabled === true, "no automatic failover"],
+    ]),
   },
   {
     kind: "resource",
