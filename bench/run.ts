@@ -10,7 +10,7 @@ const root = path.join(__dirname, "..");
 const SIZES = [5, 20, 50, 200];
 
 /** A valid catalog of n services: each with a database, cache, a route, publishing one key the next consumes. */
-export function generatedCatalog(n: number): Record<string, unknown> {
+function generatedCatalog(n: number): Record<string, unknown> {
   return {
     name: `bench${n}`,
     services: Array.from({ length: n }, (_, i) => ({

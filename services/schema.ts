@@ -115,7 +115,5 @@ export type CatalogInput = z.input<typeof CatalogSchema>;
 export type Catalog = z.output<typeof CatalogSchema>;
 export type Service = z.output<typeof ServiceSchema>;
 export type Consumer = z.output<typeof ConsumerSchema>;
-export type Route = z.output<typeof RouteSchema>;
 export type Database = z.output<typeof DatabaseSchema>;
-export type DatabaseKind = Database["kind"];
 export type ServiceSecret = z.output<typeof SecretSchema>;

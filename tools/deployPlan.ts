@@ -1,5 +1,5 @@
 import { runProgram } from "../stacks/program";
-import { stackConfig } from "./policyCheck";
+import { stackConfig } from "./stackConfig";
 import { RecordedResource, runUnderMocks } from "./mockRun";
 import * as path from "path";
 

@@ -2,10 +2,10 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { parse as parseYaml } from "yaml";
 import { RULES, toPolicies } from "../policies/rules";
 import { runProgram } from "../stacks/program";
 import { RecordedResource, runUnderMocks } from "./mockRun";
+import { stackConfig } from "./stackConfig";
 
 export type EnforcementLevel = "mandatory" | "advisory" | "disabled";
 
@@ -63,22 +63,6 @@ export function enforcementFor(stack: string): (policy: string) => EnforcementLe
     const entry = config[policy] ?? config.all ?? "mandatory";
     return (typeof entry === "string" ? entry : (entry as { enforcementLevel?: string }).enforcementLevel ?? "mandatory") as EnforcementLevel;
   };
-}
-
-/**
- * A stack's config as the engine would hand it over: the stack file, plus
- * `policies/check-values/<stack>.json` for what only a real account has (certificate ARN,
- * `--secret` values), deep-merged over it.
- */
-export function stackConfig(stack: string): Record<string, string> {
-  const stackFile = parseYaml(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  const extraFile = path.join(projectDir, "policies", "check-values", `${stack}.json`);
-  const extra: Record<string, unknown> = fs.existsSync(extraFile) ? JSON.parse(fs.readFileSync(extraFile, "utf8")) : {};
-  const merge = (a: unknown, b: unknown): unknown => (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)
-    ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge((a as any)[k], (b as any)[k])]))
-    : b ?? a);
-  const merged = merge(stackFile.config ?? {}, extra) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 /** Output names that carry credentials; the policy engine never sees outputs, so this check does. */
