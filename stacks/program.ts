@@ -3,6 +3,7 @@ import { AwsPlatform } from "../components/aws/AwsPlatform";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
 import { PlatformConfig, readPlatformConfig } from "./config";
+import { skipPromiseStackTraces } from "./promiseTraces";
 
 /** What `pulumi stack output` shows for every target. */
 export interface StackOutputs {
@@ -72,6 +73,7 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
  * resource exists), then declare the selected target.
  */
 export function runProgram(projectDir: string = process.cwd()): StackOutputs {
+  skipPromiseStackTraces();
   const stack = pulumi.getStack();
   // Raw values: the engine hands the program decrypted config; secrets are re-wrapped below.
   const { config, warnings } = readPlatformConfig((key) => pulumi.runtime.getConfig(key), stack, projectDir);

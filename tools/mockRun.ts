@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { skipPromiseStackTraces } from "../stacks/promiseTraces";
 
 /** The marker Pulumi's wire format puts on a secret value. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -68,6 +69,8 @@ const INVOKES: Record<string, Record<string, unknown>> = {
 export async function runUnderMocks<T>(stack: string, config: Record<string, string>, program: () => T): Promise<MockRun<T>> {
   const resources: RecordedResource[] = [];
   const generatedSecrets: string[] = [];
+  // Components built outside runProgram (the component tests) get the same fast path.
+  skipPromiseStackTraces();
   pulumi.runtime.setAllConfig(config);
   await pulumi.runtime.setMocks({
     newResource(args) {
