@@ -50,6 +50,8 @@ const DockerSettingsSchema = z.object({
     /** Kibana, with the ELK log option only. */
     kibana: hostPort.default(5601),
   }).strict().default({ databaseBase: 15432, rabbitmqManagement: 15672, gatewayProxy: 8000, gatewayAdmin: 18001, grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 }),
+  /** Container memory limits: `standard` (8 GiB for the largest seed) or `light` for small laptops. */
+  profile: z.enum(["standard", "light"]).default("standard"),
   images: z.object(Object.fromEntries(Object.keys(DEFAULT_IMAGES).map((key) => [key, image.optional()])) as Record<InfraImage, z.ZodOptional<typeof image>>).strict().default({}),
 }).strict();
 

@@ -7,8 +7,10 @@ import { ApiGateway } from "../components/docker/ApiGateway";
 import { Observability } from "../components/docker/Observability";
 import { DEFAULT_IMAGES } from "../stacks/config";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 
 const labels = { stack: "test", catalog: "bookings", component: "test" };
+const memory = MEMORY_PROFILES.standard;
 const CONTAINER = "docker:index/container:Container";
 const containers = (resources: RecordedResource[]) => new Map(ofType(resources, CONTAINER).map((c) => [c.inputs.name as string, c]));
 const isSecretOnWire = (value: unknown) => typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
@@ -20,7 +22,7 @@ describe("CacheCluster (under mocks)", () => {
     return runUnderMocks("components", {}, () => {
       cache = new CacheCluster("cache", {
         mode, namePrefix: "shop", image: DEFAULT_IMAGES.redis, exporterImage: DEFAULT_IMAGES.redisExporter,
-        network: new docker.Network("data", { name: "shop-data" }), monitoringNetwork: new docker.Network("mon", { name: "shop-monitoring" }), labels,
+        network: new docker.Network("data", { name: "shop-data" }), monitoringNetwork: new docker.Network("mon", { name: "shop-monitoring" }), labels, memory,
       });
     }).then((run) => ({ run, cache }));
   };
@@ -75,7 +77,7 @@ describe("ApiGateway (under mocks)", () => {
         catalog, namePrefix: "shop", image: DEFAULT_IMAGES.kong, database, databaseImage: DEFAULT_IMAGES.kongDatabase, databaseHostPort: 15440,
         auth, corsOrigins: ["http://localhost:5173"], network: new docker.Network("edge", { name: "shop-edge" }),
         monitoring: { network: monitoring, postgresExporterImage: DEFAULT_IMAGES.postgresExporter },
-        proxyHostPort: 8000, adminHostPort: 18001, labels,
+        proxyHostPort: 8000, adminHostPort: 18001, labels, memory,
       });
     }).then((run) => ({ run, component }));
   };
@@ -133,7 +135,7 @@ describe("Observability (under mocks)", () => {
         scrapeJobs: [{ job: "orders", groups: [{ targets: ["orders:8080"], labels: { service: "orders" } }] }],
         scrapeInterval: "15s", thresholds: { errorRate: 0.05, latencyP95Seconds: 1 }, images: DEFAULT_IMAGES,
         network: new docker.Network("mon", { name: "shop-monitoring" }),
-        hostPorts: { grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 }, labels,
+        hostPorts: { grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 }, labels, memory,
       });
     }).then((run) => ({ run, component }));
   };

@@ -10,8 +10,10 @@ import { planTopology } from "../components/messaging/topology";
 import { renderMongoUserScript } from "../components/docker/mongoInit";
 import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 
 const labels = { stack: "test", catalog: "shop", component: "test" };
+const memory = MEMORY_PROFILES.standard;
 
 function service(fields: Record<string, unknown>): Service {
   const parsed = parseCatalog(JSON.stringify({
@@ -38,7 +40,7 @@ describe("components on Docker (under mocks)", () => {
         return new Microservice("orders", {
           service: service({ health: { path: "/healthz", metricsPath: "/prom", metricsPort: 9100 }, capabilities: ["NET_BIND_SERVICE"] }),
           image: "shop/orders:1.2.3", namePrefix: "shop-test", networks: [net, db], hostPort: 18080,
-          env: { PORT: "8080" }, secretEnv: { API_TOKEN: pulumi.secret("tok-123") }, labels,
+          env: { PORT: "8080" }, secretEnv: { API_TOKEN: pulumi.secret("tok-123") }, labels, memory,
         });
       });
       const container = one(run.resources, "docker:index/container:Container").inputs;
@@ -68,7 +70,7 @@ describe("components on Docker (under mocks)", () => {
       const run = await runUnderMocks("components", {}, () => new Microservice("orders", {
         service: service({ build: { context: "/src/orders", dockerfile: "Dockerfile.prod" } }),
         image: "shop/orders:dev", namePrefix: "shop", networks: [new docker.Network("edge", {})], hostPort: 18080,
-        env: { PORT: "8080" }, secretEnv: {}, labels,
+        env: { PORT: "8080" }, secretEnv: {}, labels, memory,
       }));
       const image = one(run.resources, "docker:index/remoteImage:RemoteImage").inputs;
       assert.deepEqual(image.build, { context: "/src/orders", dockerfile: "Dockerfile.prod" });
@@ -81,7 +83,7 @@ describe("components on Docker (under mocks)", () => {
         const database = new docker.Container("database", { image: "postgres:16-alpine" });
         return new Microservice("orders", {
           service: service({}), image: "shop/orders:1.2.3", namePrefix: "shop", networks: [new docker.Network("edge", {})],
-          hostPort: 18080, env: {}, secretEnv: {}, labels,
+          hostPort: 18080, env: {}, secretEnv: {}, labels, memory,
         }, { dependsOn: [database] });
       });
       const container = run.resources.find((r) => r.name === "orders-container")!;
@@ -92,7 +94,7 @@ describe("components on Docker (under mocks)", () => {
   describe("ServiceDatabase", () => {
     const postgres = () => runUnderMocks("components", {}, () => new ServiceDatabase("orders-db", {
       service: "orders", database: { kind: "postgres", version: "16", extensions: ["pgcrypto", "citext"] },
-      namePrefix: "shop", network: new docker.Network("orders-db-net", { name: "shop-orders-db" }), hostPort: 15432, labels,
+      namePrefix: "shop", network: new docker.Network("orders-db-net", { name: "shop-orders-db" }), hostPort: 15432, labels, memory,
     }));
 
     it("runs PostgreSQL with a volume, a healthcheck, and a port on 127.0.0.1 only", async () => {
@@ -135,7 +137,7 @@ describe("components on Docker (under mocks)", () => {
       const run = await runUnderMocks("components", {}, () => {
         db = new ServiceDatabase("orders-db", {
           service: "orders", database: { kind: "postgres", version: "16", extensions: [] },
-          namePrefix: "shop", network: new docker.Network("n", { name: "shop-orders-db" }), hostPort: 15433, labels,
+          namePrefix: "shop", network: new docker.Network("n", { name: "shop-orders-db" }), hostPort: 15433, labels, memory,
         });
       });
       const url = await valueOf(db.url);
@@ -151,7 +153,7 @@ describe("components on Docker (under mocks)", () => {
     it("bootstraps MongoDB with a readWrite user on its own database through a secret init script", async () => {
       const run = await runUnderMocks("components", {}, () => new ServiceDatabase("notes-db", {
         service: "notes", database: { kind: "mongodb", version: "7.0" },
-        namePrefix: "shop", network: new docker.Network("n", { name: "shop-notes-db" }), hostPort: 15434, labels,
+        namePrefix: "shop", network: new docker.Network("n", { name: "shop-notes-db" }), hostPort: 15434, labels, memory,
       }));
       const container = one(run.resources, "docker:index/container:Container");
       assert.equal(container.inputs.image, "sha256:mongo:7.0");
@@ -164,7 +166,7 @@ describe("components on Docker (under mocks)", () => {
     it("bootstraps ClickHouse with only the service's user and access management off", async () => {
       const run = await runUnderMocks("components", {}, () => new ServiceDatabase("events-db", {
         service: "events", database: { kind: "clickhouse", version: "24.8" },
-        namePrefix: "shop", network: new docker.Network("n", { name: "shop-events-db" }), hostPort: 15435, labels,
+        namePrefix: "shop", network: new docker.Network("n", { name: "shop-events-db" }), hostPort: 15435, labels, memory,
       }));
       const envs: string[] = one(run.resources, "docker:index/container:Container").inputs.envs;
       assert.ok(envs.includes("CLICKHOUSE_USER=events_app"));
@@ -180,7 +182,7 @@ describe("components on Docker (under mocks)", () => {
     const broker = (amqpHostPort?: number) => runUnderMocks("components", {}, () => new MessageBroker("mq", {
       namePrefix: "erp-dev", image: "rabbitmq:3.13.7-management-alpine", plan,
       network: new docker.Network("data", { name: "erp-dev-data" }), monitoringNetwork: new docker.Network("monitoring", { name: "erp-dev-monitoring" }),
-      managementHostPort: 15672, amqpHostPort, labels,
+      managementHostPort: 15672, amqpHostPort, labels, memory,
     }));
 
     it("publishes management on loopback and AMQP only when asked", async () => {

@@ -54,6 +54,7 @@ describe("stack config", () => {
     assert.equal(config.docker.hostPorts.amqp, undefined);
     assert.equal(config.docker.images.kong, "kong:3.9.1");
     assert.equal(config.cache.mode, "sentinel");
+    assert.equal(config.docker.profile, "standard");
     assert.equal(config.gateway.database, "postgres");
     assert.equal(config.observability.logs, "loki");
     assert.deepEqual(warnings, []);
@@ -73,12 +74,13 @@ describe("stack config", () => {
   });
 
   it("names the missing or unknown keys, all in one error", () => {
-    const problems = problemsOf({ catalog: "nope", docker: { hostPorts: { databaseBase: 80 }, colour: "red" }, cache: { mode: "cluster" } });
+    const problems = problemsOf({ catalog: "nope", docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge" }, cache: { mode: "cluster" } });
     const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
     has(/^platform:target: must be 'docker'/);
     has(/^platform:catalog: must be one of bookings, erp, finance, reservei, user-enrichment/);
     has(/^platform:docker.hostPorts.databaseBase: /);
     has(/^platform:docker: .*colour/);
+    has(/^platform:docker.profile: /);
     has(/^platform:cache.mode: /);
   });
 

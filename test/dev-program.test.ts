@@ -7,6 +7,8 @@ import { planTopology } from "../components/messaging/topology";
 import { publishedPort } from "../services/validate";
 import { ValidationError } from "../services/problems";
 import { CONFIG_SECRETS, devConfig } from "./helpers/stackConfigs";
+import { deployPlan } from "../tools/deployPlan";
+import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
@@ -43,6 +45,10 @@ describe("dev program (docker target, under mocks)", () => {
         expected.push("prometheus", "node-exporter", "jaeger", "grafana", "loki", "promtail");
         assert.deepEqual(ofType(run.resources, CONTAINER).map((c) => c.inputs.name).sort(), expected.map((n) => `${prefix}-${n}`).sort());
         assert.equal(ofType(run.resources, "platform:docker:Microservice").length, catalog.services.length);
+      });
+
+      it("fits the standard memory profile's 8 GiB of container limits", () => {
+        assert.ok(deployPlan(run.resources).containerMemoryMiB <= 8 * 1024, `${deployPlan(run.resources).containerMemoryMiB} MiB`);
       });
 
       it("gives every PostgreSQL service its own server, volume, login and database", () => {
@@ -254,6 +260,21 @@ describe("dev program (docker target, under mocks)", () => {
       assert.equal(run.result.logsUrl, "http://127.0.0.1:5601");
       assert.equal((await valueOf(run.result.gatewayCredential!)).value.kind, "key-auth");
       assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    });
+  });
+
+  describe("small-laptop settings (reservei)", () => {
+    it("fit in 5 GiB with the light profile, one Redis and DB-less Kong, services capped below the catalog's limits", async () => {
+      const laptop = await runUnderMocks("laptop", {
+        ...devConfig("reservei"),
+        "platform:docker": JSON.stringify({ profile: "light" }),
+        "platform:cache": JSON.stringify({ mode: "single" }),
+        "platform:gateway": JSON.stringify({ database: "off" }),
+      }, () => runProgram(projectDir));
+      assert.ok(deployPlan(laptop.resources).containerMemoryMiB <= 5 * 1024, `${deployPlan(laptop.resources).containerMemoryMiB} MiB`);
+      const analytics = containerNamed(laptop, "reservei-laptop-analytics-service")!;
+      assert.equal(analytics.inputs.memory, MEMORY_PROFILES.light.serviceMax, "4G in the catalog, capped for the laptop");
+      assert.equal(containerNamed(laptop, "reservei-laptop-analytics-service-db")!.inputs.memory, MEMORY_PROFILES.light.clickhouse);
     });
   });
 

@@ -6,6 +6,7 @@ import { GatewayAuth, GatewayCredential, renderKongConfig } from "../gateway/kon
 import { DatabaseMonitoring, ServiceDatabase } from "./ServiceDatabase";
 import { PlatformLabels, loopbackPort } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
+import { ContainerMemory } from "./memoryProfile";
 
 export interface ApiGatewayArgs {
   catalog: Catalog;
@@ -24,6 +25,7 @@ export interface ApiGatewayArgs {
   proxyHostPort: number;
   adminHostPort: number;
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 export const KONG_HOST = "kong";
@@ -85,6 +87,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         hostPort: args.databaseHostPort,
         monitoring: args.monitoring,
         labels: args.labels,
+        memory: args.memory,
       }, child);
       this.databaseExporter = database.exporterTarget;
       modeEnv = pulumi.all([database.databaseName, database.username, database.password]).apply(([db, user, password]) => [
@@ -117,7 +120,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
         ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
         healthcheck: { tests: ["CMD", "kong", "health"], interval: "10s", timeout: "5s", retries: 10, startPeriod: "15s" },
-        memory: 512,
+        memory: args.memory.kong,
       },
     }, { parent: this, dependsOn: waitFor });
 

@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { PlatformLabels, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
+import { ContainerMemory } from "./memoryProfile";
 import {
   CacheMode, MASTER_NAME, REDIS_PORT, RedisNode, planCacheNodes, renderRedisConf, renderSentinelConf,
 } from "./redisConfig";
@@ -17,6 +18,7 @@ export interface CacheClusterArgs {
   /** Network Prometheus scrapes the exporter on. */
   monitoringNetwork: docker.Network;
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 export const REDIS_EXPORTER_HOST = "redis-exporter";
@@ -70,7 +72,7 @@ export class CacheCluster extends pulumi.ComponentResource {
             tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
             interval: "5s", timeout: "3s", retries: 10, startPeriod: "5s",
           },
-          memory: isSentinel ? 64 : 256,
+          memory: isSentinel ? args.memory.sentinel : args.memory.redis,
         },
       }, { parent: this, dependsOn: masterContainer ? [masterContainer] : [] });
       if (node.role === "master") masterContainer = container;
@@ -80,7 +82,7 @@ export class CacheCluster extends pulumi.ComponentResource {
     platformContainer(`${name}-exporter`, {
       host: REDIS_EXPORTER_HOST, image: args.exporterImage, namePrefix: args.namePrefix,
       networks: [args.network, args.monitoringNetwork], labels: args.labels,
-      settings: { envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])), memory: 64 },
+      settings: { envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])), memory: args.memory.exporter },
     }, { parent: this });
     this.registerOutputs({ mode: this.mode, dataNodes: this.dataNodes });
   }

@@ -16,6 +16,7 @@ import { CacheCluster, REDIS_EXPORTER_HOST, REDIS_EXPORTER_PORT } from "./CacheC
 import { ApiGateway, KONG_HOST, KONG_STATUS_PORT } from "./ApiGateway";
 import { OTLP_ENDPOINT, Observability } from "./Observability";
 import { PlatformLabels } from "./containerDefaults";
+import { MEMORY_PROFILES } from "./memoryProfile";
 
 export interface DockerPlatformArgs {
   config: PlatformConfig;
@@ -58,6 +59,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const { config } = args;
     const { catalog, docker: settings } = config;
     const { images, hostPorts, namePrefix: prefix } = settings;
+    const memory = MEMORY_PROFILES[settings.profile];
     const labels = (component: string, service?: string): PlatformLabels =>
       ({ stack: config.stack, catalog: catalog.name, component, service });
 
@@ -92,6 +94,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       managementHostPort: hostPorts.rabbitmqManagement,
       amqpHostPort: hostPorts.amqp,
       labels: labels("broker"),
+      memory,
     }, { parent: this }) : undefined;
     if (broker) scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ_PROMETHEUS_PORT}`] }] });
 
@@ -103,6 +106,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       network: dataNetwork!,
       monitoringNetwork: monitoring,
       labels: labels("cache"),
+      memory,
     }, { parent: this }) : undefined;
     if (cache) scrapeJobs.push({ job: "redis", groups: [{ targets: cache.dataNodes }], metricsPath: "/scrape", viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}` });
 
@@ -120,6 +124,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       proxyHostPort: hostPorts.gatewayProxy,
       adminHostPort: hostPorts.gatewayAdmin,
       labels: labels("gateway"),
+      memory,
     }, { parent: this }) : undefined;
     if (gateway) scrapeJobs.push({ job: "kong", groups: [{ targets: [`${KONG_HOST}:${KONG_STATUS_PORT}`] }] });
     const postgresExporters: Array<{ service: string; target: string }> = [];
@@ -147,6 +152,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
           hostPort: dbPorts.get(service.name)!,
           monitoring: dbMonitoring,
           labels: labels("database", service.name),
+          memory,
         }, { parent: this });
         connections[service.name].database = database.hostUrl;
         if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
@@ -189,6 +195,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
         env,
         secretEnv,
         labels: labels("service", service.name),
+        memory,
       }, { parent: this, dependsOn: waitFor });
       deployed.set(service.name, microservice);
       this.services[service.name] = { url: microservice.url, internalUrl: microservice.internalUrl };
@@ -214,6 +221,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       network: monitoring,
       hostPorts,
       labels: labels("observability"),
+      memory,
     }, { parent: this });
 
     this.urls = {

@@ -40,7 +40,7 @@ export class ElkLogging extends pulumi.ComponentResource {
           ES_JAVA_OPTS: "-Xms512m -Xmx512m",
           ELASTIC_PASSWORD: passwords.elastic,
         }),
-        memory: 1536,
+        memory: args.memory.elasticsearch,
         healthcheck: {
           tests: ["CMD-SHELL", 'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null'],
           interval: "10s", timeout: "5s", retries: 30, startPeriod: "30s",
@@ -67,7 +67,7 @@ export class ElkLogging extends pulumi.ComponentResource {
         "/usr/share/logstash/pipeline/logstash.conf": logstashPipeline(args.selection.catalog),
         "/usr/share/logstash/config/logstash.yml": stringify(logstashSettings()),
       },
-      settings: { envs: env({ LOGSTASH_WRITER_PASSWORD: passwords.writer, LS_JAVA_OPTS: "-Xms256m -Xmx256m" }), memory: 768 },
+      settings: { envs: env({ LOGSTASH_WRITER_PASSWORD: passwords.writer, LS_JAVA_OPTS: "-Xms256m -Xmx256m" }), memory: args.memory.logstash },
     }, { parent: this, dependsOn: [setup] });
 
     platformContainer(`${name}-filebeat`, {
@@ -81,7 +81,7 @@ export class ElkLogging extends pulumi.ComponentResource {
           { hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers", readOnly: true },
           { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
         ],
-        memory: 256,
+        memory: args.memory.filebeat,
       },
     }, { parent: this, dependsOn: [logstash] });
 
@@ -90,7 +90,7 @@ export class ElkLogging extends pulumi.ComponentResource {
       settings: {
         envs: env({ ELASTICSEARCH_HOSTS: '["http://elasticsearch:9200"]', ELASTICSEARCH_USERNAME: "kibana_system", ELASTICSEARCH_PASSWORD: passwords.kibana }),
         ports: [loopbackPort(5601, args.kibanaHostPort)],
-        memory: 1024,
+        memory: args.memory.kibana,
       },
     }, { parent: this, dependsOn: [setup] });
 

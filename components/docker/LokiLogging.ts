@@ -5,6 +5,7 @@ import { LOKI_PORT, LogSelection, lokiConfig, promtailConfig } from "../observab
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { PlatformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
+import { ContainerMemory } from "./memoryProfile";
 
 export interface LogsBackendArgs {
   namePrefix: string;
@@ -13,6 +14,7 @@ export interface LogsBackendArgs {
   network: docker.Network;
   kibanaHostPort: number;
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 /** Loki stores the logs; Promtail reads every container of the stack through the Docker API. */
@@ -31,7 +33,7 @@ export class LokiLogging extends pulumi.ComponentResource {
       files: { "/etc/loki/local-config.yaml": stringify(lokiConfig()) },
       settings: {
         volumes: [{ volumeName: volume.name, containerPath: "/loki" }],
-        memory: 512,
+        memory: args.memory.loki,
         healthcheck: { tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${LOKI_PORT}/ready`], interval: "10s", timeout: "5s", retries: 12, startPeriod: "20s" },
       },
     }, { parent: this });
@@ -41,7 +43,7 @@ export class LokiLogging extends pulumi.ComponentResource {
       settings: {
         // Read-only Docker API access: enough to list containers and follow their logs.
         volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
-        memory: 128,
+        memory: args.memory.promtail,
       },
     }, { parent: this, dependsOn: [loki] });
     this.registerOutputs({});

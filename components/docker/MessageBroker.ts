@@ -7,6 +7,7 @@ import { TopologyPlan } from "../messaging/topology";
 import { renderEnabledPlugins } from "./rabbitmqConfig";
 import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
+import { ContainerMemory } from "./memoryProfile";
 
 export interface MessageBrokerArgs {
   namePrefix: string;
@@ -20,6 +21,7 @@ export interface MessageBrokerArgs {
   /** Publish AMQP on 127.0.0.1 at this port; not published when absent. */
   amqpHostPort?: number;
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 export const AMQP_PORT = 5672;
@@ -57,7 +59,7 @@ export class MessageBroker extends pulumi.ComponentResource {
         healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },
         wait: true,
         waitTimeout: 180,
-        memory: 1024,
+        memory: args.memory.rabbitmq,
       },
     }, { parent: this });
 

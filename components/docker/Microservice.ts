@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import { Service } from "../../services/schema";
 import { cpuCores, memoryMiB } from "../../services/quantities";
 import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { ContainerMemory, serviceMemoryMiB } from "./memoryProfile";
 
 export interface MicroserviceArgs {
   service: Service;
@@ -19,6 +20,7 @@ export interface MicroserviceArgs {
   /** Values kept secret in the container's env and in state. */
   secretEnv: Record<string, pulumi.Input<string>>;
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 /** `KEY=value` list for a container; secret as a whole when any value is secret. */
@@ -63,7 +65,7 @@ export class Microservice extends pulumi.ComponentResource {
       envs: containerEnv(args.env, args.secretEnv),
       networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [service.name] })),
       ports: [loopbackPort(service.port, args.hostPort)],
-      memory: memoryMiB(service.resources.memory),
+      memory: serviceMemoryMiB(memoryMiB(service.resources.memory), args.memory),
       cpus: String(cpuCores(service.resources.cpu)),
       healthcheck: {
         tests: httpHealthcheck(service.port, health.path),

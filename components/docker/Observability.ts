@@ -11,6 +11,7 @@ import { ElkLogging } from "./ElkLogging";
 import { LogsBackendArgs, LokiLogging } from "./LokiLogging";
 import { PlatformLabels, loopbackPort } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
+import { ContainerMemory } from "./memoryProfile";
 
 export interface ObservabilityArgs {
   namePrefix: string;
@@ -27,6 +28,7 @@ export interface ObservabilityArgs {
   network: docker.Network;
   hostPorts: { grafana: number; prometheus: number; jaeger: number; kibana: number };
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 /** OTLP over HTTP at Jaeger, given to every service. */
@@ -56,7 +58,7 @@ export class Observability extends pulumi.ComponentResource {
     const common = { namePrefix: args.namePrefix, networks: [args.network], labels: args.labels };
     const logging = new LOGS_BACKENDS[args.logs](`${name}-logs`, {
       namePrefix: args.namePrefix, selection: args.selection, images: args.images, network: args.network,
-      kibanaHostPort: args.hostPorts.kibana, labels: args.labels,
+      kibanaHostPort: args.hostPorts.kibana, labels: args.labels, memory: args.memory,
     }, { parent: this });
 
     const jobs: ScrapeJob[] = [
@@ -83,7 +85,7 @@ export class Observability extends pulumi.ComponentResource {
         command: ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=7d", "--web.enable-lifecycle"],
         volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
         ports: [loopbackPort(9090, args.hostPorts.prometheus)],
-        memory: 1024,
+        memory: args.memory.prometheus,
         healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"], interval: "10s", timeout: "5s", retries: 6 },
       },
     }, { parent: this });
@@ -97,7 +99,7 @@ export class Observability extends pulumi.ComponentResource {
           { hostPath: "/sys", containerPath: "/host/sys", readOnly: true },
           { hostPath: "/", containerPath: "/rootfs", readOnly: true },
         ],
-        memory: 64,
+        memory: args.memory.exporter,
       },
     }, { parent: this });
 
@@ -106,7 +108,7 @@ export class Observability extends pulumi.ComponentResource {
       settings: {
         envs: ["COLLECTOR_OTLP_ENABLED=true"],
         ports: [loopbackPort(16686, args.hostPorts.jaeger)],
-        memory: 512,
+        memory: args.memory.jaeger,
       },
     }, { parent: this });
 
@@ -136,7 +138,7 @@ export class Observability extends pulumi.ComponentResource {
         ])),
         volumes: [{ volumeName: grafanaData.name, containerPath: "/var/lib/grafana" }],
         ports: [loopbackPort(3000, args.hostPorts.grafana)],
-        memory: 512,
+        memory: args.memory.grafana,
       },
     }, { parent: this, dependsOn: [logging] });
 

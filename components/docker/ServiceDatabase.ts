@@ -8,6 +8,7 @@ import { PostgresAccess } from "../data/PostgresAccess";
 import { renderMongoUserScript } from "./mongoInit";
 import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
+import { ContainerMemory } from "./memoryProfile";
 
 type Engine = Exclude<Database["kind"], "none">;
 
@@ -19,8 +20,6 @@ interface EngineSpec {
   scheme: string;
   urlQuery(database: string): string;
   healthcheck: string[];
-  /** Memory limit of the dev container. */
-  memoryMiB: number;
   /** Container env that creates the admin account (and, where the image does it, the service's account). */
   env(admin: string, adminPassword: string, database: string, username: string, password: string): string[];
 }
@@ -35,7 +34,6 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "postgresql",
     urlQuery: () => "sslmode=disable",
     healthcheck: ["CMD-SHELL", `pg_isready -U ${ADMIN_USER} -d postgres`],
-    memoryMiB: 512,
     // The service's login and database are created through @pulumi/postgresql, not by the image.
     env: (admin, adminPassword) => [`POSTGRES_USER=${admin}`, `POSTGRES_PASSWORD=${adminPassword}`, "POSTGRES_DB=postgres"],
   },
@@ -46,7 +44,6 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "mongodb",
     urlQuery: (database) => `authSource=${database}`,
     healthcheck: ["CMD-SHELL", "mongosh --quiet --eval 'db.adminCommand(\"ping\").ok' | grep -q 1"],
-    memoryMiB: 1024,
     env: (admin, adminPassword, database) => [`MONGO_INITDB_ROOT_USERNAME=${admin}`, `MONGO_INITDB_ROOT_PASSWORD=${adminPassword}`, `MONGO_INITDB_DATABASE=${database}`],
   },
   clickhouse: {
@@ -56,7 +53,6 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "clickhouse",
     urlQuery: () => "",
     healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8123/ping"],
-    memoryMiB: 2048,
     // The image creates exactly this user and database; the default user is disabled.
     env: (_admin, _adminPassword, database, username, password) => [
       `CLICKHOUSE_DB=${database}`, `CLICKHOUSE_USER=${username}`, `CLICKHOUSE_PASSWORD=${password}`,
@@ -85,6 +81,7 @@ export interface ServiceDatabaseArgs {
   /** PostgreSQL gets a postgres_exporter with a pg_monitor-only login. */
   monitoring?: DatabaseMonitoring;
   labels: PlatformLabels;
+  memory: ContainerMemory;
 }
 
 /** One database server per service on Docker, with a volume, a healthcheck and the service's own login. */
@@ -130,7 +127,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
         ports: [loopbackPort(engine.port, args.hostPort)],
         healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
-        memory: engine.memoryMiB,
+        memory: args.memory[args.database.kind],
         // Wait for healthy: the login below is created through this container's port.
         wait: true,
         waitTimeout: 120,
@@ -160,7 +157,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
           settings: {
             envs: pulumi.secret(pulumi.all([access.monitoringUsername!, access.monitoringPassword!]).apply(([user, password]) =>
               [`DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`])),
-            memory: 64,
+            memory: args.memory.exporter,
           },
         }, { parent: this, dependsOn: [access] });
         this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER_PORT}`;
