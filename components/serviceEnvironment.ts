@@ -4,6 +4,14 @@ import { dependencyUrlEnv } from "../services/validate";
 import { BrokerCredentials } from "./messaging/BrokerTopology";
 import { connectionUrl } from "./data/databasePlan";
 
+/** Values from `pulumi config set --secret`, already wrapped as Pulumi secrets. */
+export interface ConfigSecrets {
+  /** The catalog's `source: config` secrets: service -> NAME -> value. */
+  services: Record<string, Record<string, pulumi.Output<string>>>;
+  /** Sentry DSN every service reports errors to, when set. */
+  sentryDsn?: pulumi.Output<string>;
+}
+
 /** What a target provides a service with; each absent piece simply adds no variables. */
 export interface ServiceConnections {
   environment: string;
@@ -18,6 +26,8 @@ export interface ServiceConnections {
   cache?: { env: Record<string, string>; secretEnv: Record<string, pulumi.Output<string>> };
   /** JWT issuer and secret for services with public routes (jwt gateway auth only). */
   tokenIssuer?: Record<string, pulumi.Input<string>>;
+  /** Where services report errors (Sentry), when the stack sets it. */
+  sentryDsn?: pulumi.Output<string>;
   /** The value of one of the service's declared secrets. */
   secretValue(secret: ServiceSecret): pulumi.Input<string>;
 }
@@ -62,6 +72,11 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): { e
   }
   // Services with public routes (login, registration) sign the tokens the gateway checks elsewhere.
   if (c.tokenIssuer && service.routes.some((r) => r.public)) Object.assign(secretEnv, c.tokenIssuer);
+  if (c.sentryDsn) {
+    // The names Sentry's SDKs read on their own.
+    env.SENTRY_ENVIRONMENT = c.environment;
+    secretEnv.SENTRY_DSN = c.sentryDsn;
+  }
   for (const secret of service.secrets) secretEnv[secret.name] = c.secretValue(secret);
   return { env, secretEnv };
 }

@@ -136,6 +136,8 @@ const TargetSettingsSchema = z.object({
   observability: ObservabilitySettingsSchema.default(ObservabilitySettingsSchema.parse({})),
   /** Values of the catalog's `source: config` secrets: `{ service: { NAME: value } }`, set with --secret. */
   serviceSecrets: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  /** Sentry DSN passed to every service as SENTRY_DSN; set with --secret. */
+  sentryDsn: z.string().regex(/^https:\/\/[0-9a-f]+@[a-z0-9.-]+(:\d+)?\/\d+$/, "must be a Sentry DSN: https://<key>@<host>/<project id>").optional(),
 }).strict();
 
 export type DockerSettings = z.output<typeof DockerSettingsSchema>;
@@ -156,10 +158,12 @@ export interface PlatformConfig {
   observability: Settings["observability"];
   /** Plaintext only here, between reading the stack config and wrapping each value in `pulumi.secret`. */
   serviceSecrets: Record<string, Record<string, string>>;
+  /** Plaintext only here too. */
+  sentryDsn?: string;
 }
 
 export const CONFIG_NAMESPACE = "platform";
-const KEYS = ["target", "aws", "environment", "catalog", "catalogFile", "images", "docker", "cache", "gateway", "observability", "serviceSecrets"] as const;
+const KEYS = ["target", "aws", "environment", "catalog", "catalogFile", "images", "docker", "cache", "gateway", "observability", "serviceSecrets", "sentryDsn"] as const;
 const OBJECT_KEYS = new Set<string>(["aws", "images", "docker", "cache", "gateway", "observability", "serviceSecrets"]);
 
 /**
@@ -225,6 +229,7 @@ export function readPlatformConfig(get: (key: string) => string | undefined, sta
       gateway: settings.gateway,
       observability: settings.observability,
       serviceSecrets: settings.serviceSecrets,
+      sentryDsn: settings.sentryDsn,
     },
     warnings: problems.filter((p) => !isError(p)),
   };

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/AwsPlatform";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
+import { ConfigSecrets } from "../components/serviceEnvironment";
 import { PlatformConfig, readPlatformConfig } from "./config";
 import { skipPromiseStackTraces } from "./promiseTraces";
 
@@ -27,7 +28,7 @@ export interface StackOutputs {
   connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
 
-type Target = (config: PlatformConfig, configSecrets: Record<string, Record<string, pulumi.Output<string>>>) => StackOutputs;
+type Target = (config: PlatformConfig, configSecrets: ConfigSecrets) => StackOutputs;
 
 /** One entry per deploy target; the stack's `platform:target` picks it. */
 const TARGETS: Record<PlatformConfig["target"], Target> = {
@@ -79,7 +80,10 @@ export function runProgram(projectDir: string = process.cwd()): StackOutputs {
   const { config, warnings } = readPlatformConfig((key) => pulumi.runtime.getConfig(key), stack, projectDir);
   for (const warning of warnings) pulumi.log.warn(`${warning.path}: ${warning.message}`);
 
-  const configSecrets = Object.fromEntries(Object.entries(config.serviceSecrets).map(([service, values]) =>
-    [service, Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)]))]));
+  const configSecrets: ConfigSecrets = {
+    services: Object.fromEntries(Object.entries(config.serviceSecrets).map(([service, values]) =>
+      [service, Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)]))])),
+    sentryDsn: config.sentryDsn === undefined ? undefined : pulumi.secret(config.sentryDsn),
+  };
   return TARGETS[config.target](config, configSecrets);
 }

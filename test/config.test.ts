@@ -74,7 +74,7 @@ describe("stack config", () => {
   });
 
   it("names the missing or unknown keys, all in one error", () => {
-    const problems = problemsOf({ catalog: "nope", docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge" }, cache: { mode: "cluster" } });
+    const problems = problemsOf({ catalog: "nope", docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge" }, cache: { mode: "cluster" }, sentryDsn: "http://sentry.local" });
     const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
     has(/^platform:target: must be 'docker'/);
     has(/^platform:catalog: must be one of bookings, erp, finance, reservei, user-enrichment/);
@@ -82,6 +82,7 @@ describe("stack config", () => {
     has(/^platform:docker: .*colour/);
     has(/^platform:docker.profile: /);
     has(/^platform:cache.mode: /);
+    has(/^platform:sentryDsn: must be a Sentry DSN/);
   });
 
   it("requires exactly one of catalog and catalogFile", () => {

@@ -6,7 +6,7 @@ import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/l
 import { planTopology } from "../components/messaging/topology";
 import { publishedPort } from "../services/validate";
 import { ValidationError } from "../services/problems";
-import { CONFIG_SECRETS, devConfig } from "./helpers/stackConfigs";
+import { CONFIG_SECRETS, SENTRY_DSN, devConfig } from "./helpers/stackConfigs";
 import { deployPlan } from "../tools/deployPlan";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
@@ -244,7 +244,18 @@ describe("dev program (docker target, under mocks)", () => {
         "platform:cache": JSON.stringify({ mode: "single" }),
         "platform:gateway": JSON.stringify({ database: "off", auth: "key-auth" }),
         "platform:observability": JSON.stringify({ logs: "elk" }),
+        "platform:sentryDsn": SENTRY_DSN,
       }, () => runProgram(projectDir));
+    });
+
+    it("gives every service the Sentry DSN as a secret, and its environment", () => {
+      const services = ofType(run.resources, "platform:docker:Microservice").map((m) => containerNamed(run, `reservei-laptop-${m.name.replace(/^reservei-/, "")}`)!);
+      assert.equal(services.length, 7);
+      for (const container of services) {
+        assert.equal(envOf(container).SENTRY_DSN, SENTRY_DSN);
+        assert.equal(envOf(container).SENTRY_ENVIRONMENT, "laptop");
+      }
+      assert.deepEqual(plaintextOccurrences(run.resources, [SENTRY_DSN]), []);
     });
 
     it("runs one Redis, DB-less Kong and the ELK stack instead", () => {

@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
-import { CERTIFICATE, CONFIG_SECRETS, prodConfig } from "./helpers/stackConfigs";
+import { CERTIFICATE, CONFIG_SECRETS, SENTRY_DSN, prodConfig } from "./helpers/stackConfigs";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
@@ -167,7 +167,7 @@ describe("prod program (aws target, under mocks)", () => {
   }
 
   it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
-    const run = await runUnderMocks("prod", prodConfig("erp", { broker: { mode: "in-cluster" } }), () => runProgram(projectDir));
+    const run = await runUnderMocks("prod", { ...prodConfig("erp", { broker: { mode: "in-cluster" } }), "platform:sentryDsn": SENTRY_DSN }, () => runProgram(projectDir));
     assert.equal(ofType(run.resources, "aws:mq/broker:Broker").length, 0);
     assert.equal(ofType(run.resources, "rabbitmq:index/queue:Queue").length, 0);
     const release = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "rabbitmq")!.inputs;
@@ -178,6 +178,8 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(definitions.users.map((u: any) => u.name).sort(), [...plan.users.map((u) => u.username), "platform-admin"].sort());
     const sales = named(run.resources, "kubernetes:core/v1:Secret", "sales-service")!.inputs.stringData;
     assert.match(sales.RABBITMQ_URL, /^amqp:\/\/sales-service:pw[0-9a-f]+@rabbitmq\.messaging\.svc\.cluster\.local:5672\/erp$/);
+    assert.equal(sales.SENTRY_DSN, SENTRY_DSN, "the stack's Sentry DSN, in the service's Secret");
+    assert.deepEqual(plaintextOccurrences(run.resources, [SENTRY_DSN]), []);
     const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "sales-service")!.inputs;
     assert.ok(policy.spec.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "messaging" && rule.ports[0].port === 5672));
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);

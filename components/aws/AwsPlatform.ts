@@ -8,7 +8,7 @@ import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
-import { serviceEnvironment } from "../serviceEnvironment";
+import { ConfigSecrets, serviceEnvironment } from "../serviceEnvironment";
 import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
 import { Network } from "./Network";
 import { EksCluster } from "./EksCluster";
@@ -19,7 +19,7 @@ import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBro
 
 export interface AwsPlatformArgs {
   config: PlatformConfig & { aws: AwsSettings };
-  configSecrets: Record<string, Record<string, pulumi.Output<string>>>;
+  configSecrets: ConfigSecrets;
 }
 
 /** Ports of the managed data stores the pods may reach in the VPC. */
@@ -134,7 +134,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
         tokenIssuer: config.gateway.auth === "jwt" ? { GATEWAY_JWT_ISSUER: issuer, GATEWAY_JWT_SECRET: credentialSecret } : undefined,
         secretValue: (secret) => secret.source === "random"
           ? new random.RandomPassword(`${name}-${service.name}-${secret.name}`, { length: secret.length, special: false }, child).result
-          : args.configSecrets[service.name][secret.name],
+          : args.configSecrets.services[service.name][secret.name],
+        sentryDsn: args.configSecrets.sentryDsn,
       });
 
       new ServiceWorkload(`${name}-${service.name}`, {

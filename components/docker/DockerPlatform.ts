@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { PlatformConfig, databaseHostPorts } from "../../stacks/config";
 import { Service } from "../../services/schema";
 import { dependencyOrder, publishedPort } from "../../services/validate";
-import { serviceEnvironment } from "../serviceEnvironment";
+import { ConfigSecrets, serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
@@ -21,7 +21,7 @@ import { MEMORY_PROFILES } from "./memoryProfile";
 export interface DockerPlatformArgs {
   config: PlatformConfig;
   /** The catalog's `source: config` secrets, already wrapped as Pulumi secrets. */
-  configSecrets: Record<string, Record<string, pulumi.Output<string>>>;
+  configSecrets: ConfigSecrets;
 }
 
 export interface ServiceEndpoints {
@@ -183,7 +183,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
         tokenIssuer: gateway?.issuerSecretEnv,
         secretValue: (secret) => secret.source === "random"
           ? new random.RandomPassword(`${name}-${service.name}-${secret.name}`, { length: secret.length, special: false }, { parent: this }).result
-          : args.configSecrets[service.name][secret.name],
+          : args.configSecrets.services[service.name][secret.name],
+        sentryDsn: args.configSecrets.sentryDsn,
       });
 
       const microservice = new Microservice(`${name}-${service.name}`, {

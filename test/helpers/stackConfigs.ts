@@ -14,6 +14,9 @@ export function devConfig(catalog: string): Record<string, string> {
   };
 }
 
+/** A DSN in Sentry's format, for the stacks that report errors. */
+export const SENTRY_DSN = "https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/4504";
+
 export const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
 
 export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
