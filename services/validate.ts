@@ -174,9 +174,12 @@ export function dependencyOrder(services: Service[]): Service[] {
   return order;
 }
 
+/** Answered by the gateway itself on every target (its own health, for `npm run health` and load balancers). */
+export const GATEWAY_HEALTH_PATH = "/platform/health";
+
 function routeClashes(services: Service[]): Problem[] {
   const problems: Problem[] = [];
-  const owner = new Map<string, string>();
+  const owner = new Map<string, string>([[GATEWAY_HEALTH_PATH, "the gateway's own health check"]]);
   services.forEach((service, i) => service.routes.forEach((route, r) => route.paths.forEach((path, p) => {
     const previous = owner.get(path);
     if (previous !== undefined) {

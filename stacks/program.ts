@@ -3,6 +3,7 @@ import { AwsPlatform } from "../components/aws/AwsPlatform";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
 import { ConfigSecrets } from "../components/serviceEnvironment";
+import { HealthCheck } from "../components/healthCheck";
 import { PlatformConfig, readPlatformConfig } from "./config";
 import { skipPromiseStackTraces } from "./promiseTraces";
 
@@ -11,7 +12,9 @@ export interface StackOutputs {
   target: string;
   catalog: string;
   serviceUrls: Record<string, pulumi.Input<string>>;
-  services?: Record<string, { url: string; internalUrl: string }>;
+  services?: Record<string, { url: string; internalUrl: string; healthUrl: string }>;
+  /** What `npm run health -- <stack>` probes. */
+  healthChecks: HealthCheck[];
   gatewayUrl?: pulumi.Input<string>;
   gatewayAdminUrl?: string;
   rabbitmqManagementUrl?: string;
@@ -39,6 +42,7 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       catalog: config.catalog.name,
       serviceUrls: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.url])),
       services: platform.services,
+      healthChecks: platform.healthChecks,
       gatewayUrl: platform.urls.gateway,
       gatewayAdminUrl: platform.urls.gatewayAdmin,
       rabbitmqManagementUrl: platform.urls.rabbitmqManagement,
@@ -58,6 +62,7 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       catalog: config.catalog.name,
       serviceUrls: platform.serviceUrls,
       gatewayUrl: platform.gatewayUrl,
+      healthChecks: platform.healthChecks,
       // Grafana stays inside the cluster: reach it with kubectl port-forward.
       grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",
       grafanaAdminPassword: platform.grafanaAdminPassword,

@@ -113,13 +113,14 @@ describe("service catalog", () => {
       c.services[0].dependsOn = ["orders"];
       c.services[0].env = { DATABASE_URL: "postgres://x" };
       c.services[1].env = { ORDERS_URL: "http://elsewhere" };
-      c.services[1].routes = [{ paths: ["/orders"] }];
+      c.services[1].routes = [{ paths: ["/orders", "/platform/health"] }];
     }));
     for (const expected of [
       /services\[0\]\.dependsOn\[0\]: a service cannot depend on itself/,
       /services\[0\]\.env\.DATABASE_URL: is set by the platform/,
       /services\[1\]\.env\.ORDERS_URL: is set by the platform/,
       /services\[1\]\.routes\[0\]\.paths\[0\]: path '\/orders' is already routed to 'orders'/,
+      /services\[1\]\.routes\[0\]\.paths\[1\]: path '\/platform\/health' is already routed to 'the gateway's own health check'/,
     ]) assert.ok(problems.some((p) => expected.test(p)), `${expected} not in\n${problems.join("\n")}`);
   });
 

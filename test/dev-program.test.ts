@@ -224,6 +224,12 @@ describe("dev program (docker target, under mocks)", () => {
         assert.equal(outputs.prometheusUrl, "http://127.0.0.1:9090");
         assert.equal(outputs.jaegerUrl, "http://127.0.0.1:16686");
         assert.equal(outputs.logsUrl, "http://127.0.0.1:3000/explore");
+        const checks = Object.fromEntries(outputs.healthChecks.map((c) => [c.name, c.url]));
+        for (const service of catalog.services) assert.equal(checks[service.name], `http://127.0.0.1:${publishedPort(service)}${service.health.path}`);
+        assert.equal(checks.gateway, "http://127.0.0.1:8000/platform/health");
+        assert.equal(checks["rabbitmq management"], plan.users.length > 0 ? "http://127.0.0.1:15672/" : undefined);
+        assert.equal(checks.grafana, "http://127.0.0.1:3000/api/health");
+        assert.equal(checks.prometheus, "http://127.0.0.1:9090/-/ready");
         assert.ok((await valueOf(outputs.grafanaAdminPassword)).secret);
         assert.ok((await valueOf(outputs.gatewayCredential!)).secret);
         const connections = await valueOf(outputs.connectionStrings!);

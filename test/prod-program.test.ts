@@ -157,6 +157,8 @@ describe("prod program (aws target, under mocks)", () => {
         const configSecrets = Object.values(CONFIG_SECRETS[name] ?? {}).flatMap((values) => Object.values(values));
         assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
         assert.equal((await valueOf(run.result.gatewayUrl as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com");
+        assert.deepEqual(run.result.healthChecks.map((c) => c.name), ["gateway"]);
+        assert.equal((await valueOf(run.result.healthChecks[0].url as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com/platform/health");
         for (const service of catalog.services.filter((s) => s.routes.length > 0)) {
           assert.equal((await valueOf(run.result.serviceUrls[service.name] as any)).value, `https://kong-proxy-0123.elb.eu-west-1.amazonaws.com${service.routes[0].paths[0]}`);
         }

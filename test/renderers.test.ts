@@ -117,6 +117,13 @@ describe("Kong declarative config", () => {
     }
   });
 
+  it("answers the gateway's own health route in Kong, without a service behind it", () => {
+    assert.deepEqual(jwt.routes, [{
+      name: "platform-health", paths: ["/platform/health"], methods: ["GET", "HEAD"], protocols: ["http", "https"], tags: ["platform"],
+      plugins: [{ name: "request-termination", config: { status_code: 200, content_type: "application/json", body: '{"status":"ok"}' } }],
+    }]);
+  });
+
   it("enables CORS, correlation-id and Prometheus globally", () => {
     assert.deepEqual(jwt.plugins.map((p: any) => p.name), ["cors", "correlation-id", "prometheus"]);
     assert.deepEqual(jwt.plugins[0].config.origins, ["http://localhost:5173"]);

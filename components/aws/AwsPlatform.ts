@@ -6,6 +6,8 @@ import { AwsSettings, PlatformConfig } from "../../stacks/config";
 import { Service } from "../../services/schema";
 import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
+import { GATEWAY_HEALTH_PATH } from "../../services/validate";
+import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
 import { ConfigSecrets, serviceEnvironment } from "../serviceEnvironment";
@@ -44,6 +46,8 @@ export function requiredTags(config: PlatformConfig & { aws: AwsSettings }): Rec
  */
 export class AwsPlatform extends pulumi.ComponentResource {
   readonly gatewayUrl: pulumi.Output<string>;
+  /** The gateway's own health route; services and tools are reachable inside the cluster only. */
+  readonly healthChecks: HealthCheck[];
   readonly serviceUrls: Record<string, pulumi.Output<string>> = {};
   readonly clusterName: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
@@ -162,6 +166,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       grafanaAdminPassword: this.grafanaAdminPassword, logs: config.observability.logs, provider: cluster.provider,
     }, { parent: this, dependsOn: [namespace] });
     this.gatewayUrl = pulumi.interpolate`https://${charts.gatewayHostname}`;
+    this.healthChecks = [{ name: "gateway", url: pulumi.interpolate`${this.gatewayUrl}${GATEWAY_HEALTH_PATH}` }];
     for (const service of catalog.services) {
       if (service.routes.length > 0) this.serviceUrls[service.name] = pulumi.interpolate`${this.gatewayUrl}${service.routes[0].paths[0]}`;
     }

@@ -3,11 +3,12 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { PlatformConfig, databaseHostPorts } from "../../stacks/config";
 import { Service } from "../../services/schema";
-import { dependencyOrder, publishedPort } from "../../services/validate";
+import { GATEWAY_HEALTH_PATH, dependencyOrder, publishedPort } from "../../services/validate";
 import { ConfigSecrets, serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
+import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { AMQP_PORT, MessageBroker, RABBITMQ_PROMETHEUS_PORT } from "./MessageBroker";
 import { Microservice } from "./Microservice";
@@ -27,6 +28,8 @@ export interface DockerPlatformArgs {
 export interface ServiceEndpoints {
   url: string;
   internalUrl: string;
+  /** The catalog's health path on the loopback port. */
+  healthUrl: string;
 }
 
 /** Loopback URLs of the platform's own tools. */
@@ -51,6 +54,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
   /** Per service: database and broker URLs through loopback, for the developer's tools. Secret. */
   readonly connectionStrings: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** What `npm run health` probes: every service, the gateway, broker management, Grafana, Prometheus, Jaeger. */
+  readonly healthChecks: HealthCheck[];
   /** What clients present on authenticated gateway routes (secret). */
   readonly gatewayCredential?: pulumi.Output<GatewayCredential>;
 
@@ -199,7 +204,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
         memory,
       }, { parent: this, dependsOn: waitFor });
       deployed.set(service.name, microservice);
-      this.services[service.name] = { url: microservice.url, internalUrl: microservice.internalUrl };
+      this.services[service.name] = { url: microservice.url, internalUrl: microservice.internalUrl, healthUrl: `${microservice.url}${service.health.path}` };
       scrapeJobs.push({
         job: service.name,
         metricsPath: service.health.metricsPath,
@@ -234,6 +239,14 @@ export class DockerPlatform extends pulumi.ComponentResource {
       jaeger: observability.jaegerUrl,
       logs: observability.logsUrl,
     };
+    this.healthChecks = [
+      ...Object.entries(this.services).map(([service, endpoints]) => ({ name: service, url: endpoints.healthUrl })),
+      ...(gateway ? [{ name: "gateway", url: `${gateway.proxyUrl}${GATEWAY_HEALTH_PATH}` }, { name: "gateway admin", url: `${gateway.adminUrl}/status` }] : []),
+      ...(broker ? [{ name: "rabbitmq management", url: `${broker.managementUrl}/` }] : []),
+      { name: "grafana", url: `${observability.grafanaUrl}/api/health` },
+      { name: "prometheus", url: `${observability.prometheusUrl}/-/ready` },
+      { name: "jaeger", url: `${observability.jaegerUrl}/` },
+    ];
     this.grafanaAdminPassword = observability.grafanaAdminPassword;
     this.gatewayCredential = gateway?.credential;
     this.connectionStrings = pulumi.secret(pulumi.output(connections));

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { Catalog } from "../../services/schema";
+import { GATEWAY_HEALTH_PATH } from "../../services/validate";
 
 export type GatewayAuth = "jwt" | "key-auth";
 
@@ -64,6 +65,14 @@ export function kongDeclarativeConfig({ catalog, credential, corsOrigins, servic
     _format_version: "3.0",
     _transform: true,
     services,
+    routes: [{
+      name: "platform-health",
+      paths: [GATEWAY_HEALTH_PATH],
+      methods: ["GET", "HEAD"],
+      protocols: ["http", "https"],
+      tags: ["platform"],
+      plugins: [{ name: "request-termination", config: { status_code: 200, content_type: "application/json", body: '{"status":"ok"}' } }],
+    }],
     consumers: [consumer],
     plugins: [
       {
