@@ -1,9 +1,7 @@
 // npm run health -- <stack> [--outputs file.json] [--timeout ms]
 // Probes every endpoint of the stack output `healthChecks` and prints a table; exits 1 when
 // something is down (seed 002's `make health`).
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { parseArgs, readStackOutputs } from "./stackOutputs";
 
 export interface HealthCheckOutput {
   name: string;
@@ -42,31 +40,18 @@ export function renderTable(results: HealthResult[]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n");
 }
 
-/** The stack's outputs: from a file (saved `pulumi stack output --json`), or asked of Pulumi through the local backend. */
-function stackOutputs(stack: string, file: string | undefined): Record<string, unknown> {
-  if (file) return JSON.parse(fs.readFileSync(file, "utf8"));
-  const script = path.join(__dirname, "..", "scripts", "local-pulumi.sh");
-  return JSON.parse(execFileSync(script, ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const stack = args.find((a, i) => !a.startsWith("--") && !args[i - 1]?.startsWith("--"));
+  const { positional: [stack], options } = parseArgs(process.argv.slice(2));
   if (!stack) {
     console.error("usage: npm run health -- <stack> [--outputs file.json] [--timeout ms]");
     return 2;
   }
-  const checks = stackOutputs(stack, option(args, "--outputs")).healthChecks as HealthCheckOutput[] | undefined;
+  const checks = readStackOutputs(stack, options.outputs).healthChecks as HealthCheckOutput[] | undefined;
   if (!Array.isArray(checks) || checks.length === 0) {
     console.error(`stack '${stack}' has no healthChecks output: run pulumi up first`);
     return 2;
   }
-  const results = await checkAll(checks, Number(option(args, "--timeout") ?? 5000));
+  const results = await checkAll(checks, Number(options.timeout ?? 5000));
   console.log(renderTable(results));
   const down = results.filter((r) => !r.up).length;
   console.log(down === 0 ? `\nall ${results.length} healthy` : `\n${down} of ${results.length} down`);
