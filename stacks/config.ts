@@ -27,6 +27,8 @@ export const DEFAULT_IMAGES = {
   kibana: "docker.elastic.co/kibana/kibana:8.15.0",
   filebeat: "docker.elastic.co/beats/filebeat:8.15.0",
   curl: "curlimages/curl:8.9.1",
+  adminer: "adminer:4.8.1",
+  redisCommander: "ghcr.io/joeferner/redis-commander:0.9.0",
 } as const;
 export type InfraImage = keyof typeof DEFAULT_IMAGES;
 
@@ -49,7 +51,18 @@ const DockerSettingsSchema = z.object({
     jaeger: hostPort.default(16686),
     /** Kibana, with the ELK log option only. */
     kibana: hostPort.default(5601),
-  }).strict().default({ databaseBase: 15432, rabbitmqManagement: 15672, gatewayProxy: 8000, gatewayAdmin: 18001, grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 }),
+    /** The developer tools, when enabled (seed 002's ports). */
+    adminer: hostPort.default(8080),
+    redisCommander: hostPort.default(8081),
+  }).strict().default({
+    databaseBase: 15432, rabbitmqManagement: 15672, gatewayProxy: 8000, gatewayAdmin: 18001, grafana: 3000, prometheus: 9090, jaeger: 16686,
+    kibana: 5601, adminer: 8080, redisCommander: 8081,
+  }),
+  /** Seed 002's developer tools, off unless asked for: Adminer (PostgreSQL UI) and Redis Commander. */
+  devTools: z.object({
+    adminer: z.boolean().default(false),
+    redisCommander: z.boolean().default(false),
+  }).strict().default({ adminer: false, redisCommander: false }),
   /** Container memory limits: `standard` (8 GiB for the largest seed) or `light` for small laptops. */
   profile: z.enum(["standard", "light"]).default("standard"),
   images: z.object(Object.fromEntries(Object.keys(DEFAULT_IMAGES).map((key) => [key, image.optional()])) as Record<InfraImage, z.ZodOptional<typeof image>>).strict().default({}),
@@ -288,7 +301,7 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
   return problems;
 }
 
-/** The platform's own loopback ports this stack publishes (Kibana only with ELK logs). */
+/** The platform's own loopback ports this stack publishes (Kibana only with ELK logs, the developer tools when enabled). */
 function platformHostPorts(settings: Settings): Array<{ port: number; key: string; what: string }> {
   const ports = settings.docker.hostPorts;
   const used: Array<[keyof typeof ports, string]> = [
@@ -296,6 +309,8 @@ function platformHostPorts(settings: Settings): Array<{ port: number; key: strin
     ["gatewayAdmin", "gateway admin API"], ["grafana", "Grafana"], ["prometheus", "Prometheus"], ["jaeger", "Jaeger UI"],
   ];
   if (settings.observability.logs === "elk") used.push(["kibana", "Kibana"]);
+  if (settings.docker.devTools.adminer) used.push(["adminer", "Adminer"]);
+  if (settings.docker.devTools.redisCommander) used.push(["redisCommander", "Redis Commander"]);
   return used.flatMap(([key, what]) => ports[key] === undefined ? [] : [{ port: ports[key]!, key, what }]);
 }
 

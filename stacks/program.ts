@@ -27,6 +27,10 @@ export interface StackOutputs {
   kubeconfig?: pulumi.Output<string>;
   imageRepositories?: Record<string, pulumi.Output<string>>;
   grafanaAdminPassword: pulumi.Output<string>;
+  /** Developer tools (dev, opt-in). */
+  adminerUrl?: string;
+  redisCommanderUrl?: string;
+  redisCommanderPassword?: pulumi.Output<string>;
   gatewayCredential?: pulumi.Output<GatewayCredential>;
   connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
@@ -51,6 +55,9 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       jaegerUrl: platform.urls.jaeger,
       logsUrl: platform.urls.logs,
       grafanaAdminPassword: platform.grafanaAdminPassword,
+      adminerUrl: platform.urls.adminer,
+      redisCommanderUrl: platform.urls.redisCommander,
+      redisCommanderPassword: platform.redisCommanderPassword,
       gatewayCredential: platform.gatewayCredential,
       connectionStrings: platform.connectionStrings,
     };

@@ -8,6 +8,8 @@ import { Observability } from "../components/docker/Observability";
 import { DEFAULT_IMAGES } from "../stacks/config";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
+import { redisCommanderEnv } from "../components/docker/DeveloperTools";
+import * as pulumi from "@pulumi/pulumi";
 
 const labels = { stack: "test", catalog: "bookings", component: "test" };
 const memory = MEMORY_PROFILES.standard;
@@ -180,5 +182,14 @@ describe("Observability (under mocks)", () => {
     assert.equal(datasources.datasources[1].type, "elasticsearch");
     assert.equal(component.logsUrl, "http://127.0.0.1:5601");
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+  });
+});
+
+describe("Redis Commander connection", () => {
+  it("connects to the single Redis by host and port when there are no sentinels", () => {
+    const password = pulumi.output("pw");
+    const { env, secretEnv } = redisCommanderEnv({ env: { REDIS_HOST: "redis", REDIS_PORT: "6379" }, secretEnv: { REDIS_URL: password, REDIS_PASSWORD: password } });
+    assert.deepEqual(env, { REDIS_HOST: "redis", REDIS_PORT: "6379" });
+    assert.deepEqual(Object.keys(secretEnv), ["REDIS_PASSWORD"]);
   });
 });

@@ -102,13 +102,15 @@ describe("stack config", () => {
       catalog: "finance",
       images: { "ghost-service": "x/y:1", "auth-service": "auth:latest-ish" },
       serviceSecrets: { "ai-service": { OPENAI_KEY: "typo" } },
-      docker: { hostPorts: { rabbitmqManagement: 8002 } },
+      docker: { hostPorts: { rabbitmqManagement: 8002, adminer: 8003, redisCommander: 8004 }, devTools: { adminer: true } },
     });
     const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
     has(/^platform:images.ghost-service: unknown service 'ghost-service'/);
     has(/^platform:serviceSecrets.ai-service.OPENAI_KEY: service 'ai-service' declares no config secret/);
     has(/^platform:serviceSecrets.ai-service.OPENAI_API_KEY: missing: run pulumi config set --secret --path/);
     has(/^platform:docker.hostPorts.rabbitmqManagement: host port 8002 \(RabbitMQ management\) clashes with service transaction-service/);
+    has(/^platform:docker.hostPorts.adminer: host port 8003 \(Adminer\) clashes with service/);
+    assert.ok(!problems.some((p) => p.startsWith("platform:docker.hostPorts.redisCommander")), "a tool that is off claims no port");
   });
 
   it("rejects an implicit latest tag in an image override", () => {

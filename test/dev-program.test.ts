@@ -14,6 +14,7 @@ import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks,
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
 
+const isSecretOnWire = (value: unknown) => typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
 const containerNamed = (run: MockRun<unknown>, name: string) => ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
 const envOf = (container: RecordedResource) => Object.fromEntries((container.inputs.envs as string[]).map((e) => {
   const i = e.indexOf("=");
@@ -292,6 +293,42 @@ describe("dev program (docker target, under mocks)", () => {
       const analytics = containerNamed(laptop, "reservei-laptop-analytics-service")!;
       assert.equal(analytics.inputs.memory, MEMORY_PROFILES.light.serviceMax, "4G in the catalog, capped for the laptop");
       assert.equal(containerNamed(laptop, "reservei-laptop-analytics-service-db")!.inputs.memory, MEMORY_PROFILES.light.clickhouse);
+    });
+  });
+
+  describe("developer tools (finance, seed 002)", () => {
+    let run: MockRun<StackOutputs>;
+    before(async () => {
+      run = await runUnderMocks("dev", {
+        ...devConfig("finance"),
+        "platform:docker": JSON.stringify({ devTools: { adminer: true, redisCommander: true } }),
+      }, () => runProgram(projectDir));
+    });
+
+    it("runs Adminer on 127.0.0.1:8080 on the PostgreSQL networks only, with no login of its own", () => {
+      const adminer = containerNamed(run, "finance-dev-adminer")!;
+      assert.deepEqual(adminer.inputs.ports, [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
+      const catalog = loadCatalog(builtinCatalogPath("finance"));
+      const postgres = catalog.services.filter((s) => s.database.kind === "postgres").map((s) => `finance-dev-${s.name}-db`);
+      assert.deepEqual(adminer.inputs.networksAdvanced.map((n: any) => n.name).sort(), postgres.sort());
+      assert.equal(adminer.inputs.envs, undefined);
+      assert.equal(run.result.adminerUrl, "http://127.0.0.1:8080");
+      assert.ok(run.result.healthChecks.some((c) => c.name === "adminer" && c.url === "http://127.0.0.1:8080/"));
+    });
+
+    it("runs Redis Commander on 127.0.0.1:8081 through the sentinels, behind a random password", async () => {
+      const commander = containerNamed(run, "finance-dev-redis-commander")!;
+      assert.deepEqual(commander.inputs.ports, [{ internal: 8081, external: 8081, ip: "127.0.0.1", protocol: "tcp" }]);
+      assert.deepEqual(commander.inputs.networksAdvanced.map((n: any) => n.name), ["finance-dev-data"]);
+      const env = envOf(commander);
+      assert.equal(env.SENTINELS, "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379");
+      assert.equal(env.SENTINEL_NAME, "platform-cache");
+      assert.equal(env.HTTP_USER, "admin");
+      const password = await valueOf(run.result.redisCommanderPassword!);
+      assert.ok(password.secret);
+      assert.equal(env.HTTP_PASSWORD, password.value);
+      assert.ok(isSecretOnWire(commander.wire.envs), "the env list, passwords in it, is secret");
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
     });
   });
 

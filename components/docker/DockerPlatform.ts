@@ -18,6 +18,7 @@ import { ApiGateway, KONG_HOST, KONG_STATUS_PORT } from "./ApiGateway";
 import { OTLP_ENDPOINT, Observability } from "./Observability";
 import { PlatformLabels } from "./containerDefaults";
 import { MEMORY_PROFILES } from "./memoryProfile";
+import { DeveloperTools } from "./DeveloperTools";
 
 export interface DockerPlatformArgs {
   config: PlatformConfig;
@@ -34,6 +35,8 @@ export interface ServiceEndpoints {
 
 /** Loopback URLs of the platform's own tools. */
 export interface ToolUrls {
+  adminer?: string;
+  redisCommander?: string;
   gateway?: string;
   gatewayAdmin?: string;
   rabbitmqManagement?: string;
@@ -56,6 +59,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
   /** What `npm run health` probes: every service, the gateway, broker management, Grafana, Prometheus, Jaeger. */
   readonly healthChecks: HealthCheck[];
+  /** Redis Commander's password (user `admin`) when it is enabled; secret. */
+  readonly redisCommanderPassword?: pulumi.Output<string>;
   /** What clients present on authenticated gateway routes (secret). */
   readonly gatewayCredential?: pulumi.Output<GatewayCredential>;
 
@@ -138,6 +143,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const calledSynchronously = new Set(catalog.services.flatMap((s) => s.dependsOn));
     const deployed = new Map<string, Microservice>();
     const connections: Record<string, { database?: pulumi.Output<string>; broker?: pulumi.Output<string> }> = {};
+    const postgresNetworks: docker.Network[] = [];
 
     for (const service of dependencyOrder(catalog.services)) {
       const networks = [edge, monitoring];
@@ -149,6 +155,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       if (service.database.kind !== "none") {
         const dbNetwork = network(`${service.name}-db`, "data");
         networks.push(dbNetwork);
+        if (service.database.kind === "postgres") postgresNetworks.push(dbNetwork);
         database = new ServiceDatabase(`${name}-${service.name}-db`, {
           service: service.name,
           database: service.database,
@@ -230,7 +237,22 @@ export class DockerPlatform extends pulumi.ComponentResource {
       memory,
     }, { parent: this });
 
+    const { devTools } = settings;
+    const tools = devTools.adminer || devTools.redisCommander ? new DeveloperTools(`${name}-devtools`, {
+      namePrefix: prefix,
+      tools: devTools,
+      images,
+      hostPorts,
+      databaseNetworks: postgresNetworks,
+      cache: cache && { network: dataNetwork!, client: cache.clientEnv() },
+      labels: labels("devtools"),
+      memory,
+    }, { parent: this }) : undefined;
+    this.redisCommanderPassword = tools?.redisCommanderPassword;
+
     this.urls = {
+      adminer: tools?.adminerUrl,
+      redisCommander: tools?.redisCommanderUrl,
       gateway: gateway?.proxyUrl,
       gatewayAdmin: gateway?.adminUrl,
       rabbitmqManagement: broker?.managementUrl,
@@ -246,6 +268,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
       { name: "grafana", url: `${observability.grafanaUrl}/api/health` },
       { name: "prometheus", url: `${observability.prometheusUrl}/-/ready` },
       { name: "jaeger", url: `${observability.jaegerUrl}/` },
+      // Redis Commander answers 401 without its password, so it is not probed.
+      ...(tools?.adminerUrl ? [{ name: "adminer", url: `${tools.adminerUrl}/` }] : []),
     ];
     this.grafanaAdminPassword = observability.grafanaAdminPassword;
     this.gatewayCredential = gateway?.credential;

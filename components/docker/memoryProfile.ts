@@ -24,6 +24,8 @@ export interface ContainerMemory {
   filebeat: number;
   /** Each metrics exporter (PostgreSQL, Redis, node). */
   exporter: number;
+  /** Adminer and Redis Commander, when enabled. */
+  devTool: number;
 }
 
 export type MemoryProfileName = "standard" | "light";
@@ -37,12 +39,12 @@ export const MEMORY_PROFILES: Record<MemoryProfileName, ContainerMemory> = {
   standard: {
     serviceMax: 384, postgres: 256, mongodb: 512, clickhouse: 768, rabbitmq: 512, redis: 128, sentinel: 32,
     kong: 384, prometheus: 384, grafana: 256, jaeger: 256, loki: 256, promtail: 128,
-    elasticsearch: 1536, logstash: 768, kibana: 1024, filebeat: 128, exporter: 48,
+    elasticsearch: 1536, logstash: 768, kibana: 1024, filebeat: 128, exporter: 48, devTool: 128,
   },
   light: {
     serviceMax: 256, postgres: 160, mongodb: 384, clickhouse: 512, rabbitmq: 384, redis: 64, sentinel: 32,
     kong: 256, prometheus: 256, grafana: 192, jaeger: 128, loki: 192, promtail: 64,
-    elasticsearch: 1024, logstash: 640, kibana: 768, filebeat: 128, exporter: 32,
+    elasticsearch: 1024, logstash: 640, kibana: 768, filebeat: 128, exporter: 32, devTool: 96,
   },
 };
 
