@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import * as vm from "vm";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCatalog } from "../services/load";
@@ -7,7 +8,7 @@ import { Microservice } from "../components/docker/Microservice";
 import { ServiceDatabase } from "../components/docker/ServiceDatabase";
 import { MessageBroker } from "../components/docker/MessageBroker";
 import { planTopology } from "../components/messaging/topology";
-import { renderMongoUserScript } from "../components/docker/mongoInit";
+import { KEYFILE_UPLOAD, renderMongoUserScript, renderReplicaSetInit } from "../components/docker/mongoInit";
 import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
@@ -150,15 +151,37 @@ describe("components on Docker (under mocks)", () => {
       assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
     });
 
-    it("bootstraps MongoDB with a readWrite user on its own database through a secret init script", async () => {
+    it("runs MongoDB as a keyfile-authenticated three-member replica set with the service's readWrite user", async () => {
       const run = await runUnderMocks("components", {}, () => new ServiceDatabase("notes-db", {
         service: "notes", database: { kind: "mongodb", version: "7.0" },
         namePrefix: "shop", network: new docker.Network("n", { name: "shop-notes-db" }), hostPort: 15434, labels, memory,
       }));
-      const container = one(run.resources, "docker:index/container:Container");
-      assert.equal(container.inputs.image, "sha256:mongo:7.0");
-      assert.equal(container.inputs.uploads[0].file, "/docker-entrypoint-initdb.d/10-service-user.js");
-      assert.match(container.inputs.uploads[0].content, /createUser\(\{ user: "notes_app"/);
+      const containers = ofType(run.resources, "docker:index/container:Container");
+      const byName = new Map(containers.map((c) => [c.inputs.name as string, c]));
+      assert.deepEqual([...byName.keys()].sort(), ["shop-notes-db", "shop-notes-db-2", "shop-notes-db-3", "shop-notes-db-init"]);
+      const first = byName.get("shop-notes-db")!;
+      assert.equal(first.inputs.image, "sha256:mongo:7.0");
+      const upload = (c: RecordedResource, file: string) => c.inputs.uploads.find((u: any) => u.file === file)?.content;
+      assert.match(upload(first, "/docker-entrypoint-initdb.d/10-service-user.js"), /createUser\(\{ user: "notes_app"/);
+      const keyfile = upload(first, KEYFILE_UPLOAD);
+      assert.ok(run.generatedSecrets.includes(keyfile), "the keyfile is a generated secret");
+      for (const member of ["shop-notes-db", "shop-notes-db-2", "shop-notes-db-3"]) {
+        const c = byName.get(member)!;
+        assert.equal(upload(c, KEYFILE_UPLOAD), keyfile, `${member}: same keyfile`);
+        assert.match(c.inputs.command.join(" "), /--replSet rs0 --keyFile \/etc\/mongo\/keyfile/);
+        assert.equal(c.inputs.wait, true);
+      }
+      assert.deepEqual(byName.get("shop-notes-db-2")!.inputs.ports, undefined, "only the first member is published");
+      const init = byName.get("shop-notes-db-init")!;
+      assert.equal(init.inputs.attach, true, "pulumi up waits for the initiation and fails with it");
+      assert.match(upload(init, "/init/replica-set.js"), /notes-db-3:27017/);
+      const urn = (n: string) => containers.find((c) => c.inputs.name === n)!.urn;
+      for (const member of ["shop-notes-db", "shop-notes-db-2", "shop-notes-db-3"]) assert.ok(init.dependencies.includes(urn(member)), `init waits for ${member}`);
+      const db = run.result;
+      const password = run.generatedSecrets.find((s) => upload(first, "/docker-entrypoint-initdb.d/10-service-user.js").includes(s))!;
+      assert.equal((await valueOf(db.url)).value,
+        `mongodb://notes_app:${password}@notes-db:27017,notes-db-2:27017,notes-db-3:27017/notes?authSource=notes&replicaSet=rs0`);
+      assert.equal((await valueOf(db.hostUrl)).value, `mongodb://notes_app:${password}@127.0.0.1:15434/notes?authSource=notes&directConnection=true`);
       assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
       assert.equal(ofType(run.resources, "pulumi:providers:postgresql").length, 0);
     });
@@ -231,6 +254,22 @@ describe("renderers", () => {
     const script = renderMongoUserScript("db", "user", `p"w'\\`);
     assert.ok(script.includes(`pwd: ${JSON.stringify(`p"w'\\`)}`));
     assert.match(script, /roles: \[\{ role: "readWrite", db: "db" \}\]/);
+  });
+
+  it("initiates the replica set once, with the first member preferred as primary, and rethrows other errors", () => {
+    const script = renderReplicaSetInit(["notes-db", "notes-db-2", "notes-db-3"], 27017);
+    // mongosh's globals, stubbed: rs.status() throws until the set is initiated.
+    const run = (status: () => unknown) => {
+      const initiated: any[] = [];
+      vm.runInNewContext(script, { rs: { status, initiate: (config: unknown) => initiated.push(config) }, print: () => undefined });
+      return JSON.parse(JSON.stringify(initiated));  // plain objects of this realm
+    };
+    const fresh = run(() => { throw Object.assign(new Error("no replset config"), { codeName: "NotYetInitialized" }); });
+    assert.deepEqual(fresh, [{ _id: "rs0", members: [
+      { _id: 0, host: "notes-db:27017", priority: 2 }, { _id: 1, host: "notes-db-2:27017", priority: 1 }, { _id: 2, host: "notes-db-3:27017", priority: 1 },
+    ] }]);
+    assert.deepEqual(run(() => ({ ok: 1 })), [], "a second run changes nothing");
+    assert.throws(() => run(() => { throw Object.assign(new Error("auth failed"), { codeName: "Unauthorized" }); }), /auth failed/);
   });
 
   it("renders enabled_plugins as an Erlang list and refuses odd names", () => {

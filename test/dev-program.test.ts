@@ -37,6 +37,7 @@ describe("dev program (docker target, under mocks)", () => {
           s.name,
           ...(s.database.kind !== "none" ? [`${s.name}-db`] : []),
           ...(s.database.kind === "postgres" ? [`${s.name}-db-exporter`] : []),
+          ...(s.database.kind === "mongodb" ? [`${s.name}-db-2`, `${s.name}-db-3`, `${s.name}-db-init`] : []),
         ]);
         if (plan.users.length > 0) expected.push("rabbitmq");
         if (catalog.services.some((s) => s.cache)) {
@@ -86,7 +87,10 @@ describe("dev program (docker target, under mocks)", () => {
           const env = envOf(container);
           assert.equal(env.SERVICE_NAME, service.name);
           if (service.database.kind === "none") assert.equal(env.DATABASE_URL, undefined);
-          else assert.match(env.DATABASE_URL, new RegExp(`@${service.name}-db:\\d+/`));
+          else if (service.database.kind === "mongodb") {
+            const members = `${service.name}-db:27017,${service.name}-db-2:27017,${service.name}-db-3:27017`;
+            assert.match(env.DATABASE_URL, new RegExp(`@${members}/\\w+\\?authSource=\\w+&replicaSet=rs0$`));
+          } else assert.match(env.DATABASE_URL, new RegExp(`@${service.name}-db:\\d+/`));
           const user = plan.users.find((u) => u.service === service.name);
           if (user) {
             assert.match(env.RABBITMQ_URL, new RegExp(`^amqp://${service.name}:pw[0-9a-f]+@rabbitmq:5672/${catalog.name}$`));
@@ -134,6 +138,8 @@ describe("dev program (docker target, under mocks)", () => {
           const members = ofType(run.resources, CONTAINER).filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === network));
           const owner = db.inputs.name.replace(/-db$/, "");
           const expected = [db.inputs.name, owner];
+          // A MongoDB replica set: the other two members and the one-shot initiation.
+          if (members.some((m) => m.inputs.name === `${db.inputs.name}-init`)) expected.push(`${db.inputs.name}-2`, `${db.inputs.name}-3`, `${db.inputs.name}-init`);
           if (members.some((m) => m.inputs.name === `${db.inputs.name}-exporter`)) expected.push(`${db.inputs.name}-exporter`);
           if (owner.endsWith("-kong")) expected.push(`${owner}-bootstrap`);
           assert.deepEqual(members.map((m) => m.inputs.name).sort(), expected.sort());
@@ -150,7 +156,8 @@ describe("dev program (docker target, under mocks)", () => {
         for (const service of catalog.services) {
           const container = ofType(run.resources, CONTAINER).find((c) => c.name === `${catalog.name}-${service.name}-container`)!;
           const waits = (suffix: string) => container.dependencies.some((urn) => urn.endsWith(`::${suffix}`));
-          if (service.database.kind !== "none") assert.ok(waits(`${catalog.name}-${service.name}-db-container`), `${service.name} waits for its database`);
+          const database = service.database.kind === "mongodb" ? "db-replica-set-init" : "db-container";
+          if (service.database.kind !== "none") assert.ok(waits(`${catalog.name}-${service.name}-${database}`), `${service.name} waits for its database`);
           if (plan.users.some((u) => u.service === service.name)) assert.ok(waits(`${catalog.name}-broker-topology-u-${service.name}`), `${service.name} waits for its broker user`);
           for (const dependency of service.dependsOn) assert.ok(waits(`${catalog.name}-${dependency}-container`), `${service.name} waits for ${dependency}`);
         }

@@ -11,7 +11,9 @@ export function databaseNames(service: string): DatabaseNames {
 }
 
 /** Connection URL with credentials; callers pass a secret password, so the URL stays secret. */
-export function connectionUrl(scheme: string, username: string, password: string, host: string, port: number, database: string, query = ""): string {
-  const url = `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+export function connectionUrl(scheme: string, username: string, password: string, host: string | string[], port: number, database: string, query = ""): string {
+  // Several hosts (a replica set's members) share the port.
+  const hosts = (Array.isArray(host) ? host : [host]).map((h) => `${h}:${port}`).join(",");
+  const url = `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${hosts}/${encodeURIComponent(database)}`;
   return query ? `${url}?${query}` : url;
 }

@@ -169,7 +169,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
         connections[service.name].database = database.hostUrl;
         if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
         // The server, and (through the env's outputs) the login; not the metrics exporter.
-        waitFor.push(database.container);
+        waitFor.push(database.ready);
       }
       const brokerUser = broker?.credentials[service.name];
       if (broker && brokerUser) {

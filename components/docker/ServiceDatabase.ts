@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import { Database } from "../../services/schema";
 import { connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
-import { renderMongoUserScript } from "./mongoInit";
+import { KEYFILE_UPLOAD, REPLICA_SET_NAME, mongodReplicaSetCommand, renderMongoUserScript, renderReplicaSetInit, replicaSetMembers } from "./mongoInit";
 import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
@@ -97,6 +97,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   /** URL through the loopback port, for the developer's tools (secret). */
   readonly hostUrl: pulumi.Output<string>;
   readonly container: docker.Container;
+  /** What a service waits for: the server, or for MongoDB the replica set's initiation. */
+  readonly ready: docker.Container;
   /** `host:port` of this database's metrics exporter, when it has one. */
   readonly exporterTarget?: string;
 
@@ -115,8 +117,14 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     }, { parent: this });
     const envs = pulumi.all([adminPassword.result, servicePassword.result]).apply(([admin, service]) =>
       engine.env(ADMIN_USER, admin, names.database, names.username, service));
-    const files: Record<string, pulumi.Input<string>> = args.database.kind === "mongodb"
-      ? { "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, pw)) }
+    // MongoDB runs as a three-member replica set whose members authenticate with a shared keyfile.
+    const replicaSet = args.database.kind === "mongodb" ? {
+      members: replicaSetMembers(this.host),
+      keyfile: { [KEYFILE_UPLOAD]: new random.RandomPassword(`${name}-keyfile`, { length: 756, special: false }, { parent: this }).result },
+      command: mongodReplicaSetCommand(),
+    } : undefined;
+    const files: Record<string, pulumi.Input<string>> = replicaSet
+      ? { ...replicaSet.keyfile, "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, pw)) }
       : {};
 
     this.container = platformContainer(`${name}-container`, {
@@ -124,6 +132,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       networks: [args.network], labels: args.labels, files,
       settings: {
         envs: pulumi.secret(envs),
+        command: replicaSet?.command,
         volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
         ports: [loopbackPort(engine.port, args.hostPort)],
         healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
@@ -133,6 +142,35 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         waitTimeout: 120,
       },
     }, { parent: this });
+    this.ready = this.container;
+
+    if (replicaSet) {
+      const secondaries = replicaSet.members.slice(1).map((host, i) => platformContainer(`${name}-member-${i + 2}`, {
+        host, image: args.image ?? engine.image(args.database.version), namePrefix: args.namePrefix,
+        networks: [args.network], labels: args.labels, files: replicaSet.keyfile,
+        settings: {
+          command: replicaSet.command,
+          volumes: [{
+            volumeName: new docker.Volume(`${name}-member-${i + 2}-data`, { name: `${args.namePrefix}-${host}-data`, labels: platformLabels(args.labels) }, { parent: this }).name,
+            containerPath: engine.dataPath,
+          }],
+          healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
+          memory: args.memory.mongodb,
+          wait: true,
+          waitTimeout: 120,
+        },
+      }, { parent: this }));
+      // One-shot, attached: `pulumi up` waits for it and fails if it does.
+      this.ready = platformContainer(`${name}-replica-set-init`, {
+        host: `${this.host}-init`, image: args.image ?? engine.image(args.database.version), namePrefix: args.namePrefix,
+        networks: [args.network], labels: args.labels, files: { "/init/replica-set.js": renderReplicaSetInit(replicaSet.members, engine.port) },
+        settings: {
+          command: ["bash", "-c", `mongosh --quiet --host ${this.host} --username ${ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`],
+          envs: pulumi.secret(adminPassword.result.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
+          restart: "no", mustRun: false, attach: true, logs: true,
+        },
+      }, { parent: this, dependsOn: [this.container, ...secondaries] });
+    }
 
     if (args.database.kind === "postgres") {
       const provider = new postgresql.Provider(`${name}-admin`, {
@@ -171,10 +209,11 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       this.password = servicePassword.result;
     }
 
-    const url = (host: string, port: number) => pulumi.secret(pulumi.all([this.username, this.password, this.databaseName]).apply(([user, pw, db]) =>
-      connectionUrl(engine.scheme, user, pw, host, port, db, engine.urlQuery(db))));
-    this.url = url(this.host, engine.port);
-    this.hostUrl = url("127.0.0.1", args.hostPort);
+    const url = (hosts: string[], port: number, extraQuery: string) => pulumi.secret(pulumi.all([this.username, this.password, this.databaseName]).apply(([user, pw, db]) =>
+      connectionUrl(engine.scheme, user, pw, hosts, port, db, [engine.urlQuery(db), extraQuery].filter(Boolean).join("&"))));
+    // Services find the primary through the member list; tools on the host reach the first member only.
+    this.url = url(replicaSet?.members ?? [this.host], engine.port, replicaSet ? `replicaSet=${REPLICA_SET_NAME}` : "");
+    this.hostUrl = url(["127.0.0.1"], args.hostPort, replicaSet ? "directConnection=true" : "");
     this.registerOutputs({ host: this.host, url: this.url, hostUrl: this.hostUrl });
   }
 }
