@@ -129,6 +129,10 @@ const AwsSettingsSchema = z.object({
     mode: z.enum(["amazon-mq", "in-cluster"]).default("amazon-mq"),
     instanceType: z.string().regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be an Amazon MQ instance type").default("mq.m5.large"),
   }).strict().default({ mode: "amazon-mq", instanceType: "mq.m5.large" }),
+  /** MongoDB and ClickHouse run on EKS: the size of each member's encrypted volume. */
+  inClusterDatabases: z.object({
+    storageGb: z.number().int().min(10).default(20),
+  }).strict().default({ storageGb: 20 }),
   /** ACM certificate for TLS on the gateway's load balancer. */
   gatewayCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN"),
 }).strict();

@@ -66,7 +66,7 @@ describe("prod program (aws target, under mocks)", () => {
         assert.equal(sg.inputs.ingress, undefined, "no inline rules");
         const rules = ofType(run.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith(sg.name));
         assert.deepEqual(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4]), [[5432, "sg-cluster", undefined]]);
-        const jobs = inputsOf(run, "kubernetes:batch/v1:Job");
+        const jobs = inputsOf(run, "kubernetes:batch/v1:Job").filter((job) => job.spec.template.metadata.labels["platform/job"] !== "replica-set-init");
         assert.equal(jobs.length, postgres.length);
         // the namespace denies everything by default: the jobs get DNS and PostgreSQL in the VPC only
         const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "database-bootstrap")!.inputs.spec;
@@ -167,6 +167,39 @@ describe("prod program (aws target, under mocks)", () => {
       });
     });
   }
+
+  it("runs MongoDB (a three-member replica set) and ClickHouse on EKS, one StatefulSet per service, reachable by that service only", async () => {
+    const bookings = await runUnderMocks("prod", prodConfig("bookings"), () => runProgram(projectDir));
+    const mongo = named(bookings.resources, "kubernetes:apps/v1:StatefulSet", "notification-service-db")!.inputs;
+    assert.equal(mongo.metadata.namespace, "data");
+    assert.equal(mongo.spec.replicas, 3);
+    assert.equal(mongo.spec.volumeClaimTemplates[0].spec.storageClassName, "gp3-encrypted");
+    assert.equal(mongo.spec.template.spec.securityContext.runAsNonRoot, true);
+    assert.match(mongo.spec.template.spec.containers[0].command[2], /--replSet rs0 --keyFile \/etc\/mongo-keyfile\/keyfile/);
+    const storage = ofType(bookings.resources, "kubernetes:storage.k8s.io/v1:StorageClass")[0].inputs;
+    assert.deepEqual(storage.parameters, { type: "gp3", encrypted: "true", kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/bookings-key" });
+    assert.equal(storage.reclaimPolicy, "Retain");
+    const init = inputsOf(bookings, "kubernetes:batch/v1:Job").find((j) => j.spec.template.metadata.labels["platform/job"] === "replica-set-init")!;
+    assert.match(init.spec.template.spec.containers[0].command[2], /--host notification-service-db-0\.notification-service-db\.data\.svc\.cluster\.local/);
+    const secret = named(bookings.resources, "kubernetes:core/v1:Secret", "notification-service")!.inputs.stringData;
+    const members = [0, 1, 2].map((i) => `notification-service-db-${i}.notification-service-db.data.svc.cluster.local:27017`).join(",");
+    assert.match(secret.DATABASE_URL, new RegExp(`^mongodb://notification_service_app:pw[0-9a-f]+@${members.replace(/\./g, "\\.")}/notification_service\\?authSource=notification_service&replicaSet=rs0$`));
+    const dbPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service-db")!.inputs.spec;
+    assert.deepEqual(dbPolicy.ingress[1].from[0].podSelector, { matchLabels: { "app.kubernetes.io/name": "notification-service" } });
+    const servicePolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs.spec;
+    assert.ok(servicePolicy.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data" && rule.ports[0].port === 27017));
+    const otherPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "auth-service")!.inputs.spec;
+    assert.ok(!otherPolicy.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data"), "only the owner reaches it");
+    assert.deepEqual(plaintextOccurrences(bookings.resources, bookings.generatedSecrets), []);
+
+    const reservei = await runUnderMocks("prod", prodConfig("reservei", { inClusterDatabases: { storageGb: 50 } }), () => runProgram(projectDir));
+    const clickhouse = named(reservei.resources, "kubernetes:apps/v1:StatefulSet", "analytics-service-db")!.inputs;
+    assert.equal(clickhouse.spec.replicas, 1);
+    assert.equal(clickhouse.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "50Gi");
+    const analytics = named(reservei.resources, "kubernetes:core/v1:Secret", "analytics-service")!.inputs.stringData;
+    assert.match(analytics.DATABASE_URL, /^clickhouse:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:9000\/analytics_service$/);
+    assert.deepEqual(plaintextOccurrences(reservei.resources, reservei.generatedSecrets), []);
+  });
 
   it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
     const run = await runUnderMocks("prod", { ...prodConfig("erp", { broker: { mode: "in-cluster" } }), "platform:sentryDsn": SENTRY_DSN }, () => runProgram(projectDir));

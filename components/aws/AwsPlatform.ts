@@ -18,6 +18,7 @@ import { RdsDatabases } from "./RdsDatabases";
 import { ManagedCache } from "./ManagedCache";
 import { ManagedBroker } from "./ManagedBroker";
 import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
+import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
 
 export interface AwsPlatformArgs {
   config: PlatformConfig & { aws: AwsSettings };
@@ -26,6 +27,8 @@ export interface AwsPlatformArgs {
 
 /** Ports of the managed data stores the pods may reach in the VPC. */
 const DATA_PORTS = [5432, 6379, 5671];
+/** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
+const DATA_NAMESPACE = "data";
 const POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine";
 
 /** Tags every AWS resource carries (through the provider's default tags). */
@@ -90,8 +93,27 @@ export class AwsPlatform extends pulumi.ComponentResource {
       backupRetentionDays: settings.rds.backupRetentionDays, bootstrap: settings.rds.bootstrap, kmsKeyArn: key.arn, ...stores,
       kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, vpcCidr: settings.vpcCidr, postgresClientImage: POSTGRES_CLIENT_IMAGE,
     }, child) : undefined;
-    for (const service of catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse")) {
-      pulumi.log.warn(`${service.name}: ${service.database.kind} is not provisioned on aws yet; the service gets no database settings`, this);
+    // MongoDB and ClickHouse run on EKS, one StatefulSet per service as in dev, on encrypted gp3 volumes.
+    const inClusterServices = catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse");
+    const inClusterDatabases = new Map<string, InClusterDatabase>();
+    if (inClusterServices.length > 0) {
+      const dataNamespace = new k8s.core.v1.Namespace(`${name}-data-ns`, { metadata: { name: DATA_NAMESPACE } }, k8sOpts);
+      const storageClass = new k8s.storage.v1.StorageClass(`${name}-encrypted-gp3`, {
+        metadata: { name: "gp3-encrypted" },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true", kmsKeyId: key.arn },
+        // Deleting a claim must not delete a database's data.
+        reclaimPolicy: "Retain",
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+      }, k8sOpts);
+      for (const service of inClusterServices) {
+        const database = service.database as { kind: "mongodb" | "clickhouse"; version: string };
+        inClusterDatabases.set(service.name, new InClusterDatabase(`${name}-${service.name}-db`, {
+          service: service.name, engine: database.kind, version: database.version, namespace: DATA_NAMESPACE, clientNamespace: catalog.name,
+          storageClass: storageClass.metadata.name, storageGb: settings.inClusterDatabases.storageGb, provider: cluster.provider,
+        }, { parent: this, dependsOn: [dataNamespace] }));
+      }
     }
 
     const cache = catalog.services.some((s) => s.cache)
@@ -123,7 +145,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
       this.repositories[service.name] = repository.repositoryUrl;
       const reference = (config.images[service.name] ?? service.image).match(/(:[^:/@]+|@sha256:[a-f0-9]{64})$/)![0];
 
-      const database = databases?.connections[service.name];
+      const inCluster = inClusterDatabases.get(service.name);
+      const database = databases?.connections[service.name] ?? (inCluster && {
+        host: pulumi.output(inCluster.hosts[0]), port: inCluster.port, database: inCluster.database, username: inCluster.username,
+        password: inCluster.password, url: inCluster.url,
+      });
       const brokerUser = broker?.credentials[service.name];
       const { env, secretEnv } = serviceEnvironment(service, {
         environment: config.environment,
@@ -148,7 +174,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
         image: pulumi.interpolate`${repository.repositoryUrl}${reference}`,
         env, secretEnv,
         callers: callers(service),
-        gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring, peerNamespaces,
+        gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring,
+        peerNamespaces: inCluster ? [...peerNamespaces, { namespace: DATA_NAMESPACE, port: inCluster.port }] : peerNamespaces,
         vpcCidr: settings.vpcCidr, dataPorts: DATA_PORTS,
         irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer },
         provider: cluster.provider,

@@ -20,16 +20,18 @@ export function replicaSetMembers(host: string): string[] {
   return [host, `${host}-2`, `${host}-3`];
 }
 
+/** mongod's arguments in every member: the replica set and internal authentication by keyfile (clients must log in). */
+export function mongodReplicaSetArgs(keyfile: string): string[] {
+  return ["--replSet", REPLICA_SET_NAME, "--keyFile", keyfile, "--bind_ip_all", "--wiredTigerCacheSizeGB", "0.25"];
+}
+
 /**
- * Every member's command: copy the keyfile with the ownership and mode mongod demands (uploads
- * arrive root-owned, world-readable), then the image's entrypoint with the replica set and
- * keyfile (internal authentication between members; clients must log in). The entrypoint leaves
- * out --replSet while it creates the first member's users on first start.
+ * A dev member's command: copy the keyfile with the ownership and mode mongod demands (uploads
+ * arrive root-owned, world-readable), then the image's entrypoint, which leaves out --replSet
+ * while it creates the first member's users on first start.
  */
 export function mongodReplicaSetCommand(): string[] {
-  return ["bash", "-c",
-    `install -m 400 -o mongodb -g mongodb ${KEYFILE_UPLOAD} ${KEYFILE} && exec docker-entrypoint.sh mongod ` +
-    `--replSet ${REPLICA_SET_NAME} --keyFile ${KEYFILE} --bind_ip_all --wiredTigerCacheSizeGB 0.25`];
+  return ["bash", "-c", `install -m 400 -o mongodb -g mongodb ${KEYFILE_UPLOAD} ${KEYFILE} && exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(KEYFILE).join(" ")}`];
 }
 
 /**
