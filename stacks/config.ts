@@ -129,6 +129,11 @@ const AwsSettingsSchema = z.object({
     mode: z.enum(["amazon-mq", "in-cluster"]).default("amazon-mq"),
     instanceType: z.string().regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be an Amazon MQ instance type").default("mq.m5.large"),
   }).strict().default({ mode: "amazon-mq", instanceType: "mq.m5.large" }),
+  /** AWS Backup of the RDS instances and the databases' volumes on EKS, besides RDS's own automated backups. */
+  backup: z.object({
+    schedule: z.string().regex(/^(cron|rate)\(.+\)$/, "must be an AWS schedule expression, e.g. cron(0 3 * * ? *)").default("cron(0 3 * * ? *)"),
+    retentionDays: z.number().int().min(7, "must be at least 7 days").default(35),
+  }).strict().default({ schedule: "cron(0 3 * * ? *)", retentionDays: 35 }),
   /** MongoDB and ClickHouse run on EKS: the size of each member's encrypted volume. */
   inClusterDatabases: z.object({
     storageGb: z.number().int().min(10).default(20),

@@ -80,6 +80,22 @@ describe("prod program (aws target, under mocks)", () => {
         }
       });
 
+      it("backs up the RDS instances and the databases' volumes with AWS Backup into an encrypted vault", () => {
+        const vault = inputsOf(run, "aws:backup/vault:Vault");
+        assert.equal(vault.length, 1);
+        assert.match(vault[0].kmsKeyArn, /^arn:aws:kms:/);
+        const rule = inputsOf(run, "aws:backup/plan:Plan")[0].rules[0];
+        assert.equal(rule.schedule, "cron(0 3 * * ? *)");
+        assert.equal(rule.lifecycle.deleteAfter, 35);
+        const selection = inputsOf(run, "aws:backup/selection:Selection")[0];
+        const [tag] = selection.selectionTags;
+        assert.equal(tag.key, "platform-backup");
+        for (const instance of inputsOf(run, "aws:rds/instance:Instance")) assert.equal(instance.tags["platform-backup"], tag.value);
+        for (const storage of inputsOf(run, "kubernetes:storage.k8s.io/v1:StorageClass")) assert.equal(storage.parameters.tagSpecification_1, `platform-backup=${tag.value}`);
+        const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).filter((arn: string) => arn.includes("AWSBackup"));
+        assert.equal(attached.length, 2);
+      });
+
       it("runs Redis on ElastiCache with failover and encryption, and Amazon MQ privately with the dev topology", () => {
         const groups = inputsOf(run, "aws:elasticache/replicationGroup:ReplicationGroup");
         assert.equal(groups.length, catalog.services.some((s) => s.cache) ? 1 : 0);
@@ -177,7 +193,7 @@ describe("prod program (aws target, under mocks)", () => {
     assert.equal(mongo.spec.template.spec.securityContext.runAsNonRoot, true);
     assert.match(mongo.spec.template.spec.containers[0].command[2], /--replSet rs0 --keyFile \/etc\/mongo-keyfile\/keyfile/);
     const storage = ofType(bookings.resources, "kubernetes:storage.k8s.io/v1:StorageClass")[0].inputs;
-    assert.deepEqual(storage.parameters, { type: "gp3", encrypted: "true", kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/bookings-key" });
+    assert.deepEqual(storage.parameters, { type: "gp3", encrypted: "true", kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/bookings-key", tagSpecification_1: "platform-backup=bookings-prod" });
     assert.equal(storage.reclaimPolicy, "Retain");
     const init = inputsOf(bookings, "kubernetes:batch/v1:Job").find((j) => j.spec.template.metadata.labels["platform/job"] === "replica-set-init")!;
     assert.match(init.spec.template.spec.containers[0].command[2], /--host notification-service-db-0\.notification-service-db\.data\.svc\.cluster\.local/);

@@ -17,6 +17,7 @@ import { EksCluster } from "./EksCluster";
 import { RdsDatabases } from "./RdsDatabases";
 import { ManagedCache } from "./ManagedCache";
 import { ManagedBroker } from "./ManagedBroker";
+import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
 import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
 
@@ -78,6 +79,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
     this.kubeconfig = cluster.kubeconfig;
     const k8sOpts = { parent: this, provider: cluster.provider };
     const stores = { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, nodeSecurityGroupId: cluster.nodeSecurityGroupId };
+    new BackupPlan(`${name}-backup`, { namePrefix: prefix, kmsKeyArn: key.arn, schedule: settings.backup.schedule, retentionDays: settings.backup.retentionDays }, child);
 
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: catalog.name, labels: { "platform/catalog": catalog.name } } }, k8sOpts);
     new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
@@ -92,6 +94,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       mode: settings.rds.mode, instanceClass: settings.rds.instanceClass, allocatedStorageGb: settings.rds.allocatedStorageGb,
       backupRetentionDays: settings.rds.backupRetentionDays, bootstrap: settings.rds.bootstrap, kmsKeyArn: key.arn, ...stores,
       kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, vpcCidr: settings.vpcCidr, postgresClientImage: POSTGRES_CLIENT_IMAGE,
+      backupTags: { [BACKUP_TAG]: prefix },
     }, child) : undefined;
     // MongoDB and ClickHouse run on EKS, one StatefulSet per service as in dev, on encrypted gp3 volumes.
     const inClusterServices = catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse");
@@ -101,7 +104,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
       const storageClass = new k8s.storage.v1.StorageClass(`${name}-encrypted-gp3`, {
         metadata: { name: "gp3-encrypted" },
         provisioner: "ebs.csi.aws.com",
-        parameters: { type: "gp3", encrypted: "true", kmsKeyId: key.arn },
+        // The EBS CSI driver tags each volume: AWS Backup selects them by that tag.
+        parameters: { type: "gp3", encrypted: "true", kmsKeyId: key.arn, tagSpecification_1: `${BACKUP_TAG}=${prefix}` },
         // Deleting a claim must not delete a database's data.
         reclaimPolicy: "Retain",
         volumeBindingMode: "WaitForFirstConsumer",

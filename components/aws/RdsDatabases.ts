@@ -34,6 +34,8 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
   /** The instances' addresses lie in it: the Jobs may reach PostgreSQL there. */
   vpcCidr: string;
   postgresClientImage: string;
+  /** Tags that put the instances in the stack's AWS Backup plan. */
+  backupTags: Record<string, string>;
 }
 
 export interface RdsConnection {
@@ -122,7 +124,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
         parameterGroupName: parameters.name,
         username: ADMIN_USER,
         password: adminPassword.result,
-        tags: { service: group.key },
+        tags: { service: group.key, ...args.backupTags },
       }, child);
       this.instanceIds.push(instance.id);
 
