@@ -40,10 +40,12 @@ export function readCatalogFile(file: string, prefix = ""): ParsedCatalog {
     return { problems: [error(prefix || file, `cannot read catalog file '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`)] };
   }
   const parsed = parseCatalog(text, prefix);
-  // A build context is relative to the catalog file that names it.
+  // A build context (and the front end's assets) is relative to the catalog file that names it.
   parsed.catalog?.services.forEach((service) => {
     if (service.build) service.build.context = path.resolve(path.dirname(file), service.build.context);
   });
+  const frontend = parsed.catalog?.frontend;
+  if (frontend?.assetsDir) frontend.assetsDir = path.resolve(path.dirname(file), frontend.assetsDir);
   return parsed;
 }
 

@@ -105,15 +105,48 @@ export const ServiceSchema = z.object({
   capabilities: z.array(z.string().regex(/^[A-Z_]+$/, "must be a capability name such as NET_BIND_SERVICE")).default([]),
 }).strict();
 
+/**
+ * The system's web front end (a single-page app): in dev a container serving the built app behind
+ * the gateway at `/`; in prod its built files on S3 behind CloudFront.
+ */
+export const FrontendSchema = z.object({
+  name: dnsLabel.default("web"),
+  /** Image that serves the built app on `port` (dev). */
+  image: z.string().regex(PINNED_IMAGE, "must be an image reference with an explicit tag or digest (no implicit latest)"),
+  port: z.number().int().min(1).max(65535).default(8080),
+  /** Port published on 127.0.0.1 in dev besides the gateway's `/`; defaults to `port`. */
+  hostPort: z.number().int().min(1024).max(65535).optional(),
+  resources: z.object({
+    cpu: z.string().regex(CPU_QUANTITY, "must be a CPU quantity such as 500m or 1.5").default("250m"),
+    memory: z.string().regex(MEMORY_QUANTITY, "must be a memory quantity such as 512Mi or 1G").default("128Mi"),
+  }).strict().default({ cpu: "250m", memory: "128Mi" }),
+  /** The built app (index.html and assets), uploaded to S3 in prod; relative to the catalog file. */
+  assetsDir: z.string().min(1).optional(),
+}).strict();
+
 export const CatalogSchema = z.object({
   name: dnsLabel,
   description: z.string().optional(),
   services: z.array(ServiceSchema).min(1),
+  frontend: FrontendSchema.optional(),
 }).strict();
+
+/** Where the front end lives in the gateway: everything no service route claims. */
+export const FRONTEND_PATH = "/";
+
+/** The front end as the gateway and the dev container see it: a public service at `/`. */
+export function frontendService(frontend: Frontend): Service {
+  return ServiceSchema.parse({
+    name: frontend.name, image: frontend.image, port: frontend.port, hostPort: frontend.hostPort, resources: frontend.resources,
+    routes: [{ paths: [FRONTEND_PATH], public: true }],
+    health: { path: "/", startPeriodSeconds: 10 },
+  });
+}
 
 export type CatalogInput = z.input<typeof CatalogSchema>;
 export type Catalog = z.output<typeof CatalogSchema>;
 export type Service = z.output<typeof ServiceSchema>;
+export type Frontend = z.output<typeof FrontendSchema>;
 export type Consumer = z.output<typeof ConsumerSchema>;
 export type Database = z.output<typeof DatabaseSchema>;
 export type ServiceSecret = z.output<typeof SecretSchema>;

@@ -1,4 +1,4 @@
-import { Catalog, Service } from "./schema";
+import { Catalog, FRONTEND_PATH, Service } from "./schema";
 import { Problem, error, warning } from "./problems";
 import { cpuCores, memoryBytes } from "./quantities";
 
@@ -63,7 +63,8 @@ export function validateCatalog(catalog: Catalog): Problem[] {
   const byName = new Map<string, number>();
 
   // A service's database and exporter take `{name}-db` and `{name}-db-exporter`.
-  const derivedNames = new Map(catalog.services.flatMap((s) => [[`${s.name}-db`, s.name], [`${s.name}-db-exporter`, s.name]]));
+  // A MongoDB replica set also takes `{name}-db-2`, `{name}-db-3` and `{name}-db-init`.
+  const derivedNames = new Map(catalog.services.flatMap((s) => ["db", "db-exporter", "db-2", "db-3", "db-init"].map((suffix) => [`${s.name}-${suffix}`, s.name])));
   const reservedNames = new Set<string>(RESERVED_SERVICE_NAMES);
   catalog.services.forEach((service, i) => {
     if (reservedNames.has(service.name)) problems.push(error(at(i, "name"), `'${service.name}' is the name of a platform container`));
@@ -88,8 +89,14 @@ export function validateCatalog(catalog: Catalog): Problem[] {
     problems.push(...validateService(service, i, byName));
   });
 
+  if (catalog.frontend) {
+    const name = catalog.frontend.name;
+    if (byName.has(name) || reservedNames.has(name) || derivedNames.has(name)) {
+      problems.push(error("frontend.name", `'${name}' is already the name of a service or platform container`));
+    }
+  }
   problems.push(...dependencyCycles(catalog.services));
-  problems.push(...routeClashes(catalog.services));
+  problems.push(...routeClashes(catalog.services, catalog.frontend !== undefined));
   problems.push(...eventWiring(catalog.services));
   return problems;
 }
@@ -174,12 +181,18 @@ export function dependencyOrder(services: Service[]): Service[] {
   return order;
 }
 
+/** The catalog needs the API gateway: some service has routes, or there is a front end to serve at `/`. */
+export function needsGateway(catalog: Catalog): boolean {
+  return catalog.frontend !== undefined || catalog.services.some((s) => s.routes.length > 0);
+}
+
 /** Answered by the gateway itself on every target (its own health, for `npm run health` and load balancers). */
 export const GATEWAY_HEALTH_PATH = "/platform/health";
 
-function routeClashes(services: Service[]): Problem[] {
+function routeClashes(services: Service[], hasFrontend: boolean): Problem[] {
   const problems: Problem[] = [];
   const owner = new Map<string, string>([[GATEWAY_HEALTH_PATH, "the gateway's own health check"]]);
+  if (hasFrontend) owner.set(FRONTEND_PATH, "the front end");
   services.forEach((service, i) => service.routes.forEach((route, r) => route.paths.forEach((path, p) => {
     const previous = owner.get(path);
     if (previous !== undefined) {

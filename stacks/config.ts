@@ -1,9 +1,9 @@
 import * as path from "path";
 import { z } from "zod";
 import { BUILTIN_CATALOGS, builtinCatalogPath, readCatalogFile } from "../services/load";
-import { Catalog, PINNED_IMAGE } from "../services/schema";
+import { Catalog, PINNED_IMAGE, frontendService } from "../services/schema";
 import { Problem, ValidationError, error, formatPath, isError } from "../services/problems";
-import { publishedPort } from "../services/validate";
+import { needsGateway, publishedPort } from "../services/validate";
 
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
 const hostPort = z.number().int().min(1024).max(65535);
@@ -304,6 +304,7 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
     else owners.set(port, what);
   };
   for (const service of catalog.services) claim(publishedPort(service), `catalog.services.${service.name}.port`, `service ${service.name}`);
+  if (catalog.frontend) claim(publishedPort(frontendService(catalog.frontend)), "catalog.frontend.hostPort", `front end ${catalog.frontend.name}`);
   for (const { port, key, what } of platformHostPorts(settings)) claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.${key}`, what);
   databaseHostPorts(catalog, settings.docker.hostPorts.databaseBase, settings.gateway.database === "postgres").forEach((port, name) =>
     claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.databaseBase`, `database of ${name}`));
@@ -329,6 +330,6 @@ export function databaseHostPorts(catalog: Catalog, base: number, gatewayDatabas
   for (const service of catalog.services) {
     if (service.database.kind !== "none") ports.set(service.name, base + ports.size);
   }
-  if (gatewayDatabase && catalog.services.some((s) => s.routes.length > 0)) ports.set("kong", base + ports.size);
+  if (gatewayDatabase && needsGateway(catalog)) ports.set("kong", base + ports.size);
   return ports;
 }

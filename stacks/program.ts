@@ -16,6 +16,8 @@ export interface StackOutputs {
   /** What `npm run health -- <stack>` probes. */
   healthChecks: HealthCheck[];
   gatewayUrl?: pulumi.Input<string>;
+  /** The web front end: through the gateway in dev, CloudFront in prod. */
+  frontendUrl?: pulumi.Input<string>;
   gatewayAdminUrl?: string;
   rabbitmqManagementUrl?: string;
   grafanaUrl: string;
@@ -46,6 +48,7 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       catalog: config.catalog.name,
       serviceUrls: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.url])),
       services: platform.services,
+      frontendUrl: platform.frontendUrl,
       healthChecks: platform.healthChecks,
       gatewayUrl: platform.urls.gateway,
       gatewayAdminUrl: platform.urls.gatewayAdmin,

@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
 import { stringify } from "yaml";
-import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog, parseCatalog } from "../services/load";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog, parseCatalog, readCatalogFile } from "../services/load";
 import { CatalogInput } from "../services/schema";
 import { dependencyOrder, topicMatches } from "../services/validate";
 import { ValidationError } from "../services/problems";
@@ -106,6 +109,23 @@ describe("service catalog", () => {
   it("reports a dependency cycle with its path", () => {
     const problems = problemsOf(catalog((c) => { c.services[0].dependsOn = ["mailer"]; }));
     assert.ok(problems.some((p) => /dependency cycle: (orders -> mailer -> orders|mailer -> orders -> mailer)/.test(p)), problems.join("\n"));
+  });
+
+  it("gives the front end defaults, resolves its assets beside the catalog, and keeps / and its name for it", () => {
+    const parsed = parseCatalog(catalog((c) => { c.frontend = { image: "shop/web:2.0.0" }; }));
+    assert.deepEqual(parsed.catalog!.frontend, { name: "web", image: "shop/web:2.0.0", port: 8080, resources: { cpu: "250m", memory: "128Mi" } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-"));
+    fs.writeFileSync(path.join(dir, "shop.yaml"), catalog((c) => { c.frontend = { image: "shop/web:2.0.0", assetsDir: "web/dist" }; }));
+    assert.equal(readCatalogFile(path.join(dir, "shop.yaml")).catalog!.frontend!.assetsDir, path.join(dir, "web", "dist"));
+    assert.match(problemsOf(catalog((c) => { c.frontend = { image: "shop/web" }; })).join("\n"), /error frontend.image: must be an image reference with an explicit tag/);
+    const problems = problemsOf(catalog((c) => {
+      c.frontend = { name: "orders", image: "shop/web:2.0.0" };
+      c.services[1].routes = [{ paths: ["/"] }];
+    }));
+    for (const expected of [
+      /error frontend.name: 'orders' is already the name of a service/,
+      /error services\[1\]\.routes\[0\]\.paths\[0\]: path '\/' is already routed to 'the front end'/,
+    ]) assert.ok(problems.some((p) => expected.test(p)), `${expected} not in\n${problems.join("\n")}`);
   });
 
   it("rejects a self dependency, env that the platform sets, and duplicate routes", () => {

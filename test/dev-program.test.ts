@@ -45,9 +45,25 @@ describe("dev program (docker target, under mocks)", () => {
         }
         if (catalog.services.some((s) => s.routes.length > 0)) expected.push("kong", "kong-db", "kong-db-exporter", "kong-bootstrap");
         expected.push("prometheus", "node-exporter", "jaeger", "grafana", "loki", "promtail");
+        if (catalog.frontend) expected.push(catalog.frontend.name);
         assert.deepEqual(ofType(run.resources, CONTAINER).map((c) => c.inputs.name).sort(), expected.map((n) => `${prefix}-${n}`).sort());
-        assert.equal(ofType(run.resources, "platform:docker:Microservice").length, catalog.services.length);
+        assert.equal(ofType(run.resources, "platform:docker:Microservice").length, catalog.services.length + (catalog.frontend ? 1 : 0));
       });
+
+      if (catalog.frontend) {
+        it("serves the front end behind the gateway at /, on the edge network and its own loopback port", () => {
+          const web = containerNamed(run, `${prefix}-${catalog.frontend!.name}`)!;
+          assert.deepEqual(web.inputs.networksAdvanced.map((n: any) => n.name), [`${prefix}-edge`]);
+          assert.deepEqual(web.inputs.ports, [{ internal: 8080, external: 8088, ip: "127.0.0.1", protocol: "tcp" }]);
+          const kong = parse(containerNamed(run, `${prefix}-kong-bootstrap`)!.inputs.uploads[0].content);
+          const route = kong.services.find((s: any) => s.name === catalog.frontend!.name);
+          assert.equal(route.url, "http://web:8080");
+          assert.deepEqual(route.routes[0].paths, ["/"]);
+          assert.ok(!route.routes[0].plugins.some((p: any) => p.name === "jwt"), "public");
+          assert.equal(run.result.frontendUrl, "http://127.0.0.1:8000/");
+          assert.ok(run.result.healthChecks.some((c) => c.name === "web" && c.url === "http://127.0.0.1:8000/"));
+        });
+      }
 
       it("fits the standard memory profile's 8 GiB of container limits", () => {
         assert.ok(deployPlan(run.resources).containerMemoryMiB <= 8 * 1024, `${deployPlan(run.resources).containerMemoryMiB} MiB`);
@@ -263,8 +279,9 @@ describe("dev program (docker target, under mocks)", () => {
     });
 
     it("gives every service the Sentry DSN as a secret, and its environment", () => {
-      const services = ofType(run.resources, "platform:docker:Microservice").map((m) => containerNamed(run, `reservei-laptop-${m.name.replace(/^reservei-/, "")}`)!);
+      const services = loadCatalog(builtinCatalogPath("reservei")).services.map((s) => containerNamed(run, `reservei-laptop-${s.name}`)!);
       assert.equal(services.length, 7);
+      assert.equal(envOf(containerNamed(run, "reservei-laptop-web")!).SENTRY_DSN, undefined, "the static front end reports nothing");
       for (const container of services) {
         assert.equal(envOf(container).SENTRY_DSN, SENTRY_DSN);
         assert.equal(envOf(container).SENTRY_ENVIRONMENT, "laptop");

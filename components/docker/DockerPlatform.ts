@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { PlatformConfig, databaseHostPorts } from "../../stacks/config";
-import { Service } from "../../services/schema";
-import { GATEWAY_HEALTH_PATH, dependencyOrder, publishedPort } from "../../services/validate";
+import { FRONTEND_PATH, Service, frontendService } from "../../services/schema";
+import { GATEWAY_HEALTH_PATH, dependencyOrder, needsGateway, publishedPort } from "../../services/validate";
 import { ConfigSecrets, serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
@@ -53,6 +53,8 @@ export interface ToolUrls {
  */
 export class DockerPlatform extends pulumi.ComponentResource {
   readonly services: Record<string, ServiceEndpoints> = {};
+  /** The front end through the gateway, when the catalog has one. */
+  readonly frontendUrl?: string;
   readonly urls: ToolUrls;
   /** Per service: database and broker URLs through loopback, for the developer's tools. Secret. */
   readonly connectionStrings: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
@@ -120,8 +122,10 @@ export class DockerPlatform extends pulumi.ComponentResource {
     }, { parent: this }) : undefined;
     if (cache) scrapeJobs.push({ job: "redis", groups: [{ targets: cache.dataNodes }], metricsPath: "/scrape", viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}` });
 
-    const gateway = catalog.services.some((s) => s.routes.length > 0) ? new ApiGateway(`${name}-gateway`, {
-      catalog,
+    const frontend = catalog.frontend && frontendService(catalog.frontend);
+    const gateway = needsGateway(catalog) ? new ApiGateway(`${name}-gateway`, {
+      // The front end is one more public service to Kong, at `/`.
+      catalog: frontend ? { ...catalog, services: [...catalog.services, frontend] } : catalog,
       namePrefix: prefix,
       image: images.kong,
       database: config.gateway.database,
@@ -218,6 +222,21 @@ export class DockerPlatform extends pulumi.ComponentResource {
         groups: [{ targets: [`${service.name}:${service.health.metricsPort ?? service.port}`], labels: { service: service.name } }],
       });
     }
+    if (frontend && gateway) {
+      // A static server: reached by Kong on the edge network, no database, broker or metrics.
+      new Microservice(`${name}-${frontend.name}`, {
+        service: frontend,
+        image: config.images[frontend.name] ?? frontend.image,
+        namePrefix: prefix,
+        networks: [edge],
+        hostPort: publishedPort(frontend),
+        env: {},
+        secretEnv: {},
+        labels: labels("frontend", frontend.name),
+        memory,
+      }, { parent: this });
+      this.frontendUrl = `${gateway.proxyUrl}${FRONTEND_PATH}`;
+    }
     if (postgresExporters.length > 0) {
       scrapeJobs.push({ job: "postgres", groups: postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })) });
     }
@@ -263,6 +282,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
     };
     this.healthChecks = [
       ...Object.entries(this.services).map(([service, endpoints]) => ({ name: service, url: endpoints.healthUrl })),
+      ...(this.frontendUrl ? [{ name: catalog.frontend!.name, url: this.frontendUrl }] : []),
       ...(gateway ? [{ name: "gateway", url: `${gateway.proxyUrl}${GATEWAY_HEALTH_PATH}` }, { name: "gateway admin", url: `${gateway.adminUrl}/status` }] : []),
       ...(broker ? [{ name: "rabbitmq management", url: `${broker.managementUrl}/` }] : []),
       { name: "grafana", url: `${observability.grafanaUrl}/api/health` },
