@@ -45,6 +45,10 @@ const T = {
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   kmsKey: "aws:kms/key:Key",
+  distribution: "aws:cloudfront/distribution:Distribution",
+  bucket: "aws:s3/bucket:Bucket",
+  bucketPublicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
   awsProvider: "pulumi:providers:aws",
   queue: "rabbitmq:index/queue:Queue",
   binding: "rabbitmq:index/binding:Binding",
@@ -75,6 +79,8 @@ export function isPinnedImage(image: string): boolean {
 }
 
 const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
+const HTTPS_VIEWER_POLICIES = new Set(["https-only", "redirect-to-https"]);
+const OUTDATED_TLS = new Set(["SSLv3", "TLSv1", "TLSv1.1"]);
 
 /** The messages of the requirements that do not hold. */
 function unmet(requirements: Array<[holds: boolean, message: string]>): string[] {
@@ -271,6 +277,43 @@ export const RULES: Rule[] = [
       const rules: any[] = type === T.securityGroup ? props.ingress ?? [] : [{ ...props, cidrBlocks: [props.cidrIpv4, props.cidrIpv6].filter(Boolean) }];
       return rules.filter((r) => [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])].some((c: string) => OPEN_CIDRS.has(c)) && !(r.fromPort === 443 && r.toPort === 443))
         .map((r) => `ingress ${r.fromPort}-${r.toPort} open to the internet`);
+    },
+  },
+  {
+    kind: "resource",
+    name: "cdn-hardened",
+    description: "CloudFront: HTTPS for viewers on every behavior, a WAF web ACL, origins over TLS 1.2, buckets through origin access control, TLS 1.2 for a custom certificate.",
+    severity: "high",
+    remediation: "Keep the WebFrontend defaults",
+    types: [T.distribution],
+    check: (props) => {
+      const behaviors: any[] = [props.defaultCacheBehavior ?? {}, ...(props.orderedCacheBehaviors ?? [])];
+      const origins: any[] = props.origins ?? [];
+      const certificate = props.viewerCertificate ?? {};
+      return unmet([
+        ...behaviors.map((b): [boolean, string] => [HTTPS_VIEWER_POLICIES.has(b.viewerProtocolPolicy), `behavior ${b.pathPattern ?? "default"} allows plain HTTP`]),
+        [Boolean(props.webAclId), "no WAF web ACL"],
+        ...origins.filter((o) => o.customOriginConfig).map((o): [boolean, string] => [
+          o.customOriginConfig.originProtocolPolicy === "https-only" && !(o.customOriginConfig.originSslProtocols ?? []).some((p: string) => OUTDATED_TLS.has(p)),
+          `origin ${o.originId} is reached without TLS 1.2`]),
+        ...origins.filter((o) => !o.customOriginConfig).map((o): [boolean, string] => [Boolean(o.originAccessControlId), `bucket origin ${o.originId} has no origin access control`]),
+        [!certificate.acmCertificateArn || /^TLSv1\.[23]/.test(certificate.minimumProtocolVersion ?? ""), `viewer TLS minimum is ${certificate.minimumProtocolVersion ?? "unset"}`],
+      ]);
+    },
+  },
+  {
+    kind: "stack",
+    name: "s3-private",
+    description: "Every S3 bucket blocks public access (all four settings) and is encrypted by default.",
+    severity: "critical",
+    remediation: "Give the bucket a BucketPublicAccessBlock with every setting true and a BucketServerSideEncryptionConfiguration",
+    check: (resources) => {
+      const dependents = (bucket: PolicyResource, type: string) => resources.filter((r) => r.type === type && r.dependencies.some((d) => d.urn === bucket.urn));
+      return resources.filter((r) => r.type === T.bucket).flatMap((bucket) => unmet([
+        [dependents(bucket, T.bucketPublicAccess).some((b) => ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => b.props[k] === true)),
+          `bucket ${bucket.name} does not block public access`],
+        [dependents(bucket, T.bucketEncryption).length > 0, `bucket ${bucket.name} has no default encryption`],
+      ]).map((message) => ({ message, urn: bucket.urn })));
     },
   },
   {

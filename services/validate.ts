@@ -189,6 +189,11 @@ export function needsGateway(catalog: Catalog): boolean {
 /** Answered by the gateway itself on every target (its own health, for `npm run health` and load balancers). */
 export const GATEWAY_HEALTH_PATH = "/platform/health";
 
+/** Every path prefix the gateway answers: the services' route paths and its own health route. */
+export function gatewayPaths(services: Service[]): string[] {
+  return [...new Set([...services.flatMap((s) => s.routes.flatMap((r) => r.paths)), GATEWAY_HEALTH_PATH])];
+}
+
 function routeClashes(services: Service[], hasFrontend: boolean): Problem[] {
   const problems: Problem[] = [];
   const owner = new Map<string, string>([[GATEWAY_HEALTH_PATH, "the gateway's own health check"]]);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { BUILTIN_CATALOGS, builtinCatalogPath, readCatalogFile } from "../services/load";
 import { Catalog, PINNED_IMAGE, frontendService } from "../services/schema";
 import { Problem, ValidationError, error, formatPath, isError } from "../services/problems";
-import { needsGateway, publishedPort } from "../services/validate";
+import { gatewayPaths, needsGateway, publishedPort } from "../services/validate";
 
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
 const hostPort = z.number().int().min(1024).max(65535);
@@ -92,6 +92,12 @@ const ObservabilitySettingsSchema = z.object({
 }).strict();
 
 const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/16");
+const domainName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as api.example.com");
+const certificateArn = z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN");
+/** CloudFront reads its viewer certificates from this region only. */
+const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
+/** CloudFront's default quota of cache behaviors per distribution (the default one included). */
+export const CLOUDFRONT_MAX_BEHAVIORS = 75;
 
 /** Stack settings of the AWS target (`platform:aws`). */
 const AwsSettingsSchema = z.object({
@@ -139,7 +145,21 @@ const AwsSettingsSchema = z.object({
     storageGb: z.number().int().min(10).default(20),
   }).strict().default({ storageGb: 20 }),
   /** ACM certificate for TLS on the gateway's load balancer. */
-  gatewayCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN"),
+  gatewayCertificateArn: certificateArn,
+  /**
+   * The DNS name that certificate covers, pointed (CNAME or alias) at the gateway's load balancer.
+   * The gateway URL uses it; CloudFront needs it to reach the gateway over verified TLS.
+   */
+  gatewayDomain: domainName.optional(),
+  /** The catalog's web front end on S3 behind CloudFront and AWS WAF. */
+  frontend: z.object({
+    /** Viewer certificate for `aliases`, issued in us-east-1; CloudFront's own domain and certificate otherwise. */
+    certificateArn: certificateArn.refine((arn) => arn.split(":")[3] === CLOUDFRONT_CERTIFICATE_REGION, `must be a certificate in ${CLOUDFRONT_CERTIFICATE_REGION} (CloudFront reads its certificates there)`).optional(),
+    aliases: z.array(domainName).default([]),
+    /** WAF blocks an address that sends more requests than this in 5 minutes. */
+    rateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(2000),
+    priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).default("PriceClass_100"),
+  }).strict().default({ aliases: [], rateLimitPer5Minutes: 2000, priceClass: "PriceClass_100" }),
 }).strict();
 
 export type AwsSettings = z.output<typeof AwsSettingsSchema>;
@@ -267,7 +287,7 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
   const services = new Map(catalog.services.map((s) => [s.name, s]));
 
   for (const name of Object.keys(settings.images)) {
-    if (!services.has(name)) problems.push(error(`${CONFIG_NAMESPACE}:images.${name}`, `unknown service '${name}' in catalog '${catalog.name}'`));
+    if (!services.has(name) && name !== catalog.frontend?.name) problems.push(error(`${CONFIG_NAMESPACE}:images.${name}`, `unknown service '${name}' in catalog '${catalog.name}'`));
   }
   for (const [name, values] of Object.entries(settings.serviceSecrets)) {
     const service = services.get(name);
@@ -294,6 +314,7 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
     if (!(minNodes <= desiredNodes && desiredNodes <= maxNodes)) {
       problems.push(error(`${CONFIG_NAMESPACE}:aws.eks`, `node counts must satisfy minNodes <= desiredNodes <= maxNodes (got ${minNodes}, ${desiredNodes}, ${maxNodes})`));
     }
+    if (settings.target === "aws" && catalog.frontend) problems.push(...frontendCheck(settings.aws, catalog));
   }
 
   // Every port the dev stack publishes on 127.0.0.1 must be distinct.
@@ -308,6 +329,24 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
   for (const { port, key, what } of platformHostPorts(settings)) claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.${key}`, what);
   databaseHostPorts(catalog, settings.docker.hostPorts.databaseBase, settings.gateway.database === "postgres").forEach((port, name) =>
     claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.databaseBase`, `database of ${name}`));
+  return problems;
+}
+
+/** What the prod front end needs: a verifiable gateway origin, a certificate for its aliases, room for its behaviors. */
+function frontendCheck(aws: AwsSettings, catalog: Catalog): Problem[] {
+  const problems: Problem[] = [];
+  if (!aws.gatewayDomain) {
+    problems.push(error(`${CONFIG_NAMESPACE}:aws.gatewayDomain`,
+      "is required when the catalog has a front end: CloudFront reaches the gateway by the DNS name its certificate covers"));
+  }
+  if (aws.frontend.aliases.length > 0 && !aws.frontend.certificateArn) {
+    problems.push(error(`${CONFIG_NAMESPACE}:aws.frontend.certificateArn`, `is required with aliases (${aws.frontend.aliases.join(", ")})`));
+  }
+  const behaviors = gatewayPaths(catalog.services).length + 1;
+  if (behaviors > CLOUDFRONT_MAX_BEHAVIORS) {
+    problems.push(error(`catalog ${catalog.name}.services[].routes`,
+      `the front end's distribution needs ${behaviors} cache behaviors (one per gateway route path); CloudFront allows ${CLOUDFRONT_MAX_BEHAVIORS}`));
+  }
   return problems;
 }
 

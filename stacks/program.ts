@@ -18,6 +18,9 @@ export interface StackOutputs {
   gatewayUrl?: pulumi.Input<string>;
   /** The web front end: through the gateway in dev, CloudFront in prod. */
   frontendUrl?: pulumi.Input<string>;
+  /** Prod: where the app's pipeline uploads its build, and the distribution to invalidate after. */
+  frontendBucket?: pulumi.Output<string>;
+  frontendDistributionId?: pulumi.Output<string>;
   gatewayAdminUrl?: string;
   rabbitmqManagementUrl?: string;
   grafanaUrl: string;
@@ -72,6 +75,9 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       catalog: config.catalog.name,
       serviceUrls: platform.serviceUrls,
       gatewayUrl: platform.gatewayUrl,
+      frontendUrl: platform.frontend?.url,
+      frontendBucket: platform.frontend?.bucketName,
+      frontendDistributionId: platform.frontend?.distributionId,
       healthChecks: platform.healthChecks,
       // Grafana stays inside the cluster: reach it with kubectl port-forward.
       grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",

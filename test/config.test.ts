@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { readPlatformConfig } from "../stacks/config";
 import { ValidationError } from "../services/problems";
 
@@ -149,6 +149,28 @@ describe("stack config", () => {
       const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
       has(/^platform:aws.eks.publicAccessCidrs\[0\]: must not open the API to the whole internet/);
       has(/^platform:aws.rds.backupRetentionDays: must be at least 7 days/);
+    });
+
+    it("asks a front end's prod stack for the gateway's domain, a us-east-1 certificate for aliases, and room for its behaviors", () => {
+      const missing = problemsOf({ target: "aws", catalog: "user-enrichment", aws: { ...aws, frontend: { aliases: ["app.example.com"] } } });
+      assert.deepEqual(missing, [
+        "platform:aws.gatewayDomain: is required when the catalog has a front end: CloudFront reaches the gateway by the DNS name its certificate covers",
+        "platform:aws.frontend.certificateArn: is required with aliases (app.example.com)",
+      ]);
+      const regional = problemsOf({ target: "aws", catalog: "user-enrichment", aws: { ...aws, gatewayDomain: "api.example.com", frontend: { certificateArn: aws.gatewayCertificateArn } } });
+      assert.deepEqual(regional, ["platform:aws.frontend.certificateArn: must be a certificate in us-east-1 (CloudFront reads its certificates there)"]);
+      assert.equal(read({ target: "docker", catalog: "user-enrichment" }).config.catalog.frontend!.name, "web", "dev needs none of it");
+      assert.equal(read({ target: "aws", catalog: "bookings", aws }, "prod").config.aws!.gatewayDomain, undefined, "nor does a catalog without a front end");
+
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "routes-"));
+      const paths = Array.from({ length: 80 }, (_, i) => `/api/r${i}`);
+      fs.writeFileSync(path.join(dir, "many.yaml"), stringifyYaml({
+        name: "many", frontend: { image: "many/web:1.0.0" },
+        services: [{ name: "api", image: "many/api:1.0.0", port: 8081, resources: { cpu: "250m", memory: "128Mi" }, routes: [{ paths }] }],
+      }));
+      const tooMany = problemsOf({ target: "aws", catalogFile: path.join(dir, "many.yaml"), aws: { ...aws, gatewayDomain: "api.example.com" } });
+      assert.deepEqual(tooMany, ["catalog many.services[].routes: the front end's distribution needs 82 cache behaviors (one per gateway route path); CloudFront allows 75"]);
+      fs.rmSync(dir, { recursive: true });
     });
 
     it("checks node counts against each other", () => {

@@ -3,6 +3,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { stringify } from "yaml";
 import { RULES, isPinnedImage } from "../policies/rules";
 import { asPolicyResources, checkStack, enforcementFor, evaluate, secretOutputViolations } from "../tools/policyCheck";
+import { prodConfig } from "./helpers/stackConfigs";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
@@ -35,6 +36,29 @@ const pod = (change: (p: any) => void) => {
 const kong = (routePlugins: string[], tags: string[]) => stringify({
   services: [{ name: "orders", routes: [{ name: "orders-0", tags, plugins: routePlugins.map((name) => ({ name })) }] }],
 });
+
+const CDN = "aws:cloudfront/distribution:Distribution";
+const goodDistribution = {
+  webAclId: "arn:aws:wafv2:us-east-1:1:global/webacl/x",
+  origins: [
+    { originId: "app", originAccessControlId: "oac-1" },
+    { originId: "gateway", customOriginConfig: { originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } },
+  ],
+  defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
+  orderedCacheBehaviors: [{ pathPattern: "/api/*", viewerProtocolPolicy: "https-only" }],
+  viewerCertificate: { cloudfrontDefaultCertificate: true },
+};
+const distribution = (change: (d: any) => void) => {
+  const copy = JSON.parse(JSON.stringify(goodDistribution));
+  change(copy);
+  return copy;
+};
+const BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
+const ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
+const blockAll = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+const bucket = resource("aws:s3/bucket:Bucket", {}, "web");
+/** A resource that depends on the bucket, as a bucket setting does through its `bucket` input. */
+const dependent = (type: string, props: Props) => ({ ...resource(type, props, `${type}-web`), dependencies: [bucket] }) as PolicyResource;
 
 /** For every policy, resources that violate it and resources that pass. */
 const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> = {
@@ -107,6 +131,20 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
   "no-open-ingress": {
     bad: [resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }] })],
     good: [resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }, { fromPort: 5432, toPort: 5432, securityGroups: ["sg-1"] }] })],
+  },
+  "cdn-hardened": {
+    bad: [
+      resource(CDN, distribution((d) => { d.orderedCacheBehaviors[0].viewerProtocolPolicy = "allow-all"; })),
+      resource(CDN, distribution((d) => { delete d.webAclId; })),
+      resource(CDN, distribution((d) => { d.origins[1].customOriginConfig.originSslProtocols = ["TLSv1", "TLSv1.2"]; })),
+      resource(CDN, distribution((d) => { delete d.origins[0].originAccessControlId; })),
+      resource(CDN, distribution((d) => { d.viewerCertificate = { acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/x", minimumProtocolVersion: "TLSv1_2016" }; })),
+    ],
+    good: [resource(CDN, distribution(() => undefined))],
+  },
+  "s3-private": {
+    bad: [bucket, dependent(BLOCK, { ...blockAll, restrictPublicBuckets: false }), dependent(ENCRYPTION, {})],
+    good: [bucket, dependent(BLOCK, blockAll), dependent(ENCRYPTION, {})],
   },
   "kms-key-rotation": {
     bad: [resource("aws:kms/key:Key", {})],
@@ -200,6 +238,10 @@ describe("policy pack", () => {
 
   it("passes the whole prod program (stack file, all options at their defaults)", async () => {
     assert.deepEqual(await checkStack("prod"), []);
+  });
+
+  it("passes the prod program of a catalog with a front end (bucket, CDN, WAF)", async () => {
+    assert.deepEqual(await checkStack("prod", prodConfig("user-enrichment")), []);
   });
 
   it("passes the dev program, and reports anything it would find in dev as advisory", async () => {

@@ -1,10 +1,12 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
-import { CERTIFICATE, CONFIG_SECRETS, SENTRY_DSN, prodConfig } from "./helpers/stackConfigs";
+import { CERTIFICATE, CONFIG_SECRETS, SENTRY_DSN, gatewayDomain, prodConfig } from "./helpers/stackConfigs";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
@@ -172,14 +174,63 @@ describe("prod program (aws target, under mocks)", () => {
       it("keeps every secret secret and outputs the gateway, service URLs and a secret kubeconfig", async () => {
         const configSecrets = Object.values(CONFIG_SECRETS[name] ?? {}).flatMap((values) => Object.values(values));
         assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
-        assert.equal((await valueOf(run.result.gatewayUrl as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com");
-        assert.deepEqual(run.result.healthChecks.map((c) => c.name), ["gateway"]);
-        assert.equal((await valueOf(run.result.healthChecks[0].url as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com/platform/health");
+        const gatewayUrl = `https://${gatewayDomain(name)}`;
+        assert.equal((await valueOf(run.result.gatewayUrl as any)).value, gatewayUrl, "the domain the certificate covers");
+        assert.deepEqual(run.result.healthChecks.map((c) => c.name), ["gateway", ...(catalog.frontend ? [catalog.frontend.name] : [])]);
+        assert.equal((await valueOf(run.result.healthChecks[0].url as any)).value, `${gatewayUrl}/platform/health`);
         for (const service of catalog.services.filter((s) => s.routes.length > 0)) {
-          assert.equal((await valueOf(run.result.serviceUrls[service.name] as any)).value, `https://kong-proxy-0123.elb.eu-west-1.amazonaws.com${service.routes[0].paths[0]}`);
+          assert.equal((await valueOf(run.result.serviceUrls[service.name] as any)).value, `${gatewayUrl}${service.routes[0].paths[0]}`);
         }
         assert.ok((await valueOf(run.result.kubeconfig!)).secret);
         assert.match((await valueOf(run.result.clusterName!)).value, /-eks$/);
+      });
+
+      it(catalog.frontend ? "serves the front end from a private bucket through CloudFront and WAF, the gateway's paths to the gateway" : "declares no CDN without a front end", async () => {
+        const distributions = inputsOf(run, "aws:cloudfront/distribution:Distribution");
+        if (!catalog.frontend) {
+          assert.equal(distributions.length, 0);
+          assert.equal(ofType(run.resources, "aws:s3/bucket:Bucket").length, 0);
+          assert.equal(run.result.frontendUrl, undefined);
+          return;
+        }
+        const [bucket] = ofType(run.resources, "aws:s3/bucket:Bucket");
+        const ofBucket = (type: string) => inputsOf(run, type).filter((r) => r.bucket === `${bucket.name}-id`);
+        assert.deepEqual(ofBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").map((b) => [b.blockPublicAcls, b.blockPublicPolicy, b.ignorePublicAcls, b.restrictPublicBuckets]), [[true, true, true, true]]);
+        assert.equal(ofBucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0].rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+        assert.equal(ofBucket("aws:s3/bucketVersioning:BucketVersioning")[0].versioningConfiguration.status, "Enabled");
+        assert.equal(ofBucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls")[0].rule.objectOwnership, "BucketOwnerEnforced");
+
+        assert.equal(distributions.length, 1);
+        const cdn = distributions[0];
+        const [s3Origin, gatewayOrigin] = cdn.origins;
+        assert.equal(s3Origin.domainName, `${bucket.name}-0123.s3.eu-west-1.amazonaws.com`);
+        assert.ok(s3Origin.originAccessControlId, "the bucket is read through origin access control");
+        assert.equal(gatewayOrigin.domainName, gatewayDomain(name));
+        assert.deepEqual([gatewayOrigin.customOriginConfig.originProtocolPolicy, gatewayOrigin.customOriginConfig.originSslProtocols], ["https-only", ["TLSv1.2"]]);
+        assert.equal(cdn.defaultCacheBehavior.targetOriginId, s3Origin.originId);
+        assert.equal(cdn.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
+        assert.equal(cdn.defaultCacheBehavior.functionAssociations[0].eventType, "viewer-request");
+        const routePaths = [...new Set(catalog.services.flatMap((s) => s.routes.flatMap((r) => r.paths)))];
+        assert.deepEqual(cdn.orderedCacheBehaviors.map((b: any) => b.pathPattern).sort(), [...routePaths, "/platform/health"].map((p) => `${p}*`).sort());
+        assert.ok(cdn.orderedCacheBehaviors.every((b: any) => b.targetOriginId === gatewayOrigin.originId && b.viewerProtocolPolicy === "https-only" && b.allowedMethods.includes("POST")));
+        assert.deepEqual(cdn.viewerCertificate, { cloudfrontDefaultCertificate: true });
+
+        const [acl] = inputsOf(run, "aws:wafv2/webAcl:WebAcl");
+        assert.deepEqual([acl.scope, acl.region], ["CLOUDFRONT", "us-east-1"]);
+        assert.equal(cdn.webAclId, `arn:aws:wafv2:us-east-1:123456789012:global/webacl/${ofType(run.resources, "aws:wafv2/webAcl:WebAcl")[0].name}`);
+        assert.deepEqual(acl.rules.map((r: any) => r.statement.managedRuleGroupStatement?.name ?? `rate ${r.statement.rateBasedStatement.limit}`),
+          ["rate 2000", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"]);
+
+        const policy = JSON.parse(ofBucket("aws:s3/bucketPolicy:BucketPolicy")[0].policy);
+        const read = policy.Statement.find((st: any) => st.Effect === "Allow");
+        assert.deepEqual(read.Principal, { Service: "cloudfront.amazonaws.com" });
+        assert.equal(read.Condition.StringEquals["AWS:SourceArn"], `arn:aws:cloudfront::123456789012:distribution/${ofType(run.resources, "aws:cloudfront/distribution:Distribution")[0].name}`);
+        assert.ok(policy.Statement.some((st: any) => st.Effect === "Deny" && st.Condition.Bool["aws:SecureTransport"] === "false"));
+
+        const cdnName = ofType(run.resources, "aws:cloudfront/distribution:Distribution")[0].name;
+        assert.equal((await valueOf(run.result.frontendUrl as any)).value, `https://${cdnName}.cloudfront.net/`);
+        assert.equal((await valueOf(run.result.frontendBucket!)).value, `${bucket.name}-0123`);
+        assert.equal((await valueOf(run.result.healthChecks[1].url as any)).value, `https://${cdnName}.cloudfront.net/`);
       });
     });
   }
@@ -215,6 +266,31 @@ describe("prod program (aws target, under mocks)", () => {
     const analytics = named(reservei.resources, "kubernetes:core/v1:Secret", "analytics-service")!.inputs.stringData;
     assert.match(analytics.DATABASE_URL, /^clickhouse:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:9000\/analytics_service$/);
     assert.deepEqual(plaintextOccurrences(reservei.resources, reservei.generatedSecrets), []);
+  });
+
+  it("uploads the front end's build, serves it on the configured domains with their certificate, and rate-limits as configured", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "frontend-"));
+    const catalogText = parse(fs.readFileSync(builtinCatalogPath("user-enrichment"), "utf8"));
+    catalogText.frontend.assetsDir = "dist";
+    fs.writeFileSync(path.join(dir, "catalog.yaml"), stringify(catalogText));
+    fs.mkdirSync(path.join(dir, "dist", "assets"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "dist", "index.html"), "<!doctype html><div id=root></div>");
+    fs.writeFileSync(path.join(dir, "dist", "assets", "app.1a2b.js"), "console.log(1)");
+    const webCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/11112222-3333-4444-5555-666677778888";
+    const { "platform:catalog": _, ...config } = prodConfig("user-enrichment", {
+      frontend: { certificateArn: webCertificate, aliases: ["app.example.com"], rateLimitPer5Minutes: 500 },
+    });
+    const run = await runUnderMocks("prod", { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") }, () => runProgram(projectDir));
+    const objects = inputsOf(run, "aws:s3/bucketObjectv2:BucketObjectv2");
+    assert.deepEqual(objects.map((o) => [o.key, o.contentType, o.cacheControl]), [
+      ["assets/app.1a2b.js", "text/javascript; charset=utf-8", "public, max-age=86400"],
+      ["index.html", "text/html; charset=utf-8", "no-cache"],
+    ]);
+    const cdn = inputsOf(run, "aws:cloudfront/distribution:Distribution")[0];
+    assert.deepEqual(cdn.aliases, ["app.example.com"]);
+    assert.deepEqual(cdn.viewerCertificate, { acmCertificateArn: webCertificate, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
+    assert.equal(inputsOf(run, "aws:wafv2/webAcl:WebAcl")[0].rules[0].statement.rateBasedStatement.limit, 500);
+    assert.equal((await valueOf(run.result.frontendUrl as any)).value, "https://app.example.com/");
   });
 
   it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
@@ -262,10 +338,11 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
-  it("uses one NAT gateway, one shared RDS instance and a public API for listed CIDRs when configured", async () => {
+  it("uses one NAT gateway, one shared RDS instance, a public API for listed CIDRs and the load balancer's name when configured", async () => {
     const run = await runUnderMocks("prod", prodConfig("erp", {
-      natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] },
+      natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] }, gatewayDomain: undefined,
     }), () => runProgram(projectDir));
+    assert.equal((await valueOf(run.result.gatewayUrl as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com", "the load balancer's name without a gateway domain");
     assert.equal(ofType(run.resources, "aws:ec2/natGateway:NatGateway").length, 1);
     assert.equal(ofType(run.resources, "aws:rds/instance:Instance").length, 1);
     assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 5);

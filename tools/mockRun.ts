@@ -49,6 +49,10 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
   "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (name) => ({ arn: `arn:aws:iam::123456789012:oidc-provider/${name}` }),
   "aws:cloudwatch/logGroup:LogGroup": (name) => ({ arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}` }),
+  "aws:s3/bucket:Bucket": (name) => ({ arn: `arn:aws:s3:::${name}-0123`, bucket: `${name}-0123`, bucketRegionalDomainName: `${name}-0123.s3.eu-west-1.amazonaws.com` }),
+  "aws:cloudfront/distribution:Distribution": (name) => ({ arn: `arn:aws:cloudfront::123456789012:distribution/${name}`, domainName: `${name}.cloudfront.net` }),
+  "aws:cloudfront/function:Function": (name) => ({ arn: `arn:aws:cloudfront::123456789012:function/${name}` }),
+  "aws:wafv2/webAcl:WebAcl": (name) => ({ arn: `arn:aws:wafv2:us-east-1:123456789012:global/webacl/${name}` }),
   "kubernetes:core/v1:Service": () => ({ status: { loadBalancer: { ingress: [{ hostname: "kong-proxy-0123.elb.eu-west-1.amazonaws.com" }] } } }),
 };
 

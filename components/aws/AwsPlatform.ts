@@ -6,7 +6,7 @@ import { AwsSettings, PlatformConfig } from "../../stacks/config";
 import { Service } from "../../services/schema";
 import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
-import { GATEWAY_HEALTH_PATH } from "../../services/validate";
+import { GATEWAY_HEALTH_PATH, gatewayPaths } from "../../services/validate";
 import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
@@ -20,6 +20,7 @@ import { ManagedBroker } from "./ManagedBroker";
 import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
 import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
+import { WebFrontend } from "./WebFrontend";
 
 export interface AwsPlatformArgs {
   config: PlatformConfig & { aws: AwsSettings };
@@ -58,6 +59,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
   readonly gatewayCredential: pulumi.Output<GatewayCredential>;
   readonly repositories: Record<string, pulumi.Output<string>> = {};
+  /** The catalog's web front end on CloudFront, when it has one. */
+  readonly frontend?: WebFrontend;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
@@ -196,12 +199,22 @@ export class AwsPlatform extends pulumi.ComponentResource {
       thresholds: { errorRate: config.observability.errorRateThreshold, latencyP95Seconds: config.observability.latencyP95Seconds },
       grafanaAdminPassword: this.grafanaAdminPassword, logs: config.observability.logs, provider: cluster.provider,
     }, { parent: this, dependsOn: [namespace] });
-    this.gatewayUrl = pulumi.interpolate`https://${charts.gatewayHostname}`;
+    // The certificate names the gateway's domain, not the load balancer's own hostname.
+    this.gatewayUrl = pulumi.interpolate`https://${settings.gatewayDomain ?? charts.gatewayHostname}`;
     this.healthChecks = [{ name: "gateway", url: pulumi.interpolate`${this.gatewayUrl}${GATEWAY_HEALTH_PATH}` }];
+    if (catalog.frontend) {
+      // Config validation requires gatewayDomain with a front end.
+      this.frontend = new WebFrontend(`${name}-${catalog.frontend.name}`, {
+        namePrefix: prefix, gatewayDomain: settings.gatewayDomain!, gatewayPaths: gatewayPaths(catalog.services),
+        assetsDir: catalog.frontend.assetsDir, certificateArn: settings.frontend.certificateArn, aliases: settings.frontend.aliases,
+        rateLimitPer5Minutes: settings.frontend.rateLimitPer5Minutes, priceClass: settings.frontend.priceClass,
+      }, child);
+      this.healthChecks.push({ name: catalog.frontend.name, url: this.frontend.url });
+    }
     for (const service of catalog.services) {
       if (service.routes.length > 0) this.serviceUrls[service.name] = pulumi.interpolate`${this.gatewayUrl}${service.routes[0].paths[0]}`;
     }
-    this.registerOutputs({ gatewayUrl: this.gatewayUrl, clusterName: this.clusterName });
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, clusterName: this.clusterName, frontendUrl: this.frontend?.url });
   }
 }
 

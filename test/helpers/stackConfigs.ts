@@ -19,11 +19,14 @@ export const SENTRY_DSN = "https://0123456789abcdef0123456789abcdef@o12345.inges
 
 export const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
 
+/** The DNS name a prod stack's gateway certificate covers. */
+export const gatewayDomain = (catalog: string) => `api.${catalog}.example.com`;
+
 export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
   return {
     "platform:target": "aws",
     "platform:catalog": catalog,
-    "platform:aws": JSON.stringify({ region: "eu-west-1", owner: "platform-team", costCenter: "cc-042", gatewayCertificateArn: CERTIFICATE, ...aws }),
+    "platform:aws": JSON.stringify({ region: "eu-west-1", owner: "platform-team", costCenter: "cc-042", gatewayCertificateArn: CERTIFICATE, gatewayDomain: gatewayDomain(catalog), ...aws }),
     "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
   };
 }
