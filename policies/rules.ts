@@ -39,6 +39,8 @@ const T = {
   helmRelease: "kubernetes:helm.sh/v3:Release",
   rds: "aws:rds/instance:Instance",
   rdsParameters: "aws:rds/parameterGroup:ParameterGroup",
+  docdb: "aws:docdb/cluster:Cluster",
+  docdbParameters: "aws:docdb/clusterParameterGroup:ClusterParameterGroup",
   elasticache: "aws:elasticache/replicationGroup:ReplicationGroup",
   mq: "aws:mq/broker:Broker",
   eks: "aws:eks/cluster:Cluster",
@@ -222,6 +224,22 @@ export const RULES: Rule[] = [
     types: [T.rdsParameters],
     check: (props) => !String(props.family ?? "").startsWith("postgres") ||
       (props.parameters ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1") ? [] : ["rds.force_ssl is not 1"],
+  },
+  {
+    kind: "resource",
+    name: "documentdb-hardened",
+    description: "DocumentDB: encrypted, backups for at least 7 days, deletion protection, audit logs exported, TLS required by its parameter group.",
+    severity: "critical",
+    remediation: "Keep the DocumentDb defaults",
+    types: [T.docdb, T.docdbParameters],
+    check: (props, type) => type === T.docdbParameters
+      ? ((props.parameters ?? []).some((p: any) => p.name === "tls" && p.value === "enabled") ? [] : ["tls is not enabled"])
+      : unmet([
+        [props.storageEncrypted === true, "storage is not encrypted"],
+        [(props.backupRetentionPeriod ?? 1) >= 7, `backups kept ${props.backupRetentionPeriod ?? 1} days`],
+        [props.deletionProtection === true, "no deletion protection"],
+        [(props.enabledCloudwatchLogsExports ?? []).includes("audit"), "audit logs are not exported"],
+      ]),
   },
   {
     kind: "resource",

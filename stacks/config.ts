@@ -1,3 +1,5 @@
+import { X509Certificate } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { BUILTIN_CATALOGS, builtinCatalogPath, readCatalogFile } from "../services/load";
@@ -140,7 +142,18 @@ const AwsSettingsSchema = z.object({
     schedule: z.string().regex(/^(cron|rate)\(.+\)$/, "must be an AWS schedule expression, e.g. cron(0 3 * * ? *)").default("cron(0 3 * * ? *)"),
     retentionDays: z.number().int().min(7, "must be at least 7 days").default(35),
   }).strict().default({ schedule: "cron(0 3 * * ? *)", retentionDays: 35 }),
-  /** MongoDB and ClickHouse run on EKS: the size of each member's encrypted volume. */
+  /**
+   * MongoDB services: `in-cluster`, a replica set per service on EKS as in dev; or `documentdb`, one
+   * Amazon DocumentDB cluster with a login and database per service. DocumentDB's certificates
+   * come from Amazon's RDS CA: `caBundleFile` is its bundle (global-bundle.pem), relative to the project.
+   */
+  mongodb: z.object({
+    mode: z.enum(["in-cluster", "documentdb"]).default("in-cluster"),
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be a DocumentDB instance class").default("db.t4g.medium"),
+    instances: z.number().int().min(1).max(16).default(3),
+    caBundleFile: z.string().min(1).optional(),
+  }).strict().default({ mode: "in-cluster", instanceClass: "db.t4g.medium", instances: 3 }),
+  /** MongoDB (in-cluster) and ClickHouse run on EKS: the size of each member's encrypted volume. */
   inClusterDatabases: z.object({
     storageGb: z.number().int().min(10).default(20),
   }).strict().default({ storageGb: 20 }),
@@ -248,7 +261,7 @@ export function readPlatformConfig(get: (key: string) => string | undefined, sta
     catalog = result.catalog;
   }
 
-  if (parsed.success && catalog) problems.push(...crossCheck(parsed.data, catalog));
+  if (parsed.success && catalog) problems.push(...crossCheck(parsed.data, catalog), ...documentDbCheck(parsed.data, catalog, projectDir));
   if (problems.some(isError) || !parsed.success || !catalog) {
     throw new ValidationError(`stack '${stack}' configuration`, problems);
   }
@@ -330,6 +343,36 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
   databaseHostPorts(catalog, settings.docker.hostPorts.databaseBase, settings.gateway.database === "postgres").forEach((port, name) =>
     claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.databaseBase`, `database of ${name}`));
   return problems;
+}
+
+/** The Amazon RDS CA bundle DocumentDB clients verify the cluster with; its path becomes absolute. */
+export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+
+/** DocumentDB needs the CA bundle: a readable file of PEM certificates that parse. */
+function documentDbCheck(settings: Settings, catalog: Catalog, projectDir: string): Problem[] {
+  const mongodb = settings.aws?.mongodb;
+  if (settings.target !== "aws" || mongodb?.mode !== "documentdb" || !catalog.services.some((s) => s.database.kind === "mongodb")) return [];
+  const field = `${CONFIG_NAMESPACE}:aws.mongodb.caBundleFile`;
+  if (!mongodb.caBundleFile) return [error(field, `is required with mode documentdb: download ${RDS_CA_BUNDLE_URL} and set its path`)];
+  const file = path.resolve(projectDir, mongodb.caBundleFile);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    return [error(field, `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`)];
+  }
+  const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (certificates.length === 0) return [error(field, `'${file}' holds no PEM certificate`)];
+  const broken = certificates.filter((pem) => {
+    try {
+      return !new X509Certificate(pem).ca;
+    } catch {
+      return true;
+    }
+  }).length;
+  if (broken > 0) return [error(field, `'${file}': ${broken} of its ${certificates.length} certificates do not parse as CA certificates`)];
+  mongodb.caBundleFile = file;
+  return [];
 }
 
 /** What the prod front end needs: a verifiable gateway origin, a certificate for its aliases, room for its behaviors. */

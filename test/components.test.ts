@@ -250,10 +250,24 @@ describe("components on Docker (under mocks)", () => {
 });
 
 describe("renderers", () => {
-  it("renders the mongo init script with every value quoted", () => {
-    const script = renderMongoUserScript("db", "user", `p"w'\\`);
-    assert.ok(script.includes(`pwd: ${JSON.stringify(`p"w'\\`)}`));
-    assert.match(script, /roles: \[\{ role: "readWrite", db: "db" \}\]/);
+  it("creates the service's login on its own database, or updates it on a re-run, with every value quoted", () => {
+    // mongosh's globals, stubbed: a user store per database.
+    const run = (script: string, existing: string[], env: Record<string, string> = {}) => {
+      const calls: string[] = [];
+      const database = (name: string) => ({
+        getUser: (user: string) => (existing.includes(`${name}.${user}`) ? { user } : null),
+        createUser: (spec: any) => calls.push(`create ${name}.${spec.user} ${spec.pwd} ${JSON.stringify(spec.roles)}`),
+        updateUser: (user: string, spec: any) => calls.push(`update ${name}.${user} ${spec.pwd} ${JSON.stringify(spec.roles)}`),
+      });
+      vm.runInNewContext(script, { db: { getSiblingDB: database }, process: { env } });
+      return calls;
+    };
+    const tricky = `p"w'\\`;
+    assert.deepEqual(run(renderMongoUserScript("notes", "notes_app", { value: tricky }), []), [`create notes.notes_app ${tricky} [{"role":"readWrite","db":"notes"}]`]);
+    assert.deepEqual(run(renderMongoUserScript("notes", "notes_app", { value: "new" }), ["notes.notes_app"]), ['update notes.notes_app new [{"role":"readWrite","db":"notes"}]']);
+    const documentDb = renderMongoUserScript("notes", "notes_app", { env: "SERVICE_PASSWORD" }, "admin");
+    assert.ok(!documentDb.includes("s3cret"));
+    assert.deepEqual(run(documentDb, [], { SERVICE_PASSWORD: "s3cret" }), ['create admin.notes_app s3cret [{"role":"readWrite","db":"notes"}]']);
   });
 
   it("initiates the replica set once, with the first member preferred as primary, and rethrows other errors", () => {

@@ -173,6 +173,25 @@ describe("stack config", () => {
       fs.rmSync(dir, { recursive: true });
     });
 
+    it("asks DocumentDB stacks for a CA bundle of certificates that parse, and resolves its path", () => {
+      const documentDb = (caBundleFile?: string) => ({ target: "aws", catalog: "bookings", aws: { ...aws, mongodb: { mode: "documentdb", caBundleFile } } });
+      assert.deepEqual(problemsOf(documentDb()), [
+        "platform:aws.mongodb.caBundleFile: is required with mode documentdb: download https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem and set its path",
+      ]);
+      assert.match(problemsOf(documentDb("no/such.pem"))[0], /^platform:aws\.mongodb\.caBundleFile: cannot read '.*no\/such\.pem': ENOENT$/);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ca-"));
+      fs.writeFileSync(path.join(dir, "empty.pem"), "not a certificate\n");
+      fs.writeFileSync(path.join(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+      assert.match(problemsOf(documentDb(path.join(dir, "empty.pem")))[0], /holds no PEM certificate$/);
+      assert.match(problemsOf(documentDb(path.join(dir, "broken.pem")))[0], /1 of its 1 certificates do not parse as CA certificates$/);
+      fs.rmSync(dir, { recursive: true });
+
+      const { config } = read({ ...documentDb("test/fixtures/test-ca.pem") }, "prod");
+      assert.equal(config.aws!.mongodb.caBundleFile, path.join(projectDir, "test", "fixtures", "test-ca.pem"));
+      assert.equal(read({ target: "aws", catalog: "erp", aws: { ...aws, mongodb: { mode: "documentdb" } } }, "prod").config.aws!.mongodb.mode, "documentdb",
+        "a catalog without MongoDB needs no bundle");
+    });
+
     it("checks node counts against each other", () => {
       const problems = problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, eks: { minNodes: 5, desiredNodes: 3 } } });
       assert.deepEqual(problems, ["platform:aws.eks: node counts must satisfy minNodes <= desiredNodes <= maxNodes (got 5, 3, 9)"]);

@@ -3,7 +3,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { stringify } from "yaml";
 import { RULES, isPinnedImage } from "../policies/rules";
 import { asPolicyResources, checkStack, enforcementFor, evaluate, secretOutputViolations } from "../tools/policyCheck";
-import { prodConfig } from "./helpers/stackConfigs";
+import { TEST_CA_BUNDLE, prodConfig } from "./helpers/stackConfigs";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
@@ -112,6 +112,16 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
   "rds-force-ssl": {
     bad: [resource("aws:rds/parameterGroup:ParameterGroup", { family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "0" }] })],
     good: [resource("aws:rds/parameterGroup:ParameterGroup", { family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "1" }] })],
+  },
+  "documentdb-hardened": {
+    bad: [
+      resource("aws:docdb/cluster:Cluster", { storageEncrypted: true, backupRetentionPeriod: 7, deletionProtection: true }),
+      resource("aws:docdb/clusterParameterGroup:ClusterParameterGroup", { family: "docdb5.0", parameters: [{ name: "tls", value: "disabled" }] }),
+    ],
+    good: [
+      resource("aws:docdb/cluster:Cluster", { storageEncrypted: true, backupRetentionPeriod: 7, deletionProtection: true, enabledCloudwatchLogsExports: ["audit", "profiler"] }),
+      resource("aws:docdb/clusterParameterGroup:ClusterParameterGroup", { family: "docdb5.0", parameters: [{ name: "tls", value: "enabled" }] }),
+    ],
   },
   "elasticache-hardened": {
     bad: [resource("aws:elasticache/replicationGroup:ReplicationGroup", { transitEncryptionEnabled: true, atRestEncryptionEnabled: true, automaticFailoverEnabled: true })],
@@ -240,8 +250,9 @@ describe("policy pack", () => {
     assert.deepEqual(await checkStack("prod"), []);
   });
 
-  it("passes the prod program of a catalog with a front end (bucket, CDN, WAF)", async () => {
+  it("passes the prod programs of a catalog with a front end (bucket, CDN, WAF) and of MongoDB on DocumentDB", async () => {
     assert.deepEqual(await checkStack("prod", prodConfig("user-enrichment")), []);
+    assert.deepEqual(await checkStack("prod", prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE } })), []);
   });
 
   it("passes the dev program, and reports anything it would find in dev as advisory", async () => {

@@ -6,7 +6,7 @@ import { parse, stringify } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
-import { CERTIFICATE, CONFIG_SECRETS, SENTRY_DSN, gatewayDomain, prodConfig } from "./helpers/stackConfigs";
+import { CERTIFICATE, CONFIG_SECRETS, SENTRY_DSN, TEST_CA_BUNDLE, gatewayDomain, prodConfig } from "./helpers/stackConfigs";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
@@ -291,6 +291,37 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(cdn.viewerCertificate, { acmCertificateArn: webCertificate, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
     assert.equal(inputsOf(run, "aws:wafv2/webAcl:WebAcl")[0].rules[0].statement.rateBasedStatement.limit, 500);
     assert.equal((await valueOf(run.result.frontendUrl as any)).value, "https://app.example.com/");
+  });
+
+  it("puts MongoDB services on one hardened DocumentDB cluster when asked, each with its own login, verifying TLS with the CA bundle", async () => {
+    const run = await runUnderMocks("prod", prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE, instances: 2 } }), () => runProgram(projectDir));
+    assert.equal(named(run.resources, "kubernetes:apps/v1:StatefulSet", "notification-service-db"), undefined, "no replica set on EKS");
+    const [cluster] = inputsOf(run, "aws:docdb/cluster:Cluster");
+    assert.deepEqual([cluster.storageEncrypted, cluster.deletionProtection, cluster.skipFinalSnapshot, cluster.backupRetentionPeriod], [true, true, false, 7]);
+    assert.equal(cluster.kmsKeyId, "arn:aws:kms:eu-west-1:123456789012:key/bookings-key");
+    assert.equal(cluster.tags["platform-backup"], "bookings-prod", "in the AWS Backup plan");
+    assert.deepEqual(inputsOf(run, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")[0].parameters.find((p: any) => p.name === "tls").value, "enabled");
+    assert.equal(inputsOf(run, "aws:docdb/clusterInstance:ClusterInstance").length, 2);
+    const ingress = inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.fromPort === 27017);
+    assert.equal(ingress.length, 1);
+    assert.equal(ingress[0].referencedSecurityGroupId, inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").find((r) => r.fromPort === 5432)!.referencedSecurityGroupId, "from the nodes, as RDS");
+
+    const ca = named(run.resources, "kubernetes:core/v1:ConfigMap", "documentdb-ca")!.inputs;
+    assert.equal(ca.data["rds-ca-bundle.pem"], fs.readFileSync(TEST_CA_BUNDLE, "utf8"));
+    const job = inputsOf(run, "kubernetes:batch/v1:Job").find((j) => j.spec.template.metadata.labels["platform/job"] === "documentdb-bootstrap")!;
+    assert.match(job.spec.template.spec.containers[0].command[2], /tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem/);
+    const script = inputsOf(run, "kubernetes:core/v1:ConfigMap").find((c) => c.data?.["login.js"])!.data["login.js"];
+    assert.match(script, /getSiblingDB\("admin"\)/);
+    assert.match(script, /process\.env\["SERVICE_PASSWORD"\]/);
+
+    const secret = named(run.resources, "kubernetes:core/v1:Secret", "notification-service")!.inputs.stringData;
+    assert.match(secret.DATABASE_URL, /^mongodb:\/\/notification_service_app:pw[0-9a-f]+@bookings-docdb-cluster\.cluster-[^/]+:27017\/notification_service\?tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin$/);
+    const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", "notification-service")!.inputs.spec.template.spec;
+    assert.deepEqual(deployment.containers[0].volumeMounts.find((m: any) => m.name === "trust-bundle"), { name: "trust-bundle", mountPath: "/etc/documentdb-ca", readOnly: true });
+    assert.equal(named(run.resources, "kubernetes:apps/v1:Deployment", "auth-service")!.inputs.spec.template.spec.volumes.length, 1, "only MongoDB services mount it");
+    const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs.spec.egress;
+    assert.ok(egress.some((rule: any) => rule.to[0].ipBlock && rule.ports.some((p: any) => p.port === 27017)));
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
   it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {

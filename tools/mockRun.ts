@@ -40,6 +40,7 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
     vpcConfig: { clusterSecurityGroupId: "sg-cluster", subnetIds: [], endpointPrivateAccess: true },
   }),
   "aws:rds/instance:Instance": (name) => ({ address: `${name}.abc.eu-west-1.rds.amazonaws.com`, endpoint: `${name}.abc.eu-west-1.rds.amazonaws.com:5432` }),
+  "aws:docdb/cluster:Cluster": (name) => ({ endpoint: `${name}.cluster-abc.eu-west-1.docdb.amazonaws.com` }),
   "aws:elasticache/replicationGroup:ReplicationGroup": (name) => ({ primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }),
   "aws:mq/broker:Broker": (name) => ({
     instances: [{ consoleUrl: `https://${name}.mq.eu-west-1.amazonaws.com`, endpoints: [`amqps://${name}.mq.eu-west-1.amazonaws.com:5671`], ipAddress: "" }],

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -21,6 +22,7 @@ import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
 import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
 import { WebFrontend } from "./WebFrontend";
+import { DOCUMENTDB_CA_DIR, DOCUMENTDB_PORT, DocumentDb } from "./DocumentDb";
 
 export interface AwsPlatformArgs {
   config: PlatformConfig & { aws: AwsSettings };
@@ -32,6 +34,7 @@ const DATA_PORTS = [5432, 6379, 5671];
 /** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
 const DATA_NAMESPACE = "data";
 const POSTGRES_CLIENT_IMAGE = "postgres:16.4-alpine";
+const MONGO_CLIENT_IMAGE = "mongo:7.0.14";
 
 /** Tags every AWS resource carries (through the provider's default tags). */
 export function requiredTags(config: PlatformConfig & { aws: AwsSettings }): Record<string, string> {
@@ -99,8 +102,17 @@ export class AwsPlatform extends pulumi.ComponentResource {
       kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, vpcCidr: settings.vpcCidr, postgresClientImage: POSTGRES_CLIENT_IMAGE,
       backupTags: { [BACKUP_TAG]: prefix },
     }, child) : undefined;
-    // MongoDB and ClickHouse run on EKS, one StatefulSet per service as in dev, on encrypted gp3 volumes.
-    const inClusterServices = catalog.services.filter((s) => s.database.kind === "mongodb" || s.database.kind === "clickhouse");
+    const mongodb = catalog.services.filter((s) => s.database.kind === "mongodb");
+    const documentDb = settings.mongodb.mode === "documentdb" && mongodb.length > 0 ? new DocumentDb(`${name}-docdb`, {
+      namePrefix: prefix, services: mongodb.map((s) => s.name), instanceClass: settings.mongodb.instanceClass, instances: settings.mongodb.instances,
+      backupRetentionDays: settings.rds.backupRetentionDays, kmsKeyArn: key.arn, ...stores,
+      kubernetes: { provider: cluster.provider, namespace: namespace.metadata.name }, vpcCidr: settings.vpcCidr,
+      // Config validation checked the file and made its path absolute.
+      caBundle: fs.readFileSync(settings.mongodb.caBundleFile!, "utf8"), mongoClientImage: MONGO_CLIENT_IMAGE,
+      backupTags: { [BACKUP_TAG]: prefix },
+    }, child) : undefined;
+    // ClickHouse, and MongoDB unless on DocumentDB, run on EKS: one StatefulSet per service as in dev, on encrypted gp3 volumes.
+    const inClusterServices = catalog.services.filter((s) => s.database.kind === "clickhouse" || (s.database.kind === "mongodb" && !documentDb));
     const inClusterDatabases = new Map<string, InClusterDatabase>();
     if (inClusterServices.length > 0) {
       const dataNamespace = new k8s.core.v1.Namespace(`${name}-data-ns`, { metadata: { name: DATA_NAMESPACE } }, k8sOpts);
@@ -153,7 +165,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
       const reference = (config.images[service.name] ?? service.image).match(/(:[^:/@]+|@sha256:[a-f0-9]{64})$/)![0];
 
       const inCluster = inClusterDatabases.get(service.name);
-      const database = databases?.connections[service.name] ?? (inCluster && {
+      const onDocumentDb = documentDb?.connections[service.name];
+      const database = databases?.connections[service.name] ?? onDocumentDb ?? (inCluster && {
         host: pulumi.output(inCluster.hosts[0]), port: inCluster.port, database: inCluster.database, username: inCluster.username,
         password: inCluster.password, url: inCluster.url,
       });
@@ -183,10 +196,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
         callers: callers(service),
         gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring,
         peerNamespaces: inCluster ? [...peerNamespaces, { namespace: DATA_NAMESPACE, port: inCluster.port }] : peerNamespaces,
-        vpcCidr: settings.vpcCidr, dataPorts: DATA_PORTS,
+        vpcCidr: settings.vpcCidr, dataPorts: onDocumentDb ? [...DATA_PORTS, DOCUMENTDB_PORT] : DATA_PORTS,
+        trustBundle: onDocumentDb && documentDb && { configMap: documentDb.caConfigMap, mountPath: DOCUMENTDB_CA_DIR },
         irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer },
         provider: cluster.provider,
-      }, { parent: this, dependsOn: databases ? [databases] : [] });
+      }, { parent: this, dependsOn: [databases, documentDb].filter((d) => d !== undefined) });
       scrapeJobs.push({
         job: service.name, metricsPath: service.health.metricsPath,
         groups: [{ targets: [`${service.name}.${catalog.name}.svc.cluster.local:${service.health.metricsPort ?? service.port}`], labels: { service: service.name } }],

@@ -15,7 +15,7 @@ export const BACKUP_TAG = "platform-backup";
 /**
  * AWS Backup for the stack's data: a vault encrypted with the platform key, a daily plan with the
  * configured retention, and a selection of every resource tagged `platform-backup=<prefix>`: the
- * RDS instances and the EBS volumes of the databases on EKS. RDS keeps its own automated backups
+ * RDS instances, the DocumentDB cluster and the EBS volumes of the databases on EKS. RDS keeps its own automated backups
  * (point-in-time recovery) besides.
  */
 export class BackupPlan extends pulumi.ComponentResource {

@@ -3,10 +3,11 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { renderBootstrapSql } from "../data/bootstrapSql";
-import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
+import { DatabaseNames, ManagedDatabaseConnection, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import * as postgresql from "@pulumi/postgresql";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { jobEgressPolicy, oneShotJob } from "../kubernetes/oneShotJob";
 
 export interface RdsServiceDatabase {
   service: string;
@@ -38,16 +39,6 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
   backupTags: Record<string, string>;
 }
 
-export interface RdsConnection {
-  host: pulumi.Output<string>;
-  port: number;
-  database: string;
-  username: string;
-  password: pulumi.Output<string>;
-  /** Secret; TLS required by the parameter group. */
-  url: pulumi.Output<string>;
-}
-
 const ADMIN_USER = "platform_admin";
 
 /**
@@ -57,7 +48,7 @@ const ADMIN_USER = "platform_admin";
  * the rendered bootstrap SQL from inside the VPC.
  */
 export class RdsDatabases extends pulumi.ComponentResource {
-  readonly connections: Record<string, RdsConnection> = {};
+  readonly connections: Record<string, ManagedDatabaseConnection> = {};
   readonly instanceIds: pulumi.Output<string>[] = [];
 
   constructor(name: string, args: RdsDatabasesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -67,17 +58,8 @@ export class RdsDatabases extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "PostgreSQL from the EKS nodes only", ports: [5432] }, child);
 
     if (args.bootstrap === "job") {
-      new k8s.networking.v1.NetworkPolicy(`${name}-bootstrap-egress`, {
-        metadata: { name: "database-bootstrap", namespace: args.kubernetes.namespace },
-        spec: {
-          podSelector: { matchLabels: { "platform/job": "database-bootstrap" } },
-          policyTypes: ["Ingress", "Egress"],
-          egress: [
-            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
-            { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: [{ port: 5432 }] },
-          ],
-        },
-      }, { parent: this, provider: args.kubernetes.provider });
+      jobEgressPolicy(`${name}-bootstrap-egress`, { namespace: args.kubernetes.namespace, job: "database-bootstrap", cidr: args.vpcCidr, port: 5432 },
+        { parent: this, provider: args.kubernetes.provider });
     }
 
     // Instances by key: the service's name, or "shared" holding every service's database.
@@ -162,36 +144,19 @@ export class RdsDatabases extends pulumi.ComponentResource {
       metadata: { namespace: args.kubernetes.namespace, labels },
       stringData: { PGPASSWORD: db.adminPassword, SERVICE_PASSWORD: db.password },
     }, k8sOpts);
-    const job = new k8s.batch.v1.Job(`${name}-bootstrap`, {
-      metadata: { namespace: args.kubernetes.namespace, labels },
-      spec: {
-        backoffLimit: 6,
-        ttlSecondsAfterFinished: 3600,
-        template: {
-          metadata: { labels: { ...labels, "platform/job": "database-bootstrap" } },
-          spec: {
-            restartPolicy: "OnFailure",
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 70, seccompProfile: { type: "RuntimeDefault" } },
-            containers: [{
-              name: "psql",
-              image: args.postgresClientImage,
-              command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
-              env: [
-                { name: "PGHOST", value: db.host },
-                { name: "PGPORT", value: "5432" },
-                { name: "PGUSER", value: ADMIN_USER },
-                { name: "PGSSLMODE", value: "require" },
-              ],
-              envFrom: [{ secretRef: { name: credentials.metadata.name } }],
-              volumeMounts: [{ name: "sql", mountPath: "/sql", readOnly: true }],
-              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-            }],
-            volumes: [{ name: "sql", configMap: { name: sql.metadata.name } }],
-          },
-        },
-      },
+    const job = oneShotJob(`${name}-bootstrap`, {
+      namespace: args.kubernetes.namespace, labels, job: "database-bootstrap",
+      image: args.postgresClientImage,
+      command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
+      env: [
+        { name: "PGHOST", value: db.host },
+        { name: "PGPORT", value: "5432" },
+        { name: "PGUSER", value: ADMIN_USER },
+        { name: "PGSSLMODE", value: "require" },
+      ],
+      envFromSecret: credentials.metadata.name,
+      runAsUser: 70,
+      mounts: [{ mountPath: "/sql", volume: { configMap: { name: sql.metadata.name } } }],
     }, { ...k8sOpts, dependsOn: [db.instance] });
     return job.metadata.name;
   }

@@ -124,7 +124,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       command: mongodReplicaSetCommand(),
     } : undefined;
     const files: Record<string, pulumi.Input<string>> = replicaSet
-      ? { ...replicaSet.keyfile, "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, pw)) }
+      ? { ...replicaSet.keyfile, "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, { value: pw })) }
       : {};
 
     this.container = platformContainer(`${name}-container`, {

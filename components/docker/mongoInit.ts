@@ -1,11 +1,19 @@
+/** The login's password: a value written into the script, or an environment variable mongosh reads at run time. */
+export type MongoPassword = { value: string } | { env: string };
+
 /**
- * mongosh script the mongo image runs once on first start (docker-entrypoint-initdb.d):
- * the service's login with readWrite on its own database only. JSON.stringify quotes every value.
+ * mongosh script that gives a service its login with readWrite on its own database only, or
+ * updates the login when it exists (a re-run changes the password, not the outcome). The login is
+ * kept in `userDatabase`: the service's database on MongoDB, `admin` on DocumentDB (which keeps
+ * every user there). JSON.stringify quotes every value.
  */
-export function renderMongoUserScript(database: string, username: string, password: string): string {
+export function renderMongoUserScript(database: string, username: string, password: MongoPassword, userDatabase = database): string {
+  const pwd = "value" in password ? JSON.stringify(password.value) : `process.env[${JSON.stringify(password.env)}]`;
   return [
-    `const target = db.getSiblingDB(${JSON.stringify(database)});`,
-    `target.createUser({ user: ${JSON.stringify(username)}, pwd: ${JSON.stringify(password)}, roles: [{ role: "readWrite", db: ${JSON.stringify(database)} }] });`,
+    `const users = db.getSiblingDB(${JSON.stringify(userDatabase)});`,
+    `const login = { pwd: ${pwd}, roles: [{ role: "readWrite", db: ${JSON.stringify(database)} }] };`,
+    `if (users.getUser(${JSON.stringify(username)})) users.updateUser(${JSON.stringify(username)}, login);`,
+    `else users.createUser({ user: ${JSON.stringify(username)}, pwd: login.pwd, roles: login.roles });`,
     "",
   ].join("\n");
 }

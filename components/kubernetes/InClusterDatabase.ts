@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { connectionUrl, databaseNames } from "../data/databasePlan";
 import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../docker/mongoInit";
 import { APP_LABEL } from "./ServiceWorkload";
+import { oneShotJob } from "./oneShotJob";
 
 export type InClusterEngine = "mongodb" | "clickhouse";
 
@@ -103,7 +104,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
         ? {
           ADMIN_PASSWORD: adminPassword,
           keyfile: password("keyfile", 756),
-          "10-service-user.js": servicePassword.apply((pw) => renderMongoUserScript(names.database, names.username, pw)),
+          "10-service-user.js": servicePassword.apply((pw) => renderMongoUserScript(names.database, names.username, { value: pw })),
         }
         : { CLICKHOUSE_DB: names.database, CLICKHOUSE_USER: names.username, CLICKHOUSE_PASSWORD: servicePassword, CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "0" },
     }, k8sOpts);
@@ -202,30 +203,14 @@ export class InClusterDatabase extends pulumi.ComponentResource {
       const script = new k8s.core.v1.ConfigMap(`${name}-replica-set-init`, {
         metadata, data: { "replica-set.js": renderReplicaSetInit(this.hosts, engine.port) },
       }, k8sOpts);
-      const job = new k8s.batch.v1.Job(`${name}-replica-set-init`, {
-        metadata: { namespace: args.namespace, labels },
-        spec: {
-          backoffLimit: 10,
-          ttlSecondsAfterFinished: 3600,
-          template: {
-            metadata: { labels: { "platform/service": args.service, "platform/job": "replica-set-init" } },
-            spec: {
-              restartPolicy: "OnFailure",
-              automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: engine.uid, seccompProfile: { type: "RuntimeDefault" } },
-              containers: [{
-                name: "mongosh",
-                image: engine.image(args.version),
-                command: ["bash", "-c", `mongosh --quiet --host ${this.hosts[0]} --username ${ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`],
-                env: [{ name: "ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "ADMIN_PASSWORD" } } }, { name: "HOME", value: "/tmp" }],
-                volumeMounts: [{ name: "init", mountPath: "/init", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
-                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                securityContext: hardened,
-              }],
-              volumes: [{ name: "init", configMap: { name: script.metadata.name } }, { name: "tmp", emptyDir: {} }],
-            },
-          },
-        },
+      const job = oneShotJob(`${name}-replica-set-init`, {
+        namespace: args.namespace, labels: { "platform/service": args.service }, job: "replica-set-init",
+        image: engine.image(args.version),
+        command: ["bash", "-c", `mongosh --quiet --host ${this.hosts[0]} --username ${ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`],
+        env: [{ name: "ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "ADMIN_PASSWORD" } } }],
+        runAsUser: engine.uid,
+        mounts: [{ mountPath: "/init", volume: { configMap: { name: script.metadata.name } } }],
+        backoffLimit: 10,
       }, { ...k8sOpts, dependsOn: [statefulSet] });
       ready = job.metadata.name;
     }

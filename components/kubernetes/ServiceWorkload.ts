@@ -22,6 +22,8 @@ export interface ServiceWorkloadArgs {
   vpcCidr: string;
   dataPorts: number[];
   irsa: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string> };
+  /** Certificate authorities the service needs beyond the image's (a managed store's private CA), mounted read-only. */
+  trustBundle?: { configMap: pulumi.Input<string>; mountPath: string };
   provider: k8s.Provider;
 }
 
@@ -110,10 +112,16 @@ export class ServiceWorkload extends pulumi.ComponentResource {
                 allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false,
                 capabilities: { drop: ["ALL"], ...(service.capabilities.length ? { add: service.capabilities } : {}) },
               },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                ...(args.trustBundle ? [{ name: "trust-bundle", mountPath: args.trustBundle.mountPath, readOnly: true }] : []),
+              ],
             }],
             // The root filesystem is read-only; scratch space lives in memory.
-            volumes: [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }],
+            volumes: [
+              { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+              ...(args.trustBundle ? [{ name: "trust-bundle", configMap: { name: args.trustBundle.configMap } }] : []),
+            ],
           },
         },
       },

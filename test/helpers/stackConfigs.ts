@@ -1,3 +1,5 @@
+import * as path from "path";
+
 /** Values a user would set with `pulumi config set --secret` for the built-in catalogs. */
 export const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
   finance: { "ai-service": { OPENAI_API_KEY: "sk-config-finance" } },
@@ -16,6 +18,9 @@ export function devConfig(catalog: string): Record<string, string> {
 
 /** A DSN in Sentry's format, for the stacks that report errors. */
 export const SENTRY_DSN = "https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/4504";
+
+/** A throwaway self-signed CA (no key kept), standing in for Amazon's RDS CA bundle. */
+export const TEST_CA_BUNDLE = path.join(__dirname, "..", "fixtures", "test-ca.pem");
 
 export const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
 

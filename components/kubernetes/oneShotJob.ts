@@ -1,0 +1,77 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+export interface OneShotJobArgs {
+  namespace: pulumi.Input<string>;
+  /** Labels of the Job and its pod. */
+  labels: Record<string, string>;
+  /** The pod's `platform/job` label: what NetworkPolicies select the Job's pods by. */
+  job: string;
+  image: string;
+  command: string[];
+  env?: k8s.types.input.core.v1.EnvVar[];
+  /** A Secret whose keys become the container's environment. */
+  envFromSecret?: pulumi.Input<string>;
+  /** The image's own unprivileged user. */
+  runAsUser: number;
+  /** Read-only mounts; `/tmp` is always a writable scratch directory (HOME for clients that keep state). */
+  mounts?: Array<{ mountPath: string; volume: Omit<k8s.types.input.core.v1.Volume, "name"> }>;
+  backoffLimit?: number;
+}
+
+/**
+ * A Job that runs one client command to completion (a database bootstrap, a replica set's
+ * initiation), hardened like the workloads: non-root, read-only root filesystem, no privilege
+ * escalation, no capabilities, no service account token. Kept an hour after it finishes.
+ */
+export function oneShotJob(name: string, args: OneShotJobArgs, opts: pulumi.CustomResourceOptions): k8s.batch.v1.Job {
+  const mounts = args.mounts ?? [];
+  return new k8s.batch.v1.Job(name, {
+    metadata: { namespace: args.namespace, labels: args.labels },
+    spec: {
+      backoffLimit: args.backoffLimit ?? 6,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: { labels: { ...args.labels, "platform/job": args.job } },
+        spec: {
+          restartPolicy: "OnFailure",
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: args.runAsUser, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [{
+            name: args.job,
+            image: args.image,
+            command: args.command,
+            env: [...(args.env ?? []), { name: "HOME", value: "/tmp" }],
+            envFrom: args.envFromSecret ? [{ secretRef: { name: args.envFromSecret } }] : undefined,
+            volumeMounts: [
+              ...mounts.map((m, i) => ({ name: `mount-${i}`, mountPath: m.mountPath, readOnly: true })),
+              { name: "tmp", mountPath: "/tmp" },
+            ],
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ["ALL"] } },
+          }],
+          volumes: [...mounts.map((m, i) => ({ name: `mount-${i}`, ...m.volume })), { name: "tmp", emptyDir: {} }],
+        },
+      },
+    },
+  }, opts);
+}
+
+/**
+ * Lets the pods of one kind of Job (by their `platform/job` label) resolve names and reach `port`
+ * in `cidr` (a managed store in the VPC), and nothing else, in a namespace that denies by default.
+ */
+export function jobEgressPolicy(name: string, args: { namespace: pulumi.Input<string>; job: string; cidr: string; port: number },
+  opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
+  return new k8s.networking.v1.NetworkPolicy(name, {
+    metadata: { name: args.job, namespace: args.namespace },
+    spec: {
+      podSelector: { matchLabels: { "platform/job": args.job } },
+      policyTypes: ["Ingress", "Egress"],
+      egress: [
+        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+        { to: [{ ipBlock: { cidr: args.cidr } }], ports: [{ port: args.port }] },
+      ],
+    },
+  }, opts);
+}
