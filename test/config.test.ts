@@ -111,6 +111,9 @@ describe("stack config", () => {
     has(/^platform:docker.hostPorts.rabbitmqManagement: host port 8002 \(RabbitMQ management\) clashes with service transaction-service/);
     has(/^platform:docker.hostPorts.adminer: host port 8003 \(Adminer\) clashes with service/);
     assert.ok(!problems.some((p) => p.startsWith("platform:docker.hostPorts.redisCommander")), "a tool that is off claims no port");
+    const { config } = read({ target: "docker", catalog: "user-enrichment", images: { web: "me/web:2.0.0" } });
+    assert.equal(config.images.web, "me/web:2.0.0", "the front end's image is overridden like a service's");
+    assert.match(problemsOf({ target: "docker", catalog: "bookings", images: { web: "me/web:2.0.0" } })[0], /^platform:images.web: unknown service 'web'/, "not without a front end");
   });
 
   it("rejects an implicit latest tag in an image override", () => {
