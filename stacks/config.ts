@@ -6,6 +6,7 @@ import { BUILTIN_CATALOGS, builtinCatalogPath, readCatalogFile } from "../servic
 import { Catalog, PINNED_IMAGE, frontendService } from "../services/schema";
 import { Problem, ValidationError, error, formatPath, isError } from "../services/problems";
 import { gatewayPaths, needsGateway, publishedPort } from "../services/validate";
+import { EVICTION_POLICIES } from "../components/docker/redisConfig";
 
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
 const hostPort = z.number().int().min(1024).max(65535);
@@ -73,6 +74,12 @@ const DockerSettingsSchema = z.object({
 const CacheSettingsSchema = z.object({
   /** `sentinel`: master, 2 replicas, 3 sentinels (quorum 2); `single`: one Redis for small laptops. */
   mode: z.enum(["sentinel", "single"]).default("sentinel"),
+  /**
+   * What Redis does when full (at three quarters of its container's limit). `volatile-lru` evicts
+   * the least recently used keys that have a TTL (cache entries) and keeps keys without one
+   * (sessions), refusing writes once only those are left.
+   */
+  evictionPolicy: z.enum(EVICTION_POLICIES).default("volatile-lru"),
 }).strict();
 
 const GatewaySettingsSchema = z.object({

@@ -23,7 +23,7 @@ describe("CacheCluster (under mocks)", () => {
     let cache!: CacheCluster;
     return runUnderMocks("components", {}, () => {
       cache = new CacheCluster("cache", {
-        mode, namePrefix: "shop", image: DEFAULT_IMAGES.redis, exporterImage: DEFAULT_IMAGES.redisExporter,
+        mode, evictionPolicy: "volatile-lru", namePrefix: "shop", image: DEFAULT_IMAGES.redis, exporterImage: DEFAULT_IMAGES.redisExporter,
         network: new docker.Network("data", { name: "shop-data" }), monitoringNetwork: new docker.Network("mon", { name: "shop-monitoring" }), labels, memory,
       });
     }).then((run) => ({ run, cache }));
@@ -37,6 +37,8 @@ describe("CacheCluster (under mocks)", () => {
     const replica = byName.get("shop-redis-replica-2")!;
     assert.deepEqual(replica.inputs.command, ["redis-server", "/data/redis.conf"]);
     assert.match(upload(replica, "/data/redis.conf"), /^replicaof redis-master 6379$/m);
+    assert.match(upload(replica, "/data/redis.conf"), new RegExp(`^maxmemory ${Math.floor(memory.redis * 0.75)}mb$`, "m"), "below the container's limit");
+    assert.equal(replica.inputs.memory, memory.redis);
     assert.ok(isSecretOnWire(replica.wire.uploads) || isSecretOnWire((replica.wire.uploads as any[])[0]?.content), "config holds the password");
     const sentinel = byName.get("shop-redis-sentinel-3")!;
     assert.deepEqual(sentinel.inputs.command, ["redis-server", "/data/sentinel.conf", "--sentinel"]);

@@ -30,7 +30,7 @@ describe("Redis Sentinel failover from the rendered files", function () {
       fs.mkdirSync(dataDir);
       const config = node.role === "sentinel"
         ? renderSentinelConf(node, { password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD, masterHost: master.host, masterPort: master.port, dataDir, downAfterMilliseconds: DOWN_AFTER_MS, failoverTimeoutMilliseconds: FAILOVER_TIMEOUT_MS })
-        : renderRedisConf(node, { password: PASSWORD, masterHost: master.host, masterPort: master.port, dataDir, minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10 });
+        : renderRedisConf(node, { password: PASSWORD, masterHost: master.host, masterPort: master.port, dataDir, minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10, maxmemoryMiB: 64, evictionPolicy: "noeviction" });
       const file = path.join(dataDir, node.role === "sentinel" ? "sentinel.conf" : "redis.conf");
       fs.writeFileSync(file, `${config}bind 127.0.0.1\n`);
       stops.push(await startRedis(file, node.role === "sentinel" ? ["--sentinel"] : [], node.port, node.role === "sentinel" ? SENTINEL_PASSWORD : PASSWORD));

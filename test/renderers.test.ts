@@ -6,7 +6,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { freePort, hasBinary, startRedis } from "./helpers/servers";
 import { builtinCatalogPath, loadCatalog } from "../services/load";
-import { MASTER_NAME, SENTINEL_QUORUM, planCacheNodes, renderRedisConf, renderSentinelConf } from "../components/docker/redisConfig";
+import { MASTER_NAME, SENTINEL_QUORUM, planCacheNodes, redisMaxmemoryMiB, renderRedisConf, renderSentinelConf } from "../components/docker/redisConfig";
 import { kongDeclarativeConfig, renderKongConfig } from "../components/gateway/kongConfig";
 import { prometheusConfig, renderPrometheusConfig } from "../components/observability/prometheusConfig";
 import { alertRules } from "../components/observability/alertRules";
@@ -18,7 +18,7 @@ const bookings = loadCatalog(builtinCatalogPath("bookings"));
 const directives = (text: string) => text.trim().split("\n").map((line) => line.split(" "));
 
 describe("Redis and Sentinel config", () => {
-  const settings = { password: "p4ss", masterHost: "redis-master", minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10 };
+  const settings = { password: "p4ss", masterHost: "redis-master", minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10, maxmemoryMiB: 96, evictionPolicy: "volatile-lru" as const };
 
   it("plans 1 master, 2 replicas and 3 sentinels, or a single node", () => {
     assert.deepEqual(planCacheNodes("sentinel").map((n) => n.role), ["master", "replica", "replica", "sentinel", "sentinel", "sentinel"]);
@@ -35,6 +35,13 @@ describe("Redis and Sentinel config", () => {
     const master = directives(renderRedisConf(planCacheNodes("sentinel")[0], settings));
     assert.equal(master.find((l) => l[0] === "replicaof"), undefined);
     assert.deepEqual(master.find((l) => l[0] === "requirepass"), ["requirepass", "p4ss"]);
+  });
+
+  it("caps Redis below its container's limit and evicts by the configured policy", () => {
+    assert.equal(redisMaxmemoryMiB(128), 96);
+    assert.equal(redisMaxmemoryMiB(65), 48);
+    const lines = directives(renderRedisConf(planCacheNodes("single")[0], { ...settings, maxmemoryMiB: 48, evictionPolicy: "allkeys-lfu" }));
+    assert.deepEqual(lines.filter((l) => l[0].startsWith("maxmemory")), [["maxmemory", "48mb"], ["maxmemory-policy", "allkeys-lfu"]]);
   });
 
   it("leaves min-replicas-to-write out when there are no replicas", () => {
@@ -84,6 +91,10 @@ describe("Redis and Sentinel config", () => {
         try {
           const master = execFileSync("redis-cli", ["-p", String(sentinelPort), "--no-auth-warning", "-a", "s3nt", "sentinel", "get-master-addr-by-name", MASTER_NAME], { encoding: "utf8" });
           assert.deepEqual(master.trim().split("\n"), ["localhost", String(masterPort)]);
+          const memory = execFileSync("redis-cli", ["-p", String(masterPort), "--no-auth-warning", "-a", "p4ss", "config", "get", "maxmemory*"], { encoding: "utf8" });
+          const values = Object.fromEntries(memory.trim().split("\n").reduce<string[][]>((pairs, line, i) => (i % 2 ? pairs[pairs.length - 1].push(line) : pairs.push([line]), pairs), []));
+          assert.equal(values.maxmemory, String(96 * 1024 * 1024), "96mb as Redis reads it");
+          assert.equal(values["maxmemory-policy"], "volatile-lru");
         } finally {
           stopSentinel();
         }

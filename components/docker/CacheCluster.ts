@@ -5,11 +5,12 @@ import { PlatformLabels, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 import {
-  CacheMode, MASTER_NAME, REDIS_PORT, RedisNode, planCacheNodes, renderRedisConf, renderSentinelConf,
+  CacheMode, EvictionPolicy, MASTER_NAME, REDIS_PORT, RedisNode, planCacheNodes, redisMaxmemoryMiB, renderRedisConf, renderSentinelConf,
 } from "./redisConfig";
 
 export interface CacheClusterArgs {
   mode: CacheMode;
+  evictionPolicy: EvictionPolicy;
   namePrefix: string;
   image: string;
   exporterImage: string;
@@ -49,7 +50,10 @@ export class CacheCluster extends pulumi.ComponentResource {
       node.role === "sentinel"
         ? renderSentinelConf(node, { password, sentinelPassword, masterHost: master.host, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000 })
         // With replicas, refuse writes that no replica received: a failover then loses at most 10 s.
-        : renderRedisConf(node, { password, masterHost: master.host, minReplicasToWrite: replicas > 0 ? 1 : 0, minReplicasMaxLagSeconds: 10 }));
+        : renderRedisConf(node, {
+          password, masterHost: master.host, minReplicasToWrite: replicas > 0 ? 1 : 0, minReplicasMaxLagSeconds: 10,
+          maxmemoryMiB: redisMaxmemoryMiB(args.memory.redis), evictionPolicy: args.evictionPolicy,
+        }));
 
     let masterContainer: docker.Container | undefined;
     for (const node of nodes) {

@@ -112,6 +112,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
 
     const cache = cacheUsers.length > 0 ? new CacheCluster(`${name}-cache`, {
       mode: config.cache.mode,
+      evictionPolicy: config.cache.evictionPolicy,
       namePrefix: prefix,
       image: images.redis,
       exporterImage: images.redisExporter,

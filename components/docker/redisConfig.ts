@@ -41,6 +41,19 @@ function render(lines: Array<Array<string | number>>): string {
   return lines.map((parts) => parts.map(quote).join(" ")).join("\n") + "\n";
 }
 
+/** Redis's eviction policies (maxmemory-policy). */
+export const EVICTION_POLICIES = ["noeviction", "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl"] as const;
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+/**
+ * Redis's own memory ceiling for a container limit: three quarters of it. The rest is headroom for
+ * what maxmemory does not count (the fork of an AOF rewrite copying pages, replication and client
+ * buffers, fragmentation), so Redis evicts or refuses writes before the kernel kills it.
+ */
+export function redisMaxmemoryMiB(containerLimitMiB: number): number {
+  return Math.floor(containerLimitMiB * 0.75);
+}
+
 export interface RedisSettings {
   password: string;
   /** Master a replica follows at start; Sentinel moves it on failover. */
@@ -51,6 +64,9 @@ export interface RedisSettings {
   /** With replicas: refuse writes unless this many replicas are connected and not lagging. */
   minReplicasToWrite: number;
   minReplicasMaxLagSeconds: number;
+  maxmemoryMiB: number;
+  /** What Redis does at maxmemory: evict keys (which ones), or refuse writes (`noeviction`). */
+  evictionPolicy: EvictionPolicy;
 }
 
 /** redis.conf of a master or replica. Every data node carries masterauth, since any may become a replica. */
@@ -60,6 +76,8 @@ export function renderRedisConf(node: RedisNode, settings: RedisSettings): strin
     ["port", node.port],
     ["dir", settings.dataDir ?? "/data"],
     ["appendonly", "yes"],
+    ["maxmemory", `${settings.maxmemoryMiB}mb`],
+    ["maxmemory-policy", settings.evictionPolicy],
     ["requirepass", settings.password],
     ["masterauth", settings.password],
     ["replica-announce-ip", node.host],
