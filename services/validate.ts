@@ -4,13 +4,14 @@ import { cpuCores, memoryBytes } from "./quantities";
 
 /**
  * Environment variables the platform itself sets on every service container;
- * a catalog that sets them too would silently lose its value.
+ * a catalog that sets them too would silently lose its value. test/platform-env.test.ts keeps
+ * this list equal to what the targets set.
  */
 export const PLATFORM_ENV = [
   "SERVICE_NAME", "PORT", "PLATFORM_ENVIRONMENT",
   "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
   "RABBITMQ_URL", "RABBITMQ_VHOST", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "RABBITMQ_QUEUES", "RABBITMQ_RETRY_EXCHANGE",
-  "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_SENTINELS", "REDIS_MASTER_NAME", "REDIS_SENTINEL_PASSWORD",
+  "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_SENTINELS", "REDIS_MASTER_NAME", "REDIS_SENTINEL_PASSWORD", "REDIS_TLS",
   "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
   "GATEWAY_JWT_ISSUER", "GATEWAY_JWT_SECRET", "SENTRY_DSN", "SENTRY_ENVIRONMENT",
 ] as const;
