@@ -300,6 +300,7 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual([cluster.storageEncrypted, cluster.deletionProtection, cluster.skipFinalSnapshot, cluster.backupRetentionPeriod], [true, true, false, 7]);
     assert.equal(cluster.kmsKeyId, "arn:aws:kms:eu-west-1:123456789012:key/bookings-key");
     assert.equal(cluster.tags["platform-backup"], "bookings-prod", "in the AWS Backup plan");
+    assert.match(cluster.masterUsername, /^[A-Za-z][A-Za-z0-9]{0,62}$/, "DocumentDB's rule for the master user name");
     assert.deepEqual(inputsOf(run, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")[0].parameters.find((p: any) => p.name === "tls").value, "enabled");
     assert.equal(inputsOf(run, "aws:docdb/clusterInstance:ClusterInstance").length, 2);
     const ingress = inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.fromPort === 27017);

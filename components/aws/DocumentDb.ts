@@ -31,7 +31,8 @@ export const DOCUMENTDB_PORT = 27017;
 /** Where the services and Jobs find the CA bundle (a ConfigMap volume). */
 export const DOCUMENTDB_CA_DIR = "/etc/documentdb-ca";
 const CA_FILE = "rds-ca-bundle.pem";
-const ADMIN_USER = "platform_admin";
+/** DocumentDB's master user name allows letters and digits only. */
+const ADMIN_USER = "platformadmin";
 const BOOTSTRAP_JOB = "documentdb-bootstrap";
 
 /**
