@@ -6,7 +6,9 @@ import * as path from "path";
 /**
  * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
  * AWS's documented/observed provisioning times (EKS control plane 8-12 min, Multi-AZ RDS
- * 10-15 min, Amazon MQ cluster 15-25 min, ElastiCache 8-12 min, NAT gateway 1-2 min) and local
+ * 10-15 min, Amazon MQ cluster 15-25 min, ElastiCache 8-12 min, NAT gateway 1-2 min, DocumentDB
+ * cluster 5-10 min and each instance 8-12 min, a CloudFront distribution deployed to every edge
+ * location 5-10 min) and local
  * Docker (image pull ~20 s, a container with a healthcheck it waits for ~30 s).
  */
 export const CREATION_SECONDS: Array<[string, number]> = [
@@ -17,6 +19,9 @@ export const CREATION_SECONDS: Array<[string, number]> = [
   ["aws:mq/broker:Broker", 1200],
   ["aws:elasticache/replicationGroup:ReplicationGroup", 600],
   ["aws:ec2/natGateway:NatGateway", 120],
+  ["aws:docdb/cluster:Cluster", 420],
+  ["aws:docdb/clusterInstance:ClusterInstance", 600],
+  ["aws:cloudfront/distribution:Distribution", 420],
   ["aws:", 5],
   ["kubernetes:helm.sh/v3:Release", 180],
   ["kubernetes:batch/v1:Job", 60],
