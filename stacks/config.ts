@@ -352,10 +352,13 @@ function crossCheck(settings: Settings, catalog: Catalog): Problem[] {
   return problems;
 }
 
-/** The Amazon RDS CA bundle DocumentDB clients verify the cluster with; its path becomes absolute. */
-export const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+/** Where Amazon publishes the RDS CA bundle, which DocumentDB clients verify the cluster with. */
+const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
 
-/** DocumentDB needs the CA bundle: a readable file of PEM certificates that parse. */
+/**
+ * DocumentDB needs the CA bundle: a readable file of PEM CA certificates that parse. A good file's
+ * path is made absolute, since the program reads it again when it declares the cluster.
+ */
 function documentDbCheck(settings: Settings, catalog: Catalog, projectDir: string): Problem[] {
   const mongodb = settings.aws?.mongodb;
   if (settings.target !== "aws" || mongodb?.mode !== "documentdb" || !catalog.services.some((s) => s.database.kind === "mongodb")) return [];

@@ -197,7 +197,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         gatewayNamespace: NAMESPACES.gateway, monitoringNamespace: NAMESPACES.monitoring,
         peerNamespaces: inCluster ? [...peerNamespaces, { namespace: DATA_NAMESPACE, port: inCluster.port }] : peerNamespaces,
         vpcCidr: settings.vpcCidr, dataPorts: onDocumentDb ? [...DATA_PORTS, DOCUMENTDB_PORT] : DATA_PORTS,
-        trustBundle: onDocumentDb && documentDb && { configMap: documentDb.caConfigMap, mountPath: DOCUMENTDB_CA_DIR },
+        trustBundle: documentDb && onDocumentDb ? { configMap: documentDb.caConfigMap, mountPath: DOCUMENTDB_CA_DIR } : undefined,
         irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer },
         provider: cluster.provider,
       }, { parent: this, dependsOn: [databases, documentDb].filter((d) => d !== undefined) });

@@ -15,8 +15,8 @@ export const BACKUP_TAG = "platform-backup";
 /**
  * AWS Backup for the stack's data: a vault encrypted with the platform key, a daily plan with the
  * configured retention, and a selection of every resource tagged `platform-backup=<prefix>`: the
- * RDS instances, the DocumentDB cluster and the EBS volumes of the databases on EKS. RDS keeps its own automated backups
- * (point-in-time recovery) besides.
+ * RDS instances, the DocumentDB cluster and the EBS volumes of the databases on EKS. RDS and
+ * DocumentDB keep their own automated backups (point-in-time recovery) besides.
  */
 export class BackupPlan extends pulumi.ComponentResource {
   readonly vaultName: pulumi.Output<string>;
