@@ -33,6 +33,7 @@ const T = {
   container: "docker:index/container:Container",
   remoteImage: "docker:index/remoteImage:RemoteImage",
   deployment: "kubernetes:apps/v1:Deployment",
+  statefulSet: "kubernetes:apps/v1:StatefulSet",
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   secret: "kubernetes:core/v1:Secret",
@@ -419,7 +420,7 @@ export const RULES: Rule[] = [
     check: (resources) => {
       const denied = new Set(resources.filter((r) => r.type === T.networkPolicy && Object.keys(r.props.spec?.podSelector ?? {}).length === 0
         && Object.keys(r.props.spec?.podSelector?.matchLabels ?? {}).length === 0).map((r) => r.props.metadata?.namespace));
-      return resources.filter((r) => r.type === T.deployment && !denied.has(r.props.metadata?.namespace))
+      return resources.filter((r) => (r.type === T.deployment || r.type === T.statefulSet) && !denied.has(r.props.metadata?.namespace))
         .map((d) => ({ message: `namespace ${d.props.metadata?.namespace} of ${d.props.metadata?.name} has no default-deny NetworkPolicy`, urn: d.urn }));
     },
   },

@@ -184,7 +184,7 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
     ],
   },
   "network-policy-per-namespace": {
-    bad: [resource("kubernetes:apps/v1:Deployment", goodPod)],
+    bad: [resource("kubernetes:apps/v1:Deployment", goodPod), resource("kubernetes:apps/v1:StatefulSet", { metadata: { name: "orders-db", namespace: "data" } })],
     good: [resource("kubernetes:apps/v1:Deployment", goodPod), resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", { metadata: { namespace: "shop" }, spec: { podSelector: {} } })],
   },
   "gateway-routes-protected": {

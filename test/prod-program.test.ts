@@ -253,6 +253,13 @@ describe("prod program (aws target, under mocks)", () => {
     assert.match(secret.DATABASE_URL, new RegExp(`^mongodb://notification_service_app:pw[0-9a-f]+@${members.replace(/\./g, "\\.")}/notification_service\\?authSource=notification_service&replicaSet=rs0$`));
     const dbPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service-db")!.inputs.spec;
     assert.deepEqual(dbPolicy.ingress[1].from[0].podSelector, { matchLabels: { "app.kubernetes.io/name": "notification-service" } });
+    const dataPolicies = inputsOf(bookings, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.metadata.namespace === "data");
+    assert.deepEqual(dataPolicies.find((p) => p.metadata.name === "default-deny")!.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    assert.deepEqual(dbPolicy.egress[1], { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "notification-service-db" } } }], ports: [{ port: 27017 }] }, "members reach each other only");
+    const initPolicy = dataPolicies.find((p) => p.metadata.name === "notification-service-replica-set-init")!.spec;
+    assert.deepEqual(initPolicy.podSelector.matchLabels, { "platform/job": "replica-set-init", "platform/service": "notification-service" });
+    assert.deepEqual(initPolicy.egress[1].to[0].podSelector.matchLabels, { "app.kubernetes.io/name": "notification-service-db" });
+    assert.equal(init.spec.template.metadata.labels["platform/service"], "notification-service", "the init policy selects the Job's pod");
     const servicePolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs.spec;
     assert.ok(servicePolicy.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data" && rule.ports[0].port === 27017));
     const otherPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "auth-service")!.inputs.spec;

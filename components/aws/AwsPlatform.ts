@@ -21,6 +21,7 @@ import { ManagedBroker } from "./ManagedBroker";
 import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
 import { InClusterBroker, MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
+import { defaultDenyPolicy } from "../kubernetes/networkPolicies";
 import { WebFrontend } from "./WebFrontend";
 import { DOCUMENTDB_CA_DIR, DOCUMENTDB_PORT, DocumentDb } from "./DocumentDb";
 
@@ -88,10 +89,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
     new BackupPlan(`${name}-backup`, { namePrefix: prefix, kmsKeyArn: key.arn, schedule: settings.backup.schedule, retentionDays: settings.backup.retentionDays }, child);
 
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: catalog.name, labels: { "platform/catalog": catalog.name } } }, k8sOpts);
-    new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
-      metadata: { name: "default-deny", namespace: namespace.metadata.name },
-      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-    }, k8sOpts);
+    defaultDenyPolicy(`${name}-default-deny`, namespace.metadata.name, k8sOpts);
 
     const postgres = catalog.services.filter((s) => s.database.kind === "postgres");
     const databases = postgres.length > 0 ? new RdsDatabases(`${name}-rds`, {
@@ -116,6 +114,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const inClusterDatabases = new Map<string, InClusterDatabase>();
     if (inClusterServices.length > 0) {
       const dataNamespace = new k8s.core.v1.Namespace(`${name}-data-ns`, { metadata: { name: DATA_NAMESPACE } }, k8sOpts);
+      // Each database's own policy opens what its members and its service need.
+      defaultDenyPolicy(`${name}-data-default-deny`, dataNamespace.metadata.name, k8sOpts);
       const storageClass = new k8s.storage.v1.StorageClass(`${name}-encrypted-gp3`, {
         metadata: { name: "gp3-encrypted" },
         provisioner: "ebs.csi.aws.com",

@@ -4,7 +4,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { ManagedDatabaseConnection, connectionUrl, databaseNames } from "../data/databasePlan";
 import { renderMongoUserScript } from "../docker/mongoInit";
-import { jobEgressPolicy, oneShotJob } from "../kubernetes/oneShotJob";
+import { oneShotJob } from "../kubernetes/oneShotJob";
+import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
 
 export interface DocumentDbArgs extends DataStorePlacement {
@@ -93,7 +94,7 @@ export class DocumentDb extends pulumi.ComponentResource {
       data: { [CA_FILE]: args.caBundle },
     }, k8sOpts);
     this.caConfigMap = ca.metadata.name;
-    jobEgressPolicy(`${name}-bootstrap-egress`, { namespace: args.kubernetes.namespace, job: BOOTSTRAP_JOB, cidr: args.vpcCidr, port: DOCUMENTDB_PORT }, k8sOpts);
+    jobEgressPolicy(`${name}-bootstrap-egress`, { namespace: args.kubernetes.namespace, job: BOOTSTRAP_JOB, to: { ipBlock: { cidr: args.vpcCidr } }, port: DOCUMENTDB_PORT }, k8sOpts);
 
     // DocumentDB presents itself as replica set rs0 and does not support retryable writes.
     const query = (extra: string) => `tls=true&tlsCAFile=${DOCUMENTDB_CA_DIR}/${CA_FILE}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false${extra}`;

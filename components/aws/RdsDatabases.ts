@@ -7,7 +7,8 @@ import { DatabaseNames, ManagedDatabaseConnection, connectionUrl, databaseNames 
 import { PostgresAccess } from "../data/PostgresAccess";
 import * as postgresql from "@pulumi/postgresql";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
-import { jobEgressPolicy, oneShotJob } from "../kubernetes/oneShotJob";
+import { oneShotJob } from "../kubernetes/oneShotJob";
+import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 
 export interface RdsServiceDatabase {
   service: string;
@@ -58,7 +59,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "PostgreSQL from the EKS nodes only", ports: [5432] }, child);
 
     if (args.bootstrap === "job") {
-      jobEgressPolicy(`${name}-bootstrap-egress`, { namespace: args.kubernetes.namespace, job: "database-bootstrap", cidr: args.vpcCidr, port: 5432 },
+      jobEgressPolicy(`${name}-bootstrap-egress`, { namespace: args.kubernetes.namespace, job: "database-bootstrap", to: { ipBlock: { cidr: args.vpcCidr } }, port: 5432 },
         { parent: this, provider: args.kubernetes.provider });
     }
 

@@ -5,6 +5,7 @@ import { connectionUrl, databaseNames } from "../data/databasePlan";
 import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../docker/mongoInit";
 import { APP_LABEL } from "./ServiceWorkload";
 import { oneShotJob } from "./oneShotJob";
+import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
 
 export type InClusterEngine = "mongodb" | "clickhouse";
 
@@ -67,8 +68,8 @@ const ENGINES: Record<InClusterEngine, EngineSpec> = {
 /**
  * A MongoDB or ClickHouse database for one service on EKS, as in dev one server (or replica set)
  * per service: a StatefulSet of the official image with encrypted gp3 volumes, non-root, a
- * headless Service, a PodDisruptionBudget, and a NetworkPolicy that admits the service's pods
- * only. MongoDB runs three members with keyfile authentication; a Job initiates the set. The
+ * headless Service, a PodDisruptionBudget, and NetworkPolicies that admit the service's pods
+ * only and let the members reach each other only. MongoDB runs three members with keyfile authentication; a Job initiates the set. The
  * service's login is made by the image on first start (MongoDB: the same init script as dev).
  */
 export class InClusterDatabase extends pulumi.ComponentResource {
@@ -186,7 +187,9 @@ export class InClusterDatabase extends pulumi.ComponentResource {
       metadata,
       spec: {
         podSelector: { matchLabels: { [APP_LABEL]: host } },
-        policyTypes: ["Ingress"],
+        policyTypes: ["Ingress", "Egress"],
+        // Members talk to each other (replication, elections) and nothing else.
+        egress: [DNS_EGRESS, { to: [{ podSelector: { matchLabels: { [APP_LABEL]: host } } }], ports: [{ port: engine.port }] }],
         ingress: [
           // Its own members and initiation Job, and the service it belongs to.
           { from: [{ podSelector: { matchLabels: { "platform/service": args.service } } }], ports: [{ port: engine.port }] },
@@ -212,6 +215,10 @@ export class InClusterDatabase extends pulumi.ComponentResource {
         mounts: [{ mountPath: "/init", volume: { configMap: { name: script.metadata.name } } }],
         backoffLimit: 10,
       }, { ...k8sOpts, dependsOn: [statefulSet] });
+      jobEgressPolicy(`${name}-replica-set-init`, {
+        namespace: args.namespace, job: "replica-set-init", service: args.service,
+        to: { podSelector: { matchLabels: { [APP_LABEL]: host } } }, port: engine.port,
+      }, k8sOpts);
       ready = job.metadata.name;
     }
 

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { Service } from "../../services/schema";
 import { cpuCores } from "../../services/quantities";
+import { DNS_EGRESS } from "./networkPolicies";
 
 export interface ServiceWorkloadArgs {
   service: Service;
@@ -160,7 +161,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           { from: [fromNamespace(args.monitoringNamespace)], ports: [{ port: metricsPort }] },
         ],
         egress: [
-          { to: [fromNamespace("kube-system")], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+          DNS_EGRESS,
           ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
           { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: args.dataPorts.map((port) => ({ port })) },
           ...args.peerNamespaces.map((peer) => ({ to: [fromNamespace(peer.namespace)], ports: [{ port: peer.port }] })),

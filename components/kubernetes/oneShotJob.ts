@@ -57,21 +57,3 @@ export function oneShotJob(name: string, args: OneShotJobArgs, opts: pulumi.Cust
   }, opts);
 }
 
-/**
- * Lets the pods of one kind of Job (by their `platform/job` label) resolve names and reach `port`
- * in `cidr` (a managed store in the VPC), and nothing else, in a namespace that denies by default.
- */
-export function jobEgressPolicy(name: string, args: { namespace: pulumi.Input<string>; job: string; cidr: string; port: number },
-  opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
-  return new k8s.networking.v1.NetworkPolicy(name, {
-    metadata: { name: args.job, namespace: args.namespace },
-    spec: {
-      podSelector: { matchLabels: { "platform/job": args.job } },
-      policyTypes: ["Ingress", "Egress"],
-      egress: [
-        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
-        { to: [{ ipBlock: { cidr: args.cidr } }], ports: [{ port: args.port }] },
-      ],
-    },
-  }, opts);
-}
