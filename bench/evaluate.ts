@@ -9,12 +9,17 @@ async function main(): Promise<void> {
   const [target, catalogFile] = process.argv.slice(2);
   const config: Record<string, string> = { "platform:target": target, "platform:catalogFile": catalogFile };
   if (target === "aws") {
-    config["platform:aws"] = JSON.stringify({ owner: "bench", costCenter: "bench", gatewayCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/bench" });
+    config["platform:aws"] = JSON.stringify({
+      owner: "bench",
+      costCenter: "bench",
+      gatewayCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/bench",
+    });
   }
   // Stand-ins for the values a user sets with `pulumi config set --secret`.
   const secrets: Record<string, Record<string, string>> = {};
   for (const service of loadCatalog(catalogFile).services) {
-    for (const secret of service.secrets.filter((s) => s.source === "config")) (secrets[service.name] ??= {})[secret.name] = "bench-value";
+    for (const secret of service.secrets.filter((s) => s.source === "config"))
+      (secrets[service.name] ??= {})[secret.name] = "bench-value";
   }
   config["platform:serviceSecrets"] = JSON.stringify(secrets);
   const run = await runUnderMocks("bench", config, () => runProgram(path.join(__dirname, "..")));
@@ -22,4 +27,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -22,37 +22,69 @@ function generatedCatalog(n: number): Record<string, unknown> {
       cache: true,
       events: {
         publishes: [`d${i}.entity.created`],
-        consumes: i > 0 ? [{ name: "upstream", bindings: [`d${i - 1}.entity.created`], retry: { maxAttempts: 2, initialDelayMs: 1000 } }] : [],
+        consumes:
+          i > 0
+            ? [
+                {
+                  name: "upstream",
+                  bindings: [`d${i - 1}.entity.created`],
+                  retry: { maxAttempts: 2, initialDelayMs: 1000 },
+                },
+              ]
+            : [],
       },
       routes: [{ paths: [`/s${i}`] }],
     })),
   };
 }
 
-interface Sample { ms: number; maxRssMiB: number }
+interface Sample {
+  ms: number;
+  maxRssMiB: number;
+}
 
 /** The Node.js arguments `pulumi up` starts the program with (Pulumi.yaml runtime.options.nodeargs). */
 function pulumiNodeArgs(): string[] {
-  const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { runtime: { options?: { nodeargs?: string } } };
+  const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+    runtime: { options?: { nodeargs?: string } };
+  };
   return (project.runtime.options?.nodeargs ?? "").split(/\s+/).filter(Boolean);
 }
 
 /** Pulumi's default TypeScript path: ts-node registered with type-checking against tsconfig.json. */
 const TS_NODE_TYPE_CHECKED = ["-r", "ts-node/register"];
 
-const SDK_PACKAGES = ["@pulumi/pulumi", "@pulumi/docker", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/rabbitmq", "@pulumi/postgresql"];
+const SDK_PACKAGES = [
+  "@pulumi/pulumi",
+  "@pulumi/docker",
+  "@pulumi/aws",
+  "@pulumi/kubernetes",
+  "@pulumi/random",
+  "@pulumi/rabbitmq",
+  "@pulumi/postgresql",
+];
 
 /** Plain Node.js, no TypeScript loader: require the SDK packages and report peak RSS. */
-const BARE_SDK_LOAD = ["-e", `for (const p of ${JSON.stringify(SDK_PACKAGES)}) require(p); console.log(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024 }))`];
+const BARE_SDK_LOAD = [
+  "-e",
+  `for (const p of ${JSON.stringify(SDK_PACKAGES)}) require(p); console.log(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024 }))`,
+];
 
 /** `evaluate.ts` run through the given loader arguments. */
-const evaluate = (loader: string[], ...args: string[]): string[] => [...loader, path.join(__dirname, "evaluate.ts"), ...args];
+const evaluate = (loader: string[], ...args: string[]): string[] => [
+  ...loader,
+  path.join(__dirname, "evaluate.ts"),
+  ...args,
+];
 
 /** Wall time of a whole fresh process, from spawn to exit, as a user waits for it; peak RSS as it reports. */
 function measure(nodeArgs: string[]): Sample {
   const started = process.hrtime.bigint();
   const out = execFileSync(process.execPath, nodeArgs, {
-    cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
     maxBuffer: 1 << 20,
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -73,7 +105,9 @@ function main(): void {
   const rows: string[] = [];
   const loader = pulumiNodeArgs();
   const sdk = median(Array.from({ length: repeat }, () => measure(BARE_SDK_LOAD)));
-  rows.push(`| bare SDK load, plain node (${SDK_PACKAGES.join(", ")}) | - | ${sdk.ms.toFixed(0)} | ${sdk.maxRssMiB.toFixed(0)} |`);
+  rows.push(
+    `| bare SDK load, plain node (${SDK_PACKAGES.join(", ")}) | - | ${sdk.ms.toFixed(0)} | ${sdk.maxRssMiB.toFixed(0)} |`,
+  );
   const results: Record<string, Sample> = {};
   for (const target of ["docker", "aws"]) {
     for (const n of SIZES) {
@@ -81,15 +115,21 @@ function main(): void {
       fs.writeFileSync(file, stringify(generatedCatalog(n)));
       const sample = median(Array.from({ length: repeat }, () => measure(evaluate(loader, target, file))));
       results[`${target}-${n}`] = sample;
-      rows.push(`| ${target === "docker" ? "dev" : "prod"} program, ${n} services | ${target} | ${sample.ms.toFixed(0)} | ${sample.maxRssMiB.toFixed(0)} |`);
+      rows.push(
+        `| ${target === "docker" ? "dev" : "prod"} program, ${n} services | ${target} | ${sample.ms.toFixed(0)} | ${sample.maxRssMiB.toFixed(0)} |`,
+      );
       console.log(rows[rows.length - 1]);
     }
   }
   const seed = path.join(root, "services", "catalogs", "reservei.yaml");
   const fast = median(Array.from({ length: repeat }, () => measure(evaluate(loader, "aws", seed))));
   const checked = median(Array.from({ length: repeat }, () => measure(evaluate(TS_NODE_TYPE_CHECKED, "aws", seed))));
-  rows.push(`| prod program, largest seed catalog (reservei), as \`pulumi up\` loads it (node ${loader.join(" ")}) | aws | ${fast.ms.toFixed(0)} | ${fast.maxRssMiB.toFixed(0)} |`);
-  rows.push(`| same, Pulumi's default path (ts-node with type-checking) | aws | ${checked.ms.toFixed(0)} | ${checked.maxRssMiB.toFixed(0)} |`);
+  rows.push(
+    `| prod program, largest seed catalog (reservei), as \`pulumi up\` loads it (node ${loader.join(" ")}) | aws | ${fast.ms.toFixed(0)} | ${fast.maxRssMiB.toFixed(0)} |`,
+  );
+  rows.push(
+    `| same, Pulumi's default path (ts-node with type-checking) | aws | ${checked.ms.toFixed(0)} | ${checked.maxRssMiB.toFixed(0)} |`,
+  );
   const ratio = (a: Sample, b: Sample) => (a.ms / b.ms).toFixed(2);
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const text = [
@@ -111,7 +151,9 @@ function main(): void {
   ].join("\n");
   // The table replaces the previous one; the analysis written below it stays.
   const resultsFile = path.join(__dirname, "RESULTS.md");
-  const analysis = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8").split(ANALYSIS_HEADING)[1] : undefined;
+  const analysis = fs.existsSync(resultsFile)
+    ? fs.readFileSync(resultsFile, "utf8").split(ANALYSIS_HEADING)[1]
+    : undefined;
   fs.writeFileSync(resultsFile, analysis === undefined ? text : `${text}\n${ANALYSIS_HEADING}${analysis}`);
   console.log(text);
   fs.rmSync(dir, { recursive: true, force: true });

@@ -19,8 +19,12 @@ export interface ServiceConnections {
   /** Address of a service this one calls. */
   dependencyUrl(dependency: string): pulumi.Input<string>;
   database?: {
-    host: pulumi.Input<string>; port: number; name: pulumi.Input<string>; username: pulumi.Input<string>;
-    password: pulumi.Output<string>; url: pulumi.Output<string>;
+    host: pulumi.Input<string>;
+    port: number;
+    name: pulumi.Input<string>;
+    username: pulumi.Input<string>;
+    password: pulumi.Output<string>;
+    url: pulumi.Output<string>;
   };
   broker?: { vhost: string; user: BrokerCredentials; scheme: string; address: pulumi.Input<string> };
   cache?: { env: Record<string, string>; secretEnv: Record<string, pulumi.Output<string>> };
@@ -36,7 +40,10 @@ export interface ServiceConnections {
  * The environment of a service on any target: the same variable names everywhere (see README),
  * plain values in `env`, everything holding a credential in `secretEnv`.
  */
-export function serviceEnvironment(service: Service, c: ServiceConnections): { env: Record<string, pulumi.Input<string>>; secretEnv: Record<string, pulumi.Input<string>> } {
+export function serviceEnvironment(
+  service: Service,
+  c: ServiceConnections,
+): { env: Record<string, pulumi.Input<string>>; secretEnv: Record<string, pulumi.Input<string>> } {
   const env: Record<string, pulumi.Input<string>> = {
     ...service.env,
     SERVICE_NAME: service.name,
@@ -49,14 +56,21 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): { e
   const secretEnv: Record<string, pulumi.Input<string>> = {};
   for (const dependency of service.dependsOn) env[dependencyUrlEnv(dependency)] = c.dependencyUrl(dependency);
   if (c.database) {
-    Object.assign(env, { DB_HOST: c.database.host, DB_PORT: String(c.database.port), DB_NAME: c.database.name, DB_USER: c.database.username });
+    Object.assign(env, {
+      DB_HOST: c.database.host,
+      DB_PORT: String(c.database.port),
+      DB_NAME: c.database.name,
+      DB_USER: c.database.username,
+    });
     Object.assign(secretEnv, { DATABASE_URL: c.database.url, DB_PASSWORD: c.database.password });
   }
   if (c.broker) {
     const { user, vhost, scheme } = c.broker;
     Object.assign(env, {
-      RABBITMQ_VHOST: vhost, RABBITMQ_USER: user.username,
-      RABBITMQ_QUEUES: user.consumerQueues.join(","), RABBITMQ_RETRY_EXCHANGE: user.retryExchange ?? "",
+      RABBITMQ_VHOST: vhost,
+      RABBITMQ_USER: user.username,
+      RABBITMQ_QUEUES: user.consumerQueues.join(","),
+      RABBITMQ_RETRY_EXCHANGE: user.retryExchange ?? "",
     });
     Object.assign(secretEnv, {
       RABBITMQ_URL: pulumi.all([user.password, c.broker.address]).apply(([password, address]) => {

@@ -58,15 +58,30 @@ const T = {
   pgDatabase: "postgresql:index/database:Database",
 } as const;
 
-const SENSITIVE_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|_PASS$|^DATABASE_URL$|^REDIS_URL$|^RABBITMQ_URL$)/;
+const SENSITIVE_NAME =
+  /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|_PASS$|^DATABASE_URL$|^REDIS_URL$|^RABBITMQ_URL$)/;
 /** The seeds' examples of what must never ship. */
-const DEFAULT_CREDENTIALS = new Set(["admin", "admin123", "password", "guest", "changeme", "secret", "root", "postgres", "kong", "redis123", "123456"]);
+const DEFAULT_CREDENTIALS = new Set([
+  "admin",
+  "admin123",
+  "password",
+  "guest",
+  "changeme",
+  "secret",
+  "root",
+  "postgres",
+  "kong",
+  "redis123",
+  "123456",
+]);
 
 function envPairs(envs: unknown): Array<[string, string]> {
-  return (Array.isArray(envs) ? envs : []).filter((e): e is string => typeof e === "string").map((e) => {
-    const i = e.indexOf("=");
-    return [e.slice(0, i), e.slice(i + 1)];
-  });
+  return (Array.isArray(envs) ? envs : [])
+    .filter((e): e is string => typeof e === "string")
+    .map((e) => {
+      const i = e.indexOf("=");
+      return [e.slice(0, i), e.slice(i + 1)];
+    });
 }
 
 function podContainers(props: Record<string, any>): any[] {
@@ -99,12 +114,21 @@ export const RULES: Rule[] = [
     remediation: "Generate the value with @pulumi/random or set it with `pulumi config set --secret`",
     types: [T.container, T.secret],
     check: (props, type) => {
-      const pairs = type === T.container ? envPairs(props.envs) : Object.entries({ ...(props.stringData ?? {}) }) as Array<[string, string]>;
+      const pairs =
+        type === T.container
+          ? envPairs(props.envs)
+          : (Object.entries({ ...(props.stringData ?? {}) }) as Array<[string, string]>);
       const isDefault = ([key, value]: [string, string]) =>
-        (SENSITIVE_NAME.test(key) && DEFAULT_CREDENTIALS.has(String(value).toLowerCase())) || (/(_USER|USERNAME)$/.test(key) && value === "guest");
-      return pairs.filter(isDefault)
+        (SENSITIVE_NAME.test(key) && DEFAULT_CREDENTIALS.has(String(value).toLowerCase())) ||
+        (/(_USER|USERNAME)$/.test(key) && value === "guest");
+      return pairs
+        .filter(isDefault)
         .map(([key]) => `${key} holds a default credential`)
-        .concat(pairs.filter(([key, value]) => /PASSWORD$/.test(key) && String(value).length > 0 && String(value).length < 16).map(([key]) => `${key} is shorter than 16 characters`));
+        .concat(
+          pairs
+            .filter(([key, value]) => /PASSWORD$/.test(key) && String(value).length > 0 && String(value).length < 16)
+            .map(([key]) => `${key} is shorter than 16 characters`),
+        );
     },
   },
   {
@@ -114,9 +138,12 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Put the value in the service's Secret and use envFrom/secretKeyRef",
     types: [T.deployment],
-    check: (props) => podContainers(props).flatMap((c) => (c.env ?? [])
-      .filter((e: any) => SENSITIVE_NAME.test(e.name) && e.value !== undefined)
-      .map((e: any) => `container ${c.name}: ${e.name} is a plain env value`)),
+    check: (props) =>
+      podContainers(props).flatMap((c) =>
+        (c.env ?? [])
+          .filter((e: any) => SENSITIVE_NAME.test(e.name) && e.value !== undefined)
+          .map((e: any) => `container ${c.name}: ${e.name} is a plain env value`),
+      ),
   },
   {
     kind: "resource",
@@ -125,8 +152,10 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Set ip: 127.0.0.1 on every published port",
     types: [T.container],
-    check: (props) => (props.ports ?? []).filter((p: any) => p.external !== undefined && !["127.0.0.1", "::1"].includes(p.ip))
-      .map((p: any) => `port ${p.external} is published on ${p.ip ?? "0.0.0.0"}`),
+    check: (props) =>
+      (props.ports ?? [])
+        .filter((p: any) => p.external !== undefined && !["127.0.0.1", "::1"].includes(p.ip))
+        .map((p: any) => `port ${p.external} is published on ${p.ip ?? "0.0.0.0"}`),
   },
   {
     kind: "resource",
@@ -137,8 +166,11 @@ export const RULES: Rule[] = [
     types: [T.remoteImage, T.deployment, T.helmRelease],
     check: (props, type) => {
       if (type === T.remoteImage) return isPinnedImage(props.name ?? "") ? [] : [`image ${props.name} is not pinned`];
-      if (type === T.helmRelease) return /^\d+\.\d+\.\d+$/.test(props.version ?? "") ? [] : [`chart ${props.chart} has no exact version`];
-      return podContainers(props).filter((c) => !isPinnedImage(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${c.image} is not pinned`);
+      if (type === T.helmRelease)
+        return /^\d+\.\d+\.\d+$/.test(props.version ?? "") ? [] : [`chart ${props.chart} has no exact version`];
+      return podContainers(props)
+        .filter((c) => !isPinnedImage(String(c.image ?? "")))
+        .map((c) => `container ${c.name}: image ${c.image} is not pinned`);
     },
   },
   {
@@ -150,7 +182,9 @@ export const RULES: Rule[] = [
     types: [T.container, T.deployment],
     check: (props, type) => {
       if (type === T.container) return props.mustRun === false || props.memory ? [] : ["no memory limit"];
-      return podContainers(props).filter((c) => !c.resources?.limits?.memory || !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu/memory limits`);
+      return podContainers(props)
+        .filter((c) => !c.resources?.limits?.memory || !c.resources?.limits?.cpu)
+        .map((c) => `container ${c.name}: no cpu/memory limits`);
     },
   },
   {
@@ -162,18 +196,24 @@ export const RULES: Rule[] = [
     types: [T.container, T.deployment],
     check: (props, type) => {
       if (type === T.container) {
-        const isService = (props.labels ?? []).some((l: any) => l.label === "platform.component" && l.value === "service");
+        const isService = (props.labels ?? []).some(
+          (l: any) => l.label === "platform.component" && l.value === "service",
+        );
         return isService && !props.healthcheck?.tests?.length ? ["service container without healthcheck"] : [];
       }
-      return podContainers(props).filter((c) => !c.livenessProbe || !c.readinessProbe).map((c) => `container ${c.name}: missing liveness or readiness probe`);
+      return podContainers(props)
+        .filter((c) => !c.livenessProbe || !c.readinessProbe)
+        .map((c) => `container ${c.name}: missing liveness or readiness probe`);
     },
   },
   {
     kind: "resource",
     name: "pod-security",
-    description: "Pods run as non-root with a read-only root filesystem, no privilege escalation, not privileged, no host network.",
+    description:
+      "Pods run as non-root with a read-only root filesystem, no privilege escalation, not privileged, no host network.",
     severity: "critical",
-    remediation: "Set runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false; drop privileged and hostNetwork",
+    remediation:
+      "Set runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false; drop privileged and hostNetwork",
     types: [T.deployment],
     check: (props) => {
       const spec = props.spec?.template?.spec ?? {};
@@ -181,7 +221,8 @@ export const RULES: Rule[] = [
       if (spec.hostNetwork) problems.push("pod uses the host network");
       for (const c of podContainers(props)) {
         const sc = c.securityContext ?? {};
-        if (!(spec.securityContext?.runAsNonRoot || sc.runAsNonRoot)) problems.push(`container ${c.name}: may run as root`);
+        if (!(spec.securityContext?.runAsNonRoot || sc.runAsNonRoot))
+          problems.push(`container ${c.name}: may run as root`);
         if (sc.readOnlyRootFilesystem !== true) problems.push(`container ${c.name}: writable root filesystem`);
         if (sc.allowPrivilegeEscalation !== false) problems.push(`container ${c.name}: privilege escalation allowed`);
         if (sc.privileged) problems.push(`container ${c.name}: privileged`);
@@ -196,10 +237,11 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Remove privileged and networkMode: host",
     types: [T.container],
-    check: (props) => unmet([
-      [!props.privileged, "container is privileged"],
-      [props.networkMode !== "host", "container uses the host network"],
-    ]),
+    check: (props) =>
+      unmet([
+        [!props.privileged, "container is privileged"],
+        [props.networkMode !== "host", "container uses the host network"],
+      ]),
   },
   {
     kind: "resource",
@@ -208,13 +250,14 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Keep the RdsDatabases defaults (they set all of these)",
     types: [T.rds],
-    check: (props) => unmet([
-      [props.storageEncrypted === true, "storage is not encrypted"],
-      [props.multiAz === true, "not Multi-AZ"],
-      [(props.backupRetentionPeriod ?? 0) >= 7, `backups kept ${props.backupRetentionPeriod ?? 0} days`],
-      [props.deletionProtection === true, "no deletion protection"],
-      [props.publiclyAccessible !== true, "publicly accessible"],
-    ]),
+    check: (props) =>
+      unmet([
+        [props.storageEncrypted === true, "storage is not encrypted"],
+        [props.multiAz === true, "not Multi-AZ"],
+        [(props.backupRetentionPeriod ?? 0) >= 7, `backups kept ${props.backupRetentionPeriod ?? 0} days`],
+        [props.deletionProtection === true, "no deletion protection"],
+        [props.publiclyAccessible !== true, "publicly accessible"],
+      ]),
   },
   {
     kind: "resource",
@@ -223,24 +266,31 @@ export const RULES: Rule[] = [
     severity: "high",
     remediation: "Set rds.force_ssl = 1",
     types: [T.rdsParameters],
-    check: (props) => !String(props.family ?? "").startsWith("postgres") ||
-      (props.parameters ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1") ? [] : ["rds.force_ssl is not 1"],
+    check: (props) =>
+      !String(props.family ?? "").startsWith("postgres") ||
+      (props.parameters ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1")
+        ? []
+        : ["rds.force_ssl is not 1"],
   },
   {
     kind: "resource",
     name: "documentdb-hardened",
-    description: "DocumentDB: encrypted, backups for at least 7 days, deletion protection, audit logs exported, TLS required by its parameter group.",
+    description:
+      "DocumentDB: encrypted, backups for at least 7 days, deletion protection, audit logs exported, TLS required by its parameter group.",
     severity: "critical",
     remediation: "Keep the DocumentDb defaults",
     types: [T.docdb, T.docdbParameters],
-    check: (props, type) => type === T.docdbParameters
-      ? ((props.parameters ?? []).some((p: any) => p.name === "tls" && p.value === "enabled") ? [] : ["tls is not enabled"])
-      : unmet([
-        [props.storageEncrypted === true, "storage is not encrypted"],
-        [(props.backupRetentionPeriod ?? 1) >= 7, `backups kept ${props.backupRetentionPeriod ?? 1} days`],
-        [props.deletionProtection === true, "no deletion protection"],
-        [(props.enabledCloudwatchLogsExports ?? []).includes("audit"), "audit logs are not exported"],
-      ]),
+    check: (props, type) =>
+      type === T.docdbParameters
+        ? (props.parameters ?? []).some((p: any) => p.name === "tls" && p.value === "enabled")
+          ? []
+          : ["tls is not enabled"]
+        : unmet([
+            [props.storageEncrypted === true, "storage is not encrypted"],
+            [(props.backupRetentionPeriod ?? 1) >= 7, `backups kept ${props.backupRetentionPeriod ?? 1} days`],
+            [props.deletionProtection === true, "no deletion protection"],
+            [(props.enabledCloudwatchLogsExports ?? []).includes("audit"), "audit logs are not exported"],
+          ]),
   },
   {
     kind: "resource",
@@ -249,12 +299,13 @@ export const RULES: Rule[] = [
     severity: "critical",
     remediation: "Keep the ManagedCache defaults",
     types: [T.elasticache],
-    check: (props) => unmet([
-      [props.transitEncryptionEnabled === true, "no encryption in transit"],
-      [props.atRestEncryptionEnabled === true, "no encryption at rest"],
-      [Boolean(props.authToken), "no AUTH token"],
-      [props.automaticFailoverEnabled === true, "no automatic failover"],
-    ]),
+    check: (props) =>
+      unmet([
+        [props.transitEncryptionEnabled === true, "no encryption in transit"],
+        [props.atRestEncryptionEnabled === true, "no encryption at rest"],
+        [Boolean(props.authToken), "no AUTH token"],
+        [props.automaticFailoverEnabled === true, "no automatic failover"],
+      ]),
   },
   {
     kind: "resource",
@@ -274,13 +325,16 @@ export const RULES: Rule[] = [
     types: [T.eks],
     check: (props) => {
       const problems: string[] = [];
-      if (!(props.encryptionConfig?.resources ?? []).includes("secrets")) problems.push("secrets are not encrypted with KMS");
+      if (!(props.encryptionConfig?.resources ?? []).includes("secrets"))
+        problems.push("secrets are not encrypted with KMS");
       const logs: string[] = props.enabledClusterLogTypes ?? [];
-      for (const log of ["api", "audit", "authenticator"]) if (!logs.includes(log)) problems.push(`control-plane log ${log} is off`);
+      for (const log of ["api", "audit", "authenticator"])
+        if (!logs.includes(log)) problems.push(`control-plane log ${log} is off`);
       const vpc = props.vpcConfig ?? {};
       if (vpc.endpointPublicAccess !== false) {
         const cidrs: string[] = vpc.publicAccessCidrs ?? [];
-        if (cidrs.length === 0 || cidrs.some((c) => OPEN_CIDRS.has(c))) problems.push("public API endpoint open to the internet");
+        if (cidrs.length === 0 || cidrs.some((c) => OPEN_CIDRS.has(c)))
+          problems.push("public API endpoint open to the internet");
       }
       return problems;
     },
@@ -293,15 +347,24 @@ export const RULES: Rule[] = [
     remediation: "Admit the cluster's security group or a known CIDR instead",
     types: [T.securityGroup, T.ingressRule],
     check: (props, type) => {
-      const rules: any[] = type === T.securityGroup ? props.ingress ?? [] : [{ ...props, cidrBlocks: [props.cidrIpv4, props.cidrIpv6].filter(Boolean) }];
-      return rules.filter((r) => [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])].some((c: string) => OPEN_CIDRS.has(c)) && !(r.fromPort === 443 && r.toPort === 443))
+      const rules: any[] =
+        type === T.securityGroup
+          ? (props.ingress ?? [])
+          : [{ ...props, cidrBlocks: [props.cidrIpv4, props.cidrIpv6].filter(Boolean) }];
+      return rules
+        .filter(
+          (r) =>
+            [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])].some((c: string) => OPEN_CIDRS.has(c)) &&
+            !(r.fromPort === 443 && r.toPort === 443),
+        )
         .map((r) => `ingress ${r.fromPort}-${r.toPort} open to the internet`);
     },
   },
   {
     kind: "resource",
     name: "cdn-hardened",
-    description: "CloudFront: HTTPS for viewers on every behavior, a WAF web ACL, origins over TLS 1.2, buckets through origin access control, TLS 1.2 for a custom certificate.",
+    description:
+      "CloudFront: HTTPS for viewers on every behavior, a WAF web ACL, origins over TLS 1.2, buckets through origin access control, TLS 1.2 for a custom certificate.",
     severity: "high",
     remediation: "Keep the WebFrontend defaults",
     types: [T.distribution],
@@ -310,13 +373,28 @@ export const RULES: Rule[] = [
       const origins: any[] = props.origins ?? [];
       const certificate = props.viewerCertificate ?? {};
       return unmet([
-        ...behaviors.map((b): [boolean, string] => [HTTPS_VIEWER_POLICIES.has(b.viewerProtocolPolicy), `behavior ${b.pathPattern ?? "default"} allows plain HTTP`]),
+        ...behaviors.map((b): [boolean, string] => [
+          HTTPS_VIEWER_POLICIES.has(b.viewerProtocolPolicy),
+          `behavior ${b.pathPattern ?? "default"} allows plain HTTP`,
+        ]),
         [Boolean(props.webAclId), "no WAF web ACL"],
-        ...origins.filter((o) => o.customOriginConfig).map((o): [boolean, string] => [
-          o.customOriginConfig.originProtocolPolicy === "https-only" && !(o.customOriginConfig.originSslProtocols ?? []).some((p: string) => OUTDATED_TLS.has(p)),
-          `origin ${o.originId} is reached without TLS 1.2`]),
-        ...origins.filter((o) => !o.customOriginConfig).map((o): [boolean, string] => [Boolean(o.originAccessControlId), `bucket origin ${o.originId} has no origin access control`]),
-        [!certificate.acmCertificateArn || /^TLSv1\.[23]/.test(certificate.minimumProtocolVersion ?? ""), `viewer TLS minimum is ${certificate.minimumProtocolVersion ?? "unset"}`],
+        ...origins
+          .filter((o) => o.customOriginConfig)
+          .map((o): [boolean, string] => [
+            o.customOriginConfig.originProtocolPolicy === "https-only" &&
+              !(o.customOriginConfig.originSslProtocols ?? []).some((p: string) => OUTDATED_TLS.has(p)),
+            `origin ${o.originId} is reached without TLS 1.2`,
+          ]),
+        ...origins
+          .filter((o) => !o.customOriginConfig)
+          .map((o): [boolean, string] => [
+            Boolean(o.originAccessControlId),
+            `bucket origin ${o.originId} has no origin access control`,
+          ]),
+        [
+          !certificate.acmCertificateArn || /^TLSv1\.[23]/.test(certificate.minimumProtocolVersion ?? ""),
+          `viewer TLS minimum is ${certificate.minimumProtocolVersion ?? "unset"}`,
+        ],
       ]);
     },
   },
@@ -325,14 +403,26 @@ export const RULES: Rule[] = [
     name: "s3-private",
     description: "Every S3 bucket blocks public access (all four settings) and is encrypted by default.",
     severity: "critical",
-    remediation: "Give the bucket a BucketPublicAccessBlock with every setting true and a BucketServerSideEncryptionConfiguration",
+    remediation:
+      "Give the bucket a BucketPublicAccessBlock with every setting true and a BucketServerSideEncryptionConfiguration",
     check: (resources) => {
-      const dependents = (bucket: PolicyResource, type: string) => resources.filter((r) => r.type === type && r.dependencies.some((d) => d.urn === bucket.urn));
-      return resources.filter((r) => r.type === T.bucket).flatMap((bucket) => unmet([
-        [dependents(bucket, T.bucketPublicAccess).some((b) => ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => b.props[k] === true)),
-          `bucket ${bucket.name} does not block public access`],
-        [dependents(bucket, T.bucketEncryption).length > 0, `bucket ${bucket.name} has no default encryption`],
-      ]).map((message) => ({ message, urn: bucket.urn })));
+      const dependents = (bucket: PolicyResource, type: string) =>
+        resources.filter((r) => r.type === type && r.dependencies.some((d) => d.urn === bucket.urn));
+      return resources
+        .filter((r) => r.type === T.bucket)
+        .flatMap((bucket) =>
+          unmet([
+            [
+              dependents(bucket, T.bucketPublicAccess).some((b) =>
+                ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every(
+                  (k) => b.props[k] === true,
+                ),
+              ),
+              `bucket ${bucket.name} does not block public access`,
+            ],
+            [dependents(bucket, T.bucketEncryption).length > 0, `bucket ${bucket.name} has no default encryption`],
+          ]).map((message) => ({ message, urn: bucket.urn })),
+        );
     },
   },
   {
@@ -354,7 +444,9 @@ export const RULES: Rule[] = [
     check: (props) => {
       const defaultTags = typeof props.defaultTags === "string" ? JSON.parse(props.defaultTags) : props.defaultTags;
       const tags = defaultTags?.tags ?? {};
-      return ["environment", "owner", "cost-center"].filter((tag) => !tags[tag]).map((tag) => `default tag ${tag} is missing`);
+      return ["environment", "owner", "cost-center"]
+        .filter((tag) => !tags[tag])
+        .map((tag) => `default tag ${tag} is missing`);
     },
   },
   {
@@ -364,20 +456,38 @@ export const RULES: Rule[] = [
     severity: "high",
     remediation: "Declare the consumer in the catalog; the topology adds its DLQ",
     check: (resources) => {
-      const queues = resources.filter((r) => r.type === T.queue).map((r) => ({ urn: r.urn, name: r.props.name as string, args: JSON.parse(r.props.settings?.argumentsJson ?? "{}") }));
+      const queues = resources
+        .filter((r) => r.type === T.queue)
+        .map((r) => ({
+          urn: r.urn,
+          name: r.props.name as string,
+          args: JSON.parse(r.props.settings?.argumentsJson ?? "{}"),
+        }));
       const bindings = resources.filter((r) => r.type === T.binding).map((r) => r.props);
       // In-cluster brokers load the same topology from a definitions Secret.
-      for (const secret of resources.filter((r) => r.type === T.secret && r.props.stringData?.["load_definition.json"])) {
+      for (const secret of resources.filter(
+        (r) => r.type === T.secret && r.props.stringData?.["load_definition.json"],
+      )) {
         const definitions = JSON.parse(secret.props.stringData["load_definition.json"]);
         queues.push(...definitions.queues.map((q: any) => ({ urn: secret.urn, name: q.name, args: q.arguments })));
-        bindings.push(...definitions.bindings.map((b: any) => ({ source: b.source, destination: b.destination, routingKey: b.routing_key })));
+        bindings.push(
+          ...definitions.bindings.map((b: any) => ({
+            source: b.source,
+            destination: b.destination,
+            routingKey: b.routing_key,
+          })),
+        );
       }
       const consumers = queues.filter((q) => !/\.(dlq|retry\.\d+)$/.test(q.name));
-      return consumers.filter((q) => {
-        const dlx = q.args["x-dead-letter-exchange"];
-        const key = q.args["x-dead-letter-routing-key"] ?? q.name;
-        return !dlx || !bindings.some((b) => b.source === dlx && b.routingKey === key && b.destination === `${q.name}.dlq`);
-      }).map((q) => ({ message: `queue ${q.name} has no dead-letter queue`, urn: q.urn }));
+      return consumers
+        .filter((q) => {
+          const dlx = q.args["x-dead-letter-exchange"];
+          const key = q.args["x-dead-letter-routing-key"] ?? q.name;
+          return (
+            !dlx || !bindings.some((b) => b.source === dlx && b.routingKey === key && b.destination === `${q.name}.dlq`)
+          );
+        })
+        .map((q) => ({ message: `queue ${q.name} has no dead-letter queue`, urn: q.urn }));
     },
   },
   {
@@ -392,9 +502,14 @@ export const RULES: Rule[] = [
         const owner = String(db.props.owner ?? "");
         owners.set(owner, [...(owners.get(owner) ?? []), db.urn]);
       }
-      return [...owners.entries()].flatMap(([owner, urns]) => (owner === "" || urns.length > 1
-        ? urns.map((urn) => ({ message: owner ? `login ${owner} owns ${urns.length} databases` : "database has no owner of its own", urn }))
-        : []));
+      return [...owners.entries()].flatMap(([owner, urns]) =>
+        owner === "" || urns.length > 1
+          ? urns.map((urn) => ({
+              message: owner ? `login ${owner} owns ${urns.length} databases` : "database has no owner of its own",
+              urn,
+            }))
+          : [],
+      );
     },
   },
   {
@@ -404,11 +519,23 @@ export const RULES: Rule[] = [
     severity: "medium",
     remediation: "The ServiceWorkload adds one for replicas > 1",
     check: (resources) => {
-      const budgets = resources.filter((r) => r.type === T.pdb).map((r) => ({ namespace: r.props.metadata?.namespace, selector: r.props.spec?.selector?.matchLabels ?? {} }));
-      return resources.filter((r) => r.type === T.deployment && (r.props.spec?.replicas ?? 1) > 1).filter((d) => {
-        const labels = d.props.spec?.template?.metadata?.labels ?? {};
-        return !budgets.some((b) => b.namespace === d.props.metadata?.namespace && Object.entries(b.selector).every(([k, v]) => labels[k] === v));
-      }).map((d) => ({ message: `deployment ${d.props.metadata?.name} has ${d.props.spec?.replicas} replicas and no PodDisruptionBudget`, urn: d.urn }));
+      const budgets = resources
+        .filter((r) => r.type === T.pdb)
+        .map((r) => ({ namespace: r.props.metadata?.namespace, selector: r.props.spec?.selector?.matchLabels ?? {} }));
+      return resources
+        .filter((r) => r.type === T.deployment && (r.props.spec?.replicas ?? 1) > 1)
+        .filter((d) => {
+          const labels = d.props.spec?.template?.metadata?.labels ?? {};
+          return !budgets.some(
+            (b) =>
+              b.namespace === d.props.metadata?.namespace &&
+              Object.entries(b.selector).every(([k, v]) => labels[k] === v),
+          );
+        })
+        .map((d) => ({
+          message: `deployment ${d.props.metadata?.name} has ${d.props.spec?.replicas} replicas and no PodDisruptionBudget`,
+          urn: d.urn,
+        }));
     },
   },
   {
@@ -418,10 +545,24 @@ export const RULES: Rule[] = [
     severity: "high",
     remediation: "Keep the default-deny policy the platform adds to the catalog's namespace",
     check: (resources) => {
-      const denied = new Set(resources.filter((r) => r.type === T.networkPolicy && Object.keys(r.props.spec?.podSelector ?? {}).length === 0
-        && Object.keys(r.props.spec?.podSelector?.matchLabels ?? {}).length === 0).map((r) => r.props.metadata?.namespace));
-      return resources.filter((r) => (r.type === T.deployment || r.type === T.statefulSet) && !denied.has(r.props.metadata?.namespace))
-        .map((d) => ({ message: `namespace ${d.props.metadata?.namespace} of ${d.props.metadata?.name} has no default-deny NetworkPolicy`, urn: d.urn }));
+      const denied = new Set(
+        resources
+          .filter(
+            (r) =>
+              r.type === T.networkPolicy &&
+              Object.keys(r.props.spec?.podSelector ?? {}).length === 0 &&
+              Object.keys(r.props.spec?.podSelector?.matchLabels ?? {}).length === 0,
+          )
+          .map((r) => r.props.metadata?.namespace),
+      );
+      return resources
+        .filter(
+          (r) => (r.type === T.deployment || r.type === T.statefulSet) && !denied.has(r.props.metadata?.namespace),
+        )
+        .map((d) => ({
+          message: `namespace ${d.props.metadata?.namespace} of ${d.props.metadata?.name} has no default-deny NetworkPolicy`,
+          urn: d.urn,
+        }));
     },
   },
   {
@@ -433,19 +574,26 @@ export const RULES: Rule[] = [
     check: (resources) => {
       const configs: Array<{ urn: string; text: string }> = [];
       for (const r of resources) {
-        if (r.type === T.container) for (const upload of r.props.uploads ?? []) if (String(upload.file).endsWith("kong.yml")) configs.push({ urn: r.urn, text: upload.content });
-        if (r.type === T.secret && r.props.stringData?.["kong.yml"]) configs.push({ urn: r.urn, text: r.props.stringData["kong.yml"] });
+        if (r.type === T.container)
+          for (const upload of r.props.uploads ?? [])
+            if (String(upload.file).endsWith("kong.yml")) configs.push({ urn: r.urn, text: upload.content });
+        if (r.type === T.secret && r.props.stringData?.["kong.yml"])
+          configs.push({ urn: r.urn, text: r.props.stringData["kong.yml"] });
       }
       return configs.flatMap(({ urn, text }) => {
         const config = parseYaml(text) as any;
-        return (config.services ?? []).flatMap((service: any) => (service.routes ?? []).flatMap((route: any) => {
-          const plugins = new Set([...(route.plugins ?? []), ...(service.plugins ?? [])].map((p: any) => p.name));
-          const isPublic = (route.tags ?? []).includes("public");
-          return [
-            ...(!plugins.has("rate-limiting") ? [{ message: `route ${route.name} has no rate limit`, urn }] : []),
-            ...(!isPublic && !plugins.has("jwt") && !plugins.has("key-auth") ? [{ message: `route ${route.name} is not public and has no auth plugin`, urn }] : []),
-          ];
-        }));
+        return (config.services ?? []).flatMap((service: any) =>
+          (service.routes ?? []).flatMap((route: any) => {
+            const plugins = new Set([...(route.plugins ?? []), ...(service.plugins ?? [])].map((p: any) => p.name));
+            const isPublic = (route.tags ?? []).includes("public");
+            return [
+              ...(!plugins.has("rate-limiting") ? [{ message: `route ${route.name} has no rate limit`, urn }] : []),
+              ...(!isPublic && !plugins.has("jwt") && !plugins.has("key-auth")
+                ? [{ message: `route ${route.name} is not public and has no auth plugin`, urn }]
+                : []),
+            ];
+          }),
+        );
       });
     },
   },
@@ -457,20 +605,23 @@ function describe(rule: Rule): string {
 
 /** The rules as @pulumi/policy policies. */
 export function toPolicies(rules: Rule[] = RULES): Array<ResourceValidationPolicy | StackValidationPolicy> {
-  return rules.map((rule) => rule.kind === "resource"
-    ? {
-      name: rule.name,
-      description: describe(rule),
-      validateResource: (args: { type: string; props: Record<string, any> }, report: ReportViolation) => {
-        if (!rule.types.includes(args.type)) return;
-        for (const problem of rule.check(args.props, args.type)) report(`${problem}. ${rule.remediation}.`);
-      },
-    }
-    : {
-      name: rule.name,
-      description: describe(rule),
-      validateStack: (args: { resources: PolicyResource[] }, report: ReportViolation) => {
-        for (const problem of rule.check(args.resources)) report(`${problem.message}. ${rule.remediation}.`, problem.urn);
-      },
-    });
+  return rules.map((rule) =>
+    rule.kind === "resource"
+      ? {
+          name: rule.name,
+          description: describe(rule),
+          validateResource: (args: { type: string; props: Record<string, any> }, report: ReportViolation) => {
+            if (!rule.types.includes(args.type)) return;
+            for (const problem of rule.check(args.props, args.type)) report(`${problem}. ${rule.remediation}.`);
+          },
+        }
+      : {
+          name: rule.name,
+          description: describe(rule),
+          validateStack: (args: { resources: PolicyResource[] }, report: ReportViolation) => {
+            for (const problem of rule.check(args.resources))
+              report(`${problem.message}. ${rule.remediation}.`, problem.urn);
+          },
+        },
+  );
 }

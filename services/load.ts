@@ -37,7 +37,11 @@ export function readCatalogFile(file: string, prefix = ""): ParsedCatalog {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    return { problems: [error(prefix || file, `cannot read catalog file '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`)] };
+    return {
+      problems: [
+        error(prefix || file, `cannot read catalog file '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`),
+      ],
+    };
   }
   const parsed = parseCatalog(text, prefix);
   // A build context (and the front end's assets) is relative to the catalog file that names it.

@@ -9,9 +9,17 @@ export interface Problem {
 
 /** Thrown before any resource is declared: every problem at once, not the first one found. */
 export class ValidationError extends Error {
-  constructor(readonly source: string, readonly problems: Problem[]) {
-    super(`${source} is invalid (${problems.filter(isError).length} problem(s)):\n` +
-      problems.filter(isError).map((p) => `  - ${p.path}: ${p.message}`).join("\n"));
+  constructor(
+    readonly source: string,
+    readonly problems: Problem[],
+  ) {
+    super(
+      `${source} is invalid (${problems.filter(isError).length} problem(s)):\n` +
+        problems
+          .filter(isError)
+          .map((p) => `  - ${p.path}: ${p.message}`)
+          .join("\n"),
+    );
     this.name = "ValidationError";
   }
 }

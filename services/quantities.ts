@@ -2,8 +2,12 @@ import { CPU_QUANTITY, MEMORY_QUANTITY } from "./schema";
 
 const MEMORY_UNITS: Record<string, number> = {
   "": 1,
-  K: 1e3, M: 1e6, G: 1e9,
-  Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
 };
 
 /** Bytes in a Kubernetes-style memory quantity ("512Mi", "1G", "1048576"). */

@@ -8,12 +8,36 @@ import { cpuCores, memoryBytes } from "./quantities";
  * this list equal to what the targets set.
  */
 export const PLATFORM_ENV = [
-  "SERVICE_NAME", "PORT", "PLATFORM_ENVIRONMENT",
-  "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD",
-  "RABBITMQ_URL", "RABBITMQ_VHOST", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "RABBITMQ_QUEUES", "RABBITMQ_RETRY_EXCHANGE",
-  "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_SENTINELS", "REDIS_MASTER_NAME", "REDIS_SENTINEL_PASSWORD", "REDIS_TLS",
-  "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
-  "GATEWAY_JWT_ISSUER", "GATEWAY_JWT_SECRET", "SENTRY_DSN", "SENTRY_ENVIRONMENT",
+  "SERVICE_NAME",
+  "PORT",
+  "PLATFORM_ENVIRONMENT",
+  "DATABASE_URL",
+  "DB_HOST",
+  "DB_PORT",
+  "DB_NAME",
+  "DB_USER",
+  "DB_PASSWORD",
+  "RABBITMQ_URL",
+  "RABBITMQ_VHOST",
+  "RABBITMQ_USER",
+  "RABBITMQ_PASSWORD",
+  "RABBITMQ_QUEUES",
+  "RABBITMQ_RETRY_EXCHANGE",
+  "REDIS_URL",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_PASSWORD",
+  "REDIS_SENTINELS",
+  "REDIS_MASTER_NAME",
+  "REDIS_SENTINEL_PASSWORD",
+  "REDIS_TLS",
+  "OTEL_SERVICE_NAME",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "GATEWAY_JWT_ISSUER",
+  "GATEWAY_JWT_SECRET",
+  "SENTRY_DSN",
+  "SENTRY_ENVIRONMENT",
 ] as const;
 
 /**
@@ -21,9 +45,28 @@ export const PLATFORM_ENV = [
  * these names would be ambiguous.
  */
 export const RESERVED_SERVICE_NAMES = [
-  "kong", "kong-db", "rabbitmq", "redis", "redis-master", "redis-replica-1", "redis-replica-2",
-  "redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3", "redis-exporter", "prometheus", "grafana",
-  "loki", "promtail", "jaeger", "node-exporter", "elasticsearch", "elasticsearch-setup", "logstash", "kibana", "filebeat",
+  "kong",
+  "kong-db",
+  "rabbitmq",
+  "redis",
+  "redis-master",
+  "redis-replica-1",
+  "redis-replica-2",
+  "redis-sentinel-1",
+  "redis-sentinel-2",
+  "redis-sentinel-3",
+  "redis-exporter",
+  "prometheus",
+  "grafana",
+  "loki",
+  "promtail",
+  "jaeger",
+  "node-exporter",
+  "elasticsearch",
+  "elasticsearch-setup",
+  "logstash",
+  "kibana",
+  "filebeat",
 ] as const;
 
 /** Env var through which a service finds a service it calls synchronously: `hotel-service` -> HOTEL_SERVICE_URL. */
@@ -65,14 +108,21 @@ export function validateCatalog(catalog: Catalog): Problem[] {
 
   // A service's database and exporter take `{name}-db` and `{name}-db-exporter`.
   // A MongoDB replica set also takes `{name}-db-2`, `{name}-db-3` and `{name}-db-init`.
-  const derivedNames = new Map(catalog.services.flatMap((s) => ["db", "db-exporter", "db-2", "db-3", "db-init"].map((suffix) => [`${s.name}-${suffix}`, s.name])));
+  const derivedNames = new Map(
+    catalog.services.flatMap((s) =>
+      ["db", "db-exporter", "db-2", "db-3", "db-init"].map((suffix) => [`${s.name}-${suffix}`, s.name]),
+    ),
+  );
   const reservedNames = new Set<string>(RESERVED_SERVICE_NAMES);
   catalog.services.forEach((service, i) => {
-    if (reservedNames.has(service.name)) problems.push(error(at(i, "name"), `'${service.name}' is the name of a platform container`));
+    if (reservedNames.has(service.name))
+      problems.push(error(at(i, "name"), `'${service.name}' is the name of a platform container`));
     const owner = derivedNames.get(service.name);
     if (owner) problems.push(error(at(i, "name"), `'${service.name}' is the name of ${owner}'s database container`));
     if (byName.has(service.name)) {
-      problems.push(error(at(i, "name"), `duplicate service name '${service.name}' (also services[${byName.get(service.name)}])`));
+      problems.push(
+        error(at(i, "name"), `duplicate service name '${service.name}' (also services[${byName.get(service.name)}])`),
+      );
     } else byName.set(service.name, i);
   });
 
@@ -81,8 +131,12 @@ export function validateCatalog(catalog: Catalog): Problem[] {
     const hostPort = publishedPort(service);
     const owner = hostPortOwner.get(hostPort);
     if (owner !== undefined) {
-      problems.push(error(at(i, service.hostPort === undefined ? "port" : "hostPort"),
-        `host port ${hostPort} clashes with service '${owner}' (set hostPort to publish it elsewhere)`));
+      problems.push(
+        error(
+          at(i, service.hostPort === undefined ? "port" : "hostPort"),
+          `host port ${hostPort} clashes with service '${owner}' (set hostPort to publish it elsewhere)`,
+        ),
+      );
     } else hostPortOwner.set(hostPort, service.name);
   });
 
@@ -131,8 +185,10 @@ function validateService(service: Service, i: number, byName: Map<string, number
     if (reserved.has(name)) problems.push(error(at(`env.${name}`), "is set by the platform; choose another name"));
   }
   service.secrets.forEach((secret, s) => {
-    if (reserved.has(secret.name)) problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is set by the platform`));
-    if (secret.name in service.env) problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is also a plain env value`));
+    if (reserved.has(secret.name))
+      problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is set by the platform`));
+    if (secret.name in service.env)
+      problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is also a plain env value`));
   });
   for (const name of duplicates(service.secrets.map((s) => s.name))) {
     problems.push(error(at("secrets"), `secret '${name}' is declared twice`));
@@ -199,12 +255,18 @@ function routeClashes(services: Service[], hasFrontend: boolean): Problem[] {
   const problems: Problem[] = [];
   const owner = new Map<string, string>([[GATEWAY_HEALTH_PATH, "the gateway's own health check"]]);
   if (hasFrontend) owner.set(FRONTEND_PATH, "the front end");
-  services.forEach((service, i) => service.routes.forEach((route, r) => route.paths.forEach((path, p) => {
-    const previous = owner.get(path);
-    if (previous !== undefined) {
-      problems.push(error(`services[${i}].routes[${r}].paths[${p}]`, `path '${path}' is already routed to '${previous}'`));
-    } else owner.set(path, service.name);
-  })));
+  services.forEach((service, i) =>
+    service.routes.forEach((route, r) =>
+      route.paths.forEach((path, p) => {
+        const previous = owner.get(path);
+        if (previous !== undefined) {
+          problems.push(
+            error(`services[${i}].routes[${r}].paths[${p}]`, `path '${path}' is already routed to '${previous}'`),
+          );
+        } else owner.set(path, service.name);
+      }),
+    ),
+  );
   return problems;
 }
 
@@ -212,11 +274,19 @@ function routeClashes(services: Service[], hasFrontend: boolean): Problem[] {
 function eventWiring(services: Service[]): Problem[] {
   const published = services.flatMap((s) => s.events.publishes);
   const problems: Problem[] = [];
-  services.forEach((service, i) => service.events.consumes.forEach((consumer, c) => consumer.bindings.forEach((pattern, b) => {
-    if (!published.some((key) => topicMatches(pattern, key))) {
-      problems.push(warning(`services[${i}].events.consumes[${c}].bindings[${b}]`,
-        `no service publishes a routing key matching '${pattern}'`));
-    }
-  })));
+  services.forEach((service, i) =>
+    service.events.consumes.forEach((consumer, c) =>
+      consumer.bindings.forEach((pattern, b) => {
+        if (!published.some((key) => topicMatches(pattern, key))) {
+          problems.push(
+            warning(
+              `services[${i}].events.consumes[${c}].bindings[${b}]`,
+              `no service publishes a routing key matching '${pattern}'`,
+            ),
+          );
+        }
+      }),
+    ),
+  );
   return problems;
 }

@@ -102,8 +102,12 @@ export function runProgram(projectDir: string = process.cwd()): StackOutputs {
   for (const warning of warnings) pulumi.log.warn(`${warning.path}: ${warning.message}`);
 
   const configSecrets: ConfigSecrets = {
-    services: Object.fromEntries(Object.entries(config.serviceSecrets).map(([service, values]) =>
-      [service, Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)]))])),
+    services: Object.fromEntries(
+      Object.entries(config.serviceSecrets).map(([service, values]) => [
+        service,
+        Object.fromEntries(Object.entries(values).map(([key, value]) => [key, pulumi.secret(value)])),
+      ]),
+    ),
     sentryDsn: config.sentryDsn === undefined ? undefined : pulumi.secret(config.sentryDsn),
   };
   return TARGETS[config.target](config, configSecrets);

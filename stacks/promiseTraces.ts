@@ -13,7 +13,12 @@ export function skipPromiseStackTraces(): void {
     debugPromiseLeaks?: boolean;
   };
   const record = debuggable.debuggablePromise;
-  if (typeof record !== "function" || debuggable.debugPromiseLeaks || (record as { framesSkipped?: boolean }).framesSkipped) return;
+  if (
+    typeof record !== "function" ||
+    debuggable.debugPromiseLeaks ||
+    (record as { framesSkipped?: boolean }).framesSkipped
+  )
+    return;
   const withoutFrames = (...args: unknown[]): unknown => {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;

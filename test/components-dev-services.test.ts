@@ -14,17 +14,27 @@ import * as pulumi from "@pulumi/pulumi";
 const labels = { stack: "test", catalog: "bookings", component: "test" };
 const memory = MEMORY_PROFILES.standard;
 const CONTAINER = "docker:index/container:Container";
-const containers = (resources: RecordedResource[]) => new Map(ofType(resources, CONTAINER).map((c) => [c.inputs.name as string, c]));
-const isSecretOnWire = (value: unknown) => typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
-const upload = (container: RecordedResource, file: string): string => container.inputs.uploads.find((u: any) => u.file === file)?.content;
+const containers = (resources: RecordedResource[]) =>
+  new Map(ofType(resources, CONTAINER).map((c) => [c.inputs.name as string, c]));
+const isSecretOnWire = (value: unknown) =>
+  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
+const upload = (container: RecordedResource, file: string): string =>
+  container.inputs.uploads.find((u: any) => u.file === file)?.content;
 
 describe("CacheCluster (under mocks)", () => {
   const cluster = (mode: "sentinel" | "single") => {
     let cache!: CacheCluster;
     return runUnderMocks("components", {}, () => {
       cache = new CacheCluster("cache", {
-        mode, evictionPolicy: "volatile-lru", namePrefix: "shop", image: DEFAULT_IMAGES.redis, exporterImage: DEFAULT_IMAGES.redisExporter,
-        network: new docker.Network("data", { name: "shop-data" }), monitoringNetwork: new docker.Network("mon", { name: "shop-monitoring" }), labels, memory,
+        mode,
+        evictionPolicy: "volatile-lru",
+        namePrefix: "shop",
+        image: DEFAULT_IMAGES.redis,
+        exporterImage: DEFAULT_IMAGES.redisExporter,
+        network: new docker.Network("data", { name: "shop-data" }),
+        monitoringNetwork: new docker.Network("mon", { name: "shop-monitoring" }),
+        labels,
+        memory,
       });
     }).then((run) => ({ run, cache }));
   };
@@ -32,33 +42,61 @@ describe("CacheCluster (under mocks)", () => {
   it("runs a master, two replicas and three sentinels from uploaded, secret config files", async () => {
     const { run } = await cluster("sentinel");
     const byName = containers(run.resources);
-    assert.deepEqual([...byName.keys()].sort(), ["shop-redis-exporter", "shop-redis-master", "shop-redis-replica-1", "shop-redis-replica-2",
-      "shop-redis-sentinel-1", "shop-redis-sentinel-2", "shop-redis-sentinel-3"]);
+    assert.deepEqual([...byName.keys()].sort(), [
+      "shop-redis-exporter",
+      "shop-redis-master",
+      "shop-redis-replica-1",
+      "shop-redis-replica-2",
+      "shop-redis-sentinel-1",
+      "shop-redis-sentinel-2",
+      "shop-redis-sentinel-3",
+    ]);
     const replica = byName.get("shop-redis-replica-2")!;
     assert.deepEqual(replica.inputs.command, ["redis-server", "/data/redis.conf"]);
     assert.match(upload(replica, "/data/redis.conf"), /^replicaof redis-master 6379$/m);
-    assert.match(upload(replica, "/data/redis.conf"), new RegExp(`^maxmemory ${Math.floor(memory.redis * 0.75)}mb$`, "m"), "below the container's limit");
+    assert.match(
+      upload(replica, "/data/redis.conf"),
+      new RegExp(`^maxmemory ${Math.floor(memory.redis * 0.75)}mb$`, "m"),
+      "below the container's limit",
+    );
     assert.equal(replica.inputs.memory, memory.redis);
-    assert.ok(isSecretOnWire(replica.wire.uploads) || isSecretOnWire((replica.wire.uploads as any[])[0]?.content), "config holds the password");
+    assert.ok(
+      isSecretOnWire(replica.wire.uploads) || isSecretOnWire((replica.wire.uploads as any[])[0]?.content),
+      "config holds the password",
+    );
     const sentinel = byName.get("shop-redis-sentinel-3")!;
     assert.deepEqual(sentinel.inputs.command, ["redis-server", "/data/sentinel.conf", "--sentinel"]);
     assert.match(upload(sentinel, "/data/sentinel.conf"), /^sentinel monitor platform-cache redis-master 6379 2$/m);
     assert.match(upload(sentinel, "/data/sentinel.conf"), /^sentinel announce-ip redis-sentinel-3$/m);
-    assert.ok(replica.dependencies.some((urn) => urn.endsWith("::cache-redis-master")), "replicas start after the master");
+    assert.ok(
+      replica.dependencies.some((urn) => urn.endsWith("::cache-redis-master")),
+      "replicas start after the master",
+    );
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
     // data nodes keep their data; sentinels keep only their rewritten config
-    assert.deepEqual(ofType(run.resources, "docker:index/volume:Volume").map((v) => v.inputs.name).sort(),
-      ["shop-redis-master-data", "shop-redis-replica-1-data", "shop-redis-replica-2-data"]);
+    assert.deepEqual(
+      ofType(run.resources, "docker:index/volume:Volume")
+        .map((v) => v.inputs.name)
+        .sort(),
+      ["shop-redis-master-data", "shop-redis-replica-1-data", "shop-redis-replica-2-data"],
+    );
   });
 
   it("hands services the sentinel addresses and master name, not a single host", async () => {
     const { cache, run } = await cluster("sentinel");
     const client = cache.clientEnv();
-    assert.deepEqual(client.env, { REDIS_SENTINELS: "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379", REDIS_MASTER_NAME: "platform-cache" });
+    assert.deepEqual(client.env, {
+      REDIS_SENTINELS: "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379",
+      REDIS_MASTER_NAME: "platform-cache",
+    });
     assert.deepEqual(Object.keys(client.secretEnv).sort(), ["REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD"]);
     const password = await valueOf(client.secretEnv.REDIS_PASSWORD);
     assert.ok(password.secret && run.generatedSecrets.includes(password.value));
-    assert.deepEqual(cache.dataNodes, ["redis://redis-master:6379", "redis://redis-replica-1:6379", "redis://redis-replica-2:6379"]);
+    assert.deepEqual(cache.dataNodes, [
+      "redis://redis-master:6379",
+      "redis://redis-replica-1:6379",
+      "redis://redis-replica-2:6379",
+    ]);
   });
 
   it("runs one Redis in single mode and gives services a secret URL", async () => {
@@ -78,10 +116,20 @@ describe("ApiGateway (under mocks)", () => {
     return runUnderMocks("components", {}, () => {
       const monitoring = new docker.Network("mon", { name: "shop-monitoring" });
       component = new ApiGateway("gw", {
-        catalog, namePrefix: "shop", image: DEFAULT_IMAGES.kong, database, databaseImage: DEFAULT_IMAGES.kongDatabase, databaseHostPort: 15440,
-        auth, corsOrigins: ["http://localhost:5173"], network: new docker.Network("edge", { name: "shop-edge" }),
+        catalog,
+        namePrefix: "shop",
+        image: DEFAULT_IMAGES.kong,
+        database,
+        databaseImage: DEFAULT_IMAGES.kongDatabase,
+        databaseHostPort: 15440,
+        auth,
+        corsOrigins: ["http://localhost:5173"],
+        network: new docker.Network("edge", { name: "shop-edge" }),
         monitoring: { network: monitoring, postgresExporterImage: DEFAULT_IMAGES.postgresExporter },
-        proxyHostPort: 8000, adminHostPort: 18001, labels, memory,
+        proxyHostPort: 8000,
+        adminHostPort: 18001,
+        labels,
+        memory,
       });
     }).then((run) => ({ run, component }));
   };
@@ -90,16 +138,31 @@ describe("ApiGateway (under mocks)", () => {
     const { run, component } = await gateway("postgres");
     const byName = containers(run.resources);
     const kong = byName.get("shop-kong")!;
-    assert.deepEqual(kong.inputs.ports.map((p: any) => [p.internal, p.external, p.ip]), [[8000, 8000, "127.0.0.1"], [8001, 18001, "127.0.0.1"]]);
+    assert.deepEqual(
+      kong.inputs.ports.map((p: any) => [p.internal, p.external, p.ip]),
+      [
+        [8000, 8000, "127.0.0.1"],
+        [8001, 18001, "127.0.0.1"],
+      ],
+    );
     assert.ok(kong.inputs.envs.includes("KONG_DATABASE=postgres"));
     assert.ok(kong.inputs.envs.includes("KONG_PG_USER=kong_app"));
     const bootstrap = byName.get("shop-kong-bootstrap")!;
     assert.equal(bootstrap.inputs.mustRun, false);
     assert.equal(bootstrap.inputs.attach, true);
-    assert.match(bootstrap.inputs.command.join(" "), /kong migrations bootstrap .* kong config db_import \/kong\/declarative\/kong.yml/);
+    assert.match(
+      bootstrap.inputs.command.join(" "),
+      /kong migrations bootstrap .* kong config db_import \/kong\/declarative\/kong.yml/,
+    );
     const declarative = parse(upload(bootstrap, "/kong/declarative/kong.yml"));
-    assert.deepEqual(declarative.services.map((s: any) => s.name), catalog.services.filter((s) => s.routes.length).map((s) => s.name));
-    assert.ok(kong.dependencies.some((urn) => urn.endsWith("::gw-bootstrap")), "Kong starts after its schema exists");
+    assert.deepEqual(
+      declarative.services.map((s: any) => s.name),
+      catalog.services.filter((s) => s.routes.length).map((s) => s.name),
+    );
+    assert.ok(
+      kong.dependencies.some((urn) => urn.endsWith("::gw-bootstrap")),
+      "Kong starts after its schema exists",
+    );
     assert.ok(byName.has("shop-kong-db") && byName.has("shop-kong-db-exporter"));
     assert.equal(component.proxyUrl, "http://127.0.0.1:8000");
     assert.equal(component.adminUrl, "http://127.0.0.1:18001");
@@ -135,11 +198,18 @@ describe("Observability (under mocks)", () => {
     let component!: Observability;
     return runUnderMocks("components", {}, () => {
       component = new Observability("obs", {
-        namePrefix: "shop", selection: { stack: "dev", catalog: "bookings" }, logs, services: ["orders", "mailer"],
+        namePrefix: "shop",
+        selection: { stack: "dev", catalog: "bookings" },
+        logs,
+        services: ["orders", "mailer"],
         scrapeJobs: [{ job: "orders", groups: [{ targets: ["orders:8080"], labels: { service: "orders" } }] }],
-        scrapeInterval: "15s", thresholds: { errorRate: 0.05, latencyP95Seconds: 1 }, images: DEFAULT_IMAGES,
+        scrapeInterval: "15s",
+        thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
+        images: DEFAULT_IMAGES,
         network: new docker.Network("mon", { name: "shop-monitoring" }),
-        hostPorts: { grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 }, labels, memory,
+        hostPorts: { grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 },
+        labels,
+        memory,
       });
     }).then((run) => ({ run, component }));
   };
@@ -147,23 +217,40 @@ describe("Observability (under mocks)", () => {
   it("runs Prometheus with the rendered config and rules, Grafana provisioned, Jaeger with OTLP, Loki and Promtail", async () => {
     const { run, component } = await observability("loki");
     const byName = containers(run.resources);
-    assert.deepEqual([...byName.keys()].sort(), ["shop-grafana", "shop-jaeger", "shop-loki", "shop-node-exporter", "shop-prometheus", "shop-promtail"]);
+    assert.deepEqual([...byName.keys()].sort(), [
+      "shop-grafana",
+      "shop-jaeger",
+      "shop-loki",
+      "shop-node-exporter",
+      "shop-prometheus",
+      "shop-promtail",
+    ]);
     const prometheus = byName.get("shop-prometheus")!;
     const config = parse(upload(prometheus, "/etc/prometheus/prometheus.yml"));
-    assert.deepEqual(config.scrape_configs.map((j: any) => j.job_name), ["orders", "prometheus", "node", "jaeger", "grafana", "loki"]);
+    assert.deepEqual(
+      config.scrape_configs.map((j: any) => j.job_name),
+      ["orders", "prometheus", "node", "jaeger", "grafana", "loki"],
+    );
     const rules = parse(upload(prometheus, "/etc/prometheus/rules/alerts.yml"));
     assert.ok(rules.groups[0].rules.some((r: any) => r.alert === "ServiceDown" && r.labels.service === "mailer"));
     const grafana = byName.get("shop-grafana")!;
     const files = grafana.inputs.uploads.map((u: any) => u.file).sort();
     assert.deepEqual(files, [
-      "/etc/grafana/provisioning/dashboards/platform.yaml", "/etc/grafana/provisioning/datasources/platform.yaml",
-      "/var/lib/grafana/dashboards/overview.json", "/var/lib/grafana/dashboards/service-mailer.json", "/var/lib/grafana/dashboards/service-orders.json",
+      "/etc/grafana/provisioning/dashboards/platform.yaml",
+      "/etc/grafana/provisioning/datasources/platform.yaml",
+      "/var/lib/grafana/dashboards/overview.json",
+      "/var/lib/grafana/dashboards/service-mailer.json",
+      "/var/lib/grafana/dashboards/service-orders.json",
     ]);
     assert.ok(grafana.inputs.envs.some((e: string) => /^GF_SECURITY_ADMIN_PASSWORD=pw[0-9a-f]+$/.test(e)));
-    assert.ok(!grafana.inputs.envs.some((e: string) => /=admin(123)?$/.test(e) && e.startsWith("GF_SECURITY_ADMIN_PASSWORD")));
+    assert.ok(
+      !grafana.inputs.envs.some((e: string) => /=admin(123)?$/.test(e) && e.startsWith("GF_SECURITY_ADMIN_PASSWORD")),
+    );
     assert.ok(byName.get("shop-jaeger")!.inputs.envs.includes("COLLECTOR_OTLP_ENABLED=true"));
     const promtail = byName.get("shop-promtail")!;
-    assert.deepEqual(promtail.inputs.volumes, [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }]);
+    assert.deepEqual(promtail.inputs.volumes, [
+      { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+    ]);
     for (const c of byName.values()) for (const p of c.inputs.ports ?? []) assert.equal(p.ip, "127.0.0.1");
     assert.equal(component.logsUrl, "http://127.0.0.1:3000/explore");
     assert.ok((await valueOf(component.grafanaAdminPassword)).secret);
@@ -173,14 +260,27 @@ describe("Observability (under mocks)", () => {
   it("swaps Loki for a secured ELK stack when asked", async () => {
     const { run, component } = await observability("elk");
     const byName = containers(run.resources);
-    assert.deepEqual([...byName.keys()].sort(), ["shop-elasticsearch", "shop-elasticsearch-setup", "shop-filebeat", "shop-grafana", "shop-jaeger",
-      "shop-kibana", "shop-logstash", "shop-node-exporter", "shop-prometheus"]);
+    assert.deepEqual([...byName.keys()].sort(), [
+      "shop-elasticsearch",
+      "shop-elasticsearch-setup",
+      "shop-filebeat",
+      "shop-grafana",
+      "shop-jaeger",
+      "shop-kibana",
+      "shop-logstash",
+      "shop-node-exporter",
+      "shop-prometheus",
+    ]);
     const es = byName.get("shop-elasticsearch")!;
     assert.ok(es.inputs.envs.includes("xpack.security.enabled=true"));
     assert.ok(es.inputs.envs.some((e: string) => /^ELASTIC_PASSWORD=pw[0-9a-f]+$/.test(e)));
     assert.ok(byName.get("shop-logstash")!.dependencies.some((urn) => urn.endsWith("::obs-logs-setup")));
-    assert.deepEqual(byName.get("shop-kibana")!.inputs.ports, [{ internal: 5601, external: 5601, ip: "127.0.0.1", protocol: "tcp" }]);
-    const datasources = parse(upload(byName.get("shop-grafana")!, "/etc/grafana/provisioning/datasources/platform.yaml"));
+    assert.deepEqual(byName.get("shop-kibana")!.inputs.ports, [
+      { internal: 5601, external: 5601, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
+    const datasources = parse(
+      upload(byName.get("shop-grafana")!, "/etc/grafana/provisioning/datasources/platform.yaml"),
+    );
     assert.equal(datasources.datasources[1].type, "elasticsearch");
     assert.equal(component.logsUrl, "http://127.0.0.1:5601");
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
@@ -190,7 +290,10 @@ describe("Observability (under mocks)", () => {
 describe("Redis Commander connection", () => {
   it("connects to the single Redis by host and port when there are no sentinels", () => {
     const password = pulumi.output("pw");
-    const { env, secretEnv } = redisCommanderEnv({ env: { REDIS_HOST: "redis", REDIS_PORT: "6379" }, secretEnv: { REDIS_URL: password, REDIS_PASSWORD: password } });
+    const { env, secretEnv } = redisCommanderEnv({
+      env: { REDIS_HOST: "redis", REDIS_PORT: "6379" },
+      secretEnv: { REDIS_URL: password, REDIS_PASSWORD: password },
+    });
     assert.deepEqual(env, { REDIS_HOST: "redis", REDIS_PORT: "6379" });
     assert.deepEqual(Object.keys(secretEnv), ["REDIS_PASSWORD"]);
   });

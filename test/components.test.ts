@@ -17,10 +17,20 @@ const labels = { stack: "test", catalog: "shop", component: "test" };
 const memory = MEMORY_PROFILES.standard;
 
 function service(fields: Record<string, unknown>): Service {
-  const parsed = parseCatalog(JSON.stringify({
-    name: "shop",
-    services: [{ name: "orders", image: "shop/orders:1.2.3", port: 8080, resources: { cpu: "250m", memory: "300Mi" }, ...fields }],
-  }));
+  const parsed = parseCatalog(
+    JSON.stringify({
+      name: "shop",
+      services: [
+        {
+          name: "orders",
+          image: "shop/orders:1.2.3",
+          port: 8080,
+          resources: { cpu: "250m", memory: "300Mi" },
+          ...fields,
+        },
+      ],
+    }),
+  );
   assert.deepEqual(parsed.problems, []);
   return parsed.catalog!.services[0];
 }
@@ -30,7 +40,8 @@ const one = (resources: RecordedResource[], type: string) => {
   assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
   return found[0];
 };
-const isSecretOnWire = (value: unknown) => typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
+const isSecretOnWire = (value: unknown) =>
+  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
 
 describe("components on Docker (under mocks)", () => {
   describe("Microservice", () => {
@@ -39,9 +50,18 @@ describe("components on Docker (under mocks)", () => {
         const net = new docker.Network("edge", { name: "shop-edge" });
         const db = new docker.Network("db", { name: "shop-orders-db" });
         return new Microservice("orders", {
-          service: service({ health: { path: "/healthz", metricsPath: "/prom", metricsPort: 9100 }, capabilities: ["NET_BIND_SERVICE"] }),
-          image: "shop/orders:1.2.3", namePrefix: "shop-test", networks: [net, db], hostPort: 18080,
-          env: { PORT: "8080" }, secretEnv: { API_TOKEN: pulumi.secret("tok-123") }, labels, memory,
+          service: service({
+            health: { path: "/healthz", metricsPath: "/prom", metricsPort: 9100 },
+            capabilities: ["NET_BIND_SERVICE"],
+          }),
+          image: "shop/orders:1.2.3",
+          namePrefix: "shop-test",
+          networks: [net, db],
+          hostPort: 18080,
+          env: { PORT: "8080" },
+          secretEnv: { API_TOKEN: pulumi.secret("tok-123") },
+          labels,
+          memory,
         });
       });
       const container = one(run.resources, "docker:index/container:Container").inputs;
@@ -53,8 +73,18 @@ describe("components on Docker (under mocks)", () => {
       assert.deepEqual(container.capabilities, { drops: ["ALL"], adds: ["NET_BIND_SERVICE"] });
       assert.deepEqual(container.securityOpts, ["no-new-privileges:true"]);
       assert.match(container.healthcheck.tests[1], /http:\/\/127\.0\.0\.1:8080\/healthz/);
-      assert.equal(container.networkMode, undefined, "a network in both networkMode and networksAdvanced is joined twice");
-      assert.deepEqual(container.networksAdvanced.map((n: any) => [n.name, n.aliases]), [["shop-edge", ["orders"]], ["shop-orders-db", ["orders"]]]);
+      assert.equal(
+        container.networkMode,
+        undefined,
+        "a network in both networkMode and networksAdvanced is joined twice",
+      );
+      assert.deepEqual(
+        container.networksAdvanced.map((n: any) => [n.name, n.aliases]),
+        [
+          ["shop-edge", ["orders"]],
+          ["shop-orders-db", ["orders"]],
+        ],
+      );
       const label = (key: string) => container.labels.find((l: any) => l.label === key)?.value;
       assert.equal(label("platform.service"), undefined, "service label comes from the labels argument");
       assert.equal(label("prometheus.io/port"), "9100");
@@ -68,11 +98,22 @@ describe("components on Docker (under mocks)", () => {
     });
 
     it("keeps env plain when it holds no secret, and builds from a context when asked", async () => {
-      const run = await runUnderMocks("components", {}, () => new Microservice("orders", {
-        service: service({ build: { context: "/src/orders", dockerfile: "Dockerfile.prod" } }),
-        image: "shop/orders:dev", namePrefix: "shop", networks: [new docker.Network("edge", {})], hostPort: 18080,
-        env: { PORT: "8080" }, secretEnv: {}, labels, memory,
-      }));
+      const run = await runUnderMocks(
+        "components",
+        {},
+        () =>
+          new Microservice("orders", {
+            service: service({ build: { context: "/src/orders", dockerfile: "Dockerfile.prod" } }),
+            image: "shop/orders:dev",
+            namePrefix: "shop",
+            networks: [new docker.Network("edge", {})],
+            hostPort: 18080,
+            env: { PORT: "8080" },
+            secretEnv: {},
+            labels,
+            memory,
+          }),
+      );
       const image = one(run.resources, "docker:index/remoteImage:RemoteImage").inputs;
       assert.deepEqual(image.build, { context: "/src/orders", dockerfile: "Dockerfile.prod" });
       assert.equal(image.name, "shop/orders:dev");
@@ -82,21 +123,46 @@ describe("components on Docker (under mocks)", () => {
     it("makes the container itself wait for what the service depends on", async () => {
       const run = await runUnderMocks("components", {}, () => {
         const database = new docker.Container("database", { image: "postgres:16-alpine" });
-        return new Microservice("orders", {
-          service: service({}), image: "shop/orders:1.2.3", namePrefix: "shop", networks: [new docker.Network("edge", {})],
-          hostPort: 18080, env: {}, secretEnv: {}, labels, memory,
-        }, { dependsOn: [database] });
+        return new Microservice(
+          "orders",
+          {
+            service: service({}),
+            image: "shop/orders:1.2.3",
+            namePrefix: "shop",
+            networks: [new docker.Network("edge", {})],
+            hostPort: 18080,
+            env: {},
+            secretEnv: {},
+            labels,
+            memory,
+          },
+          { dependsOn: [database] },
+        );
       });
       const container = run.resources.find((r) => r.name === "orders-container")!;
-      assert.ok(container.dependencies.some((urn) => urn.endsWith("::database")), container.dependencies.join("\n"));
+      assert.ok(
+        container.dependencies.some((urn) => urn.endsWith("::database")),
+        container.dependencies.join("\n"),
+      );
     });
   });
 
   describe("ServiceDatabase", () => {
-    const postgres = () => runUnderMocks("components", {}, () => new ServiceDatabase("orders-db", {
-      service: "orders", database: { kind: "postgres", version: "16", extensions: ["pgcrypto", "citext"] },
-      namePrefix: "shop", network: new docker.Network("orders-db-net", { name: "shop-orders-db" }), hostPort: 15432, labels, memory,
-    }));
+    const postgres = () =>
+      runUnderMocks(
+        "components",
+        {},
+        () =>
+          new ServiceDatabase("orders-db", {
+            service: "orders",
+            database: { kind: "postgres", version: "16", extensions: ["pgcrypto", "citext"] },
+            namePrefix: "shop",
+            network: new docker.Network("orders-db-net", { name: "shop-orders-db" }),
+            hostPort: 15432,
+            labels,
+            memory,
+          }),
+      );
 
     it("runs PostgreSQL with a volume, a healthcheck, and a port on 127.0.0.1 only", async () => {
       const run = await postgres();
@@ -105,10 +171,14 @@ describe("components on Docker (under mocks)", () => {
       assert.deepEqual(container.ports, [{ internal: 5432, external: 15432, ip: "127.0.0.1", protocol: "tcp" }]);
       assert.equal(container.wait, true);
       assert.match(container.healthcheck.tests.join(" "), /pg_isready/);
-      assert.deepEqual(container.volumes, [{ volumeName: "shop-orders-db-data", containerPath: "/var/lib/postgresql/data" }]);
+      assert.deepEqual(container.volumes, [
+        { volumeName: "shop-orders-db-data", containerPath: "/var/lib/postgresql/data" },
+      ]);
       assert.deepEqual(container.networksAdvanced, [{ name: "shop-orders-db", aliases: ["orders-db"] }]);
       assert.ok(container.envs.some((e: string) => e.startsWith("POSTGRES_PASSWORD=pw")));
-      assert.ok(!container.envs.some((e: string) => /=(postgres|admin|password)$/.test(e) && e.startsWith("POSTGRES_PASSWORD")));
+      assert.ok(
+        !container.envs.some((e: string) => /=(postgres|admin|password)$/.test(e) && e.startsWith("POSTGRES_PASSWORD")),
+      );
     });
 
     it("creates a least-privilege login that owns only its database, through a loopback provider", async () => {
@@ -122,23 +192,42 @@ describe("components on Docker (under mocks)", () => {
       for (const privilege of ["superuser", "createDatabase", "createRole", "replication", "bypassRowLevelSecurity"]) {
         assert.equal(role.inputs[privilege], false, privilege);
       }
-      assert.ok(role.provider.includes("pulumi:providers:postgresql"), "role must be created through the container's provider");
+      assert.ok(
+        role.provider.includes("pulumi:providers:postgresql"),
+        "role must be created through the container's provider",
+      );
       const database = one(run.resources, "postgresql:index/database:Database").inputs;
       assert.deepEqual([database.name, database.owner], ["orders", "orders_app"]);
       const revoke = one(run.resources, "postgresql:index/grant:Grant").inputs;
-      assert.deepEqual([revoke.role, revoke.objectType, revoke.privileges, revoke.database], ["public", "database", [], "orders"]);
-      assert.deepEqual(ofType(run.resources, "postgresql:index/extension:Extension").map((e) => [e.inputs.name, e.inputs.database]),
-        [["pgcrypto", "orders"], ["citext", "orders"]]);
+      assert.deepEqual(
+        [revoke.role, revoke.objectType, revoke.privileges, revoke.database],
+        ["public", "database", [], "orders"],
+      );
+      assert.deepEqual(
+        ofType(run.resources, "postgresql:index/extension:Extension").map((e) => [e.inputs.name, e.inputs.database]),
+        [
+          ["pgcrypto", "orders"],
+          ["citext", "orders"],
+        ],
+      );
       const providerRecord = one(run.resources, "pulumi:providers:postgresql");
-      assert.ok(providerRecord.dependencies.some((urn) => urn.endsWith("orders-db-container")), "provider must wait for the container");
+      assert.ok(
+        providerRecord.dependencies.some((urn) => urn.endsWith("orders-db-container")),
+        "provider must wait for the container",
+      );
     });
 
     it("exposes secret URLs for the service and for loopback tools", async () => {
       let db!: ServiceDatabase;
       const run = await runUnderMocks("components", {}, () => {
         db = new ServiceDatabase("orders-db", {
-          service: "orders", database: { kind: "postgres", version: "16", extensions: [] },
-          namePrefix: "shop", network: new docker.Network("n", { name: "shop-orders-db" }), hostPort: 15433, labels, memory,
+          service: "orders",
+          database: { kind: "postgres", version: "16", extensions: [] },
+          namePrefix: "shop",
+          network: new docker.Network("n", { name: "shop-orders-db" }),
+          hostPort: 15433,
+          labels,
+          memory,
         });
       });
       const url = await valueOf(db.url);
@@ -152,13 +241,28 @@ describe("components on Docker (under mocks)", () => {
     });
 
     it("runs MongoDB as a keyfile-authenticated three-member replica set with the service's readWrite user", async () => {
-      const run = await runUnderMocks("components", {}, () => new ServiceDatabase("notes-db", {
-        service: "notes", database: { kind: "mongodb", version: "7.0" },
-        namePrefix: "shop", network: new docker.Network("n", { name: "shop-notes-db" }), hostPort: 15434, labels, memory,
-      }));
+      const run = await runUnderMocks(
+        "components",
+        {},
+        () =>
+          new ServiceDatabase("notes-db", {
+            service: "notes",
+            database: { kind: "mongodb", version: "7.0" },
+            namePrefix: "shop",
+            network: new docker.Network("n", { name: "shop-notes-db" }),
+            hostPort: 15434,
+            labels,
+            memory,
+          }),
+      );
       const containers = ofType(run.resources, "docker:index/container:Container");
       const byName = new Map(containers.map((c) => [c.inputs.name as string, c]));
-      assert.deepEqual([...byName.keys()].sort(), ["shop-notes-db", "shop-notes-db-2", "shop-notes-db-3", "shop-notes-db-init"]);
+      assert.deepEqual([...byName.keys()].sort(), [
+        "shop-notes-db",
+        "shop-notes-db-2",
+        "shop-notes-db-3",
+        "shop-notes-db-init",
+      ]);
       const first = byName.get("shop-notes-db")!;
       assert.equal(first.inputs.image, "sha256:mongo:7.0");
       const upload = (c: RecordedResource, file: string) => c.inputs.uploads.find((u: any) => u.file === file)?.content;
@@ -176,21 +280,39 @@ describe("components on Docker (under mocks)", () => {
       assert.equal(init.inputs.attach, true, "pulumi up waits for the initiation and fails with it");
       assert.match(upload(init, "/init/replica-set.js"), /notes-db-3:27017/);
       const urn = (n: string) => containers.find((c) => c.inputs.name === n)!.urn;
-      for (const member of ["shop-notes-db", "shop-notes-db-2", "shop-notes-db-3"]) assert.ok(init.dependencies.includes(urn(member)), `init waits for ${member}`);
+      for (const member of ["shop-notes-db", "shop-notes-db-2", "shop-notes-db-3"])
+        assert.ok(init.dependencies.includes(urn(member)), `init waits for ${member}`);
       const db = run.result;
-      const password = run.generatedSecrets.find((s) => upload(first, "/docker-entrypoint-initdb.d/10-service-user.js").includes(s))!;
-      assert.equal((await valueOf(db.url)).value,
-        `mongodb://notes_app:${password}@notes-db:27017,notes-db-2:27017,notes-db-3:27017/notes?authSource=notes&replicaSet=rs0`);
-      assert.equal((await valueOf(db.hostUrl)).value, `mongodb://notes_app:${password}@127.0.0.1:15434/notes?authSource=notes&directConnection=true`);
+      const password = run.generatedSecrets.find((s) =>
+        upload(first, "/docker-entrypoint-initdb.d/10-service-user.js").includes(s),
+      )!;
+      assert.equal(
+        (await valueOf(db.url)).value,
+        `mongodb://notes_app:${password}@notes-db:27017,notes-db-2:27017,notes-db-3:27017/notes?authSource=notes&replicaSet=rs0`,
+      );
+      assert.equal(
+        (await valueOf(db.hostUrl)).value,
+        `mongodb://notes_app:${password}@127.0.0.1:15434/notes?authSource=notes&directConnection=true`,
+      );
       assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
       assert.equal(ofType(run.resources, "pulumi:providers:postgresql").length, 0);
     });
 
     it("bootstraps ClickHouse with only the service's user and access management off", async () => {
-      const run = await runUnderMocks("components", {}, () => new ServiceDatabase("events-db", {
-        service: "events", database: { kind: "clickhouse", version: "24.8" },
-        namePrefix: "shop", network: new docker.Network("n", { name: "shop-events-db" }), hostPort: 15435, labels, memory,
-      }));
+      const run = await runUnderMocks(
+        "components",
+        {},
+        () =>
+          new ServiceDatabase("events-db", {
+            service: "events",
+            database: { kind: "clickhouse", version: "24.8" },
+            namePrefix: "shop",
+            network: new docker.Network("n", { name: "shop-events-db" }),
+            hostPort: 15435,
+            labels,
+            memory,
+          }),
+      );
       const envs: string[] = one(run.resources, "docker:index/container:Container").inputs.envs;
       assert.ok(envs.includes("CLICKHOUSE_USER=events_app"));
       assert.ok(envs.includes("CLICKHOUSE_DB=events"));
@@ -200,25 +322,47 @@ describe("components on Docker (under mocks)", () => {
   });
 
   describe("MessageBroker", () => {
-    const catalog = parseCatalog(require("fs").readFileSync(require("../services/load").builtinCatalogPath("erp"), "utf8")).catalog!;
+    const catalog = parseCatalog(
+      require("fs").readFileSync(require("../services/load").builtinCatalogPath("erp"), "utf8"),
+    ).catalog!;
     const plan = planTopology(catalog);
-    const broker = (amqpHostPort?: number) => runUnderMocks("components", {}, () => new MessageBroker("mq", {
-      namePrefix: "erp-dev", image: "rabbitmq:3.13.7-management-alpine", plan,
-      network: new docker.Network("data", { name: "erp-dev-data" }), monitoringNetwork: new docker.Network("monitoring", { name: "erp-dev-monitoring" }),
-      managementHostPort: 15672, amqpHostPort, labels, memory,
-    }));
+    const broker = (amqpHostPort?: number) =>
+      runUnderMocks(
+        "components",
+        {},
+        () =>
+          new MessageBroker("mq", {
+            namePrefix: "erp-dev",
+            image: "rabbitmq:3.13.7-management-alpine",
+            plan,
+            network: new docker.Network("data", { name: "erp-dev-data" }),
+            monitoringNetwork: new docker.Network("monitoring", { name: "erp-dev-monitoring" }),
+            managementHostPort: 15672,
+            amqpHostPort,
+            labels,
+            memory,
+          }),
+      );
 
     it("publishes management on loopback and AMQP only when asked", async () => {
       const closed = one((await broker()).resources, "docker:index/container:Container").inputs;
       assert.deepEqual(closed.ports, [{ internal: 15672, external: 15672, ip: "127.0.0.1", protocol: "tcp" }]);
       const open = one((await broker(5673)).resources, "docker:index/container:Container").inputs;
-      assert.deepEqual(open.ports.map((p: any) => [p.internal, p.external, p.ip]), [[15672, 15672, "127.0.0.1"], [5672, 5673, "127.0.0.1"]]);
+      assert.deepEqual(
+        open.ports.map((p: any) => [p.internal, p.external, p.ip]),
+        [
+          [15672, 15672, "127.0.0.1"],
+          [5672, 5673, "127.0.0.1"],
+        ],
+      );
     });
 
     it("enables management and Prometheus plugins and has no default credentials", async () => {
       const run = await broker();
       const container = one(run.resources, "docker:index/container:Container");
-      assert.deepEqual(container.inputs.uploads, [{ file: "/etc/rabbitmq/enabled_plugins", content: "[rabbitmq_management,rabbitmq_prometheus].\n" }]);
+      assert.deepEqual(container.inputs.uploads, [
+        { file: "/etc/rabbitmq/enabled_plugins", content: "[rabbitmq_management,rabbitmq_prometheus].\n" },
+      ]);
       assert.ok(isSecretOnWire(container.wire.envs));
       assert.ok(!container.inputs.envs.some((e: string) => /guest|admin123/.test(e)));
       assert.equal(container.inputs.wait, true);
@@ -233,15 +377,27 @@ describe("components on Docker (under mocks)", () => {
       assert.equal(ofType(run.resources, "rabbitmq:index/queue:Queue").length, plan.queues.length);
       assert.equal(ofType(run.resources, "rabbitmq:index/binding:Binding").length, plan.bindings.length);
       assert.equal(ofType(run.resources, "rabbitmq:index/user:User").length, plan.users.length);
-      for (const type of ["rabbitmq:index/exchange:Exchange", "rabbitmq:index/queue:Queue", "rabbitmq:index/user:User", "rabbitmq:index/permissions:Permissions"]) {
-        for (const r of ofType(run.resources, type)) assert.ok(r.provider.includes("pulumi:providers:rabbitmq::mq-admin"), `${r.name} bypasses the provider`);
+      for (const type of [
+        "rabbitmq:index/exchange:Exchange",
+        "rabbitmq:index/queue:Queue",
+        "rabbitmq:index/user:User",
+        "rabbitmq:index/permissions:Permissions",
+      ]) {
+        for (const r of ofType(run.resources, type))
+          assert.ok(r.provider.includes("pulumi:providers:rabbitmq::mq-admin"), `${r.name} bypasses the provider`);
       }
-      const queue = ofType(run.resources, "rabbitmq:index/queue:Queue").find((q) => q.inputs.name === "notification-service.queue")!;
+      const queue = ofType(run.resources, "rabbitmq:index/queue:Queue").find(
+        (q) => q.inputs.name === "notification-service.queue",
+      )!;
       assert.deepEqual(JSON.parse(queue.inputs.settings.argumentsJson), {
-        "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "notification-service.queue",
-        "x-max-priority": 10, "x-message-ttl": 86400000,
+        "x-dead-letter-exchange": "platform.dlx",
+        "x-dead-letter-routing-key": "notification-service.queue",
+        "x-max-priority": 10,
+        "x-message-ttl": 86400000,
       });
-      const permissions = ofType(run.resources, "rabbitmq:index/permissions:Permissions").find((p) => p.inputs.user === "sales-service")!;
+      const permissions = ofType(run.resources, "rabbitmq:index/permissions:Permissions").find(
+        (p) => p.inputs.user === "sales-service",
+      )!;
       assert.equal(permissions.inputs.vhost, "erp");
       assert.equal(permissions.inputs.permissions.read, "^(sales-service\\.queue|sales-service\\.queue\\.dlq)$");
       assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
@@ -257,17 +413,24 @@ describe("renderers", () => {
       const database = (name: string) => ({
         getUser: (user: string) => (existing.includes(`${name}.${user}`) ? { user } : null),
         createUser: (spec: any) => calls.push(`create ${name}.${spec.user} ${spec.pwd} ${JSON.stringify(spec.roles)}`),
-        updateUser: (user: string, spec: any) => calls.push(`update ${name}.${user} ${spec.pwd} ${JSON.stringify(spec.roles)}`),
+        updateUser: (user: string, spec: any) =>
+          calls.push(`update ${name}.${user} ${spec.pwd} ${JSON.stringify(spec.roles)}`),
       });
       vm.runInNewContext(script, { db: { getSiblingDB: database }, process: { env } });
       return calls;
     };
     const tricky = `p"w'\\`;
-    assert.deepEqual(run(renderMongoUserScript("notes", "notes_app", { value: tricky }), []), [`create notes.notes_app ${tricky} [{"role":"readWrite","db":"notes"}]`]);
-    assert.deepEqual(run(renderMongoUserScript("notes", "notes_app", { value: "new" }), ["notes.notes_app"]), ['update notes.notes_app new [{"role":"readWrite","db":"notes"}]']);
+    assert.deepEqual(run(renderMongoUserScript("notes", "notes_app", { value: tricky }), []), [
+      `create notes.notes_app ${tricky} [{"role":"readWrite","db":"notes"}]`,
+    ]);
+    assert.deepEqual(run(renderMongoUserScript("notes", "notes_app", { value: "new" }), ["notes.notes_app"]), [
+      'update notes.notes_app new [{"role":"readWrite","db":"notes"}]',
+    ]);
     const documentDb = renderMongoUserScript("notes", "notes_app", { env: "SERVICE_PASSWORD" }, "admin");
     assert.ok(!documentDb.includes("s3cret"));
-    assert.deepEqual(run(documentDb, [], { SERVICE_PASSWORD: "s3cret" }), ['create admin.notes_app s3cret [{"role":"readWrite","db":"notes"}]']);
+    assert.deepEqual(run(documentDb, [], { SERVICE_PASSWORD: "s3cret" }), [
+      'create admin.notes_app s3cret [{"role":"readWrite","db":"notes"}]',
+    ]);
   });
 
   it("initiates the replica set once, with the first member preferred as primary, and rethrows other errors", () => {
@@ -275,15 +438,37 @@ describe("renderers", () => {
     // mongosh's globals, stubbed: rs.status() throws until the set is initiated.
     const run = (status: () => unknown) => {
       const initiated: any[] = [];
-      vm.runInNewContext(script, { rs: { status, initiate: (config: unknown) => initiated.push(config) }, print: () => undefined });
-      return JSON.parse(JSON.stringify(initiated));  // plain objects of this realm
+      vm.runInNewContext(script, {
+        rs: { status, initiate: (config: unknown) => initiated.push(config) },
+        print: () => undefined,
+      });
+      return JSON.parse(JSON.stringify(initiated)); // plain objects of this realm
     };
-    const fresh = run(() => { throw Object.assign(new Error("no replset config"), { codeName: "NotYetInitialized" }); });
-    assert.deepEqual(fresh, [{ _id: "rs0", members: [
-      { _id: 0, host: "notes-db:27017", priority: 2 }, { _id: 1, host: "notes-db-2:27017", priority: 1 }, { _id: 2, host: "notes-db-3:27017", priority: 1 },
-    ] }]);
-    assert.deepEqual(run(() => ({ ok: 1 })), [], "a second run changes nothing");
-    assert.throws(() => run(() => { throw Object.assign(new Error("auth failed"), { codeName: "Unauthorized" }); }), /auth failed/);
+    const fresh = run(() => {
+      throw Object.assign(new Error("no replset config"), { codeName: "NotYetInitialized" });
+    });
+    assert.deepEqual(fresh, [
+      {
+        _id: "rs0",
+        members: [
+          { _id: 0, host: "notes-db:27017", priority: 2 },
+          { _id: 1, host: "notes-db-2:27017", priority: 1 },
+          { _id: 2, host: "notes-db-3:27017", priority: 1 },
+        ],
+      },
+    ]);
+    assert.deepEqual(
+      run(() => ({ ok: 1 })),
+      [],
+      "a second run changes nothing",
+    );
+    assert.throws(
+      () =>
+        run(() => {
+          throw Object.assign(new Error("auth failed"), { codeName: "Unauthorized" });
+        }),
+      /auth failed/,
+    );
   });
 
   it("renders enabled_plugins as an Erlang list and refuses odd names", () => {

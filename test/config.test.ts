@@ -9,7 +9,9 @@ import { ValidationError } from "../services/problems";
 const projectDir = path.join(__dirname, "..");
 
 function read(values: Record<string, unknown>, stack = "dev") {
-  const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+  const config = Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   return readPlatformConfig((key) => config[key], stack, projectDir);
 }
 
@@ -25,8 +27,15 @@ function problemsOf(values: Record<string, unknown>): string[] {
 
 /** A stack file's `config:` block as the engine hands it to the program (objects as JSON text). */
 function stackFile(file: string): (key: string) => string | undefined {
-  const values = (parseYaml(fs.readFileSync(path.join(projectDir, file), "utf8")) as { config: Record<string, unknown> }).config;
-  return (key) => (values[key] === undefined ? undefined : typeof values[key] === "string" ? values[key] as string : JSON.stringify(values[key]));
+  const values = (
+    parseYaml(fs.readFileSync(path.join(projectDir, file), "utf8")) as { config: Record<string, unknown> }
+  ).config;
+  return (key) =>
+    values[key] === undefined
+      ? undefined
+      : typeof values[key] === "string"
+        ? (values[key] as string)
+        : JSON.stringify(values[key]);
 }
 
 describe("stack files", () => {
@@ -36,11 +45,17 @@ describe("stack files", () => {
   });
 
   it("Pulumi.prod.yaml lacks only the account's certificate, and says so", () => {
-    assert.throws(() => readPlatformConfig(stackFile("Pulumi.prod.yaml"), "prod", projectDir), (e: unknown) => {
-      assert.ok(e instanceof ValidationError);
-      assert.deepEqual(e.problems.map((p) => p.path), ["platform:aws.gatewayCertificateArn"]);
-      return true;
-    });
+    assert.throws(
+      () => readPlatformConfig(stackFile("Pulumi.prod.yaml"), "prod", projectDir),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.deepEqual(
+          e.problems.map((p) => p.path),
+          ["platform:aws.gatewayCertificateArn"],
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -63,19 +78,31 @@ describe("stack config", () => {
   it("loads a user's catalog file relative to the project", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-"));
     const file = path.join(dir, "mine.yaml");
-    fs.writeFileSync(file, [
-      "name: mine",
-      "services:",
-      "  - { name: api, image: me/api:2.1.0, port: 9000, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api } }",
-    ].join("\n"));
+    fs.writeFileSync(
+      file,
+      [
+        "name: mine",
+        "services:",
+        "  - { name: api, image: me/api:2.1.0, port: 9000, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api } }",
+      ].join("\n"),
+    );
     const { config } = read({ target: "docker", catalogFile: path.relative(projectDir, file) });
     assert.equal(config.catalog.services[0].name, "api");
     assert.equal(config.catalog.services[0].build!.context, path.join(dir, "api"));
   });
 
   it("names the missing or unknown keys, all in one error", () => {
-    const problems = problemsOf({ catalog: "nope", docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge" }, cache: { mode: "cluster" }, sentryDsn: "http://sentry.local" });
-    const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
+    const problems = problemsOf({
+      catalog: "nope",
+      docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge" },
+      cache: { mode: "cluster" },
+      sentryDsn: "http://sentry.local",
+    });
+    const has = (re: RegExp) =>
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${re} not in\n${problems.join("\n")}`,
+      );
     has(/^platform:target: must be 'docker'/);
     has(/^platform:catalog: must be one of bookings, erp, finance, reservei, user-enrichment/);
     has(/^platform:docker.hostPorts.databaseBase: /);
@@ -87,7 +114,11 @@ describe("stack config", () => {
 
   it("requires exactly one of catalog and catalogFile", () => {
     assert.ok(problemsOf({ target: "docker" }).some((p) => /exactly one of platform:catalog/.test(p)));
-    assert.ok(problemsOf({ target: "docker", catalog: "erp", catalogFile: "x.yaml" }).some((p) => /exactly one of platform:catalog/.test(p)));
+    assert.ok(
+      problemsOf({ target: "docker", catalog: "erp", catalogFile: "x.yaml" }).some((p) =>
+        /exactly one of platform:catalog/.test(p),
+      ),
+    );
   });
 
   it("reports an unreadable catalog file by its config key", () => {
@@ -102,18 +133,34 @@ describe("stack config", () => {
       catalog: "finance",
       images: { "ghost-service": "x/y:1", "auth-service": "auth:latest-ish" },
       serviceSecrets: { "ai-service": { OPENAI_KEY: "typo" } },
-      docker: { hostPorts: { rabbitmqManagement: 8002, adminer: 8003, redisCommander: 8004 }, devTools: { adminer: true } },
+      docker: {
+        hostPorts: { rabbitmqManagement: 8002, adminer: 8003, redisCommander: 8004 },
+        devTools: { adminer: true },
+      },
     });
-    const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
+    const has = (re: RegExp) =>
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${re} not in\n${problems.join("\n")}`,
+      );
     has(/^platform:images.ghost-service: unknown service 'ghost-service'/);
     has(/^platform:serviceSecrets.ai-service.OPENAI_KEY: service 'ai-service' declares no config secret/);
     has(/^platform:serviceSecrets.ai-service.OPENAI_API_KEY: missing: run pulumi config set --secret --path/);
-    has(/^platform:docker.hostPorts.rabbitmqManagement: host port 8002 \(RabbitMQ management\) clashes with service transaction-service/);
+    has(
+      /^platform:docker.hostPorts.rabbitmqManagement: host port 8002 \(RabbitMQ management\) clashes with service transaction-service/,
+    );
     has(/^platform:docker.hostPorts.adminer: host port 8003 \(Adminer\) clashes with service/);
-    assert.ok(!problems.some((p) => p.startsWith("platform:docker.hostPorts.redisCommander")), "a tool that is off claims no port");
+    assert.ok(
+      !problems.some((p) => p.startsWith("platform:docker.hostPorts.redisCommander")),
+      "a tool that is off claims no port",
+    );
     const { config } = read({ target: "docker", catalog: "user-enrichment", images: { web: "me/web:2.0.0" } });
     assert.equal(config.images.web, "me/web:2.0.0", "the front end's image is overridden like a service's");
-    assert.match(problemsOf({ target: "docker", catalog: "bookings", images: { web: "me/web:2.0.0" } })[0], /^platform:images.web: unknown service 'web'/, "not without a front end");
+    assert.match(
+      problemsOf({ target: "docker", catalog: "bookings", images: { web: "me/web:2.0.0" } })[0],
+      /^platform:images.web: unknown service 'web'/,
+      "not without a front end",
+    );
   });
 
   it("rejects an implicit latest tag in an image override", () => {
@@ -122,12 +169,27 @@ describe("stack config", () => {
   });
 
   it("catches database ports that run into a service port", () => {
-    const problems = problemsOf({ target: "docker", catalog: "bookings", docker: { hostPorts: { databaseBase: 8000 } } });
-    assert.ok(problems.some((p) => /host port 8001 \(service booking-service\)|host port 8001 \(database of .*\) clashes with service booking-service/.test(p)), problems.join("\n"));
+    const problems = problemsOf({
+      target: "docker",
+      catalog: "bookings",
+      docker: { hostPorts: { databaseBase: 8000 } },
+    });
+    assert.ok(
+      problems.some((p) =>
+        /host port 8001 \(service booking-service\)|host port 8001 \(database of .*\) clashes with service booking-service/.test(
+          p,
+        ),
+      ),
+      problems.join("\n"),
+    );
   });
 
   describe("aws target", () => {
-    const aws = { owner: "platform-team", costCenter: "cc-1", gatewayCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" };
+    const aws = {
+      owner: "platform-team",
+      costCenter: "cc-1",
+      gatewayCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
+    };
 
     it("fills defaults for a prod stack", () => {
       const { config } = read({ target: "aws", catalog: "bookings", aws }, "prod");
@@ -137,73 +199,146 @@ describe("stack config", () => {
     });
 
     it("requires the aws section, and in it the tags and the certificate", () => {
-      assert.ok(problemsOf({ target: "aws", catalog: "bookings" }).some((p) => /^platform:aws: is required with target aws/.test(p)));
+      assert.ok(
+        problemsOf({ target: "aws", catalog: "bookings" }).some((p) =>
+          /^platform:aws: is required with target aws/.test(p),
+        ),
+      );
       const problems = problemsOf({ target: "aws", catalog: "bookings", aws: {} });
       for (const field of ["owner", "costCenter", "gatewayCertificateArn"]) {
-        assert.ok(problems.some((p) => p.startsWith(`platform:aws.${field}:`)), `${field} in\n${problems.join("\n")}`);
+        assert.ok(
+          problems.some((p) => p.startsWith(`platform:aws.${field}:`)),
+          `${field} in\n${problems.join("\n")}`,
+        );
       }
     });
 
     it("refuses an API open to the internet, short backups and impossible node counts", () => {
       const problems = problemsOf({
-        target: "aws", catalog: "bookings",
-        aws: { ...aws, eks: { publicAccessCidrs: ["0.0.0.0/0"], minNodes: 5, desiredNodes: 3 }, rds: { backupRetentionDays: 3 } },
+        target: "aws",
+        catalog: "bookings",
+        aws: {
+          ...aws,
+          eks: { publicAccessCidrs: ["0.0.0.0/0"], minNodes: 5, desiredNodes: 3 },
+          rds: { backupRetentionDays: 3 },
+        },
       });
-      const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} not in\n${problems.join("\n")}`);
+      const has = (re: RegExp) =>
+        assert.ok(
+          problems.some((p) => re.test(p)),
+          `${re} not in\n${problems.join("\n")}`,
+        );
       has(/^platform:aws.eks.publicAccessCidrs\[0\]: must not open the API to the whole internet/);
       has(/^platform:aws.rds.backupRetentionDays: must be at least 7 days/);
     });
 
     it("asks a front end's prod stack for the gateway's domain, a us-east-1 certificate for aliases, and room for its behaviors", () => {
-      const missing = problemsOf({ target: "aws", catalog: "user-enrichment", aws: { ...aws, frontend: { aliases: ["app.example.com"] } } });
+      const missing = problemsOf({
+        target: "aws",
+        catalog: "user-enrichment",
+        aws: { ...aws, frontend: { aliases: ["app.example.com"] } },
+      });
       assert.deepEqual(missing, [
         "platform:aws.gatewayDomain: is required when the catalog has a front end: CloudFront reaches the gateway by the DNS name its certificate covers",
         "platform:aws.frontend.certificateArn: is required with aliases (app.example.com)",
       ]);
-      const regional = problemsOf({ target: "aws", catalog: "user-enrichment", aws: { ...aws, gatewayDomain: "api.example.com", frontend: { certificateArn: aws.gatewayCertificateArn } } });
-      assert.deepEqual(regional, ["platform:aws.frontend.certificateArn: must be a certificate in us-east-1 (CloudFront reads its certificates there)"]);
-      assert.equal(read({ target: "docker", catalog: "user-enrichment" }).config.catalog.frontend!.name, "web", "dev needs none of it");
-      assert.equal(read({ target: "aws", catalog: "bookings", aws }, "prod").config.aws!.gatewayDomain, undefined, "nor does a catalog without a front end");
+      const regional = problemsOf({
+        target: "aws",
+        catalog: "user-enrichment",
+        aws: { ...aws, gatewayDomain: "api.example.com", frontend: { certificateArn: aws.gatewayCertificateArn } },
+      });
+      assert.deepEqual(regional, [
+        "platform:aws.frontend.certificateArn: must be a certificate in us-east-1 (CloudFront reads its certificates there)",
+      ]);
+      assert.equal(
+        read({ target: "docker", catalog: "user-enrichment" }).config.catalog.frontend!.name,
+        "web",
+        "dev needs none of it",
+      );
+      assert.equal(
+        read({ target: "aws", catalog: "bookings", aws }, "prod").config.aws!.gatewayDomain,
+        undefined,
+        "nor does a catalog without a front end",
+      );
 
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "routes-"));
       const paths = Array.from({ length: 80 }, (_, i) => `/api/r${i}`);
-      fs.writeFileSync(path.join(dir, "many.yaml"), stringifyYaml({
-        name: "many", frontend: { image: "many/web:1.0.0" },
-        services: [{ name: "api", image: "many/api:1.0.0", port: 8081, resources: { cpu: "250m", memory: "128Mi" }, routes: [{ paths }] }],
-      }));
-      const tooMany = problemsOf({ target: "aws", catalogFile: path.join(dir, "many.yaml"), aws: { ...aws, gatewayDomain: "api.example.com" } });
-      assert.deepEqual(tooMany, ["catalog many.services[].routes: the front end's distribution needs 82 cache behaviors (one per gateway route path); CloudFront allows 75"]);
+      fs.writeFileSync(
+        path.join(dir, "many.yaml"),
+        stringifyYaml({
+          name: "many",
+          frontend: { image: "many/web:1.0.0" },
+          services: [
+            {
+              name: "api",
+              image: "many/api:1.0.0",
+              port: 8081,
+              resources: { cpu: "250m", memory: "128Mi" },
+              routes: [{ paths }],
+            },
+          ],
+        }),
+      );
+      const tooMany = problemsOf({
+        target: "aws",
+        catalogFile: path.join(dir, "many.yaml"),
+        aws: { ...aws, gatewayDomain: "api.example.com" },
+      });
+      assert.deepEqual(tooMany, [
+        "catalog many.services[].routes: the front end's distribution needs 82 cache behaviors (one per gateway route path); CloudFront allows 75",
+      ]);
       fs.rmSync(dir, { recursive: true });
     });
 
     it("asks DocumentDB stacks for a CA bundle of certificates that parse, and resolves its path", () => {
-      const documentDb = (caBundleFile?: string) => ({ target: "aws", catalog: "bookings", aws: { ...aws, mongodb: { mode: "documentdb", caBundleFile } } });
+      const documentDb = (caBundleFile?: string) => ({
+        target: "aws",
+        catalog: "bookings",
+        aws: { ...aws, mongodb: { mode: "documentdb", caBundleFile } },
+      });
       assert.deepEqual(problemsOf(documentDb()), [
         "platform:aws.mongodb.caBundleFile: is required with mode documentdb: download https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem and set its path",
       ]);
-      assert.match(problemsOf(documentDb("no/such.pem"))[0], /^platform:aws\.mongodb\.caBundleFile: cannot read '.*no\/such\.pem': ENOENT$/);
+      assert.match(
+        problemsOf(documentDb("no/such.pem"))[0],
+        /^platform:aws\.mongodb\.caBundleFile: cannot read '.*no\/such\.pem': ENOENT$/,
+      );
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ca-"));
       fs.writeFileSync(path.join(dir, "empty.pem"), "not a certificate\n");
       fs.writeFileSync(path.join(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
       assert.match(problemsOf(documentDb(path.join(dir, "empty.pem")))[0], /holds no PEM certificate$/);
-      assert.match(problemsOf(documentDb(path.join(dir, "broken.pem")))[0], /1 of its 1 certificates do not parse as CA certificates$/);
+      assert.match(
+        problemsOf(documentDb(path.join(dir, "broken.pem")))[0],
+        /1 of its 1 certificates do not parse as CA certificates$/,
+      );
       fs.rmSync(dir, { recursive: true });
 
       const { config } = read({ ...documentDb("test/fixtures/test-ca.pem") }, "prod");
       assert.equal(config.aws!.mongodb.caBundleFile, path.join(projectDir, "test", "fixtures", "test-ca.pem"));
-      assert.equal(read({ target: "aws", catalog: "erp", aws: { ...aws, mongodb: { mode: "documentdb" } } }, "prod").config.aws!.mongodb.mode, "documentdb",
-        "a catalog without MongoDB needs no bundle");
+      assert.equal(
+        read({ target: "aws", catalog: "erp", aws: { ...aws, mongodb: { mode: "documentdb" } } }, "prod").config.aws!
+          .mongodb.mode,
+        "documentdb",
+        "a catalog without MongoDB needs no bundle",
+      );
     });
 
     it("checks node counts against each other", () => {
-      const problems = problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, eks: { minNodes: 5, desiredNodes: 3 } } });
-      assert.deepEqual(problems, ["platform:aws.eks: node counts must satisfy minNodes <= desiredNodes <= maxNodes (got 5, 3, 9)"]);
+      const problems = problemsOf({
+        target: "aws",
+        catalog: "bookings",
+        aws: { ...aws, eks: { minNodes: 5, desiredNodes: 3 } },
+      });
+      assert.deepEqual(problems, [
+        "platform:aws.eks: node counts must satisfy minNodes <= desiredNodes <= maxNodes (got 5, 3, 9)",
+      ]);
     });
   });
 
   it("accepts the config secrets a catalog declares", () => {
     const { config } = read({
-      target: "docker", catalog: "reservei",
+      target: "docker",
+      catalog: "reservei",
       serviceSecrets: { "notification-service": { SMTP_PASSWORD: "s" }, "ai-service": { OPENAI_API_KEY: "k" } },
     });
     assert.equal(config.serviceSecrets["ai-service"].OPENAI_API_KEY, "k");

@@ -8,7 +8,12 @@ import { topicMatches } from "../services/validate";
 import { rabbitPasswordHash, renderDefinitions } from "../components/messaging/definitions";
 
 function rabbitmqctl(args: string[], input?: string): string {
-  return execFileSync("rabbitmqctl", ["-q", ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"], timeout: 60000 }).trim();
+  return execFileSync("rabbitmqctl", ["-q", ...args], {
+    encoding: "utf8",
+    input,
+    stdio: ["pipe", "pipe", "pipe"],
+    timeout: 60000,
+  }).trim();
 }
 
 /** Definition import finishes in the background: wait until the last queue exists. */
@@ -16,8 +21,14 @@ async function waitForQueues(vhost: string, count: number): Promise<void> {
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
     try {
-      if (rabbitmqctl(["list_queues", "-p", vhost, "name", "--no-table-headers"]).split("\n").filter(Boolean).length >= count) return;
-    } catch { /* vhost not there yet */ }
+      if (
+        rabbitmqctl(["list_queues", "-p", vhost, "name", "--no-table-headers"]).split("\n").filter(Boolean).length >=
+        count
+      )
+        return;
+    } catch {
+      /* vhost not there yet */
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the import did not declare ${count} queues in ${vhost} within 30 s`);
@@ -36,8 +47,17 @@ describe("RabbitMQ definitions", () => {
   it("hashes passwords the way RabbitMQ's sha256 scheme checks them", () => {
     const hash = Buffer.from(rabbitPasswordHash("orders", "s3cret"), "base64");
     const [salt, digest] = [hash.subarray(0, 4), hash.subarray(4)];
-    assert.equal(digest.toString("hex"), createHash("sha256").update(Buffer.concat([salt, Buffer.from("s3cret")])).digest("hex"));
-    assert.equal(rabbitPasswordHash("orders", "s3cret"), rabbitPasswordHash("orders", "s3cret"), "stable across renders");
+    assert.equal(
+      digest.toString("hex"),
+      createHash("sha256")
+        .update(Buffer.concat([salt, Buffer.from("s3cret")]))
+        .digest("hex"),
+    );
+    assert.equal(
+      rabbitPasswordHash("orders", "s3cret"),
+      rabbitPasswordHash("orders", "s3cret"),
+      "stable across renders",
+    );
     assert.notEqual(rabbitPasswordHash("orders", "s3cret"), rabbitPasswordHash("billing", "s3cret"));
   });
 
@@ -47,7 +67,10 @@ describe("RabbitMQ definitions", () => {
     const definitions = renderDefinitions(plan, passwords) as any;
     assert.equal(definitions.queues.length, plan.queues.length);
     assert.equal(definitions.bindings.length, plan.bindings.length);
-    assert.deepEqual(definitions.users.map((u: any) => u.name), plan.users.map((u) => u.username));
+    assert.deepEqual(
+      definitions.users.map((u: any) => u.name),
+      plan.users.map((u) => u.username),
+    );
     const notification = definitions.queues.find((q: any) => q.name === "notification-service.queue");
     assert.equal(notification.arguments["x-max-priority"], 10);
     assert.ok(!JSON.stringify(definitions).includes("pw-sales-service"), "passwords appear only hashed");
@@ -59,7 +82,9 @@ describe("RabbitMQ definitions", () => {
     const catalog = loadCatalog(builtinCatalogPath("user-enrichment"));
     // A vhost and users of this run only, on the machine's broker.
     const plan = planTopology({ ...catalog, name: `defcheck-${process.pid}` });
-    plan.users.forEach((user) => { user.username = `${user.username}-${process.pid}`; });
+    plan.users.forEach((user) => {
+      user.username = `${user.username}-${process.pid}`;
+    });
     const passwords = Object.fromEntries(plan.users.map((u) => [u.service, `pw-${u.service}-${process.pid}`]));
 
     before(async function () {
@@ -74,19 +99,38 @@ describe("RabbitMQ definitions", () => {
 
     after(function () {
       if (!brokerReachable()) return;
-      const ignoreMissing = (args: string[]) => { try { rabbitmqctl(args); } catch { /* already gone */ } };
+      const ignoreMissing = (args: string[]) => {
+        try {
+          rabbitmqctl(args);
+        } catch {
+          /* already gone */
+        }
+      };
       ignoreMissing(["delete_vhost", plan.vhost]);
       for (const user of plan.users) ignoreMissing(["delete_user", user.username]);
     });
 
     it("declares every queue with its arguments and every binding", () => {
-      const queues = rabbitmqctl(["list_queues", "-p", plan.vhost, "name", "arguments", "--no-table-headers"]).split("\n");
+      const queues = rabbitmqctl(["list_queues", "-p", plan.vhost, "name", "arguments", "--no-table-headers"]).split(
+        "\n",
+      );
       assert.equal(queues.length, plan.queues.length);
       const retry = queues.find((line) => line.startsWith("enrichment-service.users.retry.2\t"))!;
       assert.match(retry, /x-message-ttl.*2000/);
-      const bindings = rabbitmqctl(["list_bindings", "-p", plan.vhost, "source_name", "destination_name", "routing_key", "--no-table-headers"]).split("\n");
+      const bindings = rabbitmqctl([
+        "list_bindings",
+        "-p",
+        plan.vhost,
+        "source_name",
+        "destination_name",
+        "routing_key",
+        "--no-table-headers",
+      ]).split("\n");
       for (const binding of plan.bindings) {
-        assert.ok(bindings.includes(`${binding.source}\t${binding.destination}\t${binding.routingKey}`), JSON.stringify(binding));
+        assert.ok(
+          bindings.includes(`${binding.source}\t${binding.destination}\t${binding.routingKey}`),
+          JSON.stringify(binding),
+        );
       }
     });
 
@@ -114,7 +158,11 @@ describe("RabbitMQ definitions", () => {
     };
     // The vhost's deletion may already have closed them: do not wait on a dead connection.
     after(async () => {
-      await Promise.all(connections.map((c) => Promise.race([c.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))])));
+      await Promise.all(
+        connections.map((c) =>
+          Promise.race([c.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]),
+        ),
+      );
     });
 
     it("routes every published key to the consumer queues bound to it, and nowhere else", async () => {
@@ -130,7 +178,10 @@ describe("RabbitMQ definitions", () => {
         const channel = await channelOf(consumer.name);
         for (const binding of consumer.events.consumes) {
           const queue = `${consumer.name}.${binding.name}`;
-          const expected = catalog.services.flatMap((s) => s.events.publishes).filter((key) => binding.bindings.some((pattern) => topicMatches(pattern, key))).sort();
+          const expected = catalog.services
+            .flatMap((s) => s.events.publishes)
+            .filter((key) => binding.bindings.some((pattern) => topicMatches(pattern, key)))
+            .sort();
           const received: string[] = [];
           for (const _ of expected) {
             const message = await waitFor(channel, queue, 5000);
@@ -172,7 +223,10 @@ describe("RabbitMQ definitions", () => {
 
     it("refuses a service another service's queue and another service's routing key", async () => {
       const intruder = await channelOf("user-service");
-      await assert.rejects(intruder.checkQueue("enrichment-service.users").then(() => intruder.get("enrichment-service.users")), /ACCESS_REFUSED|403/);
+      await assert.rejects(
+        intruder.checkQueue("enrichment-service.users").then(() => intruder.get("enrichment-service.users")),
+        /ACCESS_REFUSED|403/,
+      );
       const publisher = await channelOf("user-service");
       const closed = new Promise<Error>((resolve) => publisher.once("error", resolve));
       publisher.publish("enrichment.events", "enrichment.profile.enriched", Buffer.from("forged"));
@@ -186,7 +240,12 @@ describe("RabbitMQ definitions", () => {
       }
       const permissions = rabbitmqctl(["list_permissions", "-p", plan.vhost, "--no-table-headers"]).split("\n");
       const enrichment = plan.users.find((u) => u.service === "enrichment-service")!;
-      assert.ok(permissions.includes(`${enrichment.username}\t${enrichment.permissions.configure}\t${enrichment.permissions.write}\t${enrichment.permissions.read}`), permissions.join("\n"));
+      assert.ok(
+        permissions.includes(
+          `${enrichment.username}\t${enrichment.permissions.configure}\t${enrichment.permissions.write}\t${enrichment.permissions.read}`,
+        ),
+        permissions.join("\n"),
+      );
     });
   });
 });

@@ -2,8 +2,22 @@ import { strict as assert } from "assert";
 import { RecordedResource } from "../tools/mockRun";
 import { creationSeconds, deployPlan } from "../tools/deployPlan";
 
-const node = (name: string, type: string, dependencies: string[] = [], inputs: Record<string, unknown> = {}): RecordedResource =>
-  ({ type, name, urn: `urn:${name}`, parent: "", custom: true, dependencies: dependencies.map((d) => `urn:${d}`), provider: "", inputs, wire: {} });
+const node = (
+  name: string,
+  type: string,
+  dependencies: string[] = [],
+  inputs: Record<string, unknown> = {},
+): RecordedResource => ({
+  type,
+  name,
+  urn: `urn:${name}`,
+  parent: "",
+  custom: true,
+  dependencies: dependencies.map((d) => `urn:${d}`),
+  provider: "",
+  inputs,
+  wire: {},
+});
 
 describe("deploy plan", () => {
   it("follows the longest chain by estimated seconds, not by count", () => {
@@ -12,9 +26,14 @@ describe("deploy plan", () => {
       node("cluster", "aws:eks/cluster:Cluster", ["vpc"]),
       node("sg", "aws:ec2/securityGroup:SecurityGroup", ["vpc"]),
       node("broker", "aws:mq/broker:Broker", ["sg"]),
-      node("a", "aws:iam/role:Role", ["vpc"]), node("b", "aws:iam/role:Role", ["a"]), node("c", "aws:iam/role:Role", ["b"]),
+      node("a", "aws:iam/role:Role", ["vpc"]),
+      node("b", "aws:iam/role:Role", ["a"]),
+      node("c", "aws:iam/role:Role", ["b"]),
     ]);
-    assert.deepEqual(plan.criticalPath.map((s) => s.name), ["vpc", "sg", "broker"]);
+    assert.deepEqual(
+      plan.criticalPath.map((s) => s.name),
+      ["vpc", "sg", "broker"],
+    );
     assert.equal(plan.estimatedSeconds, 5 + 5 + 1200);
     assert.equal(plan.width, 3, "cluster, sg and role a start together");
     assert.equal(plan.resources, 7);
@@ -29,6 +48,13 @@ describe("deploy plan", () => {
   });
 
   it("refuses a dependency cycle", () => {
-    assert.throws(() => deployPlan([node("a", "docker:index/network:Network", ["b"]), node("b", "docker:index/network:Network", ["a"])]), /dependency cycle/);
+    assert.throws(
+      () =>
+        deployPlan([
+          node("a", "docker:index/network:Network", ["b"]),
+          node("b", "docker:index/network:Network", ["a"]),
+        ]),
+      /dependency cycle/,
+    );
   });
 });

@@ -14,12 +14,17 @@ import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks,
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
 
-const isSecretOnWire = (value: unknown) => typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
-const containerNamed = (run: MockRun<unknown>, name: string) => ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
-const envOf = (container: RecordedResource) => Object.fromEntries((container.inputs.envs as string[]).map((e) => {
-  const i = e.indexOf("=");
-  return [e.slice(0, i), e.slice(i + 1)];
-}));
+const isSecretOnWire = (value: unknown) =>
+  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
+const containerNamed = (run: MockRun<unknown>, name: string) =>
+  ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
+const envOf = (container: RecordedResource) =>
+  Object.fromEntries(
+    (container.inputs.envs as string[]).map((e) => {
+      const i = e.indexOf("=");
+      return [e.slice(0, i), e.slice(i + 1)];
+    }),
+  );
 
 describe("dev program (docker target, under mocks)", () => {
   for (const name of BUILTIN_CATALOGS) {
@@ -41,19 +46,39 @@ describe("dev program (docker target, under mocks)", () => {
         ]);
         if (plan.users.length > 0) expected.push("rabbitmq");
         if (catalog.services.some((s) => s.cache)) {
-          expected.push("redis-master", "redis-replica-1", "redis-replica-2", "redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3", "redis-exporter");
+          expected.push(
+            "redis-master",
+            "redis-replica-1",
+            "redis-replica-2",
+            "redis-sentinel-1",
+            "redis-sentinel-2",
+            "redis-sentinel-3",
+            "redis-exporter",
+          );
         }
-        if (catalog.services.some((s) => s.routes.length > 0)) expected.push("kong", "kong-db", "kong-db-exporter", "kong-bootstrap");
+        if (catalog.services.some((s) => s.routes.length > 0))
+          expected.push("kong", "kong-db", "kong-db-exporter", "kong-bootstrap");
         expected.push("prometheus", "node-exporter", "jaeger", "grafana", "loki", "promtail");
         if (catalog.frontend) expected.push(catalog.frontend.name);
-        assert.deepEqual(ofType(run.resources, CONTAINER).map((c) => c.inputs.name).sort(), expected.map((n) => `${prefix}-${n}`).sort());
-        assert.equal(ofType(run.resources, "platform:docker:Microservice").length, catalog.services.length + (catalog.frontend ? 1 : 0));
+        assert.deepEqual(
+          ofType(run.resources, CONTAINER)
+            .map((c) => c.inputs.name)
+            .sort(),
+          expected.map((n) => `${prefix}-${n}`).sort(),
+        );
+        assert.equal(
+          ofType(run.resources, "platform:docker:Microservice").length,
+          catalog.services.length + (catalog.frontend ? 1 : 0),
+        );
       });
 
       if (catalog.frontend) {
         it("serves the front end behind the gateway at /, on the edge network and its own loopback port", () => {
           const web = containerNamed(run, `${prefix}-${catalog.frontend!.name}`)!;
-          assert.deepEqual(web.inputs.networksAdvanced.map((n: any) => n.name), [`${prefix}-edge`]);
+          assert.deepEqual(
+            web.inputs.networksAdvanced.map((n: any) => n.name),
+            [`${prefix}-edge`],
+          );
           assert.deepEqual(web.inputs.ports, [{ internal: 8080, external: 8088, ip: "127.0.0.1", protocol: "tcp" }]);
           const kong = parse(containerNamed(run, `${prefix}-kong-bootstrap`)!.inputs.uploads[0].content);
           const route = kong.services.find((s: any) => s.name === catalog.frontend!.name);
@@ -66,7 +91,10 @@ describe("dev program (docker target, under mocks)", () => {
       }
 
       it("fits the standard memory profile's 8 GiB of container limits", () => {
-        assert.ok(deployPlan(run.resources).containerMemoryMiB <= 8 * 1024, `${deployPlan(run.resources).containerMemoryMiB} MiB`);
+        assert.ok(
+          deployPlan(run.resources).containerMemoryMiB <= 8 * 1024,
+          `${deployPlan(run.resources).containerMemoryMiB} MiB`,
+        );
       });
 
       it("gives every PostgreSQL service its own server, volume, login and database", () => {
@@ -77,9 +105,14 @@ describe("dev program (docker target, under mocks)", () => {
         // Each server (the services' and Kong's) has an owner login and a pg_monitor-only login.
         assert.equal(roles.filter((r) => r.inputs.name.endsWith("_app")).length, postgres.length + 1);
         assert.equal(roles.filter((r) => r.inputs.name.endsWith("_monitor")).length, postgres.length + 1);
-        for (const monitor of roles.filter((r) => r.inputs.name.endsWith("_monitor"))) assert.deepEqual(monitor.inputs.roles, ["pg_monitor"]);
+        for (const monitor of roles.filter((r) => r.inputs.name.endsWith("_monitor")))
+          assert.deepEqual(monitor.inputs.roles, ["pg_monitor"]);
         assert.equal(providers.length, postgres.length + 1);
-        assert.equal(new Set(providers.map((p) => p.inputs.port)).size, postgres.length + 1, "each database has its own port");
+        assert.equal(
+          new Set(providers.map((p) => p.inputs.port)).size,
+          postgres.length + 1,
+          "each database has its own port",
+        );
         for (const service of postgres) {
           const login = `${service.name.replace(/-/g, "_")}_app`;
           const role = roles.find((r) => r.inputs.name === login);
@@ -91,7 +124,10 @@ describe("dev program (docker target, under mocks)", () => {
           assert.ok(db, `${service.name}: database container`);
           const port = db.inputs.ports[0].external;
           const provider = providers.find((p) => Number(p.inputs.port) === port)!;
-          assert.ok(role.provider.startsWith(provider.name) || role.provider.includes(`::${provider.name}::`), `${service.name}: role via its own server`);
+          assert.ok(
+            role.provider.startsWith(provider.name) || role.provider.includes(`::${provider.name}::`),
+            `${service.name}: role via its own server`,
+          );
         }
         const volumes = ofType(run.resources, "docker:index/volume:Volume");
         assert.equal(new Set(volumes.map((v) => v.inputs.name)).size, volumes.length);
@@ -109,11 +145,17 @@ describe("dev program (docker target, under mocks)", () => {
           } else assert.match(env.DATABASE_URL, new RegExp(`@${service.name}-db:\\d+/`));
           const user = plan.users.find((u) => u.service === service.name);
           if (user) {
-            assert.match(env.RABBITMQ_URL, new RegExp(`^amqp://${service.name}:pw[0-9a-f]+@rabbitmq:5672/${catalog.name}$`));
+            assert.match(
+              env.RABBITMQ_URL,
+              new RegExp(`^amqp://${service.name}:pw[0-9a-f]+@rabbitmq:5672/${catalog.name}$`),
+            );
             assert.equal(env.RABBITMQ_QUEUES, user.consumerQueues.join(","));
           } else assert.equal(env.RABBITMQ_URL, undefined);
           for (const dependency of service.dependsOn) {
-            assert.equal(env[`${dependency.replace(/-/g, "_").toUpperCase()}_URL`], `http://${dependency}:${catalog.services.find((s) => s.name === dependency)!.port}`);
+            assert.equal(
+              env[`${dependency.replace(/-/g, "_").toUpperCase()}_URL`],
+              `http://${dependency}:${catalog.services.find((s) => s.name === dependency)!.port}`,
+            );
           }
           for (const secret of service.secrets) assert.ok(env[secret.name], `${service.name}: secret ${secret.name}`);
         }
@@ -127,7 +169,11 @@ describe("dev program (docker target, under mocks)", () => {
         for (const queue of consumerQueues) {
           assert.ok(queues.includes(queue), queue);
           assert.ok(queues.includes(`${queue}.dlq`), `${queue}.dlq`);
-          assert.ok(bindings.some((b) => b.source === "platform.dlx" && b.destination === `${queue}.dlq` && b.routingKey === queue));
+          assert.ok(
+            bindings.some(
+              (b) => b.source === "platform.dlx" && b.destination === `${queue}.dlq` && b.routingKey === queue,
+            ),
+          );
         }
         assert.equal(ofType(run.resources, "rabbitmq:index/user:User").length, plan.users.length);
       });
@@ -137,13 +183,19 @@ describe("dev program (docker target, under mocks)", () => {
         assert.ok(run.generatedSecrets.length >= catalog.services.length);
         assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
         for (const value of configSecrets) {
-          assert.ok(ofType(run.resources, CONTAINER).some((c) => ((c.inputs.envs ?? []) as string[]).some((e) => e.endsWith(`=${value}`))), "config secret reaches its service");
+          assert.ok(
+            ofType(run.resources, CONTAINER).some((c) =>
+              ((c.inputs.envs ?? []) as string[]).some((e) => e.endsWith(`=${value}`)),
+            ),
+            "config secret reaches its service",
+          );
         }
       });
 
       it("publishes ports on 127.0.0.1 only", () => {
         for (const container of ofType(run.resources, CONTAINER)) {
-          for (const port of container.inputs.ports ?? []) assert.equal(port.ip, "127.0.0.1", `${container.inputs.name}:${port.external}`);
+          for (const port of container.inputs.ports ?? [])
+            assert.equal(port.ip, "127.0.0.1", `${container.inputs.name}:${port.external}`);
         }
       });
 
@@ -151,31 +203,49 @@ describe("dev program (docker target, under mocks)", () => {
         for (const db of ofType(run.resources, CONTAINER).filter((c) => c.inputs.name.endsWith("-db"))) {
           assert.equal(db.inputs.networksAdvanced.length, 1);
           const network = db.inputs.networksAdvanced[0].name;
-          const members = ofType(run.resources, CONTAINER).filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === network));
+          const members = ofType(run.resources, CONTAINER).filter((c) =>
+            c.inputs.networksAdvanced.some((n: any) => n.name === network),
+          );
           const owner = db.inputs.name.replace(/-db$/, "");
           const expected = [db.inputs.name, owner];
           // A MongoDB replica set: the other two members and the one-shot initiation.
-          if (members.some((m) => m.inputs.name === `${db.inputs.name}-init`)) expected.push(`${db.inputs.name}-2`, `${db.inputs.name}-3`, `${db.inputs.name}-init`);
-          if (members.some((m) => m.inputs.name === `${db.inputs.name}-exporter`)) expected.push(`${db.inputs.name}-exporter`);
+          if (members.some((m) => m.inputs.name === `${db.inputs.name}-init`))
+            expected.push(`${db.inputs.name}-2`, `${db.inputs.name}-3`, `${db.inputs.name}-init`);
+          if (members.some((m) => m.inputs.name === `${db.inputs.name}-exporter`))
+            expected.push(`${db.inputs.name}-exporter`);
           if (owner.endsWith("-kong")) expected.push(`${owner}-bootstrap`);
           assert.deepEqual(members.map((m) => m.inputs.name).sort(), expected.sort());
         }
         const broker = containerNamed(run, `${prefix}-rabbitmq`)!;
         const brokerNetwork = broker.inputs.networksAdvanced[0].name;
         for (const service of catalog.services) {
-          const onData = containerNamed(run, `${prefix}-${service.name}`)!.inputs.networksAdvanced.some((n: any) => n.name === brokerNetwork);
-          assert.equal(onData, service.cache || plan.users.some((u) => u.service === service.name), `${service.name} on the data network`);
+          const onData = containerNamed(run, `${prefix}-${service.name}`)!.inputs.networksAdvanced.some(
+            (n: any) => n.name === brokerNetwork,
+          );
+          assert.equal(
+            onData,
+            service.cache || plan.users.some((u) => u.service === service.name),
+            `${service.name} on the data network`,
+          );
         }
       });
 
       it("starts a service only after its database, the broker topology and the services it calls", () => {
         for (const service of catalog.services) {
-          const container = ofType(run.resources, CONTAINER).find((c) => c.name === `${catalog.name}-${service.name}-container`)!;
+          const container = ofType(run.resources, CONTAINER).find(
+            (c) => c.name === `${catalog.name}-${service.name}-container`,
+          )!;
           const waits = (suffix: string) => container.dependencies.some((urn) => urn.endsWith(`::${suffix}`));
           const database = service.database.kind === "mongodb" ? "db-replica-set-init" : "db-container";
-          if (service.database.kind !== "none") assert.ok(waits(`${catalog.name}-${service.name}-${database}`), `${service.name} waits for its database`);
-          if (plan.users.some((u) => u.service === service.name)) assert.ok(waits(`${catalog.name}-broker-topology-u-${service.name}`), `${service.name} waits for its broker user`);
-          for (const dependency of service.dependsOn) assert.ok(waits(`${catalog.name}-${dependency}-container`), `${service.name} waits for ${dependency}`);
+          if (service.database.kind !== "none")
+            assert.ok(waits(`${catalog.name}-${service.name}-${database}`), `${service.name} waits for its database`);
+          if (plan.users.some((u) => u.service === service.name))
+            assert.ok(
+              waits(`${catalog.name}-broker-topology-u-${service.name}`),
+              `${service.name} waits for its broker user`,
+            );
+          for (const dependency of service.dependsOn)
+            assert.ok(waits(`${catalog.name}-${dependency}-container`), `${service.name} waits for ${dependency}`);
         }
       });
 
@@ -183,9 +253,15 @@ describe("dev program (docker target, under mocks)", () => {
         for (const service of catalog.services) {
           const env = envOf(containerNamed(run, `${prefix}-${service.name}`)!);
           assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
-          assert.equal(env.REDIS_SENTINELS, service.cache ? "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379" : undefined);
+          assert.equal(
+            env.REDIS_SENTINELS,
+            service.cache ? "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379" : undefined,
+          );
           assert.equal(env.REDIS_MASTER_NAME, service.cache ? "platform-cache" : undefined);
-          assert.equal(env.GATEWAY_JWT_ISSUER, service.routes.some((r) => r.public) ? `${catalog.name}-issuer` : undefined);
+          assert.equal(
+            env.GATEWAY_JWT_ISSUER,
+            service.routes.some((r) => r.public) ? `${catalog.name}-issuer` : undefined,
+          );
         }
       });
 
@@ -197,7 +273,10 @@ describe("dev program (docker target, under mocks)", () => {
           for (const route of service.routes) {
             const kongRoute = routes.find((r: any) => r.paths.join() === route.paths.join());
             assert.ok(kongRoute, `${service.name} ${route.paths}`);
-            assert.equal(kongRoute.plugins.some((p: any) => p.name === "jwt"), !route.public);
+            assert.equal(
+              kongRoute.plugins.some((p: any) => p.name === "jwt"),
+              !route.public,
+            );
           }
         }
       });
@@ -207,25 +286,46 @@ describe("dev program (docker target, under mocks)", () => {
         const config = parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith("prometheus.yml")).content);
         const jobs = new Map<string, any>(config.scrape_configs.map((j: any) => [j.job_name, j]));
         for (const service of catalog.services) {
-          assert.deepEqual(jobs.get(service.name).static_configs[0].targets, [`${service.name}:${service.health.metricsPort ?? service.port}`]);
+          assert.deepEqual(jobs.get(service.name).static_configs[0].targets, [
+            `${service.name}:${service.health.metricsPort ?? service.port}`,
+          ]);
         }
         for (const job of ["rabbitmq", "kong", "node", "prometheus"]) assert.ok(jobs.has(job), job);
-        assert.equal(jobs.has("redis"), catalog.services.some((s) => s.cache));
-        const postgresTargets = jobs.get("postgres").static_configs.map((g: any) => g.labels.service).sort();
-        assert.deepEqual(postgresTargets, [...catalog.services.filter((s) => s.database.kind === "postgres").map((s) => s.name), "kong"].sort());
+        assert.equal(
+          jobs.has("redis"),
+          catalog.services.some((s) => s.cache),
+        );
+        const postgresTargets = jobs
+          .get("postgres")
+          .static_configs.map((g: any) => g.labels.service)
+          .sort();
+        assert.deepEqual(
+          postgresTargets,
+          [...catalog.services.filter((s) => s.database.kind === "postgres").map((s) => s.name), "kong"].sort(),
+        );
         const rules = parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith("alerts.yml")).content);
-        const down = rules.groups[0].rules.filter((r: any) => r.alert === "ServiceDown").map((r: any) => r.labels.service);
-        assert.deepEqual(down, catalog.services.map((s) => s.name));
+        const down = rules.groups[0].rules
+          .filter((r: any) => r.alert === "ServiceDown")
+          .map((r: any) => r.labels.service);
+        assert.deepEqual(
+          down,
+          catalog.services.map((s) => s.name),
+        );
       });
 
       it("puts every scraped container on the monitoring network", () => {
         const monitoring = `${prefix}-monitoring`;
-        const onMonitoring = new Set(ofType(run.resources, CONTAINER)
-          .filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === monitoring)).map((c) => c.inputs.hostname));
+        const onMonitoring = new Set(
+          ofType(run.resources, CONTAINER)
+            .filter((c) => c.inputs.networksAdvanced.some((n: any) => n.name === monitoring))
+            .map((c) => c.inputs.hostname),
+        );
         const prometheus = containerNamed(run, `${prefix}-prometheus`)!;
         const config = parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith("prometheus.yml")).content);
         for (const job of config.scrape_configs) {
-          const hosts = job.relabel_configs ? [job.relabel_configs.at(-1).replacement] : job.static_configs.flatMap((g: any) => g.targets);
+          const hosts = job.relabel_configs
+            ? [job.relabel_configs.at(-1).replacement]
+            : job.static_configs.flatMap((g: any) => g.targets);
           for (const host of hosts.map((t: string) => t.split(":")[0]).filter((h: string) => h !== "localhost")) {
             assert.ok(onMonitoring.has(host), `${job.job_name}: ${host} is not on the monitoring network`);
           }
@@ -234,13 +334,17 @@ describe("dev program (docker target, under mocks)", () => {
 
       it("parents every resource under the platform component", () => {
         const roots = run.resources.filter((r) => !r.parent || r.parent.endsWith("::pulumi:pulumi:Stack"));
-        assert.deepEqual(roots.map((r) => r.type), ["platform:docker:Platform"]);
+        assert.deepEqual(
+          roots.map((r) => r.type),
+          ["platform:docker:Platform"],
+        );
       });
 
       it("outputs every service URL, the management URL and secret connection strings", async () => {
         const outputs = run.result;
         assert.deepEqual(Object.keys(outputs.serviceUrls).sort(), catalog.services.map((s) => s.name).sort());
-        for (const service of catalog.services) assert.equal(outputs.serviceUrls[service.name], `http://127.0.0.1:${publishedPort(service)}`);
+        for (const service of catalog.services)
+          assert.equal(outputs.serviceUrls[service.name], `http://127.0.0.1:${publishedPort(service)}`);
         assert.equal(outputs.rabbitmqManagementUrl, "http://127.0.0.1:15672");
         assert.equal(outputs.gatewayUrl, "http://127.0.0.1:8000");
         assert.equal(outputs.gatewayAdminUrl, "http://127.0.0.1:18001");
@@ -249,7 +353,8 @@ describe("dev program (docker target, under mocks)", () => {
         assert.equal(outputs.jaegerUrl, "http://127.0.0.1:16686");
         assert.equal(outputs.logsUrl, "http://127.0.0.1:3000/explore");
         const checks = Object.fromEntries(outputs.healthChecks.map((c) => [c.name, c.url]));
-        for (const service of catalog.services) assert.equal(checks[service.name], `http://127.0.0.1:${publishedPort(service)}${service.health.path}`);
+        for (const service of catalog.services)
+          assert.equal(checks[service.name], `http://127.0.0.1:${publishedPort(service)}${service.health.path}`);
         assert.equal(checks.gateway, "http://127.0.0.1:8000/platform/health");
         assert.equal(checks["rabbitmq management"], plan.users.length > 0 ? "http://127.0.0.1:15672/" : undefined);
         assert.equal(checks.grafana, "http://127.0.0.1:3000/api/health");
@@ -269,19 +374,29 @@ describe("dev program (docker target, under mocks)", () => {
   describe("lighter and alternative settings (reservei)", () => {
     let run: MockRun<StackOutputs>;
     before(async () => {
-      run = await runUnderMocks("laptop", {
-        ...devConfig("reservei"),
-        "platform:cache": JSON.stringify({ mode: "single" }),
-        "platform:gateway": JSON.stringify({ database: "off", auth: "key-auth" }),
-        "platform:observability": JSON.stringify({ logs: "elk" }),
-        "platform:sentryDsn": SENTRY_DSN,
-      }, () => runProgram(projectDir));
+      run = await runUnderMocks(
+        "laptop",
+        {
+          ...devConfig("reservei"),
+          "platform:cache": JSON.stringify({ mode: "single" }),
+          "platform:gateway": JSON.stringify({ database: "off", auth: "key-auth" }),
+          "platform:observability": JSON.stringify({ logs: "elk" }),
+          "platform:sentryDsn": SENTRY_DSN,
+        },
+        () => runProgram(projectDir),
+      );
     });
 
     it("gives every service the Sentry DSN as a secret, and its environment", () => {
-      const services = loadCatalog(builtinCatalogPath("reservei")).services.map((s) => containerNamed(run, `reservei-laptop-${s.name}`)!);
+      const services = loadCatalog(builtinCatalogPath("reservei")).services.map((s) =>
+        containerNamed(run, `reservei-laptop-${s.name}`)!,
+      );
       assert.equal(services.length, 7);
-      assert.equal(envOf(containerNamed(run, "reservei-laptop-web")!).SENTRY_DSN, undefined, "the static front end reports nothing");
+      assert.equal(
+        envOf(containerNamed(run, "reservei-laptop-web")!).SENTRY_DSN,
+        undefined,
+        "the static front end reports nothing",
+      );
       for (const container of services) {
         assert.equal(envOf(container).SENTRY_DSN, SENTRY_DSN);
         assert.equal(envOf(container).SENTRY_ENVIRONMENT, "laptop");
@@ -290,9 +405,13 @@ describe("dev program (docker target, under mocks)", () => {
     });
 
     it("runs one Redis, DB-less Kong and the ELK stack instead", () => {
-      const names = new Set(ofType(run.resources, CONTAINER).map((c) => (c.inputs.name as string).replace(/^reservei-laptop-/, "")));
-      for (const present of ["redis", "kong", "elasticsearch", "logstash", "kibana", "filebeat"]) assert.ok(names.has(present), present);
-      for (const absent of ["redis-master", "redis-sentinel-1", "kong-db", "kong-bootstrap", "loki", "promtail"]) assert.ok(!names.has(absent), absent);
+      const names = new Set(
+        ofType(run.resources, CONTAINER).map((c) => (c.inputs.name as string).replace(/^reservei-laptop-/, "")),
+      );
+      for (const present of ["redis", "kong", "elasticsearch", "logstash", "kibana", "filebeat"])
+        assert.ok(names.has(present), present);
+      for (const absent of ["redis-master", "redis-sentinel-1", "kong-db", "kong-bootstrap", "loki", "promtail"])
+        assert.ok(!names.has(absent), absent);
     });
 
     it("hands cache users a Redis URL and outputs Kibana as the logs URL", async () => {
@@ -307,33 +426,53 @@ describe("dev program (docker target, under mocks)", () => {
 
   describe("small-laptop settings (reservei)", () => {
     it("fit in 5 GiB with the light profile, one Redis and DB-less Kong, services capped below the catalog's limits", async () => {
-      const laptop = await runUnderMocks("laptop", {
-        ...devConfig("reservei"),
-        "platform:docker": JSON.stringify({ profile: "light" }),
-        "platform:cache": JSON.stringify({ mode: "single" }),
-        "platform:gateway": JSON.stringify({ database: "off" }),
-      }, () => runProgram(projectDir));
-      assert.ok(deployPlan(laptop.resources).containerMemoryMiB <= 5 * 1024, `${deployPlan(laptop.resources).containerMemoryMiB} MiB`);
+      const laptop = await runUnderMocks(
+        "laptop",
+        {
+          ...devConfig("reservei"),
+          "platform:docker": JSON.stringify({ profile: "light" }),
+          "platform:cache": JSON.stringify({ mode: "single" }),
+          "platform:gateway": JSON.stringify({ database: "off" }),
+        },
+        () => runProgram(projectDir),
+      );
+      assert.ok(
+        deployPlan(laptop.resources).containerMemoryMiB <= 5 * 1024,
+        `${deployPlan(laptop.resources).containerMemoryMiB} MiB`,
+      );
       const analytics = containerNamed(laptop, "reservei-laptop-analytics-service")!;
-      assert.equal(analytics.inputs.memory, MEMORY_PROFILES.light.serviceMax, "4G in the catalog, capped for the laptop");
-      assert.equal(containerNamed(laptop, "reservei-laptop-analytics-service-db")!.inputs.memory, MEMORY_PROFILES.light.clickhouse);
+      assert.equal(
+        analytics.inputs.memory,
+        MEMORY_PROFILES.light.serviceMax,
+        "4G in the catalog, capped for the laptop",
+      );
+      assert.equal(
+        containerNamed(laptop, "reservei-laptop-analytics-service-db")!.inputs.memory,
+        MEMORY_PROFILES.light.clickhouse,
+      );
     });
   });
 
   describe("developer tools (finance, seed 002)", () => {
     let run: MockRun<StackOutputs>;
     before(async () => {
-      run = await runUnderMocks("dev", {
-        ...devConfig("finance"),
-        "platform:docker": JSON.stringify({ devTools: { adminer: true, redisCommander: true } }),
-      }, () => runProgram(projectDir));
+      run = await runUnderMocks(
+        "dev",
+        {
+          ...devConfig("finance"),
+          "platform:docker": JSON.stringify({ devTools: { adminer: true, redisCommander: true } }),
+        },
+        () => runProgram(projectDir),
+      );
     });
 
     it("runs Adminer on 127.0.0.1:8080 on the PostgreSQL networks only, with no login of its own", () => {
       const adminer = containerNamed(run, "finance-dev-adminer")!;
       assert.deepEqual(adminer.inputs.ports, [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }]);
       const catalog = loadCatalog(builtinCatalogPath("finance"));
-      const postgres = catalog.services.filter((s) => s.database.kind === "postgres").map((s) => `finance-dev-${s.name}-db`);
+      const postgres = catalog.services
+        .filter((s) => s.database.kind === "postgres")
+        .map((s) => `finance-dev-${s.name}-db`);
       assert.deepEqual(adminer.inputs.networksAdvanced.map((n: any) => n.name).sort(), postgres.sort());
       assert.equal(adminer.inputs.envs, undefined);
       assert.equal(run.result.adminerUrl, "http://127.0.0.1:8080");
@@ -343,7 +482,10 @@ describe("dev program (docker target, under mocks)", () => {
     it("runs Redis Commander on 127.0.0.1:8081 through the sentinels, behind a random password", async () => {
       const commander = containerNamed(run, "finance-dev-redis-commander")!;
       assert.deepEqual(commander.inputs.ports, [{ internal: 8081, external: 8081, ip: "127.0.0.1", protocol: "tcp" }]);
-      assert.deepEqual(commander.inputs.networksAdvanced.map((n: any) => n.name), ["finance-dev-data"]);
+      assert.deepEqual(
+        commander.inputs.networksAdvanced.map((n: any) => n.name),
+        ["finance-dev-data"],
+      );
       const env = envOf(commander);
       assert.equal(env.SENTINELS, "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379");
       assert.equal(env.SENTINEL_NAME, "platform-cache");
@@ -358,18 +500,22 @@ describe("dev program (docker target, under mocks)", () => {
 
   it("declares nothing when the stack config is invalid, and names every problem", async () => {
     let thrown: unknown;
-    const run = await runUnderMocks("dev", {
-      "platform:target": "docker",
-      "platform:catalog": "reservei",
-      "platform:images": JSON.stringify({ "nobody": "x/y:1" }),
-    }, () => {
-      try {
-        return runProgram(projectDir);
-      } catch (e) {
-        thrown = e;
-        return undefined;
-      }
-    });
+    const run = await runUnderMocks(
+      "dev",
+      {
+        "platform:target": "docker",
+        "platform:catalog": "reservei",
+        "platform:images": JSON.stringify({ nobody: "x/y:1" }),
+      },
+      () => {
+        try {
+          return runProgram(projectDir);
+        } catch (e) {
+          thrown = e;
+          return undefined;
+        }
+      },
+    );
     assert.ok(thrown instanceof ValidationError);
     assert.deepEqual(thrown.problems.map((p) => p.path).sort(), [
       "platform:images.nobody",

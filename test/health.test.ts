@@ -12,7 +12,13 @@ async function startServer(handler: http.RequestListener): Promise<{ url: string
   const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => { server.closeAllConnections(); server.close(); } };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }
 
 describe("health command (tools/health.ts) against local servers", () => {
@@ -22,28 +28,39 @@ describe("health command (tools/health.ts) against local servers", () => {
   let closedPort: number;
   const requested: string[] = [];
   before(async () => {
-    healthy = await startServer((req, res) => { requested.push(req.url!); res.writeHead(req.url === "/health" ? 200 : 404).end(); });
+    healthy = await startServer((req, res) => {
+      requested.push(req.url!);
+      res.writeHead(req.url === "/health" ? 200 : 404).end();
+    });
     failing = await startServer((_req, res) => res.writeHead(503).end("unavailable"));
-    hanging = await startServer(() => { /* never answers */ });
+    hanging = await startServer(() => {
+      /* never answers */
+    });
     closedPort = await freePort();
   });
   after(() => [healthy, failing, hanging].forEach((s) => s.close()));
 
   it("calls a 2xx up and names why anything else is down", async () => {
-    const results = await checkAll([
-      { name: "orders", url: `${healthy.url}/health` },
-      { name: "wrong path", url: `${healthy.url}/nope` },
-      { name: "grafana", url: `${failing.url}/api/health` },
-      { name: "prometheus", url: `${hanging.url}/-/ready` },
-      { name: "jaeger", url: `http://127.0.0.1:${closedPort}/` },
-    ], 300);
-    assert.deepEqual(results.map((r) => [r.name, r.up, r.detail]), [
-      ["orders", true, "HTTP 200"],
-      ["wrong path", false, "HTTP 404"],
-      ["grafana", false, "HTTP 503"],
-      ["prometheus", false, "no answer in 300 ms"],
-      ["jaeger", false, "ECONNREFUSED"],
-    ]);
+    const results = await checkAll(
+      [
+        { name: "orders", url: `${healthy.url}/health` },
+        { name: "wrong path", url: `${healthy.url}/nope` },
+        { name: "grafana", url: `${failing.url}/api/health` },
+        { name: "prometheus", url: `${hanging.url}/-/ready` },
+        { name: "jaeger", url: `http://127.0.0.1:${closedPort}/` },
+      ],
+      300,
+    );
+    assert.deepEqual(
+      results.map((r) => [r.name, r.up, r.detail]),
+      [
+        ["orders", true, "HTTP 200"],
+        ["wrong path", false, "HTTP 404"],
+        ["grafana", false, "HTTP 503"],
+        ["prometheus", false, "no answer in 300 ms"],
+        ["jaeger", false, "ECONNREFUSED"],
+      ],
+    );
     assert.ok(requested.includes("/health"));
     const table = renderTable(results).split("\n");
     assert.match(table[0], /^\s+name\s+url\s+result\s+ms$/);
@@ -54,15 +71,26 @@ describe("health command (tools/health.ts) against local servers", () => {
   const run = (outputs: unknown): Promise<{ code: number; stdout: string }> => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "health-")), "outputs.json");
     fs.writeFileSync(file, JSON.stringify(outputs));
-    return new Promise((resolve) => execFile(process.execPath, ["--require", "tsx/cjs", "tools/health.ts", "dev", "--outputs", file, "--timeout", "500"],
-      { cwd: path.join(__dirname, "..") }, (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout })));
+    return new Promise((resolve) =>
+      execFile(
+        process.execPath,
+        ["--require", "tsx/cjs", "tools/health.ts", "dev", "--outputs", file, "--timeout", "500"],
+        { cwd: path.join(__dirname, "..") },
+        (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
+      ),
+    );
   };
 
   it("exits 0 when every check of the stack output is up, 1 when one is down, 2 without checks", async () => {
     const up = await run({ healthChecks: [{ name: "orders", url: `${healthy.url}/health` }] });
     assert.equal(up.code, 0, up.stdout);
     assert.match(up.stdout, /all 1 healthy/);
-    const down = await run({ healthChecks: [{ name: "orders", url: `${healthy.url}/health` }, { name: "rabbitmq management", url: `${failing.url}/` }] });
+    const down = await run({
+      healthChecks: [
+        { name: "orders", url: `${healthy.url}/health` },
+        { name: "rabbitmq management", url: `${failing.url}/` },
+      ],
+    });
     assert.equal(down.code, 1);
     assert.match(down.stdout, /DOWN\s+rabbitmq management\s+\S+\s+HTTP 503/);
     assert.match(down.stdout, /1 of 2 down/);

@@ -11,9 +11,15 @@ const catalog = loadCatalog(builtinCatalogPath("reservei"));
 
 /** Names of the variables a service's container gets, on each target. */
 const dockerEnvNames = (resources: RecordedResource[], container: string) =>
-  ((ofType(resources, "docker:index/container:Container").find((c) => c.inputs.name === container)?.inputs.envs ?? []) as string[]).map((e) => e.slice(0, e.indexOf("=")));
+  (
+    (ofType(resources, "docker:index/container:Container").find((c) => c.inputs.name === container)?.inputs.envs ??
+      []) as string[]
+  ).map((e) => e.slice(0, e.indexOf("=")));
 const kubernetesEnvNames = (resources: RecordedResource[], service: string) => {
-  const named = (type: string) => ofType(resources, type).find((r) => r.inputs.metadata?.name === service && r.inputs.metadata?.namespace === catalog.name)!.inputs;
+  const named = (type: string) =>
+    ofType(resources, type).find(
+      (r) => r.inputs.metadata?.name === service && r.inputs.metadata?.namespace === catalog.name,
+    )!.inputs;
   return [
     ...named("kubernetes:apps/v1:Deployment").spec.template.spec.containers[0].env.map((e: { name: string }) => e.name),
     ...Object.keys(named("kubernetes:core/v1:Secret").stringData),
@@ -25,8 +31,16 @@ describe("names the platform sets on services", () => {
     const withSentry = { "platform:sentryDsn": SENTRY_DSN };
     // One after the other: the mocks are process-wide.
     const runs = [
-      { stack: "dev", config: { ...devConfig("reservei"), ...withSentry }, names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-dev-${s}`) },
-      { stack: "single", config: { ...devConfig("reservei"), "platform:cache": JSON.stringify({ mode: "single" }) }, names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-single-${s}`) },
+      {
+        stack: "dev",
+        config: { ...devConfig("reservei"), ...withSentry },
+        names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-dev-${s}`),
+      },
+      {
+        stack: "single",
+        config: { ...devConfig("reservei"), "platform:cache": JSON.stringify({ mode: "single" }) },
+        names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-single-${s}`),
+      },
       { stack: "prod", config: { ...prodConfig("reservei"), ...withSentry }, names: kubernetesEnvNames },
     ];
     const setByPlatform = new Set<string>();
@@ -34,14 +48,26 @@ describe("names the platform sets on services", () => {
       const { resources } = await runUnderMocks(stack, config, () => runProgram(projectDir));
       const names = (service: string) => namesIn(resources, service);
       for (const service of catalog.services) {
-        const own = new Set([...Object.keys(service.env), ...service.secrets.map((s) => s.name), ...service.dependsOn.map(dependencyUrlEnv)]);
+        const own = new Set([
+          ...Object.keys(service.env),
+          ...service.secrets.map((s) => s.name),
+          ...service.dependsOn.map(dependencyUrlEnv),
+        ]);
         const found = names(service.name);
         assert.ok(found.length > 0, `no environment found for ${service.name}`);
         for (const name of found) if (!own.has(name)) setByPlatform.add(name);
       }
     }
     const reserved = new Set<string>(PLATFORM_ENV);
-    assert.deepEqual([...setByPlatform].filter((name) => !reserved.has(name)).sort(), [], "set by the platform but not reserved: a catalog could set it and lose its value");
-    assert.deepEqual([...reserved].filter((name) => !setByPlatform.has(name)).sort(), [], "reserved but never set: a stale name");
+    assert.deepEqual(
+      [...setByPlatform].filter((name) => !reserved.has(name)).sort(),
+      [],
+      "set by the platform but not reserved: a catalog could set it and lose its value",
+    );
+    assert.deepEqual(
+      [...reserved].filter((name) => !setByPlatform.has(name)).sort(),
+      [],
+      "reserved but never set: a stale name",
+    );
   });
 });

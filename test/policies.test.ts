@@ -7,7 +7,15 @@ import { TEST_CA_BUNDLE, prodConfig } from "./helpers/stackConfigs";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
-  ({ type, props, urn: `urn:pulumi:test::p::${type}::${name}`, name, opts: {}, dependencies: [], propertyDependencies: {} }) as unknown as PolicyResource;
+  ({
+    type,
+    props,
+    urn: `urn:pulumi:test::p::${type}::${name}`,
+    name,
+    opts: {},
+    dependencies: [],
+    propertyDependencies: {},
+  }) as unknown as PolicyResource;
 
 const goodPod = {
   metadata: { name: "orders", namespace: "shop" },
@@ -17,13 +25,20 @@ const goodPod = {
       metadata: { labels: { app: "orders" } },
       spec: {
         securityContext: { runAsNonRoot: true },
-        containers: [{
-          name: "orders", image: "repo/orders:1.2.3",
-          env: [{ name: "LOG_LEVEL", value: "info" }, { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "orders", key: "p" } } }],
-          resources: { limits: { cpu: "500m", memory: "256Mi" } },
-          livenessProbe: { httpGet: { path: "/health" } }, readinessProbe: { httpGet: { path: "/ready" } },
-          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-        }],
+        containers: [
+          {
+            name: "orders",
+            image: "repo/orders:1.2.3",
+            env: [
+              { name: "LOG_LEVEL", value: "info" },
+              { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "orders", key: "p" } } },
+            ],
+            resources: { limits: { cpu: "500m", memory: "256Mi" } },
+            livenessProbe: { httpGet: { path: "/health" } },
+            readinessProbe: { httpGet: { path: "/ready" } },
+            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+          },
+        ],
       },
     },
   },
@@ -33,16 +48,22 @@ const pod = (change: (p: any) => void) => {
   change(copy);
   return copy;
 };
-const kong = (routePlugins: string[], tags: string[]) => stringify({
-  services: [{ name: "orders", routes: [{ name: "orders-0", tags, plugins: routePlugins.map((name) => ({ name })) }] }],
-});
+const kong = (routePlugins: string[], tags: string[]) =>
+  stringify({
+    services: [
+      { name: "orders", routes: [{ name: "orders-0", tags, plugins: routePlugins.map((name) => ({ name })) }] },
+    ],
+  });
 
 const CDN = "aws:cloudfront/distribution:Distribution";
 const goodDistribution = {
   webAclId: "arn:aws:wafv2:us-east-1:1:global/webacl/x",
   origins: [
     { originId: "app", originAccessControlId: "oac-1" },
-    { originId: "gateway", customOriginConfig: { originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } },
+    {
+      originId: "gateway",
+      customOriginConfig: { originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] },
+    },
   ],
   defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
   orderedCacheBehaviors: [{ pathPattern: "/api/*", viewerProtocolPolicy: "https-only" }],
@@ -55,102 +76,277 @@ const distribution = (change: (d: any) => void) => {
 };
 const BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
-const blockAll = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+const blockAll = {
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+};
 const bucket = resource("aws:s3/bucket:Bucket", {}, "web");
 /** A resource that depends on the bucket, as a bucket setting does through its `bucket` input. */
-const dependent = (type: string, props: Props) => ({ ...resource(type, props, `${type}-web`), dependencies: [bucket] }) as PolicyResource;
+const dependent = (type: string, props: Props) =>
+  ({ ...resource(type, props, `${type}-web`), dependencies: [bucket] }) as PolicyResource;
 
 /** For every policy, resources that violate it and resources that pass. */
 const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> = {
   "no-default-credentials": {
-    bad: [resource("docker:index/container:Container", { envs: ["RABBITMQ_DEFAULT_PASS=admin123"] }), resource("kubernetes:core/v1:Secret", { stringData: { DB_PASSWORD: "short" } })],
-    good: [resource("docker:index/container:Container", { envs: ["RABBITMQ_DEFAULT_PASS=9f8e7d6c5b4a39281706f5e4d3c2b1a0", "GF_SECURITY_ADMIN_USER=admin"] })],
+    bad: [
+      resource("docker:index/container:Container", { envs: ["RABBITMQ_DEFAULT_PASS=admin123"] }),
+      resource("kubernetes:core/v1:Secret", { stringData: { DB_PASSWORD: "short" } }),
+    ],
+    good: [
+      resource("docker:index/container:Container", {
+        envs: ["RABBITMQ_DEFAULT_PASS=9f8e7d6c5b4a39281706f5e4d3c2b1a0", "GF_SECURITY_ADMIN_USER=admin"],
+      }),
+    ],
   },
   "no-plaintext-secret-env": {
-    bad: [resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.template.spec.containers[0].env.push({ name: "API_TOKEN", value: "t" }); }))],
+    bad: [
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.template.spec.containers[0].env.push({ name: "API_TOKEN", value: "t" });
+        }),
+      ),
+    ],
     good: [resource("kubernetes:apps/v1:Deployment", goodPod)],
   },
   "ports-on-loopback-only": {
     bad: [resource("docker:index/container:Container", { ports: [{ internal: 5432, external: 5432 }] })],
-    good: [resource("docker:index/container:Container", { ports: [{ internal: 5432, external: 15432, ip: "127.0.0.1" }] })],
+    good: [
+      resource("docker:index/container:Container", { ports: [{ internal: 5432, external: 15432, ip: "127.0.0.1" }] }),
+    ],
   },
   "pinned-images": {
     bad: [
       resource("docker:index/remoteImage:RemoteImage", { name: "prom/prometheus:latest" }),
-      resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.template.spec.containers[0].image = "repo/orders"; })),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.template.spec.containers[0].image = "repo/orders";
+        }),
+      ),
       resource("kubernetes:helm.sh/v3:Release", { chart: "kong", version: "^2" }),
     ],
-    good: [resource("docker:index/remoteImage:RemoteImage", { name: "localhost:5000/orders:1.0" }), resource("kubernetes:helm.sh/v3:Release", { chart: "kong", version: "2.47.0" })],
+    good: [
+      resource("docker:index/remoteImage:RemoteImage", { name: "localhost:5000/orders:1.0" }),
+      resource("kubernetes:helm.sh/v3:Release", { chart: "kong", version: "2.47.0" }),
+    ],
   },
   "container-resource-limits": {
-    bad: [resource("docker:index/container:Container", {}), resource("kubernetes:apps/v1:Deployment", pod((p) => { delete p.spec.template.spec.containers[0].resources; }))],
-    good: [resource("docker:index/container:Container", { memory: 256 }), resource("docker:index/container:Container", { mustRun: false })],
+    bad: [
+      resource("docker:index/container:Container", {}),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          delete p.spec.template.spec.containers[0].resources;
+        }),
+      ),
+    ],
+    good: [
+      resource("docker:index/container:Container", { memory: 256 }),
+      resource("docker:index/container:Container", { mustRun: false }),
+    ],
   },
   "health-checks": {
     bad: [
       resource("docker:index/container:Container", { labels: [{ label: "platform.component", value: "service" }] }),
-      resource("kubernetes:apps/v1:Deployment", pod((p) => { delete p.spec.template.spec.containers[0].readinessProbe; })),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          delete p.spec.template.spec.containers[0].readinessProbe;
+        }),
+      ),
     ],
-    good: [resource("docker:index/container:Container", { labels: [{ label: "platform.component", value: "service" }], healthcheck: { tests: ["CMD", "true"] } })],
+    good: [
+      resource("docker:index/container:Container", {
+        labels: [{ label: "platform.component", value: "service" }],
+        healthcheck: { tests: ["CMD", "true"] },
+      }),
+    ],
   },
   "pod-security": {
     bad: [
-      resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.template.spec.securityContext = {}; })),
-      resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.template.spec.hostNetwork = true; })),
-      resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.template.spec.containers[0].securityContext.privileged = true; })),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.template.spec.securityContext = {};
+        }),
+      ),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.template.spec.hostNetwork = true;
+        }),
+      ),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.template.spec.containers[0].securityContext.privileged = true;
+        }),
+      ),
     ],
     good: [resource("kubernetes:apps/v1:Deployment", goodPod)],
   },
   "no-privileged-containers": {
-    bad: [resource("docker:index/container:Container", { privileged: true }), resource("docker:index/container:Container", { networkMode: "host" })],
+    bad: [
+      resource("docker:index/container:Container", { privileged: true }),
+      resource("docker:index/container:Container", { networkMode: "host" }),
+    ],
     good: [resource("docker:index/container:Container", { networkMode: "shop-edge" })],
   },
   "rds-hardened": {
-    bad: [resource("aws:rds/instance:Instance", { storageEncrypted: true, multiAz: true, backupRetentionPeriod: 3, deletionProtection: true })],
-    good: [resource("aws:rds/instance:Instance", { storageEncrypted: true, multiAz: true, backupRetentionPeriod: 7, deletionProtection: true, publiclyAccessible: false })],
+    bad: [
+      resource("aws:rds/instance:Instance", {
+        storageEncrypted: true,
+        multiAz: true,
+        backupRetentionPeriod: 3,
+        deletionProtection: true,
+      }),
+    ],
+    good: [
+      resource("aws:rds/instance:Instance", {
+        storageEncrypted: true,
+        multiAz: true,
+        backupRetentionPeriod: 7,
+        deletionProtection: true,
+        publiclyAccessible: false,
+      }),
+    ],
   },
   "rds-force-ssl": {
-    bad: [resource("aws:rds/parameterGroup:ParameterGroup", { family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "0" }] })],
-    good: [resource("aws:rds/parameterGroup:ParameterGroup", { family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "1" }] })],
+    bad: [
+      resource("aws:rds/parameterGroup:ParameterGroup", {
+        family: "postgres16",
+        parameters: [{ name: "rds.force_ssl", value: "0" }],
+      }),
+    ],
+    good: [
+      resource("aws:rds/parameterGroup:ParameterGroup", {
+        family: "postgres16",
+        parameters: [{ name: "rds.force_ssl", value: "1" }],
+      }),
+    ],
   },
   "documentdb-hardened": {
     bad: [
-      resource("aws:docdb/cluster:Cluster", { storageEncrypted: true, backupRetentionPeriod: 7, deletionProtection: true }),
-      resource("aws:docdb/clusterParameterGroup:ClusterParameterGroup", { family: "docdb5.0", parameters: [{ name: "tls", value: "disabled" }] }),
+      resource("aws:docdb/cluster:Cluster", {
+        storageEncrypted: true,
+        backupRetentionPeriod: 7,
+        deletionProtection: true,
+      }),
+      resource("aws:docdb/clusterParameterGroup:ClusterParameterGroup", {
+        family: "docdb5.0",
+        parameters: [{ name: "tls", value: "disabled" }],
+      }),
     ],
     good: [
-      resource("aws:docdb/cluster:Cluster", { storageEncrypted: true, backupRetentionPeriod: 7, deletionProtection: true, enabledCloudwatchLogsExports: ["audit", "profiler"] }),
-      resource("aws:docdb/clusterParameterGroup:ClusterParameterGroup", { family: "docdb5.0", parameters: [{ name: "tls", value: "enabled" }] }),
+      resource("aws:docdb/cluster:Cluster", {
+        storageEncrypted: true,
+        backupRetentionPeriod: 7,
+        deletionProtection: true,
+        enabledCloudwatchLogsExports: ["audit", "profiler"],
+      }),
+      resource("aws:docdb/clusterParameterGroup:ClusterParameterGroup", {
+        family: "docdb5.0",
+        parameters: [{ name: "tls", value: "enabled" }],
+      }),
     ],
   },
   "elasticache-hardened": {
-    bad: [resource("aws:elasticache/replicationGroup:ReplicationGroup", { transitEncryptionEnabled: true, atRestEncryptionEnabled: true, automaticFailoverEnabled: true })],
-    good: [resource("aws:elasticache/replicationGroup:ReplicationGroup", { transitEncryptionEnabled: true, atRestEncryptionEnabled: true, automaticFailoverEnabled: true, authToken: "t" })],
+    bad: [
+      resource("aws:elasticache/replicationGroup:ReplicationGroup", {
+        transitEncryptionEnabled: true,
+        atRestEncryptionEnabled: true,
+        automaticFailoverEnabled: true,
+      }),
+    ],
+    good: [
+      resource("aws:elasticache/replicationGroup:ReplicationGroup", {
+        transitEncryptionEnabled: true,
+        atRestEncryptionEnabled: true,
+        automaticFailoverEnabled: true,
+        authToken: "t",
+      }),
+    ],
   },
   "mq-not-public": {
     bad: [resource("aws:mq/broker:Broker", { publiclyAccessible: true })],
     good: [resource("aws:mq/broker:Broker", { publiclyAccessible: false })],
   },
   "eks-hardened": {
-    bad: [resource("aws:eks/cluster:Cluster", { encryptionConfig: { resources: ["secrets"] }, enabledClusterLogTypes: ["api", "audit", "authenticator"], vpcConfig: {} })],
-    good: [resource("aws:eks/cluster:Cluster", {
-      encryptionConfig: { resources: ["secrets"] }, enabledClusterLogTypes: ["api", "audit", "authenticator"],
-      vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
-    })],
+    bad: [
+      resource("aws:eks/cluster:Cluster", {
+        encryptionConfig: { resources: ["secrets"] },
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        vpcConfig: {},
+      }),
+    ],
+    good: [
+      resource("aws:eks/cluster:Cluster", {
+        encryptionConfig: { resources: ["secrets"] },
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
+      }),
+    ],
   },
   "no-open-ingress": {
-    bad: [resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }] })],
-    good: [resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }, { fromPort: 5432, toPort: 5432, securityGroups: ["sg-1"] }] })],
+    bad: [
+      resource("aws:ec2/securityGroup:SecurityGroup", {
+        ingress: [{ fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }],
+      }),
+    ],
+    good: [
+      resource("aws:ec2/securityGroup:SecurityGroup", {
+        ingress: [
+          { fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] },
+          { fromPort: 5432, toPort: 5432, securityGroups: ["sg-1"] },
+        ],
+      }),
+    ],
   },
   "cdn-hardened": {
     bad: [
-      resource(CDN, distribution((d) => { d.orderedCacheBehaviors[0].viewerProtocolPolicy = "allow-all"; })),
-      resource(CDN, distribution((d) => { delete d.webAclId; })),
-      resource(CDN, distribution((d) => { d.origins[1].customOriginConfig.originSslProtocols = ["TLSv1", "TLSv1.2"]; })),
-      resource(CDN, distribution((d) => { delete d.origins[0].originAccessControlId; })),
-      resource(CDN, distribution((d) => { d.viewerCertificate = { acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/x", minimumProtocolVersion: "TLSv1_2016" }; })),
+      resource(
+        CDN,
+        distribution((d) => {
+          d.orderedCacheBehaviors[0].viewerProtocolPolicy = "allow-all";
+        }),
+      ),
+      resource(
+        CDN,
+        distribution((d) => {
+          delete d.webAclId;
+        }),
+      ),
+      resource(
+        CDN,
+        distribution((d) => {
+          d.origins[1].customOriginConfig.originSslProtocols = ["TLSv1", "TLSv1.2"];
+        }),
+      ),
+      resource(
+        CDN,
+        distribution((d) => {
+          delete d.origins[0].originAccessControlId;
+        }),
+      ),
+      resource(
+        CDN,
+        distribution((d) => {
+          d.viewerCertificate = {
+            acmCertificateArn: "arn:aws:acm:us-east-1:1:certificate/x",
+            minimumProtocolVersion: "TLSv1_2016",
+          };
+        }),
+      ),
     ],
-    good: [resource(CDN, distribution(() => undefined))],
+    good: [
+      resource(
+        CDN,
+        distribution(() => undefined),
+      ),
+    ],
   },
   "s3-private": {
     bad: [bucket, dependent(BLOCK, { ...blockAll, restrictPublicBuckets: false }), dependent(ENCRYPTION, {})],
@@ -162,36 +358,90 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
   },
   "required-tags": {
     bad: [resource("pulumi:providers:aws", { defaultTags: JSON.stringify({ tags: { environment: "prod" } }) })],
-    good: [resource("pulumi:providers:aws", { defaultTags: { tags: { environment: "prod", owner: "o", "cost-center": "c" } } })],
+    good: [
+      resource("pulumi:providers:aws", {
+        defaultTags: { tags: { environment: "prod", owner: "o", "cost-center": "c" } },
+      }),
+    ],
   },
   "consumer-queues-have-dlq": {
     bad: [resource("rabbitmq:index/queue:Queue", { name: "orders.events", settings: { argumentsJson: "{}" } })],
     good: [
-      resource("rabbitmq:index/queue:Queue", { name: "orders.events", settings: { argumentsJson: JSON.stringify({ "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "orders.events" }) } }),
+      resource("rabbitmq:index/queue:Queue", {
+        name: "orders.events",
+        settings: {
+          argumentsJson: JSON.stringify({
+            "x-dead-letter-exchange": "platform.dlx",
+            "x-dead-letter-routing-key": "orders.events",
+          }),
+        },
+      }),
       resource("rabbitmq:index/queue:Queue", { name: "orders.events.dlq", settings: { argumentsJson: "{}" } }),
-      resource("rabbitmq:index/binding:Binding", { source: "platform.dlx", destination: "orders.events.dlq", routingKey: "orders.events" }),
+      resource("rabbitmq:index/binding:Binding", {
+        source: "platform.dlx",
+        destination: "orders.events.dlq",
+        routingKey: "orders.events",
+      }),
     ],
   },
   "own-database-role": {
-    bad: [resource("postgresql:index/database:Database", { name: "a", owner: "shared_app" }, "a"), resource("postgresql:index/database:Database", { name: "b", owner: "shared_app" }, "b")],
-    good: [resource("postgresql:index/database:Database", { name: "a", owner: "a_app" }, "a"), resource("postgresql:index/database:Database", { name: "b", owner: "b_app" }, "b")],
+    bad: [
+      resource("postgresql:index/database:Database", { name: "a", owner: "shared_app" }, "a"),
+      resource("postgresql:index/database:Database", { name: "b", owner: "shared_app" }, "b"),
+    ],
+    good: [
+      resource("postgresql:index/database:Database", { name: "a", owner: "a_app" }, "a"),
+      resource("postgresql:index/database:Database", { name: "b", owner: "b_app" }, "b"),
+    ],
   },
   "pdb-for-replicated-pods": {
-    bad: [resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.replicas = 3; }))],
+    bad: [
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.replicas = 3;
+        }),
+      ),
+    ],
     good: [
-      resource("kubernetes:apps/v1:Deployment", pod((p) => { p.spec.replicas = 3; })),
-      resource("kubernetes:policy/v1:PodDisruptionBudget", { metadata: { namespace: "shop" }, spec: { selector: { matchLabels: { app: "orders" } } } }),
+      resource(
+        "kubernetes:apps/v1:Deployment",
+        pod((p) => {
+          p.spec.replicas = 3;
+        }),
+      ),
+      resource("kubernetes:policy/v1:PodDisruptionBudget", {
+        metadata: { namespace: "shop" },
+        spec: { selector: { matchLabels: { app: "orders" } } },
+      }),
     ],
   },
   "network-policy-per-namespace": {
-    bad: [resource("kubernetes:apps/v1:Deployment", goodPod), resource("kubernetes:apps/v1:StatefulSet", { metadata: { name: "orders-db", namespace: "data" } })],
-    good: [resource("kubernetes:apps/v1:Deployment", goodPod), resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", { metadata: { namespace: "shop" }, spec: { podSelector: {} } })],
+    bad: [
+      resource("kubernetes:apps/v1:Deployment", goodPod),
+      resource("kubernetes:apps/v1:StatefulSet", { metadata: { name: "orders-db", namespace: "data" } }),
+    ],
+    good: [
+      resource("kubernetes:apps/v1:Deployment", goodPod),
+      resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", {
+        metadata: { namespace: "shop" },
+        spec: { podSelector: {} },
+      }),
+    ],
   },
   "gateway-routes-protected": {
-    bad: [resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["authenticated"]) } }),
-      resource("docker:index/container:Container", { uploads: [{ file: "/kong/declarative/kong.yml", content: kong(["jwt"], ["authenticated"]) }] })],
-    good: [resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting", "jwt"], ["authenticated"]) } }),
-      resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["public"]) } })],
+    bad: [
+      resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["authenticated"]) } }),
+      resource("docker:index/container:Container", {
+        uploads: [{ file: "/kong/declarative/kong.yml", content: kong(["jwt"], ["authenticated"]) }],
+      }),
+    ],
+    good: [
+      resource("kubernetes:core/v1:Secret", {
+        stringData: { "kong.yml": kong(["rate-limiting", "jwt"], ["authenticated"]) },
+      }),
+      resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["public"]) } }),
+    ],
   },
 };
 
@@ -221,11 +471,17 @@ describe("policy pack", () => {
       for (const violating of isStackRule ? [] : bad) {
         const found = (await evaluate([violating], mandatory)).filter((v) => v.policy === policy);
         assert.ok(found.length > 0, `${policy} missed ${JSON.stringify(violating.props).slice(0, 200)}`);
-        assert.ok(found.every((v) => v.urn === violating.urn || bad.some((b) => b.urn === v.urn)), "violation names its resource");
+        assert.ok(
+          found.every((v) => v.urn === violating.urn || bad.some((b) => b.urn === v.urn)),
+          "violation names its resource",
+        );
       }
       if (isStackRule) {
         const found = (await evaluate(bad, mandatory)).filter((v) => v.policy === policy);
-        assert.ok(found.length > 0 && found.every((v) => bad.some((b) => b.urn === v.urn)), `${policy} missed the violating stack`);
+        assert.ok(
+          found.length > 0 && found.every((v) => bad.some((b) => b.urn === v.urn)),
+          `${policy} missed the violating stack`,
+        );
       }
       const passing = (await evaluate(good, mandatory)).filter((v) => v.policy === policy);
       assert.deepEqual(passing, []);
@@ -252,7 +508,13 @@ describe("policy pack", () => {
 
   it("passes the prod programs of a catalog with a front end (bucket, CDN, WAF) and of MongoDB on DocumentDB", async () => {
     assert.deepEqual(await checkStack("prod", prodConfig("user-enrichment")), []);
-    assert.deepEqual(await checkStack("prod", prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE } })), []);
+    assert.deepEqual(
+      await checkStack(
+        "prod",
+        prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE } }),
+      ),
+      [],
+    );
   });
 
   it("passes the dev program, and reports anything it would find in dev as advisory", async () => {
@@ -263,16 +525,44 @@ describe("policy pack", () => {
 
   it("flags stack outputs that carry credentials in plain text", async () => {
     const pulumi = await import("@pulumi/pulumi");
-    const violations = await secretOutputViolations({
-      grafanaAdminPassword: pulumi.output("plain"), kubeconfig: pulumi.secret("k"), gatewayUrl: pulumi.output("https://x"),
-    }, "mandatory");
-    assert.deepEqual(violations.map((v) => v.message), ["stack output grafanaAdminPassword holds credentials but is not a secret"]);
+    const violations = await secretOutputViolations(
+      {
+        grafanaAdminPassword: pulumi.output("plain"),
+        kubeconfig: pulumi.secret("k"),
+        gatewayUrl: pulumi.output("https://x"),
+      },
+      "mandatory",
+    );
+    assert.deepEqual(
+      violations.map((v) => v.message),
+      ["stack output grafanaAdminPassword holds credentials but is not a secret"],
+    );
   });
 
   it("links resources to their parents for stack policies", () => {
     const policyResources = asPolicyResources([
-      { type: "platform:x:Parent", name: "p", urn: "urn:p", parent: "", custom: false, dependencies: [], provider: "", inputs: {}, wire: {} },
-      { type: "docker:index/container:Container", name: "c", urn: "urn:c", parent: "urn:p", custom: true, dependencies: ["urn:p"], provider: "", inputs: {}, wire: {} },
+      {
+        type: "platform:x:Parent",
+        name: "p",
+        urn: "urn:p",
+        parent: "",
+        custom: false,
+        dependencies: [],
+        provider: "",
+        inputs: {},
+        wire: {},
+      },
+      {
+        type: "docker:index/container:Container",
+        name: "c",
+        urn: "urn:c",
+        parent: "urn:p",
+        custom: true,
+        dependencies: ["urn:p"],
+        provider: "",
+        inputs: {},
+        wire: {},
+      },
     ]);
     assert.equal((policyResources[1] as any).parent.urn, "urn:p");
     assert.equal(policyResources[1].dependencies[0].urn, "urn:p");

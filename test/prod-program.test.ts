@@ -6,12 +6,20 @@ import { parse, stringify } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
-import { CERTIFICATE, CONFIG_SECRETS, SENTRY_DSN, TEST_CA_BUNDLE, gatewayDomain, prodConfig } from "./helpers/stackConfigs";
+import {
+  CERTIFICATE,
+  CONFIG_SECRETS,
+  SENTRY_DSN,
+  TEST_CA_BUNDLE,
+  gatewayDomain,
+  prodConfig,
+} from "./helpers/stackConfigs";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const inputsOf = (run: MockRun<unknown>, type: string) => ofType(run.resources, type).map((r) => r.inputs);
-const named = (resources: RecordedResource[], type: string, name: string) => ofType(resources, type).find((r) => r.inputs.metadata?.name === name);
+const named = (resources: RecordedResource[], type: string, name: string) =>
+  ofType(resources, type).find((r) => r.inputs.metadata?.name === name);
 
 describe("prod program (aws target, under mocks)", () => {
   for (const name of BUILTIN_CATALOGS) {
@@ -25,7 +33,11 @@ describe("prod program (aws target, under mocks)", () => {
       it("builds a VPC over 3 AZs with public and private subnets, NAT per AZ and flow logs", () => {
         const subnets = inputsOf(run, "aws:ec2/subnet:Subnet");
         assert.equal(subnets.length, 6);
-        assert.deepEqual([...new Set(subnets.map((s) => s.availabilityZone))].sort(), ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        assert.deepEqual([...new Set(subnets.map((s) => s.availabilityZone))].sort(), [
+          "eu-west-1a",
+          "eu-west-1b",
+          "eu-west-1c",
+        ]);
         assert.equal(inputsOf(run, "aws:ec2/natGateway:NatGateway").length, 3);
         assert.ok(subnets.every((s) => s.mapPublicIpOnLaunch !== true));
         const flowLog = inputsOf(run, "aws:ec2/flowLog:FlowLog")[0];
@@ -37,13 +49,24 @@ describe("prod program (aws target, under mocks)", () => {
         const cluster = inputsOf(run, "aws:eks/cluster:Cluster")[0];
         assert.deepEqual(cluster.encryptionConfig.resources, ["secrets"]);
         assert.ok(cluster.encryptionConfig.provider.keyArn.startsWith("arn:aws:kms:"));
-        assert.deepEqual(cluster.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+        assert.deepEqual(cluster.enabledClusterLogTypes, [
+          "api",
+          "audit",
+          "authenticator",
+          "controllerManager",
+          "scheduler",
+        ]);
         assert.equal(cluster.vpcConfig.endpointPrivateAccess, true);
         assert.equal(cluster.vpcConfig.endpointPublicAccess, false);
         const nodes = inputsOf(run, "aws:eks/nodeGroup:NodeGroup")[0];
         assert.equal(nodes.subnetIds.length, 3);
         assert.equal(inputsOf(run, "aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 1);
-        assert.deepEqual(inputsOf(run, "aws:eks/addon:Addon").map((a) => a.addonName).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+        assert.deepEqual(
+          inputsOf(run, "aws:eks/addon:Addon")
+            .map((a) => a.addonName)
+            .sort(),
+          ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"],
+        );
         assert.ok(inputsOf(run, "aws:kms/key:Key").every((k) => k.enableKeyRotation === true));
       });
 
@@ -64,21 +87,34 @@ describe("prod program (aws target, under mocks)", () => {
         for (const group of inputsOf(run, "aws:rds/parameterGroup:ParameterGroup")) {
           assert.ok(group.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"));
         }
-        const sg = ofType(run.resources, "aws:ec2/securityGroup:SecurityGroup").find((r) => r.name.endsWith("-rds-sg"))!;
+        const sg = ofType(run.resources, "aws:ec2/securityGroup:SecurityGroup").find((r) =>
+          r.name.endsWith("-rds-sg"),
+        )!;
         assert.equal(sg.inputs.ingress, undefined, "no inline rules");
-        const rules = ofType(run.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.startsWith(sg.name));
-        assert.deepEqual(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4]), [[5432, "sg-cluster", undefined]]);
-        const jobs = inputsOf(run, "kubernetes:batch/v1:Job").filter((job) => job.spec.template.metadata.labels["platform/job"] !== "replica-set-init");
+        const rules = ofType(run.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) =>
+          r.name.startsWith(sg.name),
+        );
+        assert.deepEqual(
+          rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4]),
+          [[5432, "sg-cluster", undefined]],
+        );
+        const jobs = inputsOf(run, "kubernetes:batch/v1:Job").filter(
+          (job) => job.spec.template.metadata.labels["platform/job"] !== "replica-set-init",
+        );
         assert.equal(jobs.length, postgres.length);
         // the namespace denies everything by default: the jobs get DNS and PostgreSQL in the VPC only
-        const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "database-bootstrap")!.inputs.spec;
+        const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "database-bootstrap")!
+          .inputs.spec;
         assert.deepEqual(egress.podSelector.matchLabels, { "platform/job": "database-bootstrap" });
         assert.ok(jobs.every((job) => job.spec.template.metadata.labels["platform/job"] === "database-bootstrap"));
         assert.deepEqual(egress.egress[1], { to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ port: 5432 }] });
         const sql = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter((c) => c.data?.["bootstrap.sql"]);
         for (const service of postgres) {
           const login = `${service.name.replace(/-/g, "_")}_app`;
-          assert.ok(sql.some((c) => c.data["bootstrap.sql"].includes(`CREATE ROLE ${login} LOGIN`)), service.name);
+          assert.ok(
+            sql.some((c) => c.data["bootstrap.sql"].includes(`CREATE ROLE ${login} LOGIN`)),
+            service.name,
+          );
         }
       });
 
@@ -92,9 +128,13 @@ describe("prod program (aws target, under mocks)", () => {
         const selection = inputsOf(run, "aws:backup/selection:Selection")[0];
         const [tag] = selection.selectionTags;
         assert.equal(tag.key, "platform-backup");
-        for (const instance of inputsOf(run, "aws:rds/instance:Instance")) assert.equal(instance.tags["platform-backup"], tag.value);
-        for (const storage of inputsOf(run, "kubernetes:storage.k8s.io/v1:StorageClass")) assert.equal(storage.parameters.tagSpecification_1, `platform-backup=${tag.value}`);
-        const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).filter((arn: string) => arn.includes("AWSBackup"));
+        for (const instance of inputsOf(run, "aws:rds/instance:Instance"))
+          assert.equal(instance.tags["platform-backup"], tag.value);
+        for (const storage of inputsOf(run, "kubernetes:storage.k8s.io/v1:StorageClass"))
+          assert.equal(storage.parameters.tagSpecification_1, `platform-backup=${tag.value}`);
+        const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+          .map((r) => r.inputs.policyArn)
+          .filter((arn: string) => arn.includes("AWSBackup"));
         assert.equal(attached.length, 2);
       });
 
@@ -128,110 +168,230 @@ describe("prod program (aws target, under mocks)", () => {
           assert.equal(container.resources.limits.memory, service.resources.memory);
           assert.equal(container.livenessProbe.httpGet.path, service.health.path);
           assert.equal(container.readinessProbe.httpGet.path, service.health.readinessPath ?? service.health.path);
-          assert.match(container.image, new RegExp(`^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/.+:${service.image.split(":").pop()}$`));
-          assert.ok(!container.env.some((e: any) => /PASSWORD|URL$/.test(e.name) && e.name !== "OTEL_EXPORTER_OTLP_ENDPOINT" && !e.name.endsWith("_SERVICE_URL")), `${service.name}: credentials only in the Secret`);
+          assert.match(
+            container.image,
+            new RegExp(`^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/.+:${service.image.split(":").pop()}$`),
+          );
+          assert.ok(
+            !container.env.some(
+              (e: any) =>
+                /PASSWORD|URL$/.test(e.name) &&
+                e.name !== "OTEL_EXPORTER_OTLP_ENDPOINT" &&
+                !e.name.endsWith("_SERVICE_URL"),
+            ),
+            `${service.name}: credentials only in the Secret`,
+          );
           const account = named(run.resources, "kubernetes:core/v1:ServiceAccount", service.name)!.inputs;
           assert.match(account.metadata.annotations["eks.amazonaws.com/role-arn"], /^arn:aws:iam::/);
           assert.ok(named(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", service.name));
-          assert.equal(!!named(run.resources, "kubernetes:policy/v1:PodDisruptionBudget", service.name), service.replicas > 1);
+          assert.equal(
+            !!named(run.resources, "kubernetes:policy/v1:PodDisruptionBudget", service.name),
+            service.replicas > 1,
+          );
           const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", service.name)!.inputs;
           assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
         }
-        assert.deepEqual(named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny")!.inputs.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        assert.deepEqual(
+          named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny")!.inputs.spec,
+          { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        );
         const repositories = inputsOf(run, "aws:ecr/repository:Repository");
         assert.equal(repositories.length, catalog.services.length);
-        assert.ok(repositories.every((r) => r.imageTagMutability === "IMMUTABLE" && r.imageScanningConfiguration.scanOnPush === true));
+        assert.ok(
+          repositories.every(
+            (r) => r.imageTagMutability === "IMMUTABLE" && r.imageScanningConfiguration.scanOnPush === true,
+          ),
+        );
       });
 
       it("installs Kong, kube-prometheus-stack, Loki, Promtail and Jaeger as pinned Helm releases", () => {
         const releases = inputsOf(run, "kubernetes:helm.sh/v3:Release");
-        assert.deepEqual(releases.map((r) => r.chart).sort(), ["jaeger", "kong", "kube-prometheus-stack", "loki", "promtail"]);
+        assert.deepEqual(releases.map((r) => r.chart).sort(), [
+          "jaeger",
+          "kong",
+          "kube-prometheus-stack",
+          "loki",
+          "promtail",
+        ]);
         assert.ok(releases.every((r) => /^\d+\.\d+\.\d+$/.test(r.version)));
         const kong = releases.find((r) => r.chart === "kong")!;
-        assert.equal(kong.values.proxy.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"], CERTIFICATE);
+        assert.equal(
+          kong.values.proxy.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"],
+          CERTIFICATE,
+        );
         const kps = releases.find((r) => r.chart === "kube-prometheus-stack")!;
         const rules = kps.values.additionalPrometheusRulesMap.platform.groups[0].rules;
-        assert.deepEqual(rules.filter((r: any) => r.alert === "ServiceDown").map((r: any) => r.labels.service), catalog.services.map((s) => s.name));
+        assert.deepEqual(
+          rules.filter((r: any) => r.alert === "ServiceDown").map((r: any) => r.labels.service),
+          catalog.services.map((s) => s.name),
+        );
         const jobs = kps.values.prometheus.prometheusSpec.additionalScrapeConfigs.map((j: any) => j.job_name);
-        assert.deepEqual(jobs, catalog.services.map((s) => s.name));
-        const dashboards = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter((c) => c.metadata.labels?.grafana_dashboard === "1");
+        assert.deepEqual(
+          jobs,
+          catalog.services.map((s) => s.name),
+        );
+        const dashboards = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter(
+          (c) => c.metadata.labels?.grafana_dashboard === "1",
+        );
         assert.equal(dashboards.length, catalog.services.length + 1);
         const declarative = named(run.resources, "kubernetes:core/v1:Secret", "kong-declarative")!.inputs;
         const kongConfig = parse(declarative.stringData["kong.yml"]);
-        for (const service of kongConfig.services) assert.match(service.url, new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`));
+        for (const service of kongConfig.services)
+          assert.match(
+            service.url,
+            new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`),
+          );
       });
 
       it("tags every taggable AWS resource through the provider's default tags", () => {
         const provider = ofType(run.resources, "pulumi:providers:aws")[0];
         assert.deepEqual(JSON.parse(provider.inputs.defaultTags).tags, {
-          environment: "prod", owner: "platform-team", "cost-center": "cc-042", catalog: catalog.name, "managed-by": "pulumi",
+          environment: "prod",
+          owner: "platform-team",
+          "cost-center": "cc-042",
+          catalog: catalog.name,
+          "managed-by": "pulumi",
         });
         const awsResources = run.resources.filter((r) => r.type.startsWith("aws:"));
         assert.ok(awsResources.length > 30);
-        assert.ok(awsResources.every((r) => r.provider.includes("pulumi:providers:aws::")), "every AWS resource uses the tagging provider");
+        assert.ok(
+          awsResources.every((r) => r.provider.includes("pulumi:providers:aws::")),
+          "every AWS resource uses the tagging provider",
+        );
       });
 
       it("keeps every secret secret and outputs the gateway, service URLs and a secret kubeconfig", async () => {
         const configSecrets = Object.values(CONFIG_SECRETS[name] ?? {}).flatMap((values) => Object.values(values));
         assert.deepEqual(plaintextOccurrences(run.resources, [...run.generatedSecrets, ...configSecrets]), []);
         const gatewayUrl = `https://${gatewayDomain(name)}`;
-        assert.equal((await valueOf(run.result.gatewayUrl as any)).value, gatewayUrl, "the domain the certificate covers");
-        assert.deepEqual(run.result.healthChecks.map((c) => c.name), ["gateway", ...(catalog.frontend ? [catalog.frontend.name] : [])]);
+        assert.equal(
+          (await valueOf(run.result.gatewayUrl as any)).value,
+          gatewayUrl,
+          "the domain the certificate covers",
+        );
+        assert.deepEqual(
+          run.result.healthChecks.map((c) => c.name),
+          ["gateway", ...(catalog.frontend ? [catalog.frontend.name] : [])],
+        );
         assert.equal((await valueOf(run.result.healthChecks[0].url as any)).value, `${gatewayUrl}/platform/health`);
         for (const service of catalog.services.filter((s) => s.routes.length > 0)) {
-          assert.equal((await valueOf(run.result.serviceUrls[service.name] as any)).value, `${gatewayUrl}${service.routes[0].paths[0]}`);
+          assert.equal(
+            (await valueOf(run.result.serviceUrls[service.name] as any)).value,
+            `${gatewayUrl}${service.routes[0].paths[0]}`,
+          );
         }
         assert.ok((await valueOf(run.result.kubeconfig!)).secret);
         assert.match((await valueOf(run.result.clusterName!)).value, /-eks$/);
       });
 
-      it(catalog.frontend ? "serves the front end from a private bucket through CloudFront and WAF, the gateway's paths to the gateway" : "declares no CDN without a front end", async () => {
-        const distributions = inputsOf(run, "aws:cloudfront/distribution:Distribution");
-        if (!catalog.frontend) {
-          assert.equal(distributions.length, 0);
-          assert.equal(ofType(run.resources, "aws:s3/bucket:Bucket").length, 0);
-          assert.equal(run.result.frontendUrl, undefined);
-          return;
-        }
-        const [bucket] = ofType(run.resources, "aws:s3/bucket:Bucket");
-        const ofBucket = (type: string) => inputsOf(run, type).filter((r) => r.bucket === `${bucket.name}-id`);
-        assert.deepEqual(ofBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").map((b) => [b.blockPublicAcls, b.blockPublicPolicy, b.ignorePublicAcls, b.restrictPublicBuckets]), [[true, true, true, true]]);
-        assert.equal(ofBucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0].rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
-        assert.equal(ofBucket("aws:s3/bucketVersioning:BucketVersioning")[0].versioningConfiguration.status, "Enabled");
-        assert.equal(ofBucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls")[0].rule.objectOwnership, "BucketOwnerEnforced");
+      it(
+        catalog.frontend
+          ? "serves the front end from a private bucket through CloudFront and WAF, the gateway's paths to the gateway"
+          : "declares no CDN without a front end",
+        async () => {
+          const distributions = inputsOf(run, "aws:cloudfront/distribution:Distribution");
+          if (!catalog.frontend) {
+            assert.equal(distributions.length, 0);
+            assert.equal(ofType(run.resources, "aws:s3/bucket:Bucket").length, 0);
+            assert.equal(run.result.frontendUrl, undefined);
+            return;
+          }
+          const [bucket] = ofType(run.resources, "aws:s3/bucket:Bucket");
+          const ofBucket = (type: string) => inputsOf(run, type).filter((r) => r.bucket === `${bucket.name}-id`);
+          assert.deepEqual(
+            ofBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").map((b) => [
+              b.blockPublicAcls,
+              b.blockPublicPolicy,
+              b.ignorePublicAcls,
+              b.restrictPublicBuckets,
+            ]),
+            [[true, true, true, true]],
+          );
+          assert.equal(
+            ofBucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]
+              .rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
+            "AES256",
+          );
+          assert.equal(
+            ofBucket("aws:s3/bucketVersioning:BucketVersioning")[0].versioningConfiguration.status,
+            "Enabled",
+          );
+          assert.equal(
+            ofBucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls")[0].rule.objectOwnership,
+            "BucketOwnerEnforced",
+          );
 
-        assert.equal(distributions.length, 1);
-        const cdn = distributions[0];
-        const [s3Origin, gatewayOrigin] = cdn.origins;
-        assert.equal(s3Origin.domainName, `${bucket.name}-0123.s3.eu-west-1.amazonaws.com`);
-        assert.ok(s3Origin.originAccessControlId, "the bucket is read through origin access control");
-        assert.equal(gatewayOrigin.domainName, gatewayDomain(name));
-        assert.deepEqual([gatewayOrigin.customOriginConfig.originProtocolPolicy, gatewayOrigin.customOriginConfig.originSslProtocols], ["https-only", ["TLSv1.2"]]);
-        assert.equal(cdn.defaultCacheBehavior.targetOriginId, s3Origin.originId);
-        assert.equal(cdn.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
-        assert.equal(cdn.defaultCacheBehavior.functionAssociations[0].eventType, "viewer-request");
-        const routePaths = [...new Set(catalog.services.flatMap((s) => s.routes.flatMap((r) => r.paths)))];
-        assert.deepEqual(cdn.orderedCacheBehaviors.map((b: any) => b.pathPattern).sort(), [...routePaths, "/platform/health"].map((p) => `${p}*`).sort());
-        assert.ok(cdn.orderedCacheBehaviors.every((b: any) => b.targetOriginId === gatewayOrigin.originId && b.viewerProtocolPolicy === "https-only" && b.allowedMethods.includes("POST")));
-        assert.deepEqual(cdn.viewerCertificate, { cloudfrontDefaultCertificate: true });
+          assert.equal(distributions.length, 1);
+          const cdn = distributions[0];
+          const [s3Origin, gatewayOrigin] = cdn.origins;
+          assert.equal(s3Origin.domainName, `${bucket.name}-0123.s3.eu-west-1.amazonaws.com`);
+          assert.ok(s3Origin.originAccessControlId, "the bucket is read through origin access control");
+          assert.equal(gatewayOrigin.domainName, gatewayDomain(name));
+          assert.deepEqual(
+            [
+              gatewayOrigin.customOriginConfig.originProtocolPolicy,
+              gatewayOrigin.customOriginConfig.originSslProtocols,
+            ],
+            ["https-only", ["TLSv1.2"]],
+          );
+          assert.equal(cdn.defaultCacheBehavior.targetOriginId, s3Origin.originId);
+          assert.equal(cdn.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
+          assert.equal(cdn.defaultCacheBehavior.functionAssociations[0].eventType, "viewer-request");
+          const routePaths = [...new Set(catalog.services.flatMap((s) => s.routes.flatMap((r) => r.paths)))];
+          assert.deepEqual(
+            cdn.orderedCacheBehaviors.map((b: any) => b.pathPattern).sort(),
+            [...routePaths, "/platform/health"].map((p) => `${p}*`).sort(),
+          );
+          assert.ok(
+            cdn.orderedCacheBehaviors.every(
+              (b: any) =>
+                b.targetOriginId === gatewayOrigin.originId &&
+                b.viewerProtocolPolicy === "https-only" &&
+                b.allowedMethods.includes("POST"),
+            ),
+          );
+          assert.deepEqual(cdn.viewerCertificate, { cloudfrontDefaultCertificate: true });
 
-        const [acl] = inputsOf(run, "aws:wafv2/webAcl:WebAcl");
-        assert.deepEqual([acl.scope, acl.region], ["CLOUDFRONT", "us-east-1"]);
-        assert.equal(cdn.webAclId, `arn:aws:wafv2:us-east-1:123456789012:global/webacl/${ofType(run.resources, "aws:wafv2/webAcl:WebAcl")[0].name}`);
-        assert.deepEqual(acl.rules.map((r: any) => r.statement.managedRuleGroupStatement?.name ?? `rate ${r.statement.rateBasedStatement.limit}`),
-          ["rate 2000", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"]);
+          const [acl] = inputsOf(run, "aws:wafv2/webAcl:WebAcl");
+          assert.deepEqual([acl.scope, acl.region], ["CLOUDFRONT", "us-east-1"]);
+          assert.equal(
+            cdn.webAclId,
+            `arn:aws:wafv2:us-east-1:123456789012:global/webacl/${ofType(run.resources, "aws:wafv2/webAcl:WebAcl")[0].name}`,
+          );
+          assert.deepEqual(
+            acl.rules.map(
+              (r: any) => r.statement.managedRuleGroupStatement?.name ?? `rate ${r.statement.rateBasedStatement.limit}`,
+            ),
+            [
+              "rate 2000",
+              "AWSManagedRulesCommonRuleSet",
+              "AWSManagedRulesKnownBadInputsRuleSet",
+              "AWSManagedRulesSQLiRuleSet",
+            ],
+          );
 
-        const policy = JSON.parse(ofBucket("aws:s3/bucketPolicy:BucketPolicy")[0].policy);
-        const read = policy.Statement.find((st: any) => st.Effect === "Allow");
-        assert.deepEqual(read.Principal, { Service: "cloudfront.amazonaws.com" });
-        assert.equal(read.Condition.StringEquals["AWS:SourceArn"], `arn:aws:cloudfront::123456789012:distribution/${ofType(run.resources, "aws:cloudfront/distribution:Distribution")[0].name}`);
-        assert.ok(policy.Statement.some((st: any) => st.Effect === "Deny" && st.Condition.Bool["aws:SecureTransport"] === "false"));
+          const policy = JSON.parse(ofBucket("aws:s3/bucketPolicy:BucketPolicy")[0].policy);
+          const read = policy.Statement.find((st: any) => st.Effect === "Allow");
+          assert.deepEqual(read.Principal, { Service: "cloudfront.amazonaws.com" });
+          assert.equal(
+            read.Condition.StringEquals["AWS:SourceArn"],
+            `arn:aws:cloudfront::123456789012:distribution/${ofType(run.resources, "aws:cloudfront/distribution:Distribution")[0].name}`,
+          );
+          assert.ok(
+            policy.Statement.some(
+              (st: any) => st.Effect === "Deny" && st.Condition.Bool["aws:SecureTransport"] === "false",
+            ),
+          );
 
-        const cdnName = ofType(run.resources, "aws:cloudfront/distribution:Distribution")[0].name;
-        assert.equal((await valueOf(run.result.frontendUrl as any)).value, `https://${cdnName}.cloudfront.net/`);
-        assert.equal((await valueOf(run.result.frontendBucket!)).value, `${bucket.name}-0123`);
-        assert.equal((await valueOf(run.result.healthChecks[1].url as any)).value, `https://${cdnName}.cloudfront.net/`);
-      });
+          const cdnName = ofType(run.resources, "aws:cloudfront/distribution:Distribution")[0].name;
+          assert.equal((await valueOf(run.result.frontendUrl as any)).value, `https://${cdnName}.cloudfront.net/`);
+          assert.equal((await valueOf(run.result.frontendBucket!)).value, `${bucket.name}-0123`);
+          assert.equal(
+            (await valueOf(run.result.healthChecks[1].url as any)).value,
+            `https://${cdnName}.cloudfront.net/`,
+          );
+        },
+      );
     });
   }
 
@@ -242,36 +402,106 @@ describe("prod program (aws target, under mocks)", () => {
     assert.equal(mongo.spec.replicas, 3);
     assert.equal(mongo.spec.volumeClaimTemplates[0].spec.storageClassName, "gp3-encrypted");
     assert.equal(mongo.spec.template.spec.securityContext.runAsNonRoot, true);
-    assert.match(mongo.spec.template.spec.containers[0].command[2], /--replSet rs0 --keyFile \/etc\/mongo-keyfile\/keyfile/);
+    assert.match(
+      mongo.spec.template.spec.containers[0].command[2],
+      /--replSet rs0 --keyFile \/etc\/mongo-keyfile\/keyfile/,
+    );
     const storage = ofType(bookings.resources, "kubernetes:storage.k8s.io/v1:StorageClass")[0].inputs;
-    assert.deepEqual(storage.parameters, { type: "gp3", encrypted: "true", kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/bookings-key", tagSpecification_1: "platform-backup=bookings-prod" });
+    assert.deepEqual(storage.parameters, {
+      type: "gp3",
+      encrypted: "true",
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/bookings-key",
+      tagSpecification_1: "platform-backup=bookings-prod",
+    });
     assert.equal(storage.reclaimPolicy, "Retain");
-    const init = inputsOf(bookings, "kubernetes:batch/v1:Job").find((j) => j.spec.template.metadata.labels["platform/job"] === "replica-set-init")!;
-    assert.match(init.spec.template.spec.containers[0].command[2], /--host notification-service-db-0\.notification-service-db\.data\.svc\.cluster\.local/);
+    const init = inputsOf(bookings, "kubernetes:batch/v1:Job").find(
+      (j) => j.spec.template.metadata.labels["platform/job"] === "replica-set-init",
+    )!;
+    assert.match(
+      init.spec.template.spec.containers[0].command[2],
+      /--host notification-service-db-0\.notification-service-db\.data\.svc\.cluster\.local/,
+    );
     const secret = named(bookings.resources, "kubernetes:core/v1:Secret", "notification-service")!.inputs.stringData;
-    const members = [0, 1, 2].map((i) => `notification-service-db-${i}.notification-service-db.data.svc.cluster.local:27017`).join(",");
-    assert.match(secret.DATABASE_URL, new RegExp(`^mongodb://notification_service_app:pw[0-9a-f]+@${members.replace(/\./g, "\\.")}/notification_service\\?authSource=notification_service&replicaSet=rs0$`));
-    const dbPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service-db")!.inputs.spec;
-    assert.deepEqual(dbPolicy.ingress[1].from[0].podSelector, { matchLabels: { "app.kubernetes.io/name": "notification-service" } });
-    const dataPolicies = inputsOf(bookings, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.metadata.namespace === "data");
-    assert.deepEqual(dataPolicies.find((p) => p.metadata.name === "default-deny")!.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-    assert.deepEqual(dbPolicy.egress[1], { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "notification-service-db" } } }], ports: [{ port: 27017 }] }, "members reach each other only");
+    const members = [0, 1, 2]
+      .map((i) => `notification-service-db-${i}.notification-service-db.data.svc.cluster.local:27017`)
+      .join(",");
+    assert.match(
+      secret.DATABASE_URL,
+      new RegExp(
+        `^mongodb://notification_service_app:pw[0-9a-f]+@${members.replace(/\./g, "\\.")}/notification_service\\?authSource=notification_service&replicaSet=rs0$`,
+      ),
+    );
+    const dbPolicy = named(
+      bookings.resources,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "notification-service-db",
+    )!.inputs.spec;
+    assert.deepEqual(dbPolicy.ingress[1].from[0].podSelector, {
+      matchLabels: { "app.kubernetes.io/name": "notification-service" },
+    });
+    const dataPolicies = inputsOf(bookings, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter(
+      (p) => p.metadata.namespace === "data",
+    );
+    assert.deepEqual(dataPolicies.find((p) => p.metadata.name === "default-deny")!.spec, {
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+    });
+    assert.deepEqual(
+      dbPolicy.egress[1],
+      {
+        to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "notification-service-db" } } }],
+        ports: [{ port: 27017 }],
+      },
+      "members reach each other only",
+    );
     const initPolicy = dataPolicies.find((p) => p.metadata.name === "notification-service-replica-set-init")!.spec;
-    assert.deepEqual(initPolicy.podSelector.matchLabels, { "platform/job": "replica-set-init", "platform/service": "notification-service" });
-    assert.deepEqual(initPolicy.egress[1].to[0].podSelector.matchLabels, { "app.kubernetes.io/name": "notification-service-db" });
-    assert.equal(init.spec.template.metadata.labels["platform/service"], "notification-service", "the init policy selects the Job's pod");
-    const servicePolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs.spec;
-    assert.ok(servicePolicy.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data" && rule.ports[0].port === 27017));
-    const otherPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "auth-service")!.inputs.spec;
-    assert.ok(!otherPolicy.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data"), "only the owner reaches it");
+    assert.deepEqual(initPolicy.podSelector.matchLabels, {
+      "platform/job": "replica-set-init",
+      "platform/service": "notification-service",
+    });
+    assert.deepEqual(initPolicy.egress[1].to[0].podSelector.matchLabels, {
+      "app.kubernetes.io/name": "notification-service-db",
+    });
+    assert.equal(
+      init.spec.template.metadata.labels["platform/service"],
+      "notification-service",
+      "the init policy selects the Job's pod",
+    );
+    const servicePolicy = named(
+      bookings.resources,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "notification-service",
+    )!.inputs.spec;
+    assert.ok(
+      servicePolicy.egress.some(
+        (rule: any) =>
+          rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data" &&
+          rule.ports[0].port === 27017,
+      ),
+    );
+    const otherPolicy = named(bookings.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "auth-service")!
+      .inputs.spec;
+    assert.ok(
+      !otherPolicy.egress.some(
+        (rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "data",
+      ),
+      "only the owner reaches it",
+    );
     assert.deepEqual(plaintextOccurrences(bookings.resources, bookings.generatedSecrets), []);
 
-    const reservei = await runUnderMocks("prod", prodConfig("reservei", { inClusterDatabases: { storageGb: 50 } }), () => runProgram(projectDir));
+    const reservei = await runUnderMocks(
+      "prod",
+      prodConfig("reservei", { inClusterDatabases: { storageGb: 50 } }),
+      () => runProgram(projectDir),
+    );
     const clickhouse = named(reservei.resources, "kubernetes:apps/v1:StatefulSet", "analytics-service-db")!.inputs;
     assert.equal(clickhouse.spec.replicas, 1);
     assert.equal(clickhouse.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "50Gi");
     const analytics = named(reservei.resources, "kubernetes:core/v1:Secret", "analytics-service")!.inputs.stringData;
-    assert.match(analytics.DATABASE_URL, /^clickhouse:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:9000\/analytics_service$/);
+    assert.match(
+      analytics.DATABASE_URL,
+      /^clickhouse:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:9000\/analytics_service$/,
+    );
     assert.deepEqual(plaintextOccurrences(reservei.resources, reservei.generatedSecrets), []);
   });
 
@@ -287,101 +517,216 @@ describe("prod program (aws target, under mocks)", () => {
     const { "platform:catalog": _, ...config } = prodConfig("user-enrichment", {
       frontend: { certificateArn: webCertificate, aliases: ["app.example.com"], rateLimitPer5Minutes: 500 },
     });
-    const run = await runUnderMocks("prod", { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") }, () => runProgram(projectDir));
+    const run = await runUnderMocks("prod", { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") }, () =>
+      runProgram(projectDir),
+    );
     const objects = inputsOf(run, "aws:s3/bucketObjectv2:BucketObjectv2");
-    assert.deepEqual(objects.map((o) => [o.key, o.contentType, o.cacheControl]), [
-      ["assets/app.1a2b.js", "text/javascript; charset=utf-8", "public, max-age=86400"],
-      ["index.html", "text/html; charset=utf-8", "no-cache"],
-    ]);
+    assert.deepEqual(
+      objects.map((o) => [o.key, o.contentType, o.cacheControl]),
+      [
+        ["assets/app.1a2b.js", "text/javascript; charset=utf-8", "public, max-age=86400"],
+        ["index.html", "text/html; charset=utf-8", "no-cache"],
+      ],
+    );
     const cdn = inputsOf(run, "aws:cloudfront/distribution:Distribution")[0];
     assert.deepEqual(cdn.aliases, ["app.example.com"]);
-    assert.deepEqual(cdn.viewerCertificate, { acmCertificateArn: webCertificate, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
+    assert.deepEqual(cdn.viewerCertificate, {
+      acmCertificateArn: webCertificate,
+      sslSupportMethod: "sni-only",
+      minimumProtocolVersion: "TLSv1.2_2021",
+    });
     assert.equal(inputsOf(run, "aws:wafv2/webAcl:WebAcl")[0].rules[0].statement.rateBasedStatement.limit, 500);
     assert.equal((await valueOf(run.result.frontendUrl as any)).value, "https://app.example.com/");
   });
 
   it("puts MongoDB services on one hardened DocumentDB cluster when asked, each with its own login, verifying TLS with the CA bundle", async () => {
-    const run = await runUnderMocks("prod", prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE, instances: 2 } }), () => runProgram(projectDir));
-    assert.equal(named(run.resources, "kubernetes:apps/v1:StatefulSet", "notification-service-db"), undefined, "no replica set on EKS");
+    const run = await runUnderMocks(
+      "prod",
+      prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE, instances: 2 } }),
+      () => runProgram(projectDir),
+    );
+    assert.equal(
+      named(run.resources, "kubernetes:apps/v1:StatefulSet", "notification-service-db"),
+      undefined,
+      "no replica set on EKS",
+    );
     const [cluster] = inputsOf(run, "aws:docdb/cluster:Cluster");
-    assert.deepEqual([cluster.storageEncrypted, cluster.deletionProtection, cluster.skipFinalSnapshot, cluster.backupRetentionPeriod], [true, true, false, 7]);
+    assert.deepEqual(
+      [cluster.storageEncrypted, cluster.deletionProtection, cluster.skipFinalSnapshot, cluster.backupRetentionPeriod],
+      [true, true, false, 7],
+    );
     assert.equal(cluster.kmsKeyId, "arn:aws:kms:eu-west-1:123456789012:key/bookings-key");
     assert.equal(cluster.tags["platform-backup"], "bookings-prod", "in the AWS Backup plan");
     assert.match(cluster.masterUsername, /^[A-Za-z][A-Za-z0-9]{0,62}$/, "DocumentDB's rule for the master user name");
-    assert.deepEqual(inputsOf(run, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")[0].parameters.find((p: any) => p.name === "tls").value, "enabled");
+    assert.deepEqual(
+      inputsOf(run, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")[0].parameters.find(
+        (p: any) => p.name === "tls",
+      ).value,
+      "enabled",
+    );
     assert.equal(inputsOf(run, "aws:docdb/clusterInstance:ClusterInstance").length, 2);
-    const ingress = inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.fromPort === 27017);
+    const ingress = inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
+      (r) => r.fromPort === 27017,
+    );
     assert.equal(ingress.length, 1);
-    assert.equal(ingress[0].referencedSecurityGroupId, inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").find((r) => r.fromPort === 5432)!.referencedSecurityGroupId, "from the nodes, as RDS");
+    assert.equal(
+      ingress[0].referencedSecurityGroupId,
+      inputsOf(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").find((r) => r.fromPort === 5432)!
+        .referencedSecurityGroupId,
+      "from the nodes, as RDS",
+    );
 
     const ca = named(run.resources, "kubernetes:core/v1:ConfigMap", "documentdb-ca")!.inputs;
     assert.equal(ca.data["rds-ca-bundle.pem"], fs.readFileSync(TEST_CA_BUNDLE, "utf8"));
-    const job = inputsOf(run, "kubernetes:batch/v1:Job").find((j) => j.spec.template.metadata.labels["platform/job"] === "documentdb-bootstrap")!;
-    assert.match(job.spec.template.spec.containers[0].command[2], /tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem/);
+    const job = inputsOf(run, "kubernetes:batch/v1:Job").find(
+      (j) => j.spec.template.metadata.labels["platform/job"] === "documentdb-bootstrap",
+    )!;
+    assert.match(
+      job.spec.template.spec.containers[0].command[2],
+      /tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem/,
+    );
     const script = inputsOf(run, "kubernetes:core/v1:ConfigMap").find((c) => c.data?.["login.js"])!.data["login.js"];
     assert.match(script, /getSiblingDB\("admin"\)/);
     assert.match(script, /process\.env\["SERVICE_PASSWORD"\]/);
 
     const secret = named(run.resources, "kubernetes:core/v1:Secret", "notification-service")!.inputs.stringData;
-    assert.match(secret.DATABASE_URL, /^mongodb:\/\/notification_service_app:pw[0-9a-f]+@bookings-docdb-cluster\.cluster-[^/]+:27017\/notification_service\?tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin$/);
-    const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", "notification-service")!.inputs.spec.template.spec;
-    assert.deepEqual(deployment.containers[0].volumeMounts.find((m: any) => m.name === "trust-bundle"), { name: "trust-bundle", mountPath: "/etc/documentdb-ca", readOnly: true });
-    assert.equal(named(run.resources, "kubernetes:apps/v1:Deployment", "auth-service")!.inputs.spec.template.spec.volumes.length, 1, "only MongoDB services mount it");
-    const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs.spec.egress;
+    assert.match(
+      secret.DATABASE_URL,
+      /^mongodb:\/\/notification_service_app:pw[0-9a-f]+@bookings-docdb-cluster\.cluster-[^/]+:27017\/notification_service\?tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin$/,
+    );
+    const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", "notification-service")!.inputs.spec
+      .template.spec;
+    assert.deepEqual(
+      deployment.containers[0].volumeMounts.find((m: any) => m.name === "trust-bundle"),
+      { name: "trust-bundle", mountPath: "/etc/documentdb-ca", readOnly: true },
+    );
+    assert.equal(
+      named(run.resources, "kubernetes:apps/v1:Deployment", "auth-service")!.inputs.spec.template.spec.volumes.length,
+      1,
+      "only MongoDB services mount it",
+    );
+    const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs
+      .spec.egress;
     assert.ok(egress.some((rule: any) => rule.to[0].ipBlock && rule.ports.some((p: any) => p.port === 27017)));
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
   it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
-    const run = await runUnderMocks("prod", { ...prodConfig("erp", { broker: { mode: "in-cluster" } }), "platform:sentryDsn": SENTRY_DSN }, () => runProgram(projectDir));
+    const run = await runUnderMocks(
+      "prod",
+      { ...prodConfig("erp", { broker: { mode: "in-cluster" } }), "platform:sentryDsn": SENTRY_DSN },
+      () => runProgram(projectDir),
+    );
     assert.equal(ofType(run.resources, "aws:mq/broker:Broker").length, 0);
     assert.equal(ofType(run.resources, "rabbitmq:index/queue:Queue").length, 0);
-    const release = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "rabbitmq")!.inputs;
+    const release = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find(
+      (r) => r.inputs.name === "rabbitmq",
+    )!.inputs;
     assert.equal(release.values.replicaCount, 3);
-    const definitions = JSON.parse(named(run.resources, "kubernetes:core/v1:Secret", "rabbitmq-definitions")!.inputs.stringData["load_definition.json"]);
+    const definitions = JSON.parse(
+      named(run.resources, "kubernetes:core/v1:Secret", "rabbitmq-definitions")!.inputs.stringData[
+        "load_definition.json"
+      ],
+    );
     const plan = planTopology(loadCatalog(builtinCatalogPath("erp")));
     assert.equal(definitions.queues.length, plan.queues.length);
-    assert.deepEqual(definitions.users.map((u: any) => u.name).sort(), [...plan.users.map((u) => u.username), "platform-admin"].sort());
+    assert.deepEqual(
+      definitions.users.map((u: any) => u.name).sort(),
+      [...plan.users.map((u) => u.username), "platform-admin"].sort(),
+    );
     const sales = named(run.resources, "kubernetes:core/v1:Secret", "sales-service")!.inputs.stringData;
-    assert.match(sales.RABBITMQ_URL, /^amqp:\/\/sales-service:pw[0-9a-f]+@rabbitmq\.messaging\.svc\.cluster\.local:5672\/erp$/);
+    assert.match(
+      sales.RABBITMQ_URL,
+      /^amqp:\/\/sales-service:pw[0-9a-f]+@rabbitmq\.messaging\.svc\.cluster\.local:5672\/erp$/,
+    );
     assert.equal(sales.SENTRY_DSN, SENTRY_DSN, "the stack's Sentry DSN, in the service's Secret");
     assert.deepEqual(plaintextOccurrences(run.resources, [SENTRY_DSN]), []);
     const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "sales-service")!.inputs;
-    assert.ok(policy.spec.egress.some((rule: any) => rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "messaging" && rule.ports[0].port === 5672));
+    assert.ok(
+      policy.spec.egress.some(
+        (rule: any) =>
+          rule.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "messaging" &&
+          rule.ports[0].port === 5672,
+      ),
+    );
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
   it("makes the logins with @pulumi/postgresql instead of Jobs when pulumi runs inside the VPC", async () => {
-    const run = await runUnderMocks("prod", prodConfig("finance", { rds: { bootstrap: "provider" } }), () => runProgram(projectDir));
+    const run = await runUnderMocks("prod", prodConfig("finance", { rds: { bootstrap: "provider" } }), () =>
+      runProgram(projectDir),
+    );
     assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 0);
     const providers = ofType(run.resources, "pulumi:providers:postgresql").map((p) => p.inputs);
     assert.equal(providers.length, 2);
-    assert.ok(providers.every((p) => p.sslmode === "require" && p.superuser === "false" && /rds\.amazonaws\.com$/.test(p.host)));
-    const roles = ofType(run.resources, "postgresql:index/role:Role").map((r) => r.inputs.name).sort();
+    assert.ok(
+      providers.every((p) => p.sslmode === "require" && p.superuser === "false" && /rds\.amazonaws\.com$/.test(p.host)),
+    );
+    const roles = ofType(run.resources, "postgresql:index/role:Role")
+      .map((r) => r.inputs.name)
+      .sort();
     assert.deepEqual(roles, ["auth_service_app", "transaction_service_app"]);
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
   it("installs the ELK charts instead of Loki when asked, with Grafana reading through the setup's login", async () => {
-    const run = await runUnderMocks("prod", { ...prodConfig("bookings"), "platform:observability": JSON.stringify({ logs: "elk" }) }, () => runProgram(projectDir));
-    const charts = ofType(run.resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart).sort();
-    assert.deepEqual(charts, ["elasticsearch", "filebeat", "jaeger", "kibana", "kong", "kube-prometheus-stack", "logstash"]);
+    const run = await runUnderMocks(
+      "prod",
+      { ...prodConfig("bookings"), "platform:observability": JSON.stringify({ logs: "elk" }) },
+      () => runProgram(projectDir),
+    );
+    const charts = ofType(run.resources, "kubernetes:helm.sh/v3:Release")
+      .map((r) => r.inputs.chart)
+      .sort();
+    assert.deepEqual(charts, [
+      "elasticsearch",
+      "filebeat",
+      "jaeger",
+      "kibana",
+      "kong",
+      "kube-prometheus-stack",
+      "logstash",
+    ]);
     const logins = named(run.resources, "kubernetes:core/v1:Secret", "logs-logins")!.inputs.stringData;
-    const kps = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "kube-prometheus-stack")!.inputs;
+    const kps = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find(
+      (r) => r.inputs.chart === "kube-prometheus-stack",
+    )!.inputs;
     const datasource = kps.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
     assert.equal(datasource.secureJsonData.basicAuthPassword, logins.GRAFANA_READER_PASSWORD);
-    const logstash = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "logstash")!.inputs;
-    assert.match(logstash.values.logstashPipeline["logstash.conf"], /hosts => \["https:\/\/elasticsearch-master:9200"\]/);
-    const dashboards = ofType(run.resources, "kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1");
-    assert.ok(dashboards.some((d) => Object.values(d.inputs.data as Record<string, string>)[0].includes('"type": "elasticsearch"')));
+    const logstash = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find(
+      (r) => r.inputs.chart === "logstash",
+    )!.inputs;
+    assert.match(
+      logstash.values.logstashPipeline["logstash.conf"],
+      /hosts => \["https:\/\/elasticsearch-master:9200"\]/,
+    );
+    const dashboards = ofType(run.resources, "kubernetes:core/v1:ConfigMap").filter(
+      (c) => c.inputs.metadata.labels?.grafana_dashboard === "1",
+    );
+    assert.ok(
+      dashboards.some((d) =>
+        Object.values(d.inputs.data as Record<string, string>)[0].includes('"type": "elasticsearch"'),
+      ),
+    );
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
   it("uses one NAT gateway, one shared RDS instance, a public API for listed CIDRs and the load balancer's name when configured", async () => {
-    const run = await runUnderMocks("prod", prodConfig("erp", {
-      natGateways: "single", rds: { mode: "shared" }, eks: { publicAccessCidrs: ["203.0.113.0/24"] }, gatewayDomain: undefined,
-    }), () => runProgram(projectDir));
-    assert.equal((await valueOf(run.result.gatewayUrl as any)).value, "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com", "the load balancer's name without a gateway domain");
+    const run = await runUnderMocks(
+      "prod",
+      prodConfig("erp", {
+        natGateways: "single",
+        rds: { mode: "shared" },
+        eks: { publicAccessCidrs: ["203.0.113.0/24"] },
+        gatewayDomain: undefined,
+      }),
+      () => runProgram(projectDir),
+    );
+    assert.equal(
+      (await valueOf(run.result.gatewayUrl as any)).value,
+      "https://kong-proxy-0123.elb.eu-west-1.amazonaws.com",
+      "the load balancer's name without a gateway domain",
+    );
     assert.equal(ofType(run.resources, "aws:ec2/natGateway:NatGateway").length, 1);
     assert.equal(ofType(run.resources, "aws:rds/instance:Instance").length, 1);
     assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 5);

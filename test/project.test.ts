@@ -18,12 +18,19 @@ describe("Pulumi project file", () => {
     assert.ok(loader, "nodeargs names a --require loader");
     const packageName = loader.split("/")[0];
     const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
-    assert.ok(manifest.dependencies[packageName], `${packageName} is a runtime dependency, installed wherever pulumi up runs`);
+    assert.ok(
+      manifest.dependencies[packageName],
+      `${packageName} is a runtime dependency, installed wherever pulumi up runs`,
+    );
     assert.ok(fs.existsSync(path.join(root, manifest.main)), "package.json main is the program Pulumi loads");
   });
 
   it("loads the program's modules through that loader the way the language host starts node", () => {
-    const out = execFileSync(process.execPath, [...nodeArgs, "-e", "console.log(typeof require('./stacks/program.ts').runProgram)"], { cwd: root, encoding: "utf8" });
+    const out = execFileSync(
+      process.execPath,
+      [...nodeArgs, "-e", "console.log(typeof require('./stacks/program.ts').runProgram)"],
+      { cwd: root, encoding: "utf8" },
+    );
     assert.equal(out.trim(), "function");
   });
 });

@@ -33,10 +33,15 @@ const series = (name: string, values: string) => ({ series: name, values });
 /** One mocked dev run per catalog, shared by every check in this file. */
 const runs = new Map<string, Promise<RecordedResource[]>>();
 function devRun(catalog: string): Promise<{ resources: RecordedResource[] }> {
-  if (!runs.has(catalog)) runs.set(catalog, runUnderMocks("dev", devConfig(catalog), () => runProgram(path.join(__dirname, ".."))).then((run) => run.resources));
+  if (!runs.has(catalog))
+    runs.set(
+      catalog,
+      runUnderMocks("dev", devConfig(catalog), () => runProgram(path.join(__dirname, ".."))).then(
+        (run) => run.resources,
+      ),
+    );
   return runs.get(catalog)!.then((resources) => ({ resources }));
 }
-
 
 /** Traffic of one service for 20 minutes: `errorsPerMinute` of 100 requests fail, latency in one bucket. */
 function traffic(errorsPerMinute: number, latencyBucket: "1" | "2", publishErrorsPerMinute: number, up: 0 | 1) {
@@ -44,7 +49,10 @@ function traffic(errorsPerMinute: number, latencyBucket: "1" | "2", publishError
     series('http_requests_total{service="orders",status="200"}', `0+${100 - errorsPerMinute}x20`),
     series('http_requests_total{service="orders",status="500"}', `0+${errorsPerMinute}x20`),
     series('http_request_duration_seconds_bucket{service="orders",le="0.5"}', "0x20"),
-    series('http_request_duration_seconds_bucket{service="orders",le="1"}', latencyBucket === "1" ? "0+100x20" : "0x20"),
+    series(
+      'http_request_duration_seconds_bucket{service="orders",le="1"}',
+      latencyBucket === "1" ? "0+100x20" : "0x20",
+    ),
     series('http_request_duration_seconds_bucket{service="orders",le="2"}', "0+100x20"),
     series('http_request_duration_seconds_bucket{service="orders",le="+Inf"}', "0+100x20"),
     series('rabbitmq_messages_publish_errors_total{service="orders"}', `0+${publishErrorsPerMinute}x20`),
@@ -67,7 +75,8 @@ describe("Prometheus config and alert rules with promtool", function () {
     it(`accepts the prometheus.yml and rules the dev program renders for ${catalog}`, async () => {
       const run = await devRun(catalog);
       const prometheus = run.resources.find((r) => r.inputs.name === `${catalog}-dev-prometheus`)!;
-      const file = (suffix: string) => prometheus.inputs.uploads.find((u: any) => u.file.endsWith(suffix)).content as string;
+      const file = (suffix: string) =>
+        prometheus.inputs.uploads.find((u: any) => u.file.endsWith(suffix)).content as string;
       const config = parse(file("prometheus.yml"));
       config.rule_files = [path.join(dir, `${catalog}-alerts.yml`)];
       fs.writeFileSync(path.join(dir, `${catalog}-alerts.yml`), file("alerts.yml"));
@@ -79,34 +88,63 @@ describe("Prometheus config and alert rules with promtool", function () {
   }
 
   it("fires each alert when it should and stays quiet otherwise (promtool test rules)", () => {
-    fs.writeFileSync(path.join(dir, "alerts.yml"), renderAlertRules(["orders"], { errorRate: 0.05, latencyP95Seconds: 1 }));
-    const expect = (alertname: string, labels: Record<string, string>, summary: string, description: string) =>
-      ({ eval_time: "15m", alertname, exp_alerts: [{ exp_labels: labels, exp_annotations: { summary, description } }] });
+    fs.writeFileSync(
+      path.join(dir, "alerts.yml"),
+      renderAlertRules(["orders"], { errorRate: 0.05, latencyP95Seconds: 1 }),
+    );
+    const expect = (alertname: string, labels: Record<string, string>, summary: string, description: string) => ({
+      eval_time: "15m",
+      alertname,
+      exp_alerts: [{ exp_labels: labels, exp_annotations: { summary, description } }],
+    });
     const quiet = (alertname: string) => ({ eval_time: "15m", alertname, exp_alerts: [] });
     const alerts = ["HighErrorRate", "HighLatency", "RabbitMQPublishErrors", "ServiceDown"];
-    fs.writeFileSync(path.join(dir, "alerts.test.yml"), stringify({
-      rule_files: ["alerts.yml"],
-      evaluation_interval: "1m",
-      tests: [
-        {
-          // 10% errors, p95 of 1.95 s, one publish error a second, target down
-          interval: "1m",
-          input_series: traffic(10, "2", 60, 0),
-          alert_rule_test: [
-            expect("HighErrorRate", { severity: "critical", service: "orders" }, "orders: more than 5% of requests fail", "5xx share is 10% over 5 minutes."),
-            expect("HighLatency", { severity: "warning", service: "orders" }, "orders: p95 latency above 1s", "p95 latency is 1.95s."),
-            expect("RabbitMQPublishErrors", { severity: "critical", service: "orders" }, "orders: publishing to RabbitMQ fails", "1 publish errors per second."),
-            expect("ServiceDown", { severity: "critical", service: "orders", job: "orders" }, "orders is down", "Prometheus cannot scrape orders for 1 minute."),
-          ],
-        },
-        {
-          // 1% errors (under 5%), p95 under 1 s, no publish errors, target up
-          interval: "1m",
-          input_series: traffic(1, "1", 0, 1),
-          alert_rule_test: alerts.map(quiet),
-        },
-      ],
-    }));
+    fs.writeFileSync(
+      path.join(dir, "alerts.test.yml"),
+      stringify({
+        rule_files: ["alerts.yml"],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            // 10% errors, p95 of 1.95 s, one publish error a second, target down
+            interval: "1m",
+            input_series: traffic(10, "2", 60, 0),
+            alert_rule_test: [
+              expect(
+                "HighErrorRate",
+                { severity: "critical", service: "orders" },
+                "orders: more than 5% of requests fail",
+                "5xx share is 10% over 5 minutes.",
+              ),
+              expect(
+                "HighLatency",
+                { severity: "warning", service: "orders" },
+                "orders: p95 latency above 1s",
+                "p95 latency is 1.95s.",
+              ),
+              expect(
+                "RabbitMQPublishErrors",
+                { severity: "critical", service: "orders" },
+                "orders: publishing to RabbitMQ fails",
+                "1 publish errors per second.",
+              ),
+              expect(
+                "ServiceDown",
+                { severity: "critical", service: "orders", job: "orders" },
+                "orders is down",
+                "Prometheus cannot scrape orders for 1 minute.",
+              ),
+            ],
+          },
+          {
+            // 1% errors (under 5%), p95 under 1 s, no publish errors, target up
+            interval: "1m",
+            input_series: traffic(1, "1", 0, 1),
+            alert_rule_test: alerts.map(quiet),
+          },
+        ],
+      }),
+    );
     assert.match(promtool(["test", "rules", "alerts.test.yml"], dir), /SUCCESS/);
   });
 });
@@ -116,16 +154,64 @@ describe("Prometheus config and alert rules with promtool", function () {
  * uploads are checked against the fields and values their documentation defines.
  */
 const uploadsOf = (resources: RecordedResource[], container: string) =>
-  Object.fromEntries((resources.find((r) => r.inputs.name === container)!.inputs.uploads as Array<{ file: string; content: string }>).map((u) => [u.file, u.content]));
+  Object.fromEntries(
+    (
+      resources.find((r) => r.inputs.name === container)!.inputs.uploads as Array<{ file: string; content: string }>
+    ).map((u) => [u.file, u.content]),
+  );
 
 /** Kong 3.x bundled plugins this platform uses, with the config fields each accepts. */
 const KONG_PLUGIN_FIELDS: Record<string, string[]> = {
-  "rate-limiting": ["second", "minute", "hour", "day", "month", "year", "limit_by", "policy", "fault_tolerant", "hide_client_headers"],
-  jwt: ["uri_param_names", "cookie_names", "header_names", "key_claim_name", "secret_is_base64", "claims_to_verify", "anonymous", "run_on_preflight", "maximum_expiration"],
-  "key-auth": ["key_names", "hide_credentials", "anonymous", "key_in_header", "key_in_query", "key_in_body", "run_on_preflight"],
-  cors: ["origins", "methods", "headers", "exposed_headers", "credentials", "max_age", "preflight_continue", "private_network"],
+  "rate-limiting": [
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "month",
+    "year",
+    "limit_by",
+    "policy",
+    "fault_tolerant",
+    "hide_client_headers",
+  ],
+  jwt: [
+    "uri_param_names",
+    "cookie_names",
+    "header_names",
+    "key_claim_name",
+    "secret_is_base64",
+    "claims_to_verify",
+    "anonymous",
+    "run_on_preflight",
+    "maximum_expiration",
+  ],
+  "key-auth": [
+    "key_names",
+    "hide_credentials",
+    "anonymous",
+    "key_in_header",
+    "key_in_query",
+    "key_in_body",
+    "run_on_preflight",
+  ],
+  cors: [
+    "origins",
+    "methods",
+    "headers",
+    "exposed_headers",
+    "credentials",
+    "max_age",
+    "preflight_continue",
+    "private_network",
+  ],
   "correlation-id": ["header_name", "generator", "echo_downstream"],
-  prometheus: ["per_consumer", "status_code_metrics", "latency_metrics", "bandwidth_metrics", "upstream_health_metrics"],
+  prometheus: [
+    "per_consumer",
+    "status_code_metrics",
+    "latency_metrics",
+    "bandwidth_metrics",
+    "upstream_health_metrics",
+  ],
 };
 
 function checkKong(config: any): string[] {
@@ -134,26 +220,41 @@ function checkKong(config: any): string[] {
   const names = new Set<string>();
   const plugins = [...(config.plugins ?? [])];
   for (const service of config.services ?? []) {
-    if (typeof service.name !== "string" || !/^https?:\/\/[^/]+(:\d+)?$/.test(service.url)) problems.push(`service ${service.name}: name and url (scheme://host:port) required`);
+    if (typeof service.name !== "string" || !/^https?:\/\/[^/]+(:\d+)?$/.test(service.url))
+      problems.push(`service ${service.name}: name and url (scheme://host:port) required`);
     for (const route of service.routes ?? []) {
       if (names.has(route.name)) problems.push(`route name ${route.name} repeats`);
       names.add(route.name);
-      if (!(route.paths ?? []).length || route.paths.some((p: string) => !p.startsWith("/"))) problems.push(`route ${route.name}: paths must start with /`);
-      if ((route.protocols ?? []).some((p: string) => !["http", "https"].includes(p))) problems.push(`route ${route.name}: protocols`);
+      if (!(route.paths ?? []).length || route.paths.some((p: string) => !p.startsWith("/")))
+        problems.push(`route ${route.name}: paths must start with /`);
+      if ((route.protocols ?? []).some((p: string) => !["http", "https"].includes(p)))
+        problems.push(`route ${route.name}: protocols`);
       plugins.push(...(route.plugins ?? []));
     }
   }
   for (const plugin of plugins) {
     const fields = KONG_PLUGIN_FIELDS[plugin.name];
-    if (!fields) { problems.push(`unknown plugin ${plugin.name}`); continue; }
-    for (const key of Object.keys(plugin.config ?? {})) if (!fields.includes(key)) problems.push(`plugin ${plugin.name}: unknown field ${key}`);
-    if (plugin.name === "rate-limiting" && !["local", "cluster", "redis"].includes(plugin.config.policy)) problems.push("rate-limiting policy");
-    if (plugin.name === "rate-limiting" && !["consumer", "credential", "ip", "service", "header", "path", "consumer-group"].includes(plugin.config.limit_by)) problems.push("rate-limiting limit_by");
-    if (plugin.name === "correlation-id" && !["uuid", "uuid#counter", "tracker"].includes(plugin.config.generator)) problems.push("correlation-id generator");
+    if (!fields) {
+      problems.push(`unknown plugin ${plugin.name}`);
+      continue;
+    }
+    for (const key of Object.keys(plugin.config ?? {}))
+      if (!fields.includes(key)) problems.push(`plugin ${plugin.name}: unknown field ${key}`);
+    if (plugin.name === "rate-limiting" && !["local", "cluster", "redis"].includes(plugin.config.policy))
+      problems.push("rate-limiting policy");
+    if (
+      plugin.name === "rate-limiting" &&
+      !["consumer", "credential", "ip", "service", "header", "path", "consumer-group"].includes(plugin.config.limit_by)
+    )
+      problems.push("rate-limiting limit_by");
+    if (plugin.name === "correlation-id" && !["uuid", "uuid#counter", "tracker"].includes(plugin.config.generator))
+      problems.push("correlation-id generator");
   }
   for (const consumer of config.consumers ?? []) {
     if (!consumer.username) problems.push("consumer without username");
-    for (const secret of consumer.jwt_secrets ?? []) if (!secret.key || !secret.secret || !["HS256", "HS384", "HS512"].includes(secret.algorithm)) problems.push("jwt_secrets entry");
+    for (const secret of consumer.jwt_secrets ?? [])
+      if (!secret.key || !secret.secret || !["HS256", "HS384", "HS512"].includes(secret.algorithm))
+        problems.push("jwt_secrets entry");
   }
   return problems;
 }
@@ -163,17 +264,22 @@ function checkGrafana(datasources: any, dashboards: any[]): string[] {
   if (datasources.apiVersion !== 1) problems.push("datasources apiVersion must be 1");
   const uids = new Set<string>();
   for (const ds of datasources.datasources ?? []) {
-    if (!ds.name || !ds.type || !/^https?:\/\//.test(ds.url) || !["proxy", "direct"].includes(ds.access)) problems.push(`datasource ${ds.name}: name, type, url, access`);
+    if (!ds.name || !ds.type || !/^https?:\/\//.test(ds.url) || !["proxy", "direct"].includes(ds.access))
+      problems.push(`datasource ${ds.name}: name, type, url, access`);
     if (!ds.uid || ds.uid.length > 40 || uids.has(ds.uid)) problems.push(`datasource ${ds.name}: uid`);
     uids.add(ds.uid);
   }
-  if (datasources.datasources.filter((d: any) => d.isDefault).length !== 1) problems.push("exactly one default datasource");
+  if (datasources.datasources.filter((d: any) => d.isDefault).length !== 1)
+    problems.push("exactly one default datasource");
   for (const board of dashboards) {
-    if (!board.uid || board.uid.length > 40 || !board.title || typeof board.schemaVersion !== "number") problems.push(`dashboard ${board.title}: uid, title, schemaVersion`);
+    if (!board.uid || board.uid.length > 40 || !board.title || typeof board.schemaVersion !== "number")
+      problems.push(`dashboard ${board.title}: uid, title, schemaVersion`);
     for (const panel of board.panels ?? []) {
       const { x, w } = panel.gridPos ?? {};
-      if (!(x >= 0 && w > 0 && x + w <= 24)) problems.push(`${board.uid} panel ${panel.title}: gridPos outside the 24 columns`);
-      if (!uids.has(panel.datasource?.uid)) problems.push(`${board.uid} panel ${panel.title}: datasource ${panel.datasource?.uid} is not provisioned`);
+      if (!(x >= 0 && w > 0 && x + w <= 24))
+        problems.push(`${board.uid} panel ${panel.title}: gridPos outside the 24 columns`);
+      if (!uids.has(panel.datasource?.uid))
+        problems.push(`${board.uid} panel ${panel.title}: datasource ${panel.datasource?.uid} is not provisioned`);
     }
   }
   return problems;
@@ -183,23 +289,29 @@ function checkLoki(config: any): string[] {
   const problems: string[] = [];
   for (const period of config.schema_config?.configs ?? []) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(period.from)) problems.push("schema from must be YYYY-MM-DD");
-    if (period.store === "tsdb" && (period.schema !== "v13" || period.index?.period !== "24h")) problems.push("tsdb needs schema v13 and a 24h index period");
+    if (period.store === "tsdb" && (period.schema !== "v13" || period.index?.period !== "24h"))
+      problems.push("tsdb needs schema v13 and a 24h index period");
   }
   if (!(config.server?.http_listen_port > 0)) problems.push("server.http_listen_port");
   if (!config.common?.storage?.filesystem?.chunks_directory) problems.push("filesystem storage needs chunks_directory");
-  if (config.compactor?.retention_enabled && !config.compactor.delete_request_store) problems.push("retention needs compactor.delete_request_store");
+  if (config.compactor?.retention_enabled && !config.compactor.delete_request_store)
+    problems.push("retention needs compactor.delete_request_store");
   return problems;
 }
 
 function checkPromtail(config: any): string[] {
   const problems: string[] = [];
-  if (!(config.clients ?? []).every((c: any) => /^https?:\/\/.+\/loki\/api\/v1\/push$/.test(c.url))) problems.push("clients need the push URL");
+  if (!(config.clients ?? []).every((c: any) => /^https?:\/\/.+\/loki\/api\/v1\/push$/.test(c.url)))
+    problems.push("clients need the push URL");
   if (!config.positions?.filename) problems.push("positions.filename");
   const jobs = (config.scrape_configs ?? []).map((j: any) => j.job_name);
   if (new Set(jobs).size !== jobs.length) problems.push("job names repeat");
   for (const job of config.scrape_configs ?? []) {
-    for (const sd of job.docker_sd_configs ?? []) if (!/^(unix|tcp):\/\//.test(sd.host)) problems.push("docker_sd host must be unix:// or tcp://");
-    for (const relabel of job.relabel_configs ?? []) if (!relabel.target_label || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(relabel.target_label)) problems.push(`target_label ${relabel.target_label}`);
+    for (const sd of job.docker_sd_configs ?? [])
+      if (!/^(unix|tcp):\/\//.test(sd.host)) problems.push("docker_sd host must be unix:// or tcp://");
+    for (const relabel of job.relabel_configs ?? [])
+      if (!relabel.target_label || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(relabel.target_label))
+        problems.push(`target_label ${relabel.target_label}`);
   }
   return problems;
 }
@@ -209,20 +321,64 @@ describe("rendered files against their documented formats (no binary here)", () 
     it(`${catalog}: Kong, Grafana, Loki and Promtail files have the documented fields and values`, async () => {
       const run = await devRun(catalog);
       const prefix = `${catalog}-dev`;
-      assert.deepEqual(checkKong(parse(uploadsOf(run.resources, `${prefix}-kong-bootstrap`)["/kong/declarative/kong.yml"])), []);
+      assert.deepEqual(
+        checkKong(parse(uploadsOf(run.resources, `${prefix}-kong-bootstrap`)["/kong/declarative/kong.yml"])),
+        [],
+      );
       const grafana = uploadsOf(run.resources, `${prefix}-grafana`);
-      const dashboards = Object.entries(grafana).filter(([file]) => file.endsWith(".json")).map(([, json]) => JSON.parse(json));
-      assert.deepEqual(checkGrafana(parse(grafana["/etc/grafana/provisioning/datasources/platform.yaml"]), dashboards), []);
+      const dashboards = Object.entries(grafana)
+        .filter(([file]) => file.endsWith(".json"))
+        .map(([, json]) => JSON.parse(json));
+      assert.deepEqual(
+        checkGrafana(parse(grafana["/etc/grafana/provisioning/datasources/platform.yaml"]), dashboards),
+        [],
+      );
       assert.deepEqual(checkLoki(parse(uploadsOf(run.resources, `${prefix}-loki`)["/etc/loki/local-config.yaml"])), []);
-      assert.deepEqual(checkPromtail(parse(uploadsOf(run.resources, `${prefix}-promtail`)["/etc/promtail/config.yml"])), []);
+      assert.deepEqual(
+        checkPromtail(parse(uploadsOf(run.resources, `${prefix}-promtail`)["/etc/promtail/config.yml"])),
+        [],
+      );
     });
   }
 
   it("the checks catch what they look for", () => {
-    assert.ok(checkKong({ _format_version: "2.1", services: [{ name: "a", url: "a:1", routes: [{ name: "r", paths: ["x"], plugins: [{ name: "rate-limiting", config: { minute: 1, policy: "global", limit_by: "ip" } }] }] }] }).length >= 3);
-    assert.ok(checkGrafana({ apiVersion: 1, datasources: [{ name: "P", type: "prometheus", access: "proxy", url: "http://p", uid: "p" }] },
-      [{ uid: "d", title: "D", schemaVersion: 39, panels: [{ title: "x", gridPos: { x: 12, w: 24 }, datasource: { uid: "loki" } }] }]).length >= 3);
-    assert.ok(checkLoki({ schema_config: { configs: [{ from: "yesterday", store: "tsdb", schema: "v12" }] } }).length >= 3);
-    assert.ok(checkPromtail({ clients: [{ url: "http://loki" }], scrape_configs: [{ job_name: "a" }, { job_name: "a" }] }).length >= 3);
+    assert.ok(
+      checkKong({
+        _format_version: "2.1",
+        services: [
+          {
+            name: "a",
+            url: "a:1",
+            routes: [
+              {
+                name: "r",
+                paths: ["x"],
+                plugins: [{ name: "rate-limiting", config: { minute: 1, policy: "global", limit_by: "ip" } }],
+              },
+            ],
+          },
+        ],
+      }).length >= 3,
+    );
+    assert.ok(
+      checkGrafana(
+        { apiVersion: 1, datasources: [{ name: "P", type: "prometheus", access: "proxy", url: "http://p", uid: "p" }] },
+        [
+          {
+            uid: "d",
+            title: "D",
+            schemaVersion: 39,
+            panels: [{ title: "x", gridPos: { x: 12, w: 24 }, datasource: { uid: "loki" } }],
+          },
+        ],
+      ).length >= 3,
+    );
+    assert.ok(
+      checkLoki({ schema_config: { configs: [{ from: "yesterday", store: "tsdb", schema: "v12" }] } }).length >= 3,
+    );
+    assert.ok(
+      checkPromtail({ clients: [{ url: "http://loki" }], scrape_configs: [{ job_name: "a" }, { job_name: "a" }] })
+        .length >= 3,
+    );
   });
 });

@@ -9,7 +9,13 @@ describe("broker topology plan", () => {
   it("declares one topic exchange per domain, named {domain}.events as in seed 001", () => {
     const plan = erp();
     const topics = plan.exchanges.filter((e) => e.type === "topic").map((e) => e.name);
-    assert.deepEqual(topics, ["auth.events", "financial.events", "inventory.events", "logistics.events", "sales.events"]);
+    assert.deepEqual(topics, [
+      "auth.events",
+      "financial.events",
+      "inventory.events",
+      "logistics.events",
+      "sales.events",
+    ]);
     assert.equal(plan.vhost, "erp");
   });
 
@@ -57,28 +63,41 @@ describe("broker topology plan", () => {
     assert.equal(notification.arguments["x-max-priority"], 10);
     assert.equal(notification.arguments["x-message-ttl"], 86400000);
     const bookings = planTopology(loadCatalog(builtinCatalogPath("bookings")));
-    assert.equal(bookings.queues.find((q) => q.name === "notification-service.all-events")!.arguments["x-max-length"], 100000);
+    assert.equal(
+      bookings.queues.find((q) => q.name === "notification-service.all-events")!.arguments["x-max-length"],
+      100000,
+    );
   });
 
   it("parks retries in delay queues with exponential TTLs that return to the consumer queue", () => {
     const plan = planTopology(loadCatalog(builtinCatalogPath("user-enrichment")));
     const retries = plan.queues.filter((q) => q.role === "retry" && q.service === "enrichment-service");
-    assert.deepEqual(retries.map((q) => [q.name, q.arguments["x-message-ttl"]]), [
-      ["enrichment-service.users.retry.1", 1000],
-      ["enrichment-service.users.retry.2", 2000],
-      ["enrichment-service.users.retry.3", 4000],
-      ["enrichment-service.users.retry.4", 8000],
-      ["enrichment-service.users.retry.5", 16000],
-    ]);
+    assert.deepEqual(
+      retries.map((q) => [q.name, q.arguments["x-message-ttl"]]),
+      [
+        ["enrichment-service.users.retry.1", 1000],
+        ["enrichment-service.users.retry.2", 2000],
+        ["enrichment-service.users.retry.3", 4000],
+        ["enrichment-service.users.retry.4", 8000],
+        ["enrichment-service.users.retry.5", 16000],
+      ],
+    );
     for (const q of retries) {
       assert.equal(q.arguments["x-dead-letter-exchange"], "");
       assert.equal(q.arguments["x-dead-letter-routing-key"], "enrichment-service.users");
-      assert.ok(plan.bindings.some((b) => b.source === "enrichment-service.retry" && b.destination === q.name && b.routingKey === q.name));
+      assert.ok(
+        plan.bindings.some(
+          (b) => b.source === "enrichment-service.retry" && b.destination === q.name && b.routingKey === q.name,
+        ),
+      );
     }
   });
 
   it("computes backoff delays from initial delay and multiplier", () => {
-    assert.deepEqual(retryDelays({ name: "x", bindings: ["a.b.c"], retry: { maxAttempts: 3, initialDelayMs: 500, multiplier: 3 } }), [500, 1500, 4500]);
+    assert.deepEqual(
+      retryDelays({ name: "x", bindings: ["a.b.c"], retry: { maxAttempts: 3, initialDelayMs: 500, multiplier: 3 } }),
+      [500, 1500, 4500],
+    );
     assert.deepEqual(retryDelays({ name: "x", bindings: ["a.b.c"] }), []);
   });
 
@@ -109,7 +128,10 @@ describe("broker topology plan", () => {
 
     it("limits publishing to the service's own routing keys through topic permissions", () => {
       const sales = user("sales-service");
-      assert.deepEqual(sales.topicPermissions.map((t) => t.exchange), ["sales.events"]);
+      assert.deepEqual(
+        sales.topicPermissions.map((t) => t.exchange),
+        ["sales.events"],
+      );
       assert.ok(can(sales.topicPermissions[0].write, "sales.order.created"));
       assert.ok(!can(sales.topicPermissions[0].write, "sales.order.refunded"));
     });
@@ -117,14 +139,17 @@ describe("broker topology plan", () => {
     it("gives a consumer-only service no write on any domain exchange", () => {
       const notification = user("notification-service");
       assert.equal(notification.topicPermissions.length, 0);
-      for (const exchange of plan.exchanges.filter((e) => e.type === "topic")) assert.ok(!can(notification.permissions.write, exchange.name));
+      for (const exchange of plan.exchanges.filter((e) => e.type === "topic"))
+        assert.ok(!can(notification.permissions.write, exchange.name));
     });
   });
 
   it("gives services without events no broker user, and a catalog without consumers no DLX", () => {
     const text = fs.readFileSync(builtinCatalogPath("finance"), "utf8");
     const catalog = parseCatalog(text).catalog!;
-    catalog.services.forEach((s) => { s.events.consumes = []; });
+    catalog.services.forEach((s) => {
+      s.events.consumes = [];
+    });
     catalog.services[3].events.publishes = [];
     const plan = planTopology(catalog);
     assert.ok(!plan.exchanges.some((e) => e.name === DEAD_LETTER_EXCHANGE));

@@ -55,11 +55,15 @@ export interface DeployPlan {
 export function deployPlan(recorded: RecordedResource[]): DeployPlan {
   const nodes = recorded.filter((r) => r.custom || r.type.startsWith("pulumi:providers:"));
   const byUrn = new Map(nodes.map((r) => [r.urn, r]));
-  const edges = new Map<string, string[]>(nodes.map((r) => {
-    const provider = r.provider ? r.provider.split("::").slice(0, -1).join("::") : "";
-    const deps = [...r.dependencies, ...(provider ? [provider] : [])].filter((urn) => byUrn.has(urn) && urn !== r.urn);
-    return [r.urn, [...new Set(deps)]];
-  }));
+  const edges = new Map<string, string[]>(
+    nodes.map((r) => {
+      const provider = r.provider ? r.provider.split("::").slice(0, -1).join("::") : "";
+      const deps = [...r.dependencies, ...(provider ? [provider] : [])].filter(
+        (urn) => byUrn.has(urn) && urn !== r.urn,
+      );
+      return [r.urn, [...new Set(deps)]];
+    }),
+  );
   const finish = new Map<string, { seconds: number; via?: string; depth: number }>();
   const visit = (urn: string, trail: Set<string>): { seconds: number; depth: number } => {
     const known = finish.get(urn);
@@ -71,7 +75,10 @@ export function deployPlan(recorded: RecordedResource[]): DeployPlan {
     let depth = 0;
     for (const dep of edges.get(urn)!) {
       const done = visit(dep, trail);
-      if (done.seconds >= start) { start = done.seconds; via = dep; }
+      if (done.seconds >= start) {
+        start = done.seconds;
+        via = dep;
+      }
       depth = Math.max(depth, done.depth + 1);
     }
     trail.delete(urn);
@@ -95,7 +102,8 @@ export function deployPlan(recorded: RecordedResource[]): DeployPlan {
     criticalPath,
     estimatedSeconds: criticalPath.reduce((sum, step) => sum + step.seconds, 0),
     width: Math.max(...levels.values()),
-    containerMemoryMiB: recorded.filter((r) => r.type === "docker:index/container:Container" && r.inputs.mustRun !== false)
+    containerMemoryMiB: recorded
+      .filter((r) => r.type === "docker:index/container:Container" && r.inputs.mustRun !== false)
       .reduce((sum, r) => sum + (r.inputs.memory ?? 0), 0),
   };
 }
@@ -109,10 +117,14 @@ async function main(): Promise<void> {
   const run = await runUnderMocks(stack, stackConfig(stack), () => runProgram(path.join(__dirname, "..")));
   const plan = deployPlan(run.resources);
   const minutes = (s: number) => `${Math.floor(s / 60)} min ${s % 60} s`;
-  console.log(`deploy plan of stack '${stack}': ${plan.resources} resources, width ${plan.width}, estimated pulumi up ${minutes(plan.estimatedSeconds)} (unbounded parallelism)`);
+  console.log(
+    `deploy plan of stack '${stack}': ${plan.resources} resources, width ${plan.width}, estimated pulumi up ${minutes(plan.estimatedSeconds)} (unbounded parallelism)`,
+  );
   console.log("critical path:");
-  for (const step of plan.criticalPath.filter((s) => s.seconds > 0)) console.log(`  ${String(step.seconds).padStart(5)} s  ${step.name} (${step.type})`);
-  if (plan.containerMemoryMiB > 0) console.log(`container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all`);
+  for (const step of plan.criticalPath.filter((s) => s.seconds > 0))
+    console.log(`  ${String(step.seconds).padStart(5)} s  ${step.name} (${step.type})`);
+  if (plan.containerMemoryMiB > 0)
+    console.log(`container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all`);
 }
 
 if (require.main === module) {

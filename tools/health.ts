@@ -22,10 +22,16 @@ export async function probe(check: HealthCheckOutput, timeoutMs: number): Promis
   try {
     const response = await fetch(check.url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();
-    return { ...check, up: response.status >= 200 && response.status < 300, detail: `HTTP ${response.status}`, ms: elapsed() };
+    return {
+      ...check,
+      up: response.status >= 200 && response.status < 300,
+      detail: `HTTP ${response.status}`,
+      ms: elapsed(),
+    };
   } catch (e) {
     const error = e as Error & { cause?: { code?: string } };
-    const detail = error.name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : error.cause?.code ?? error.message;
+    const detail =
+      error.name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : (error.cause?.code ?? error.message);
     return { ...check, up: false, detail, ms: elapsed() };
   }
 }
@@ -35,13 +41,26 @@ export function checkAll(checks: HealthCheckOutput[], timeoutMs: number): Promis
 }
 
 export function renderTable(results: HealthResult[]): string {
-  const rows = [["", "name", "url", "result", "ms"], ...results.map((r) => [r.up ? "up" : "DOWN", r.name, r.url, r.detail, String(r.ms)])];
+  const rows = [
+    ["", "name", "url", "result", "ms"],
+    ...results.map((r) => [r.up ? "up" : "DOWN", r.name, r.url, r.detail, String(r.ms)]),
+  ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 async function main(): Promise<number> {
-  const { positional: [stack], options } = parseArgs(process.argv.slice(2));
+  const {
+    positional: [stack],
+    options,
+  } = parseArgs(process.argv.slice(2));
   if (!stack) {
     console.error("usage: npm run health -- <stack> [--outputs file.json] [--timeout ms]");
     return 2;

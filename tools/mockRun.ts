@@ -39,28 +39,61 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
     identities: [{ oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name.toUpperCase()}` }] }],
     vpcConfig: { clusterSecurityGroupId: "sg-cluster", subnetIds: [], endpointPrivateAccess: true },
   }),
-  "aws:rds/instance:Instance": (name) => ({ address: `${name}.abc.eu-west-1.rds.amazonaws.com`, endpoint: `${name}.abc.eu-west-1.rds.amazonaws.com:5432` }),
-  "aws:docdb/cluster:Cluster": (name) => ({ endpoint: `${name}.cluster-abc.eu-west-1.docdb.amazonaws.com` }),
-  "aws:elasticache/replicationGroup:ReplicationGroup": (name) => ({ primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }),
-  "aws:mq/broker:Broker": (name) => ({
-    instances: [{ consoleUrl: `https://${name}.mq.eu-west-1.amazonaws.com`, endpoints: [`amqps://${name}.mq.eu-west-1.amazonaws.com:5671`], ipAddress: "" }],
+  "aws:rds/instance:Instance": (name) => ({
+    address: `${name}.abc.eu-west-1.rds.amazonaws.com`,
+    endpoint: `${name}.abc.eu-west-1.rds.amazonaws.com:5432`,
   }),
-  "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}` }),
+  "aws:docdb/cluster:Cluster": (name) => ({ endpoint: `${name}.cluster-abc.eu-west-1.docdb.amazonaws.com` }),
+  "aws:elasticache/replicationGroup:ReplicationGroup": (name) => ({
+    primaryEndpointAddress: `master.${name}.cache.amazonaws.com`,
+  }),
+  "aws:mq/broker:Broker": (name) => ({
+    instances: [
+      {
+        consoleUrl: `https://${name}.mq.eu-west-1.amazonaws.com`,
+        endpoints: [`amqps://${name}.mq.eu-west-1.amazonaws.com:5671`],
+        ipAddress: "",
+      },
+    ],
+  }),
+  "aws:ecr/repository:Repository": (name) => ({
+    repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}`,
+  }),
   "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}`, keyId: name }),
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
-  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (name) => ({ arn: `arn:aws:iam::123456789012:oidc-provider/${name}` }),
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (name) => ({
+    arn: `arn:aws:iam::123456789012:oidc-provider/${name}`,
+  }),
   "aws:cloudwatch/logGroup:LogGroup": (name) => ({ arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}` }),
-  "aws:s3/bucket:Bucket": (name) => ({ arn: `arn:aws:s3:::${name}-0123`, bucket: `${name}-0123`, bucketRegionalDomainName: `${name}-0123.s3.eu-west-1.amazonaws.com` }),
-  "aws:cloudfront/distribution:Distribution": (name) => ({ arn: `arn:aws:cloudfront::123456789012:distribution/${name}`, domainName: `${name}.cloudfront.net` }),
+  "aws:s3/bucket:Bucket": (name) => ({
+    arn: `arn:aws:s3:::${name}-0123`,
+    bucket: `${name}-0123`,
+    bucketRegionalDomainName: `${name}-0123.s3.eu-west-1.amazonaws.com`,
+  }),
+  "aws:cloudfront/distribution:Distribution": (name) => ({
+    arn: `arn:aws:cloudfront::123456789012:distribution/${name}`,
+    domainName: `${name}.cloudfront.net`,
+  }),
   "aws:cloudfront/function:Function": (name) => ({ arn: `arn:aws:cloudfront::123456789012:function/${name}` }),
   "aws:wafv2/webAcl:WebAcl": (name) => ({ arn: `arn:aws:wafv2:us-east-1:123456789012:global/webacl/${name}` }),
-  "kubernetes:core/v1:Service": () => ({ status: { loadBalancer: { ingress: [{ hostname: "kong-proxy-0123.elb.eu-west-1.amazonaws.com" }] } } }),
+  "kubernetes:core/v1:Service": () => ({
+    status: { loadBalancer: { ingress: [{ hostname: "kong-proxy-0123.elb.eu-west-1.amazonaws.com" }] } },
+  }),
 };
 
 /** Answers of the provider functions the program calls. */
 const INVOKES: Record<string, Record<string, unknown>> = {
-  "aws:index/getAvailabilityZones:getAvailabilityZones": { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"], id: "eu-west-1" },
-  "aws:index/getCallerIdentity:getCallerIdentity": { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "ci", id: "123456789012" },
+  "aws:index/getAvailabilityZones:getAvailabilityZones": {
+    names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"],
+    id: "eu-west-1",
+  },
+  "aws:index/getCallerIdentity:getCallerIdentity": {
+    accountId: "123456789012",
+    arn: "arn:aws:iam::123456789012:user/ci",
+    userId: "ci",
+    id: "123456789012",
+  },
   "aws:index/getPartition:getPartition": { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" },
 };
 
@@ -71,31 +104,40 @@ const INVOKES: Record<string, Record<string, unknown>> = {
  * Runs `program` under pulumi.runtime.setMocks with the given stack config and waits until every
  * resource has been registered. Random passwords get distinct, recognisable values.
  */
-export async function runUnderMocks<T>(stack: string, config: Record<string, string>, program: () => T): Promise<MockRun<T>> {
+export async function runUnderMocks<T>(
+  stack: string,
+  config: Record<string, string>,
+  program: () => T,
+): Promise<MockRun<T>> {
   const resources: RecordedResource[] = [];
   const generatedSecrets: string[] = [];
   // Components built outside runProgram (the component tests) get the same fast path.
   skipPromiseStackTraces();
   pulumi.runtime.setAllConfig(config);
-  await pulumi.runtime.setMocks({
-    newResource(args) {
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "random:index/randomPassword:RandomPassword") {
-        const value = `pw${createHash("sha256").update(`${stack}/${args.name}`).digest("hex").slice(0, 24)}`;
-        generatedSecrets.push(value);
-        // The engine marks `result` secret (additionalSecretOutputs); mocks have no engine, so do it here.
-        state.result = pulumi.secret(value);
-      }
-      if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
-      Object.assign(state, COMPUTED_OUTPUTS[args.type]?.(args.name));
-      return { id: args.id || `${args.name}-id`, state };
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+          const value = `pw${createHash("sha256").update(`${stack}/${args.name}`).digest("hex").slice(0, 24)}`;
+          generatedSecrets.push(value);
+          // The engine marks `result` secret (additionalSecretOutputs); mocks have no engine, so do it here.
+          state.result = pulumi.secret(value);
+        }
+        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
+        Object.assign(state, COMPUTED_OUTPUTS[args.type]?.(args.name));
+        return { id: args.id || `${args.name}-id`, state };
+      },
+      call(args) {
+        const answer = INVOKES[args.token];
+        if (!answer) throw new Error(`no mock answer for invoke ${args.token}`);
+        return answer;
+      },
     },
-    call(args) {
-      const answer = INVOKES[args.token];
-      if (!answer) throw new Error(`no mock answer for invoke ${args.token}`);
-      return answer;
-    },
-  }, PROJECT, stack, false);
+    PROJECT,
+    stack,
+    false,
+  );
 
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
@@ -154,7 +196,12 @@ export function plaintextOccurrences(resources: RecordedResource[], secrets: str
 
 export async function valueOf<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {
   const [value, secret] = await Promise.all([
-    new Promise<T>((resolve) => output.apply((v) => { resolve(v); return v; })),
+    new Promise<T>((resolve) =>
+      output.apply((v) => {
+        resolve(v);
+        return v;
+      }),
+    ),
     pulumi.isSecret(output),
   ]);
   return { value, secret };

@@ -23,9 +23,19 @@ export function asPolicyResources(recorded: RecordedResource[]): PolicyResource[
   const byUrn = new Map<string, PolicyResource>();
   const resources = recorded.map((r) => {
     const resource = {
-      type: r.type, props: r.inputs, urn: r.urn, name: r.name,
-      opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], parent: r.parent || undefined },
-      dependencies: [] as PolicyResource[], propertyDependencies: {},
+      type: r.type,
+      props: r.inputs,
+      urn: r.urn,
+      name: r.name,
+      opts: {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        additionalSecretOutputs: [],
+        parent: r.parent || undefined,
+      },
+      dependencies: [] as PolicyResource[],
+      propertyDependencies: {},
     } as unknown as PolicyResource;
     byUrn.set(r.urn, resource);
     return resource;
@@ -33,22 +43,34 @@ export function asPolicyResources(recorded: RecordedResource[]): PolicyResource[
   recorded.forEach((r, i) => {
     const resource = resources[i] as { parent?: PolicyResource; dependencies: PolicyResource[] };
     resource.parent = byUrn.get(r.parent);
-    resource.dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
+    resource.dependencies = r.dependencies
+      .map((urn) => byUrn.get(urn))
+      .filter((d): d is PolicyResource => d !== undefined);
   });
   return resources;
 }
 
 /** Evaluates the pack's policies over every resource and then the whole stack. */
-export async function evaluate(resources: PolicyResource[], levelOf: (policy: string) => EnforcementLevel): Promise<Violation[]> {
+export async function evaluate(
+  resources: PolicyResource[],
+  levelOf: (policy: string) => EnforcementLevel,
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   for (const policy of toPolicies(RULES)) {
     const level = levelOf(policy.name);
     if (level === "disabled") continue;
-    const report = (fallbackUrn: string) => (message: string, urn?: string) => violations.push({ policy: policy.name, level, message, urn: urn ?? fallbackUrn });
+    const report = (fallbackUrn: string) => (message: string, urn?: string) =>
+      violations.push({ policy: policy.name, level, message, urn: urn ?? fallbackUrn });
     if ("validateStack" in policy) {
-      await (policy as StackValidationPolicy).validateStack({ resources, stackTags: new Map(), getConfig: () => ({}) } as never, report(""));
+      await (policy as StackValidationPolicy).validateStack(
+        { resources, stackTags: new Map(), getConfig: () => ({}) } as never,
+        report(""),
+      );
     } else {
-      const validate = (policy as ResourceValidationPolicy).validateResource as (args: unknown, report: (m: string, u?: string) => void) => void;
+      const validate = (policy as ResourceValidationPolicy).validateResource as (
+        args: unknown,
+        report: (m: string, u?: string) => void,
+      ) => void;
       for (const resource of resources) validate({ ...resource, stackTags: new Map() }, report(resource.urn));
     }
   }
@@ -61,19 +83,29 @@ export function enforcementFor(stack: string): (policy: string) => EnforcementLe
   const config: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
   return (policy) => {
     const entry = config[policy] ?? config.all ?? "mandatory";
-    return (typeof entry === "string" ? entry : (entry as { enforcementLevel?: string }).enforcementLevel ?? "mandatory") as EnforcementLevel;
+    return (
+      typeof entry === "string" ? entry : ((entry as { enforcementLevel?: string }).enforcementLevel ?? "mandatory")
+    ) as EnforcementLevel;
   };
 }
 
 /** Output names that carry credentials; the policy engine never sees outputs, so this check does. */
 const SENSITIVE_OUTPUT = /(password|credential|kubeconfig|connection|secret|token)/i;
 
-export async function secretOutputViolations(outputs: Record<string, unknown>, level: EnforcementLevel): Promise<Violation[]> {
+export async function secretOutputViolations(
+  outputs: Record<string, unknown>,
+  level: EnforcementLevel,
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   for (const [name, value] of Object.entries(outputs)) {
     if (!SENSITIVE_OUTPUT.test(name) || value === undefined) continue;
-    if (!(pulumi.Output.isInstance(value) && await pulumi.isSecret(value))) {
-      violations.push({ policy: "secret-stack-outputs", level, message: `stack output ${name} holds credentials but is not a secret`, urn: "" });
+    if (!(pulumi.Output.isInstance(value) && (await pulumi.isSecret(value)))) {
+      violations.push({
+        policy: "secret-stack-outputs",
+        level,
+        message: `stack output ${name} holds credentials but is not a secret`,
+        urn: "",
+      });
     }
   }
   return violations;
@@ -83,8 +115,11 @@ export async function checkStack(stack: string, config = stackConfig(stack)): Pr
   const run = await runUnderMocks(stack, config, () => runProgram(projectDir));
   const levelOf = enforcementFor(stack);
   return [
-    ...await evaluate(asPolicyResources(run.resources), levelOf),
-    ...await secretOutputViolations(run.result as unknown as Record<string, unknown>, levelOf("secret-stack-outputs")),
+    ...(await evaluate(asPolicyResources(run.resources), levelOf)),
+    ...(await secretOutputViolations(
+      run.result as unknown as Record<string, unknown>,
+      levelOf("secret-stack-outputs"),
+    )),
   ];
 }
 
@@ -103,7 +138,9 @@ async function main(): Promise<void> {
     }
   }
   const mandatory = violations.filter((v) => v.level === "mandatory").length;
-  console.log(`policy check of stack '${stack}': ${RULES.length} policies, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations`);
+  console.log(
+    `policy check of stack '${stack}': ${RULES.length} policies, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations`,
+  );
   process.exit(mandatory > 0 ? 1 : 0);
 }
 

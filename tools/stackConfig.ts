@@ -10,13 +10,17 @@ const projectDir = path.join(__dirname, "..");
  * `--secret` values), deep-merged over it.
  */
 export function stackConfig(stack: string): Record<string, string> {
-  const stackFile = parseYaml(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  const stackFile = parseYaml(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
   const extraFile = path.join(projectDir, "policies", "check-values", `${stack}.json`);
   const extra: Record<string, unknown> = fs.existsSync(extraFile) ? JSON.parse(fs.readFileSync(extraFile, "utf8")) : {};
-  const merge = (a: unknown, b: unknown): unknown => (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)
-    ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge((a as any)[k], (b as any)[k])]))
-    : b ?? a);
+  const merge = (a: unknown, b: unknown): unknown =>
+    a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a)
+      ? Object.fromEntries(
+          [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, merge((a as any)[k], (b as any)[k])]),
+        )
+      : (b ?? a);
   const merged = merge(stackFile.config ?? {}, extra) as Record<string, unknown>;
   return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
-

@@ -6,7 +6,11 @@ import * as path from "path";
  * A stack's outputs: from a file (saved `pulumi stack output --json`), or asked of Pulumi through
  * this checkout's local backend. Secrets are shown only when asked for.
  */
-export function readStackOutputs(stack: string, file: string | undefined, showSecrets = false): Record<string, unknown> {
+export function readStackOutputs(
+  stack: string,
+  file: string | undefined,
+  showSecrets = false,
+): Record<string, unknown> {
   if (file) return JSON.parse(fs.readFileSync(file, "utf8"));
   const script = path.join(__dirname, "..", "scripts", "local-pulumi.sh");
   const args = ["stack", "output", "--json", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];

@@ -26,17 +26,32 @@ function assumeRole(service: string): string {
 }
 
 /** Kubeconfig that gets a token from the AWS CLI; no credentials inside. */
-export function kubeconfig(clusterName: string, endpoint: string, certificateAuthority: string, region: string): string {
+export function kubeconfig(
+  clusterName: string,
+  endpoint: string,
+  certificateAuthority: string,
+  region: string,
+): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } }],
+    clusters: [
+      { name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } },
+    ],
     contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
     "current-context": clusterName,
-    users: [{
-      name: clusterName,
-      user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region] } },
-    }],
+    users: [
+      {
+        name: clusterName,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region],
+          },
+        },
+      },
+    ],
   });
 }
 
@@ -59,56 +74,106 @@ export class EksCluster extends pulumi.ComponentResource {
     super("platform:aws:EksCluster", name, {}, opts);
     const child = { parent: this };
 
-    const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: assumeRole("eks.amazonaws.com") }, child);
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, {
-      role: clusterRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-    }, child);
-
-    const cluster = new aws.eks.Cluster(`${name}-cluster`, {
-      name: `${args.namePrefix}-eks`,
-      version: args.version,
-      roleArn: clusterRole.arn,
-      vpcConfig: {
-        subnetIds: args.privateSubnetIds,
-        endpointPrivateAccess: true,
-        endpointPublicAccess: args.publicAccessCidrs.length > 0,
-        publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster-role`,
+      { assumeRolePolicy: assumeRole("eks.amazonaws.com") },
+      child,
+    );
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      {
+        role: clusterRole.name,
+        policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
       },
-      encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
-      enabledClusterLogTypes: CONTROL_PLANE_LOGS,
-      accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
-    }, { parent: this, dependsOn: [clusterPolicy] });
+      child,
+    );
+
+    const cluster = new aws.eks.Cluster(
+      `${name}-cluster`,
+      {
+        name: `${args.namePrefix}-eks`,
+        version: args.version,
+        roleArn: clusterRole.arn,
+        vpcConfig: {
+          subnetIds: args.privateSubnetIds,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: args.publicAccessCidrs.length > 0,
+          publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
+        },
+        encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
+        enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+        accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
+      },
+      { parent: this, dependsOn: [clusterPolicy] },
+    );
     this.name = cluster.name;
     this.nodeSecurityGroupId = cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId);
 
     const issuerUrl = cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
-    const oidc = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] }, child);
+    const oidc = new aws.iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] },
+      child,
+    );
     this.oidcProviderArn = oidc.arn;
     this.oidcIssuer = issuerUrl.apply((url) => url.replace(/^https:\/\//, ""));
 
-    const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: assumeRole("ec2.amazonaws.com") }, child);
-    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEBSCSIDriverPolicy"]
-      .map((policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }, child));
+    const nodeRole = new aws.iam.Role(
+      `${name}-node-role`,
+      { assumeRolePolicy: assumeRole("ec2.amazonaws.com") },
+      child,
+    );
+    const nodePolicies = [
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+      "AmazonEC2ContainerRegistryReadOnly",
+      "AmazonEBSCSIDriverPolicy",
+    ].map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-node-${policy}`,
+          { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
+          child,
+        ),
+    );
 
-    const nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
-      clusterName: cluster.name,
-      nodeRoleArn: nodeRole.arn,
-      subnetIds: args.privateSubnetIds,
-      instanceTypes: args.nodes.instanceTypes,
-      scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
-      updateConfig: { maxUnavailable: 1 },
-      amiType: "AL2023_x86_64_STANDARD",
-    }, { parent: this, dependsOn: nodePolicies });
+    const nodeGroup = new aws.eks.NodeGroup(
+      `${name}-nodes`,
+      {
+        clusterName: cluster.name,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: args.privateSubnetIds,
+        instanceTypes: args.nodes.instanceTypes,
+        scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
+        updateConfig: { maxUnavailable: 1 },
+        amiType: "AL2023_x86_64_STANDARD",
+      },
+      { parent: this, dependsOn: nodePolicies },
+    );
 
     for (const addon of ADDONS) {
-      new aws.eks.Addon(`${name}-${addon}`, {
-        clusterName: cluster.name, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE",
-      }, { parent: this, dependsOn: [nodeGroup] });
+      new aws.eks.Addon(
+        `${name}-${addon}`,
+        {
+          clusterName: cluster.name,
+          addonName: addon,
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+        },
+        { parent: this, dependsOn: [nodeGroup] },
+      );
     }
 
-    this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([clusterName, endpoint, ca]) =>
-      kubeconfig(clusterName, endpoint, ca.data!, args.region)));
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [nodeGroup] });
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
+        .apply(([clusterName, endpoint, ca]) => kubeconfig(clusterName, endpoint, ca.data!, args.region)),
+    );
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      { parent: this, dependsOn: [nodeGroup] },
+    );
     this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
   }
 }

@@ -28,30 +28,44 @@ export class ManagedBroker extends pulumi.ComponentResource {
   constructor(name: string, args: ManagedBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedBroker", name, {}, opts);
     const child = { parent: this };
-    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "AMQPS and management from the EKS nodes only", ports: [5671, 443] }, child);
-    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child).result;
+    const securityGroup = nodesOnlySecurityGroup(
+      `${name}-sg`,
+      args,
+      { description: "AMQPS and management from the EKS nodes only", ports: [5671, 443] },
+      child,
+    );
+    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child)
+      .result;
     const adminUser = "platform-admin";
-    const broker = new aws.mq.Broker(`${name}-broker`, {
-      brokerName: `${args.namePrefix}-rabbitmq`,
-      engineType: "RabbitMQ",
-      engineVersion: "3.13",
-      autoMinorVersionUpgrade: true,
-      hostInstanceType: args.instanceType,
-      deploymentMode: "CLUSTER_MULTI_AZ",
-      publiclyAccessible: false,
-      subnetIds: args.privateSubnetIds,
-      securityGroups: [securityGroup.id],
-      // Amazon MQ for RabbitMQ encrypts at rest with an AWS-owned KMS key.
-      encryptionOptions: { useAwsOwnedKey: true },
-      logs: { general: true },
-      users: [{ username: adminUser, password: adminPassword }],
-    }, child);
+    const broker = new aws.mq.Broker(
+      `${name}-broker`,
+      {
+        brokerName: `${args.namePrefix}-rabbitmq`,
+        engineType: "RabbitMQ",
+        engineVersion: "3.13",
+        autoMinorVersionUpgrade: true,
+        hostInstanceType: args.instanceType,
+        deploymentMode: "CLUSTER_MULTI_AZ",
+        publiclyAccessible: false,
+        subnetIds: args.privateSubnetIds,
+        securityGroups: [securityGroup.id],
+        // Amazon MQ for RabbitMQ encrypts at rest with an AWS-owned KMS key.
+        encryptionOptions: { useAwsOwnedKey: true },
+        logs: { general: true },
+        users: [{ username: adminUser, password: adminPassword }],
+      },
+      child,
+    );
 
-    const provider = new rabbitmq.Provider(`${name}-admin`, {
-      endpoint: broker.instances.apply((instances) => instances[0].consoleUrl),
-      username: adminUser,
-      password: adminPassword,
-    }, child);
+    const provider = new rabbitmq.Provider(
+      `${name}-admin`,
+      {
+        endpoint: broker.instances.apply((instances) => instances[0].consoleUrl),
+        username: adminUser,
+        password: adminPassword,
+      },
+      child,
+    );
     const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, child);
     this.vhost = args.plan.vhost;
     this.credentials = topology.credentials;

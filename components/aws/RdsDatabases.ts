@@ -56,68 +56,106 @@ export class RdsDatabases extends pulumi.ComponentResource {
     super("platform:aws:RdsDatabases", name, {}, opts);
     const child = { parent: this };
     const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
-    const securityGroup = nodesOnlySecurityGroup(`${name}-sg`, args, { description: "PostgreSQL from the EKS nodes only", ports: [5432] }, child);
+    const securityGroup = nodesOnlySecurityGroup(
+      `${name}-sg`,
+      args,
+      { description: "PostgreSQL from the EKS nodes only", ports: [5432] },
+      child,
+    );
 
     if (args.bootstrap === "job") {
-      jobEgressPolicy(`${name}-bootstrap-egress`, { namespace: args.kubernetes.namespace, job: "database-bootstrap", to: { ipBlock: { cidr: args.vpcCidr } }, port: 5432 },
-        { parent: this, provider: args.kubernetes.provider });
+      jobEgressPolicy(
+        `${name}-bootstrap-egress`,
+        {
+          namespace: args.kubernetes.namespace,
+          job: "database-bootstrap",
+          to: { ipBlock: { cidr: args.vpcCidr } },
+          port: 5432,
+        },
+        { parent: this, provider: args.kubernetes.provider },
+      );
     }
 
     // Instances by key: the service's name, or "shared" holding every service's database.
-    const groups = args.mode === "shared"
-      ? [{ key: "shared", services: args.databases }]
-      : args.databases.map((db) => ({ key: db.service, services: [db] }));
+    const groups =
+      args.mode === "shared"
+        ? [{ key: "shared", services: args.databases }]
+        : args.databases.map((db) => ({ key: db.service, services: [db] }));
 
     for (const group of groups) {
       const version = String(Math.max(...group.services.map((s) => Number.parseInt(s.version, 10))));
-      const parameters = new aws.rds.ParameterGroup(`${name}-${group.key}-params`, {
-        family: `postgres${version}`,
-        parameters: [
-          { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
-          { name: "log_connections", value: "1" },
-          { name: "log_disconnections", value: "1" },
-        ],
-      }, child);
-      const adminPassword = new random.RandomPassword(`${name}-${group.key}-admin-password`, { length: 32, special: false }, child);
+      const parameters = new aws.rds.ParameterGroup(
+        `${name}-${group.key}-params`,
+        {
+          family: `postgres${version}`,
+          parameters: [
+            { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+            { name: "log_connections", value: "1" },
+            { name: "log_disconnections", value: "1" },
+          ],
+        },
+        child,
+      );
+      const adminPassword = new random.RandomPassword(
+        `${name}-${group.key}-admin-password`,
+        { length: 32, special: false },
+        child,
+      );
       const identifier = `${args.namePrefix}-${group.key}`.slice(0, 63);
-      const instance = new aws.rds.Instance(`${name}-${group.key}`, {
-        identifier,
-        engine: "postgres",
-        engineVersion: version,
-        instanceClass: args.instanceClass,
-        allocatedStorage: args.allocatedStorageGb,
-        maxAllocatedStorage: args.allocatedStorageGb * 5,
-        storageType: "gp3",
-        storageEncrypted: true,
-        kmsKeyId: args.kmsKeyArn,
-        multiAz: true,
-        backupRetentionPeriod: args.backupRetentionDays,
-        copyTagsToSnapshot: true,
-        deletionProtection: true,
-        skipFinalSnapshot: false,
-        finalSnapshotIdentifier: `${identifier}-final`,
-        publiclyAccessible: false,
-        iamDatabaseAuthenticationEnabled: true,
-        performanceInsightsEnabled: true,
-        performanceInsightsKmsKeyId: args.kmsKeyArn,
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-        autoMinorVersionUpgrade: true,
-        dbSubnetGroupName: subnets.name,
-        vpcSecurityGroupIds: [securityGroup.id],
-        parameterGroupName: parameters.name,
-        username: ADMIN_USER,
-        password: adminPassword.result,
-        tags: { service: group.key, ...args.backupTags },
-      }, child);
+      const instance = new aws.rds.Instance(
+        `${name}-${group.key}`,
+        {
+          identifier,
+          engine: "postgres",
+          engineVersion: version,
+          instanceClass: args.instanceClass,
+          allocatedStorage: args.allocatedStorageGb,
+          maxAllocatedStorage: args.allocatedStorageGb * 5,
+          storageType: "gp3",
+          storageEncrypted: true,
+          kmsKeyId: args.kmsKeyArn,
+          multiAz: true,
+          backupRetentionPeriod: args.backupRetentionDays,
+          copyTagsToSnapshot: true,
+          deletionProtection: true,
+          skipFinalSnapshot: false,
+          finalSnapshotIdentifier: `${identifier}-final`,
+          publiclyAccessible: false,
+          iamDatabaseAuthenticationEnabled: true,
+          performanceInsightsEnabled: true,
+          performanceInsightsKmsKeyId: args.kmsKeyArn,
+          enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+          autoMinorVersionUpgrade: true,
+          dbSubnetGroupName: subnets.name,
+          vpcSecurityGroupIds: [securityGroup.id],
+          parameterGroupName: parameters.name,
+          username: ADMIN_USER,
+          password: adminPassword.result,
+          tags: { service: group.key, ...args.backupTags },
+        },
+        child,
+      );
       this.instanceIds.push(instance.id);
 
       for (const db of group.services) {
         const names = databaseNames(db.service);
-        const password = new random.RandomPassword(`${name}-${db.service}-password`, { length: 32, special: false }, child).result;
-        const connection = { host: instance.address, adminPassword: adminPassword.result, instance, password, names, extensions: db.extensions };
-        const login = args.bootstrap === "job"
-          ? this.bootstrapJob(`${name}-${db.service}`, db.service, connection, args)
-          : this.bootstrapProvider(`${name}-${db.service}`, connection);
+        const password = new random.RandomPassword(
+          `${name}-${db.service}-password`,
+          { length: 32, special: false },
+          child,
+        ).result;
+        const connection = {
+          host: instance.address,
+          adminPassword: adminPassword.result,
+          instance,
+          password,
+          names,
+          extensions: db.extensions,
+        };
+        const login =
+          args.bootstrap === "job"
+            ? this.bootstrapJob(`${name}-${db.service}`, db.service, connection, args)
+            : this.bootstrapProvider(`${name}-${db.service}`, connection);
         // Through `login`, whatever uses the password waits until the login exists.
         const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
         this.connections[db.service] = {
@@ -126,49 +164,87 @@ export class RdsDatabases extends pulumi.ComponentResource {
           database: names.database,
           username: names.username,
           password: readyPassword,
-          url: pulumi.secret(pulumi.all([instance.address, readyPassword]).apply(([host, pw]) =>
-            connectionUrl("postgresql", names.username, pw, host, 5432, names.database, "sslmode=require"))),
+          url: pulumi.secret(
+            pulumi
+              .all([instance.address, readyPassword])
+              .apply(([host, pw]) =>
+                connectionUrl("postgresql", names.username, pw, host, 5432, names.database, "sslmode=require"),
+              ),
+          ),
         };
       }
     }
     this.registerOutputs({});
   }
 
-  private bootstrapJob(name: string, service: string, db: BootstrapTarget, args: RdsDatabasesArgs): pulumi.Output<string> {
+  private bootstrapJob(
+    name: string,
+    service: string,
+    db: BootstrapTarget,
+    args: RdsDatabasesArgs,
+  ): pulumi.Output<string> {
     const k8sOpts = { parent: this, provider: args.kubernetes.provider };
     const labels = { "platform/service": service };
-    const sql = new k8s.core.v1.ConfigMap(`${name}-bootstrap-sql`, {
-      metadata: { namespace: args.kubernetes.namespace, labels },
-      data: { "bootstrap.sql": renderBootstrapSql(db.names, db.extensions) },
-    }, k8sOpts);
-    const credentials = new k8s.core.v1.Secret(`${name}-bootstrap-credentials`, {
-      metadata: { namespace: args.kubernetes.namespace, labels },
-      stringData: { PGPASSWORD: db.adminPassword, SERVICE_PASSWORD: db.password },
-    }, k8sOpts);
-    const job = oneShotJob(`${name}-bootstrap`, {
-      namespace: args.kubernetes.namespace, labels, job: "database-bootstrap",
-      image: args.postgresClientImage,
-      command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
-      env: [
-        { name: "PGHOST", value: db.host },
-        { name: "PGPORT", value: "5432" },
-        { name: "PGUSER", value: ADMIN_USER },
-        { name: "PGSSLMODE", value: "require" },
-      ],
-      envFromSecret: credentials.metadata.name,
-      runAsUser: 70,
-      mounts: [{ mountPath: "/sql", volume: { configMap: { name: sql.metadata.name } } }],
-    }, { ...k8sOpts, dependsOn: [db.instance] });
+    const sql = new k8s.core.v1.ConfigMap(
+      `${name}-bootstrap-sql`,
+      {
+        metadata: { namespace: args.kubernetes.namespace, labels },
+        data: { "bootstrap.sql": renderBootstrapSql(db.names, db.extensions) },
+      },
+      k8sOpts,
+    );
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-bootstrap-credentials`,
+      {
+        metadata: { namespace: args.kubernetes.namespace, labels },
+        stringData: { PGPASSWORD: db.adminPassword, SERVICE_PASSWORD: db.password },
+      },
+      k8sOpts,
+    );
+    const job = oneShotJob(
+      `${name}-bootstrap`,
+      {
+        namespace: args.kubernetes.namespace,
+        labels,
+        job: "database-bootstrap",
+        image: args.postgresClientImage,
+        command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
+        env: [
+          { name: "PGHOST", value: db.host },
+          { name: "PGPORT", value: "5432" },
+          { name: "PGUSER", value: ADMIN_USER },
+          { name: "PGSSLMODE", value: "require" },
+        ],
+        envFromSecret: credentials.metadata.name,
+        runAsUser: 70,
+        mounts: [{ mountPath: "/sql", volume: { configMap: { name: sql.metadata.name } } }],
+      },
+      { ...k8sOpts, dependsOn: [db.instance] },
+    );
     return job.metadata.name;
   }
 
   private bootstrapProvider(name: string, db: BootstrapTarget): pulumi.Output<string> {
-    const provider = new postgresql.Provider(`${name}-admin`, {
-      host: db.host, port: 5432, username: ADMIN_USER, password: db.adminPassword, database: "postgres",
-      // The RDS master user is no superuser; the provider grants itself what ownership changes need.
-      sslmode: "require", superuser: false, connectTimeout: 30,
-    }, { parent: this, dependsOn: [db.instance] });
-    return new PostgresAccess(`${name}-access`, { names: db.names, extensions: db.extensions, provider, password: db.password }, { parent: this }).username;
+    const provider = new postgresql.Provider(
+      `${name}-admin`,
+      {
+        host: db.host,
+        port: 5432,
+        username: ADMIN_USER,
+        password: db.adminPassword,
+        database: "postgres",
+        // The RDS master user is no superuser; the provider grants itself what ownership changes need.
+        sslmode: "require",
+        superuser: false,
+        connectTimeout: 30,
+      },
+      { parent: this, dependsOn: [db.instance] },
+    );
+    return new PostgresAccess(
+      `${name}-access`,
+      { names: db.names, extensions: db.extensions, provider, password: db.password },
+      { parent: this },
+    ).username;
   }
 }
 

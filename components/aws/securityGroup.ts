@@ -13,17 +13,27 @@ export interface DataStorePlacement {
  * The rules are separate resources: the group (and the data store using it) need not wait for
  * the EKS cluster that owns the nodes' group; only the rules do.
  */
-export function nodesOnlySecurityGroup(name: string, placement: DataStorePlacement, args: { description: string; ports: number[] },
-  opts: pulumi.CustomResourceOptions): aws.ec2.SecurityGroup {
+export function nodesOnlySecurityGroup(
+  name: string,
+  placement: DataStorePlacement,
+  args: { description: string; ports: number[] },
+  opts: pulumi.CustomResourceOptions,
+): aws.ec2.SecurityGroup {
   // No inline ingress or egress: managed data stores answer, they open no connections of their own.
   const group = new aws.ec2.SecurityGroup(name, { description: args.description, vpcId: placement.vpcId }, opts);
   for (const port of args.ports) {
-    new aws.vpc.SecurityGroupIngressRule(`${name}-${port}`, {
-      securityGroupId: group.id,
-      referencedSecurityGroupId: placement.nodeSecurityGroupId,
-      ipProtocol: "tcp", fromPort: port, toPort: port,
-      description: `${port} from EKS nodes`,
-    }, opts);
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-${port}`,
+      {
+        securityGroupId: group.id,
+        referencedSecurityGroupId: placement.nodeSecurityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        description: `${port} from EKS nodes`,
+      },
+      opts,
+    );
   }
   return group;
 }

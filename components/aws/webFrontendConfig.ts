@@ -74,7 +74,9 @@ export function assetFiles(dir: string): AssetFile[] {
   const files: AssetFile[] = [];
   const walk = (folder: string) => {
     // Code-unit order: the same on every machine, whatever its locale.
-    for (const entry of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of fs
+      .readdirSync(folder, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile()) {
@@ -93,9 +95,17 @@ export function assetFiles(dir: string): AssetFile[] {
 }
 
 /** AWS managed rule groups the front end's web ACL applies: common exploits incl. XSS, known bad inputs, SQL injection. */
-export const MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"] as const;
+export const MANAGED_RULE_GROUPS = [
+  "AWSManagedRulesCommonRuleSet",
+  "AWSManagedRulesKnownBadInputsRuleSet",
+  "AWSManagedRulesSQLiRuleSet",
+] as const;
 
-const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+const visibility = (metricName: string) => ({
+  cloudwatchMetricsEnabled: true,
+  sampledRequestsEnabled: true,
+  metricName,
+});
 
 /** The web ACL's rules: the rate limit per client address first, then the managed rule groups. */
 export function wafRules(metricPrefix: string, rateLimitPer5Minutes: number) {
@@ -104,7 +114,9 @@ export function wafRules(metricPrefix: string, rateLimitPer5Minutes: number) {
       name: "rate-limit-per-ip",
       priority: 0,
       action: { block: {} },
-      statement: { rateBasedStatement: { limit: rateLimitPer5Minutes, aggregateKeyType: "IP", evaluationWindowSec: 300 } },
+      statement: {
+        rateBasedStatement: { limit: rateLimitPer5Minutes, aggregateKeyType: "IP", evaluationWindowSec: 300 },
+      },
       visibilityConfig: visibility(`${metricPrefix}-rate-limit`),
     },
     ...MANAGED_RULE_GROUPS.map((group, i) => ({
@@ -114,9 +126,13 @@ export function wafRules(metricPrefix: string, rateLimitPer5Minutes: number) {
       overrideAction: { none: {} },
       statement: {
         managedRuleGroupStatement: {
-          vendorName: "AWS", name: group,
+          vendorName: "AWS",
+          name: group,
           // The common set blocks bodies over 8 KB; API requests through the CDN legitimately exceed that.
-          ruleActionOverrides: group === "AWSManagedRulesCommonRuleSet" ? [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }] : [],
+          ruleActionOverrides:
+            group === "AWSManagedRulesCommonRuleSet"
+              ? [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]
+              : [],
         },
       },
       visibilityConfig: visibility(`${metricPrefix}-${group}`),

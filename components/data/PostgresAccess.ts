@@ -29,48 +29,70 @@ export class PostgresAccess extends pulumi.ComponentResource {
     super("platform:data:PostgresAccess", name, {}, opts);
     const child = { parent: this, provider: args.provider };
 
-    const password = args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
-    const role = new postgresql.Role(`${name}-role`, {
-      name: args.names.username,
-      login: true,
-      password,
-      superuser: false,
-      createDatabase: false,
-      createRole: false,
-      replication: false,
-      bypassRowLevelSecurity: false,
-      inherit: false,
-      connectionLimit: 100,
-    }, child);
+    const password =
+      args.password ??
+      new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
+    const role = new postgresql.Role(
+      `${name}-role`,
+      {
+        name: args.names.username,
+        login: true,
+        password,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        replication: false,
+        bypassRowLevelSecurity: false,
+        inherit: false,
+        connectionLimit: 100,
+      },
+      child,
+    );
 
-    const database = new postgresql.Database(`${name}-database`, {
-      name: args.names.database,
-      owner: role.name,
-      encoding: "UTF8",
-      allowConnections: true,
-    }, child);
+    const database = new postgresql.Database(
+      `${name}-database`,
+      {
+        name: args.names.database,
+        owner: role.name,
+        encoding: "UTF8",
+        allowConnections: true,
+      },
+      child,
+    );
 
     // CONNECT is granted to PUBLIC by default: revoke it so only the owner gets in.
-    new postgresql.Grant(`${name}-revoke-public-connect`, {
-      database: database.name,
-      role: "public",
-      objectType: "database",
-      privileges: [],
-    }, child);
+    new postgresql.Grant(
+      `${name}-revoke-public-connect`,
+      {
+        database: database.name,
+        role: "public",
+        objectType: "database",
+        privileges: [],
+      },
+      child,
+    );
 
     for (const extension of args.extensions) {
       new postgresql.Extension(`${name}-ext-${extension}`, { name: extension, database: database.name }, child);
     }
 
     if (args.monitoringLogin) {
-      const monitorPassword = new random.RandomPassword(`${name}-monitor-password`, { length: 32, special: false }, { parent: this });
-      const monitor = new postgresql.Role(`${name}-monitor-role`, {
-        name: `${args.names.database}_monitor`,
-        login: true,
-        password: monitorPassword.result,
-        roles: ["pg_monitor"],
-        connectionLimit: 5,
-      }, child);
+      const monitorPassword = new random.RandomPassword(
+        `${name}-monitor-password`,
+        { length: 32, special: false },
+        { parent: this },
+      );
+      const monitor = new postgresql.Role(
+        `${name}-monitor-role`,
+        {
+          name: `${args.names.database}_monitor`,
+          login: true,
+          password: monitorPassword.result,
+          roles: ["pg_monitor"],
+          connectionLimit: 5,
+        },
+        child,
+      );
       this.monitoringUsername = monitor.name;
       this.monitoringPassword = monitorPassword.result;
     }

@@ -23,7 +23,15 @@ export interface ManagedDatabaseConnection extends DatabaseNames {
 }
 
 /** Connection URL with credentials; callers pass a secret password, so the URL stays secret. */
-export function connectionUrl(scheme: string, username: string, password: string, host: string | string[], port: number, database: string, query = ""): string {
+export function connectionUrl(
+  scheme: string,
+  username: string,
+  password: string,
+  host: string | string[],
+  port: number,
+  database: string,
+  query = "",
+): string {
   // Several hosts (a replica set's members) share the port.
   const hosts = (Array.isArray(host) ? host : [host]).map((h) => `${h}:${port}`).join(",");
   const url = `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${hosts}/${encodeURIComponent(database)}`;

@@ -51,11 +51,18 @@ export class ApiGateway extends pulumi.ComponentResource {
     const child = { parent: this };
     const secret = new random.RandomPassword(`${name}-credential`, { length: 48, special: false }, child).result;
     const issuer = `${args.catalog.name}-issuer`;
-    this.credential = pulumi.secret(secret.apply((value): GatewayCredential =>
-      args.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value }));
-    this.issuerSecretEnv = args.auth === "jwt" ? { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: secret } : {};
-    const declarative = pulumi.secret(this.credential.apply((credential) =>
-      renderKongConfig({ catalog: args.catalog, credential, corsOrigins: args.corsOrigins })));
+    this.credential = pulumi.secret(
+      secret.apply((value): GatewayCredential =>
+        args.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value },
+      ),
+    );
+    this.issuerSecretEnv =
+      args.auth === "jwt" ? { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: secret } : {};
+    const declarative = pulumi.secret(
+      this.credential.apply((credential) =>
+        renderKongConfig({ catalog: args.catalog, credential, corsOrigins: args.corsOrigins }),
+      ),
+    );
 
     const baseEnv = [
       `KONG_PROXY_LISTEN=0.0.0.0:${PROXY_PORT}`,
@@ -75,54 +82,97 @@ export class ApiGateway extends pulumi.ComponentResource {
     const waitFor: pulumi.Resource[] = [];
     if (args.database === "postgres") {
       if (args.databaseHostPort === undefined) throw new Error("the gateway's database needs a loopback port");
-      const dbNetwork = new docker.Network(`${name}-db-net`, { name: `${args.namePrefix}-kong-db`, driver: "bridge" }, child);
+      const dbNetwork = new docker.Network(
+        `${name}-db-net`,
+        { name: `${args.namePrefix}-kong-db`, driver: "bridge" },
+        child,
+      );
       networks.push(dbNetwork);
-      const database = new ServiceDatabase(`${name}-db`, {
-        service: "kong",
-        // The image decides the server version; the version here only names a default image.
-        database: { kind: "postgres", version: "16", extensions: [] },
-        image: args.databaseImage,
-        namePrefix: args.namePrefix,
-        network: dbNetwork,
-        hostPort: args.databaseHostPort,
-        monitoring: args.monitoring,
-        labels: args.labels,
-        memory: args.memory,
-      }, child);
+      const database = new ServiceDatabase(
+        `${name}-db`,
+        {
+          service: "kong",
+          // The image decides the server version; the version here only names a default image.
+          database: { kind: "postgres", version: "16", extensions: [] },
+          image: args.databaseImage,
+          namePrefix: args.namePrefix,
+          network: dbNetwork,
+          hostPort: args.databaseHostPort,
+          monitoring: args.monitoring,
+          labels: args.labels,
+          memory: args.memory,
+        },
+        child,
+      );
       this.databaseExporter = database.exporterTarget;
-      modeEnv = pulumi.all([database.databaseName, database.username, database.password]).apply(([db, user, password]) => [
-        "KONG_DATABASE=postgres", `KONG_PG_HOST=${database.host}`, `KONG_PG_PORT=${database.port}`,
-        `KONG_PG_DATABASE=${db}`, `KONG_PG_USER=${user}`, `KONG_PG_PASSWORD=${password}`,
-      ]);
+      modeEnv = pulumi
+        .all([database.databaseName, database.username, database.password])
+        .apply(([db, user, password]) => [
+          "KONG_DATABASE=postgres",
+          `KONG_PG_HOST=${database.host}`,
+          `KONG_PG_PORT=${database.port}`,
+          `KONG_PG_DATABASE=${db}`,
+          `KONG_PG_USER=${user}`,
+          `KONG_PG_PASSWORD=${password}`,
+        ]);
       // One-shot: create or upgrade Kong's schema, then load the declarative config into it.
       // Replaced (and so run again) whenever the config changes.
-      waitFor.push(platformContainer(`${name}-bootstrap`, {
-        host: "kong-bootstrap", image: args.image, namePrefix: args.namePrefix, networks: [dbNetwork], labels: args.labels, files,
-        settings: {
-          command: ["sh", "-c", `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`],
-          envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
-          restart: "no",
-          mustRun: false,
-          attach: true,
-          logs: true,
-        },
-      // The login comes through the env's outputs; the exporter need not be up first.
-      }, { parent: this, dependsOn: [database.container] }));
+      waitFor.push(
+        platformContainer(
+          `${name}-bootstrap`,
+          {
+            host: "kong-bootstrap",
+            image: args.image,
+            namePrefix: args.namePrefix,
+            networks: [dbNetwork],
+            labels: args.labels,
+            files,
+            settings: {
+              command: [
+                "sh",
+                "-c",
+                `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`,
+              ],
+              envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
+              restart: "no",
+              mustRun: false,
+              attach: true,
+              logs: true,
+            },
+            // The login comes through the env's outputs; the exporter need not be up first.
+          },
+          { parent: this, dependsOn: [database.container] },
+        ),
+      );
     } else {
       modeEnv = pulumi.output(["KONG_DATABASE=off", `KONG_DECLARATIVE_CONFIG=${DECLARATIVE_FILE}`]);
     }
 
-    this.container = platformContainer(`${name}-container`, {
-      host: KONG_HOST, image: args.image, namePrefix: args.namePrefix, networks, labels: args.labels,
-      extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) },
-      files: args.database === "off" ? files : {},
-      settings: {
-        envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
-        ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
-        healthcheck: { tests: ["CMD", "kong", "health"], interval: "10s", timeout: "5s", retries: 10, startPeriod: "15s" },
-        memory: args.memory.kong,
+    this.container = platformContainer(
+      `${name}-container`,
+      {
+        host: KONG_HOST,
+        image: args.image,
+        namePrefix: args.namePrefix,
+        networks,
+        labels: args.labels,
+        extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) },
+        files: args.database === "off" ? files : {},
+        settings: {
+          envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
+          ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
+          healthcheck: {
+            tests: ["CMD", "kong", "health"],
+            interval: "10s",
+            timeout: "5s",
+            retries: 10,
+            startPeriod: "15s",
+          },
+          memory: args.memory.kong,
+        },
       },
-    }, { parent: this, dependsOn: waitFor });
+      { parent: this, dependsOn: waitFor },
+    );
 
     this.proxyUrl = `http://127.0.0.1:${args.proxyHostPort}`;
     this.adminUrl = `http://127.0.0.1:${args.adminHostPort}`;

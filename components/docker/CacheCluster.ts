@@ -5,7 +5,15 @@ import { PlatformLabels, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 import {
-  CacheMode, EvictionPolicy, MASTER_NAME, REDIS_PORT, RedisNode, planCacheNodes, redisMaxmemoryMiB, renderRedisConf, renderSentinelConf,
+  CacheMode,
+  EvictionPolicy,
+  MASTER_NAME,
+  REDIS_PORT,
+  RedisNode,
+  planCacheNodes,
+  redisMaxmemoryMiB,
+  renderRedisConf,
+  renderSentinelConf,
 } from "./redisConfig";
 
 export interface CacheClusterArgs {
@@ -42,52 +50,100 @@ export class CacheCluster extends pulumi.ComponentResource {
     this.mode = args.mode;
     const nodes = planCacheNodes(args.mode);
     const master = nodes.find((n) => n.role === "master")!;
-    this.password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
-    this.sentinelPassword = new random.RandomPassword(`${name}-sentinel-password`, { length: 32, special: false }, { parent: this }).result;
+    this.password = new random.RandomPassword(
+      `${name}-password`,
+      { length: 32, special: false },
+      { parent: this },
+    ).result;
+    this.sentinelPassword = new random.RandomPassword(
+      `${name}-sentinel-password`,
+      { length: 32, special: false },
+      { parent: this },
+    ).result;
     const replicas = nodes.filter((n) => n.role === "replica").length;
 
-    const configOf = (node: RedisNode) => pulumi.all([this.password, this.sentinelPassword]).apply(([password, sentinelPassword]) =>
-      node.role === "sentinel"
-        ? renderSentinelConf(node, { password, sentinelPassword, masterHost: master.host, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000 })
-        // With replicas, refuse writes that no replica received: a failover then loses at most 10 s.
-        : renderRedisConf(node, {
-          password, masterHost: master.host, minReplicasToWrite: replicas > 0 ? 1 : 0, minReplicasMaxLagSeconds: 10,
-          maxmemoryMiB: redisMaxmemoryMiB(args.memory.redis), evictionPolicy: args.evictionPolicy,
-        }));
+    const configOf = (node: RedisNode) =>
+      pulumi.all([this.password, this.sentinelPassword]).apply(([password, sentinelPassword]) =>
+        node.role === "sentinel"
+          ? renderSentinelConf(node, {
+              password,
+              sentinelPassword,
+              masterHost: master.host,
+              downAfterMilliseconds: 5000,
+              failoverTimeoutMilliseconds: 60000,
+            })
+          : // With replicas, refuse writes that no replica received: a failover then loses at most 10 s.
+            renderRedisConf(node, {
+              password,
+              masterHost: master.host,
+              minReplicasToWrite: replicas > 0 ? 1 : 0,
+              minReplicasMaxLagSeconds: 10,
+              maxmemoryMiB: redisMaxmemoryMiB(args.memory.redis),
+              evictionPolicy: args.evictionPolicy,
+            }),
+      );
 
     let masterContainer: docker.Container | undefined;
     for (const node of nodes) {
       const isSentinel = node.role === "sentinel";
       const configFile = isSentinel ? "/data/sentinel.conf" : "/data/redis.conf";
       // Data nodes keep their data on a volume; sentinels only their rewritten config.
-      const volume = isSentinel ? undefined
-        : new docker.Volume(`${name}-${node.host}-data`, { name: `${args.namePrefix}-${node.host}-data`, labels: platformLabels(args.labels) }, { parent: this });
-      const container = platformContainer(`${name}-${node.host}`, {
-        host: node.host, image: args.image, namePrefix: args.namePrefix, networks: [args.network], labels: args.labels,
-        extraLabels: { "platform.cache.role": node.role },
-        files: { [configFile]: pulumi.secret(configOf(node)) },
-        settings: {
-          // `redis-server` (also for sentinels) lets the image's entrypoint hand /data to the redis
-          // user and drop root; Sentinel and CONFIG REWRITE then keep their state in the file.
-          command: isSentinel ? ["redis-server", configFile, "--sentinel"] : ["redis-server", configFile],
-          envs: pulumi.secret((isSentinel ? this.sentinelPassword : this.password).apply((pw) => [`REDISCLI_AUTH=${pw}`])),
-          volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
-          healthcheck: {
-            tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
-            interval: "5s", timeout: "3s", retries: 10, startPeriod: "5s",
+      const volume = isSentinel
+        ? undefined
+        : new docker.Volume(
+            `${name}-${node.host}-data`,
+            { name: `${args.namePrefix}-${node.host}-data`, labels: platformLabels(args.labels) },
+            { parent: this },
+          );
+      const container = platformContainer(
+        `${name}-${node.host}`,
+        {
+          host: node.host,
+          image: args.image,
+          namePrefix: args.namePrefix,
+          networks: [args.network],
+          labels: args.labels,
+          extraLabels: { "platform.cache.role": node.role },
+          files: { [configFile]: pulumi.secret(configOf(node)) },
+          settings: {
+            // `redis-server` (also for sentinels) lets the image's entrypoint hand /data to the redis
+            // user and drop root; Sentinel and CONFIG REWRITE then keep their state in the file.
+            command: isSentinel ? ["redis-server", configFile, "--sentinel"] : ["redis-server", configFile],
+            envs: pulumi.secret(
+              (isSentinel ? this.sentinelPassword : this.password).apply((pw) => [`REDISCLI_AUTH=${pw}`]),
+            ),
+            volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
+            healthcheck: {
+              tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
+              interval: "5s",
+              timeout: "3s",
+              retries: 10,
+              startPeriod: "5s",
+            },
+            memory: isSentinel ? args.memory.sentinel : args.memory.redis,
           },
-          memory: isSentinel ? args.memory.sentinel : args.memory.redis,
         },
-      }, { parent: this, dependsOn: masterContainer ? [masterContainer] : [] });
+        { parent: this, dependsOn: masterContainer ? [masterContainer] : [] },
+      );
       if (node.role === "master") masterContainer = container;
     }
     this.dataNodes = nodes.filter((n) => n.role !== "sentinel").map((n) => `redis://${n.host}:${n.port}`);
 
-    platformContainer(`${name}-exporter`, {
-      host: REDIS_EXPORTER_HOST, image: args.exporterImage, namePrefix: args.namePrefix,
-      networks: [args.network, args.monitoringNetwork], labels: args.labels,
-      settings: { envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])), memory: args.memory.exporter },
-    }, { parent: this });
+    platformContainer(
+      `${name}-exporter`,
+      {
+        host: REDIS_EXPORTER_HOST,
+        image: args.exporterImage,
+        namePrefix: args.namePrefix,
+        networks: [args.network, args.monitoringNetwork],
+        labels: args.labels,
+        settings: {
+          envs: pulumi.secret(this.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])),
+          memory: args.memory.exporter,
+        },
+      },
+      { parent: this },
+    );
     this.registerOutputs({ mode: this.mode, dataNodes: this.dataNodes });
   }
 
@@ -97,7 +153,10 @@ export class CacheCluster extends pulumi.ComponentResource {
     if (sentinels.length === 0) {
       return {
         env: { REDIS_HOST: "redis", REDIS_PORT: String(REDIS_PORT) },
-        secretEnv: { REDIS_URL: this.password.apply((pw) => `redis://:${pw}@redis:${REDIS_PORT}/0`), REDIS_PASSWORD: this.password },
+        secretEnv: {
+          REDIS_URL: this.password.apply((pw) => `redis://:${pw}@redis:${REDIS_PORT}/0`),
+          REDIS_PASSWORD: this.password,
+        },
       };
     }
     return {

@@ -72,17 +72,26 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const { catalog, docker: settings } = config;
     const { images, hostPorts, namePrefix: prefix } = settings;
     const memory = MEMORY_PROFILES[settings.profile];
-    const labels = (component: string, service?: string): PlatformLabels =>
-      ({ stack: config.stack, catalog: catalog.name, component, service });
+    const labels = (component: string, service?: string): PlatformLabels => ({
+      stack: config.stack,
+      catalog: catalog.name,
+      component,
+      service,
+    });
 
-    const network = (key: string, purpose: string) => new docker.Network(`${name}-net-${key}`, {
-      name: `${prefix}-${key}`,
-      driver: "bridge",
-      labels: [
-        { label: "platform.stack", value: config.stack },
-        { label: "platform.network", value: purpose },
-      ],
-    }, { parent: this });
+    const network = (key: string, purpose: string) =>
+      new docker.Network(
+        `${name}-net-${key}`,
+        {
+          name: `${prefix}-${key}`,
+          driver: "bridge",
+          labels: [
+            { label: "platform.stack", value: config.stack },
+            { label: "platform.network", value: purpose },
+          ],
+        },
+        { parent: this },
+      );
     // Membership is the segmentation: a database shares a network with its own service (and its
     // exporter) only; the broker and cache with the services that use them. None is `internal`,
     // because Docker publishes loopback ports only through a non-internal bridge.
@@ -97,50 +106,77 @@ export class DockerPlatform extends pulumi.ComponentResource {
     const dbMonitoring = { network: monitoring, postgresExporterImage: images.postgresExporter };
     const dbPorts = databaseHostPorts(catalog, hostPorts.databaseBase, config.gateway.database === "postgres");
 
-    const broker = brokerUsers.length > 0 ? new MessageBroker(`${name}-broker`, {
-      namePrefix: prefix,
-      image: images.rabbitmq,
-      plan: planTopology(catalog),
-      network: dataNetwork!,
-      monitoringNetwork: monitoring,
-      managementHostPort: hostPorts.rabbitmqManagement,
-      amqpHostPort: hostPorts.amqp,
-      labels: labels("broker"),
-      memory,
-    }, { parent: this }) : undefined;
-    if (broker) scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ_PROMETHEUS_PORT}`] }] });
+    const broker =
+      brokerUsers.length > 0
+        ? new MessageBroker(
+            `${name}-broker`,
+            {
+              namePrefix: prefix,
+              image: images.rabbitmq,
+              plan: planTopology(catalog),
+              network: dataNetwork!,
+              monitoringNetwork: monitoring,
+              managementHostPort: hostPorts.rabbitmqManagement,
+              amqpHostPort: hostPorts.amqp,
+              labels: labels("broker"),
+              memory,
+            },
+            { parent: this },
+          )
+        : undefined;
+    if (broker)
+      scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ_PROMETHEUS_PORT}`] }] });
 
-    const cache = cacheUsers.length > 0 ? new CacheCluster(`${name}-cache`, {
-      mode: config.cache.mode,
-      evictionPolicy: config.cache.evictionPolicy,
-      namePrefix: prefix,
-      image: images.redis,
-      exporterImage: images.redisExporter,
-      network: dataNetwork!,
-      monitoringNetwork: monitoring,
-      labels: labels("cache"),
-      memory,
-    }, { parent: this }) : undefined;
-    if (cache) scrapeJobs.push({ job: "redis", groups: [{ targets: cache.dataNodes }], metricsPath: "/scrape", viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}` });
+    const cache =
+      cacheUsers.length > 0
+        ? new CacheCluster(
+            `${name}-cache`,
+            {
+              mode: config.cache.mode,
+              evictionPolicy: config.cache.evictionPolicy,
+              namePrefix: prefix,
+              image: images.redis,
+              exporterImage: images.redisExporter,
+              network: dataNetwork!,
+              monitoringNetwork: monitoring,
+              labels: labels("cache"),
+              memory,
+            },
+            { parent: this },
+          )
+        : undefined;
+    if (cache)
+      scrapeJobs.push({
+        job: "redis",
+        groups: [{ targets: cache.dataNodes }],
+        metricsPath: "/scrape",
+        viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}`,
+      });
 
     const frontend = catalog.frontend && frontendService(catalog.frontend);
-    const gateway = needsGateway(catalog) ? new ApiGateway(`${name}-gateway`, {
-      // The front end is one more public service to Kong, at `/`.
-      catalog: frontend ? { ...catalog, services: [...catalog.services, frontend] } : catalog,
-      namePrefix: prefix,
-      image: images.kong,
-      database: config.gateway.database,
-      databaseImage: images.kongDatabase,
-      databaseHostPort: dbPorts.get("kong"),
-      auth: config.gateway.auth,
-      corsOrigins: config.gateway.corsOrigins,
-      network: edge,
-      monitoring: dbMonitoring,
-      proxyHostPort: hostPorts.gatewayProxy,
-      adminHostPort: hostPorts.gatewayAdmin,
-      labels: labels("gateway"),
-      memory,
-    }, { parent: this }) : undefined;
+    const gateway = needsGateway(catalog)
+      ? new ApiGateway(
+          `${name}-gateway`,
+          {
+            // The front end is one more public service to Kong, at `/`.
+            catalog: frontend ? { ...catalog, services: [...catalog.services, frontend] } : catalog,
+            namePrefix: prefix,
+            image: images.kong,
+            database: config.gateway.database,
+            databaseImage: images.kongDatabase,
+            databaseHostPort: dbPorts.get("kong"),
+            auth: config.gateway.auth,
+            corsOrigins: config.gateway.corsOrigins,
+            network: edge,
+            monitoring: dbMonitoring,
+            proxyHostPort: hostPorts.gatewayProxy,
+            adminHostPort: hostPorts.gatewayAdmin,
+            labels: labels("gateway"),
+            memory,
+          },
+          { parent: this },
+        )
+      : undefined;
     if (gateway) scrapeJobs.push({ job: "kong", groups: [{ targets: [`${KONG_HOST}:${KONG_STATUS_PORT}`] }] });
     const postgresExporters: Array<{ service: string; target: string }> = [];
     if (gateway?.databaseExporter) postgresExporters.push({ service: "kong", target: gateway.databaseExporter });
@@ -161,16 +197,20 @@ export class DockerPlatform extends pulumi.ComponentResource {
         const dbNetwork = network(`${service.name}-db`, "data");
         networks.push(dbNetwork);
         if (service.database.kind === "postgres") postgresNetworks.push(dbNetwork);
-        database = new ServiceDatabase(`${name}-${service.name}-db`, {
-          service: service.name,
-          database: service.database,
-          namePrefix: prefix,
-          network: dbNetwork,
-          hostPort: dbPorts.get(service.name)!,
-          monitoring: dbMonitoring,
-          labels: labels("database", service.name),
-          memory,
-        }, { parent: this });
+        database = new ServiceDatabase(
+          `${name}-${service.name}-db`,
+          {
+            service: service.name,
+            database: service.database,
+            namePrefix: prefix,
+            network: dbNetwork,
+            hostPort: dbPorts.get(service.name)!,
+            monitoring: dbMonitoring,
+            labels: labels("database", service.name),
+            memory,
+          },
+          { parent: this },
+        );
         connections[service.name].database = database.hostUrl;
         if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
         // The server, and (through the env's outputs) the login; not the metrics exporter.
@@ -180,94 +220,144 @@ export class DockerPlatform extends pulumi.ComponentResource {
       if (broker && brokerUser) {
         if (hostPorts.amqp !== undefined) {
           connections[service.name].broker = brokerUser.password.apply((password) =>
-            connectionUrl("amqp", brokerUser.username, password, "127.0.0.1", hostPorts.amqp!, broker.vhost));
+            connectionUrl("amqp", brokerUser.username, password, "127.0.0.1", hostPorts.amqp!, broker.vhost),
+          );
         }
         waitFor.push(broker);
       }
       if (cache && service.cache) waitFor.push(cache);
-      if (broker && brokerUser || cache && service.cache) networks.push(dataNetwork!);
+      if ((broker && brokerUser) || (cache && service.cache)) networks.push(dataNetwork!);
 
       const { env, secretEnv } = serviceEnvironment(service, {
         environment: config.environment,
         otlpEndpoint: OTLP_ENDPOINT,
         dependencyUrl: (dependency) => deployed.get(dependency)!.internalUrl,
         database: database && {
-          host: database.host, port: database.port, name: database.databaseName, username: database.username,
-          password: database.password, url: database.url,
+          host: database.host,
+          port: database.port,
+          name: database.databaseName,
+          username: database.username,
+          password: database.password,
+          url: database.url,
         },
-        broker: broker && brokerUser && { vhost: broker.vhost, user: brokerUser, scheme: "amqp", address: `${broker.host}:${AMQP_PORT}` },
+        broker: broker &&
+          brokerUser && {
+            vhost: broker.vhost,
+            user: brokerUser,
+            scheme: "amqp",
+            address: `${broker.host}:${AMQP_PORT}`,
+          },
         cache: cache?.clientEnv(),
         tokenIssuer: gateway?.issuerSecretEnv,
-        secretValue: (secret) => secret.source === "random"
-          ? new random.RandomPassword(`${name}-${service.name}-${secret.name}`, { length: secret.length, special: false }, { parent: this }).result
-          : args.configSecrets.services[service.name][secret.name],
+        secretValue: (secret) =>
+          secret.source === "random"
+            ? new random.RandomPassword(
+                `${name}-${service.name}-${secret.name}`,
+                { length: secret.length, special: false },
+                { parent: this },
+              ).result
+            : args.configSecrets.services[service.name][secret.name],
         sentryDsn: args.configSecrets.sentryDsn,
       });
 
-      const microservice = new Microservice(`${name}-${service.name}`, {
-        service,
-        image: config.images[service.name] ?? service.image,
-        namePrefix: prefix,
-        networks,
-        hostPort: publishedPort(service),
-        env,
-        secretEnv,
-        labels: labels("service", service.name),
-        memory,
-      }, { parent: this, dependsOn: waitFor });
+      const microservice = new Microservice(
+        `${name}-${service.name}`,
+        {
+          service,
+          image: config.images[service.name] ?? service.image,
+          namePrefix: prefix,
+          networks,
+          hostPort: publishedPort(service),
+          env,
+          secretEnv,
+          labels: labels("service", service.name),
+          memory,
+        },
+        { parent: this, dependsOn: waitFor },
+      );
       deployed.set(service.name, microservice);
-      this.services[service.name] = { url: microservice.url, internalUrl: microservice.internalUrl, healthUrl: `${microservice.url}${service.health.path}` };
+      this.services[service.name] = {
+        url: microservice.url,
+        internalUrl: microservice.internalUrl,
+        healthUrl: `${microservice.url}${service.health.path}`,
+      };
       scrapeJobs.push({
         job: service.name,
         metricsPath: service.health.metricsPath,
-        groups: [{ targets: [`${service.name}:${service.health.metricsPort ?? service.port}`], labels: { service: service.name } }],
+        groups: [
+          {
+            targets: [`${service.name}:${service.health.metricsPort ?? service.port}`],
+            labels: { service: service.name },
+          },
+        ],
       });
     }
     if (frontend && gateway) {
       // A static server: reached by Kong on the edge network, no database, broker or metrics.
-      new Microservice(`${name}-${frontend.name}`, {
-        service: frontend,
-        image: config.images[frontend.name] ?? frontend.image,
-        namePrefix: prefix,
-        networks: [edge],
-        hostPort: publishedPort(frontend),
-        env: {},
-        secretEnv: {},
-        labels: labels("frontend", frontend.name),
-        memory,
-      }, { parent: this });
+      new Microservice(
+        `${name}-${frontend.name}`,
+        {
+          service: frontend,
+          image: config.images[frontend.name] ?? frontend.image,
+          namePrefix: prefix,
+          networks: [edge],
+          hostPort: publishedPort(frontend),
+          env: {},
+          secretEnv: {},
+          labels: labels("frontend", frontend.name),
+          memory,
+        },
+        { parent: this },
+      );
       this.frontendUrl = `${gateway.proxyUrl}${FRONTEND_PATH}`;
     }
     if (postgresExporters.length > 0) {
-      scrapeJobs.push({ job: "postgres", groups: postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })) });
+      scrapeJobs.push({
+        job: "postgres",
+        groups: postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })),
+      });
     }
 
-    const observability = new Observability(`${name}-observability`, {
-      namePrefix: prefix,
-      selection: { stack: config.stack, catalog: catalog.name },
-      logs: config.observability.logs,
-      services: catalog.services.map((s) => s.name),
-      scrapeJobs,
-      scrapeInterval: config.observability.scrapeInterval,
-      thresholds: { errorRate: config.observability.errorRateThreshold, latencyP95Seconds: config.observability.latencyP95Seconds },
-      images,
-      network: monitoring,
-      hostPorts,
-      labels: labels("observability"),
-      memory,
-    }, { parent: this });
+    const observability = new Observability(
+      `${name}-observability`,
+      {
+        namePrefix: prefix,
+        selection: { stack: config.stack, catalog: catalog.name },
+        logs: config.observability.logs,
+        services: catalog.services.map((s) => s.name),
+        scrapeJobs,
+        scrapeInterval: config.observability.scrapeInterval,
+        thresholds: {
+          errorRate: config.observability.errorRateThreshold,
+          latencyP95Seconds: config.observability.latencyP95Seconds,
+        },
+        images,
+        network: monitoring,
+        hostPorts,
+        labels: labels("observability"),
+        memory,
+      },
+      { parent: this },
+    );
 
     const { devTools } = settings;
-    const tools = devTools.adminer || devTools.redisCommander ? new DeveloperTools(`${name}-devtools`, {
-      namePrefix: prefix,
-      tools: devTools,
-      images,
-      hostPorts,
-      databaseNetworks: postgresNetworks,
-      cache: cache && { network: dataNetwork!, client: cache.clientEnv() },
-      labels: labels("devtools"),
-      memory,
-    }, { parent: this }) : undefined;
+    const tools =
+      devTools.adminer || devTools.redisCommander
+        ? new DeveloperTools(
+            `${name}-devtools`,
+            {
+              namePrefix: prefix,
+              tools: devTools,
+              images,
+              hostPorts,
+              databaseNetworks: postgresNetworks,
+              cache: cache && { network: dataNetwork!, client: cache.clientEnv() },
+              labels: labels("devtools"),
+              memory,
+            },
+            { parent: this },
+          )
+        : undefined;
     this.redisCommanderPassword = tools?.redisCommanderPassword;
 
     this.urls = {
@@ -284,7 +374,12 @@ export class DockerPlatform extends pulumi.ComponentResource {
     this.healthChecks = [
       ...Object.entries(this.services).map(([service, endpoints]) => ({ name: service, url: endpoints.healthUrl })),
       ...(this.frontendUrl ? [{ name: catalog.frontend!.name, url: this.frontendUrl }] : []),
-      ...(gateway ? [{ name: "gateway", url: `${gateway.proxyUrl}${GATEWAY_HEALTH_PATH}` }, { name: "gateway admin", url: `${gateway.adminUrl}/status` }] : []),
+      ...(gateway
+        ? [
+            { name: "gateway", url: `${gateway.proxyUrl}${GATEWAY_HEALTH_PATH}` },
+            { name: "gateway admin", url: `${gateway.adminUrl}/status` },
+          ]
+        : []),
       ...(broker ? [{ name: "rabbitmq management", url: `${broker.managementUrl}/` }] : []),
       { name: "grafana", url: `${observability.grafanaUrl}/api/health` },
       { name: "prometheus", url: `${observability.prometheusUrl}/-/ready` },

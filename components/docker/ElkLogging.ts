@@ -2,7 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import {
-  GRAFANA_READER, elasticsearchSetupScript, filebeatConfig, logstashPipeline, logstashSettings,
+  GRAFANA_READER,
+  elasticsearchSetupScript,
+  filebeatConfig,
+  logstashPipeline,
+  logstashSettings,
 } from "../observability/logsConfig";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { LogsBackendArgs } from "./LokiLogging";
@@ -24,78 +28,136 @@ export class ElkLogging extends pulumi.ComponentResource {
     super("platform:docker:ElkLogging", name, {}, opts);
     const password = (purpose: string) =>
       new random.RandomPassword(`${name}-${purpose}-password`, { length: 32, special: false }, { parent: this }).result;
-    const passwords = { elastic: password("elastic"), kibana: password("kibana"), writer: password("logstash-writer"), reader: password("grafana-reader") };
+    const passwords = {
+      elastic: password("elastic"),
+      kibana: password("kibana"),
+      writer: password("logstash-writer"),
+      reader: password("grafana-reader"),
+    };
     const common = { namePrefix: args.namePrefix, networks: [args.network], labels: args.labels };
     const env = (values: Record<string, pulumi.Input<string>>) =>
       pulumi.secret(pulumi.all(Object.entries(values).map(([k, v]) => pulumi.interpolate`${k}=${v}`)));
 
-    const elasticsearch = platformContainer(`${name}-elasticsearch`, {
-      ...common, host: "elasticsearch", image: args.images.elasticsearch,
-      settings: {
-        envs: env({
-          "discovery.type": "single-node",
-          "xpack.security.enabled": "true",
-          "xpack.security.http.ssl.enabled": "false",
-          "xpack.security.transport.ssl.enabled": "false",
-          ES_JAVA_OPTS: "-Xms512m -Xmx512m",
-          ELASTIC_PASSWORD: passwords.elastic,
-        }),
-        memory: args.memory.elasticsearch,
-        healthcheck: {
-          tests: ["CMD-SHELL", 'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null'],
-          interval: "10s", timeout: "5s", retries: 30, startPeriod: "30s",
+    const elasticsearch = platformContainer(
+      `${name}-elasticsearch`,
+      {
+        ...common,
+        host: "elasticsearch",
+        image: args.images.elasticsearch,
+        settings: {
+          envs: env({
+            "discovery.type": "single-node",
+            "xpack.security.enabled": "true",
+            "xpack.security.http.ssl.enabled": "false",
+            "xpack.security.transport.ssl.enabled": "false",
+            ES_JAVA_OPTS: "-Xms512m -Xmx512m",
+            ELASTIC_PASSWORD: passwords.elastic,
+          }),
+          memory: args.memory.elasticsearch,
+          healthcheck: {
+            tests: [
+              "CMD-SHELL",
+              'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null',
+            ],
+            interval: "10s",
+            timeout: "5s",
+            retries: 30,
+            startPeriod: "30s",
+          },
+          wait: true,
+          waitTimeout: 300,
         },
-        wait: true,
-        waitTimeout: 300,
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
-    const setup = platformContainer(`${name}-setup`, {
-      ...common, host: "elasticsearch-setup", image: args.images.curl,
-      files: { "/setup/setup.sh": elasticsearchSetupScript() },
-      settings: {
-        command: ["sh", "/setup/setup.sh"],
-        envs: env({ ELASTIC_PASSWORD: passwords.elastic, KIBANA_PASSWORD: passwords.kibana, LOGSTASH_WRITER_PASSWORD: passwords.writer, GRAFANA_READER_PASSWORD: passwords.reader }),
-        // Runs once to completion; `pulumi up` fails if the script does.
-        restart: "no", mustRun: false, attach: true, logs: true,
+    const setup = platformContainer(
+      `${name}-setup`,
+      {
+        ...common,
+        host: "elasticsearch-setup",
+        image: args.images.curl,
+        files: { "/setup/setup.sh": elasticsearchSetupScript() },
+        settings: {
+          command: ["sh", "/setup/setup.sh"],
+          envs: env({
+            ELASTIC_PASSWORD: passwords.elastic,
+            KIBANA_PASSWORD: passwords.kibana,
+            LOGSTASH_WRITER_PASSWORD: passwords.writer,
+            GRAFANA_READER_PASSWORD: passwords.reader,
+          }),
+          // Runs once to completion; `pulumi up` fails if the script does.
+          restart: "no",
+          mustRun: false,
+          attach: true,
+          logs: true,
+        },
       },
-    }, { parent: this, dependsOn: [elasticsearch] });
+      { parent: this, dependsOn: [elasticsearch] },
+    );
 
-    const logstash = platformContainer(`${name}-logstash`, {
-      ...common, host: "logstash", image: args.images.logstash,
-      files: {
-        "/usr/share/logstash/pipeline/logstash.conf": logstashPipeline(args.selection.catalog),
-        "/usr/share/logstash/config/logstash.yml": stringify(logstashSettings()),
+    const logstash = platformContainer(
+      `${name}-logstash`,
+      {
+        ...common,
+        host: "logstash",
+        image: args.images.logstash,
+        files: {
+          "/usr/share/logstash/pipeline/logstash.conf": logstashPipeline(args.selection.catalog),
+          "/usr/share/logstash/config/logstash.yml": stringify(logstashSettings()),
+        },
+        settings: {
+          envs: env({ LOGSTASH_WRITER_PASSWORD: passwords.writer, LS_JAVA_OPTS: "-Xms256m -Xmx256m" }),
+          memory: args.memory.logstash,
+        },
       },
-      settings: { envs: env({ LOGSTASH_WRITER_PASSWORD: passwords.writer, LS_JAVA_OPTS: "-Xms256m -Xmx256m" }), memory: args.memory.logstash },
-    }, { parent: this, dependsOn: [setup] });
+      { parent: this, dependsOn: [setup] },
+    );
 
-    platformContainer(`${name}-filebeat`, {
-      ...common, host: "filebeat", image: args.images.filebeat,
-      files: { "/usr/share/filebeat/filebeat.yml": stringify(filebeatConfig(args.selection)) },
-      settings: {
-        // Root only to read other containers' log files; mounts are read-only.
-        user: "root",
-        command: ["filebeat", "-e", "--strict.perms=false"],
-        volumes: [
-          { hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers", readOnly: true },
-          { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
-        ],
-        memory: args.memory.filebeat,
+    platformContainer(
+      `${name}-filebeat`,
+      {
+        ...common,
+        host: "filebeat",
+        image: args.images.filebeat,
+        files: { "/usr/share/filebeat/filebeat.yml": stringify(filebeatConfig(args.selection)) },
+        settings: {
+          // Root only to read other containers' log files; mounts are read-only.
+          user: "root",
+          command: ["filebeat", "-e", "--strict.perms=false"],
+          volumes: [
+            { hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers", readOnly: true },
+            { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+          ],
+          memory: args.memory.filebeat,
+        },
       },
-    }, { parent: this, dependsOn: [logstash] });
+      { parent: this, dependsOn: [logstash] },
+    );
 
-    platformContainer(`${name}-kibana`, {
-      ...common, host: "kibana", image: args.images.kibana,
-      settings: {
-        envs: env({ ELASTICSEARCH_HOSTS: '["http://elasticsearch:9200"]', ELASTICSEARCH_USERNAME: "kibana_system", ELASTICSEARCH_PASSWORD: passwords.kibana }),
-        ports: [loopbackPort(5601, args.kibanaHostPort)],
-        memory: args.memory.kibana,
+    platformContainer(
+      `${name}-kibana`,
+      {
+        ...common,
+        host: "kibana",
+        image: args.images.kibana,
+        settings: {
+          envs: env({
+            ELASTICSEARCH_HOSTS: '["http://elasticsearch:9200"]',
+            ELASTICSEARCH_USERNAME: "kibana_system",
+            ELASTICSEARCH_PASSWORD: passwords.kibana,
+          }),
+          ports: [loopbackPort(5601, args.kibanaHostPort)],
+          memory: args.memory.kibana,
+        },
       },
-    }, { parent: this, dependsOn: [setup] });
+      { parent: this, dependsOn: [setup] },
+    );
 
     this.url = `http://127.0.0.1:${args.kibanaHostPort}`;
-    this.elasticsearchReader = pulumi.secret(passwords.reader.apply((pw) => ({ username: GRAFANA_READER, password: pw })));
+    this.elasticsearchReader = pulumi.secret(
+      passwords.reader.apply((pw) => ({ username: GRAFANA_READER, password: pw })),
+    );
     this.registerOutputs({ url: this.url });
   }
 }

@@ -10,7 +10,15 @@ import { ContainerMemory } from "./memoryProfile";
 export interface LogsBackendArgs {
   namePrefix: string;
   selection: LogSelection;
-  images: { loki: string; promtail: string; elasticsearch: string; logstash: string; kibana: string; filebeat: string; curl: string };
+  images: {
+    loki: string;
+    promtail: string;
+    elasticsearch: string;
+    logstash: string;
+    kibana: string;
+    filebeat: string;
+    curl: string;
+  };
   network: docker.Network;
   kibanaHostPort: number;
   labels: PlatformLabels;
@@ -28,24 +36,46 @@ export class LokiLogging extends pulumi.ComponentResource {
   constructor(name: string, args: LogsBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:LokiLogging", name, {}, opts);
     const volume = new docker.Volume(`${name}-loki-data`, { name: `${args.namePrefix}-loki-data` }, { parent: this });
-    const loki = platformContainer(`${name}-loki`, {
-      host: "loki", image: args.images.loki, namePrefix: args.namePrefix, networks: [args.network], labels: args.labels,
-      files: { "/etc/loki/local-config.yaml": stringify(lokiConfig()) },
-      settings: {
-        volumes: [{ volumeName: volume.name, containerPath: "/loki" }],
-        memory: args.memory.loki,
-        healthcheck: { tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${LOKI_PORT}/ready`], interval: "10s", timeout: "5s", retries: 12, startPeriod: "20s" },
+    const loki = platformContainer(
+      `${name}-loki`,
+      {
+        host: "loki",
+        image: args.images.loki,
+        namePrefix: args.namePrefix,
+        networks: [args.network],
+        labels: args.labels,
+        files: { "/etc/loki/local-config.yaml": stringify(lokiConfig()) },
+        settings: {
+          volumes: [{ volumeName: volume.name, containerPath: "/loki" }],
+          memory: args.memory.loki,
+          healthcheck: {
+            tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${LOKI_PORT}/ready`],
+            interval: "10s",
+            timeout: "5s",
+            retries: 12,
+            startPeriod: "20s",
+          },
+        },
       },
-    }, { parent: this });
-    platformContainer(`${name}-promtail`, {
-      host: "promtail", image: args.images.promtail, namePrefix: args.namePrefix, networks: [args.network], labels: args.labels,
-      files: { "/etc/promtail/config.yml": stringify(promtailConfig(args.selection)) },
-      settings: {
-        // Read-only Docker API access: enough to list containers and follow their logs.
-        volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
-        memory: args.memory.promtail,
+      { parent: this },
+    );
+    platformContainer(
+      `${name}-promtail`,
+      {
+        host: "promtail",
+        image: args.images.promtail,
+        namePrefix: args.namePrefix,
+        networks: [args.network],
+        labels: args.labels,
+        files: { "/etc/promtail/config.yml": stringify(promtailConfig(args.selection)) },
+        settings: {
+          // Read-only Docker API access: enough to list containers and follow their logs.
+          volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
+          memory: args.memory.promtail,
+        },
       },
-    }, { parent: this, dependsOn: [loki] });
+      { parent: this, dependsOn: [loki] },
+    );
     this.registerOutputs({});
   }
 }

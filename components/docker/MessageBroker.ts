@@ -41,34 +41,64 @@ export class MessageBroker extends pulumi.ComponentResource {
     super("platform:docker:MessageBroker", name, {}, opts);
     // The administrator exists only for the platform's provider; services get their own users.
     const adminUser = "platform-admin";
-    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
-    const volume = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-rabbitmq-data`, labels: platformLabels(args.labels) }, { parent: this });
+    const adminPassword = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const volume = new docker.Volume(
+      `${name}-data`,
+      { name: `${args.namePrefix}-rabbitmq-data`, labels: platformLabels(args.labels) },
+      { parent: this },
+    );
     const ports = [loopbackPort(MANAGEMENT_PORT, args.managementHostPort)];
     if (args.amqpHostPort !== undefined) ports.push(loopbackPort(AMQP_PORT, args.amqpHostPort));
 
-    this.container = platformContainer(`${name}-container`, {
-      host: this.host, image: args.image, namePrefix: args.namePrefix,
-      networks: [args.network, args.monitoringNetwork], labels: args.labels,
-      extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ_PROMETHEUS_PORT) },
-      files: { "/etc/rabbitmq/enabled_plugins": renderEnabledPlugins() },
-      settings: {
-        envs: pulumi.secret(adminPassword.result.apply((password) => [`RABBITMQ_DEFAULT_USER=${adminUser}`, `RABBITMQ_DEFAULT_PASS=${password}`])),
-        volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
-        ports,
-        // Healthy once every listener answers, the management API included, which the provider needs.
-        healthcheck: { tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "20s" },
-        wait: true,
-        waitTimeout: 180,
-        memory: args.memory.rabbitmq,
+    this.container = platformContainer(
+      `${name}-container`,
+      {
+        host: this.host,
+        image: args.image,
+        namePrefix: args.namePrefix,
+        networks: [args.network, args.monitoringNetwork],
+        labels: args.labels,
+        extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ_PROMETHEUS_PORT) },
+        files: { "/etc/rabbitmq/enabled_plugins": renderEnabledPlugins() },
+        settings: {
+          envs: pulumi.secret(
+            adminPassword.result.apply((password) => [
+              `RABBITMQ_DEFAULT_USER=${adminUser}`,
+              `RABBITMQ_DEFAULT_PASS=${password}`,
+            ]),
+          ),
+          volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
+          ports,
+          // Healthy once every listener answers, the management API included, which the provider needs.
+          healthcheck: {
+            tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"],
+            interval: "10s",
+            timeout: "10s",
+            retries: 12,
+            startPeriod: "20s",
+          },
+          wait: true,
+          waitTimeout: 180,
+          memory: args.memory.rabbitmq,
+        },
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
     this.managementUrl = `http://127.0.0.1:${args.managementHostPort}`;
-    const provider = new rabbitmq.Provider(`${name}-admin`, {
-      endpoint: this.managementUrl,
-      username: adminUser,
-      password: adminPassword.result,
-    }, { parent: this, dependsOn: [this.container] });
+    const provider = new rabbitmq.Provider(
+      `${name}-admin`,
+      {
+        endpoint: this.managementUrl,
+        username: adminUser,
+        password: adminPassword.result,
+      },
+      { parent: this, dependsOn: [this.container] },
+    );
 
     // Topology resources use the provider, which waits for a healthy container.
     const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, { parent: this });

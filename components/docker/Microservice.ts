@@ -24,7 +24,10 @@ export interface MicroserviceArgs {
 }
 
 /** `KEY=value` list for a container; secret as a whole when any value is secret. */
-export function containerEnv(env: Record<string, pulumi.Input<string>>, secretEnv: Record<string, pulumi.Input<string>>): pulumi.Output<string[]> {
+export function containerEnv(
+  env: Record<string, pulumi.Input<string>>,
+  secretEnv: Record<string, pulumi.Input<string>>,
+): pulumi.Output<string[]> {
   const entries = (values: Record<string, pulumi.Input<string>>) =>
     Object.entries(values).map(([key, value]) => pulumi.interpolate`${key}=${value}`);
   const plain = pulumi.all(entries(env));
@@ -50,43 +53,51 @@ export class Microservice extends pulumi.ComponentResource {
     super("platform:docker:Microservice", name, {}, opts);
     const { service } = args;
 
-    const image = new docker.RemoteImage(`${name}-image`, {
-      name: args.image,
-      keepLocally: true,
-      build: service.build ? { context: service.build.context, dockerfile: service.build.dockerfile } : undefined,
-    }, { parent: this });
+    const image = new docker.RemoteImage(
+      `${name}-image`,
+      {
+        name: args.image,
+        keepLocally: true,
+        build: service.build ? { context: service.build.context, dockerfile: service.build.dockerfile } : undefined,
+      },
+      { parent: this },
+    );
 
     const health = service.health;
-    this.container = new docker.Container(`${name}-container`, {
-      ...CONTAINER_DEFAULTS,
-      name: `${args.namePrefix}-${service.name}`,
-      hostname: service.name,
-      image: image.imageId,
-      envs: containerEnv(args.env, args.secretEnv),
-      networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [service.name] })),
-      ports: [loopbackPort(service.port, args.hostPort)],
-      memory: serviceMemoryMiB(memoryMiB(service.resources.memory), args.memory),
-      cpus: String(cpuCores(service.resources.cpu)),
-      healthcheck: {
-        tests: httpHealthcheck(service.port, health.path),
-        interval: "15s",
-        timeout: "5s",
-        retries: 3,
-        startPeriod: `${health.startPeriodSeconds}s`,
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        ...CONTAINER_DEFAULTS,
+        name: `${args.namePrefix}-${service.name}`,
+        hostname: service.name,
+        image: image.imageId,
+        envs: containerEnv(args.env, args.secretEnv),
+        networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [service.name] })),
+        ports: [loopbackPort(service.port, args.hostPort)],
+        memory: serviceMemoryMiB(memoryMiB(service.resources.memory), args.memory),
+        cpus: String(cpuCores(service.resources.cpu)),
+        healthcheck: {
+          tests: httpHealthcheck(service.port, health.path),
+          interval: "15s",
+          timeout: "5s",
+          retries: 3,
+          startPeriod: `${health.startPeriodSeconds}s`,
+        },
+        capabilities: { drops: ["ALL"], adds: service.capabilities },
+        init: true,
+        // The seeds' services shut down gracefully within 30 s.
+        stopTimeout: 30,
+        destroyGraceSeconds: 30,
+        labels: platformLabels(args.labels, {
+          "prometheus.io/scrape": "true",
+          "prometheus.io/port": String(health.metricsPort ?? service.port),
+          "prometheus.io/path": health.metricsPath,
+        }),
+        // Children do not inherit a component's dependsOn: the container itself must wait for
+        // the database, the broker topology and the services it calls.
       },
-      capabilities: { drops: ["ALL"], adds: service.capabilities },
-      init: true,
-      // The seeds' services shut down gracefully within 30 s.
-      stopTimeout: 30,
-      destroyGraceSeconds: 30,
-      labels: platformLabels(args.labels, {
-        "prometheus.io/scrape": "true",
-        "prometheus.io/port": String(health.metricsPort ?? service.port),
-        "prometheus.io/path": health.metricsPath,
-      }),
-      // Children do not inherit a component's dependsOn: the container itself must wait for
-      // the database, the broker topology and the services it calls.
-    }, { parent: this, dependsOn: opts?.dependsOn });
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
 
     this.url = `http://127.0.0.1:${args.hostPort}`;
     this.internalUrl = `http://${service.name}:${service.port}`;

@@ -4,7 +4,12 @@ import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import { AlertThresholds, renderAlertRules } from "../observability/alertRules";
 import { catalogDashboards } from "../observability/grafanaDashboards";
-import { DASHBOARDS_DIR, LogsBackend, grafanaDashboardProvider, grafanaDatasources } from "../observability/grafanaProvisioning";
+import {
+  DASHBOARDS_DIR,
+  LogsBackend,
+  grafanaDashboardProvider,
+  grafanaDatasources,
+} from "../observability/grafanaProvisioning";
 import { LogSelection } from "../observability/logsConfig";
 import { ScrapeJob, renderPrometheusConfig } from "../observability/prometheusConfig";
 import { ElkLogging } from "./ElkLogging";
@@ -35,7 +40,10 @@ export interface ObservabilityArgs {
 export const OTLP_ENDPOINT = "http://jaeger:4318";
 
 /** The logs backend each option selects; both expose the same surface to Grafana and Prometheus. */
-const LOGS_BACKENDS: Record<LogsBackend, new (name: string, args: LogsBackendArgs, opts: pulumi.ComponentResourceOptions) => LokiLogging | ElkLogging> = {
+const LOGS_BACKENDS: Record<
+  LogsBackend,
+  new (name: string, args: LogsBackendArgs, opts: pulumi.ComponentResourceOptions) => LokiLogging | ElkLogging
+> = {
   loki: LokiLogging,
   elk: ElkLogging,
 };
@@ -56,10 +64,19 @@ export class Observability extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:Observability", name, {}, opts);
     const common = { namePrefix: args.namePrefix, networks: [args.network], labels: args.labels };
-    const logging = new LOGS_BACKENDS[args.logs](`${name}-logs`, {
-      namePrefix: args.namePrefix, selection: args.selection, images: args.images, network: args.network,
-      kibanaHostPort: args.hostPorts.kibana, labels: args.labels, memory: args.memory,
-    }, { parent: this });
+    const logging = new LOGS_BACKENDS[args.logs](
+      `${name}-logs`,
+      {
+        namePrefix: args.namePrefix,
+        selection: args.selection,
+        images: args.images,
+        network: args.network,
+        kibanaHostPort: args.hostPorts.kibana,
+        labels: args.labels,
+        memory: args.memory,
+      },
+      { parent: this },
+    );
 
     const jobs: ScrapeJob[] = [
       ...args.scrapeJobs,
@@ -69,83 +86,147 @@ export class Observability extends pulumi.ComponentResource {
       { job: "grafana", groups: [{ targets: ["grafana:3000"] }] },
       ...logging.scrapeJobs,
     ];
-    const prometheusData = new docker.Volume(`${name}-prometheus-data`, { name: `${args.namePrefix}-prometheus-data` }, { parent: this });
-    platformContainer(`${name}-prometheus`, {
-      ...common, host: "prometheus", image: args.images.prometheus,
-      files: {
-        "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
-          scrapeInterval: args.scrapeInterval,
-          externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
-          jobs,
-          ruleFiles: ["/etc/prometheus/rules/*.yml"],
-        }),
-        "/etc/prometheus/rules/alerts.yml": renderAlertRules(args.services, args.thresholds),
+    const prometheusData = new docker.Volume(
+      `${name}-prometheus-data`,
+      { name: `${args.namePrefix}-prometheus-data` },
+      { parent: this },
+    );
+    platformContainer(
+      `${name}-prometheus`,
+      {
+        ...common,
+        host: "prometheus",
+        image: args.images.prometheus,
+        files: {
+          "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
+            scrapeInterval: args.scrapeInterval,
+            externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
+            jobs,
+            ruleFiles: ["/etc/prometheus/rules/*.yml"],
+          }),
+          "/etc/prometheus/rules/alerts.yml": renderAlertRules(args.services, args.thresholds),
+        },
+        settings: {
+          command: [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            "--storage.tsdb.retention.time=7d",
+            "--web.enable-lifecycle",
+          ],
+          volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
+          ports: [loopbackPort(9090, args.hostPorts.prometheus)],
+          memory: args.memory.prometheus,
+          healthcheck: {
+            tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"],
+            interval: "10s",
+            timeout: "5s",
+            retries: 6,
+          },
+        },
       },
-      settings: {
-        command: ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=7d", "--web.enable-lifecycle"],
-        volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
-        ports: [loopbackPort(9090, args.hostPorts.prometheus)],
-        memory: args.memory.prometheus,
-        healthcheck: { tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"], interval: "10s", timeout: "5s", retries: 6 },
-      },
-    }, { parent: this });
+      { parent: this },
+    );
 
-    platformContainer(`${name}-node-exporter`, {
-      ...common, host: "node-exporter", image: args.images.nodeExporter,
-      settings: {
-        command: ["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/rootfs"],
-        volumes: [
-          { hostPath: "/proc", containerPath: "/host/proc", readOnly: true },
-          { hostPath: "/sys", containerPath: "/host/sys", readOnly: true },
-          { hostPath: "/", containerPath: "/rootfs", readOnly: true },
-        ],
-        memory: args.memory.exporter,
+    platformContainer(
+      `${name}-node-exporter`,
+      {
+        ...common,
+        host: "node-exporter",
+        image: args.images.nodeExporter,
+        settings: {
+          command: ["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/rootfs"],
+          volumes: [
+            { hostPath: "/proc", containerPath: "/host/proc", readOnly: true },
+            { hostPath: "/sys", containerPath: "/host/sys", readOnly: true },
+            { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+          ],
+          memory: args.memory.exporter,
+        },
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
-    platformContainer(`${name}-jaeger`, {
-      ...common, host: "jaeger", image: args.images.jaeger,
-      settings: {
-        envs: ["COLLECTOR_OTLP_ENABLED=true"],
-        ports: [loopbackPort(16686, args.hostPorts.jaeger)],
-        memory: args.memory.jaeger,
+    platformContainer(
+      `${name}-jaeger`,
+      {
+        ...common,
+        host: "jaeger",
+        image: args.images.jaeger,
+        settings: {
+          envs: ["COLLECTOR_OTLP_ENABLED=true"],
+          ports: [loopbackPort(16686, args.hostPorts.jaeger)],
+          memory: args.memory.jaeger,
+        },
       },
-    }, { parent: this });
+      { parent: this },
+    );
 
-    this.grafanaAdminPassword = new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, { parent: this }).result;
-    const datasources = pulumi.output(logging.elasticsearchReader).apply((reader) =>
-      stringify(grafanaDatasources({ logs: args.logs, scrapeInterval: args.scrapeInterval, elasticsearchReader: reader })));
-    const dashboards = Object.fromEntries(Object.entries(catalogDashboards(args.selection.catalog, args.services, args.logs))
-      .map(([file, json]) => [`${DASHBOARDS_DIR}/${file}`, json]));
-    const grafanaData = new docker.Volume(`${name}-grafana-data`, { name: `${args.namePrefix}-grafana-data` }, { parent: this });
-    platformContainer(`${name}-grafana`, {
-      ...common, host: "grafana", image: args.images.grafana,
-      files: {
-        // Secret as a whole: with ELK it holds the reader's password.
-        "/etc/grafana/provisioning/datasources/platform.yaml": pulumi.secret(datasources),
-        "/etc/grafana/provisioning/dashboards/platform.yaml": stringify(grafanaDashboardProvider(args.selection.catalog)),
-        ...dashboards,
+    this.grafanaAdminPassword = new random.RandomPassword(
+      `${name}-grafana-admin-password`,
+      { length: 32, special: false },
+      { parent: this },
+    ).result;
+    const datasources = pulumi
+      .output(logging.elasticsearchReader)
+      .apply((reader) =>
+        stringify(
+          grafanaDatasources({ logs: args.logs, scrapeInterval: args.scrapeInterval, elasticsearchReader: reader }),
+        ),
+      );
+    const dashboards = Object.fromEntries(
+      Object.entries(catalogDashboards(args.selection.catalog, args.services, args.logs)).map(([file, json]) => [
+        `${DASHBOARDS_DIR}/${file}`,
+        json,
+      ]),
+    );
+    const grafanaData = new docker.Volume(
+      `${name}-grafana-data`,
+      { name: `${args.namePrefix}-grafana-data` },
+      { parent: this },
+    );
+    platformContainer(
+      `${name}-grafana`,
+      {
+        ...common,
+        host: "grafana",
+        image: args.images.grafana,
+        files: {
+          // Secret as a whole: with ELK it holds the reader's password.
+          "/etc/grafana/provisioning/datasources/platform.yaml": pulumi.secret(datasources),
+          "/etc/grafana/provisioning/dashboards/platform.yaml": stringify(
+            grafanaDashboardProvider(args.selection.catalog),
+          ),
+          ...dashboards,
+        },
+        settings: {
+          envs: pulumi.secret(
+            this.grafanaAdminPassword.apply((password) => [
+              "GF_SECURITY_ADMIN_USER=admin",
+              `GF_SECURITY_ADMIN_PASSWORD=${password}`,
+              "GF_USERS_ALLOW_SIGN_UP=false",
+              "GF_AUTH_ANONYMOUS_ENABLED=false",
+              "GF_ANALYTICS_REPORTING_ENABLED=false",
+              "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+              "GF_PLUGINS_PLUGIN_ADMIN_ENABLED=false",
+            ]),
+          ),
+          volumes: [{ volumeName: grafanaData.name, containerPath: "/var/lib/grafana" }],
+          ports: [loopbackPort(3000, args.hostPorts.grafana)],
+          memory: args.memory.grafana,
+        },
       },
-      settings: {
-        envs: pulumi.secret(this.grafanaAdminPassword.apply((password) => [
-          "GF_SECURITY_ADMIN_USER=admin",
-          `GF_SECURITY_ADMIN_PASSWORD=${password}`,
-          "GF_USERS_ALLOW_SIGN_UP=false",
-          "GF_AUTH_ANONYMOUS_ENABLED=false",
-          "GF_ANALYTICS_REPORTING_ENABLED=false",
-          "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
-          "GF_PLUGINS_PLUGIN_ADMIN_ENABLED=false",
-        ])),
-        volumes: [{ volumeName: grafanaData.name, containerPath: "/var/lib/grafana" }],
-        ports: [loopbackPort(3000, args.hostPorts.grafana)],
-        memory: args.memory.grafana,
-      },
-    }, { parent: this, dependsOn: [logging] });
+      { parent: this, dependsOn: [logging] },
+    );
 
     this.grafanaUrl = `http://127.0.0.1:${args.hostPorts.grafana}`;
     this.prometheusUrl = `http://127.0.0.1:${args.hostPorts.prometheus}`;
     this.jaegerUrl = `http://127.0.0.1:${args.hostPorts.jaeger}`;
     this.logsUrl = logging.url ?? `${this.grafanaUrl}/explore`;
-    this.registerOutputs({ grafanaUrl: this.grafanaUrl, prometheusUrl: this.prometheusUrl, jaegerUrl: this.jaegerUrl, logsUrl: this.logsUrl });
+    this.registerOutputs({
+      grafanaUrl: this.grafanaUrl,
+      prometheusUrl: this.prometheusUrl,
+      jaegerUrl: this.jaegerUrl,
+      logsUrl: this.logsUrl,
+    });
   }
 }

@@ -5,7 +5,14 @@ import * as random from "@pulumi/random";
 import { Database } from "../../services/schema";
 import { connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
-import { KEYFILE_UPLOAD, REPLICA_SET_NAME, mongodReplicaSetCommand, renderMongoUserScript, renderReplicaSetInit, replicaSetMembers } from "./mongoInit";
+import {
+  KEYFILE_UPLOAD,
+  REPLICA_SET_NAME,
+  mongodReplicaSetCommand,
+  renderMongoUserScript,
+  renderReplicaSetInit,
+  replicaSetMembers,
+} from "./mongoInit";
 import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
@@ -35,7 +42,11 @@ const ENGINES: Record<Engine, EngineSpec> = {
     urlQuery: () => "sslmode=disable",
     healthcheck: ["CMD-SHELL", `pg_isready -U ${ADMIN_USER} -d postgres`],
     // The service's login and database are created through @pulumi/postgresql, not by the image.
-    env: (admin, adminPassword) => [`POSTGRES_USER=${admin}`, `POSTGRES_PASSWORD=${adminPassword}`, "POSTGRES_DB=postgres"],
+    env: (admin, adminPassword) => [
+      `POSTGRES_USER=${admin}`,
+      `POSTGRES_PASSWORD=${adminPassword}`,
+      "POSTGRES_DB=postgres",
+    ],
   },
   mongodb: {
     image: (version) => `mongo:${version}`,
@@ -44,7 +55,11 @@ const ENGINES: Record<Engine, EngineSpec> = {
     scheme: "mongodb",
     urlQuery: (database) => `authSource=${database}`,
     healthcheck: ["CMD-SHELL", "mongosh --quiet --eval 'db.adminCommand(\"ping\").ok' | grep -q 1"],
-    env: (admin, adminPassword, database) => [`MONGO_INITDB_ROOT_USERNAME=${admin}`, `MONGO_INITDB_ROOT_PASSWORD=${adminPassword}`, `MONGO_INITDB_DATABASE=${database}`],
+    env: (admin, adminPassword, database) => [
+      `MONGO_INITDB_ROOT_USERNAME=${admin}`,
+      `MONGO_INITDB_ROOT_PASSWORD=${adminPassword}`,
+      `MONGO_INITDB_DATABASE=${database}`,
+    ],
   },
   clickhouse: {
     image: (version) => `clickhouse/clickhouse-server:${version}-alpine`,
@@ -55,7 +70,9 @@ const ENGINES: Record<Engine, EngineSpec> = {
     healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8123/ping"],
     // The image creates exactly this user and database; the default user is disabled.
     env: (_admin, _adminPassword, database, username, password) => [
-      `CLICKHOUSE_DB=${database}`, `CLICKHOUSE_USER=${username}`, `CLICKHOUSE_PASSWORD=${password}`,
+      `CLICKHOUSE_DB=${database}`,
+      `CLICKHOUSE_USER=${username}`,
+      `CLICKHOUSE_PASSWORD=${password}`,
       "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=0",
     ],
   },
@@ -109,95 +126,190 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     this.host = `${args.service}-db`;
     this.port = engine.port;
 
-    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this });
-    const servicePassword = new random.RandomPassword(`${name}-service-password`, { length: 32, special: false }, { parent: this });
-    const volume = new docker.Volume(`${name}-data`, {
-      name: `${args.namePrefix}-${this.host}-data`,
-      labels: platformLabels(args.labels),
-    }, { parent: this });
-    const envs = pulumi.all([adminPassword.result, servicePassword.result]).apply(([admin, service]) =>
-      engine.env(ADMIN_USER, admin, names.database, names.username, service));
+    const adminPassword = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const servicePassword = new random.RandomPassword(
+      `${name}-service-password`,
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const volume = new docker.Volume(
+      `${name}-data`,
+      {
+        name: `${args.namePrefix}-${this.host}-data`,
+        labels: platformLabels(args.labels),
+      },
+      { parent: this },
+    );
+    const envs = pulumi
+      .all([adminPassword.result, servicePassword.result])
+      .apply(([admin, service]) => engine.env(ADMIN_USER, admin, names.database, names.username, service));
     // MongoDB runs as a three-member replica set whose members authenticate with a shared keyfile.
-    const replicaSet = args.database.kind === "mongodb" ? {
-      members: replicaSetMembers(this.host),
-      keyfile: { [KEYFILE_UPLOAD]: new random.RandomPassword(`${name}-keyfile`, { length: 756, special: false }, { parent: this }).result },
-      command: mongodReplicaSetCommand(),
-    } : undefined;
+    const replicaSet =
+      args.database.kind === "mongodb"
+        ? {
+            members: replicaSetMembers(this.host),
+            keyfile: {
+              [KEYFILE_UPLOAD]: new random.RandomPassword(
+                `${name}-keyfile`,
+                { length: 756, special: false },
+                { parent: this },
+              ).result,
+            },
+            command: mongodReplicaSetCommand(),
+          }
+        : undefined;
     const files: Record<string, pulumi.Input<string>> = replicaSet
-      ? { ...replicaSet.keyfile, "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) => renderMongoUserScript(names.database, names.username, { value: pw })) }
+      ? {
+          ...replicaSet.keyfile,
+          "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) =>
+            renderMongoUserScript(names.database, names.username, { value: pw }),
+          ),
+        }
       : {};
 
-    this.container = platformContainer(`${name}-container`, {
-      host: this.host, image: args.image ?? engine.image(args.database.version), namePrefix: args.namePrefix,
-      networks: [args.network], labels: args.labels, files,
-      settings: {
-        envs: pulumi.secret(envs),
-        command: replicaSet?.command,
-        volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
-        ports: [loopbackPort(engine.port, args.hostPort)],
-        healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
-        memory: args.memory[args.database.kind],
-        // Wait for healthy: the login below is created through this container's port.
-        wait: true,
-        waitTimeout: 120,
-      },
-    }, { parent: this });
-    this.ready = this.container;
-
-    if (replicaSet) {
-      const secondaries = replicaSet.members.slice(1).map((host, i) => platformContainer(`${name}-member-${i + 2}`, {
-        host, image: args.image ?? engine.image(args.database.version), namePrefix: args.namePrefix,
-        networks: [args.network], labels: args.labels, files: replicaSet.keyfile,
+    this.container = platformContainer(
+      `${name}-container`,
+      {
+        host: this.host,
+        image: args.image ?? engine.image(args.database.version),
+        namePrefix: args.namePrefix,
+        networks: [args.network],
+        labels: args.labels,
+        files,
         settings: {
-          command: replicaSet.command,
-          volumes: [{
-            volumeName: new docker.Volume(`${name}-member-${i + 2}-data`, { name: `${args.namePrefix}-${host}-data`, labels: platformLabels(args.labels) }, { parent: this }).name,
-            containerPath: engine.dataPath,
-          }],
+          envs: pulumi.secret(envs),
+          command: replicaSet?.command,
+          volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
+          ports: [loopbackPort(engine.port, args.hostPort)],
           healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
-          memory: args.memory.mongodb,
+          memory: args.memory[args.database.kind],
+          // Wait for healthy: the login below is created through this container's port.
           wait: true,
           waitTimeout: 120,
         },
-      }, { parent: this }));
+      },
+      { parent: this },
+    );
+    this.ready = this.container;
+
+    if (replicaSet) {
+      const secondaries = replicaSet.members.slice(1).map((host, i) =>
+        platformContainer(
+          `${name}-member-${i + 2}`,
+          {
+            host,
+            image: args.image ?? engine.image(args.database.version),
+            namePrefix: args.namePrefix,
+            networks: [args.network],
+            labels: args.labels,
+            files: replicaSet.keyfile,
+            settings: {
+              command: replicaSet.command,
+              volumes: [
+                {
+                  volumeName: new docker.Volume(
+                    `${name}-member-${i + 2}-data`,
+                    { name: `${args.namePrefix}-${host}-data`, labels: platformLabels(args.labels) },
+                    { parent: this },
+                  ).name,
+                  containerPath: engine.dataPath,
+                },
+              ],
+              healthcheck: {
+                tests: engine.healthcheck,
+                interval: "5s",
+                timeout: "5s",
+                retries: 12,
+                startPeriod: "10s",
+              },
+              memory: args.memory.mongodb,
+              wait: true,
+              waitTimeout: 120,
+            },
+          },
+          { parent: this },
+        ),
+      );
       // One-shot, attached: `pulumi up` waits for it and fails if it does.
-      this.ready = platformContainer(`${name}-replica-set-init`, {
-        host: `${this.host}-init`, image: args.image ?? engine.image(args.database.version), namePrefix: args.namePrefix,
-        networks: [args.network], labels: args.labels, files: { "/init/replica-set.js": renderReplicaSetInit(replicaSet.members, engine.port) },
-        settings: {
-          command: ["bash", "-c", `mongosh --quiet --host ${this.host} --username ${ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`],
-          envs: pulumi.secret(adminPassword.result.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
-          restart: "no", mustRun: false, attach: true, logs: true,
+      this.ready = platformContainer(
+        `${name}-replica-set-init`,
+        {
+          host: `${this.host}-init`,
+          image: args.image ?? engine.image(args.database.version),
+          namePrefix: args.namePrefix,
+          networks: [args.network],
+          labels: args.labels,
+          files: { "/init/replica-set.js": renderReplicaSetInit(replicaSet.members, engine.port) },
+          settings: {
+            command: [
+              "bash",
+              "-c",
+              `mongosh --quiet --host ${this.host} --username ${ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
+            ],
+            envs: pulumi.secret(adminPassword.result.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
+            restart: "no",
+            mustRun: false,
+            attach: true,
+            logs: true,
+          },
         },
-      }, { parent: this, dependsOn: [this.container, ...secondaries] });
+        { parent: this, dependsOn: [this.container, ...secondaries] },
+      );
     }
 
     if (args.database.kind === "postgres") {
-      const provider = new postgresql.Provider(`${name}-admin`, {
-        host: "127.0.0.1",
-        port: args.hostPort,
-        username: ADMIN_USER,
-        password: adminPassword.result,
-        database: "postgres",
-        sslmode: "disable",
-        superuser: true,
-        connectTimeout: 30,
-      }, { parent: this, dependsOn: [this.container] });
+      const provider = new postgresql.Provider(
+        `${name}-admin`,
+        {
+          host: "127.0.0.1",
+          port: args.hostPort,
+          username: ADMIN_USER,
+          password: adminPassword.result,
+          database: "postgres",
+          sslmode: "disable",
+          superuser: true,
+          connectTimeout: 30,
+        },
+        { parent: this, dependsOn: [this.container] },
+      );
       // Login and database go through the provider, which waits for a healthy container.
-      const access = new PostgresAccess(`${name}-access`, {
-        names, extensions: args.database.extensions, provider, monitoringLogin: args.monitoring !== undefined,
-      }, { parent: this });
+      const access = new PostgresAccess(
+        `${name}-access`,
+        {
+          names,
+          extensions: args.database.extensions,
+          provider,
+          monitoringLogin: args.monitoring !== undefined,
+        },
+        { parent: this },
+      );
       if (args.monitoring) {
         const exporterHost = `${args.service}-db-exporter`;
-        platformContainer(`${name}-exporter`, {
-          host: exporterHost, image: args.monitoring.postgresExporterImage, namePrefix: args.namePrefix,
-          networks: [args.network, args.monitoring.network], labels: args.labels,
-          settings: {
-            envs: pulumi.secret(pulumi.all([access.monitoringUsername!, access.monitoringPassword!]).apply(([user, password]) =>
-              [`DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`])),
-            memory: args.memory.exporter,
+        platformContainer(
+          `${name}-exporter`,
+          {
+            host: exporterHost,
+            image: args.monitoring.postgresExporterImage,
+            namePrefix: args.namePrefix,
+            networks: [args.network, args.monitoring.network],
+            labels: args.labels,
+            settings: {
+              envs: pulumi.secret(
+                pulumi
+                  .all([access.monitoringUsername!, access.monitoringPassword!])
+                  .apply(([user, password]) => [
+                    `DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`,
+                  ]),
+              ),
+              memory: args.memory.exporter,
+            },
           },
-        }, { parent: this, dependsOn: [access] });
+          { parent: this, dependsOn: [access] },
+        );
         this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER_PORT}`;
       }
       this.databaseName = access.database;
@@ -209,8 +321,22 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       this.password = servicePassword.result;
     }
 
-    const url = (hosts: string[], port: number, extraQuery: string) => pulumi.secret(pulumi.all([this.username, this.password, this.databaseName]).apply(([user, pw, db]) =>
-      connectionUrl(engine.scheme, user, pw, hosts, port, db, [engine.urlQuery(db), extraQuery].filter(Boolean).join("&"))));
+    const url = (hosts: string[], port: number, extraQuery: string) =>
+      pulumi.secret(
+        pulumi
+          .all([this.username, this.password, this.databaseName])
+          .apply(([user, pw, db]) =>
+            connectionUrl(
+              engine.scheme,
+              user,
+              pw,
+              hosts,
+              port,
+              db,
+              [engine.urlQuery(db), extraQuery].filter(Boolean).join("&"),
+            ),
+          ),
+      );
     // Services find the primary through the member list; tools on the host reach the first member only.
     this.url = url(replicaSet?.members ?? [this.host], engine.port, replicaSet ? `replicaSet=${REPLICA_SET_NAME}` : "");
     this.hostUrl = url(["127.0.0.1"], args.hostPort, replicaSet ? "directConnection=true" : "");

@@ -17,7 +17,10 @@ export interface PlatformLabels {
 }
 
 /** Labels that tell tools (Promtail, `docker ps --filter`) what a container is. */
-export function platformLabels(labels: PlatformLabels, extra: Record<string, string> = {}): docker.types.input.ContainerLabel[] {
+export function platformLabels(
+  labels: PlatformLabels,
+  extra: Record<string, string> = {},
+): docker.types.input.ContainerLabel[] {
   const all: Record<string, string> = {
     "platform.stack": labels.stack,
     "platform.catalog": labels.catalog,

@@ -19,16 +19,28 @@ export interface PlatformContainerArgs {
  * One infrastructure container with the platform defaults (restart, log rotation,
  * no-new-privileges), reachable by `host` on each of its networks.
  */
-export function platformContainer(name: string, args: PlatformContainerArgs, opts: pulumi.CustomResourceOptions): docker.Container {
-  const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: opts.parent });
-  return new docker.Container(name, {
-    ...CONTAINER_DEFAULTS,
-    ...args.settings,
-    name: `${args.namePrefix}-${args.host}`,
-    hostname: args.host,
-    image: image.imageId,
-    networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [args.host] })),
-    uploads: Object.entries(args.files ?? {}).map(([file, content]) => ({ file, content })),
-    labels: platformLabels(args.labels, args.extraLabels),
-  }, opts);
+export function platformContainer(
+  name: string,
+  args: PlatformContainerArgs,
+  opts: pulumi.CustomResourceOptions,
+): docker.Container {
+  const image = new docker.RemoteImage(
+    `${name}-image`,
+    { name: args.image, keepLocally: true },
+    { parent: opts.parent },
+  );
+  return new docker.Container(
+    name,
+    {
+      ...CONTAINER_DEFAULTS,
+      ...args.settings,
+      name: `${args.namePrefix}-${args.host}`,
+      hostname: args.host,
+      image: image.imageId,
+      networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [args.host] })),
+      uploads: Object.entries(args.files ?? {}).map(([file, content]) => ({ file, content })),
+      labels: platformLabels(args.labels, args.extraLabels),
+    },
+    opts,
+  );
 }

@@ -7,7 +7,12 @@ export type MongoPassword = { value: string } | { env: string };
  * kept in `userDatabase`: the service's database on MongoDB, `admin` on DocumentDB (which keeps
  * every user there). JSON.stringify quotes every value.
  */
-export function renderMongoUserScript(database: string, username: string, password: MongoPassword, userDatabase = database): string {
+export function renderMongoUserScript(
+  database: string,
+  username: string,
+  password: MongoPassword,
+  userDatabase = database,
+): string {
   const pwd = "value" in password ? JSON.stringify(password.value) : `process.env[${JSON.stringify(password.env)}]`;
   return [
     `const users = db.getSiblingDB(${JSON.stringify(userDatabase)});`,
@@ -39,7 +44,11 @@ export function mongodReplicaSetArgs(keyfile: string): string[] {
  * while it creates the first member's users on first start.
  */
 export function mongodReplicaSetCommand(): string[] {
-  return ["bash", "-c", `install -m 400 -o mongodb -g mongodb ${KEYFILE_UPLOAD} ${KEYFILE} && exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(KEYFILE).join(" ")}`];
+  return [
+    "bash",
+    "-c",
+    `install -m 400 -o mongodb -g mongodb ${KEYFILE_UPLOAD} ${KEYFILE} && exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(KEYFILE).join(" ")}`,
+  ];
 }
 
 /**

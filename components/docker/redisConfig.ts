@@ -42,7 +42,16 @@ function render(lines: Array<Array<string | number>>): string {
 }
 
 /** Redis's eviction policies (maxmemory-policy). */
-export const EVICTION_POLICIES = ["noeviction", "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl"] as const;
+export const EVICTION_POLICIES = [
+  "noeviction",
+  "volatile-lru",
+  "allkeys-lru",
+  "volatile-lfu",
+  "allkeys-lfu",
+  "volatile-random",
+  "allkeys-random",
+  "volatile-ttl",
+] as const;
 export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
 
 /**
@@ -84,9 +93,13 @@ export function renderRedisConf(node: RedisNode, settings: RedisSettings): strin
     ["replica-announce-port", node.port],
   ];
   if (settings.minReplicasToWrite > 0) {
-    lines.push(["min-replicas-to-write", settings.minReplicasToWrite], ["min-replicas-max-lag", settings.minReplicasMaxLagSeconds]);
+    lines.push(
+      ["min-replicas-to-write", settings.minReplicasToWrite],
+      ["min-replicas-max-lag", settings.minReplicasMaxLagSeconds],
+    );
   }
-  if (node.role === "replica") lines.push(["replicaof", settings.masterHost, settings.masterPort ?? REDIS_PORT], ["replica-read-only", "yes"]);
+  if (node.role === "replica")
+    lines.push(["replicaof", settings.masterHost, settings.masterPort ?? REDIS_PORT], ["replica-read-only", "yes"]);
   return render(lines);
 }
 

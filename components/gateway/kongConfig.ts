@@ -5,9 +5,7 @@ import { GATEWAY_HEALTH_PATH } from "../../services/validate";
 export type GatewayAuth = "jwt" | "key-auth";
 
 /** Credentials of the one consumer that non-public routes accept. */
-export type GatewayCredential =
-  | { kind: "jwt"; issuer: string; secret: string }
-  | { kind: "key-auth"; key: string };
+export type GatewayCredential = { kind: "jwt"; issuer: string; secret: string } | { kind: "key-auth"; key: string };
 
 export interface KongConfigInput {
   catalog: Catalog;
@@ -26,53 +24,74 @@ export const consumerName = (catalog: Catalog) => `${catalog.name}-clients`;
  * with routes, rate limits per route, an auth plugin on every non-public route, and CORS,
  * correlation-id and Prometheus globally. Used as is in DB-less mode and imported in DB mode.
  */
-export function kongDeclarativeConfig({ catalog, credential, corsOrigins, serviceHost = (service) => service }: KongConfigInput): Record<string, unknown> {
-  const authPlugin = credential.kind === "jwt"
-    ? { name: "jwt", config: { key_claim_name: "iss", claims_to_verify: ["exp"] } }
-    : { name: "key-auth", config: { key_names: ["apikey"], hide_credentials: true } };
+export function kongDeclarativeConfig({
+  catalog,
+  credential,
+  corsOrigins,
+  serviceHost = (service) => service,
+}: KongConfigInput): Record<string, unknown> {
+  const authPlugin =
+    credential.kind === "jwt"
+      ? { name: "jwt", config: { key_claim_name: "iss", claims_to_verify: ["exp"] } }
+      : { name: "key-auth", config: { key_names: ["apikey"], hide_credentials: true } };
 
-  const services = catalog.services.filter((s) => s.routes.length > 0).map((service) => ({
-    name: service.name,
-    url: `http://${serviceHost(service.name)}:${service.port}`,
-    connect_timeout: 5000,
-    read_timeout: 60000,
-    retries: 2,
-    tags: ["platform", catalog.name],
-    routes: service.routes.map((route, i) => ({
-      name: `${service.name}-${i}`,
-      paths: route.paths,
-      ...(route.methods ? { methods: route.methods } : {}),
-      strip_path: route.stripPath,
-      preserve_host: false,
-      protocols: ["http", "https"],
-      tags: [route.public ? "public" : "authenticated"],
-      plugins: [
-        {
-          name: "rate-limiting",
-          // Authenticated routes count per consumer; public ones per client address.
-          config: { minute: route.rateLimitPerMinute, policy: "local", limit_by: route.public ? "ip" : "consumer", fault_tolerant: true },
-        },
-        ...(route.public ? [] : [authPlugin]),
-      ],
-    })),
-  }));
+  const services = catalog.services
+    .filter((s) => s.routes.length > 0)
+    .map((service) => ({
+      name: service.name,
+      url: `http://${serviceHost(service.name)}:${service.port}`,
+      connect_timeout: 5000,
+      read_timeout: 60000,
+      retries: 2,
+      tags: ["platform", catalog.name],
+      routes: service.routes.map((route, i) => ({
+        name: `${service.name}-${i}`,
+        paths: route.paths,
+        ...(route.methods ? { methods: route.methods } : {}),
+        strip_path: route.stripPath,
+        preserve_host: false,
+        protocols: ["http", "https"],
+        tags: [route.public ? "public" : "authenticated"],
+        plugins: [
+          {
+            name: "rate-limiting",
+            // Authenticated routes count per consumer; public ones per client address.
+            config: {
+              minute: route.rateLimitPerMinute,
+              policy: "local",
+              limit_by: route.public ? "ip" : "consumer",
+              fault_tolerant: true,
+            },
+          },
+          ...(route.public ? [] : [authPlugin]),
+        ],
+      })),
+    }));
 
   const consumer: Record<string, unknown> = { username: consumerName(catalog) };
-  if (credential.kind === "jwt") consumer.jwt_secrets = [{ key: credential.issuer, secret: credential.secret, algorithm: "HS256" }];
+  if (credential.kind === "jwt")
+    consumer.jwt_secrets = [{ key: credential.issuer, secret: credential.secret, algorithm: "HS256" }];
   else consumer.keyauth_credentials = [{ key: credential.key }];
 
   return {
     _format_version: "3.0",
     _transform: true,
     services,
-    routes: [{
-      name: "platform-health",
-      paths: [GATEWAY_HEALTH_PATH],
-      methods: ["GET", "HEAD"],
-      protocols: ["http", "https"],
-      tags: ["platform"],
-      plugins: [{ name: "request-termination", config: { status_code: 200, content_type: "application/json", body: '{"status":"ok"}' } }],
-    }],
+    routes: [
+      {
+        name: "platform-health",
+        paths: [GATEWAY_HEALTH_PATH],
+        methods: ["GET", "HEAD"],
+        protocols: ["http", "https"],
+        tags: ["platform"],
+        plugins: [
+          {
+            name: "request-termination",
+            config: { status_code: 200, content_type: "application/json", body: '{"status":"ok"}' },
+          },
+        ],
+      },
+    ],
     consumers: [consumer],
     plugins: [
       {
@@ -86,8 +105,19 @@ export function kongDeclarativeConfig({ catalog, credential, corsOrigins, servic
           max_age: 3600,
         },
       },
-      { name: "correlation-id", config: { header_name: CORRELATION_HEADER, generator: "uuid#counter", echo_downstream: true } },
-      { name: "prometheus", config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: true } },
+      {
+        name: "correlation-id",
+        config: { header_name: CORRELATION_HEADER, generator: "uuid#counter", echo_downstream: true },
+      },
+      {
+        name: "prometheus",
+        config: {
+          status_code_metrics: true,
+          latency_metrics: true,
+          bandwidth_metrics: true,
+          upstream_health_metrics: true,
+        },
+      },
     ],
   };
 }

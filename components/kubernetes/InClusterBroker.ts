@@ -11,7 +11,10 @@ export interface InClusterBrokerArgs {
 }
 
 export const MESSAGING_NAMESPACE = "messaging";
-export const RABBITMQ_CHART = { chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq", version: "14.7.0" } as const;
+export const RABBITMQ_CHART = {
+  chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq",
+  version: "14.7.0",
+} as const;
 
 /**
  * RabbitMQ on EKS instead of Amazon MQ: a 3-node cluster from the Bitnami chart with persistent
@@ -27,45 +30,74 @@ export class InClusterBroker extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:InClusterBroker", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider };
-    const password = (purpose: string) => new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, { parent: this }).result;
+    const password = (purpose: string) =>
+      new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, { parent: this }).result;
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MESSAGING_NAMESPACE } }, k8sOpts);
 
     const passwords: Record<string, pulumi.Output<string>> = {};
     for (const user of args.plan.users) {
       passwords[user.service] = password(`${user.username}-password`);
-      this.credentials[user.service] = { username: user.username, password: passwords[user.service], consumerQueues: user.consumerQueues, retryExchange: user.retryExchange };
+      this.credentials[user.service] = {
+        username: user.username,
+        password: passwords[user.service],
+        consumerQueues: user.consumerQueues,
+        retryExchange: user.retryExchange,
+      };
     }
     const adminPassword = password("admin-password");
-    const admin = new k8s.core.v1.Secret(`${name}-admin`, {
-      metadata: { name: "rabbitmq-admin", namespace: MESSAGING_NAMESPACE },
-      stringData: { "rabbitmq-password": adminPassword, "rabbitmq-erlang-cookie": password("erlang-cookie") },
-    }, { ...k8sOpts, dependsOn: [namespace] });
-    const definitions = new k8s.core.v1.Secret(`${name}-definitions`, {
-      metadata: { name: "rabbitmq-definitions", namespace: MESSAGING_NAMESPACE },
-      stringData: {
-        "load_definition.json": pulumi.all([pulumi.all(passwords), adminPassword]).apply(([values, adminValue]) =>
-          JSON.stringify(renderDefinitions(args.plan, values, { username: "platform-admin", password: adminValue, tags: ["administrator"] }))),
+    const admin = new k8s.core.v1.Secret(
+      `${name}-admin`,
+      {
+        metadata: { name: "rabbitmq-admin", namespace: MESSAGING_NAMESPACE },
+        stringData: { "rabbitmq-password": adminPassword, "rabbitmq-erlang-cookie": password("erlang-cookie") },
       },
-    }, { ...k8sOpts, dependsOn: [namespace] });
+      { ...k8sOpts, dependsOn: [namespace] },
+    );
+    const definitions = new k8s.core.v1.Secret(
+      `${name}-definitions`,
+      {
+        metadata: { name: "rabbitmq-definitions", namespace: MESSAGING_NAMESPACE },
+        stringData: {
+          "load_definition.json": pulumi.all([pulumi.all(passwords), adminPassword]).apply(([values, adminValue]) =>
+            JSON.stringify(
+              renderDefinitions(args.plan, values, {
+                username: "platform-admin",
+                password: adminValue,
+                tags: ["administrator"],
+              }),
+            ),
+          ),
+        },
+      },
+      { ...k8sOpts, dependsOn: [namespace] },
+    );
 
-    new k8s.helm.v3.Release(`${name}-rabbitmq`, {
-      name: "rabbitmq",
-      chart: RABBITMQ_CHART.chart,
-      version: RABBITMQ_CHART.version,
-      namespace: MESSAGING_NAMESPACE,
-      atomic: true,
-      timeout: 900,
-      values: {
-        replicaCount: 3,
-        auth: { username: "platform-admin", existingPasswordSecret: "rabbitmq-admin", existingErlangSecret: "rabbitmq-admin" },
-        loadDefinition: { enabled: true, existingSecret: "rabbitmq-definitions" },
-        extraConfiguration: "load_definitions = /app/load_definition.json\n",
-        persistence: { enabled: true, size: "20Gi" },
-        pdb: { create: true, minAvailable: 2 },
-        metrics: { enabled: true, serviceMonitor: { enabled: true } },
-        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+    new k8s.helm.v3.Release(
+      `${name}-rabbitmq`,
+      {
+        name: "rabbitmq",
+        chart: RABBITMQ_CHART.chart,
+        version: RABBITMQ_CHART.version,
+        namespace: MESSAGING_NAMESPACE,
+        atomic: true,
+        timeout: 900,
+        values: {
+          replicaCount: 3,
+          auth: {
+            username: "platform-admin",
+            existingPasswordSecret: "rabbitmq-admin",
+            existingErlangSecret: "rabbitmq-admin",
+          },
+          loadDefinition: { enabled: true, existingSecret: "rabbitmq-definitions" },
+          extraConfiguration: "load_definitions = /app/load_definition.json\n",
+          persistence: { enabled: true, size: "20Gi" },
+          pdb: { create: true, minAvailable: 2 },
+          metrics: { enabled: true, serviceMonitor: { enabled: true } },
+          resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        },
       },
-    }, { ...k8sOpts, dependsOn: [admin, definitions] });
+      { ...k8sOpts, dependsOn: [admin, definitions] },
+    );
 
     this.vhost = args.plan.vhost;
     this.registerOutputs({});

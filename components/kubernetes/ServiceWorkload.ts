@@ -31,7 +31,10 @@ export interface ServiceWorkloadArgs {
 export const APP_LABEL = "app.kubernetes.io/name";
 
 /** Requests: half the CPU limit (bursting allowed), all of the memory limit (no overcommit). */
-export function resourceRequirements(service: Service): { requests: Record<string, string>; limits: Record<string, string> } {
+export function resourceRequirements(service: Service): {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+} {
   const cpuLimitMilli = Math.round(cpuCores(service.resources.cpu) * 1000);
   return {
     requests: { cpu: `${Math.max(10, Math.round(cpuLimitMilli / 2))}m`, memory: service.resources.memory },
@@ -55,119 +58,210 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const labels = { [APP_LABEL]: service.name, "app.kubernetes.io/part-of": "platform" };
     const metadata = { name: service.name, namespace: args.namespace, labels };
 
-    const role = new aws.iam.Role(`${name}-irsa`, {
-      assumeRolePolicy: pulumi.all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace]).apply(([arn, issuer, namespace]) => JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{
-          Effect: "Allow",
-          Principal: { Federated: arn },
-          Action: "sts:AssumeRoleWithWebIdentity",
-          Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${service.name}`, [`${issuer}:aud`]: "sts.amazonaws.com" } },
-        }],
-      })),
-      tags: { service: service.name },
-    }, { parent: this });
-    const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-      metadata: { ...metadata, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
-      automountServiceAccountToken: false,
-    }, k8sOpts);
-    const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-      metadata, type: "Opaque", stringData: args.secretEnv,
-    }, k8sOpts);
+    const role = new aws.iam.Role(
+      `${name}-irsa`,
+      {
+        assumeRolePolicy: pulumi
+          .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])
+          .apply(([arn, issuer, namespace]) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Principal: { Federated: arn },
+                  Action: "sts:AssumeRoleWithWebIdentity",
+                  Condition: {
+                    StringEquals: {
+                      [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${service.name}`,
+                      [`${issuer}:aud`]: "sts.amazonaws.com",
+                    },
+                  },
+                },
+              ],
+            }),
+          ),
+        tags: { service: service.name },
+      },
+      { parent: this },
+    );
+    const account = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      {
+        metadata: { ...metadata, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+        automountServiceAccountToken: false,
+      },
+      k8sOpts,
+    );
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata,
+        type: "Opaque",
+        stringData: args.secretEnv,
+      },
+      k8sOpts,
+    );
 
     const probe = (path: string, initialDelaySeconds: number) => ({
-      httpGet: { path, port: "http" }, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3,
+      httpGet: { path, port: "http" },
+      initialDelaySeconds,
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
     });
     const metricsPort = service.health.metricsPort ?? service.port;
-    new k8s.apps.v1.Deployment(`${name}-deployment`, {
-      metadata,
-      spec: {
-        replicas: service.replicas,
-        selector: { matchLabels: { [APP_LABEL]: service.name } },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-        template: {
-          metadata: {
-            labels,
-            annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": service.health.metricsPath },
-          },
-          spec: {
-            serviceAccountName: account.metadata.name,
-            automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
-            topologySpreadConstraints: [{
-              maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway",
-              labelSelector: { matchLabels: { [APP_LABEL]: service.name } },
-            }],
-            terminationGracePeriodSeconds: 30,
-            containers: [{
-              name: service.name,
-              image: args.image,
-              ports: [{ name: "http", containerPort: service.port }, ...(metricsPort !== service.port ? [{ name: "metrics", containerPort: metricsPort }] : [])],
-              env: Object.entries(args.env).map(([envName, value]) => ({ name: envName, value })),
-              envFrom: [{ secretRef: { name: secret.metadata.name } }],
-              resources: resourceRequirements(service),
-              startupProbe: { ...probe(service.health.path, 0), failureThreshold: Math.max(3, Math.ceil(service.health.startPeriodSeconds / 10)) },
-              livenessProbe: probe(service.health.path, 0),
-              readinessProbe: probe(service.health.readinessPath ?? service.health.path, 0),
-              securityContext: {
-                allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false,
-                capabilities: { drop: ["ALL"], ...(service.capabilities.length ? { add: service.capabilities } : {}) },
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata,
+        spec: {
+          replicas: service.replicas,
+          selector: { matchLabels: { [APP_LABEL]: service.name } },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: {
+              labels,
+              annotations: {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": String(metricsPort),
+                "prometheus.io/path": service.health.metricsPath,
               },
-              volumeMounts: [
-                { name: "tmp", mountPath: "/tmp" },
-                ...(args.trustBundle ? [{ name: "trust-bundle", mountPath: args.trustBundle.mountPath, readOnly: true }] : []),
+            },
+            spec: {
+              serviceAccountName: account.metadata.name,
+              automountServiceAccountToken: false,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                runAsGroup: 10001,
+                fsGroup: 10001,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "topology.kubernetes.io/zone",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: { [APP_LABEL]: service.name } },
+                },
               ],
-            }],
-            // The root filesystem is read-only; scratch space lives in memory.
-            volumes: [
-              { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
-              ...(args.trustBundle ? [{ name: "trust-bundle", configMap: { name: args.trustBundle.configMap } }] : []),
-            ],
+              terminationGracePeriodSeconds: 30,
+              containers: [
+                {
+                  name: service.name,
+                  image: args.image,
+                  ports: [
+                    { name: "http", containerPort: service.port },
+                    ...(metricsPort !== service.port ? [{ name: "metrics", containerPort: metricsPort }] : []),
+                  ],
+                  env: Object.entries(args.env).map(([envName, value]) => ({ name: envName, value })),
+                  envFrom: [{ secretRef: { name: secret.metadata.name } }],
+                  resources: resourceRequirements(service),
+                  startupProbe: {
+                    ...probe(service.health.path, 0),
+                    failureThreshold: Math.max(3, Math.ceil(service.health.startPeriodSeconds / 10)),
+                  },
+                  livenessProbe: probe(service.health.path, 0),
+                  readinessProbe: probe(service.health.readinessPath ?? service.health.path, 0),
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    privileged: false,
+                    capabilities: {
+                      drop: ["ALL"],
+                      ...(service.capabilities.length ? { add: service.capabilities } : {}),
+                    },
+                  },
+                  volumeMounts: [
+                    { name: "tmp", mountPath: "/tmp" },
+                    ...(args.trustBundle
+                      ? [{ name: "trust-bundle", mountPath: args.trustBundle.mountPath, readOnly: true }]
+                      : []),
+                  ],
+                },
+              ],
+              // The root filesystem is read-only; scratch space lives in memory.
+              volumes: [
+                { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+                ...(args.trustBundle
+                  ? [{ name: "trust-bundle", configMap: { name: args.trustBundle.configMap } }]
+                  : []),
+              ],
+            },
           },
         },
       },
-    }, k8sOpts);
+      k8sOpts,
+    );
 
-    const kubeService = new k8s.core.v1.Service(`${name}-service`, {
-      metadata,
-      spec: { selector: { [APP_LABEL]: service.name }, ports: [{ name: "http", port: service.port, targetPort: "http" }] },
-    }, k8sOpts);
-
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
-      metadata,
-      spec: {
-        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
-        minReplicas: service.replicas,
-        maxReplicas: service.replicas * 3,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+    const kubeService = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata,
+        spec: {
+          selector: { [APP_LABEL]: service.name },
+          ports: [{ name: "http", port: service.port, targetPort: "http" }],
+        },
       },
-    }, k8sOpts);
+      k8sOpts,
+    );
+
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-hpa`,
+      {
+        metadata,
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
+          minReplicas: service.replicas,
+          maxReplicas: service.replicas * 3,
+          metrics: [
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+          ],
+        },
+      },
+      k8sOpts,
+    );
 
     if (service.replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-        metadata, spec: { minAvailable: service.replicas - 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
-      }, k8sOpts);
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        {
+          metadata,
+          spec: { minAvailable: service.replicas - 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
+        },
+        k8sOpts,
+      );
     }
 
-    const fromNamespace = (namespace: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } });
+    const fromNamespace = (namespace: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    });
     const toPods = (names: string[]) => names.map((peer) => ({ podSelector: { matchLabels: { [APP_LABEL]: peer } } }));
-    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
-      metadata,
-      spec: {
-        podSelector: { matchLabels: { [APP_LABEL]: service.name } },
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [
-          { from: [fromNamespace(args.gatewayNamespace), ...toPods(args.callers)], ports: [{ port: service.port }] },
-          { from: [fromNamespace(args.monitoringNamespace)], ports: [{ port: metricsPort }] },
-        ],
-        egress: [
-          DNS_EGRESS,
-          ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
-          { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: args.dataPorts.map((port) => ({ port })) },
-          ...args.peerNamespaces.map((peer) => ({ to: [fromNamespace(peer.namespace)], ports: [{ port: peer.port }] })),
-        ],
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata,
+        spec: {
+          podSelector: { matchLabels: { [APP_LABEL]: service.name } },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            { from: [fromNamespace(args.gatewayNamespace), ...toPods(args.callers)], ports: [{ port: service.port }] },
+            { from: [fromNamespace(args.monitoringNamespace)], ports: [{ port: metricsPort }] },
+          ],
+          egress: [
+            DNS_EGRESS,
+            ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
+            { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: args.dataPorts.map((port) => ({ port })) },
+            ...args.peerNamespaces.map((peer) => ({
+              to: [fromNamespace(peer.namespace)],
+              ports: [{ port: peer.port }],
+            })),
+          ],
+        },
       },
-    }, k8sOpts);
+      k8sOpts,
+    );
 
     this.internalUrl = pulumi.interpolate`http://${kubeService.metadata.name}.${args.namespace}.svc.cluster.local:${service.port}`;
     this.registerOutputs({ internalUrl: this.internalUrl });

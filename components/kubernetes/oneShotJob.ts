@@ -26,34 +26,48 @@ export interface OneShotJobArgs {
  */
 export function oneShotJob(name: string, args: OneShotJobArgs, opts: pulumi.CustomResourceOptions): k8s.batch.v1.Job {
   const mounts = args.mounts ?? [];
-  return new k8s.batch.v1.Job(name, {
-    metadata: { namespace: args.namespace, labels: args.labels },
-    spec: {
-      backoffLimit: args.backoffLimit ?? 6,
-      ttlSecondsAfterFinished: 3600,
-      template: {
-        metadata: { labels: { ...args.labels, "platform/job": args.job } },
-        spec: {
-          restartPolicy: "OnFailure",
-          automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: args.runAsUser, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [{
-            name: args.job,
-            image: args.image,
-            command: args.command,
-            env: [...(args.env ?? []), { name: "HOME", value: "/tmp" }],
-            envFrom: args.envFromSecret ? [{ secretRef: { name: args.envFromSecret } }] : undefined,
-            volumeMounts: [
-              ...mounts.map((m, i) => ({ name: `mount-${i}`, mountPath: m.mountPath, readOnly: true })),
-              { name: "tmp", mountPath: "/tmp" },
+  return new k8s.batch.v1.Job(
+    name,
+    {
+      metadata: { namespace: args.namespace, labels: args.labels },
+      spec: {
+        backoffLimit: args.backoffLimit ?? 6,
+        ttlSecondsAfterFinished: 3600,
+        template: {
+          metadata: { labels: { ...args.labels, "platform/job": args.job } },
+          spec: {
+            restartPolicy: "OnFailure",
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: args.runAsUser,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [
+              {
+                name: args.job,
+                image: args.image,
+                command: args.command,
+                env: [...(args.env ?? []), { name: "HOME", value: "/tmp" }],
+                envFrom: args.envFromSecret ? [{ secretRef: { name: args.envFromSecret } }] : undefined,
+                volumeMounts: [
+                  ...mounts.map((m, i) => ({ name: `mount-${i}`, mountPath: m.mountPath, readOnly: true })),
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  privileged: false,
+                  capabilities: { drop: ["ALL"] },
+                },
+              },
             ],
-            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ["ALL"] } },
-          }],
-          volumes: [...mounts.map((m, i) => ({ name: `mount-${i}`, ...m.volume })), { name: "tmp", emptyDir: {} }],
+            volumes: [...mounts.map((m, i) => ({ name: `mount-${i}`, ...m.volume })), { name: "tmp", emptyDir: {} }],
+          },
         },
       },
     },
-  }, opts);
+    opts,
+  );
 }
-

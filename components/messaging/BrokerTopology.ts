@@ -30,45 +30,83 @@ export class BrokerTopology extends pulumi.ComponentResource {
     const vhost = new rabbitmq.VHost(`${name}-vhost`, { name: plan.vhost }, child);
     const onVhost = { ...child, dependsOn: [vhost] };
 
-    const exchanges = new Map(plan.exchanges.map((exchange) => [exchange.name, new rabbitmq.Exchange(`${name}-x-${exchange.name}`, {
-      name: exchange.name,
-      vhost: vhost.name,
-      settings: { type: exchange.type, durable: true, autoDelete: false },
-    }, onVhost)]));
+    const exchanges = new Map(
+      plan.exchanges.map((exchange) => [
+        exchange.name,
+        new rabbitmq.Exchange(
+          `${name}-x-${exchange.name}`,
+          {
+            name: exchange.name,
+            vhost: vhost.name,
+            settings: { type: exchange.type, durable: true, autoDelete: false },
+          },
+          onVhost,
+        ),
+      ]),
+    );
 
-    const queues = new Map(plan.queues.map((queue) => [queue.name, new rabbitmq.Queue(`${name}-q-${queue.name}`, {
-      name: queue.name,
-      vhost: vhost.name,
-      // JSON keeps numeric arguments numeric (x-message-ttl must be an integer, not "1000").
-      settings: { durable: true, autoDelete: false, argumentsJson: JSON.stringify(queue.arguments) },
-    }, onVhost)]));
+    const queues = new Map(
+      plan.queues.map((queue) => [
+        queue.name,
+        new rabbitmq.Queue(
+          `${name}-q-${queue.name}`,
+          {
+            name: queue.name,
+            vhost: vhost.name,
+            // JSON keeps numeric arguments numeric (x-message-ttl must be an integer, not "1000").
+            settings: { durable: true, autoDelete: false, argumentsJson: JSON.stringify(queue.arguments) },
+          },
+          onVhost,
+        ),
+      ]),
+    );
 
     for (const binding of plan.bindings) {
-      new rabbitmq.Binding(`${name}-b-${binding.source}-${binding.destination}-${binding.routingKey}`, {
-        vhost: vhost.name,
-        source: binding.source,
-        destination: binding.destination,
-        destinationType: "queue",
-        routingKey: binding.routingKey,
-      }, { ...child, dependsOn: [exchanges.get(binding.source)!, queues.get(binding.destination)!] });
+      new rabbitmq.Binding(
+        `${name}-b-${binding.source}-${binding.destination}-${binding.routingKey}`,
+        {
+          vhost: vhost.name,
+          source: binding.source,
+          destination: binding.destination,
+          destinationType: "queue",
+          routingKey: binding.routingKey,
+        },
+        { ...child, dependsOn: [exchanges.get(binding.source)!, queues.get(binding.destination)!] },
+      );
     }
 
     this.credentials = {};
     for (const user of plan.users) {
-      const password = new random.RandomPassword(`${name}-${user.username}-password`, { length: 32, special: false }, { parent: this });
-      const brokerUser = new rabbitmq.User(`${name}-u-${user.username}`, { name: user.username, password: password.result, tags: [] }, child);
-      new rabbitmq.Permissions(`${name}-p-${user.username}`, {
-        user: brokerUser.name,
-        vhost: vhost.name,
-        permissions: user.permissions,
-      }, child);
-      if (user.topicPermissions.length > 0) {
-        // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
-        new rabbitmq.TopicPermissions(`${name}-tp-${user.username}`, {
+      const password = new random.RandomPassword(
+        `${name}-${user.username}-password`,
+        { length: 32, special: false },
+        { parent: this },
+      );
+      const brokerUser = new rabbitmq.User(
+        `${name}-u-${user.username}`,
+        { name: user.username, password: password.result, tags: [] },
+        child,
+      );
+      new rabbitmq.Permissions(
+        `${name}-p-${user.username}`,
+        {
           user: brokerUser.name,
           vhost: vhost.name,
-          permissions: user.topicPermissions,
-        }, { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) });
+          permissions: user.permissions,
+        },
+        child,
+      );
+      if (user.topicPermissions.length > 0) {
+        // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
+        new rabbitmq.TopicPermissions(
+          `${name}-tp-${user.username}`,
+          {
+            user: brokerUser.name,
+            vhost: vhost.name,
+            permissions: user.topicPermissions,
+          },
+          { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) },
+        );
       }
       this.credentials[user.service] = {
         username: user.username,

@@ -8,7 +8,9 @@ import { TopologyPlan } from "./topology";
  */
 export function rabbitPasswordHash(username: string, password: string): string {
   const salt = createHash("sha256").update(`platform-salt:${username}:${password}`).digest().subarray(0, 4);
-  const digest = createHash("sha256").update(Buffer.concat([salt, Buffer.from(password, "utf8")])).digest();
+  const digest = createHash("sha256")
+    .update(Buffer.concat([salt, Buffer.from(password, "utf8")]))
+    .digest();
   return Buffer.concat([salt, digest]).toString("base64");
 }
 
@@ -23,7 +25,11 @@ export interface DefinitionUser {
  * loads at boot (`load_definitions`) or through `rabbitmqctl import_definitions`. Holds password
  * hashes: treat it as a secret.
  */
-export function renderDefinitions(plan: TopologyPlan, passwords: Record<string, string>, admin?: DefinitionUser): Record<string, unknown> {
+export function renderDefinitions(
+  plan: TopologyPlan,
+  passwords: Record<string, string>,
+  admin?: DefinitionUser,
+): Record<string, unknown> {
   const users: DefinitionUser[] = plan.users.map((user) => {
     const password = passwords[user.service];
     if (password === undefined) throw new Error(`no broker password for ${user.service}`);
@@ -43,11 +49,32 @@ export function renderDefinitions(plan: TopologyPlan, passwords: Record<string, 
       ...plan.users.map((user) => ({ user: user.username, vhost, ...user.permissions })),
       ...(admin ? [{ user: admin.username, vhost, configure: ".*", write: ".*", read: ".*" }] : []),
     ],
-    topic_permissions: plan.users.flatMap((user) => user.topicPermissions.map((topic) => ({ user: user.username, vhost, ...topic }))),
-    exchanges: plan.exchanges.map((exchange) => ({ name: exchange.name, vhost, type: exchange.type, durable: true, auto_delete: false, internal: false, arguments: {} })),
-    queues: plan.queues.map((queue) => ({ name: queue.name, vhost, durable: true, auto_delete: false, arguments: queue.arguments })),
+    topic_permissions: plan.users.flatMap((user) =>
+      user.topicPermissions.map((topic) => ({ user: user.username, vhost, ...topic })),
+    ),
+    exchanges: plan.exchanges.map((exchange) => ({
+      name: exchange.name,
+      vhost,
+      type: exchange.type,
+      durable: true,
+      auto_delete: false,
+      internal: false,
+      arguments: {},
+    })),
+    queues: plan.queues.map((queue) => ({
+      name: queue.name,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: queue.arguments,
+    })),
     bindings: plan.bindings.map((binding) => ({
-      source: binding.source, vhost, destination: binding.destination, destination_type: "queue", routing_key: binding.routingKey, arguments: {},
+      source: binding.source,
+      vhost,
+      destination: binding.destination,
+      destination_type: "queue",
+      routing_key: binding.routingKey,
+      arguments: {},
     })),
   };
 }

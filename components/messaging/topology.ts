@@ -14,12 +14,32 @@ export interface TopologyPlan {
   users: BrokerUserPlan[];
 }
 
-export interface ExchangePlan { name: string; type: "topic" | "direct" }
+export interface ExchangePlan {
+  name: string;
+  type: "topic" | "direct";
+}
 export type QueueArguments = Record<string, string | number>;
-export interface QueuePlan { name: string; service: string; role: "consumer" | "dead-letter" | "retry"; arguments: QueueArguments }
-export interface BindingPlan { source: string; destination: string; routingKey: string }
-export interface PermissionPlan { configure: string; write: string; read: string }
-export interface TopicPermissionPlan { exchange: string; write: string; read: string }
+export interface QueuePlan {
+  name: string;
+  service: string;
+  role: "consumer" | "dead-letter" | "retry";
+  arguments: QueueArguments;
+}
+export interface BindingPlan {
+  source: string;
+  destination: string;
+  routingKey: string;
+}
+export interface PermissionPlan {
+  configure: string;
+  write: string;
+  read: string;
+}
+export interface TopicPermissionPlan {
+  exchange: string;
+  write: string;
+  read: string;
+}
 export interface BrokerUserPlan {
   service: string;
   username: string;
@@ -113,7 +133,9 @@ function planServiceQueues(service: Service): ServiceQueues {
       // A parked message expires after its delay and is dead-lettered through the default
       // exchange straight back onto the consumer queue.
       result.queues.push({
-        name, service: service.name, role: "retry",
+        name,
+        service: service.name,
+        role: "retry",
         arguments: { "x-message-ttl": delayMs, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue },
       });
       result.bindings.push({ source: result.retryExchange, destination: name, routingKey: name });

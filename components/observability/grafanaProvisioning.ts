@@ -12,24 +12,65 @@ export const JAEGER_UID = "jaeger";
 export const logsDatasourceUid = (logs: LogsBackend) => (logs === "loki" ? "loki" : "elasticsearch");
 
 /** provisioning/datasources/datasources.yaml: Prometheus (default), the logs backend, Jaeger linked to logs. */
-export function grafanaDatasources({ logs, scrapeInterval, elasticsearchReader }: DatasourceInput): Record<string, unknown> {
+export function grafanaDatasources({
+  logs,
+  scrapeInterval,
+  elasticsearchReader,
+}: DatasourceInput): Record<string, unknown> {
   if (logs === "elk" && !elasticsearchReader) throw new Error("the ELK option needs an Elasticsearch reader login");
-  const logsDatasource = logs === "loki"
-    ? { name: "Loki", uid: "loki", type: "loki", access: "proxy", url: "http://loki:3100", jsonData: { maxLines: 1000 } }
-    : {
-      name: "Elasticsearch", uid: "elasticsearch", type: "elasticsearch", access: "proxy", url: "http://elasticsearch:9200",
-      basicAuth: true, basicAuthUser: elasticsearchReader!.username,
-      jsonData: { index: "logs-*", timeField: "@timestamp", logMessageField: "message", logLevelField: "log.level" },
-      secureJsonData: { basicAuthPassword: elasticsearchReader!.password },
-    };
+  const logsDatasource =
+    logs === "loki"
+      ? {
+          name: "Loki",
+          uid: "loki",
+          type: "loki",
+          access: "proxy",
+          url: "http://loki:3100",
+          jsonData: { maxLines: 1000 },
+        }
+      : {
+          name: "Elasticsearch",
+          uid: "elasticsearch",
+          type: "elasticsearch",
+          access: "proxy",
+          url: "http://elasticsearch:9200",
+          basicAuth: true,
+          basicAuthUser: elasticsearchReader!.username,
+          jsonData: {
+            index: "logs-*",
+            timeField: "@timestamp",
+            logMessageField: "message",
+            logLevelField: "log.level",
+          },
+          secureJsonData: { basicAuthPassword: elasticsearchReader!.password },
+        };
   return {
     apiVersion: 1,
     datasources: [
-      { name: "Prometheus", uid: PROMETHEUS_UID, type: "prometheus", access: "proxy", url: "http://prometheus:9090", isDefault: true, jsonData: { timeInterval: scrapeInterval } },
+      {
+        name: "Prometheus",
+        uid: PROMETHEUS_UID,
+        type: "prometheus",
+        access: "proxy",
+        url: "http://prometheus:9090",
+        isDefault: true,
+        jsonData: { timeInterval: scrapeInterval },
+      },
       logsDatasource,
       {
-        name: "Jaeger", uid: JAEGER_UID, type: "jaeger", access: "proxy", url: "http://jaeger:16686",
-        jsonData: { tracesToLogsV2: { datasourceUid: logsDatasourceUid(logs), filterByTraceID: true, spanStartTimeShift: "-5m", spanEndTimeShift: "5m" } },
+        name: "Jaeger",
+        uid: JAEGER_UID,
+        type: "jaeger",
+        access: "proxy",
+        url: "http://jaeger:16686",
+        jsonData: {
+          tracesToLogsV2: {
+            datasourceUid: logsDatasourceUid(logs),
+            filterByTraceID: true,
+            spanStartTimeShift: "-5m",
+            spanEndTimeShift: "5m",
+          },
+        },
       },
     ],
   };
@@ -41,9 +82,16 @@ export const DASHBOARDS_DIR = "/var/lib/grafana/dashboards";
 export function grafanaDashboardProvider(folder: string): Record<string, unknown> {
   return {
     apiVersion: 1,
-    providers: [{
-      name: "platform", folder, type: "file", disableDeletion: true, allowUiUpdates: false,
-      updateIntervalSeconds: 30, options: { path: DASHBOARDS_DIR },
-    }],
+    providers: [
+      {
+        name: "platform",
+        folder,
+        type: "file",
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 30,
+        options: { path: DASHBOARDS_DIR },
+      },
+    ],
   };
 }

@@ -19,7 +19,15 @@ export function lokiConfig(): Record<string, unknown> {
       ring: { kvstore: { store: "inmemory" } },
     },
     schema_config: {
-      configs: [{ from: "2024-01-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+      configs: [
+        {
+          from: "2024-01-01",
+          store: "tsdb",
+          object_store: "filesystem",
+          schema: "v13",
+          index: { prefix: "index_", period: "24h" },
+        },
+      ],
     },
     limits_config: { retention_period: "168h", allow_structured_metadata: true },
     compactor: { working_directory: "/loki/compactor", retention_enabled: true, delete_request_store: "filesystem" },
@@ -29,27 +37,34 @@ export function lokiConfig(): Record<string, unknown> {
 
 /** Promtail reads the stack's containers through the Docker API and labels lines by service. */
 export function promtailConfig({ stack, catalog }: LogSelection): Record<string, unknown> {
-  const label = (name: string, target: string) => ({ source_labels: [`__meta_docker_container_label_platform_${name}`], target_label: target });
+  const label = (name: string, target: string) => ({
+    source_labels: [`__meta_docker_container_label_platform_${name}`],
+    target_label: target,
+  });
   return {
     server: { http_listen_port: 9080, grpc_listen_port: 0, log_level: "warn" },
     positions: { filename: "/tmp/positions.yaml" },
     clients: [{ url: `http://loki:${LOKI_PORT}/loki/api/v1/push` }],
-    scrape_configs: [{
-      job_name: "containers",
-      docker_sd_configs: [{
-        host: "unix:///var/run/docker.sock",
-        refresh_interval: "5s",
-        // Label filters are ANDed: this stack of this catalog only.
-        filters: [{ name: "label", values: [`platform.stack=${stack}`, `platform.catalog=${catalog}`] }],
-      }],
-      relabel_configs: [
-        { source_labels: ["__meta_docker_container_name"], regex: "/(.*)", target_label: "container" },
-        { source_labels: ["__meta_docker_container_log_stream"], target_label: "stream" },
-        label("service", "service"),
-        label("component", "component"),
-        label("catalog", "catalog"),
-      ],
-    }],
+    scrape_configs: [
+      {
+        job_name: "containers",
+        docker_sd_configs: [
+          {
+            host: "unix:///var/run/docker.sock",
+            refresh_interval: "5s",
+            // Label filters are ANDed: this stack of this catalog only.
+            filters: [{ name: "label", values: [`platform.stack=${stack}`, `platform.catalog=${catalog}`] }],
+          },
+        ],
+        relabel_configs: [
+          { source_labels: ["__meta_docker_container_name"], regex: "/(.*)", target_label: "container" },
+          { source_labels: ["__meta_docker_container_log_stream"], target_label: "stream" },
+          label("service", "service"),
+          label("component", "component"),
+          label("catalog", "catalog"),
+        ],
+      },
+    ],
   };
 }
 
@@ -57,17 +72,23 @@ export function promtailConfig({ stack, catalog }: LogSelection): Record<string,
 export function filebeatConfig({ stack, catalog }: LogSelection): Record<string, unknown> {
   return {
     "filebeat.autodiscover": {
-      providers: [{
-        type: "docker",
-        // Filebeat de-dots label names: platform.stack becomes platform_stack.
-        templates: [{
-          condition: { and: [
-            { equals: { "docker.container.labels.platform_stack": stack } },
-            { equals: { "docker.container.labels.platform_catalog": catalog } },
-          ] },
-          config: [{ type: "container", paths: ["/var/lib/docker/containers/${data.docker.container.id}/*.log"] }],
-        }],
-      }],
+      providers: [
+        {
+          type: "docker",
+          // Filebeat de-dots label names: platform.stack becomes platform_stack.
+          templates: [
+            {
+              condition: {
+                and: [
+                  { equals: { "docker.container.labels.platform_stack": stack } },
+                  { equals: { "docker.container.labels.platform_catalog": catalog } },
+                ],
+              },
+              config: [{ type: "container", paths: ["/var/lib/docker/containers/${data.docker.container.id}/*.log"] }],
+            },
+          ],
+        },
+      ],
     },
     processors: [{ add_docker_metadata: { host: "unix:///var/run/docker.sock" } }],
     "output.logstash": { hosts: ["logstash:5044"] },
@@ -79,14 +100,18 @@ export function filebeatConfig({ stack, catalog }: LogSelection): Record<string,
 export function filebeatKubernetesConfig(namespaces: string[], logstashHost: string): Record<string, unknown> {
   return {
     "filebeat.autodiscover": {
-      providers: [{
-        type: "kubernetes",
-        node: "${NODE_NAME}",
-        templates: [{
-          condition: { or: namespaces.map((namespace) => ({ equals: { "kubernetes.namespace": namespace } })) },
-          config: [{ type: "container", paths: ["/var/log/containers/*-${data.kubernetes.container.id}.log"] }],
-        }],
-      }],
+      providers: [
+        {
+          type: "kubernetes",
+          node: "${NODE_NAME}",
+          templates: [
+            {
+              condition: { or: namespaces.map((namespace) => ({ equals: { "kubernetes.namespace": namespace } })) },
+              config: [{ type: "container", paths: ["/var/log/containers/*-${data.kubernetes.container.id}.log"] }],
+            },
+          ],
+        },
+      ],
     },
     "output.logstash": { hosts: [logstashHost] },
     logging: { level: "warning" },
@@ -100,7 +125,10 @@ export const GRAFANA_READER = "grafana_reader";
  * Logstash pipeline: Beats in, Elasticsearch data stream `logs-platform-{catalog}` out. The
  * password is Logstash's `${VAR}` reference to its container env, never written in the file.
  */
-export function logstashPipeline(catalog: string, elasticsearch: { url: string; caFile?: string } = { url: "http://elasticsearch:9200" }): string {
+export function logstashPipeline(
+  catalog: string,
+  elasticsearch: { url: string; caFile?: string } = { url: "http://elasticsearch:9200" },
+): string {
   const namespace = catalog.replace(/[^a-z0-9]/g, "");
   return [
     "input {",
@@ -148,11 +176,26 @@ export function elasticsearchSetupScript(): string {
     'ES="${ES_URL:-http://elasticsearch:9200}"',
     'until curl -fsS -u "elastic:$ELASTIC_PASSWORD" "$ES/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null; do sleep 3; done',
     call("POST", "_security/user/kibana_system/_password", '{\\"password\\":\\"$KIBANA_PASSWORD\\"}'),
-    call("PUT", "_security/role/logstash_writer",
-      '{\\"cluster\\":[\\"monitor\\",\\"manage_index_templates\\"],\\"indices\\":[{\\"names\\":[\\"logs-*\\"],\\"privileges\\":[\\"create_doc\\",\\"create_index\\",\\"auto_configure\\",\\"view_index_metadata\\"]}]}'),
-    call("PUT", `_security/user/${LOGSTASH_WRITER}`, `{\\"password\\":\\"$LOGSTASH_WRITER_PASSWORD\\",\\"roles\\":[\\"logstash_writer\\"]}`),
-    call("PUT", "_security/role/logs_reader", '{\\"indices\\":[{\\"names\\":[\\"logs-*\\"],\\"privileges\\":[\\"read\\",\\"view_index_metadata\\"]}]}'),
-    call("PUT", `_security/user/${GRAFANA_READER}`, `{\\"password\\":\\"$GRAFANA_READER_PASSWORD\\",\\"roles\\":[\\"logs_reader\\"]}`),
+    call(
+      "PUT",
+      "_security/role/logstash_writer",
+      '{\\"cluster\\":[\\"monitor\\",\\"manage_index_templates\\"],\\"indices\\":[{\\"names\\":[\\"logs-*\\"],\\"privileges\\":[\\"create_doc\\",\\"create_index\\",\\"auto_configure\\",\\"view_index_metadata\\"]}]}',
+    ),
+    call(
+      "PUT",
+      `_security/user/${LOGSTASH_WRITER}`,
+      `{\\"password\\":\\"$LOGSTASH_WRITER_PASSWORD\\",\\"roles\\":[\\"logstash_writer\\"]}`,
+    ),
+    call(
+      "PUT",
+      "_security/role/logs_reader",
+      '{\\"indices\\":[{\\"names\\":[\\"logs-*\\"],\\"privileges\\":[\\"read\\",\\"view_index_metadata\\"]}]}',
+    ),
+    call(
+      "PUT",
+      `_security/user/${GRAFANA_READER}`,
+      `{\\"password\\":\\"$GRAFANA_READER_PASSWORD\\",\\"roles\\":[\\"logs_reader\\"]}`,
+    ),
     "echo elasticsearch users ready",
     "",
   ].join("\n");

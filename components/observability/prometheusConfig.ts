@@ -21,7 +21,12 @@ export interface PrometheusConfigInput {
   ruleFiles: string[];
 }
 
-export function prometheusConfig({ scrapeInterval, externalLabels, jobs, ruleFiles }: PrometheusConfigInput): Record<string, unknown> {
+export function prometheusConfig({
+  scrapeInterval,
+  externalLabels,
+  jobs,
+  ruleFiles,
+}: PrometheusConfigInput): Record<string, unknown> {
   const names = new Set<string>();
   for (const job of jobs) {
     if (names.has(job.job)) throw new Error(`duplicate scrape job '${job.job}'`);
@@ -33,14 +38,19 @@ export function prometheusConfig({ scrapeInterval, externalLabels, jobs, ruleFil
     scrape_configs: jobs.map((job) => ({
       job_name: job.job,
       ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
-      static_configs: job.groups.map((group) => ({ targets: group.targets, ...(group.labels ? { labels: group.labels } : {}) })),
-      ...(job.viaExporter ? {
-        relabel_configs: [
-          { source_labels: ["__address__"], target_label: "__param_target" },
-          { source_labels: ["__param_target"], target_label: "instance" },
-          { target_label: "__address__", replacement: job.viaExporter },
-        ],
-      } : {}),
+      static_configs: job.groups.map((group) => ({
+        targets: group.targets,
+        ...(group.labels ? { labels: group.labels } : {}),
+      })),
+      ...(job.viaExporter
+        ? {
+            relabel_configs: [
+              { source_labels: ["__address__"], target_label: "__param_target" },
+              { source_labels: ["__param_target"], target_label: "instance" },
+              { target_label: "__address__", replacement: job.viaExporter },
+            ],
+          }
+        : {}),
     })),
   };
 }

@@ -3,7 +3,10 @@ import * as path from "path";
 /** Values a user would set with `pulumi config set --secret` for the built-in catalogs. */
 export const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
   finance: { "ai-service": { OPENAI_API_KEY: "sk-config-finance" } },
-  reservei: { "ai-service": { OPENAI_API_KEY: "sk-config-reservei" }, "notification-service": { SMTP_PASSWORD: "smtp-config-reservei" } },
+  reservei: {
+    "ai-service": { OPENAI_API_KEY: "sk-config-reservei" },
+    "notification-service": { SMTP_PASSWORD: "smtp-config-reservei" },
+  },
 };
 
 /** Stack config of a dev stack for a built-in catalog, AMQP published so broker URLs show up. */
@@ -31,7 +34,14 @@ export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): 
   return {
     "platform:target": "aws",
     "platform:catalog": catalog,
-    "platform:aws": JSON.stringify({ region: "eu-west-1", owner: "platform-team", costCenter: "cc-042", gatewayCertificateArn: CERTIFICATE, gatewayDomain: gatewayDomain(catalog), ...aws }),
+    "platform:aws": JSON.stringify({
+      region: "eu-west-1",
+      owner: "platform-team",
+      costCenter: "cc-042",
+      gatewayCertificateArn: CERTIFICATE,
+      gatewayDomain: gatewayDomain(catalog),
+      ...aws,
+    }),
     "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
   };
 }
