@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/AwsPlatform";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
-import { ConfigSecrets } from "../components/serviceEnvironment";
+import { ConfigSecrets, PlatformInputs } from "../components/platform";
 import { HealthCheck } from "../components/healthCheck";
 import { PlatformConfig, readPlatformConfig } from "./config";
 import { skipPromiseStackTraces } from "./promiseTraces";
@@ -40,12 +40,10 @@ export interface StackOutputs {
   connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
 
-type Target = (config: PlatformConfig, configSecrets: ConfigSecrets) => StackOutputs;
-
 /** One entry per deploy target; the stack's `platform:target` picks it. */
-const TARGETS: Record<PlatformConfig["target"], Target> = {
-  docker: (config, configSecrets) => {
-    const platform = new DockerPlatform(config.catalog.name, { config, configSecrets });
+const TARGETS = {
+  docker: (config: PlatformConfig & { target: "docker" }, inputs: PlatformInputs): StackOutputs => {
+    const platform = new DockerPlatform(config.catalog.name, { ...inputs, docker: config.docker });
     return {
       target: config.target,
       catalog: config.catalog.name,
@@ -68,8 +66,8 @@ const TARGETS: Record<PlatformConfig["target"], Target> = {
       connectionStrings: platform.connectionStrings,
     };
   },
-  aws: (config, configSecrets) => {
-    const platform = new AwsPlatform(config.catalog.name, { config: { ...config, aws: config.aws! }, configSecrets });
+  aws: (config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs => {
+    const platform = new AwsPlatform(config.catalog.name, { ...inputs, aws: config.aws });
     return {
       target: config.target,
       catalog: config.catalog.name,
@@ -110,5 +108,14 @@ export function runProgram(projectDir: string = process.cwd()): StackOutputs {
     ),
     sentryDsn: config.sentryDsn === undefined ? undefined : pulumi.secret(config.sentryDsn),
   };
-  return TARGETS[config.target](config, configSecrets);
+  const inputs: PlatformInputs = {
+    stack: config.stack,
+    environment: config.environment,
+    catalog: config.catalog,
+    images: config.images,
+    gateway: config.gateway,
+    observability: config.observability,
+    configSecrets,
+  };
+  return config.target === "docker" ? TARGETS.docker(config, inputs) : TARGETS.aws(config, inputs);
 }

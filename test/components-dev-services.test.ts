@@ -5,7 +5,8 @@ import { builtinCatalogPath, loadCatalog } from "../services/load";
 import { CacheCluster } from "../components/docker/CacheCluster";
 import { ApiGateway } from "../components/docker/ApiGateway";
 import { Observability } from "../components/docker/Observability";
-import { DEFAULT_IMAGES } from "../stacks/config";
+import { DEFAULT_IMAGES } from "../components/docker/settings";
+import { cacheEnv } from "../components/platform";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { redisCommanderEnv } from "../components/docker/DeveloperTools";
@@ -84,13 +85,13 @@ describe("CacheCluster (under mocks)", () => {
 
   it("hands services the sentinel addresses and master name, not a single host", async () => {
     const { cache, run } = await cluster("sentinel");
-    const client = cache.clientEnv();
+    const client = cacheEnv(cache.endpoint);
     assert.deepEqual(client.env, {
       REDIS_SENTINELS: "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379",
       REDIS_MASTER_NAME: "platform-cache",
     });
     assert.deepEqual(Object.keys(client.secretEnv).sort(), ["REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD"]);
-    const password = await valueOf(client.secretEnv.REDIS_PASSWORD);
+    const password = await valueOf(pulumi.output(client.secretEnv.REDIS_PASSWORD));
     assert.ok(password.secret && run.generatedSecrets.includes(password.value));
     assert.deepEqual(cache.dataNodes, [
       "redis://redis-master:6379",
@@ -103,7 +104,7 @@ describe("CacheCluster (under mocks)", () => {
     const { cache, run } = await cluster("single");
     assert.deepEqual([...containers(run.resources).keys()].sort(), ["shop-redis", "shop-redis-exporter"]);
     assert.ok(!upload(containers(run.resources).get("shop-redis")!, "/data/redis.conf").includes("min-replicas"));
-    const url = await valueOf(cache.clientEnv().secretEnv.REDIS_URL);
+    const url = await valueOf(pulumi.output(cacheEnv(cache.endpoint).secretEnv.REDIS_URL));
     assert.ok(url.secret);
     assert.match(url.value, /^redis:\/\/:pw[0-9a-f]+@redis:6379\/0$/);
   });
@@ -291,8 +292,11 @@ describe("Redis Commander connection", () => {
   it("connects to the single Redis by host and port when there are no sentinels", () => {
     const password = pulumi.output("pw");
     const { env, secretEnv } = redisCommanderEnv({
-      env: { REDIS_HOST: "redis", REDIS_PORT: "6379" },
-      secretEnv: { REDIS_URL: password, REDIS_PASSWORD: password },
+      host: "redis",
+      port: 6379,
+      tls: false,
+      password,
+      location: { kind: "local" },
     });
     assert.deepEqual(env, { REDIS_HOST: "redis", REDIS_PORT: "6379" });
     assert.deepEqual(Object.keys(secretEnv), ["REDIS_PASSWORD"]);

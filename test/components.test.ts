@@ -8,7 +8,7 @@ import { Microservice } from "../components/docker/Microservice";
 import { ServiceDatabase } from "../components/docker/ServiceDatabase";
 import { MessageBroker } from "../components/docker/MessageBroker";
 import { planTopology } from "../components/messaging/topology";
-import { KEYFILE_UPLOAD, renderMongoUserScript, renderReplicaSetInit } from "../components/docker/mongoInit";
+import { KEYFILE_UPLOAD, renderMongoUserScript, renderReplicaSetInit } from "../components/data/mongoInit";
 import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";

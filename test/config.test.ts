@@ -3,10 +3,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { readPlatformConfig } from "../stacks/config";
+import { PlatformConfig, readPlatformConfig } from "../stacks/config";
 import { ValidationError } from "../services/problems";
 
 const projectDir = path.join(__dirname, "..");
+
+function targetSettings<T extends PlatformConfig["target"]>(config: PlatformConfig, target: T) {
+  assert.equal(config.target, target);
+  return config as Extract<PlatformConfig, { target: T }>;
+}
+const dockerOf = (config: PlatformConfig) => targetSettings(config, "docker").docker;
+const awsOf = (config: PlatformConfig) => targetSettings(config, "aws").aws;
 
 function read(values: Record<string, unknown>, stack = "dev") {
   const config = Object.fromEntries(
@@ -64,13 +71,14 @@ describe("stack config", () => {
     const { config, warnings } = read({ target: "docker", catalog: "bookings" });
     assert.equal(config.catalog.name, "bookings");
     assert.equal(config.environment, "dev");
-    assert.equal(config.docker.namePrefix, "bookings-dev");
-    assert.equal(config.docker.hostPorts.databaseBase, 15432);
-    assert.equal(config.docker.hostPorts.amqp, undefined);
-    assert.equal(config.docker.images.kong, "kong:3.9.1");
-    assert.equal(config.cache.mode, "sentinel");
-    assert.equal(config.docker.profile, "standard");
-    assert.equal(config.gateway.database, "postgres");
+    const docker = dockerOf(config);
+    assert.equal(docker.namePrefix, "bookings-dev");
+    assert.equal(docker.hostPorts.databaseBase, 15432);
+    assert.equal(docker.hostPorts.amqp, undefined);
+    assert.equal(docker.images.kong, "kong:3.9.1");
+    assert.equal(docker.cache.mode, "sentinel");
+    assert.equal(docker.profile, "standard");
+    assert.equal(docker.gatewayDatabase, "postgres");
     assert.equal(config.observability.logs, "loki");
     assert.deepEqual(warnings, []);
   });
@@ -94,8 +102,9 @@ describe("stack config", () => {
   it("names the missing or unknown keys, all in one error", () => {
     const problems = problemsOf({
       catalog: "nope",
-      docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge" },
-      cache: { mode: "cluster" },
+      docker: { hostPorts: { databaseBase: 80 }, colour: "red", profile: "huge", cache: { mode: "cluster" } },
+      cache: { mode: "single" },
+      gateway: { database: "off" },
       sentryDsn: "http://sentry.local",
     });
     const has = (re: RegExp) =>
@@ -106,9 +115,12 @@ describe("stack config", () => {
     has(/^platform:target: must be 'docker'/);
     has(/^platform:catalog: must be one of bookings, erp, finance, reservei, user-enrichment/);
     has(/^platform:docker.hostPorts.databaseBase: /);
-    has(/^platform:docker: .*colour/);
+    has(/^platform:docker.colour: unknown key$/);
     has(/^platform:docker.profile: /);
-    has(/^platform:cache.mode: /);
+    has(/^platform:docker.cache.mode: /);
+    // Settings that only mean something on Docker live under platform:docker; the old keys say where.
+    has(/^platform:cache: moved to platform:docker.cache /);
+    has(/^platform:gateway.database: moved to platform:docker.gatewayDatabase /);
     has(/^platform:sentryDsn: must be a Sentry DSN/);
   });
 
@@ -193,9 +205,9 @@ describe("stack config", () => {
 
     it("fills defaults for a prod stack", () => {
       const { config } = read({ target: "aws", catalog: "bookings", aws }, "prod");
-      assert.equal(config.aws!.natGateways, "per-az");
-      assert.equal(config.aws!.rds.backupRetentionDays, 7);
-      assert.deepEqual(config.aws!.eks.publicAccessCidrs, []);
+      assert.equal(awsOf(config).natGateways, "per-az");
+      assert.equal(awsOf(config).rds.backupRetentionDays, 7);
+      assert.deepEqual(awsOf(config).eks.publicAccessCidrs, []);
     });
 
     it("requires the aws section, and in it the tags and the certificate", () => {
@@ -256,7 +268,7 @@ describe("stack config", () => {
         "dev needs none of it",
       );
       assert.equal(
-        read({ target: "aws", catalog: "bookings", aws }, "prod").config.aws!.gatewayDomain,
+        awsOf(read({ target: "aws", catalog: "bookings", aws }, "prod").config).gatewayDomain,
         undefined,
         "nor does a catalog without a front end",
       );
@@ -314,9 +326,14 @@ describe("stack config", () => {
       fs.rmSync(dir, { recursive: true });
 
       const { config } = read({ ...documentDb("test/fixtures/test-ca.pem") }, "prod");
-      assert.equal(config.aws!.mongodb.caBundleFile, path.join(projectDir, "test", "fixtures", "test-ca.pem"));
+      // Validation reads the bundle for the program and leaves the path the user wrote as it is.
+      assert.equal(awsOf(config).mongodb.caBundleFile, "test/fixtures/test-ca.pem");
       assert.equal(
-        read({ target: "aws", catalog: "erp", aws: { ...aws, mongodb: { mode: "documentdb" } } }, "prod").config.aws!
+        awsOf(config).documentDbCaBundle,
+        fs.readFileSync(path.join(projectDir, "test/fixtures/test-ca.pem"), "utf8"),
+      );
+      assert.equal(
+        awsOf(read({ target: "aws", catalog: "erp", aws: { ...aws, mongodb: { mode: "documentdb" } } }, "prod").config)
           .mongodb.mode,
         "documentdb",
         "a catalog without MongoDB needs no bundle",

@@ -377,9 +377,8 @@ describe("dev program (docker target, under mocks)", () => {
       run = await runUnderMocks(
         "laptop",
         {
-          ...devConfig("reservei"),
-          "platform:cache": JSON.stringify({ mode: "single" }),
-          "platform:gateway": JSON.stringify({ database: "off", auth: "key-auth" }),
+          ...devConfig("reservei", { cache: { mode: "single" }, gatewayDatabase: "off" }),
+          "platform:gateway": JSON.stringify({ auth: "key-auth" }),
           "platform:observability": JSON.stringify({ logs: "elk" }),
           "platform:sentryDsn": SENTRY_DSN,
         },
@@ -430,9 +429,7 @@ describe("dev program (docker target, under mocks)", () => {
         "laptop",
         {
           ...devConfig("reservei"),
-          "platform:docker": JSON.stringify({ profile: "light" }),
-          "platform:cache": JSON.stringify({ mode: "single" }),
-          "platform:gateway": JSON.stringify({ database: "off" }),
+          "platform:docker": JSON.stringify({ profile: "light", cache: { mode: "single" }, gatewayDatabase: "off" }),
         },
         () => runProgram(projectDir),
       );

@@ -38,7 +38,7 @@ describe("names the platform sets on services", () => {
       },
       {
         stack: "single",
-        config: { ...devConfig("reservei"), "platform:cache": JSON.stringify({ mode: "single" }) },
+        config: devConfig("reservei", { cache: { mode: "single" } }),
         names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-single-${s}`),
       },
       { stack: "prod", config: { ...prodConfig("reservei"), ...withSentry }, names: kubernetesEnvNames },

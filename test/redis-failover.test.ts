@@ -8,7 +8,7 @@ import {
   planCacheNodes,
   renderRedisConf,
   renderSentinelConf,
-} from "../components/docker/redisConfig";
+} from "../components/cache/redisConfig";
 import { freePort, hasBinary, redisCli, startRedis, until } from "./helpers/servers";
 
 const PASSWORD = "cache-password-for-the-failover-check";

@@ -13,7 +13,7 @@ import {
   redisMaxmemoryMiB,
   renderRedisConf,
   renderSentinelConf,
-} from "../components/docker/redisConfig";
+} from "../components/cache/redisConfig";
 import { kongDeclarativeConfig, renderKongConfig } from "../components/gateway/kongConfig";
 import { prometheusConfig, renderPrometheusConfig } from "../components/observability/prometheusConfig";
 import { alertRules } from "../components/observability/alertRules";

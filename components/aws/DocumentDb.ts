@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DATABASE_ENGINES } from "../engines";
+import { DatabaseEndpoint } from "../platform";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { ManagedDatabaseConnection, connectionUrl, databaseNames } from "../data/databasePlan";
-import { renderMongoUserScript } from "../docker/mongoInit";
+import { connectionUrl, databaseNames } from "../data/databasePlan";
+import { renderMongoUserScript } from "../data/mongoInit";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
@@ -28,7 +30,7 @@ export interface DocumentDbArgs extends DataStorePlacement {
   backupTags: Record<string, string>;
 }
 
-export const DOCUMENTDB_PORT = 27017;
+export const DOCUMENTDB_PORT = DATABASE_ENGINES.mongodb.port;
 /** Where the services and Jobs find the CA bundle (a ConfigMap volume). */
 export const DOCUMENTDB_CA_DIR = "/etc/documentdb-ca";
 const CA_FILE = "rds-ca-bundle.pem";
@@ -44,7 +46,7 @@ const BOOTSTRAP_JOB = "documentdb-bootstrap";
  * database only) is made by a Job inside the VPC.
  */
 export class DocumentDb extends pulumi.ComponentResource {
-  readonly connections: Record<string, ManagedDatabaseConnection> = {};
+  readonly endpoints: Record<string, DatabaseEndpoint> = {};
   /** The ConfigMap holding the CA bundle, for the services to mount at DOCUMENTDB_CA_DIR. */
   readonly caConfigMap: pulumi.Output<string>;
 
@@ -184,10 +186,13 @@ export class DocumentDb extends pulumi.ComponentResource {
 
       // Through the Job, whatever uses the password waits until the login exists.
       const readyPassword = pulumi.all([password, job.metadata.name]).apply(([pw]) => pw);
-      this.connections[service] = {
+      this.endpoints[service] = {
+        location: { kind: "vpc" },
+        // Amazon's CA signs the cluster's certificate: clients verify it with the bundle.
+        trustBundle: { configMap: this.caConfigMap, mountPath: DOCUMENTDB_CA_DIR },
         host: cluster.endpoint,
         port: DOCUMENTDB_PORT,
-        database: names.database,
+        name: names.database,
         username: names.username,
         password: readyPassword,
         url: pulumi.secret(

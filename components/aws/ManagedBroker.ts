@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RABBITMQ } from "../engines";
+import { BrokerEndpoint } from "../platform";
 import * as aws from "@pulumi/aws";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
@@ -21,9 +23,8 @@ export interface ManagedBrokerArgs extends DataStorePlacement {
 export class ManagedBroker extends pulumi.ComponentResource {
   readonly vhost: string;
   readonly credentials: Record<string, BrokerCredentials>;
-  readonly scheme = "amqps";
-  /** `host:port` of AMQPS. */
-  readonly address: pulumi.Output<string>;
+  /** AMQPS on the broker's private endpoint. */
+  readonly endpoint: BrokerEndpoint;
 
   constructor(name: string, args: ManagedBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedBroker", name, {}, opts);
@@ -31,7 +32,10 @@ export class ManagedBroker extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(
       `${name}-sg`,
       args,
-      { description: "AMQPS and management from the EKS nodes only", ports: [5671, 443] },
+      {
+        description: "AMQPS and management from the EKS nodes only",
+        ports: [RABBITMQ.amqpsPort, RABBITMQ.managedManagementPort],
+      },
       child,
     );
     const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child)
@@ -42,7 +46,7 @@ export class ManagedBroker extends pulumi.ComponentResource {
       {
         brokerName: `${args.namePrefix}-rabbitmq`,
         engineType: "RabbitMQ",
-        engineVersion: "3.13",
+        engineVersion: RABBITMQ.managedVersion,
         autoMinorVersionUpgrade: true,
         hostInstanceType: args.instanceType,
         deploymentMode: "CLUSTER_MULTI_AZ",
@@ -69,7 +73,14 @@ export class ManagedBroker extends pulumi.ComponentResource {
     const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, child);
     this.vhost = args.plan.vhost;
     this.credentials = topology.credentials;
-    this.address = broker.instances.apply((instances) => instances[0].endpoints[0].replace(/^amqps:\/\//, ""));
-    this.registerOutputs({ address: this.address });
+    this.endpoint = {
+      // The endpoint is `amqps://host:port`; the contract keeps host and port apart.
+      host: broker.instances.apply((instances) => new URL(instances[0].endpoints[0]).hostname),
+      port: RABBITMQ.amqpsPort,
+      tls: true,
+      vhost: this.vhost,
+      location: { kind: "vpc" },
+    };
+    this.registerOutputs({ host: this.endpoint.host });
   }
 }

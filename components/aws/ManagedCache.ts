@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { REDIS } from "../engines";
+import { CacheEndpoint } from "../platform";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
@@ -14,6 +16,8 @@ export interface ManagedCacheArgs extends DataStorePlacement {
 export class ManagedCache extends pulumi.ComponentResource {
   readonly primaryEndpoint: pulumi.Output<string>;
   readonly authToken: pulumi.Output<string>;
+  /** One TLS endpoint; failover keeps the primary endpoint's name. */
+  readonly endpoint: CacheEndpoint;
 
   constructor(name: string, args: ManagedCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedCache", name, {}, opts);
@@ -22,7 +26,7 @@ export class ManagedCache extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(
       `${name}-sg`,
       args,
-      { description: "Redis from the EKS nodes only", ports: [6379] },
+      { description: "Redis from the EKS nodes only", ports: [REDIS.port] },
       child,
     );
     this.authToken = new random.RandomPassword(`${name}-auth-token`, { length: 64, special: false }, child).result;
@@ -32,9 +36,9 @@ export class ManagedCache extends pulumi.ComponentResource {
         replicationGroupId: `${args.namePrefix}-redis`.slice(0, 40),
         description: `${args.namePrefix} cache`,
         engine: "redis",
-        engineVersion: "7.1",
+        engineVersion: REDIS.managedVersion,
         nodeType: args.nodeType,
-        port: 6379,
+        port: REDIS.port,
         numCacheClusters: args.replicas + 1,
         automaticFailoverEnabled: true,
         multiAzEnabled: true,
@@ -50,19 +54,13 @@ export class ManagedCache extends pulumi.ComponentResource {
       child,
     );
     this.primaryEndpoint = group.primaryEndpointAddress;
-    this.registerOutputs({ primaryEndpoint: this.primaryEndpoint });
-  }
-
-  /** What a service that uses the cache gets: one TLS URL; failover keeps the primary endpoint. */
-  clientEnv(): { env: Record<string, string>; secretEnv: Record<string, pulumi.Output<string>> } {
-    return {
-      env: { REDIS_TLS: "true" },
-      secretEnv: {
-        REDIS_URL: pulumi
-          .all([this.authToken, this.primaryEndpoint])
-          .apply(([token, host]) => `rediss://:${token}@${host}:6379/0`),
-        REDIS_PASSWORD: this.authToken,
-      },
+    this.endpoint = {
+      host: this.primaryEndpoint,
+      port: REDIS.port,
+      tls: true,
+      password: this.authToken,
+      location: { kind: "vpc" },
     };
+    this.registerOutputs({ primaryEndpoint: this.primaryEndpoint });
   }
 }

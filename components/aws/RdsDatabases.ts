@@ -1,9 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
+import { DatabaseEndpoint } from "../platform";
+
+const POSTGRES = DATABASE_ENGINES.postgres;
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { renderBootstrapSql } from "../data/bootstrapSql";
-import { DatabaseNames, ManagedDatabaseConnection, connectionUrl, databaseNames } from "../data/databasePlan";
+import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import * as postgresql from "@pulumi/postgresql";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
@@ -40,8 +44,6 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
   backupTags: Record<string, string>;
 }
 
-const ADMIN_USER = "platform_admin";
-
 /**
  * PostgreSQL on RDS for the services: encrypted with KMS, Multi-AZ, backups for at least 7 days,
  * deletion protection, private, SSL forced, IAM auth and Performance Insights, reachable from the
@@ -49,7 +51,7 @@ const ADMIN_USER = "platform_admin";
  * the rendered bootstrap SQL from inside the VPC.
  */
 export class RdsDatabases extends pulumi.ComponentResource {
-  readonly connections: Record<string, ManagedDatabaseConnection> = {};
+  readonly endpoints: Record<string, DatabaseEndpoint> = {};
   readonly instanceIds: pulumi.Output<string>[] = [];
 
   constructor(name: string, args: RdsDatabasesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -59,7 +61,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
     const securityGroup = nodesOnlySecurityGroup(
       `${name}-sg`,
       args,
-      { description: "PostgreSQL from the EKS nodes only", ports: [5432] },
+      { description: "PostgreSQL from the EKS nodes only", ports: [POSTGRES.port] },
       child,
     );
 
@@ -70,7 +72,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
           namespace: args.kubernetes.namespace,
           job: "database-bootstrap",
           to: { ipBlock: { cidr: args.vpcCidr } },
-          port: 5432,
+          port: POSTGRES.port,
         },
         { parent: this, provider: args.kubernetes.provider },
       );
@@ -129,7 +131,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
           dbSubnetGroupName: subnets.name,
           vpcSecurityGroupIds: [securityGroup.id],
           parameterGroupName: parameters.name,
-          username: ADMIN_USER,
+          username: DATABASE_ADMIN_USER,
           password: adminPassword.result,
           tags: { service: group.key, ...args.backupTags },
         },
@@ -158,17 +160,18 @@ export class RdsDatabases extends pulumi.ComponentResource {
             : this.bootstrapProvider(`${name}-${db.service}`, connection);
         // Through `login`, whatever uses the password waits until the login exists.
         const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
-        this.connections[db.service] = {
+        this.endpoints[db.service] = {
+          location: { kind: "vpc" },
           host: instance.address,
-          port: 5432,
-          database: names.database,
+          port: POSTGRES.port,
+          name: names.database,
           username: names.username,
           password: readyPassword,
           url: pulumi.secret(
             pulumi
               .all([instance.address, readyPassword])
               .apply(([host, pw]) =>
-                connectionUrl("postgresql", names.username, pw, host, 5432, names.database, "sslmode=require"),
+                connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, "sslmode=require"),
               ),
           ),
         };
@@ -211,8 +214,8 @@ export class RdsDatabases extends pulumi.ComponentResource {
         command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
         env: [
           { name: "PGHOST", value: db.host },
-          { name: "PGPORT", value: "5432" },
-          { name: "PGUSER", value: ADMIN_USER },
+          { name: "PGPORT", value: String(POSTGRES.port) },
+          { name: "PGUSER", value: DATABASE_ADMIN_USER },
           { name: "PGSSLMODE", value: "require" },
         ],
         envFromSecret: credentials.metadata.name,
@@ -229,8 +232,8 @@ export class RdsDatabases extends pulumi.ComponentResource {
       `${name}-admin`,
       {
         host: db.host,
-        port: 5432,
-        username: ADMIN_USER,
+        port: POSTGRES.port,
+        username: DATABASE_ADMIN_USER,
         password: db.adminPassword,
         database: "postgres",
         // The RDS master user is no superuser; the provider grants itself what ownership changes need.

@@ -1,5 +1,3 @@
-import type { Output } from "@pulumi/pulumi";
-
 /** Names of a service's database and login, derived the same way on every target. */
 export interface DatabaseNames {
   database: string;
@@ -10,16 +8,6 @@ export interface DatabaseNames {
 export function databaseNames(service: string): DatabaseNames {
   const base = service.replace(/-/g, "_");
   return { database: base, username: `${base}_app` };
-}
-
-/** A managed database as a service sees it. */
-export interface ManagedDatabaseConnection extends DatabaseNames {
-  host: Output<string>;
-  port: number;
-  /** Resolves once the service's login exists. */
-  password: Output<string>;
-  /** Secret, with the TLS options the store requires. */
-  url: Output<string>;
 }
 
 /** Connection URL with credentials; callers pass a secret password, so the URL stays secret. */

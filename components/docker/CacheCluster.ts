@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { REDIS } from "../engines";
+import { CacheEndpoint } from "../platform";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { PlatformLabels, platformLabels } from "./containerDefaults";
@@ -8,13 +10,12 @@ import {
   CacheMode,
   EvictionPolicy,
   MASTER_NAME,
-  REDIS_PORT,
   RedisNode,
   planCacheNodes,
   redisMaxmemoryMiB,
   renderRedisConf,
   renderSentinelConf,
-} from "./redisConfig";
+} from "../cache/redisConfig";
 
 export interface CacheClusterArgs {
   mode: CacheMode;
@@ -31,7 +32,7 @@ export interface CacheClusterArgs {
 }
 
 export const REDIS_EXPORTER_HOST = "redis-exporter";
-export const REDIS_EXPORTER_PORT = 9121;
+export const REDIS_EXPORTER_PORT = REDIS.exporter.port;
 
 /**
  * Redis for the services: with Sentinel, a master, two replicas and three sentinels (quorum 2)
@@ -44,6 +45,8 @@ export class CacheCluster extends pulumi.ComponentResource {
   readonly dataNodes: string[];
   readonly password: pulumi.Output<string>;
   readonly sentinelPassword: pulumi.Output<string>;
+  /** How services reach the cache: through the sentinels, or the single node. */
+  readonly endpoint: CacheEndpoint;
 
   constructor(name: string, args: CacheClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:CacheCluster", name, {}, opts);
@@ -144,24 +147,21 @@ export class CacheCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({ mode: this.mode, dataNodes: this.dataNodes });
-  }
-
-  /** What a service that uses the cache gets: sentinel addresses and master name, or one URL. */
-  clientEnv(): { env: Record<string, string>; secretEnv: Record<string, pulumi.Output<string>> } {
-    const sentinels = planCacheNodes(this.mode).filter((n) => n.role === "sentinel");
-    if (sentinels.length === 0) {
-      return {
-        env: { REDIS_HOST: "redis", REDIS_PORT: String(REDIS_PORT) },
-        secretEnv: {
-          REDIS_URL: this.password.apply((pw) => `redis://:${pw}@redis:${REDIS_PORT}/0`),
-          REDIS_PASSWORD: this.password,
-        },
-      };
-    }
-    return {
-      env: { REDIS_SENTINELS: sentinels.map((s) => `${s.host}:${s.port}`).join(","), REDIS_MASTER_NAME: MASTER_NAME },
-      secretEnv: { REDIS_PASSWORD: this.password, REDIS_SENTINEL_PASSWORD: this.sentinelPassword },
+    const sentinels = nodes.filter((n) => n.role === "sentinel");
+    this.endpoint = {
+      host: master.host,
+      port: master.port,
+      tls: false,
+      password: this.password,
+      sentinel: sentinels.length
+        ? {
+            addresses: sentinels.map((s) => `${s.host}:${s.port}`),
+            masterName: MASTER_NAME,
+            password: this.sentinelPassword,
+          }
+        : undefined,
+      location: { kind: "local" },
     };
+    this.registerOutputs({ mode: this.mode, dataNodes: this.dataNodes });
   }
 }

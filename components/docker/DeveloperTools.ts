@@ -4,12 +4,7 @@ import * as random from "@pulumi/random";
 import { PlatformLabels, loopbackPort } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
-
-/** What a cache client gets from CacheCluster.clientEnv(). */
-export interface CacheClientEnv {
-  env: Record<string, string>;
-  secretEnv: Record<string, pulumi.Output<string>>;
-}
+import { CacheEndpoint, EnvContract } from "../platform";
 
 export interface DeveloperToolsArgs {
   namePrefix: string;
@@ -19,7 +14,7 @@ export interface DeveloperToolsArgs {
   /** Networks of the service databases Adminer can log in to (with the credentials of `connectionStrings`). */
   databaseNetworks: docker.Network[];
   /** The cache Redis Commander browses; without one, Redis Commander is not deployed. */
-  cache?: { network: docker.Network; client: CacheClientEnv };
+  cache?: { network: docker.Network; endpoint: CacheEndpoint };
   labels: PlatformLabels;
   memory: ContainerMemory;
 }
@@ -32,22 +27,16 @@ export const REDIS_COMMANDER_USER = "admin";
  * Redis Commander's own variables for the cache the services use: through the sentinels (so it
  * follows a failover) or the single Redis.
  */
-export function redisCommanderEnv(client: CacheClientEnv): {
-  env: Record<string, string>;
-  secretEnv: Record<string, pulumi.Output<string>>;
-} {
-  if (client.env.REDIS_SENTINELS) {
+export function redisCommanderEnv(cache: CacheEndpoint): EnvContract {
+  if (cache.sentinel) {
     return {
-      env: { SENTINELS: client.env.REDIS_SENTINELS, SENTINEL_NAME: client.env.REDIS_MASTER_NAME },
-      secretEnv: {
-        REDIS_PASSWORD: client.secretEnv.REDIS_PASSWORD,
-        SENTINEL_PASSWORD: client.secretEnv.REDIS_SENTINEL_PASSWORD,
-      },
+      env: { SENTINELS: cache.sentinel.addresses.join(","), SENTINEL_NAME: cache.sentinel.masterName },
+      secretEnv: { REDIS_PASSWORD: cache.password, SENTINEL_PASSWORD: cache.sentinel.password },
     };
   }
   return {
-    env: { REDIS_HOST: client.env.REDIS_HOST, REDIS_PORT: client.env.REDIS_PORT },
-    secretEnv: { REDIS_PASSWORD: client.secretEnv.REDIS_PASSWORD },
+    env: { REDIS_HOST: cache.host, REDIS_PORT: String(cache.port) },
+    secretEnv: { REDIS_PASSWORD: cache.password },
   };
 }
 
@@ -86,7 +75,7 @@ export class DeveloperTools extends pulumi.ComponentResource {
         { length: 32, special: false },
         { parent: this },
       ).result;
-      const connection = redisCommanderEnv(args.cache.client);
+      const connection = redisCommanderEnv(args.cache.endpoint);
       const secretEnv = { ...connection.secretEnv, HTTP_PASSWORD: password };
       platformContainer(
         `${name}-redis-commander`,

@@ -1,32 +1,32 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { PlatformConfig, databaseHostPorts } from "../../stacks/config";
 import { FRONTEND_PATH, Service, frontendService } from "../../services/schema";
 import { GATEWAY_HEALTH_PATH, dependencyOrder, needsGateway, publishedPort } from "../../services/validate";
-import { ConfigSecrets, serviceEnvironment } from "../serviceEnvironment";
+import { serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
-import { AMQP_PORT, MessageBroker, RABBITMQ_PROMETHEUS_PORT } from "./MessageBroker";
+import { OTLP_HTTP_PORT, RABBITMQ } from "../engines";
+import { PlatformInputs, TracingEndpoint } from "../platform";
+import { MessageBroker } from "./MessageBroker";
 import { Microservice } from "./Microservice";
 import { ServiceDatabase } from "./ServiceDatabase";
 import { CacheCluster, REDIS_EXPORTER_HOST, REDIS_EXPORTER_PORT } from "./CacheCluster";
 import { ApiGateway, KONG_HOST, KONG_STATUS_PORT } from "./ApiGateway";
 import { OTLP_ENDPOINT, Observability } from "./Observability";
 import { PlatformLabels } from "./containerDefaults";
-import { MEMORY_PROFILES } from "./memoryProfile";
+import { ContainerMemory, MEMORY_PROFILES } from "./memoryProfile";
 import { DeveloperTools } from "./DeveloperTools";
+import { DockerSettings, databaseHostPorts } from "./settings";
 
-export interface DockerPlatformArgs {
-  config: PlatformConfig;
-  /** The catalog's `source: config` secrets, already wrapped as Pulumi secrets. */
-  configSecrets: ConfigSecrets;
+export interface DockerPlatformArgs extends PlatformInputs {
+  docker: DockerSettings;
 }
 
-export interface ServiceEndpoints {
+export interface ServiceUrls {
   url: string;
   internalUrl: string;
   /** The catalog's health path on the loopback port. */
@@ -46,13 +46,32 @@ export interface ToolUrls {
   logs: string;
 }
 
+type Connections = Record<string, { database?: pulumi.Output<string>; broker?: pulumi.Output<string> }>;
+
+/** What every phase shares: the component as parent, naming, labels and the memory profile. */
+interface Context {
+  name: string;
+  parent: pulumi.Resource;
+  args: DockerPlatformArgs;
+  prefix: string;
+  memory: ContainerMemory;
+  labels(component: string, service?: string): PlatformLabels;
+  /** Every scrape job Prometheus gets; each phase adds its own. */
+  scrapeJobs: ScrapeJob[];
+  /** Database exporters (the gateway's and each service's), one `postgres` job once all are known. */
+  postgresExporters: Array<{ service: string; target: string }>;
+}
+
+const TRACING: TracingEndpoint = { url: OTLP_ENDPOINT, port: OTLP_HTTP_PORT, location: { kind: "local" } };
+const usesBroker = (service: Service) => service.events.publishes.length > 0 || service.events.consumes.length > 0;
+
 /**
  * The dev environment on local Docker: segmented networks, one database per service, RabbitMQ
  * with the catalog's topology, Redis (Sentinel), Kong, the observability stack, and every
- * service wired to them.
+ * service wired to them. Each phase below declares one part and returns what the next needs.
  */
 export class DockerPlatform extends pulumi.ComponentResource {
-  readonly services: Record<string, ServiceEndpoints> = {};
+  readonly services: Record<string, ServiceUrls>;
   /** The front end through the gateway, when the catalog has one. */
   readonly frontendUrl?: string;
   readonly urls: ToolUrls;
@@ -68,328 +87,430 @@ export class DockerPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:Platform", name, {}, opts);
-    const { config } = args;
-    const { catalog, docker: settings } = config;
-    const { images, hostPorts, namePrefix: prefix } = settings;
-    const memory = MEMORY_PROFILES[settings.profile];
-    const labels = (component: string, service?: string): PlatformLabels => ({
-      stack: config.stack,
-      catalog: catalog.name,
-      component,
-      service,
-    });
+    const ctx: Context = {
+      name,
+      parent: this,
+      args,
+      prefix: args.docker.namePrefix,
+      memory: MEMORY_PROFILES[args.docker.profile],
+      labels: (component, service) => ({ stack: args.stack, catalog: args.catalog.name, component, service }),
+      scrapeJobs: [],
+      postgresExporters: [],
+    };
+    const networks = createNetworks(ctx);
+    const stores = { broker: createBroker(ctx, networks), cache: createCache(ctx, networks) };
+    const gateway = createGateway(ctx, networks);
+    const services = createServices(ctx, networks, stores, gateway);
+    this.frontendUrl = gateway && createFrontend(ctx, networks, gateway);
+    const observability = createObservability(ctx, networks);
+    const tools = createDeveloperTools(ctx, networks, stores.cache, services.postgresNetworks);
 
-    const network = (key: string, purpose: string) =>
-      new docker.Network(
-        `${name}-net-${key}`,
-        {
-          name: `${prefix}-${key}`,
-          driver: "bridge",
-          labels: [
-            { label: "platform.stack", value: config.stack },
-            { label: "platform.network", value: purpose },
-          ],
-        },
-        { parent: this },
-      );
-    // Membership is the segmentation: a database shares a network with its own service (and its
-    // exporter) only; the broker and cache with the services that use them. None is `internal`,
-    // because Docker publishes loopback ports only through a non-internal bridge.
-    const usesBroker = (service: Service) => service.events.publishes.length > 0 || service.events.consumes.length > 0;
-    const brokerUsers = catalog.services.filter(usesBroker);
-    const cacheUsers = catalog.services.filter((s) => s.cache);
-    const edge = network("edge", "edge");
-    const servicesNetwork = network("services", "services");
-    const monitoring = network("monitoring", "monitoring");
-    const dataNetwork = brokerUsers.length + cacheUsers.length > 0 ? network("data", "data") : undefined;
-    const scrapeJobs: ScrapeJob[] = [];
-    const dbMonitoring = { network: monitoring, postgresExporterImage: images.postgresExporter };
-    const dbPorts = databaseHostPorts(catalog, hostPorts.databaseBase, config.gateway.database === "postgres");
-
-    const broker =
-      brokerUsers.length > 0
-        ? new MessageBroker(
-            `${name}-broker`,
-            {
-              namePrefix: prefix,
-              image: images.rabbitmq,
-              plan: planTopology(catalog),
-              network: dataNetwork!,
-              monitoringNetwork: monitoring,
-              managementHostPort: hostPorts.rabbitmqManagement,
-              amqpHostPort: hostPorts.amqp,
-              labels: labels("broker"),
-              memory,
-            },
-            { parent: this },
-          )
-        : undefined;
-    if (broker)
-      scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ_PROMETHEUS_PORT}`] }] });
-
-    const cache =
-      cacheUsers.length > 0
-        ? new CacheCluster(
-            `${name}-cache`,
-            {
-              mode: config.cache.mode,
-              evictionPolicy: config.cache.evictionPolicy,
-              namePrefix: prefix,
-              image: images.redis,
-              exporterImage: images.redisExporter,
-              network: dataNetwork!,
-              monitoringNetwork: monitoring,
-              labels: labels("cache"),
-              memory,
-            },
-            { parent: this },
-          )
-        : undefined;
-    if (cache)
-      scrapeJobs.push({
-        job: "redis",
-        groups: [{ targets: cache.dataNodes }],
-        metricsPath: "/scrape",
-        viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}`,
-      });
-
-    const frontend = catalog.frontend && frontendService(catalog.frontend);
-    const gateway = needsGateway(catalog)
-      ? new ApiGateway(
-          `${name}-gateway`,
-          {
-            // The front end is one more public service to Kong, at `/`.
-            catalog: frontend ? { ...catalog, services: [...catalog.services, frontend] } : catalog,
-            namePrefix: prefix,
-            image: images.kong,
-            database: config.gateway.database,
-            databaseImage: images.kongDatabase,
-            databaseHostPort: dbPorts.get("kong"),
-            auth: config.gateway.auth,
-            corsOrigins: config.gateway.corsOrigins,
-            network: edge,
-            monitoring: dbMonitoring,
-            proxyHostPort: hostPorts.gatewayProxy,
-            adminHostPort: hostPorts.gatewayAdmin,
-            labels: labels("gateway"),
-            memory,
-          },
-          { parent: this },
-        )
-      : undefined;
-    if (gateway) scrapeJobs.push({ job: "kong", groups: [{ targets: [`${KONG_HOST}:${KONG_STATUS_PORT}`] }] });
-    const postgresExporters: Array<{ service: string; target: string }> = [];
-    if (gateway?.databaseExporter) postgresExporters.push({ service: "kong", target: gateway.databaseExporter });
-
-    const calledSynchronously = new Set(catalog.services.flatMap((s) => s.dependsOn));
-    const deployed = new Map<string, Microservice>();
-    const connections: Record<string, { database?: pulumi.Output<string>; broker?: pulumi.Output<string> }> = {};
-    const postgresNetworks: docker.Network[] = [];
-
-    for (const service of dependencyOrder(catalog.services)) {
-      const networks = [edge, monitoring];
-      const waitFor: pulumi.Resource[] = service.dependsOn.map((dependency) => deployed.get(dependency)!);
-      connections[service.name] = {};
-      if (service.dependsOn.length > 0 || calledSynchronously.has(service.name)) networks.push(servicesNetwork);
-
-      let database: ServiceDatabase | undefined;
-      if (service.database.kind !== "none") {
-        const dbNetwork = network(`${service.name}-db`, "data");
-        networks.push(dbNetwork);
-        if (service.database.kind === "postgres") postgresNetworks.push(dbNetwork);
-        database = new ServiceDatabase(
-          `${name}-${service.name}-db`,
-          {
-            service: service.name,
-            database: service.database,
-            namePrefix: prefix,
-            network: dbNetwork,
-            hostPort: dbPorts.get(service.name)!,
-            monitoring: dbMonitoring,
-            labels: labels("database", service.name),
-            memory,
-          },
-          { parent: this },
-        );
-        connections[service.name].database = database.hostUrl;
-        if (database.exporterTarget) postgresExporters.push({ service: service.name, target: database.exporterTarget });
-        // The server, and (through the env's outputs) the login; not the metrics exporter.
-        waitFor.push(database.ready);
-      }
-      const brokerUser = broker?.credentials[service.name];
-      if (broker && brokerUser) {
-        if (hostPorts.amqp !== undefined) {
-          connections[service.name].broker = brokerUser.password.apply((password) =>
-            connectionUrl("amqp", brokerUser.username, password, "127.0.0.1", hostPorts.amqp!, broker.vhost),
-          );
-        }
-        waitFor.push(broker);
-      }
-      if (cache && service.cache) waitFor.push(cache);
-      if ((broker && brokerUser) || (cache && service.cache)) networks.push(dataNetwork!);
-
-      const { env, secretEnv } = serviceEnvironment(service, {
-        environment: config.environment,
-        otlpEndpoint: OTLP_ENDPOINT,
-        dependencyUrl: (dependency) => deployed.get(dependency)!.internalUrl,
-        database: database && {
-          host: database.host,
-          port: database.port,
-          name: database.databaseName,
-          username: database.username,
-          password: database.password,
-          url: database.url,
-        },
-        broker: broker &&
-          brokerUser && {
-            vhost: broker.vhost,
-            user: brokerUser,
-            scheme: "amqp",
-            address: `${broker.host}:${AMQP_PORT}`,
-          },
-        cache: cache?.clientEnv(),
-        tokenIssuer: gateway?.issuerSecretEnv,
-        secretValue: (secret) =>
-          secret.source === "random"
-            ? new random.RandomPassword(
-                `${name}-${service.name}-${secret.name}`,
-                { length: secret.length, special: false },
-                { parent: this },
-              ).result
-            : args.configSecrets.services[service.name][secret.name],
-        sentryDsn: args.configSecrets.sentryDsn,
-      });
-
-      const microservice = new Microservice(
-        `${name}-${service.name}`,
-        {
-          service,
-          image: config.images[service.name] ?? service.image,
-          namePrefix: prefix,
-          networks,
-          hostPort: publishedPort(service),
-          env,
-          secretEnv,
-          labels: labels("service", service.name),
-          memory,
-        },
-        { parent: this, dependsOn: waitFor },
-      );
-      deployed.set(service.name, microservice);
-      this.services[service.name] = {
-        url: microservice.url,
-        internalUrl: microservice.internalUrl,
-        healthUrl: `${microservice.url}${service.health.path}`,
-      };
-      scrapeJobs.push({
-        job: service.name,
-        metricsPath: service.health.metricsPath,
-        groups: [
-          {
-            targets: [`${service.name}:${service.health.metricsPort ?? service.port}`],
-            labels: { service: service.name },
-          },
-        ],
-      });
-    }
-    if (frontend && gateway) {
-      // A static server: reached by Kong on the edge network, no database, broker or metrics.
-      new Microservice(
-        `${name}-${frontend.name}`,
-        {
-          service: frontend,
-          image: config.images[frontend.name] ?? frontend.image,
-          namePrefix: prefix,
-          networks: [edge],
-          hostPort: publishedPort(frontend),
-          env: {},
-          secretEnv: {},
-          labels: labels("frontend", frontend.name),
-          memory,
-        },
-        { parent: this },
-      );
-      this.frontendUrl = `${gateway.proxyUrl}${FRONTEND_PATH}`;
-    }
-    if (postgresExporters.length > 0) {
-      scrapeJobs.push({
-        job: "postgres",
-        groups: postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })),
-      });
-    }
-
-    const observability = new Observability(
-      `${name}-observability`,
-      {
-        namePrefix: prefix,
-        selection: { stack: config.stack, catalog: catalog.name },
-        logs: config.observability.logs,
-        services: catalog.services.map((s) => s.name),
-        scrapeJobs,
-        scrapeInterval: config.observability.scrapeInterval,
-        thresholds: {
-          errorRate: config.observability.errorRateThreshold,
-          latencyP95Seconds: config.observability.latencyP95Seconds,
-        },
-        images,
-        network: monitoring,
-        hostPorts,
-        labels: labels("observability"),
-        memory,
-      },
-      { parent: this },
-    );
-
-    const { devTools } = settings;
-    const tools =
-      devTools.adminer || devTools.redisCommander
-        ? new DeveloperTools(
-            `${name}-devtools`,
-            {
-              namePrefix: prefix,
-              tools: devTools,
-              images,
-              hostPorts,
-              databaseNetworks: postgresNetworks,
-              cache: cache && { network: dataNetwork!, client: cache.clientEnv() },
-              labels: labels("devtools"),
-              memory,
-            },
-            { parent: this },
-          )
-        : undefined;
+    this.services = services.urls;
     this.redisCommanderPassword = tools?.redisCommanderPassword;
-
     this.urls = {
       adminer: tools?.adminerUrl,
       redisCommander: tools?.redisCommanderUrl,
       gateway: gateway?.proxyUrl,
       gatewayAdmin: gateway?.adminUrl,
-      rabbitmqManagement: broker?.managementUrl,
+      rabbitmqManagement: stores.broker?.managementUrl,
       grafana: observability.grafanaUrl,
       prometheus: observability.prometheusUrl,
       jaeger: observability.jaegerUrl,
       logs: observability.logsUrl,
     };
-    this.healthChecks = [
-      ...Object.entries(this.services).map(([service, endpoints]) => ({ name: service, url: endpoints.healthUrl })),
-      ...(this.frontendUrl ? [{ name: catalog.frontend!.name, url: this.frontendUrl }] : []),
-      ...(gateway
-        ? [
-            { name: "gateway", url: `${gateway.proxyUrl}${GATEWAY_HEALTH_PATH}` },
-            { name: "gateway admin", url: `${gateway.adminUrl}/status` },
-          ]
-        : []),
-      ...(broker ? [{ name: "rabbitmq management", url: `${broker.managementUrl}/` }] : []),
-      { name: "grafana", url: `${observability.grafanaUrl}/api/health` },
-      { name: "prometheus", url: `${observability.prometheusUrl}/-/ready` },
-      { name: "jaeger", url: `${observability.jaegerUrl}/` },
-      // Redis Commander answers 401 without its password, so it is not probed.
-      ...(tools?.adminerUrl ? [{ name: "adminer", url: `${tools.adminerUrl}/` }] : []),
-    ];
+    this.healthChecks = healthChecks(this.services, this.urls, args, this.frontendUrl);
     this.grafanaAdminPassword = observability.grafanaAdminPassword;
     this.gatewayCredential = gateway?.credential;
-    this.connectionStrings = pulumi.secret(pulumi.output(connections));
+    this.connectionStrings = pulumi.secret(pulumi.output(services.connections));
     this.registerOutputs({ services: this.services, urls: this.urls, connectionStrings: this.connectionStrings });
   }
+}
+
+interface Networks {
+  edge: docker.Network;
+  services: docker.Network;
+  monitoring: docker.Network;
+  /** Broker and cache, with the services that use them; absent when nothing does. */
+  data?: docker.Network;
+  /** A network shared only by one service and its database. */
+  database(service: string): docker.Network;
+}
+
+/**
+ * Membership is the segmentation: a database shares a network with its own service (and its
+ * exporter) only; the broker and cache with the services that use them. None is `internal`,
+ * because Docker publishes loopback ports only through a non-internal bridge.
+ */
+function createNetworks(ctx: Context): Networks {
+  const network = (key: string, purpose: string) =>
+    new docker.Network(
+      `${ctx.name}-net-${key}`,
+      {
+        name: `${ctx.prefix}-${key}`,
+        driver: "bridge",
+        labels: [
+          { label: "platform.stack", value: ctx.args.stack },
+          { label: "platform.network", value: purpose },
+        ],
+      },
+      { parent: ctx.parent },
+    );
+  const { services } = ctx.args.catalog;
+  const needsData = services.some(usesBroker) || services.some((s) => s.cache);
+  return {
+    edge: network("edge", "edge"),
+    services: network("services", "services"),
+    monitoring: network("monitoring", "monitoring"),
+    data: needsData ? network("data", "data") : undefined,
+    database: (service) => network(`${service}-db`, "data"),
+  };
+}
+
+function createBroker(ctx: Context, networks: Networks): MessageBroker | undefined {
+  if (!ctx.args.catalog.services.some(usesBroker)) return undefined;
+  const { hostPorts, images } = ctx.args.docker;
+  const broker = new MessageBroker(
+    `${ctx.name}-broker`,
+    {
+      namePrefix: ctx.prefix,
+      image: images.rabbitmq,
+      plan: planTopology(ctx.args.catalog),
+      network: networks.data!,
+      monitoringNetwork: networks.monitoring,
+      managementHostPort: hostPorts.rabbitmqManagement,
+      amqpHostPort: hostPorts.amqp,
+      labels: ctx.labels("broker"),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+  ctx.scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ.prometheusPort}`] }] });
+  return broker;
+}
+
+function createCache(ctx: Context, networks: Networks): CacheCluster | undefined {
+  if (!ctx.args.catalog.services.some((s) => s.cache)) return undefined;
+  const { cache: settings, images } = ctx.args.docker;
+  const cache = new CacheCluster(
+    `${ctx.name}-cache`,
+    {
+      mode: settings.mode,
+      evictionPolicy: settings.evictionPolicy,
+      namePrefix: ctx.prefix,
+      image: images.redis,
+      exporterImage: images.redisExporter,
+      network: networks.data!,
+      monitoringNetwork: networks.monitoring,
+      labels: ctx.labels("cache"),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+  ctx.scrapeJobs.push({
+    job: "redis",
+    groups: [{ targets: cache.dataNodes }],
+    metricsPath: "/scrape",
+    viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}`,
+  });
+  return cache;
+}
+
+function createGateway(ctx: Context, networks: Networks): ApiGateway | undefined {
+  const { catalog, docker: settings } = ctx.args;
+  if (!needsGateway(catalog)) return undefined;
+  const frontend = catalog.frontend && frontendService(catalog.frontend);
+  const gateway = new ApiGateway(
+    `${ctx.name}-gateway`,
+    {
+      // The front end is one more public service to Kong, at `/`.
+      catalog: frontend ? { ...catalog, services: [...catalog.services, frontend] } : catalog,
+      namePrefix: ctx.prefix,
+      image: settings.images.kong,
+      database: settings.gatewayDatabase,
+      databaseImage: settings.images.kongDatabase,
+      databaseHostPort: gatewayDatabasePort(ctx),
+      auth: ctx.args.gateway.auth,
+      corsOrigins: ctx.args.gateway.corsOrigins,
+      network: networks.edge,
+      monitoring: { network: networks.monitoring, postgresExporterImage: settings.images.postgresExporter },
+      proxyHostPort: settings.hostPorts.gatewayProxy,
+      adminHostPort: settings.hostPorts.gatewayAdmin,
+      labels: ctx.labels("gateway"),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+  ctx.scrapeJobs.push({ job: "kong", groups: [{ targets: [`${KONG_HOST}:${KONG_STATUS_PORT}`] }] });
+  if (gateway.databaseExporter) ctx.postgresExporters.push({ service: "kong", target: gateway.databaseExporter });
+  return gateway;
+}
+
+function databasePorts(ctx: Context): Map<string, number> {
+  const { catalog, docker: settings } = ctx.args;
+  return databaseHostPorts(catalog, settings.hostPorts.databaseBase, settings.gatewayDatabase === "postgres");
+}
+
+function gatewayDatabasePort(ctx: Context): number | undefined {
+  return databasePorts(ctx).get("kong");
+}
+
+interface Stores {
+  broker?: MessageBroker;
+  cache?: CacheCluster;
+}
+
+interface DeployedServices {
+  urls: Record<string, ServiceUrls>;
+  connections: Connections;
+  /** Networks of the PostgreSQL databases, which Adminer joins. */
+  postgresNetworks: docker.Network[];
+}
+
+/** Every catalog service after the ones it calls, each with its database and the shared stores it uses. */
+function createServices(
+  ctx: Context,
+  networks: Networks,
+  stores: Stores,
+  gateway: ApiGateway | undefined,
+): DeployedServices {
+  const deployed = new Map<string, Microservice>();
+  const result: DeployedServices = { urls: {}, connections: {}, postgresNetworks: [] };
+  const calledSynchronously = new Set(ctx.args.catalog.services.flatMap((s) => s.dependsOn));
+  for (const service of dependencyOrder(ctx.args.catalog.services)) {
+    const placement: ServicePlacement = {
+      networks: [networks.edge, networks.monitoring],
+      waitFor: service.dependsOn.map((dependency) => deployed.get(dependency)!),
+    };
+    if (service.dependsOn.length > 0 || calledSynchronously.has(service.name)) {
+      placement.networks.push(networks.services);
+    }
+    const database = createServiceDatabase(ctx, networks, service, placement, result);
+    const brokerUser = stores.broker?.credentials[service.name];
+    if (brokerUser) placement.waitFor.push(stores.broker!);
+    if (stores.cache && service.cache) placement.waitFor.push(stores.cache);
+    if (brokerUser || (stores.cache && service.cache)) placement.networks.push(networks.data!);
+    const brokerUrl = brokerUser && brokerHostUrl(ctx, stores.broker!, brokerUser);
+    result.connections[service.name] = {
+      ...(database ? { database: database.hostUrl } : {}),
+      ...(brokerUrl ? { broker: brokerUrl } : {}),
+    };
+
+    const environment = serviceEnvironment(service, {
+      environment: ctx.args.environment,
+      endpoints: {
+        tracing: TRACING,
+        database: database?.endpoint,
+        broker: brokerUser && { endpoint: stores.broker!.endpoint, user: brokerUser },
+        cache: stores.cache?.endpoint,
+      },
+      dependencyUrl: (dependency) => deployed.get(dependency)!.internalUrl,
+      tokenIssuer: gateway?.issuerSecretEnv,
+      secretValue: (secret) =>
+        secret.source === "random"
+          ? new random.RandomPassword(
+              `${ctx.name}-${service.name}-${secret.name}`,
+              { length: secret.length, special: false },
+              { parent: ctx.parent },
+            ).result
+          : ctx.args.configSecrets.services[service.name][secret.name],
+      sentryDsn: ctx.args.configSecrets.sentryDsn,
+    });
+    const microservice = createMicroservice(ctx, service, placement, environment);
+    deployed.set(service.name, microservice);
+    result.urls[service.name] = serviceUrls(microservice, service);
+    ctx.scrapeJobs.push({
+      job: service.name,
+      metricsPath: service.health.metricsPath,
+      groups: [
+        {
+          targets: [`${service.name}:${service.health.metricsPort ?? service.port}`],
+          labels: { service: service.name },
+        },
+      ],
+    });
+  }
+  if (ctx.postgresExporters.length > 0) {
+    ctx.scrapeJobs.push({
+      job: "postgres",
+      groups: ctx.postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })),
+    });
+  }
+  return result;
+}
+
+interface ServicePlacement {
+  networks: docker.Network[];
+  /** What the container is created after: its database, the stores it uses, the services it calls. */
+  waitFor: pulumi.Resource[];
+}
+
+function createServiceDatabase(
+  ctx: Context,
+  networks: Networks,
+  service: Service,
+  placement: ServicePlacement,
+  result: DeployedServices,
+): ServiceDatabase | undefined {
+  if (service.database.kind === "none") return undefined;
+  const network = networks.database(service.name);
+  placement.networks.push(network);
+  if (service.database.kind === "postgres") result.postgresNetworks.push(network);
+  const database = new ServiceDatabase(
+    `${ctx.name}-${service.name}-db`,
+    {
+      service: service.name,
+      database: service.database,
+      namePrefix: ctx.prefix,
+      network,
+      hostPort: databasePorts(ctx).get(service.name)!,
+      monitoring: { network: networks.monitoring, postgresExporterImage: ctx.args.docker.images.postgresExporter },
+      labels: ctx.labels("database", service.name),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+  if (database.exporterTarget) ctx.postgresExporters.push({ service: service.name, target: database.exporterTarget });
+  // The server, and (through the env's outputs) the login; not the metrics exporter.
+  placement.waitFor.push(database.ready);
+  return database;
+}
+
+/** The broker URL through loopback, when AMQP is published there. */
+function brokerHostUrl(
+  ctx: Context,
+  broker: MessageBroker,
+  user: MessageBroker["credentials"][string],
+): pulumi.Output<string> | undefined {
+  const port = ctx.args.docker.hostPorts.amqp;
+  if (port === undefined) return undefined;
+  return user.password.apply((password) =>
+    connectionUrl("amqp", user.username, password, "127.0.0.1", port, broker.vhost),
+  );
+}
+
+function createMicroservice(
+  ctx: Context,
+  service: Service,
+  placement: ServicePlacement,
+  environment: ReturnType<typeof serviceEnvironment>,
+): Microservice {
+  return new Microservice(
+    `${ctx.name}-${service.name}`,
+    {
+      service,
+      image: ctx.args.images[service.name] ?? service.image,
+      namePrefix: ctx.prefix,
+      networks: placement.networks,
+      hostPort: publishedPort(service),
+      env: environment.env,
+      secretEnv: environment.secretEnv,
+      labels: ctx.labels("service", service.name),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent, dependsOn: placement.waitFor },
+  );
+}
+
+function serviceUrls(microservice: Microservice, service: Service): ServiceUrls {
+  return {
+    url: microservice.url,
+    internalUrl: microservice.internalUrl,
+    healthUrl: `${microservice.url}${service.health.path}`,
+  };
+}
+
+/** A static server: reached by Kong on the edge network, no database, broker or metrics. */
+function createFrontend(ctx: Context, networks: Networks, gateway: ApiGateway): string | undefined {
+  const { catalog } = ctx.args;
+  if (!catalog.frontend) return undefined;
+  const frontend = frontendService(catalog.frontend);
+  new Microservice(
+    `${ctx.name}-${frontend.name}`,
+    {
+      service: frontend,
+      image: ctx.args.images[frontend.name] ?? frontend.image,
+      namePrefix: ctx.prefix,
+      networks: [networks.edge],
+      hostPort: publishedPort(frontend),
+      env: {},
+      secretEnv: {},
+      labels: ctx.labels("frontend", frontend.name),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+  return `${gateway.proxyUrl}${FRONTEND_PATH}`;
+}
+
+function createObservability(ctx: Context, networks: Networks): Observability {
+  const { args } = ctx;
+  return new Observability(
+    `${ctx.name}-observability`,
+    {
+      namePrefix: ctx.prefix,
+      selection: { stack: args.stack, catalog: args.catalog.name },
+      logs: args.observability.logs,
+      services: args.catalog.services.map((s) => s.name),
+      scrapeJobs: ctx.scrapeJobs,
+      scrapeInterval: args.observability.scrapeInterval,
+      thresholds: {
+        errorRate: args.observability.errorRateThreshold,
+        latencyP95Seconds: args.observability.latencyP95Seconds,
+      },
+      images: args.docker.images,
+      network: networks.monitoring,
+      hostPorts: args.docker.hostPorts,
+      labels: ctx.labels("observability"),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+function createDeveloperTools(
+  ctx: Context,
+  networks: Networks,
+  cache: CacheCluster | undefined,
+  postgresNetworks: docker.Network[],
+): DeveloperTools | undefined {
+  const { devTools, images, hostPorts } = ctx.args.docker;
+  if (!devTools.adminer && !devTools.redisCommander) return undefined;
+  return new DeveloperTools(
+    `${ctx.name}-devtools`,
+    {
+      namePrefix: ctx.prefix,
+      tools: devTools,
+      images,
+      hostPorts,
+      databaseNetworks: postgresNetworks,
+      cache: cache && { network: networks.data!, endpoint: cache.endpoint },
+      labels: ctx.labels("devtools"),
+      memory: ctx.memory,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+function healthChecks(
+  services: Record<string, ServiceUrls>,
+  urls: ToolUrls,
+  args: DockerPlatformArgs,
+  frontendUrl: string | undefined,
+): HealthCheck[] {
+  return [
+    ...Object.entries(services).map(([service, endpoints]) => ({ name: service, url: endpoints.healthUrl })),
+    ...(frontendUrl ? [{ name: args.catalog.frontend!.name, url: frontendUrl }] : []),
+    ...(urls.gateway
+      ? [
+          { name: "gateway", url: `${urls.gateway}${GATEWAY_HEALTH_PATH}` },
+          { name: "gateway admin", url: `${urls.gatewayAdmin}/status` },
+        ]
+      : []),
+    ...(urls.rabbitmqManagement ? [{ name: "rabbitmq management", url: `${urls.rabbitmqManagement}/` }] : []),
+    { name: "grafana", url: `${urls.grafana}/api/health` },
+    { name: "prometheus", url: `${urls.prometheus}/-/ready` },
+    { name: "jaeger", url: `${urls.jaeger}/` },
+    // Redis Commander answers 401 without its password, so it is not probed.
+    ...(urls.adminer ? [{ name: "adminer", url: `${urls.adminer}/` }] : []),
+  ];
 }

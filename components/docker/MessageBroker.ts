@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RABBITMQ } from "../engines";
+import { BrokerEndpoint } from "../platform";
 import * as docker from "@pulumi/docker";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
@@ -24,10 +26,6 @@ export interface MessageBrokerArgs {
   memory: ContainerMemory;
 }
 
-export const AMQP_PORT = 5672;
-const MANAGEMENT_PORT = 15672;
-export const RABBITMQ_PROMETHEUS_PORT = 15692;
-
 /** RabbitMQ with the management and Prometheus plugins on Docker, and the catalog's topology on it. */
 export class MessageBroker extends pulumi.ComponentResource {
   /** Hostname of the broker on the data network. */
@@ -35,6 +33,8 @@ export class MessageBroker extends pulumi.ComponentResource {
   readonly vhost: string;
   readonly managementUrl: string;
   readonly credentials: Record<string, BrokerCredentials>;
+  /** Where services connect, on the data network. */
+  readonly endpoint: BrokerEndpoint;
   readonly container: docker.Container;
 
   constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,8 +51,8 @@ export class MessageBroker extends pulumi.ComponentResource {
       { name: `${args.namePrefix}-rabbitmq-data`, labels: platformLabels(args.labels) },
       { parent: this },
     );
-    const ports = [loopbackPort(MANAGEMENT_PORT, args.managementHostPort)];
-    if (args.amqpHostPort !== undefined) ports.push(loopbackPort(AMQP_PORT, args.amqpHostPort));
+    const ports = [loopbackPort(RABBITMQ.managementPort, args.managementHostPort)];
+    if (args.amqpHostPort !== undefined) ports.push(loopbackPort(RABBITMQ.amqpPort, args.amqpHostPort));
 
     this.container = platformContainer(
       `${name}-container`,
@@ -62,7 +62,7 @@ export class MessageBroker extends pulumi.ComponentResource {
         namePrefix: args.namePrefix,
         networks: [args.network, args.monitoringNetwork],
         labels: args.labels,
-        extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ_PROMETHEUS_PORT) },
+        extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ.prometheusPort) },
         files: { "/etc/rabbitmq/enabled_plugins": renderEnabledPlugins() },
         settings: {
           envs: pulumi.secret(
@@ -103,6 +103,13 @@ export class MessageBroker extends pulumi.ComponentResource {
     // Topology resources use the provider, which waits for a healthy container.
     const topology = new BrokerTopology(`${name}-topology`, { plan: args.plan, provider }, { parent: this });
     this.vhost = args.plan.vhost;
+    this.endpoint = {
+      host: this.host,
+      port: RABBITMQ.amqpPort,
+      tls: false,
+      vhost: this.vhost,
+      location: { kind: "local" },
+    };
     this.credentials = topology.credentials;
     this.registerOutputs({ managementUrl: this.managementUrl, vhost: this.vhost });
   }

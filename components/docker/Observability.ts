@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { OTLP_HTTP_PORT } from "../engines";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
@@ -37,7 +38,7 @@ export interface ObservabilityArgs {
 }
 
 /** OTLP over HTTP at Jaeger, given to every service. */
-export const OTLP_ENDPOINT = "http://jaeger:4318";
+export const OTLP_ENDPOINT = `http://jaeger:${OTLP_HTTP_PORT}`;
 
 /** The logs backend each option selects; both expose the same surface to Grafana and Prometheus. */
 const LOGS_BACKENDS: Record<

@@ -3,6 +3,8 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import { Database } from "../../services/schema";
+import { DatabaseEndpoint } from "../platform";
+import { DATABASE_ADMIN_USER, DATABASE_ENGINES, POSTGRES_EXPORTER } from "../engines";
 import { connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import {
@@ -12,35 +14,23 @@ import {
   renderMongoUserScript,
   renderReplicaSetInit,
   replicaSetMembers,
-} from "./mongoInit";
+} from "../data/mongoInit";
 import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
 type Engine = Exclude<Database["kind"], "none">;
 
-/** What differs between database engines on Docker; everything else is shared. */
-interface EngineSpec {
-  image(version: string): string;
-  port: number;
-  dataPath: string;
-  scheme: string;
+/** What Docker adds to the engine table: the query of the service's URL and how the image makes its accounts. */
+interface DockerEngineSpec {
   urlQuery(database: string): string;
-  healthcheck: string[];
   /** Container env that creates the admin account (and, where the image does it, the service's account). */
   env(admin: string, adminPassword: string, database: string, username: string, password: string): string[];
 }
 
-const ADMIN_USER = "platform_admin";
-
-const ENGINES: Record<Engine, EngineSpec> = {
+const DOCKER_ENGINES: Record<Engine, DockerEngineSpec> = {
   postgres: {
-    image: (version) => `postgres:${version}-alpine`,
-    port: 5432,
-    dataPath: "/var/lib/postgresql/data",
-    scheme: "postgresql",
     urlQuery: () => "sslmode=disable",
-    healthcheck: ["CMD-SHELL", `pg_isready -U ${ADMIN_USER} -d postgres`],
     // The service's login and database are created through @pulumi/postgresql, not by the image.
     env: (admin, adminPassword) => [
       `POSTGRES_USER=${admin}`,
@@ -49,12 +39,7 @@ const ENGINES: Record<Engine, EngineSpec> = {
     ],
   },
   mongodb: {
-    image: (version) => `mongo:${version}`,
-    port: 27017,
-    dataPath: "/data/db",
-    scheme: "mongodb",
     urlQuery: (database) => `authSource=${database}`,
-    healthcheck: ["CMD-SHELL", "mongosh --quiet --eval 'db.adminCommand(\"ping\").ok' | grep -q 1"],
     env: (admin, adminPassword, database) => [
       `MONGO_INITDB_ROOT_USERNAME=${admin}`,
       `MONGO_INITDB_ROOT_PASSWORD=${adminPassword}`,
@@ -62,12 +47,7 @@ const ENGINES: Record<Engine, EngineSpec> = {
     ],
   },
   clickhouse: {
-    image: (version) => `clickhouse/clickhouse-server:${version}-alpine`,
-    port: 9000,
-    dataPath: "/var/lib/clickhouse",
-    scheme: "clickhouse",
     urlQuery: () => "",
-    healthcheck: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8123/ping"],
     // The image creates exactly this user and database; the default user is disabled.
     env: (_admin, _adminPassword, database, username, password) => [
       `CLICKHOUSE_DB=${database}`,
@@ -83,8 +63,6 @@ export interface DatabaseMonitoring {
   network: docker.Network;
   postgresExporterImage: string;
 }
-
-export const POSTGRES_EXPORTER_PORT = 9187;
 
 export interface ServiceDatabaseArgs {
   service: string;
@@ -111,6 +89,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   readonly password: pulumi.Output<string>;
   /** URL for the service container (secret). */
   readonly url: pulumi.Output<string>;
+  /** What the service connects to. */
+  readonly endpoint: DatabaseEndpoint;
   /** URL through the loopback port, for the developer's tools (secret). */
   readonly hostUrl: pulumi.Output<string>;
   readonly container: docker.Container;
@@ -121,7 +101,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ServiceDatabase", name, {}, opts);
-    const engine = ENGINES[args.database.kind];
+    const engine = { ...DATABASE_ENGINES[args.database.kind], ...DOCKER_ENGINES[args.database.kind] };
+    const healthcheck = ["CMD", ...engine.ready];
     const names = databaseNames(args.service);
     this.host = `${args.service}-db`;
     this.port = engine.port;
@@ -146,7 +127,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     );
     const envs = pulumi
       .all([adminPassword.result, servicePassword.result])
-      .apply(([admin, service]) => engine.env(ADMIN_USER, admin, names.database, names.username, service));
+      .apply(([admin, service]) => engine.env(DATABASE_ADMIN_USER, admin, names.database, names.username, service));
     // MongoDB runs as a three-member replica set whose members authenticate with a shared keyfile.
     const replicaSet =
       args.database.kind === "mongodb"
@@ -185,7 +166,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
           command: replicaSet?.command,
           volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
           ports: [loopbackPort(engine.port, args.hostPort)],
-          healthcheck: { tests: engine.healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
+          healthcheck: { tests: healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
           memory: args.memory[args.database.kind],
           // Wait for healthy: the login below is created through this container's port.
           wait: true,
@@ -220,7 +201,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
                 },
               ],
               healthcheck: {
-                tests: engine.healthcheck,
+                tests: healthcheck,
                 interval: "5s",
                 timeout: "5s",
                 retries: 12,
@@ -248,7 +229,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
             command: [
               "bash",
               "-c",
-              `mongosh --quiet --host ${this.host} --username ${ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
+              `mongosh --quiet --host ${this.host} --username ${DATABASE_ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
             ],
             envs: pulumi.secret(adminPassword.result.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
             restart: "no",
@@ -267,7 +248,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         {
           host: "127.0.0.1",
           port: args.hostPort,
-          username: ADMIN_USER,
+          username: DATABASE_ADMIN_USER,
           password: adminPassword.result,
           database: "postgres",
           sslmode: "disable",
@@ -310,7 +291,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: [access] },
         );
-        this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER_PORT}`;
+        this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER.port}`;
       }
       this.databaseName = access.database;
       this.username = access.username;
@@ -340,6 +321,15 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     // Services find the primary through the member list; tools on the host reach the first member only.
     this.url = url(replicaSet?.members ?? [this.host], engine.port, replicaSet ? `replicaSet=${REPLICA_SET_NAME}` : "");
     this.hostUrl = url(["127.0.0.1"], args.hostPort, replicaSet ? "directConnection=true" : "");
+    this.endpoint = {
+      host: this.host,
+      port: this.port,
+      name: this.databaseName,
+      username: this.username,
+      password: this.password,
+      url: this.url,
+      location: { kind: "local" },
+    };
     this.registerOutputs({ host: this.host, url: this.url, hostUrl: this.hostUrl });
   }
 }

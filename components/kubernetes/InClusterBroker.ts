@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RABBITMQ } from "../engines";
+import { BrokerEndpoint } from "../platform";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { BrokerCredentials } from "../messaging/BrokerTopology";
@@ -24,8 +26,7 @@ export const RABBITMQ_CHART = {
 export class InClusterBroker extends pulumi.ComponentResource {
   readonly vhost: string;
   readonly credentials: Record<string, BrokerCredentials> = {};
-  readonly scheme = "amqp";
-  readonly address: pulumi.Output<string> = pulumi.output(`rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local:5672`);
+  readonly endpoint: BrokerEndpoint;
 
   constructor(name: string, args: InClusterBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:InClusterBroker", name, {}, opts);
@@ -100,6 +101,13 @@ export class InClusterBroker extends pulumi.ComponentResource {
     );
 
     this.vhost = args.plan.vhost;
+    this.endpoint = {
+      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+      port: RABBITMQ.amqpPort,
+      tls: false,
+      vhost: this.vhost,
+      location: { kind: "namespace", namespace: MESSAGING_NAMESPACE },
+    };
     this.registerOutputs({});
   }
 }

@@ -2,12 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { connectionUrl, databaseNames } from "../data/databasePlan";
-import {
-  mongodReplicaSetArgs,
-  renderMongoUserScript,
-  renderReplicaSetInit,
-  REPLICA_SET_NAME,
-} from "../docker/mongoInit";
+import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
+import { DatabaseEndpoint } from "../platform";
+import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../data/mongoInit";
 import { APP_LABEL } from "./ServiceWorkload";
 import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
@@ -28,44 +25,28 @@ export interface InClusterDatabaseArgs {
   provider: k8s.Provider;
 }
 
-/** What differs between the engines run on EKS; the StatefulSet around them is shared. */
-interface EngineSpec {
-  image(version: string): string;
-  port: number;
+/** What running on EKS adds to the engine table; the StatefulSet around them is shared. */
+interface ClusterEngineSpec {
   replicas: number;
-  dataPath: string;
   /** The image's own unprivileged user. */
   uid: number;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
-  ready: string[];
-  scheme: string;
   urlQuery(database: string): string;
 }
 
-const ADMIN_USER = "platform_admin";
 const KEYFILE_DIR = "/etc/mongo-keyfile";
 
-const ENGINES: Record<InClusterEngine, EngineSpec> = {
+const CLUSTER_ENGINES: Record<InClusterEngine, ClusterEngineSpec> = {
   mongodb: {
-    image: (version) => `mongo:${version}`,
-    port: 27017,
     replicas: 3,
-    dataPath: "/data/db",
     uid: 999,
     resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
-    ready: ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"],
-    scheme: "mongodb",
     urlQuery: (database) => `authSource=${database}&replicaSet=${REPLICA_SET_NAME}`,
   },
   clickhouse: {
-    image: (version) => `clickhouse/clickhouse-server:${version}-alpine`,
-    port: 9000,
     replicas: 1,
-    dataPath: "/var/lib/clickhouse",
     uid: 101,
     resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-    ready: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8123/ping"],
-    scheme: "clickhouse",
     urlQuery: () => "",
   },
 };
@@ -86,10 +67,12 @@ export class InClusterDatabase extends pulumi.ComponentResource {
   readonly password: pulumi.Output<string>;
   /** Secret. */
   readonly url: pulumi.Output<string>;
+  /** What the service connects to. */
+  readonly endpoint: DatabaseEndpoint;
 
   constructor(name: string, args: InClusterDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:InClusterDatabase", name, {}, opts);
-    const engine = ENGINES[args.engine];
+    const engine = { ...DATABASE_ENGINES[args.engine], ...CLUSTER_ENGINES[args.engine] };
     const k8sOpts = { parent: this, provider: args.provider };
     const names = databaseNames(args.service);
     const host = `${args.service}-db`;
@@ -171,7 +154,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           command: [
             "bash",
             "-c",
-            `if [ "\${HOSTNAME##*-}" = 0 ]; then export MONGO_INITDB_ROOT_USERNAME=${ADMIN_USER} MONGO_INITDB_ROOT_PASSWORD="$ADMIN_PASSWORD"; fi; ` +
+            `if [ "\${HOSTNAME##*-}" = 0 ]; then export MONGO_INITDB_ROOT_USERNAME=${DATABASE_ADMIN_USER} MONGO_INITDB_ROOT_PASSWORD="$ADMIN_PASSWORD"; fi; ` +
               `exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(`${KEYFILE_DIR}/keyfile`).join(" ")}`,
           ],
           mounts: [
@@ -336,7 +319,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           command: [
             "bash",
             "-c",
-            `mongosh --quiet --host ${this.hosts[0]} --username ${ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
+            `mongosh --quiet --host ${this.hosts[0]} --username ${DATABASE_ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
           ],
           env: [
             {
@@ -379,6 +362,15 @@ export class InClusterDatabase extends pulumi.ComponentResource {
         ),
       ),
     );
+    this.endpoint = {
+      location: { kind: "namespace", namespace: args.namespace },
+      host: this.hosts[0],
+      port: this.port,
+      name: this.database,
+      username: this.username,
+      password: this.password,
+      url: this.url,
+    };
     this.registerOutputs({ hosts: this.hosts });
   }
 }

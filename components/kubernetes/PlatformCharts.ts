@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { OTLP_HTTP_PORT } from "../engines";
 import * as k8s from "@pulumi/kubernetes";
 import { Catalog } from "../../services/schema";
 import { GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
@@ -39,7 +40,7 @@ export const NAMESPACES = {
   logging: "logging",
   tracing: "tracing",
 } as const;
-export const OTLP_ENDPOINT_IN_CLUSTER = `http://jaeger-collector.${NAMESPACES.tracing}.svc.cluster.local:4318`;
+export const OTLP_ENDPOINT_IN_CLUSTER = `http://jaeger-collector.${NAMESPACES.tracing}.svc.cluster.local:${OTLP_HTTP_PORT}`;
 
 export interface PlatformChartsArgs {
   catalog: Catalog;

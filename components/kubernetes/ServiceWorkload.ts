@@ -4,6 +4,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { Service } from "../../services/schema";
 import { cpuCores } from "../../services/quantities";
 import { DNS_EGRESS } from "./networkPolicies";
+import { EndpointLocation } from "../platform";
+import { ServiceEndpoints } from "../serviceEnvironment";
 
 export interface ServiceWorkloadArgs {
   service: Service;
@@ -17,14 +19,11 @@ export interface ServiceWorkloadArgs {
   /** Namespaces allowed in: the gateway's and the monitoring one. */
   gatewayNamespace: string;
   monitoringNamespace: string;
-  /** Platform namespaces the pods may reach, with the port (trace collector, in-cluster broker). */
-  peerNamespaces: Array<{ namespace: string; port: number }>;
-  /** Managed data stores are reached in the VPC on these ports. */
+  /** What the service uses; its pods may reach exactly these (and DNS, and the services it calls). */
+  endpoints: ServiceEndpoints;
+  /** Endpoints located in the VPC are reached at private addresses in this range. */
   vpcCidr: string;
-  dataPorts: number[];
   irsa: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string> };
-  /** Certificate authorities the service needs beyond the image's (a managed store's private CA), mounted read-only. */
-  trustBundle?: { configMap: pulumi.Input<string>; mountPath: string };
   provider: k8s.Provider;
 }
 
@@ -54,6 +53,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:ServiceWorkload", name, {}, opts);
     const { service } = args;
+    const trustBundle = args.endpoints.database?.trustBundle;
     const k8sOpts = { parent: this, provider: args.provider };
     const labels = { [APP_LABEL]: service.name, "app.kubernetes.io/part-of": "platform" };
     const metadata = { name: service.name, namespace: args.namespace, labels };
@@ -175,8 +175,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
                   },
                   volumeMounts: [
                     { name: "tmp", mountPath: "/tmp" },
-                    ...(args.trustBundle
-                      ? [{ name: "trust-bundle", mountPath: args.trustBundle.mountPath, readOnly: true }]
+                    ...(trustBundle
+                      ? [{ name: "trust-bundle", mountPath: trustBundle.mountPath, readOnly: true }]
                       : []),
                   ],
                 },
@@ -184,9 +184,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
               // The root filesystem is read-only; scratch space lives in memory.
               volumes: [
                 { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
-                ...(args.trustBundle
-                  ? [{ name: "trust-bundle", configMap: { name: args.trustBundle.configMap } }]
-                  : []),
+                ...(trustBundle ? [{ name: "trust-bundle", configMap: { name: trustBundle.configMap } }] : []),
               ],
             },
           },
@@ -234,9 +232,6 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       );
     }
 
-    const fromNamespace = (namespace: string) => ({
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
-    });
     const toPods = (names: string[]) => names.map((peer) => ({ podSelector: { matchLabels: { [APP_LABEL]: peer } } }));
     new k8s.networking.v1.NetworkPolicy(
       `${name}-netpol`,
@@ -252,11 +247,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           egress: [
             DNS_EGRESS,
             ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
-            { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: args.dataPorts.map((port) => ({ port })) },
-            ...args.peerNamespaces.map((peer) => ({
-              to: [fromNamespace(peer.namespace)],
-              ports: [{ port: peer.port }],
-            })),
+            ...endpointEgress(usedEndpoints(service, args.endpoints), args.vpcCidr),
           ],
         },
       },
@@ -266,4 +257,36 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     this.internalUrl = pulumi.interpolate`http://${kubeService.metadata.name}.${args.namespace}.svc.cluster.local:${service.port}`;
     this.registerOutputs({ internalUrl: this.internalUrl });
   }
+}
+
+const fromNamespace = (namespace: string) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+});
+
+/** The endpoints a service's pods connect to: tracing, and its database, broker and cache when it has them. */
+function usedEndpoints(
+  service: Service,
+  endpoints: ServiceEndpoints,
+): Array<{ location: EndpointLocation; port: number }> {
+  return [
+    endpoints.tracing,
+    endpoints.database,
+    endpoints.broker?.endpoint,
+    service.cache ? endpoints.cache : undefined,
+  ].filter((e) => e !== undefined);
+}
+
+/** Egress rules to those endpoints: one rule for every port in the VPC, one per namespace. */
+function endpointEgress(endpoints: Array<{ location: EndpointLocation; port: number }>, vpcCidr: string) {
+  const vpcPorts = [...new Set(endpoints.filter((e) => e.location.kind === "vpc").map((e) => e.port))];
+  const inCluster = endpoints.flatMap((e) =>
+    e.location.kind === "namespace" ? [{ ...e.location, port: e.port }] : [],
+  );
+  return [
+    ...(vpcPorts.length ? [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: vpcPorts.map((port) => ({ port })) }] : []),
+    ...inCluster.map((peer) => ({
+      to: [fromNamespace(peer.namespace)],
+      ports: [{ port: peer.port }],
+    })),
+  ];
 }

@@ -9,12 +9,12 @@ export const CONFIG_SECRETS: Record<string, Record<string, Record<string, string
   },
 };
 
-/** Stack config of a dev stack for a built-in catalog, AMQP published so broker URLs show up. */
-export function devConfig(catalog: string): Record<string, string> {
+/** Stack config of a dev stack for a built-in catalog, AMQP published so broker URLs show up; `docker` adds settings. */
+export function devConfig(catalog: string, docker: Record<string, unknown> = {}): Record<string, string> {
   return {
     "platform:target": "docker",
     "platform:catalog": catalog,
-    "platform:docker": JSON.stringify({ hostPorts: { amqp: 5673 } }),
+    "platform:docker": JSON.stringify({ hostPorts: { amqp: 5673 }, ...docker }),
     "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
   };
 }

@@ -1,3 +1,4 @@
+import { REDIS } from "../engines";
 /**
  * Redis and Sentinel configuration files for the cache, as plain text. Nodes find each other by
  * container hostname (resolve/announce-hostnames), which works across Docker networks and
@@ -13,8 +14,8 @@ export interface RedisNode {
   port: number;
 }
 
-export const REDIS_PORT = 6379;
-export const SENTINEL_PORT = 26379;
+export const REDIS_PORT = REDIS.port;
+export const SENTINEL_PORT = REDIS.sentinelPort;
 export const MASTER_NAME = "platform-cache";
 export const SENTINEL_QUORUM = 2;
 

@@ -1,0 +1,277 @@
+import { X509Certificate } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { z } from "zod";
+import { Catalog } from "../../services/schema";
+import { Problem, error } from "../../services/problems";
+import { gatewayPaths } from "../../services/validate";
+import { CONFIG_NAMESPACE } from "../platform";
+
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/16");
+const domainName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    "must be a lowercase DNS name such as api.example.com",
+  );
+const certificateArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN");
+/** CloudFront reads its viewer certificates from this region only. */
+const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
+/** CloudFront's default quota of cache behaviors per distribution (the default one included). */
+export const CLOUDFRONT_MAX_BEHAVIORS = 75;
+
+/** Stack settings of the AWS target (`platform:aws`). */
+export const AwsSettingsSchema = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1")
+      .default("us-east-1"),
+    /** Required tags on every AWS resource. */
+    owner: z.string().min(1, "is required (tag on every AWS resource)"),
+    costCenter: z.string().min(1, "is required (tag on every AWS resource)"),
+    vpcCidr: cidr.default("10.0.0.0/16"),
+    /** One NAT gateway per AZ (resilient) or a single one (cheaper). */
+    natGateways: z.enum(["per-az", "single"]).default("per-az"),
+    eks: z
+      .object({
+        version: z
+          .string()
+          .regex(/^1\.\d+$/, "must be a Kubernetes minor version such as 1.31")
+          .default("1.31"),
+        /** Public API endpoint only for these CIDRs; private only when empty. 0.0.0.0/0 is refused. */
+        publicAccessCidrs: z
+          .array(cidr.refine((c) => !c.endsWith("/0"), "must not open the API to the whole internet"))
+          .default([]),
+        nodeInstanceTypes: z
+          .array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an EC2 instance type"))
+          .min(1)
+          .default(["m6i.large"]),
+        minNodes: z.number().int().min(1).default(3),
+        desiredNodes: z.number().int().min(1).default(3),
+        maxNodes: z.number().int().min(1).default(9),
+      })
+      .strict()
+      .default({
+        version: "1.31",
+        publicAccessCidrs: [],
+        nodeInstanceTypes: ["m6i.large"],
+        minNodes: 3,
+        desiredNodes: 3,
+        maxNodes: 9,
+      }),
+    rds: z
+      .object({
+        /** One instance per service, or one shared instance with a database per service. */
+        mode: z.enum(["per-service", "shared"]).default("per-service"),
+        instanceClass: z
+          .string()
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class")
+          .default("db.t4g.medium"),
+        allocatedStorageGb: z.number().int().min(20).default(20),
+        backupRetentionDays: z.number().int().min(7, "must be at least 7 days").max(35).default(7),
+        /** `job`: logins made by a Job in the cluster; `provider`: by @pulumi/postgresql, when `pulumi up` runs inside the VPC. */
+        bootstrap: z.enum(["job", "provider"]).default("job"),
+      })
+      .strict()
+      .default({
+        mode: "per-service",
+        instanceClass: "db.t4g.medium",
+        allocatedStorageGb: 20,
+        backupRetentionDays: 7,
+        bootstrap: "job",
+      }),
+    cache: z
+      .object({
+        nodeType: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type")
+          .default("cache.t4g.small"),
+        replicas: z.number().int().min(1).max(5).default(2),
+      })
+      .strict()
+      .default({ nodeType: "cache.t4g.small", replicas: 2 }),
+    broker: z
+      .object({
+        /** Amazon MQ for RabbitMQ (cluster), or a RabbitMQ cluster on EKS. */
+        mode: z.enum(["amazon-mq", "in-cluster"]).default("amazon-mq"),
+        instanceType: z
+          .string()
+          .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be an Amazon MQ instance type")
+          .default("mq.m5.large"),
+      })
+      .strict()
+      .default({ mode: "amazon-mq", instanceType: "mq.m5.large" }),
+    /** AWS Backup of the RDS instances and the databases' volumes on EKS, besides RDS's own automated backups. */
+    backup: z
+      .object({
+        schedule: z
+          .string()
+          .regex(/^(cron|rate)\(.+\)$/, "must be an AWS schedule expression, e.g. cron(0 3 * * ? *)")
+          .default("cron(0 3 * * ? *)"),
+        retentionDays: z.number().int().min(7, "must be at least 7 days").default(35),
+      })
+      .strict()
+      .default({ schedule: "cron(0 3 * * ? *)", retentionDays: 35 }),
+    /**
+     * MongoDB services: `in-cluster`, a replica set per service on EKS as in dev; or `documentdb`, one
+     * Amazon DocumentDB cluster with a login and database per service. DocumentDB's certificates
+     * come from Amazon's RDS CA: `caBundleFile` is its bundle (global-bundle.pem), relative to the project.
+     */
+    mongodb: z
+      .object({
+        mode: z.enum(["in-cluster", "documentdb"]).default("in-cluster"),
+        instanceClass: z
+          .string()
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be a DocumentDB instance class")
+          .default("db.t4g.medium"),
+        instances: z.number().int().min(1).max(16).default(3),
+        caBundleFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ mode: "in-cluster", instanceClass: "db.t4g.medium", instances: 3 }),
+    /** MongoDB (in-cluster) and ClickHouse run on EKS: the size of each member's encrypted volume. */
+    inClusterDatabases: z
+      .object({
+        storageGb: z.number().int().min(10).default(20),
+      })
+      .strict()
+      .default({ storageGb: 20 }),
+    /** ACM certificate for TLS on the gateway's load balancer. */
+    gatewayCertificateArn: certificateArn,
+    /**
+     * The DNS name that certificate covers, pointed (CNAME or alias) at the gateway's load balancer.
+     * The gateway URL uses it; CloudFront needs it to reach the gateway over verified TLS.
+     */
+    gatewayDomain: domainName.optional(),
+    /** The catalog's web front end on S3 behind CloudFront and AWS WAF. */
+    frontend: z
+      .object({
+        /** Viewer certificate for `aliases`, issued in us-east-1; CloudFront's own domain and certificate otherwise. */
+        certificateArn: certificateArn
+          .refine(
+            (arn) => arn.split(":")[3] === CLOUDFRONT_CERTIFICATE_REGION,
+            `must be a certificate in ${CLOUDFRONT_CERTIFICATE_REGION} (CloudFront reads its certificates there)`,
+          )
+          .optional(),
+        aliases: z.array(domainName).default([]),
+        /** WAF blocks an address that sends more requests than this in 5 minutes. */
+        rateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(2000),
+        priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).default("PriceClass_100"),
+      })
+      .strict()
+      .default({ aliases: [], rateLimitPer5Minutes: 2000, priceClass: "PriceClass_100" }),
+  })
+  .strict();
+
+export type AwsSettings = z.output<typeof AwsSettingsSchema>;
+
+/** The AWS target's settings with what validation derived from them (never a rewrite of a user's value). */
+export type AwsTargetSettings = AwsSettings & {
+  /** The PEM text of `mongodb.caBundleFile`, read and checked by validation, when DocumentDB is used. */
+  documentDbCaBundle?: string;
+};
+
+/** Rules between the AWS settings and the catalog; returns the derived settings when there is no error. */
+export function checkAwsSettings(
+  settings: AwsSettings,
+  catalog: Catalog,
+  projectDir: string,
+): { problems: Problem[]; resolved: AwsTargetSettings } {
+  const problems: Problem[] = [];
+  const { minNodes, desiredNodes, maxNodes } = settings.eks;
+  if (!(minNodes <= desiredNodes && desiredNodes <= maxNodes)) {
+    problems.push(
+      error(
+        `${CONFIG_NAMESPACE}:aws.eks`,
+        `node counts must satisfy minNodes <= desiredNodes <= maxNodes (got ${minNodes}, ${desiredNodes}, ${maxNodes})`,
+      ),
+    );
+  }
+  if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
+  const caBundle = documentDbCaBundle(settings, catalog, projectDir);
+  problems.push(...caBundle.problems);
+  return { problems, resolved: { ...settings, documentDbCaBundle: caBundle.pem } };
+}
+
+/** Where Amazon publishes the RDS CA bundle, which DocumentDB clients verify the cluster with. */
+const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+
+/** DocumentDB needs the CA bundle: a readable file of PEM CA certificates that parse. */
+function documentDbCaBundle(
+  settings: AwsSettings,
+  catalog: Catalog,
+  projectDir: string,
+): { problems: Problem[]; pem?: string } {
+  const mongodb = settings.mongodb;
+  if (mongodb.mode !== "documentdb" || !catalog.services.some((s) => s.database.kind === "mongodb")) {
+    return { problems: [] };
+  }
+  const field = `${CONFIG_NAMESPACE}:aws.mongodb.caBundleFile`;
+  const fail = (message: string) => ({ problems: [error(field, message)] });
+  if (!mongodb.caBundleFile)
+    return fail(`is required with mode documentdb: download ${RDS_CA_BUNDLE_URL} and set its path`);
+  const file = path.resolve(projectDir, mongodb.caBundleFile);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    return fail(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (certificates.length === 0) return fail(`'${file}' holds no PEM certificate`);
+  const broken = certificates.filter((pem) => {
+    try {
+      return !new X509Certificate(pem).ca;
+    } catch {
+      return true;
+    }
+  }).length;
+  if (broken > 0)
+    return fail(`'${file}': ${broken} of its ${certificates.length} certificates do not parse as CA certificates`);
+  return { problems: [], pem: text };
+}
+
+/** What the prod front end needs: a verifiable gateway origin, a certificate for its aliases, room for its behaviors. */
+function frontendProblems(aws: AwsSettings, catalog: Catalog): Problem[] {
+  const problems: Problem[] = [];
+  if (!aws.gatewayDomain) {
+    problems.push(
+      error(
+        `${CONFIG_NAMESPACE}:aws.gatewayDomain`,
+        "is required when the catalog has a front end: CloudFront reaches the gateway by the DNS name its certificate covers",
+      ),
+    );
+  }
+  if (aws.frontend.aliases.length > 0 && !aws.frontend.certificateArn) {
+    problems.push(
+      error(
+        `${CONFIG_NAMESPACE}:aws.frontend.certificateArn`,
+        `is required with aliases (${aws.frontend.aliases.join(", ")})`,
+      ),
+    );
+  }
+  const behaviors = gatewayPaths(catalog.services).length + 1;
+  if (behaviors > CLOUDFRONT_MAX_BEHAVIORS) {
+    problems.push(
+      error(
+        `catalog ${catalog.name}.services[].routes`,
+        `the front end's distribution needs ${behaviors} cache behaviors (one per gateway route path); CloudFront allows ${CLOUDFRONT_MAX_BEHAVIORS}`,
+      ),
+    );
+  }
+  return problems;
+}
+
+/** Tags every AWS resource carries (through the provider's default tags). */
+export function requiredTags(settings: AwsSettings, environment: string, catalog: string): Record<string, string> {
+  return {
+    environment,
+    owner: settings.owner,
+    "cost-center": settings.costCenter,
+    catalog,
+    "managed-by": "pulumi",
+  };
+}

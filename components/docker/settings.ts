@@ -1,0 +1,196 @@
+import { z } from "zod";
+import { Catalog, PINNED_IMAGE, frontendService } from "../../services/schema";
+import { Problem, error } from "../../services/problems";
+import { needsGateway, publishedPort } from "../../services/validate";
+import { EVICTION_POLICIES } from "../cache/redisConfig";
+import { POSTGRES_EXPORTER, POSTGRES_TOOLS_IMAGE, RABBITMQ, REDIS } from "../engines";
+import { ObservabilitySettings } from "../observability/settings";
+import { CONFIG_NAMESPACE } from "../platform";
+
+const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
+const hostPort = z.number().int().min(1024).max(65535);
+
+/** Pinned images of the platform's own containers; any of them can be overridden per stack. */
+export const DEFAULT_IMAGES = {
+  rabbitmq: RABBITMQ.image,
+  redis: REDIS.image,
+  redisExporter: REDIS.exporter.image,
+  postgresExporter: POSTGRES_EXPORTER.image,
+  kong: "kong:3.9.1",
+  kongDatabase: POSTGRES_TOOLS_IMAGE,
+  prometheus: "prom/prometheus:v2.54.1",
+  grafana: "grafana/grafana:11.2.0",
+  loki: "grafana/loki:3.1.1",
+  promtail: "grafana/promtail:3.1.1",
+  jaeger: "jaegertracing/all-in-one:1.60.0",
+  nodeExporter: "prom/node-exporter:v1.8.2",
+  elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:8.15.0",
+  logstash: "docker.elastic.co/logstash/logstash:8.15.0",
+  kibana: "docker.elastic.co/kibana/kibana:8.15.0",
+  filebeat: "docker.elastic.co/beats/filebeat:8.15.0",
+  curl: "curlimages/curl:8.9.1",
+  adminer: "adminer:4.8.1",
+  redisCommander: "ghcr.io/joeferner/redis-commander:0.9.0",
+} as const;
+export type InfraImage = keyof typeof DEFAULT_IMAGES;
+
+const HOST_PORT_DEFAULTS = {
+  databaseBase: 15432,
+  rabbitmqManagement: 15672,
+  gatewayProxy: 8000,
+  gatewayAdmin: 18001,
+  grafana: 3000,
+  prometheus: 9090,
+  jaeger: 16686,
+  kibana: 5601,
+  adminer: 8080,
+  redisCommander: 8081,
+};
+
+/** Ports published on 127.0.0.1; nothing is published on another address. */
+const HostPortsSchema = z
+  .object({
+    /** Service databases from this port up, one per service with a database. */
+    databaseBase: z.number().int().min(1024).max(65000).default(HOST_PORT_DEFAULTS.databaseBase),
+    /** RabbitMQ management API and UI (the rabbitmq provider manages the topology through it). */
+    rabbitmqManagement: hostPort.default(HOST_PORT_DEFAULTS.rabbitmqManagement),
+    /** AMQP, published only when set. */
+    amqp: hostPort.optional(),
+    gatewayProxy: hostPort.default(HOST_PORT_DEFAULTS.gatewayProxy),
+    gatewayAdmin: hostPort.default(HOST_PORT_DEFAULTS.gatewayAdmin),
+    grafana: hostPort.default(HOST_PORT_DEFAULTS.grafana),
+    prometheus: hostPort.default(HOST_PORT_DEFAULTS.prometheus),
+    jaeger: hostPort.default(HOST_PORT_DEFAULTS.jaeger),
+    /** Kibana, with the ELK log option only. */
+    kibana: hostPort.default(HOST_PORT_DEFAULTS.kibana),
+    /** The developer tools, when enabled (seed 002's ports). */
+    adminer: hostPort.default(HOST_PORT_DEFAULTS.adminer),
+    redisCommander: hostPort.default(HOST_PORT_DEFAULTS.redisCommander),
+  })
+  .strict()
+  .default(HOST_PORT_DEFAULTS);
+
+const CacheSettingsSchema = z
+  .object({
+    /** `sentinel`: master, 2 replicas, 3 sentinels (quorum 2); `single`: one Redis for small laptops. */
+    mode: z.enum(["sentinel", "single"]).default("sentinel"),
+    /**
+     * What Redis does when full (at three quarters of its container's limit). `volatile-lru` evicts
+     * the least recently used keys that have a TTL (cache entries) and keeps keys without one
+     * (sessions), refusing writes once only those are left.
+     */
+    evictionPolicy: z.enum(EVICTION_POLICIES).default("volatile-lru"),
+  })
+  .strict()
+  .default({ mode: "sentinel", evictionPolicy: "volatile-lru" });
+
+/** Stack settings of the local Docker target (`platform:docker`). */
+export const DockerSettingsSchema = z
+  .object({
+    /** Prefix of every container, network and volume name; defaults to `{catalog}-{stack}`. */
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lowercase name of at most 31 characters")
+      .optional(),
+    hostPorts: HostPortsSchema,
+    /** Seed 002's developer tools, off unless asked for: Adminer (PostgreSQL UI) and Redis Commander. */
+    devTools: z
+      .object({ adminer: z.boolean().default(false), redisCommander: z.boolean().default(false) })
+      .strict()
+      .default({ adminer: false, redisCommander: false }),
+    /** Container memory limits: `standard` (8 GiB for the largest seed) or `light` for small laptops. */
+    profile: z.enum(["standard", "light"]).default("standard"),
+    images: z
+      .object(
+        Object.fromEntries(Object.keys(DEFAULT_IMAGES).map((key) => [key, image.optional()])) as Record<
+          InfraImage,
+          z.ZodOptional<typeof image>
+        >,
+      )
+      .strict()
+      .default({}),
+    cache: CacheSettingsSchema,
+    /** `postgres`: Kong with its own database (the seeds' layout); `off`: DB-less declarative mode. */
+    gatewayDatabase: z.enum(["postgres", "off"]).default("postgres"),
+  })
+  .strict();
+
+type DockerSettingsInput = z.output<typeof DockerSettingsSchema>;
+
+/** The Docker target's settings with every default resolved. */
+export type DockerSettings = Omit<DockerSettingsInput, "images" | "namePrefix"> & {
+  namePrefix: string;
+  images: Record<InfraImage, string>;
+};
+
+export function resolveDockerSettings(settings: DockerSettingsInput, catalog: Catalog, stack: string): DockerSettings {
+  const overrides = Object.entries(settings.images).filter(([, value]) => value !== undefined);
+  return {
+    ...settings,
+    namePrefix: settings.namePrefix ?? `${catalog.name}-${stack}`.slice(0, 31).replace(/-+$/, ""),
+    images: { ...DEFAULT_IMAGES, ...Object.fromEntries(overrides) },
+  };
+}
+
+/** Every port the dev stack publishes on 127.0.0.1 must be distinct. */
+export function dockerSettingsProblems(
+  settings: DockerSettingsInput,
+  catalog: Catalog,
+  observability: ObservabilitySettings,
+): Problem[] {
+  const problems: Problem[] = [];
+  const owners = new Map<number, string>();
+  const claim = (port: number, field: string, what: string) => {
+    const owner = owners.get(port);
+    if (owner) problems.push(error(field, `host port ${port} (${what}) clashes with ${owner}`));
+    else owners.set(port, what);
+  };
+  for (const service of catalog.services) {
+    claim(publishedPort(service), `catalog.services.${service.name}.port`, `service ${service.name}`);
+  }
+  if (catalog.frontend) {
+    claim(
+      publishedPort(frontendService(catalog.frontend)),
+      "catalog.frontend.hostPort",
+      `front end ${catalog.frontend.name}`,
+    );
+  }
+  for (const { port, key, what } of platformHostPorts(settings, observability)) {
+    claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.${key}`, what);
+  }
+  databaseHostPorts(catalog, settings.hostPorts.databaseBase, settings.gatewayDatabase === "postgres").forEach(
+    (port, name) => claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.databaseBase`, `database of ${name}`),
+  );
+  return problems;
+}
+
+/** The platform's own loopback ports this stack publishes (Kibana only with ELK logs, the developer tools when enabled). */
+function platformHostPorts(
+  settings: DockerSettingsInput,
+  observability: ObservabilitySettings,
+): Array<{ port: number; key: string; what: string }> {
+  const ports = settings.hostPorts;
+  const used: Array<[keyof typeof ports, string]> = [
+    ["rabbitmqManagement", "RabbitMQ management"],
+    ["amqp", "AMQP"],
+    ["gatewayProxy", "gateway proxy"],
+    ["gatewayAdmin", "gateway admin API"],
+    ["grafana", "Grafana"],
+    ["prometheus", "Prometheus"],
+    ["jaeger", "Jaeger UI"],
+  ];
+  if (observability.logs === "elk") used.push(["kibana", "Kibana"]);
+  if (settings.devTools.adminer) used.push(["adminer", "Adminer"]);
+  if (settings.devTools.redisCommander) used.push(["redisCommander", "Redis Commander"]);
+  return used.flatMap(([key, what]) => (ports[key] === undefined ? [] : [{ port: ports[key]!, key, what }]));
+}
+
+/** Loopback port of each service database, in catalog order from `base`, then the gateway's own ("kong"). */
+export function databaseHostPorts(catalog: Catalog, base: number, gatewayDatabase: boolean): Map<string, number> {
+  const ports = new Map<string, number>();
+  for (const service of catalog.services) {
+    if (service.database.kind !== "none") ports.set(service.name, base + ports.size);
+  }
+  if (gatewayDatabase && needsGateway(catalog)) ports.set("kong", base + ports.size);
+  return ports;
+}
