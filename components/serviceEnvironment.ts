@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { Service, ServiceSecret } from "../services/schema";
 import { dependencyUrlEnv } from "../services/validate";
 import {
   BrokerEndpoint,
   BrokerUser,
   CacheEndpoint,
+  ConfigSecrets,
   DatabaseEndpoint,
   EnvContract,
   TracingEndpoint,
@@ -31,10 +33,20 @@ export interface ServiceConnections {
   dependencyUrl(dependency: string): pulumi.Input<string>;
   /** JWT issuer and secret for services with public routes (jwt gateway auth only). */
   tokenIssuer?: Record<string, pulumi.Input<string>>;
-  /** Where services report errors (Sentry), when the stack sets it. */
-  sentryDsn?: pulumi.Output<string>;
-  /** The value of one of the service's declared secrets. */
-  secretValue(secret: ServiceSecret): pulumi.Input<string>;
+  /** The stack's `--secret` values: the catalog's `source: config` secrets and the Sentry DSN. */
+  configSecrets: ConfigSecrets;
+  /** Random secrets are made as `{name}-{service}-{SECRET}` under this parent. */
+  secretOwner: { name: string; parent: pulumi.Resource };
+}
+
+/** A declared secret's value: a random password made for the service, or the stack's config value. */
+function secretValue(service: Service, secret: ServiceSecret, c: ServiceConnections): pulumi.Input<string> {
+  if (secret.source !== "random") return c.configSecrets.services[service.name][secret.name];
+  return new random.RandomPassword(
+    `${c.secretOwner.name}-${service.name}-${secret.name}`,
+    { length: secret.length, special: false },
+    { parent: c.secretOwner.parent },
+  ).result;
 }
 
 /**
@@ -65,11 +77,15 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): Env
   if (endpoints.cache && service.cache) parts.push(cacheEnv(endpoints.cache));
   // Services with public routes (login, registration) sign the tokens the gateway checks elsewhere.
   if (c.tokenIssuer && service.routes.some((r) => r.public)) parts.push({ env: {}, secretEnv: c.tokenIssuer });
-  if (c.sentryDsn) {
+  const sentryDsn = c.configSecrets.sentryDsn;
+  if (sentryDsn) {
     // The names Sentry's SDKs read on their own.
-    parts.push({ env: { SENTRY_ENVIRONMENT: c.environment }, secretEnv: { SENTRY_DSN: c.sentryDsn } });
+    parts.push({ env: { SENTRY_ENVIRONMENT: c.environment }, secretEnv: { SENTRY_DSN: sentryDsn } });
   }
-  parts.push({ env: {}, secretEnv: Object.fromEntries(service.secrets.map((s) => [s.name, c.secretValue(s)])) });
+  parts.push({
+    env: {},
+    secretEnv: Object.fromEntries(service.secrets.map((s) => [s.name, secretValue(service, s, c)])),
+  });
   return {
     env: Object.assign({}, ...parts.map((p) => p.env)),
     secretEnv: Object.assign({}, ...parts.map((p) => p.secretEnv)),

@@ -203,6 +203,48 @@ function longFunctions(files: SourceText[], maxLines: number): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// 3. Engine ports live in components/engines.ts only
+
+const ENGINES_FILE = "components/engines.ts";
+
+/** HTTPS is a protocol every target uses, not an engine's own port. */
+const PROTOCOL_PORTS = [443];
+
+/** Every port the engine table defines, read from its source so the check follows the table. */
+function enginePorts(engines: SourceText): number[] {
+  const ports = new Set<number>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isPropertyAssignment(node) && /port$/i.test(node.name.getText()) && ts.isNumericLiteral(node.initializer)) {
+      ports.add(Number(node.initializer.text));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(parse(engines));
+  return [...ports].filter((port) => !PROTOCOL_PORTS.includes(port)).sort((a, b) => a - b);
+}
+
+/** Numbers and `:port` in strings that repeat an engine port outside the engine table. */
+function enginePortLiterals(files: SourceText[], ports: number[]): string[] {
+  const found: string[] = [];
+  const inText = new RegExp(`:(${ports.join("|")})\\b`);
+  for (const file of files.filter((f) => f.path !== ENGINES_FILE)) {
+    const source = parse(file);
+    const visit = (node: ts.Node): void => {
+      const line = () => source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+      if (ts.isNumericLiteral(node) && ports.includes(Number(node.text)))
+        found.push(`${file.path}:${line()} ${node.text}`);
+      // Plain strings, and each piece of a template between its substitutions.
+      if ((ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) && inText.test(node.text)) {
+        found.push(`${file.path}:${line()} ${JSON.stringify(node.text)}`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 
 const listing = (title: string, lines: string[]): string => `${title} (${lines.length}):\n  ${lines.join("\n  ")}`;
 
@@ -241,6 +283,28 @@ describe("architecture", () => {
         ],
         listing("Reported", violations),
       );
+    });
+  });
+
+  describe("engine ports", () => {
+    const engines = readTree(["components"]).find((f) => f.path === ENGINES_FILE)!;
+
+    it("are written once, in the engine table", () => {
+      const ports = enginePorts(engines);
+      assert.ok(ports.includes(5432) && ports.includes(6379), `engine ports read from the table: ${ports.join(", ")}`);
+      assertNone(
+        "Engine ports outside components/engines.ts",
+        enginePortLiterals(readTree(["components", "stacks"]), ports),
+      );
+    });
+
+    it("reports a port number or a host:port string outside the table (the checker can fail)", () => {
+      const found = enginePortLiterals(
+        [{ path: "components/aws/X.ts", text: "const a = 5432;\nconst b = `redis://${host}:6379/0`;\nconst c = 80;" }],
+        [5432, 6379],
+      );
+      // The template's piece after `${host}` is ":6379/0".
+      assert.deepEqual(found, ["components/aws/X.ts:1 5432", 'components/aws/X.ts:2 ":6379/0"']);
     });
   });
 

@@ -409,15 +409,8 @@ function createServices(
       endpoints,
       dependencyUrl: (dependency) => internalUrl(ctx, dependency),
       tokenIssuer: gateway.issuerSecretEnv,
-      secretValue: (secret) =>
-        secret.source === "random"
-          ? new random.RandomPassword(
-              `${ctx.name}-${service.name}-${secret.name}`,
-              { length: secret.length, special: false },
-              { parent: ctx.parent },
-            ).result
-          : ctx.args.configSecrets.services[service.name][secret.name],
-      sentryDsn: ctx.args.configSecrets.sentryDsn,
+      configSecrets: ctx.args.configSecrets,
+      secretOwner: { name: ctx.name, parent: ctx.parent },
     });
     createWorkload(ctx, foundation, service, repository, { env, secretEnv, endpoints }, databases.waitFor);
     result.scrapeJobs.push({

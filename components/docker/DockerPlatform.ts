@@ -1,16 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import * as random from "@pulumi/random";
 import { FRONTEND_PATH, Service, frontendService } from "../../services/schema";
 import { GATEWAY_HEALTH_PATH, dependencyOrder, needsGateway, publishedPort } from "../../services/validate";
-import { serviceEnvironment } from "../serviceEnvironment";
+import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { OTLP_HTTP_PORT, RABBITMQ } from "../engines";
-import { PlatformInputs, TracingEndpoint } from "../platform";
+import { EnvContract, PlatformInputs, TracingEndpoint } from "../platform";
 import { MessageBroker } from "./MessageBroker";
 import { Microservice } from "./Microservice";
 import { ServiceDatabase } from "./ServiceDatabase";
@@ -295,25 +294,11 @@ function createServices(
       ...(brokerUrl ? { broker: brokerUrl } : {}),
     };
 
-    const environment = serviceEnvironment(service, {
-      environment: ctx.args.environment,
-      endpoints: {
-        tracing: TRACING,
-        database: database?.endpoint,
-        broker: brokerUser && { endpoint: stores.broker!.endpoint, user: brokerUser },
-        cache: stores.cache?.endpoint,
-      },
-      dependencyUrl: (dependency) => deployed.get(dependency)!.internalUrl,
-      tokenIssuer: gateway?.issuerSecretEnv,
-      secretValue: (secret) =>
-        secret.source === "random"
-          ? new random.RandomPassword(
-              `${ctx.name}-${service.name}-${secret.name}`,
-              { length: secret.length, special: false },
-              { parent: ctx.parent },
-            ).result
-          : ctx.args.configSecrets.services[service.name][secret.name],
-      sentryDsn: ctx.args.configSecrets.sentryDsn,
+    const environment = environmentOf(ctx, service, deployed, gateway, {
+      tracing: TRACING,
+      database: database?.endpoint,
+      broker: brokerUser && { endpoint: stores.broker!.endpoint, user: brokerUser },
+      cache: stores.cache?.endpoint,
     });
     const microservice = createMicroservice(ctx, service, placement, environment);
     deployed.set(service.name, microservice);
@@ -336,6 +321,23 @@ function createServices(
     });
   }
   return result;
+}
+
+function environmentOf(
+  ctx: Context,
+  service: Service,
+  deployed: Map<string, Microservice>,
+  gateway: ApiGateway | undefined,
+  endpoints: ServiceEndpoints,
+): EnvContract {
+  return serviceEnvironment(service, {
+    environment: ctx.args.environment,
+    endpoints,
+    dependencyUrl: (dependency) => deployed.get(dependency)!.internalUrl,
+    tokenIssuer: gateway?.issuerSecretEnv,
+    configSecrets: ctx.args.configSecrets,
+    secretOwner: { name: ctx.name, parent: ctx.parent },
+  });
 }
 
 interface ServicePlacement {
@@ -392,7 +394,7 @@ function createMicroservice(
   ctx: Context,
   service: Service,
   placement: ServicePlacement,
-  environment: ReturnType<typeof serviceEnvironment>,
+  environment: EnvContract,
 ): Microservice {
   return new Microservice(
     `${ctx.name}-${service.name}`,

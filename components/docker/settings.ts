@@ -36,7 +36,7 @@ export type InfraImage = keyof typeof DEFAULT_IMAGES;
 
 const HOST_PORT_DEFAULTS = {
   databaseBase: 15432,
-  rabbitmqManagement: 15672,
+  rabbitmqManagement: RABBITMQ.managementPort,
   gatewayProxy: 8000,
   gatewayAdmin: 18001,
   grafana: 3000,
