@@ -27,79 +27,114 @@ export class PostgresAccess extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:data:PostgresAccess", name, {}, opts);
-    const child = { parent: this, provider: args.provider };
+    const child: ServerOptions = { parent: this, provider: args.provider };
 
-    const password =
-      args.password ??
-      new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
-    const role = new postgresql.Role(
-      `${name}-role`,
-      {
-        name: args.names.username,
-        login: true,
-        password,
-        superuser: false,
-        createDatabase: false,
-        createRole: false,
-        replication: false,
-        bypassRowLevelSecurity: false,
-        inherit: false,
-        connectionLimit: 100,
-      },
-      child,
-    );
-
-    const database = new postgresql.Database(
-      `${name}-database`,
-      {
-        name: args.names.database,
-        owner: role.name,
-        encoding: "UTF8",
-        allowConnections: true,
-      },
-      child,
-    );
-
-    // CONNECT is granted to PUBLIC by default: revoke it so only the owner gets in.
-    new postgresql.Grant(
-      `${name}-revoke-public-connect`,
-      {
-        database: database.name,
-        role: "public",
-        objectType: "database",
-        privileges: [],
-      },
-      child,
-    );
-
-    for (const extension of args.extensions) {
-      new postgresql.Extension(`${name}-ext-${extension}`, { name: extension, database: database.name }, child);
-    }
-
+    const owner = ownerLogin(name, args, child);
+    const database = ownedDatabase(name, args, owner.role, child);
     if (args.monitoringLogin) {
-      const monitorPassword = new random.RandomPassword(
-        `${name}-monitor-password`,
-        { length: 32, special: false },
-        { parent: this },
-      );
-      const monitor = new postgresql.Role(
-        `${name}-monitor-role`,
-        {
-          name: `${args.names.database}_monitor`,
-          login: true,
-          password: monitorPassword.result,
-          roles: ["pg_monitor"],
-          connectionLimit: 5,
-        },
-        child,
-      );
-      this.monitoringUsername = monitor.name;
-      this.monitoringPassword = monitorPassword.result;
+      const monitor = monitoringLogin(name, args.names, child);
+      this.monitoringUsername = monitor.username;
+      this.monitoringPassword = monitor.password;
     }
 
     this.database = database.name;
-    this.username = role.name;
-    this.password = password;
+    this.username = owner.role.name;
+    this.password = owner.password;
     this.registerOutputs({ database: this.database, username: this.username });
   }
+}
+
+/** Options of every object on the server: the component as parent, the admin connection as provider. */
+interface ServerOptions {
+  parent: pulumi.Resource;
+  provider: postgresql.Provider;
+}
+
+/** The service's login: no superuser, role or database creation, replication or RLS bypass. */
+function ownerLogin(
+  name: string,
+  args: PostgresAccessArgs,
+  child: ServerOptions,
+): { role: postgresql.Role; password: pulumi.Output<string> } {
+  const password =
+    args.password ??
+    new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: child.parent }).result;
+  const role = new postgresql.Role(
+    `${name}-role`,
+    {
+      name: args.names.username,
+      login: true,
+      password,
+      superuser: false,
+      createDatabase: false,
+      createRole: false,
+      replication: false,
+      bypassRowLevelSecurity: false,
+      inherit: false,
+      connectionLimit: 100,
+    },
+    child,
+  );
+  return { role, password };
+}
+
+/** The database the login owns, closed to PUBLIC, with the extensions the service asks for. */
+function ownedDatabase(
+  name: string,
+  args: PostgresAccessArgs,
+  owner: postgresql.Role,
+  child: ServerOptions,
+): postgresql.Database {
+  const database = new postgresql.Database(
+    `${name}-database`,
+    {
+      name: args.names.database,
+      owner: owner.name,
+      encoding: "UTF8",
+      allowConnections: true,
+    },
+    child,
+  );
+
+  // CONNECT is granted to PUBLIC by default: revoke it so only the owner gets in.
+  new postgresql.Grant(
+    `${name}-revoke-public-connect`,
+    {
+      database: database.name,
+      role: "public",
+      objectType: "database",
+      privileges: [],
+    },
+    child,
+  );
+
+  for (const extension of args.extensions) {
+    new postgresql.Extension(`${name}-ext-${extension}`, { name: extension, database: database.name }, child);
+  }
+  return database;
+}
+
+/** A login with only pg_monitor, for the metrics exporter. */
+function monitoringLogin(
+  name: string,
+  names: DatabaseNames,
+  child: ServerOptions,
+): { username: pulumi.Output<string>; password: pulumi.Output<string> } {
+  const password = new random.RandomPassword(
+    `${name}-monitor-password`,
+    { length: 32, special: false },
+    { parent: child.parent },
+  );
+  const monitor = new postgresql.Role(
+    `${name}-monitor-role`,
+    {
+      name: `${names.database}_monitor`,
+      login: true,
+      password: password.result,
+      roles: ["pg_monitor"],
+      connectionLimit: 5,
+    },
+    child,
+  );
+  return { username: monitor.name, password: password.result };
 }

@@ -34,6 +34,19 @@ const PROXY_PORT = 8000;
 const ADMIN_PORT = 8001;
 const DECLARATIVE_FILE = "/kong/declarative/kong.yml";
 
+/** Env of every Kong process, whatever the mode. */
+const BASE_ENV = [
+  `KONG_PROXY_LISTEN=0.0.0.0:${PROXY_PORT}`,
+  `KONG_ADMIN_LISTEN=0.0.0.0:${ADMIN_PORT}`,
+  `KONG_STATUS_LISTEN=0.0.0.0:${KONG_STATUS_PORT}`,
+  "KONG_PROXY_ACCESS_LOG=/dev/stdout",
+  "KONG_PROXY_ERROR_LOG=/dev/stderr",
+  "KONG_ADMIN_ACCESS_LOG=/dev/stdout",
+  "KONG_ADMIN_ERROR_LOG=/dev/stderr",
+  // No version banner in responses.
+  "KONG_HEADERS=latency_tokens,X-Kong-Request-Id",
+];
+
 /** Kong in front of the catalog's routes, with its own PostgreSQL or in DB-less mode. */
 export class ApiGateway extends pulumi.ComponentResource {
   readonly proxyUrl: string;
@@ -48,134 +61,194 @@ export class ApiGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ApiGateway", name, {}, opts);
-    const child = { parent: this };
-    const secret = new random.RandomPassword(`${name}-credential`, { length: 48, special: false }, child).result;
-    const issuer = `${args.catalog.name}-issuer`;
-    this.credential = pulumi.secret(
-      secret.apply((value): GatewayCredential =>
-        args.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value },
-      ),
-    );
-    this.issuerSecretEnv =
-      args.auth === "jwt" ? { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: secret } : {};
+    const consumer = gatewayCredential(name, args, this);
+    this.credential = consumer.credential;
+    this.issuerSecretEnv = consumer.issuerSecretEnv;
     const declarative = pulumi.secret(
       this.credential.apply((credential) =>
         renderKongConfig({ catalog: args.catalog, credential, corsOrigins: args.corsOrigins }),
       ),
     );
-
-    const baseEnv = [
-      `KONG_PROXY_LISTEN=0.0.0.0:${PROXY_PORT}`,
-      `KONG_ADMIN_LISTEN=0.0.0.0:${ADMIN_PORT}`,
-      `KONG_STATUS_LISTEN=0.0.0.0:${KONG_STATUS_PORT}`,
-      "KONG_PROXY_ACCESS_LOG=/dev/stdout",
-      "KONG_PROXY_ERROR_LOG=/dev/stderr",
-      "KONG_ADMIN_ACCESS_LOG=/dev/stdout",
-      "KONG_ADMIN_ERROR_LOG=/dev/stderr",
-      // No version banner in responses.
-      "KONG_HEADERS=latency_tokens,X-Kong-Request-Id",
-    ];
-    const networks = [args.network, args.monitoring.network];
-    const files = { [DECLARATIVE_FILE]: declarative };
-
-    let modeEnv: pulumi.Output<string[]>;
-    const waitFor: pulumi.Resource[] = [];
-    if (args.database === "postgres") {
-      if (args.databaseHostPort === undefined) throw new Error("the gateway's database needs a loopback port");
-      const dbNetwork = new docker.Network(
-        `${name}-db-net`,
-        { name: `${args.namePrefix}-kong-db`, driver: "bridge" },
-        child,
-      );
-      networks.push(dbNetwork);
-      const database = new ServiceDatabase(
-        `${name}-db`,
-        {
-          service: "kong",
-          // The image decides the server version; the version here only names a default image.
-          database: { kind: "postgres", version: "16", extensions: [] },
-          image: args.databaseImage,
-          namePrefix: args.namePrefix,
-          network: dbNetwork,
-          hostPort: args.databaseHostPort,
-          monitoring: args.monitoring,
-          labels: args.labels,
-          memory: args.memory,
-        },
-        child,
-      );
-      this.databaseExporter = database.exporterTarget;
-      modeEnv = pulumi
-        .all([database.databaseName, database.username, database.password])
-        .apply(([db, user, password]) => [
-          "KONG_DATABASE=postgres",
-          `KONG_PG_HOST=${database.host}`,
-          `KONG_PG_PORT=${database.port}`,
-          `KONG_PG_DATABASE=${db}`,
-          `KONG_PG_USER=${user}`,
-          `KONG_PG_PASSWORD=${password}`,
-        ]);
-      // One-shot: create or upgrade Kong's schema, then load the declarative config into it.
-      // Replaced (and so run again) whenever the config changes.
-      waitFor.push(
-        platformContainer(
-          `${name}-bootstrap`,
-          {
-            host: "kong-bootstrap",
-            image: args.image,
-            namePrefix: args.namePrefix,
-            networks: [dbNetwork],
-            labels: args.labels,
-            files,
-            settings: {
-              command: [
-                "sh",
-                "-c",
-                `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`,
-              ],
-              envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
-              restart: "no",
-              mustRun: false,
-              attach: true,
-              logs: true,
-            },
-            // The login comes through the env's outputs; the exporter need not be up first.
-          },
-          { parent: this, dependsOn: [database.container] },
-        ),
-      );
-    } else {
-      modeEnv = pulumi.output(["KONG_DATABASE=off", `KONG_DECLARATIVE_CONFIG=${DECLARATIVE_FILE}`]);
-    }
-
-    this.container = platformContainer(
-      `${name}-container`,
-      {
-        host: KONG_HOST,
-        image: args.image,
-        namePrefix: args.namePrefix,
-        networks,
-        labels: args.labels,
-        extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) },
-        files: args.database === "off" ? files : {},
-        settings: {
-          envs: pulumi.secret(modeEnv.apply((env) => [...baseEnv, ...env])),
-          ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
-          healthcheck: {
-            tests: ["CMD", "kong", "health"],
-            interval: "10s",
-            timeout: "5s",
-            retries: 10,
-            startPeriod: "15s",
-          },
-          memory: args.memory.kong,
-        },
-      },
-      { parent: this, dependsOn: waitFor },
-    );
+    const mode = args.database === "postgres" ? databaseMode(name, args, declarative, this) : dbLessMode(declarative);
+    this.databaseExporter = mode.databaseExporter;
+    this.container = kongContainer(name, args, mode, this);
 
     this.proxyUrl = `http://127.0.0.1:${args.proxyHostPort}`;
     this.adminUrl = `http://127.0.0.1:${args.adminHostPort}`;
     this.registerOutputs({ proxyUrl: this.proxyUrl, adminUrl: this.adminUrl });
   }
+}
+
+/** The one consumer's credential and, with jwt, the env of the services that sign its tokens. */
+function gatewayCredential(
+  name: string,
+  args: ApiGatewayArgs,
+  parent: pulumi.Resource,
+): Pick<ApiGateway, "credential" | "issuerSecretEnv"> {
+  const secret = new random.RandomPassword(`${name}-credential`, { length: 48, special: false }, { parent }).result;
+  const issuer = `${args.catalog.name}-issuer`;
+  return {
+    credential: pulumi.secret(
+      secret.apply((value): GatewayCredential =>
+        args.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value },
+      ),
+    ),
+    issuerSecretEnv:
+      args.auth === "jwt" ? { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: secret } : {},
+  };
+}
+
+/** What the configuration mode adds to the Kong container. */
+interface KongMode {
+  /** Selects the mode (KONG_DATABASE) and whatever it needs; joins the base env. */
+  env: pulumi.Output<string[]>;
+  /** Besides the services' and the monitoring network: Kong's database network in database mode. */
+  networks: docker.Network[];
+  /** The declarative config in DB-less mode; database mode imports it into the database instead. */
+  files: Record<string, pulumi.Input<string>>;
+  /** What has to finish before Kong starts: the bootstrap in database mode. */
+  waitFor: pulumi.Resource[];
+  /** The exporter of Kong's database, in database mode. */
+  databaseExporter?: string;
+}
+
+/** The base env followed by the mode's, secret as a whole (database mode carries the login). */
+function kongEnv(modeEnv: pulumi.Output<string[]>): pulumi.Output<string[]> {
+  return pulumi.secret(modeEnv.apply((env) => [...BASE_ENV, ...env]));
+}
+
+function dbLessMode(declarative: pulumi.Output<string>): KongMode {
+  return {
+    env: pulumi.output(["KONG_DATABASE=off", `KONG_DECLARATIVE_CONFIG=${DECLARATIVE_FILE}`]),
+    networks: [],
+    files: { [DECLARATIVE_FILE]: declarative },
+    waitFor: [],
+  };
+}
+
+/** Kong's own PostgreSQL, and the bootstrap that loads the declarative config into it. */
+function databaseMode(
+  name: string,
+  args: ApiGatewayArgs,
+  declarative: pulumi.Output<string>,
+  parent: pulumi.Resource,
+): KongMode {
+  const kongDb = kongDatabase(name, args, parent);
+  const bootstrap = kongBootstrap(name, args, kongDb, declarative, parent);
+  return {
+    env: kongDb.env,
+    networks: [kongDb.network],
+    files: {},
+    waitFor: [bootstrap],
+    databaseExporter: kongDb.database.exporterTarget,
+  };
+}
+
+/** Kong's database on a network of its own, and the env that points Kong at it. */
+interface KongDatabase {
+  network: docker.Network;
+  database: ServiceDatabase;
+  env: pulumi.Output<string[]>;
+}
+
+function kongDatabase(name: string, args: ApiGatewayArgs, parent: pulumi.Resource): KongDatabase {
+  if (args.databaseHostPort === undefined) throw new Error("the gateway's database needs a loopback port");
+  const network = new docker.Network(
+    `${name}-db-net`,
+    { name: `${args.namePrefix}-kong-db`, driver: "bridge" },
+    { parent },
+  );
+  const database = new ServiceDatabase(
+    `${name}-db`,
+    {
+      service: "kong",
+      // The image decides the server version; the version here only names a default image.
+      database: { kind: "postgres", version: "16", extensions: [] },
+      image: args.databaseImage,
+      namePrefix: args.namePrefix,
+      network,
+      hostPort: args.databaseHostPort,
+      monitoring: args.monitoring,
+      labels: args.labels,
+      memory: args.memory,
+    },
+    { parent },
+  );
+  const env = pulumi
+    .all([database.databaseName, database.username, database.password])
+    .apply(([db, user, password]) => [
+      "KONG_DATABASE=postgres",
+      `KONG_PG_HOST=${database.host}`,
+      `KONG_PG_PORT=${database.port}`,
+      `KONG_PG_DATABASE=${db}`,
+      `KONG_PG_USER=${user}`,
+      `KONG_PG_PASSWORD=${password}`,
+    ]);
+  return { network, database, env };
+}
+
+/**
+ * One-shot: create or upgrade Kong's schema, then load the declarative config into it.
+ * Replaced (and so run again) whenever the config changes.
+ */
+function kongBootstrap(
+  name: string,
+  args: ApiGatewayArgs,
+  kongDb: KongDatabase,
+  declarative: pulumi.Output<string>,
+  parent: pulumi.Resource,
+): docker.Container {
+  return platformContainer(
+    `${name}-bootstrap`,
+    {
+      host: "kong-bootstrap",
+      image: args.image,
+      namePrefix: args.namePrefix,
+      networks: [kongDb.network],
+      labels: args.labels,
+      files: { [DECLARATIVE_FILE]: declarative },
+      settings: {
+        command: [
+          "sh",
+          "-c",
+          `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`,
+        ],
+        envs: kongEnv(kongDb.env),
+        restart: "no",
+        mustRun: false,
+        attach: true,
+        logs: true,
+      },
+    },
+    // The login comes through the env's outputs; the exporter need not be up first.
+    { parent, dependsOn: [kongDb.database.container] },
+  );
+}
+
+function kongContainer(name: string, args: ApiGatewayArgs, mode: KongMode, parent: pulumi.Resource): docker.Container {
+  return platformContainer(
+    `${name}-container`,
+    {
+      host: KONG_HOST,
+      image: args.image,
+      namePrefix: args.namePrefix,
+      networks: [args.network, args.monitoring.network, ...mode.networks],
+      labels: args.labels,
+      extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(KONG_STATUS_PORT) },
+      files: mode.files,
+      settings: {
+        envs: kongEnv(mode.env),
+        ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
+        healthcheck: {
+          tests: ["CMD", "kong", "health"],
+          interval: "10s",
+          timeout: "5s",
+          retries: 10,
+          startPeriod: "15s",
+        },
+        memory: args.memory.kong,
+      },
+    },
+    { parent, dependsOn: mode.waitFor },
+  );
 }

@@ -16,7 +16,7 @@ import { ScrapeJob, renderPrometheusConfig } from "../observability/prometheusCo
 import { ElkLogging } from "./ElkLogging";
 import { LogsBackendArgs, LokiLogging } from "./LokiLogging";
 import { PlatformLabels, loopbackPort } from "./containerDefaults";
-import { platformContainer } from "./hostContainer";
+import { PlatformContainerArgs, platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
 export interface ObservabilityArgs {
@@ -40,10 +40,12 @@ export interface ObservabilityArgs {
 /** OTLP over HTTP at Jaeger, given to every service. */
 export const OTLP_ENDPOINT = `http://jaeger:${OTLP_HTTP_PORT}`;
 
+type LogsBackendComponent = LokiLogging | ElkLogging;
+
 /** The logs backend each option selects; both expose the same surface to Grafana and Prometheus. */
 const LOGS_BACKENDS: Record<
   LogsBackend,
-  new (name: string, args: LogsBackendArgs, opts: pulumi.ComponentResourceOptions) => LokiLogging | ElkLogging
+  new (name: string, args: LogsBackendArgs, opts: pulumi.ComponentResourceOptions) => LogsBackendComponent
 > = {
   loki: LokiLogging,
   elk: ElkLogging,
@@ -64,160 +66,17 @@ export class Observability extends pulumi.ComponentResource {
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:Observability", name, {}, opts);
-    const common = { namePrefix: args.namePrefix, networks: [args.network], labels: args.labels };
-    const logging = new LOGS_BACKENDS[args.logs](
-      `${name}-logs`,
-      {
-        namePrefix: args.namePrefix,
-        selection: args.selection,
-        images: args.images,
-        network: args.network,
-        kibanaHostPort: args.hostPorts.kibana,
-        labels: args.labels,
-        memory: args.memory,
-      },
-      { parent: this },
-    );
-
-    const jobs: ScrapeJob[] = [
-      ...args.scrapeJobs,
-      { job: "prometheus", groups: [{ targets: ["localhost:9090"] }] },
-      { job: "node", groups: [{ targets: ["node-exporter:9100"] }] },
-      { job: "jaeger", groups: [{ targets: ["jaeger:14269"] }] },
-      { job: "grafana", groups: [{ targets: ["grafana:3000"] }] },
-      ...logging.scrapeJobs,
-    ];
-    const prometheusData = new docker.Volume(
-      `${name}-prometheus-data`,
-      { name: `${args.namePrefix}-prometheus-data` },
-      { parent: this },
-    );
-    platformContainer(
-      `${name}-prometheus`,
-      {
-        ...common,
-        host: "prometheus",
-        image: args.images.prometheus,
-        files: {
-          "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
-            scrapeInterval: args.scrapeInterval,
-            externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
-            jobs,
-            ruleFiles: ["/etc/prometheus/rules/*.yml"],
-          }),
-          "/etc/prometheus/rules/alerts.yml": renderAlertRules(args.services, args.thresholds),
-        },
-        settings: {
-          command: [
-            "--config.file=/etc/prometheus/prometheus.yml",
-            "--storage.tsdb.path=/prometheus",
-            "--storage.tsdb.retention.time=7d",
-            "--web.enable-lifecycle",
-          ],
-          volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
-          ports: [loopbackPort(9090, args.hostPorts.prometheus)],
-          memory: args.memory.prometheus,
-          healthcheck: {
-            tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"],
-            interval: "10s",
-            timeout: "5s",
-            retries: 6,
-          },
-        },
-      },
-      { parent: this },
-    );
-
-    platformContainer(
-      `${name}-node-exporter`,
-      {
-        ...common,
-        host: "node-exporter",
-        image: args.images.nodeExporter,
-        settings: {
-          command: ["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/rootfs"],
-          volumes: [
-            { hostPath: "/proc", containerPath: "/host/proc", readOnly: true },
-            { hostPath: "/sys", containerPath: "/host/sys", readOnly: true },
-            { hostPath: "/", containerPath: "/rootfs", readOnly: true },
-          ],
-          memory: args.memory.exporter,
-        },
-      },
-      { parent: this },
-    );
-
-    platformContainer(
-      `${name}-jaeger`,
-      {
-        ...common,
-        host: "jaeger",
-        image: args.images.jaeger,
-        settings: {
-          envs: ["COLLECTOR_OTLP_ENABLED=true"],
-          ports: [loopbackPort(16686, args.hostPorts.jaeger)],
-          memory: args.memory.jaeger,
-        },
-      },
-      { parent: this },
-    );
-
-    this.grafanaAdminPassword = new random.RandomPassword(
-      `${name}-grafana-admin-password`,
-      { length: 32, special: false },
-      { parent: this },
-    ).result;
-    const datasources = pulumi
-      .output(logging.elasticsearchReader)
-      .apply((reader) =>
-        stringify(
-          grafanaDatasources({ logs: args.logs, scrapeInterval: args.scrapeInterval, elasticsearchReader: reader }),
-        ),
-      );
-    const dashboards = Object.fromEntries(
-      Object.entries(catalogDashboards(args.selection.catalog, args.services, args.logs)).map(([file, json]) => [
-        `${DASHBOARDS_DIR}/${file}`,
-        json,
-      ]),
-    );
-    const grafanaData = new docker.Volume(
-      `${name}-grafana-data`,
-      { name: `${args.namePrefix}-grafana-data` },
-      { parent: this },
-    );
-    platformContainer(
-      `${name}-grafana`,
-      {
-        ...common,
-        host: "grafana",
-        image: args.images.grafana,
-        files: {
-          // Secret as a whole: with ELK it holds the reader's password.
-          "/etc/grafana/provisioning/datasources/platform.yaml": pulumi.secret(datasources),
-          "/etc/grafana/provisioning/dashboards/platform.yaml": stringify(
-            grafanaDashboardProvider(args.selection.catalog),
-          ),
-          ...dashboards,
-        },
-        settings: {
-          envs: pulumi.secret(
-            this.grafanaAdminPassword.apply((password) => [
-              "GF_SECURITY_ADMIN_USER=admin",
-              `GF_SECURITY_ADMIN_PASSWORD=${password}`,
-              "GF_USERS_ALLOW_SIGN_UP=false",
-              "GF_AUTH_ANONYMOUS_ENABLED=false",
-              "GF_ANALYTICS_REPORTING_ENABLED=false",
-              "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
-              "GF_PLUGINS_PLUGIN_ADMIN_ENABLED=false",
-            ]),
-          ),
-          volumes: [{ volumeName: grafanaData.name, containerPath: "/var/lib/grafana" }],
-          ports: [loopbackPort(3000, args.hostPorts.grafana)],
-          memory: args.memory.grafana,
-        },
-      },
-      { parent: this, dependsOn: [logging] },
-    );
+    const context: ObservabilityContext = {
+      name,
+      args,
+      common: { namePrefix: args.namePrefix, networks: [args.network], labels: args.labels },
+      parent: this,
+    };
+    const logging = logsBackend(context);
+    prometheus(context, logging);
+    nodeExporter(context);
+    jaeger(context);
+    this.grafanaAdminPassword = grafana(context, logging);
 
     this.grafanaUrl = `http://127.0.0.1:${args.hostPorts.grafana}`;
     this.prometheusUrl = `http://127.0.0.1:${args.hostPorts.prometheus}`;
@@ -230,4 +89,194 @@ export class Observability extends pulumi.ComponentResource {
       logsUrl: this.logsUrl,
     });
   }
+}
+
+/** What every phase builds on; `parent` is the Observability component. */
+interface ObservabilityContext {
+  name: string;
+  args: ObservabilityArgs;
+  /** Prefix, network and labels that every container of the stack shares. */
+  common: Pick<PlatformContainerArgs, "namePrefix" | "networks" | "labels">;
+  parent: pulumi.Resource;
+}
+
+function logsBackend({ name, args, parent }: ObservabilityContext): LogsBackendComponent {
+  return new LOGS_BACKENDS[args.logs](
+    `${name}-logs`,
+    {
+      namePrefix: args.namePrefix,
+      selection: args.selection,
+      images: args.images,
+      network: args.network,
+      kibanaHostPort: args.hostPorts.kibana,
+      labels: args.labels,
+      memory: args.memory,
+    },
+    { parent },
+  );
+}
+
+/** The catalog's jobs, then the observability stack's own exporters. */
+function scrapeJobs(args: ObservabilityArgs, logging: LogsBackendComponent): ScrapeJob[] {
+  return [
+    ...args.scrapeJobs,
+    { job: "prometheus", groups: [{ targets: ["localhost:9090"] }] },
+    { job: "node", groups: [{ targets: ["node-exporter:9100"] }] },
+    { job: "jaeger", groups: [{ targets: ["jaeger:14269"] }] },
+    { job: "grafana", groups: [{ targets: ["grafana:3000"] }] },
+    ...logging.scrapeJobs,
+  ];
+}
+
+function prometheus({ name, args, common, parent }: ObservabilityContext, logging: LogsBackendComponent): void {
+  const jobs = scrapeJobs(args, logging);
+  const prometheusData = new docker.Volume(
+    `${name}-prometheus-data`,
+    { name: `${args.namePrefix}-prometheus-data` },
+    { parent },
+  );
+  platformContainer(
+    `${name}-prometheus`,
+    {
+      ...common,
+      host: "prometheus",
+      image: args.images.prometheus,
+      files: {
+        "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
+          scrapeInterval: args.scrapeInterval,
+          externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
+          jobs,
+          ruleFiles: ["/etc/prometheus/rules/*.yml"],
+        }),
+        "/etc/prometheus/rules/alerts.yml": renderAlertRules(args.services, args.thresholds),
+      },
+      settings: {
+        command: [
+          "--config.file=/etc/prometheus/prometheus.yml",
+          "--storage.tsdb.path=/prometheus",
+          "--storage.tsdb.retention.time=7d",
+          "--web.enable-lifecycle",
+        ],
+        volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
+        ports: [loopbackPort(9090, args.hostPorts.prometheus)],
+        memory: args.memory.prometheus,
+        healthcheck: {
+          tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"],
+          interval: "10s",
+          timeout: "5s",
+          retries: 6,
+        },
+      },
+    },
+    { parent },
+  );
+}
+
+function nodeExporter({ name, args, common, parent }: ObservabilityContext): void {
+  platformContainer(
+    `${name}-node-exporter`,
+    {
+      ...common,
+      host: "node-exporter",
+      image: args.images.nodeExporter,
+      settings: {
+        command: ["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/rootfs"],
+        volumes: [
+          { hostPath: "/proc", containerPath: "/host/proc", readOnly: true },
+          { hostPath: "/sys", containerPath: "/host/sys", readOnly: true },
+          { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+        ],
+        memory: args.memory.exporter,
+      },
+    },
+    { parent },
+  );
+}
+
+function jaeger({ name, args, common, parent }: ObservabilityContext): void {
+  platformContainer(
+    `${name}-jaeger`,
+    {
+      ...common,
+      host: "jaeger",
+      image: args.images.jaeger,
+      settings: {
+        envs: ["COLLECTOR_OTLP_ENABLED=true"],
+        ports: [loopbackPort(16686, args.hostPorts.jaeger)],
+        memory: args.memory.jaeger,
+      },
+    },
+    { parent },
+  );
+}
+
+/** Datasources, the dashboard provider and one dashboard per service, path -> content. */
+function grafanaProvisioning(
+  args: ObservabilityArgs,
+  logging: LogsBackendComponent,
+): Record<string, pulumi.Input<string>> {
+  const datasources = pulumi
+    .output(logging.elasticsearchReader)
+    .apply((reader) =>
+      stringify(
+        grafanaDatasources({ logs: args.logs, scrapeInterval: args.scrapeInterval, elasticsearchReader: reader }),
+      ),
+    );
+  const dashboards = Object.fromEntries(
+    Object.entries(catalogDashboards(args.selection.catalog, args.services, args.logs)).map(([file, json]) => [
+      `${DASHBOARDS_DIR}/${file}`,
+      json,
+    ]),
+  );
+  return {
+    // Secret as a whole: with ELK it holds the reader's password.
+    "/etc/grafana/provisioning/datasources/platform.yaml": pulumi.secret(datasources),
+    "/etc/grafana/provisioning/dashboards/platform.yaml": stringify(grafanaDashboardProvider(args.selection.catalog)),
+    ...dashboards,
+  };
+}
+
+/** Grafana, provisioned and started once the logs backend is up; returns its admin password. */
+function grafana(
+  { name, args, common, parent }: ObservabilityContext,
+  logging: LogsBackendComponent,
+): pulumi.Output<string> {
+  const adminPassword = new random.RandomPassword(
+    `${name}-grafana-admin-password`,
+    { length: 32, special: false },
+    { parent },
+  ).result;
+  const files = grafanaProvisioning(args, logging);
+  const grafanaData = new docker.Volume(
+    `${name}-grafana-data`,
+    { name: `${args.namePrefix}-grafana-data` },
+    { parent },
+  );
+  platformContainer(
+    `${name}-grafana`,
+    {
+      ...common,
+      host: "grafana",
+      image: args.images.grafana,
+      files,
+      settings: {
+        envs: pulumi.secret(
+          adminPassword.apply((password) => [
+            "GF_SECURITY_ADMIN_USER=admin",
+            `GF_SECURITY_ADMIN_PASSWORD=${password}`,
+            "GF_USERS_ALLOW_SIGN_UP=false",
+            "GF_AUTH_ANONYMOUS_ENABLED=false",
+            "GF_ANALYTICS_REPORTING_ENABLED=false",
+            "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+            "GF_PLUGINS_PLUGIN_ADMIN_ENABLED=false",
+          ]),
+        ),
+        volumes: [{ volumeName: grafanaData.name, containerPath: "/var/lib/grafana" }],
+        ports: [loopbackPort(3000, args.hostPorts.grafana)],
+        memory: args.memory.grafana,
+      },
+    },
+    { parent, dependsOn: [logging] },
+  );
+  return adminPassword;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
-import { TopologyPlan } from "./topology";
+import { BindingPlan, BrokerUserPlan, ExchangePlan, QueuePlan, TopologyPlan } from "./topology";
 
 export interface BrokerTopologyArgs {
   plan: TopologyPlan;
@@ -25,98 +25,139 @@ export class BrokerTopology extends pulumi.ComponentResource {
   constructor(name: string, args: BrokerTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:messaging:BrokerTopology", name, {}, opts);
     const { plan } = args;
-    const child = { parent: this, provider: args.provider };
+    const child: BrokerOptions = { parent: this, provider: args.provider };
 
     const vhost = new rabbitmq.VHost(`${name}-vhost`, { name: plan.vhost }, child);
-    const onVhost = { ...child, dependsOn: [vhost] };
-
-    const exchanges = new Map(
-      plan.exchanges.map((exchange) => [
-        exchange.name,
-        new rabbitmq.Exchange(
-          `${name}-x-${exchange.name}`,
-          {
-            name: exchange.name,
-            vhost: vhost.name,
-            settings: { type: exchange.type, durable: true, autoDelete: false },
-          },
-          onVhost,
-        ),
-      ]),
+    const exchanges = declareExchanges(name, plan.exchanges, vhost, child);
+    const queues = declareQueues(name, plan.queues, vhost, child);
+    declareBindings(name, plan.bindings, { vhost, exchanges, queues }, child);
+    this.credentials = Object.fromEntries(
+      plan.users.map((user) => [user.service, declareUser(name, user, vhost, exchanges, child)]),
     );
-
-    const queues = new Map(
-      plan.queues.map((queue) => [
-        queue.name,
-        new rabbitmq.Queue(
-          `${name}-q-${queue.name}`,
-          {
-            name: queue.name,
-            vhost: vhost.name,
-            // JSON keeps numeric arguments numeric (x-message-ttl must be an integer, not "1000").
-            settings: { durable: true, autoDelete: false, argumentsJson: JSON.stringify(queue.arguments) },
-          },
-          onVhost,
-        ),
-      ]),
-    );
-
-    for (const binding of plan.bindings) {
-      new rabbitmq.Binding(
-        `${name}-b-${binding.source}-${binding.destination}-${binding.routingKey}`,
-        {
-          vhost: vhost.name,
-          source: binding.source,
-          destination: binding.destination,
-          destinationType: "queue",
-          routingKey: binding.routingKey,
-        },
-        { ...child, dependsOn: [exchanges.get(binding.source)!, queues.get(binding.destination)!] },
-      );
-    }
-
-    this.credentials = {};
-    for (const user of plan.users) {
-      const password = new random.RandomPassword(
-        `${name}-${user.username}-password`,
-        { length: 32, special: false },
-        { parent: this },
-      );
-      const brokerUser = new rabbitmq.User(
-        `${name}-u-${user.username}`,
-        { name: user.username, password: password.result, tags: [] },
-        child,
-      );
-      new rabbitmq.Permissions(
-        `${name}-p-${user.username}`,
-        {
-          user: brokerUser.name,
-          vhost: vhost.name,
-          permissions: user.permissions,
-        },
-        child,
-      );
-      if (user.topicPermissions.length > 0) {
-        // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
-        new rabbitmq.TopicPermissions(
-          `${name}-tp-${user.username}`,
-          {
-            user: brokerUser.name,
-            vhost: vhost.name,
-            permissions: user.topicPermissions,
-          },
-          { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) },
-        );
-      }
-      this.credentials[user.service] = {
-        username: user.username,
-        password: password.result,
-        consumerQueues: user.consumerQueues,
-        retryExchange: user.retryExchange,
-      };
-    }
 
     this.vhost = vhost.name;
     this.registerOutputs({ vhost: this.vhost });
   }
+}
+
+/** Options of every broker object: the component as parent, the broker's management API as provider. */
+interface BrokerOptions {
+  parent: pulumi.Resource;
+  provider: rabbitmq.Provider;
+}
+
+/** The plan's exchanges by name. */
+function declareExchanges(
+  name: string,
+  exchanges: ExchangePlan[],
+  vhost: rabbitmq.VHost,
+  child: BrokerOptions,
+): Map<string, rabbitmq.Exchange> {
+  return new Map(
+    exchanges.map((exchange) => [
+      exchange.name,
+      new rabbitmq.Exchange(
+        `${name}-x-${exchange.name}`,
+        {
+          name: exchange.name,
+          vhost: vhost.name,
+          settings: { type: exchange.type, durable: true, autoDelete: false },
+        },
+        { ...child, dependsOn: [vhost] },
+      ),
+    ]),
+  );
+}
+
+/** The plan's queues by name. */
+function declareQueues(
+  name: string,
+  queues: QueuePlan[],
+  vhost: rabbitmq.VHost,
+  child: BrokerOptions,
+): Map<string, rabbitmq.Queue> {
+  return new Map(
+    queues.map((queue) => [
+      queue.name,
+      new rabbitmq.Queue(
+        `${name}-q-${queue.name}`,
+        {
+          name: queue.name,
+          vhost: vhost.name,
+          // JSON keeps numeric arguments numeric (x-message-ttl must be an integer, not "1000").
+          settings: { durable: true, autoDelete: false, argumentsJson: JSON.stringify(queue.arguments) },
+        },
+        { ...child, dependsOn: [vhost] },
+      ),
+    ]),
+  );
+}
+
+/** Each binding waits for the exchange and queue it joins. */
+function declareBindings(
+  name: string,
+  bindings: BindingPlan[],
+  declared: { vhost: rabbitmq.VHost; exchanges: Map<string, rabbitmq.Exchange>; queues: Map<string, rabbitmq.Queue> },
+  child: BrokerOptions,
+): void {
+  for (const binding of bindings) {
+    new rabbitmq.Binding(
+      `${name}-b-${binding.source}-${binding.destination}-${binding.routingKey}`,
+      {
+        vhost: declared.vhost.name,
+        source: binding.source,
+        destination: binding.destination,
+        destinationType: "queue",
+        routingKey: binding.routingKey,
+      },
+      { ...child, dependsOn: [declared.exchanges.get(binding.source)!, declared.queues.get(binding.destination)!] },
+    );
+  }
+}
+
+/** A service's broker user with its permissions on the vhost; returns what the service logs in with. */
+function declareUser(
+  name: string,
+  user: BrokerUserPlan,
+  vhost: rabbitmq.VHost,
+  exchanges: Map<string, rabbitmq.Exchange>,
+  child: BrokerOptions,
+): BrokerCredentials {
+  const password = new random.RandomPassword(
+    `${name}-${user.username}-password`,
+    { length: 32, special: false },
+    { parent: child.parent },
+  );
+  const brokerUser = new rabbitmq.User(
+    `${name}-u-${user.username}`,
+    { name: user.username, password: password.result, tags: [] },
+    child,
+  );
+  new rabbitmq.Permissions(
+    `${name}-p-${user.username}`,
+    {
+      user: brokerUser.name,
+      vhost: vhost.name,
+      permissions: user.permissions,
+    },
+    child,
+  );
+  if (user.topicPermissions.length > 0) {
+    // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
+    new rabbitmq.TopicPermissions(
+      `${name}-tp-${user.username}`,
+      {
+        user: brokerUser.name,
+        vhost: vhost.name,
+        permissions: user.topicPermissions,
+      },
+      { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) },
+    );
+  }
+  return {
+    username: user.username,
+    password: password.result,
+    consumerQueues: user.consumerQueues,
+    retryExchange: user.retryExchange,
+  };
 }

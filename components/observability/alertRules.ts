@@ -13,88 +13,91 @@ export interface AlertThresholds {
  * ServiceDown per service, and down alerts for the infrastructure exporters.
  */
 export function alertRules(services: string[], thresholds: AlertThresholds): Record<string, unknown> {
+  return { groups: [serviceAlerts(services, thresholds), infrastructureAlerts()] };
+}
+
+function serviceAlerts(services: string[], thresholds: AlertThresholds): Record<string, unknown> {
   const percent = `${Math.round(thresholds.errorRate * 1000) / 10}%`;
   return {
-    groups: [
+    name: "platform-services",
+    rules: [
       {
-        name: "platform-services",
-        rules: [
-          {
-            alert: "HighErrorRate",
-            expr: `sum by (service) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m])) > ${thresholds.errorRate}`,
-            for: "5m",
-            labels: { severity: "critical" },
-            annotations: {
-              summary: "{{ $labels.service }}: more than " + percent + " of requests fail",
-              description: "5xx share is {{ $value | humanizePercentage }} over 5 minutes.",
-            },
-          },
-          {
-            alert: "HighLatency",
-            expr: `histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m]))) > ${thresholds.latencyP95Seconds}`,
-            for: "5m",
-            labels: { severity: "warning" },
-            annotations: {
-              summary: `{{ $labels.service }}: p95 latency above ${thresholds.latencyP95Seconds}s`,
-              description: "p95 latency is {{ $value | humanizeDuration }}.",
-            },
-          },
-          {
-            alert: "RabbitMQPublishErrors",
-            expr: "sum by (service) (rate(rabbitmq_messages_publish_errors_total[5m])) > 0",
-            for: "1m",
-            labels: { severity: "critical" },
-            annotations: {
-              summary: "{{ $labels.service }}: publishing to RabbitMQ fails",
-              description: "{{ $value }} publish errors per second.",
-            },
-          },
-          ...services.map((service) => ({
-            alert: "ServiceDown",
-            expr: `up{job="${service}"} == 0`,
-            for: "1m",
-            labels: { severity: "critical", service },
-            annotations: {
-              summary: `${service} is down`,
-              description: `Prometheus cannot scrape ${service} for 1 minute.`,
-            },
-          })),
-        ],
+        alert: "HighErrorRate",
+        expr: `sum by (service) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m])) > ${thresholds.errorRate}`,
+        for: "5m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "{{ $labels.service }}: more than " + percent + " of requests fail",
+          description: "5xx share is {{ $value | humanizePercentage }} over 5 minutes.",
+        },
       },
       {
-        name: "platform-infrastructure",
-        rules: [
-          {
-            alert: "InfrastructureDown",
-            expr: 'up{job=~"rabbitmq|redis|postgres|kong|node"} == 0',
-            for: "2m",
-            labels: { severity: "critical" },
-            annotations: {
-              summary: "{{ $labels.job }} target {{ $labels.instance }} is down",
-              description: "Not scraped for 2 minutes.",
-            },
-          },
-          {
-            alert: "RedisDown",
-            expr: "redis_up == 0",
-            for: "1m",
-            labels: { severity: "critical" },
-            annotations: {
-              summary: "Redis {{ $labels.instance }} is down",
-              description: "redis_exporter cannot reach it.",
-            },
-          },
-          {
-            alert: "PostgresDown",
-            expr: "pg_up == 0",
-            for: "1m",
-            labels: { severity: "critical" },
-            annotations: {
-              summary: "PostgreSQL of {{ $labels.service }} is down",
-              description: "postgres_exporter cannot reach it.",
-            },
-          },
-        ],
+        alert: "HighLatency",
+        expr: `histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m]))) > ${thresholds.latencyP95Seconds}`,
+        for: "5m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `{{ $labels.service }}: p95 latency above ${thresholds.latencyP95Seconds}s`,
+          description: "p95 latency is {{ $value | humanizeDuration }}.",
+        },
+      },
+      {
+        alert: "RabbitMQPublishErrors",
+        expr: "sum by (service) (rate(rabbitmq_messages_publish_errors_total[5m])) > 0",
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "{{ $labels.service }}: publishing to RabbitMQ fails",
+          description: "{{ $value }} publish errors per second.",
+        },
+      },
+      ...services.map((service) => ({
+        alert: "ServiceDown",
+        expr: `up{job="${service}"} == 0`,
+        for: "1m",
+        labels: { severity: "critical", service },
+        annotations: {
+          summary: `${service} is down`,
+          description: `Prometheus cannot scrape ${service} for 1 minute.`,
+        },
+      })),
+    ],
+  };
+}
+
+function infrastructureAlerts(): Record<string, unknown> {
+  return {
+    name: "platform-infrastructure",
+    rules: [
+      {
+        alert: "InfrastructureDown",
+        expr: 'up{job=~"rabbitmq|redis|postgres|kong|node"} == 0',
+        for: "2m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "{{ $labels.job }} target {{ $labels.instance }} is down",
+          description: "Not scraped for 2 minutes.",
+        },
+      },
+      {
+        alert: "RedisDown",
+        expr: "redis_up == 0",
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "Redis {{ $labels.instance }} is down",
+          description: "redis_exporter cannot reach it.",
+        },
+      },
+      {
+        alert: "PostgresDown",
+        expr: "pg_up == 0",
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "PostgreSQL of {{ $labels.service }} is down",
+          description: "postgres_exporter cannot reach it.",
+        },
       },
     ],
   };

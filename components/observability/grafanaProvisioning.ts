@@ -17,33 +17,6 @@ export function grafanaDatasources({
   scrapeInterval,
   elasticsearchReader,
 }: DatasourceInput): Record<string, unknown> {
-  if (logs === "elk" && !elasticsearchReader) throw new Error("the ELK option needs an Elasticsearch reader login");
-  const logsDatasource =
-    logs === "loki"
-      ? {
-          name: "Loki",
-          uid: "loki",
-          type: "loki",
-          access: "proxy",
-          url: "http://loki:3100",
-          jsonData: { maxLines: 1000 },
-        }
-      : {
-          name: "Elasticsearch",
-          uid: "elasticsearch",
-          type: "elasticsearch",
-          access: "proxy",
-          url: "http://elasticsearch:9200",
-          basicAuth: true,
-          basicAuthUser: elasticsearchReader!.username,
-          jsonData: {
-            index: "logs-*",
-            timeField: "@timestamp",
-            logMessageField: "message",
-            logLevelField: "log.level",
-          },
-          secureJsonData: { basicAuthPassword: elasticsearchReader!.password },
-        };
   return {
     apiVersion: 1,
     datasources: [
@@ -56,7 +29,7 @@ export function grafanaDatasources({
         isDefault: true,
         jsonData: { timeInterval: scrapeInterval },
       },
-      logsDatasource,
+      logsDatasource(logs, elasticsearchReader),
       {
         name: "Jaeger",
         uid: JAEGER_UID,
@@ -73,6 +46,39 @@ export function grafanaDatasources({
         },
       },
     ],
+  };
+}
+
+function logsDatasource(
+  logs: LogsBackend,
+  elasticsearchReader: DatasourceInput["elasticsearchReader"],
+): Record<string, unknown> {
+  if (logs === "loki") {
+    return {
+      name: "Loki",
+      uid: "loki",
+      type: "loki",
+      access: "proxy",
+      url: "http://loki:3100",
+      jsonData: { maxLines: 1000 },
+    };
+  }
+  if (!elasticsearchReader) throw new Error("the ELK option needs an Elasticsearch reader login");
+  return {
+    name: "Elasticsearch",
+    uid: "elasticsearch",
+    type: "elasticsearch",
+    access: "proxy",
+    url: "http://elasticsearch:9200",
+    basicAuth: true,
+    basicAuthUser: elasticsearchReader.username,
+    jsonData: {
+      index: "logs-*",
+      timeField: "@timestamp",
+      logMessageField: "message",
+      logLevelField: "log.level",
+    },
+    secureJsonData: { basicAuthPassword: elasticsearchReader.password },
   };
 }
 
