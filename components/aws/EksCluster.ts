@@ -17,6 +17,12 @@ export interface EksClusterArgs {
 
 const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 const ADDONS = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"];
+const NODE_POLICIES = [
+  "AmazonEKSWorkerNodePolicy",
+  "AmazonEKS_CNI_Policy",
+  "AmazonEC2ContainerRegistryReadOnly",
+  "AmazonEBSCSIDriverPolicy",
+];
 
 function assumeRole(service: string): string {
   return JSON.stringify({
@@ -72,97 +78,14 @@ export class EksCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:EksCluster", name, {}, opts);
-    const child = { parent: this };
-
-    const clusterRole = new aws.iam.Role(
-      `${name}-cluster-role`,
-      { assumeRolePolicy: assumeRole("eks.amazonaws.com") },
-      child,
-    );
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(
-      `${name}-cluster-policy`,
-      {
-        role: clusterRole.name,
-        policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-      },
-      child,
-    );
-
-    const cluster = new aws.eks.Cluster(
-      `${name}-cluster`,
-      {
-        name: `${args.namePrefix}-eks`,
-        version: args.version,
-        roleArn: clusterRole.arn,
-        vpcConfig: {
-          subnetIds: args.privateSubnetIds,
-          endpointPrivateAccess: true,
-          endpointPublicAccess: args.publicAccessCidrs.length > 0,
-          publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
-        },
-        encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
-        enabledClusterLogTypes: CONTROL_PLANE_LOGS,
-        accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
-      },
-      { parent: this, dependsOn: [clusterPolicy] },
-    );
+    const cluster = createControlPlane(name, args, this);
     this.name = cluster.name;
     this.nodeSecurityGroupId = cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId);
-
-    const issuerUrl = cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
-    const oidc = new aws.iam.OpenIdConnectProvider(
-      `${name}-oidc`,
-      { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] },
-      child,
-    );
-    this.oidcProviderArn = oidc.arn;
-    this.oidcIssuer = issuerUrl.apply((url) => url.replace(/^https:\/\//, ""));
-
-    const nodeRole = new aws.iam.Role(
-      `${name}-node-role`,
-      { assumeRolePolicy: assumeRole("ec2.amazonaws.com") },
-      child,
-    );
-    const nodePolicies = [
-      "AmazonEKSWorkerNodePolicy",
-      "AmazonEKS_CNI_Policy",
-      "AmazonEC2ContainerRegistryReadOnly",
-      "AmazonEBSCSIDriverPolicy",
-    ].map(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-node-${policy}`,
-          { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
-          child,
-        ),
-    );
-
-    const nodeGroup = new aws.eks.NodeGroup(
-      `${name}-nodes`,
-      {
-        clusterName: cluster.name,
-        nodeRoleArn: nodeRole.arn,
-        subnetIds: args.privateSubnetIds,
-        instanceTypes: args.nodes.instanceTypes,
-        scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
-        updateConfig: { maxUnavailable: 1 },
-        amiType: "AL2023_x86_64_STANDARD",
-      },
-      { parent: this, dependsOn: nodePolicies },
-    );
-
-    for (const addon of ADDONS) {
-      new aws.eks.Addon(
-        `${name}-${addon}`,
-        {
-          clusterName: cluster.name,
-          addonName: addon,
-          resolveConflictsOnCreate: "OVERWRITE",
-          resolveConflictsOnUpdate: "OVERWRITE",
-        },
-        { parent: this, dependsOn: [nodeGroup] },
-      );
-    }
+    const oidc = createOidcProvider(name, cluster, this);
+    this.oidcProviderArn = oidc.providerArn;
+    this.oidcIssuer = oidc.issuer;
+    const nodeGroup = createNodeGroup(name, args, cluster, this);
+    createAddons(name, cluster, nodeGroup, this);
 
     this.kubeconfig = pulumi.secret(
       pulumi
@@ -175,5 +98,113 @@ export class EksCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [nodeGroup] },
     );
     this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
+  }
+}
+
+/** The cluster with its IAM role, created once the role has the EKS cluster policy. */
+function createControlPlane(name: string, args: EksClusterArgs, parent: pulumi.Resource): aws.eks.Cluster {
+  const clusterRole = new aws.iam.Role(
+    `${name}-cluster-role`,
+    { assumeRolePolicy: assumeRole("eks.amazonaws.com") },
+    { parent },
+  );
+  const clusterPolicy = new aws.iam.RolePolicyAttachment(
+    `${name}-cluster-policy`,
+    {
+      role: clusterRole.name,
+      policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+    },
+    { parent },
+  );
+  return new aws.eks.Cluster(
+    `${name}-cluster`,
+    {
+      name: `${args.namePrefix}-eks`,
+      version: args.version,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: args.privateSubnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: args.publicAccessCidrs.length > 0,
+        publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
+      },
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
+      enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+      accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
+    },
+    { parent, dependsOn: [clusterPolicy] },
+  );
+}
+
+interface OidcProvider {
+  providerArn: pulumi.Output<string>;
+  /** Issuer without https://. */
+  issuer: pulumi.Output<string>;
+}
+
+/** The IAM OIDC provider for the cluster's issuer, which IRSA roles trust. */
+function createOidcProvider(name: string, cluster: aws.eks.Cluster, parent: pulumi.Resource): OidcProvider {
+  const issuerUrl = cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
+  const oidc = new aws.iam.OpenIdConnectProvider(
+    `${name}-oidc`,
+    { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] },
+    { parent },
+  );
+  return { providerArn: oidc.arn, issuer: issuerUrl.apply((url) => url.replace(/^https:\/\//, "")) };
+}
+
+/** The managed node group in the private subnets, created once its role has every node policy. */
+function createNodeGroup(
+  name: string,
+  args: EksClusterArgs,
+  cluster: aws.eks.Cluster,
+  parent: pulumi.Resource,
+): aws.eks.NodeGroup {
+  const nodeRole = new aws.iam.Role(
+    `${name}-node-role`,
+    { assumeRolePolicy: assumeRole("ec2.amazonaws.com") },
+    { parent },
+  );
+  const nodePolicies = NODE_POLICIES.map(
+    (policy) =>
+      new aws.iam.RolePolicyAttachment(
+        `${name}-node-${policy}`,
+        { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
+        { parent },
+      ),
+  );
+  return new aws.eks.NodeGroup(
+    `${name}-nodes`,
+    {
+      clusterName: cluster.name,
+      nodeRoleArn: nodeRole.arn,
+      subnetIds: args.privateSubnetIds,
+      instanceTypes: args.nodes.instanceTypes,
+      scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
+      updateConfig: { maxUnavailable: 1 },
+      amiType: "AL2023_x86_64_STANDARD",
+    },
+    { parent, dependsOn: nodePolicies },
+  );
+}
+
+/** The core add-ons, installed once there are nodes to run them. */
+function createAddons(
+  name: string,
+  cluster: aws.eks.Cluster,
+  nodeGroup: aws.eks.NodeGroup,
+  parent: pulumi.Resource,
+): void {
+  for (const addon of ADDONS) {
+    new aws.eks.Addon(
+      `${name}-${addon}`,
+      {
+        clusterName: cluster.name,
+        addonName: addon,
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+      },
+      { parent, dependsOn: [nodeGroup] },
+    );
   }
 }

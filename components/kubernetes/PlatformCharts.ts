@@ -1,21 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
-import { OTLP_HTTP_PORT } from "../engines";
 import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
 import { Catalog } from "../../services/schema";
 import { GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
-import { AlertThresholds, alertRules } from "../observability/alertRules";
+import { AlertThresholds } from "../observability/alertRules";
 import { catalogDashboards } from "../observability/grafanaDashboards";
-import * as random from "@pulumi/random";
-import { stringify } from "yaml";
 import { LogsBackend } from "../observability/grafanaProvisioning";
+import { elasticsearchSetupScript } from "../observability/logsConfig";
+import { ScrapeJob } from "../observability/prometheusConfig";
+import { OTLP_HTTP_PORT } from "../engines";
 import {
-  elasticsearchSetupScript,
-  filebeatKubernetesConfig,
-  GRAFANA_READER,
-  logstashPipeline,
-  lokiConfig,
-} from "../observability/logsConfig";
-import { ScrapeJob, prometheusConfig } from "../observability/prometheusConfig";
+  ELASTICSEARCH_URL,
+  NAMESPACES,
+  elasticsearchValues,
+  filebeatValues,
+  jaegerValues,
+  kibanaValues,
+  kongValues,
+  logstashValues,
+  lokiValues,
+  monitoringValues,
+  promtailValues,
+} from "./chartValues";
+
+// Declared beside the chart values that use them; the rest of the platform takes them from here.
+export { NAMESPACES };
 
 /** Pinned chart versions; upgrades are deliberate changes. */
 export const CHARTS = {
@@ -34,12 +43,6 @@ export const CHARTS = {
   filebeat: { chart: "filebeat", version: "8.5.1", repo: "https://helm.elastic.co" },
 } as const;
 
-export const NAMESPACES = {
-  gateway: "kong",
-  monitoring: "monitoring",
-  logging: "logging",
-  tracing: "tracing",
-} as const;
 export const OTLP_ENDPOINT_IN_CLUSTER = `http://jaeger-collector.${NAMESPACES.tracing}.svc.cluster.local:${OTLP_HTTP_PORT}`;
 
 export interface PlatformChartsArgs {
@@ -58,35 +61,21 @@ export interface PlatformChartsArgs {
   provider: k8s.Provider;
 }
 
-/** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
-export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
-  return {
-    replicaCount: 2,
-    ingressController: { enabled: false },
-    dblessConfig: { secret: declarativeSecret },
-    env: { database: "off", headers: "latency_tokens,X-Kong-Request-Id" },
-    admin: { enabled: false },
-    status: { enabled: true, http: { enabled: true, containerPort: 8100 } },
-    proxy: {
-      type: "LoadBalancer",
-      annotations: {
-        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificateArn,
-        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
-        "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
-      },
-      http: { enabled: false },
-      // TLS ends at the load balancer, which forwards to Kong's plain proxy port.
-      tls: { enabled: true, servicePort: 443, overrideServiceTargetPort: 8000 },
-    },
-    podDisruptionBudget: { enabled: true, minAvailable: 1 },
-    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6 },
-    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-    serviceMonitor: { enabled: true },
-  };
+/** Options of every child that talks to the cluster. */
+interface ChildOpts {
+  parent: pulumi.Resource;
+  provider: k8s.Provider;
 }
+
+type Namespaces = Record<string, k8s.core.v1.Namespace>;
+
+/** Declares a chart's release in `namespace`, after that namespace and `dependsOn`. */
+type Release = (
+  key: keyof typeof CHARTS,
+  namespace: string,
+  values: pulumi.Input<Record<string, unknown>>,
+  dependsOn?: pulumi.Resource[],
+) => k8s.helm.v3.Release;
 
 /**
  * The in-cluster platform as Helm releases: Kong (the gateway, behind an NLB with TLS),
@@ -99,376 +88,284 @@ export class PlatformCharts extends pulumi.ComponentResource {
   constructor(name: string, args: PlatformChartsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:PlatformCharts", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider };
-    const namespaces = Object.fromEntries(
-      Object.entries(NAMESPACES).map(([key, ns]) => [
-        key,
-        new k8s.core.v1.Namespace(
-          `${name}-ns-${ns}`,
-          { metadata: { name: ns, labels: { "platform/purpose": key } } },
-          k8sOpts,
-        ),
-      ]),
-    );
-    const release = (
-      key: keyof typeof CHARTS,
-      namespace: string,
-      values: pulumi.Input<Record<string, unknown>>,
-      dependsOn: pulumi.Resource[] = [],
-    ) =>
-      new k8s.helm.v3.Release(
-        `${name}-${key}`,
-        {
-          name: CHARTS[key].chart === "kube-prometheus-stack" ? "kps" : CHARTS[key].chart,
-          chart: CHARTS[key].chart,
-          version: CHARTS[key].version,
-          repositoryOpts: { repo: CHARTS[key].repo },
-          namespace,
-          values,
-          atomic: true,
-          timeout: 900,
-        },
-        {
-          ...k8sOpts,
-          dependsOn: [
-            namespaces[Object.keys(NAMESPACES).find((k) => NAMESPACES[k as keyof typeof NAMESPACES] === namespace)!],
-            ...dependsOn,
-          ],
-        },
-      );
-
+    const namespaces = createNamespaces(name, k8sOpts);
+    const release = releaseDeclarer(name, namespaces, k8sOpts);
     // Monitoring first: the other charts' ServiceMonitors need its CRDs.
-    const grafanaAdmin = new k8s.core.v1.Secret(
-      `${name}-grafana-admin`,
-      {
-        metadata: { name: "grafana-admin", namespace: NAMESPACES.monitoring },
-        stringData: { "admin-user": "admin", "admin-password": args.grafanaAdminPassword },
-      },
-      { ...k8sOpts, dependsOn: [namespaces.monitoring] },
-    );
-    // With ELK, Grafana reads logs with a read-only login the setup Job creates.
-    const readerPassword = new random.RandomPassword(
-      `${name}-logs-reader`,
-      { length: 32, special: false },
-      { parent: this },
-    ).result;
-    for (const [file, json] of Object.entries(
-      catalogDashboards(
-        args.catalog.name,
-        args.catalog.services.map((s) => s.name),
-        args.logs,
-      ),
-    )) {
-      new k8s.core.v1.ConfigMap(
-        `${name}-dashboard-${file.replace(/\.json$/, "")}`,
-        {
-          metadata: {
-            namespace: NAMESPACES.monitoring,
-            labels: { grafana_dashboard: "1" },
-            annotations: { "grafana-folder": args.catalog.name },
-          },
-          data: { [file]: json },
-        },
-        { ...k8sOpts, dependsOn: [namespaces.monitoring] },
-      );
-    }
-    const monitoring = release("kubePrometheusStack", NAMESPACES.monitoring, {
-      grafana: {
-        admin: { existingSecret: grafanaAdmin.metadata.name, userKey: "admin-user", passwordKey: "admin-password" },
-        sidecar: {
-          dashboards: {
-            enabled: true,
-            label: "grafana_dashboard",
-            searchNamespace: NAMESPACES.monitoring,
-            folderAnnotation: "grafana-folder",
-          },
-        },
-        additionalDataSources: [
-          logsDatasource(args.logs, readerPassword),
-          {
-            name: "Jaeger",
-            uid: "jaeger",
-            type: "jaeger",
-            url: `http://jaeger-query.${NAMESPACES.tracing}.svc.cluster.local:16686`,
-          },
-        ],
-      },
-      prometheus: {
-        prometheusSpec: {
-          retention: "15d",
-          scrapeInterval: args.scrapeInterval,
-          serviceMonitorSelectorNilUsesHelmValues: false,
-          additionalScrapeConfigs: prometheusConfig({
-            scrapeInterval: args.scrapeInterval,
-            externalLabels: {},
-            jobs: args.scrapeJobs,
-            ruleFiles: [],
-          }).scrape_configs,
-          storageSpec: {
-            volumeClaimTemplate: {
-              spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "50Gi" } } },
-            },
-          },
-        },
-      },
-      additionalPrometheusRulesMap: {
-        platform: alertRules(
-          args.catalog.services.map((s) => s.name),
-          args.thresholds,
-        ),
-      },
-    });
-
+    const monitoring = createMonitoring(name, args, namespaces.monitoring, release, k8sOpts);
     LOG_BACKENDS[args.logs]({
       name,
       release,
       args,
-      parent: this,
-      provider: args.provider,
-      after: [monitoring],
-      readerPassword,
+      opts: k8sOpts,
+      after: [monitoring.release],
+      readerPassword: monitoring.readerPassword,
     });
-    release(
-      "jaeger",
-      NAMESPACES.tracing,
-      {
-        provisionDataStore: { cassandra: false },
-        allInOne: { enabled: true, extraEnv: [{ name: "COLLECTOR_OTLP_ENABLED", value: "true" }] },
-        storage: { type: "memory" },
-        agent: { enabled: false },
-        collector: { enabled: false },
-        query: { enabled: false },
-      },
-      [monitoring],
-    );
-
-    const declarative = new k8s.core.v1.Secret(
-      `${name}-kong-declarative`,
-      {
-        metadata: { name: "kong-declarative", namespace: NAMESPACES.gateway },
-        stringData: {
-          "kong.yml": args.gatewayCredential.apply((credential) =>
-            renderKongConfig({
-              catalog: args.catalog,
-              credential,
-              corsOrigins: args.corsOrigins,
-              // Kong runs in its own namespace: services by their namespaced DNS names.
-              serviceHost: (service) => `${service}.${args.appNamespace}.svc.cluster.local`,
-            }),
-          ),
-        },
-      },
-      { ...k8sOpts, dependsOn: [namespaces.gateway] },
-    );
-    const kong = release("kong", NAMESPACES.gateway, kongValues(args.certificateArn, "kong-declarative"), [
-      monitoring,
-      declarative,
-    ]);
-
-    const proxy = k8s.core.v1.Service.get(
-      `${name}-kong-proxy`,
-      pulumi.interpolate`${NAMESPACES.gateway}/${kong.name}-kong-proxy`,
-      { ...k8sOpts, dependsOn: [kong] },
-    );
-    this.gatewayHostname = proxy.status.loadBalancer.ingress.apply(
-      (ingress) => ingress?.[0]?.hostname ?? ingress?.[0]?.ip ?? "",
-    );
+    release("jaeger", NAMESPACES.tracing, jaegerValues(), [monitoring.release]);
+    this.gatewayHostname = createGateway(name, args, namespaces.gateway, release, monitoring.release, k8sOpts);
     this.registerOutputs({ gatewayHostname: this.gatewayHostname });
   }
 }
 
-type Release = (
-  key: keyof typeof CHARTS,
-  namespace: string,
-  values: pulumi.Input<Record<string, unknown>>,
-  dependsOn?: pulumi.Resource[],
-) => k8s.helm.v3.Release;
+/** One namespace per concern, labelled with it. */
+function createNamespaces(name: string, opts: ChildOpts): Namespaces {
+  return Object.fromEntries(
+    Object.entries(NAMESPACES).map(([key, ns]) => [
+      key,
+      new k8s.core.v1.Namespace(
+        `${name}-ns-${ns}`,
+        { metadata: { name: ns, labels: { "platform/purpose": key } } },
+        opts,
+      ),
+    ]),
+  );
+}
+
+function releaseDeclarer(name: string, namespaces: Namespaces, opts: ChildOpts): Release {
+  return (key, namespace, values, dependsOn = []) =>
+    new k8s.helm.v3.Release(
+      `${name}-${key}`,
+      {
+        name: CHARTS[key].chart === "kube-prometheus-stack" ? "kps" : CHARTS[key].chart,
+        chart: CHARTS[key].chart,
+        version: CHARTS[key].version,
+        repositoryOpts: { repo: CHARTS[key].repo },
+        namespace,
+        values,
+        atomic: true,
+        timeout: 900,
+      },
+      {
+        ...opts,
+        dependsOn: [
+          namespaces[Object.keys(NAMESPACES).find((k) => NAMESPACES[k as keyof typeof NAMESPACES] === namespace)!],
+          ...dependsOn,
+        ],
+      },
+    );
+}
+
+interface Monitoring {
+  release: k8s.helm.v3.Release;
+  /** Password of the read-only login Grafana's logs datasource uses. */
+  readerPassword: pulumi.Output<string>;
+}
+
+/** kube-prometheus-stack with Grafana's admin login, the catalog's dashboards and the logs reader's password. */
+function createMonitoring(
+  name: string,
+  args: PlatformChartsArgs,
+  namespace: k8s.core.v1.Namespace,
+  release: Release,
+  opts: ChildOpts,
+): Monitoring {
+  const grafanaAdmin = new k8s.core.v1.Secret(
+    `${name}-grafana-admin`,
+    {
+      metadata: { name: "grafana-admin", namespace: NAMESPACES.monitoring },
+      stringData: { "admin-user": "admin", "admin-password": args.grafanaAdminPassword },
+    },
+    { ...opts, dependsOn: [namespace] },
+  );
+  // With ELK, Grafana reads logs with a read-only login the setup Job creates.
+  const readerPassword = new random.RandomPassword(
+    `${name}-logs-reader`,
+    { length: 32, special: false },
+    { parent: opts.parent },
+  ).result;
+  createDashboards(name, args.catalog, args.logs, namespace, opts);
+  const values = monitoringValues({
+    grafanaAdminSecret: grafanaAdmin.metadata.name,
+    logs: args.logs,
+    readerPassword,
+    scrapeInterval: args.scrapeInterval,
+    scrapeJobs: args.scrapeJobs,
+    serviceNames: args.catalog.services.map((s) => s.name),
+    thresholds: args.thresholds,
+  });
+  return { release: release("kubePrometheusStack", NAMESPACES.monitoring, values), readerPassword };
+}
+
+/** One ConfigMap per generated dashboard; Grafana's sidecar files it under the catalog's folder. */
+function createDashboards(
+  name: string,
+  catalog: Catalog,
+  logs: LogsBackend,
+  namespace: k8s.core.v1.Namespace,
+  opts: ChildOpts,
+): void {
+  const dashboards = catalogDashboards(
+    catalog.name,
+    catalog.services.map((s) => s.name),
+    logs,
+  );
+  for (const [file, json] of Object.entries(dashboards)) {
+    new k8s.core.v1.ConfigMap(
+      `${name}-dashboard-${file.replace(/\.json$/, "")}`,
+      {
+        metadata: {
+          namespace: NAMESPACES.monitoring,
+          labels: { grafana_dashboard: "1" },
+          annotations: { "grafana-folder": catalog.name },
+        },
+        data: { [file]: json },
+      },
+      { ...opts, dependsOn: [namespace] },
+    );
+  }
+}
+
+/** Kong from its declarative config in a Secret; returns the hostname (or address) of its load balancer. */
+function createGateway(
+  name: string,
+  args: PlatformChartsArgs,
+  namespace: k8s.core.v1.Namespace,
+  release: Release,
+  monitoring: k8s.helm.v3.Release,
+  opts: ChildOpts,
+): pulumi.Output<string> {
+  const declarative = new k8s.core.v1.Secret(
+    `${name}-kong-declarative`,
+    {
+      metadata: { name: "kong-declarative", namespace: NAMESPACES.gateway },
+      stringData: {
+        "kong.yml": args.gatewayCredential.apply((credential) =>
+          renderKongConfig({
+            catalog: args.catalog,
+            credential,
+            corsOrigins: args.corsOrigins,
+            // Kong runs in its own namespace: services by their namespaced DNS names.
+            serviceHost: (service) => `${service}.${args.appNamespace}.svc.cluster.local`,
+          }),
+        ),
+      },
+    },
+    { ...opts, dependsOn: [namespace] },
+  );
+  const kong = release("kong", NAMESPACES.gateway, kongValues(args.certificateArn, "kong-declarative"), [
+    monitoring,
+    declarative,
+  ]);
+  const proxy = k8s.core.v1.Service.get(
+    `${name}-kong-proxy`,
+    pulumi.interpolate`${NAMESPACES.gateway}/${kong.name}-kong-proxy`,
+    { ...opts, dependsOn: [kong] },
+  );
+  return proxy.status.loadBalancer.ingress.apply((ingress) => ingress?.[0]?.hostname ?? ingress?.[0]?.ip ?? "");
+}
+
 interface LogBackendContext {
   name: string;
   release: Release;
   args: PlatformChartsArgs;
-  parent: pulumi.Resource;
-  provider: k8s.Provider;
+  opts: ChildOpts;
   after: pulumi.Resource[];
   /** Password of the read-only login Grafana's logs datasource uses. */
   readerPassword: pulumi.Output<string>;
 }
 
-const ELASTICSEARCH_URL = "https://elasticsearch-master:9200";
-
-function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>): Record<string, unknown> {
-  return logs === "loki"
-    ? { name: "Loki", uid: "loki", type: "loki", url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100` }
-    : {
-        name: "Elasticsearch",
-        uid: "elasticsearch",
-        type: "elasticsearch",
-        url: `https://elasticsearch-master.${NAMESPACES.logging}.svc.cluster.local:9200`,
-        basicAuth: true,
-        basicAuthUser: GRAFANA_READER,
-        jsonData: { index: "logs-*", timeField: "@timestamp", tlsSkipVerify: false, tlsAuthWithCACert: false },
-        secureJsonData: { basicAuthPassword: readerPassword },
-      };
-}
-
 /** Each log option installs its charts; both collect the catalog's namespace. */
 const LOG_BACKENDS: Record<LogsBackend, (context: LogBackendContext) => void> = {
   loki: ({ release, after }) => {
-    release(
-      "loki",
-      NAMESPACES.logging,
-      {
-        deploymentMode: "SingleBinary",
-        loki: {
-          auth_enabled: false,
-          commonConfig: { replication_factor: 1 },
-          storage: { type: "filesystem" },
-          schemaConfig: lokiConfig().schema_config as Record<string, unknown>,
-          limits_config: lokiConfig().limits_config,
-        },
-        singleBinary: { replicas: 1, persistence: { enabled: true, size: "50Gi" } },
-        read: { replicas: 0 },
-        write: { replicas: 0 },
-        backend: { replicas: 0 },
-        chunksCache: { enabled: false },
-        resultsCache: { enabled: false },
-        monitoring: { serviceMonitor: { enabled: true } },
-      },
-      after,
-    );
-    release(
-      "promtail",
-      NAMESPACES.logging,
-      {
-        config: { clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }] },
-        serviceMonitor: { enabled: true },
-      },
-      after,
-    );
+    release("loki", NAMESPACES.logging, lokiValues(), after);
+    release("promtail", NAMESPACES.logging, promtailValues(), after);
   },
-  elk: ({ name, release, args, parent, provider, after, readerPassword }) => {
-    const opts = { parent, provider };
+  elk: ({ name, release, args, opts, after, readerPassword }) => {
     // The chart secures Elasticsearch (TLS, generated elastic password in elasticsearch-master-credentials).
-    const elasticsearch = release(
-      "elasticsearch",
-      NAMESPACES.logging,
-      {
-        replicas: 3,
-        esJavaOpts: "-Xms1g -Xmx1g",
-        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-        volumeClaimTemplate: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "100Gi" } } },
-      },
-      after,
-    );
-    const password = (purpose: string) =>
-      new random.RandomPassword(`${name}-logs-${purpose}`, { length: 32, special: false }, { parent }).result;
-    const logins = new k8s.core.v1.Secret(
-      `${name}-logs-logins`,
-      {
-        metadata: { name: "logs-logins", namespace: NAMESPACES.logging },
-        stringData: {
-          LOGSTASH_WRITER_PASSWORD: password("writer"),
-          KIBANA_PASSWORD: password("kibana"),
-          GRAFANA_READER_PASSWORD: readerPassword,
-        },
-      },
-      opts,
-    );
-    const script = new k8s.core.v1.ConfigMap(
-      `${name}-logs-setup-script`,
-      {
-        metadata: { namespace: NAMESPACES.logging },
-        data: { "setup.sh": elasticsearchSetupScript() },
-      },
-      opts,
-    );
-    // The same least-privilege logins as dev, made by the same script.
-    new k8s.batch.v1.Job(
-      `${name}-logs-setup`,
-      {
-        metadata: { namespace: NAMESPACES.logging },
-        spec: {
-          backoffLimit: 10,
-          template: {
-            spec: {
-              restartPolicy: "OnFailure",
-              automountServiceAccountToken: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } },
-              containers: [
-                {
-                  name: "setup",
-                  image: "curlimages/curl:8.9.1",
-                  command: ["sh", "/setup/setup.sh"],
-                  env: [
-                    { name: "ES_URL", value: ELASTICSEARCH_URL },
-                    { name: "CURL_CA_BUNDLE", value: "/certs/ca.crt" },
-                    {
-                      name: "ELASTIC_PASSWORD",
-                      valueFrom: { secretKeyRef: { name: "elasticsearch-master-credentials", key: "password" } },
-                    },
-                  ],
-                  envFrom: [{ secretRef: { name: logins.metadata.name } }],
-                  volumeMounts: [
-                    { name: "setup", mountPath: "/setup" },
-                    { name: "certs", mountPath: "/certs" },
-                  ],
-                  resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
-                },
-              ],
-              volumes: [
-                { name: "setup", configMap: { name: script.metadata.name } },
-                { name: "certs", secret: { secretName: "elasticsearch-master-certs" } },
-              ],
-            },
-          },
-        },
-      },
-      { ...opts, dependsOn: [elasticsearch] },
-    );
-    const logstash = release(
-      "logstash",
-      NAMESPACES.logging,
-      {
-        replicas: 2,
-        logstashPipeline: {
-          "logstash.conf": logstashPipeline(args.catalog.name, {
-            url: ELASTICSEARCH_URL,
-            caFile: "/usr/share/logstash/config/certs/ca.crt",
-          }),
-        },
-        envFrom: [{ secretRef: { name: "logs-logins" } }],
-        secretMounts: [
-          {
-            name: "elasticsearch-master-certs",
-            secretName: "elasticsearch-master-certs",
-            path: "/usr/share/logstash/config/certs",
-          },
-        ],
-        service: { type: "ClusterIP", ports: [{ name: "beats", port: 5044, protocol: "TCP", targetPort: 5044 }] },
-      },
-      [elasticsearch, logins],
-    );
-    release(
-      "filebeat",
-      NAMESPACES.logging,
-      {
-        daemonset: {
-          filebeatConfig: {
-            "filebeat.yml": stringify(
-              filebeatKubernetesConfig(
-                [args.appNamespace, NAMESPACES.gateway],
-                `logstash-logstash.${NAMESPACES.logging}.svc.cluster.local:5044`,
-              ),
-            ),
-          },
-        },
-      },
-      [logstash],
-    );
-    release("kibana", NAMESPACES.logging, { elasticsearchHosts: ELASTICSEARCH_URL }, [elasticsearch]);
+    const elasticsearch = release("elasticsearch", NAMESPACES.logging, elasticsearchValues(), after);
+    const logins = createLogsLogins(name, readerPassword, elasticsearch, opts);
+    const logstash = release("logstash", NAMESPACES.logging, logstashValues(args.catalog.name), [
+      elasticsearch,
+      logins,
+    ]);
+    release("filebeat", NAMESPACES.logging, filebeatValues(args.appNamespace), [logstash]);
+    release("kibana", NAMESPACES.logging, kibanaValues(), [elasticsearch]);
   },
 };
+
+/**
+ * The logs-logins Secret (Logstash's writer, Kibana, Grafana's reader) and the Job that creates
+ * those logins in Elasticsearch: the same least-privilege logins as dev, made by the same script.
+ */
+function createLogsLogins(
+  name: string,
+  readerPassword: pulumi.Output<string>,
+  elasticsearch: k8s.helm.v3.Release,
+  opts: ChildOpts,
+): k8s.core.v1.Secret {
+  const password = (purpose: string) =>
+    new random.RandomPassword(`${name}-logs-${purpose}`, { length: 32, special: false }, { parent: opts.parent })
+      .result;
+  const logins = new k8s.core.v1.Secret(
+    `${name}-logs-logins`,
+    {
+      metadata: { name: "logs-logins", namespace: NAMESPACES.logging },
+      stringData: {
+        LOGSTASH_WRITER_PASSWORD: password("writer"),
+        KIBANA_PASSWORD: password("kibana"),
+        GRAFANA_READER_PASSWORD: readerPassword,
+      },
+    },
+    opts,
+  );
+  const script = new k8s.core.v1.ConfigMap(
+    `${name}-logs-setup-script`,
+    {
+      metadata: { namespace: NAMESPACES.logging },
+      data: { "setup.sh": elasticsearchSetupScript() },
+    },
+    opts,
+  );
+  new k8s.batch.v1.Job(
+    `${name}-logs-setup`,
+    { metadata: { namespace: NAMESPACES.logging }, spec: logsSetupJobSpec(logins.metadata.name, script.metadata.name) },
+    { ...opts, dependsOn: [elasticsearch] },
+  );
+  return logins;
+}
+
+/** Runs the setup script with the elastic password, the logins to create, and the chart's CA. */
+function logsSetupJobSpec(
+  loginsSecret: pulumi.Input<string>,
+  setupScript: pulumi.Input<string>,
+): k8s.types.input.batch.v1.JobSpec {
+  return {
+    backoffLimit: 10,
+    template: {
+      spec: {
+        restartPolicy: "OnFailure",
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          {
+            name: "setup",
+            image: "curlimages/curl:8.9.1",
+            command: ["sh", "/setup/setup.sh"],
+            env: [
+              { name: "ES_URL", value: ELASTICSEARCH_URL },
+              { name: "CURL_CA_BUNDLE", value: "/certs/ca.crt" },
+              {
+                name: "ELASTIC_PASSWORD",
+                valueFrom: { secretKeyRef: { name: "elasticsearch-master-credentials", key: "password" } },
+              },
+            ],
+            envFrom: [{ secretRef: { name: loginsSecret } }],
+            volumeMounts: [
+              { name: "setup", mountPath: "/setup" },
+              { name: "certs", mountPath: "/certs" },
+            ],
+            resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+            },
+          },
+        ],
+        volumes: [
+          { name: "setup", configMap: { name: setupScript } },
+          { name: "certs", secret: { secretName: "elasticsearch-master-certs" } },
+        ],
+      },
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { AlertThresholds, alertRules } from "../observability/alertRules";
+import { LogsBackend } from "../observability/grafanaProvisioning";
+import { filebeatKubernetesConfig, GRAFANA_READER, logstashPipeline, lokiConfig } from "../observability/logsConfig";
+import { ScrapeJob, prometheusConfig } from "../observability/prometheusConfig";
+
+/**
+ * Values of the platform's Helm charts, rendered without declaring anything: PlatformCharts installs
+ * them. Outputs inside (a Secret's name, a password) are passed through as they are.
+ */
+
+export const NAMESPACES = {
+  gateway: "kong",
+  monitoring: "monitoring",
+  logging: "logging",
+  tracing: "tracing",
+} as const;
+
+/** Elasticsearch's service in the logging namespace; the chart serves it over TLS. */
+export const ELASTICSEARCH_URL = "https://elasticsearch-master:9200";
+
+/** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
+export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
+  return {
+    replicaCount: 2,
+    ingressController: { enabled: false },
+    dblessConfig: { secret: declarativeSecret },
+    env: { database: "off", headers: "latency_tokens,X-Kong-Request-Id" },
+    admin: { enabled: false },
+    status: { enabled: true, http: { enabled: true, containerPort: 8100 } },
+    proxy: {
+      type: "LoadBalancer",
+      annotations: {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificateArn,
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+      },
+      http: { enabled: false },
+      // TLS ends at the load balancer, which forwards to Kong's plain proxy port.
+      tls: { enabled: true, servicePort: 443, overrideServiceTargetPort: 8000 },
+    },
+    podDisruptionBudget: { enabled: true, minAvailable: 1 },
+    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6 },
+    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    serviceMonitor: { enabled: true },
+  };
+}
+
+export interface MonitoringValuesArgs {
+  /** Name of the Secret holding Grafana's admin login. */
+  grafanaAdminSecret: pulumi.Input<string>;
+  logs: LogsBackend;
+  /** Password of the read-only login Grafana's logs datasource uses (ELK). */
+  readerPassword: pulumi.Output<string>;
+  scrapeInterval: string;
+  scrapeJobs: ScrapeJob[];
+  serviceNames: string[];
+  thresholds: AlertThresholds;
+}
+
+/** Values of kube-prometheus-stack: the same scrape jobs and alert rules as dev, Grafana with logs and traces. */
+export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
+  return {
+    grafana: {
+      admin: { existingSecret: args.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
+      sidecar: {
+        dashboards: {
+          enabled: true,
+          label: "grafana_dashboard",
+          searchNamespace: NAMESPACES.monitoring,
+          folderAnnotation: "grafana-folder",
+        },
+      },
+      additionalDataSources: [
+        logsDatasource(args.logs, args.readerPassword),
+        {
+          name: "Jaeger",
+          uid: "jaeger",
+          type: "jaeger",
+          url: `http://jaeger-query.${NAMESPACES.tracing}.svc.cluster.local:16686`,
+        },
+      ],
+    },
+    prometheus: {
+      prometheusSpec: {
+        retention: "15d",
+        scrapeInterval: args.scrapeInterval,
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        additionalScrapeConfigs: prometheusConfig({
+          scrapeInterval: args.scrapeInterval,
+          externalLabels: {},
+          jobs: args.scrapeJobs,
+          ruleFiles: [],
+        }).scrape_configs,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "50Gi" } } },
+          },
+        },
+      },
+    },
+    additionalPrometheusRulesMap: { platform: alertRules(args.serviceNames, args.thresholds) },
+  };
+}
+
+function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>): Record<string, unknown> {
+  return logs === "loki"
+    ? { name: "Loki", uid: "loki", type: "loki", url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100` }
+    : {
+        name: "Elasticsearch",
+        uid: "elasticsearch",
+        type: "elasticsearch",
+        url: `https://elasticsearch-master.${NAMESPACES.logging}.svc.cluster.local:9200`,
+        basicAuth: true,
+        basicAuthUser: GRAFANA_READER,
+        jsonData: { index: "logs-*", timeField: "@timestamp", tlsSkipVerify: false, tlsAuthWithCACert: false },
+        secureJsonData: { basicAuthPassword: readerPassword },
+      };
+}
+
+/** Jaeger all-in-one with in-memory storage, receiving OTLP. */
+export function jaegerValues(): Record<string, unknown> {
+  return {
+    provisionDataStore: { cassandra: false },
+    allInOne: { enabled: true, extraEnv: [{ name: "COLLECTOR_OTLP_ENABLED", value: "true" }] },
+    storage: { type: "memory" },
+    agent: { enabled: false },
+    collector: { enabled: false },
+    query: { enabled: false },
+  };
+}
+
+/** Loki as a single binary on a persistent volume, with dev's schema and limits. */
+export function lokiValues(): Record<string, unknown> {
+  return {
+    deploymentMode: "SingleBinary",
+    loki: {
+      auth_enabled: false,
+      commonConfig: { replication_factor: 1 },
+      storage: { type: "filesystem" },
+      schemaConfig: lokiConfig().schema_config as Record<string, unknown>,
+      limits_config: lokiConfig().limits_config,
+    },
+    singleBinary: { replicas: 1, persistence: { enabled: true, size: "50Gi" } },
+    read: { replicas: 0 },
+    write: { replicas: 0 },
+    backend: { replicas: 0 },
+    chunksCache: { enabled: false },
+    resultsCache: { enabled: false },
+    monitoring: { serviceMonitor: { enabled: true } },
+  };
+}
+
+export function promtailValues(): Record<string, unknown> {
+  return {
+    config: { clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }] },
+    serviceMonitor: { enabled: true },
+  };
+}
+
+export function elasticsearchValues(): Record<string, unknown> {
+  return {
+    replicas: 3,
+    esJavaOpts: "-Xms1g -Xmx1g",
+    resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+    volumeClaimTemplate: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "100Gi" } } },
+  };
+}
+
+/** Logstash with dev's pipeline, writing to Elasticsearch over verified TLS with the writer login of logs-logins. */
+export function logstashValues(catalogName: string): Record<string, unknown> {
+  return {
+    replicas: 2,
+    logstashPipeline: {
+      "logstash.conf": logstashPipeline(catalogName, {
+        url: ELASTICSEARCH_URL,
+        caFile: "/usr/share/logstash/config/certs/ca.crt",
+      }),
+    },
+    envFrom: [{ secretRef: { name: "logs-logins" } }],
+    secretMounts: [
+      {
+        name: "elasticsearch-master-certs",
+        secretName: "elasticsearch-master-certs",
+        path: "/usr/share/logstash/config/certs",
+      },
+    ],
+    service: { type: "ClusterIP", ports: [{ name: "beats", port: 5044, protocol: "TCP", targetPort: 5044 }] },
+  };
+}
+
+/** Filebeat collecting the catalog's namespace and the gateway's, shipping to Logstash. */
+export function filebeatValues(appNamespace: string): Record<string, unknown> {
+  return {
+    daemonset: {
+      filebeatConfig: {
+        "filebeat.yml": stringify(
+          filebeatKubernetesConfig(
+            [appNamespace, NAMESPACES.gateway],
+            `logstash-logstash.${NAMESPACES.logging}.svc.cluster.local:5044`,
+          ),
+        ),
+      },
+    },
+  };
+}
+
+export function kibanaValues(): Record<string, unknown> {
+  return { elasticsearchHosts: ELASTICSEARCH_URL };
+}
