@@ -1,3 +1,5 @@
+import { Database } from "../services/schema";
+
 /**
  * The engines the platform runs or connects to, one entry each: image, port, health check and
  * exporter. Every target reads its ports and images from here, so a port or an image is written
@@ -7,8 +9,8 @@
 /** The administrative login of every database server the platform runs (DocumentDB forbids the underscore). */
 export const DATABASE_ADMIN_USER = "platform_admin";
 
-/** A catalog service's database engine, as the catalog names it. */
-export type DatabaseEngine = "postgres" | "mongodb" | "clickhouse";
+/** A catalog service's database engine, as the catalog names it; each needs a row below. */
+export type DatabaseEngine = Exclude<Database["kind"], "none">;
 
 export interface DatabaseEngineSpec {
   /** The official image for the catalog's version. */

@@ -12,7 +12,7 @@ import {
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { LogsBackendArgs } from "./LokiLogging";
 import { loopbackPort } from "./containerDefaults";
-import { PlatformContainerArgs, platformContainer } from "./hostContainer";
+import { SharedContainerArgs, platformContainer } from "./hostContainer";
 
 /**
  * The seeds' ELK option with security on: Elasticsearch (random elastic password), a one-shot
@@ -53,7 +53,7 @@ interface ElkContext {
   name: string;
   args: LogsBackendArgs;
   /** Prefix, network and labels that every ELK container shares. */
-  common: Pick<PlatformContainerArgs, "namePrefix" | "networks" | "labels">;
+  common: SharedContainerArgs;
   parent: pulumi.Resource;
 }
 

@@ -16,7 +16,7 @@ import { ScrapeJob, renderPrometheusConfig } from "../observability/prometheusCo
 import { ElkLogging } from "./ElkLogging";
 import { LogsBackendArgs, LokiLogging } from "./LokiLogging";
 import { PlatformLabels, loopbackPort } from "./containerDefaults";
-import { PlatformContainerArgs, platformContainer } from "./hostContainer";
+import { SharedContainerArgs, platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
 export interface ObservabilityArgs {
@@ -96,7 +96,7 @@ interface ObservabilityContext {
   name: string;
   args: ObservabilityArgs;
   /** Prefix, network and labels that every container of the stack shares. */
-  common: Pick<PlatformContainerArgs, "namePrefix" | "networks" | "labels">;
+  common: SharedContainerArgs;
   parent: pulumi.Resource;
 }
 

@@ -15,6 +15,9 @@ export interface PlatformContainerArgs {
   settings?: Omit<docker.ContainerArgs, "image" | "name" | "hostname" | "networksAdvanced" | "uploads" | "labels">;
 }
 
+/** What the containers of one component share: name prefix, networks and labels. */
+export type SharedContainerArgs = Pick<PlatformContainerArgs, "namePrefix" | "networks" | "labels">;
+
 /**
  * One infrastructure container with the platform defaults (restart, log rotation,
  * no-new-privileges), reachable by `host` on each of its networks.
