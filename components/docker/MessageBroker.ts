@@ -26,6 +26,9 @@ export interface MessageBrokerArgs {
   memory: ContainerMemory;
 }
 
+// The administrator exists only for the platform's provider; services get their own users.
+const ADMIN_USER = "platform-admin";
+
 /** RabbitMQ with the management and Prometheus plugins on Docker, and the catalog's topology on it. */
 export class MessageBroker extends pulumi.ComponentResource {
   /** Hostname of the broker on the data network. */
@@ -39,64 +42,16 @@ export class MessageBroker extends pulumi.ComponentResource {
 
   constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:MessageBroker", name, {}, opts);
-    // The administrator exists only for the platform's provider; services get their own users.
-    const adminUser = "platform-admin";
     const adminPassword = new random.RandomPassword(
       `${name}-admin-password`,
       { length: 32, special: false },
       { parent: this },
-    );
-    const volume = new docker.Volume(
-      `${name}-data`,
-      { name: `${args.namePrefix}-rabbitmq-data`, labels: platformLabels(args.labels) },
-      { parent: this },
-    );
-    const ports = [loopbackPort(RABBITMQ.managementPort, args.managementHostPort)];
-    if (args.amqpHostPort !== undefined) ports.push(loopbackPort(RABBITMQ.amqpPort, args.amqpHostPort));
-
-    this.container = platformContainer(
-      `${name}-container`,
-      {
-        host: this.host,
-        image: args.image,
-        namePrefix: args.namePrefix,
-        networks: [args.network, args.monitoringNetwork],
-        labels: args.labels,
-        extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ.prometheusPort) },
-        files: { "/etc/rabbitmq/enabled_plugins": renderEnabledPlugins() },
-        settings: {
-          envs: pulumi.secret(
-            adminPassword.result.apply((password) => [
-              `RABBITMQ_DEFAULT_USER=${adminUser}`,
-              `RABBITMQ_DEFAULT_PASS=${password}`,
-            ]),
-          ),
-          volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
-          ports,
-          // Healthy once every listener answers, the management API included, which the provider needs.
-          healthcheck: {
-            tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"],
-            interval: "10s",
-            timeout: "10s",
-            retries: 12,
-            startPeriod: "20s",
-          },
-          wait: true,
-          waitTimeout: 180,
-          memory: args.memory.rabbitmq,
-        },
-      },
-      { parent: this },
-    );
-
+    ).result;
+    this.container = createServer(name, args, adminPassword, this);
     this.managementUrl = `http://127.0.0.1:${args.managementHostPort}`;
     const provider = new rabbitmq.Provider(
       `${name}-admin`,
-      {
-        endpoint: this.managementUrl,
-        username: adminUser,
-        password: adminPassword.result,
-      },
+      { endpoint: this.managementUrl, username: ADMIN_USER, password: adminPassword },
       { parent: this, dependsOn: [this.container] },
     );
 
@@ -113,4 +68,54 @@ export class MessageBroker extends pulumi.ComponentResource {
     this.credentials = topology.credentials;
     this.registerOutputs({ managementUrl: this.managementUrl, vhost: this.vhost });
   }
+}
+
+/** RabbitMQ on its volume, management on the loopback port (AMQP too when asked), healthy before `pulumi up` goes on. */
+function createServer(
+  name: string,
+  args: MessageBrokerArgs,
+  adminPassword: pulumi.Output<string>,
+  broker: MessageBroker,
+): docker.Container {
+  const volume = new docker.Volume(
+    `${name}-data`,
+    { name: `${args.namePrefix}-rabbitmq-data`, labels: platformLabels(args.labels) },
+    { parent: broker },
+  );
+  const ports = [loopbackPort(RABBITMQ.managementPort, args.managementHostPort)];
+  if (args.amqpHostPort !== undefined) ports.push(loopbackPort(RABBITMQ.amqpPort, args.amqpHostPort));
+  return platformContainer(
+    `${name}-container`,
+    {
+      host: broker.host,
+      image: args.image,
+      namePrefix: args.namePrefix,
+      networks: [args.network, args.monitoringNetwork],
+      labels: args.labels,
+      extraLabels: { "prometheus.io/scrape": "true", "prometheus.io/port": String(RABBITMQ.prometheusPort) },
+      files: { "/etc/rabbitmq/enabled_plugins": renderEnabledPlugins() },
+      settings: {
+        envs: pulumi.secret(
+          adminPassword.apply((password) => [
+            `RABBITMQ_DEFAULT_USER=${ADMIN_USER}`,
+            `RABBITMQ_DEFAULT_PASS=${password}`,
+          ]),
+        ),
+        volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
+        ports,
+        // Healthy once every listener answers, the management API included, which the provider needs.
+        healthcheck: {
+          tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"],
+          interval: "10s",
+          timeout: "10s",
+          retries: 12,
+          startPeriod: "20s",
+        },
+        wait: true,
+        waitTimeout: 180,
+        memory: args.memory.rabbitmq,
+      },
+    },
+    { parent: broker },
+  );
 }

@@ -4,8 +4,8 @@ import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import { Database } from "../../services/schema";
 import { DatabaseEndpoint } from "../platform";
-import { DATABASE_ADMIN_USER, DATABASE_ENGINES, POSTGRES_EXPORTER } from "../engines";
-import { connectionUrl, databaseNames } from "../data/databasePlan";
+import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngineSpec, POSTGRES_EXPORTER } from "../engines";
+import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import {
   KEYFILE_UPLOAD,
@@ -58,6 +58,9 @@ const DOCKER_ENGINES: Record<Engine, DockerEngineSpec> = {
   },
 };
 
+/** The engine table's entry with what Docker adds. */
+type EngineSpec = DatabaseEngineSpec & DockerEngineSpec;
+
 /** Where the database's metrics exporter runs, when there is one. */
 export interface DatabaseMonitoring {
   network: docker.Network;
@@ -102,225 +105,48 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ServiceDatabase", name, {}, opts);
     const engine = { ...DATABASE_ENGINES[args.database.kind], ...DOCKER_ENGINES[args.database.kind] };
-    const healthcheck = ["CMD", ...engine.ready];
-    const names = databaseNames(args.service);
     this.host = `${args.service}-db`;
     this.port = engine.port;
-
-    const adminPassword = new random.RandomPassword(
-      `${name}-admin-password`,
-      { length: 32, special: false },
-      { parent: this },
-    );
-    const servicePassword = new random.RandomPassword(
-      `${name}-service-password`,
-      { length: 32, special: false },
-      { parent: this },
-    );
-    const volume = new docker.Volume(
-      `${name}-data`,
-      {
-        name: `${args.namePrefix}-${this.host}-data`,
-        labels: platformLabels(args.labels),
-      },
-      { parent: this },
-    );
-    const envs = pulumi
-      .all([adminPassword.result, servicePassword.result])
-      .apply(([admin, service]) => engine.env(DATABASE_ADMIN_USER, admin, names.database, names.username, service));
+    const randomPassword = (suffix: string, length: number) =>
+      new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, { parent: this }).result;
+    const server: Server = {
+      name,
+      args,
+      parent: this,
+      engine,
+      image: args.image ?? engine.image(args.database.version),
+      host: this.host,
+      names: databaseNames(args.service),
+      adminPassword: randomPassword("admin-password", 32),
+      servicePassword: randomPassword("service-password", 32),
+    };
     // MongoDB runs as a three-member replica set whose members authenticate with a shared keyfile.
-    const replicaSet =
+    const replicaSet: ReplicaSet | undefined =
       args.database.kind === "mongodb"
         ? {
             members: replicaSetMembers(this.host),
-            keyfile: {
-              [KEYFILE_UPLOAD]: new random.RandomPassword(
-                `${name}-keyfile`,
-                { length: 756, special: false },
-                { parent: this },
-              ).result,
-            },
+            keyfile: { [KEYFILE_UPLOAD]: randomPassword("keyfile", 756) },
             command: mongodReplicaSetCommand(),
           }
         : undefined;
-    const files: Record<string, pulumi.Input<string>> = replicaSet
-      ? {
-          ...replicaSet.keyfile,
-          "/docker-entrypoint-initdb.d/10-service-user.js": servicePassword.result.apply((pw) =>
-            renderMongoUserScript(names.database, names.username, { value: pw }),
-          ),
-        }
-      : {};
 
-    this.container = platformContainer(
-      `${name}-container`,
-      {
-        host: this.host,
-        image: args.image ?? engine.image(args.database.version),
-        namePrefix: args.namePrefix,
-        networks: [args.network],
-        labels: args.labels,
-        files,
-        settings: {
-          envs: pulumi.secret(envs),
-          command: replicaSet?.command,
-          volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
-          ports: [loopbackPort(engine.port, args.hostPort)],
-          healthcheck: { tests: healthcheck, interval: "5s", timeout: "5s", retries: 12, startPeriod: "10s" },
-          memory: args.memory[args.database.kind],
-          // Wait for healthy: the login below is created through this container's port.
-          wait: true,
-          waitTimeout: 120,
-        },
-      },
-      { parent: this },
-    );
-    this.ready = this.container;
+    this.container = createFirstMember(server, replicaSet);
+    this.ready = replicaSet ? createReplicaSet(server, replicaSet, this.container) : this.container;
+    const access =
+      args.database.kind === "postgres"
+        ? createPostgresAccess(server, args.database.extensions, this.container)
+        : undefined;
+    if (access && args.monitoring) this.exporterTarget = createPostgresExporter(server, args.monitoring, access);
+    // The other images create the service's login themselves, from the container's env or init script.
+    this.databaseName = access?.database ?? pulumi.output(server.names.database);
+    this.username = access?.username ?? pulumi.output(server.names.username);
+    this.password = access?.password ?? server.servicePassword;
 
-    if (replicaSet) {
-      const secondaries = replicaSet.members.slice(1).map((host, i) =>
-        platformContainer(
-          `${name}-member-${i + 2}`,
-          {
-            host,
-            image: args.image ?? engine.image(args.database.version),
-            namePrefix: args.namePrefix,
-            networks: [args.network],
-            labels: args.labels,
-            files: replicaSet.keyfile,
-            settings: {
-              command: replicaSet.command,
-              volumes: [
-                {
-                  volumeName: new docker.Volume(
-                    `${name}-member-${i + 2}-data`,
-                    { name: `${args.namePrefix}-${host}-data`, labels: platformLabels(args.labels) },
-                    { parent: this },
-                  ).name,
-                  containerPath: engine.dataPath,
-                },
-              ],
-              healthcheck: {
-                tests: healthcheck,
-                interval: "5s",
-                timeout: "5s",
-                retries: 12,
-                startPeriod: "10s",
-              },
-              memory: args.memory.mongodb,
-              wait: true,
-              waitTimeout: 120,
-            },
-          },
-          { parent: this },
-        ),
-      );
-      // One-shot, attached: `pulumi up` waits for it and fails if it does.
-      this.ready = platformContainer(
-        `${name}-replica-set-init`,
-        {
-          host: `${this.host}-init`,
-          image: args.image ?? engine.image(args.database.version),
-          namePrefix: args.namePrefix,
-          networks: [args.network],
-          labels: args.labels,
-          files: { "/init/replica-set.js": renderReplicaSetInit(replicaSet.members, engine.port) },
-          settings: {
-            command: [
-              "bash",
-              "-c",
-              `mongosh --quiet --host ${this.host} --username ${DATABASE_ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
-            ],
-            envs: pulumi.secret(adminPassword.result.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
-            restart: "no",
-            mustRun: false,
-            attach: true,
-            logs: true,
-          },
-        },
-        { parent: this, dependsOn: [this.container, ...secondaries] },
-      );
-    }
-
-    if (args.database.kind === "postgres") {
-      const provider = new postgresql.Provider(
-        `${name}-admin`,
-        {
-          host: "127.0.0.1",
-          port: args.hostPort,
-          username: DATABASE_ADMIN_USER,
-          password: adminPassword.result,
-          database: "postgres",
-          sslmode: "disable",
-          superuser: true,
-          connectTimeout: 30,
-        },
-        { parent: this, dependsOn: [this.container] },
-      );
-      // Login and database go through the provider, which waits for a healthy container.
-      const access = new PostgresAccess(
-        `${name}-access`,
-        {
-          names,
-          extensions: args.database.extensions,
-          provider,
-          monitoringLogin: args.monitoring !== undefined,
-        },
-        { parent: this },
-      );
-      if (args.monitoring) {
-        const exporterHost = `${args.service}-db-exporter`;
-        platformContainer(
-          `${name}-exporter`,
-          {
-            host: exporterHost,
-            image: args.monitoring.postgresExporterImage,
-            namePrefix: args.namePrefix,
-            networks: [args.network, args.monitoring.network],
-            labels: args.labels,
-            settings: {
-              envs: pulumi.secret(
-                pulumi
-                  .all([access.monitoringUsername!, access.monitoringPassword!])
-                  .apply(([user, password]) => [
-                    `DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, this.host, engine.port, "postgres", "sslmode=disable")}`,
-                  ]),
-              ),
-              memory: args.memory.exporter,
-            },
-          },
-          { parent: this, dependsOn: [access] },
-        );
-        this.exporterTarget = `${exporterHost}:${POSTGRES_EXPORTER.port}`;
-      }
-      this.databaseName = access.database;
-      this.username = access.username;
-      this.password = access.password;
-    } else {
-      this.databaseName = pulumi.output(names.database);
-      this.username = pulumi.output(names.username);
-      this.password = servicePassword.result;
-    }
-
-    const url = (hosts: string[], port: number, extraQuery: string) =>
-      pulumi.secret(
-        pulumi
-          .all([this.username, this.password, this.databaseName])
-          .apply(([user, pw, db]) =>
-            connectionUrl(
-              engine.scheme,
-              user,
-              pw,
-              hosts,
-              port,
-              db,
-              [engine.urlQuery(db), extraQuery].filter(Boolean).join("&"),
-            ),
-          ),
-      );
+    const login: ServiceLogin = { databaseName: this.databaseName, username: this.username, password: this.password };
     // Services find the primary through the member list; tools on the host reach the first member only.
-    this.url = url(replicaSet?.members ?? [this.host], engine.port, replicaSet ? `replicaSet=${REPLICA_SET_NAME}` : "");
-    this.hostUrl = url(["127.0.0.1"], args.hostPort, replicaSet ? "directConnection=true" : "");
+    const serviceHosts = replicaSet?.members ?? [this.host];
+    this.url = serviceUrl(engine, login, serviceHosts, engine.port, replicaSet ? `replicaSet=${REPLICA_SET_NAME}` : "");
+    this.hostUrl = serviceUrl(engine, login, ["127.0.0.1"], args.hostPort, replicaSet ? "directConnection=true" : "");
     this.endpoint = {
       host: this.host,
       port: this.port,
@@ -332,4 +158,218 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     };
     this.registerOutputs({ host: this.host, url: this.url, hostUrl: this.hostUrl });
   }
+}
+
+/** What every phase shares: the component as parent, the engine and its image, the names and the passwords. */
+interface Server {
+  name: string;
+  args: ServiceDatabaseArgs;
+  parent: pulumi.Resource;
+  engine: EngineSpec;
+  image: string;
+  /** Hostname of the only server, or of the replica set's first member. */
+  host: string;
+  names: DatabaseNames;
+  adminPassword: pulumi.Output<string>;
+  servicePassword: pulumi.Output<string>;
+}
+
+/** MongoDB's members (the first one first), the keyfile upload they share and the command each runs. */
+interface ReplicaSet {
+  members: string[];
+  keyfile: Record<string, pulumi.Output<string>>;
+  command: string[];
+}
+
+interface ServiceLogin {
+  databaseName: pulumi.Output<string>;
+  username: pulumi.Output<string>;
+  password: pulumi.Output<string>;
+}
+
+/** The only server, or MongoDB's first member: its env makes the accounts, and only it publishes the loopback port. */
+function createFirstMember(server: Server, replicaSet: ReplicaSet | undefined): docker.Container {
+  const { args, engine, names } = server;
+  const envs = pulumi
+    .all([server.adminPassword, server.servicePassword])
+    .apply(([admin, service]) => engine.env(DATABASE_ADMIN_USER, admin, names.database, names.username, service));
+  const files: Record<string, pulumi.Input<string>> = replicaSet
+    ? {
+        ...replicaSet.keyfile,
+        "/docker-entrypoint-initdb.d/10-service-user.js": server.servicePassword.apply((pw) =>
+          renderMongoUserScript(names.database, names.username, { value: pw }),
+        ),
+      }
+    : {};
+  return createMember(
+    server,
+    { container: `${server.name}-container`, volume: `${server.name}-data` },
+    server.host,
+    files,
+    { envs: pulumi.secret(envs), command: replicaSet?.command, ports: [loopbackPort(engine.port, args.hostPort)] },
+  );
+}
+
+/** A server (or replica-set member) on its own volume, checked with the engine's readiness command. */
+function createMember(
+  server: Server,
+  resourceNames: { container: string; volume: string },
+  host: string,
+  files: Record<string, pulumi.Input<string>>,
+  own: Pick<docker.ContainerArgs, "envs" | "command" | "ports">,
+): docker.Container {
+  const { args, engine } = server;
+  const volume = new docker.Volume(
+    resourceNames.volume,
+    { name: `${args.namePrefix}-${host}-data`, labels: platformLabels(args.labels) },
+    { parent: server.parent },
+  );
+  return platformContainer(
+    resourceNames.container,
+    {
+      host,
+      image: server.image,
+      namePrefix: args.namePrefix,
+      networks: [args.network],
+      labels: args.labels,
+      files,
+      settings: {
+        envs: own.envs,
+        command: own.command,
+        volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
+        ports: own.ports,
+        healthcheck: {
+          tests: ["CMD", ...engine.ready],
+          interval: "5s",
+          timeout: "5s",
+          retries: 12,
+          startPeriod: "10s",
+        },
+        memory: args.memory[args.database.kind],
+        // Wait for healthy: PostgreSQL's login is made through the port, the replica set initiated over the network.
+        wait: true,
+        waitTimeout: 120,
+      },
+    },
+    { parent: server.parent },
+  );
+}
+
+/** The other members, then the replica set's initiation once all are healthy; it is what services wait for. */
+function createReplicaSet(server: Server, replicaSet: ReplicaSet, firstMember: docker.Container): docker.Container {
+  const { args, name } = server;
+  const secondaries = replicaSet.members
+    .slice(1)
+    .map((host, i) =>
+      createMember(
+        server,
+        { container: `${name}-member-${i + 2}`, volume: `${name}-member-${i + 2}-data` },
+        host,
+        replicaSet.keyfile,
+        { command: replicaSet.command },
+      ),
+    );
+  // One-shot, attached: `pulumi up` waits for it and fails if it does.
+  return platformContainer(
+    `${name}-replica-set-init`,
+    {
+      host: `${server.host}-init`,
+      image: server.image,
+      namePrefix: args.namePrefix,
+      networks: [args.network],
+      labels: args.labels,
+      files: { "/init/replica-set.js": renderReplicaSetInit(replicaSet.members, server.engine.port) },
+      settings: {
+        command: [
+          "bash",
+          "-c",
+          `mongosh --quiet --host ${server.host} --username ${DATABASE_ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
+        ],
+        envs: pulumi.secret(server.adminPassword.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
+        restart: "no",
+        mustRun: false,
+        attach: true,
+        logs: true,
+      },
+    },
+    { parent: server.parent, dependsOn: [firstMember, ...secondaries] },
+  );
+}
+
+/** The service's PostgreSQL login and database, made as the admin through the loopback port. */
+function createPostgresAccess(server: Server, extensions: string[], container: docker.Container): PostgresAccess {
+  const { args, name } = server;
+  const provider = new postgresql.Provider(
+    `${name}-admin`,
+    {
+      host: "127.0.0.1",
+      port: args.hostPort,
+      username: DATABASE_ADMIN_USER,
+      password: server.adminPassword,
+      database: "postgres",
+      sslmode: "disable",
+      superuser: true,
+      connectTimeout: 30,
+    },
+    { parent: server.parent, dependsOn: [container] },
+  );
+  // Login and database go through the provider, which waits for a healthy container.
+  return new PostgresAccess(
+    `${name}-access`,
+    { names: server.names, extensions, provider, monitoringLogin: args.monitoring !== undefined },
+    { parent: server.parent },
+  );
+}
+
+/** postgres_exporter with the pg_monitor-only login, on the database's network and the monitoring one; its target. */
+function createPostgresExporter(server: Server, monitoring: DatabaseMonitoring, access: PostgresAccess): string {
+  const { args, engine } = server;
+  const exporterHost = `${args.service}-db-exporter`;
+  platformContainer(
+    `${server.name}-exporter`,
+    {
+      host: exporterHost,
+      image: monitoring.postgresExporterImage,
+      namePrefix: args.namePrefix,
+      networks: [args.network, monitoring.network],
+      labels: args.labels,
+      settings: {
+        envs: pulumi.secret(
+          pulumi
+            .all([access.monitoringUsername!, access.monitoringPassword!])
+            .apply(([user, password]) => [
+              `DATA_SOURCE_NAME=${connectionUrl("postgresql", user, password, server.host, engine.port, "postgres", "sslmode=disable")}`,
+            ]),
+        ),
+        memory: args.memory.exporter,
+      },
+    },
+    { parent: server.parent, dependsOn: [access] },
+  );
+  return `${exporterHost}:${POSTGRES_EXPORTER.port}`;
+}
+
+/** The service's URL (secret) through these hosts and port, with the engine's query and `extraQuery`. */
+function serviceUrl(
+  engine: EngineSpec,
+  login: ServiceLogin,
+  hosts: string[],
+  port: number,
+  extraQuery: string,
+): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi
+      .all([login.username, login.password, login.databaseName])
+      .apply(([user, pw, db]) =>
+        connectionUrl(
+          engine.scheme,
+          user,
+          pw,
+          hosts,
+          port,
+          db,
+          [engine.urlQuery(db), extraQuery].filter(Boolean).join("&"),
+        ),
+      ),
+  );
 }

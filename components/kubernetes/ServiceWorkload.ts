@@ -2,10 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { Service } from "../../services/schema";
-import { cpuCores } from "../../services/quantities";
 import { DNS_EGRESS } from "./networkPolicies";
 import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
+import { APP_LABEL, metricsPort, podSpec } from "./podSpec";
+
+export { APP_LABEL, resourceRequirements } from "./podSpec";
 
 export interface ServiceWorkloadArgs {
   service: Service;
@@ -27,18 +29,14 @@ export interface ServiceWorkloadArgs {
   provider: k8s.Provider;
 }
 
-export const APP_LABEL = "app.kubernetes.io/name";
-
-/** Requests: half the CPU limit (bursting allowed), all of the memory limit (no overcommit). */
-export function resourceRequirements(service: Service): {
-  requests: Record<string, string>;
-  limits: Record<string, string>;
-} {
-  const cpuLimitMilli = Math.round(cpuCores(service.resources.cpu) * 1000);
-  return {
-    requests: { cpu: `${Math.max(10, Math.round(cpuLimitMilli / 2))}m`, memory: service.resources.memory },
-    limits: { cpu: `${cpuLimitMilli}m`, memory: service.resources.memory },
-  };
+/** What every phase shares: the component as parent, the cluster's provider and the objects' metadata. */
+interface Workload {
+  name: string;
+  args: ServiceWorkloadArgs;
+  parent: pulumi.Resource;
+  k8sOpts: pulumi.CustomResourceOptions;
+  labels: Record<string, string>;
+  metadata: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> };
 }
 
 /**
@@ -53,210 +51,199 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:ServiceWorkload", name, {}, opts);
     const { service } = args;
-    const trustBundle = args.endpoints.database?.trustBundle;
-    const k8sOpts = { parent: this, provider: args.provider };
     const labels = { [APP_LABEL]: service.name, "app.kubernetes.io/part-of": "platform" };
-    const metadata = { name: service.name, namespace: args.namespace, labels };
-
-    const role = new aws.iam.Role(
-      `${name}-irsa`,
-      {
-        assumeRolePolicy: pulumi
-          .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])
-          .apply(([arn, issuer, namespace]) =>
-            JSON.stringify({
-              Version: "2012-10-17",
-              Statement: [
-                {
-                  Effect: "Allow",
-                  Principal: { Federated: arn },
-                  Action: "sts:AssumeRoleWithWebIdentity",
-                  Condition: {
-                    StringEquals: {
-                      [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${service.name}`,
-                      [`${issuer}:aud`]: "sts.amazonaws.com",
-                    },
-                  },
-                },
-              ],
-            }),
-          ),
-        tags: { service: service.name },
-      },
-      { parent: this },
-    );
-    const account = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      {
-        metadata: { ...metadata, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
-        automountServiceAccountToken: false,
-      },
-      k8sOpts,
-    );
-    const secret = new k8s.core.v1.Secret(
-      `${name}-secret`,
-      {
-        metadata,
-        type: "Opaque",
-        stringData: args.secretEnv,
-      },
-      k8sOpts,
-    );
-
-    const probe = (path: string, initialDelaySeconds: number) => ({
-      httpGet: { path, port: "http" },
-      initialDelaySeconds,
-      periodSeconds: 10,
-      timeoutSeconds: 3,
-      failureThreshold: 3,
-    });
-    const metricsPort = service.health.metricsPort ?? service.port;
-    new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
-      {
-        metadata,
-        spec: {
-          replicas: service.replicas,
-          selector: { matchLabels: { [APP_LABEL]: service.name } },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          template: {
-            metadata: {
-              labels,
-              annotations: {
-                "prometheus.io/scrape": "true",
-                "prometheus.io/port": String(metricsPort),
-                "prometheus.io/path": service.health.metricsPath,
-              },
-            },
-            spec: {
-              serviceAccountName: account.metadata.name,
-              automountServiceAccountToken: false,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 10001,
-                runAsGroup: 10001,
-                fsGroup: 10001,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: "topology.kubernetes.io/zone",
-                  whenUnsatisfiable: "ScheduleAnyway",
-                  labelSelector: { matchLabels: { [APP_LABEL]: service.name } },
-                },
-              ],
-              terminationGracePeriodSeconds: 30,
-              containers: [
-                {
-                  name: service.name,
-                  image: args.image,
-                  ports: [
-                    { name: "http", containerPort: service.port },
-                    ...(metricsPort !== service.port ? [{ name: "metrics", containerPort: metricsPort }] : []),
-                  ],
-                  env: Object.entries(args.env).map(([envName, value]) => ({ name: envName, value })),
-                  envFrom: [{ secretRef: { name: secret.metadata.name } }],
-                  resources: resourceRequirements(service),
-                  startupProbe: {
-                    ...probe(service.health.path, 0),
-                    failureThreshold: Math.max(3, Math.ceil(service.health.startPeriodSeconds / 10)),
-                  },
-                  livenessProbe: probe(service.health.path, 0),
-                  readinessProbe: probe(service.health.readinessPath ?? service.health.path, 0),
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    privileged: false,
-                    capabilities: {
-                      drop: ["ALL"],
-                      ...(service.capabilities.length ? { add: service.capabilities } : {}),
-                    },
-                  },
-                  volumeMounts: [
-                    { name: "tmp", mountPath: "/tmp" },
-                    ...(trustBundle
-                      ? [{ name: "trust-bundle", mountPath: trustBundle.mountPath, readOnly: true }]
-                      : []),
-                  ],
-                },
-              ],
-              // The root filesystem is read-only; scratch space lives in memory.
-              volumes: [
-                { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
-                ...(trustBundle ? [{ name: "trust-bundle", configMap: { name: trustBundle.configMap } }] : []),
-              ],
-            },
-          },
-        },
-      },
-      k8sOpts,
-    );
-
-    const kubeService = new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata,
-        spec: {
-          selector: { [APP_LABEL]: service.name },
-          ports: [{ name: "http", port: service.port, targetPort: "http" }],
-        },
-      },
-      k8sOpts,
-    );
-
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-      `${name}-hpa`,
-      {
-        metadata,
-        spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
-          minReplicas: service.replicas,
-          maxReplicas: service.replicas * 3,
-          metrics: [
-            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
-          ],
-        },
-      },
-      k8sOpts,
-    );
-
-    if (service.replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        {
-          metadata,
-          spec: { minAvailable: service.replicas - 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
-        },
-        k8sOpts,
-      );
-    }
-
-    const toPods = (names: string[]) => names.map((peer) => ({ podSelector: { matchLabels: { [APP_LABEL]: peer } } }));
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-netpol`,
-      {
-        metadata,
-        spec: {
-          podSelector: { matchLabels: { [APP_LABEL]: service.name } },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [
-            { from: [fromNamespace(args.gatewayNamespace), ...toPods(args.callers)], ports: [{ port: service.port }] },
-            { from: [fromNamespace(args.monitoringNamespace)], ports: [{ port: metricsPort }] },
-          ],
-          egress: [
-            DNS_EGRESS,
-            ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
-            ...endpointEgress(usedEndpoints(service, args.endpoints), args.vpcCidr),
-          ],
-        },
-      },
-      k8sOpts,
-    );
+    const workload: Workload = {
+      name,
+      args,
+      parent: this,
+      k8sOpts: { parent: this, provider: args.provider },
+      labels,
+      metadata: { name: service.name, namespace: args.namespace, labels },
+    };
+    const identity = createIdentity(workload, createIrsaRole(workload));
+    createDeployment(workload, identity);
+    const kubeService = createService(workload);
+    createAutoscaler(workload);
+    if (service.replicas > 1) createDisruptionBudget(workload);
+    createNetworkPolicy(workload);
 
     this.internalUrl = pulumi.interpolate`http://${kubeService.metadata.name}.${args.namespace}.svc.cluster.local:${service.port}`;
     this.registerOutputs({ internalUrl: this.internalUrl });
   }
+}
+
+/** The IAM role the service account assumes through the cluster's OIDC provider. */
+function createIrsaRole(workload: Workload): aws.iam.Role {
+  const { name, args } = workload;
+  return new aws.iam.Role(
+    `${name}-irsa`,
+    {
+      assumeRolePolicy: pulumi
+        .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])
+        .apply(([arn, issuer, namespace]) => irsaTrustPolicy(arn, issuer, namespace, args.service.name)),
+      tags: { service: args.service.name },
+    },
+    { parent: workload.parent },
+  );
+}
+
+/** Only the named service account of the namespace, with an STS audience, may assume the role. */
+function irsaTrustPolicy(oidcProviderArn: string, issuer: string, namespace: string, serviceAccount: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Federated: oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+            [`${issuer}:aud`]: "sts.amazonaws.com",
+          },
+        },
+      },
+    ],
+  });
+}
+
+interface Identity {
+  account: k8s.core.v1.ServiceAccount;
+  /** The service's credentials, loaded into the pod as env. */
+  secret: k8s.core.v1.Secret;
+}
+
+function createIdentity(workload: Workload, role: aws.iam.Role): Identity {
+  const { name, metadata } = workload;
+  const account = new k8s.core.v1.ServiceAccount(
+    `${name}-sa`,
+    {
+      metadata: { ...metadata, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+      automountServiceAccountToken: false,
+    },
+    workload.k8sOpts,
+  );
+  const secret = new k8s.core.v1.Secret(
+    `${name}-secret`,
+    {
+      metadata,
+      type: "Opaque",
+      stringData: workload.args.secretEnv,
+    },
+    workload.k8sOpts,
+  );
+  return { account, secret };
+}
+
+/** Rolling updates that never drop below the wanted replicas; Prometheus finds the pods by annotation. */
+function createDeployment(workload: Workload, identity: Identity): k8s.apps.v1.Deployment {
+  const { args } = workload;
+  const { service } = args;
+  return new k8s.apps.v1.Deployment(
+    `${workload.name}-deployment`,
+    {
+      metadata: workload.metadata,
+      spec: {
+        replicas: service.replicas,
+        selector: { matchLabels: { [APP_LABEL]: service.name } },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: {
+            labels: workload.labels,
+            annotations: {
+              "prometheus.io/scrape": "true",
+              "prometheus.io/port": String(metricsPort(service)),
+              "prometheus.io/path": service.health.metricsPath,
+            },
+          },
+          spec: podSpec({
+            service,
+            image: args.image,
+            env: args.env,
+            serviceAccountName: identity.account.metadata.name,
+            secretName: identity.secret.metadata.name,
+            trustBundle: args.endpoints.database?.trustBundle,
+          }),
+        },
+      },
+    },
+    workload.k8sOpts,
+  );
+}
+
+function createService(workload: Workload): k8s.core.v1.Service {
+  const { service } = workload.args;
+  return new k8s.core.v1.Service(
+    `${workload.name}-service`,
+    {
+      metadata: workload.metadata,
+      spec: {
+        selector: { [APP_LABEL]: service.name },
+        ports: [{ name: "http", port: service.port, targetPort: "http" }],
+      },
+    },
+    workload.k8sOpts,
+  );
+}
+
+/** From the catalog's replicas up to three times as many, at 70 % CPU. */
+function createAutoscaler(workload: Workload): k8s.autoscaling.v2.HorizontalPodAutoscaler {
+  const { service } = workload.args;
+  return new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+    `${workload.name}-hpa`,
+    {
+      metadata: workload.metadata,
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
+        minReplicas: service.replicas,
+        maxReplicas: service.replicas * 3,
+        metrics: [
+          { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        ],
+      },
+    },
+    workload.k8sOpts,
+  );
+}
+
+/** Voluntary disruptions (drains, node upgrades) take at most one pod at a time. */
+function createDisruptionBudget(workload: Workload): k8s.policy.v1.PodDisruptionBudget {
+  const { service } = workload.args;
+  return new k8s.policy.v1.PodDisruptionBudget(
+    `${workload.name}-pdb`,
+    {
+      metadata: workload.metadata,
+      spec: { minAvailable: service.replicas - 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
+    },
+    workload.k8sOpts,
+  );
+}
+
+/** In: the gateway and the callers on the HTTP port, monitoring on the metrics port. Out: DNS, callees, endpoints. */
+function createNetworkPolicy(workload: Workload): k8s.networking.v1.NetworkPolicy {
+  const { args } = workload;
+  const { service } = args;
+  const toPods = (names: string[]) => names.map((peer) => ({ podSelector: { matchLabels: { [APP_LABEL]: peer } } }));
+  return new k8s.networking.v1.NetworkPolicy(
+    `${workload.name}-netpol`,
+    {
+      metadata: workload.metadata,
+      spec: {
+        podSelector: { matchLabels: { [APP_LABEL]: service.name } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          { from: [fromNamespace(args.gatewayNamespace), ...toPods(args.callers)], ports: [{ port: service.port }] },
+          { from: [fromNamespace(args.monitoringNamespace)], ports: [{ port: metricsPort(service) }] },
+        ],
+        egress: [
+          DNS_EGRESS,
+          ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
+          ...endpointEgress(usedEndpoints(service, args.endpoints), args.vpcCidr),
+        ],
+      },
+    },
+    workload.k8sOpts,
+  );
 }
 
 const fromNamespace = (namespace: string) => ({

@@ -1,0 +1,114 @@
+// The pod a catalog service runs in, as plain objects: only types come from Pulumi, so it is checked without a program.
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import type { Service } from "../../services/schema";
+import type { TrustBundle } from "../platform";
+import { cpuCores } from "../../services/quantities";
+
+export const APP_LABEL = "app.kubernetes.io/name";
+
+/** Requests: half the CPU limit (bursting allowed), all of the memory limit (no overcommit). */
+export function resourceRequirements(service: Service): {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+} {
+  const cpuLimitMilli = Math.round(cpuCores(service.resources.cpu) * 1000);
+  return {
+    requests: { cpu: `${Math.max(10, Math.round(cpuLimitMilli / 2))}m`, memory: service.resources.memory },
+    limits: { cpu: `${cpuLimitMilli}m`, memory: service.resources.memory },
+  };
+}
+
+/** The port Prometheus scrapes: the service's own metrics port, or its HTTP port. */
+export function metricsPort(service: Service): number {
+  return service.health.metricsPort ?? service.port;
+}
+
+/** What the pod is given besides the catalog entry. */
+export interface PodInputs {
+  service: Service;
+  image: pulumi.Input<string>;
+  env: Record<string, pulumi.Input<string>>;
+  serviceAccountName: pulumi.Input<string>;
+  /** The Secret whose keys all become env variables (the service's credentials). */
+  secretName: pulumi.Input<string>;
+  /** CA certificates the database needs beyond the image's. */
+  trustBundle?: TrustBundle;
+}
+
+/** A non-root pod spread over the zones, with no service account token and scratch space in memory. */
+export function podSpec(pod: PodInputs): k8s.types.input.core.v1.PodSpec {
+  const { trustBundle } = pod;
+  return {
+    serviceAccountName: pod.serviceAccountName,
+    automountServiceAccountToken: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: { [APP_LABEL]: pod.service.name } },
+      },
+    ],
+    terminationGracePeriodSeconds: 30,
+    containers: [serviceContainer(pod)],
+    // The root filesystem is read-only; scratch space lives in memory.
+    volumes: [
+      { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+      ...(trustBundle ? [{ name: "trust-bundle", configMap: { name: trustBundle.configMap } }] : []),
+    ],
+  };
+}
+
+/** The service's container: probes on its HTTP port, its limits, no privileges beyond the catalog's capabilities. */
+function serviceContainer(pod: PodInputs): k8s.types.input.core.v1.Container {
+  const { service, trustBundle } = pod;
+  const metrics = metricsPort(service);
+  return {
+    name: service.name,
+    image: pod.image,
+    ports: [
+      { name: "http", containerPort: service.port },
+      ...(metrics !== service.port ? [{ name: "metrics", containerPort: metrics }] : []),
+    ],
+    env: Object.entries(pod.env).map(([envName, value]) => ({ name: envName, value })),
+    envFrom: [{ secretRef: { name: pod.secretName } }],
+    resources: resourceRequirements(service),
+    startupProbe: {
+      ...httpProbe(service.health.path),
+      failureThreshold: Math.max(3, Math.ceil(service.health.startPeriodSeconds / 10)),
+    },
+    livenessProbe: httpProbe(service.health.path),
+    readinessProbe: httpProbe(service.health.readinessPath ?? service.health.path),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: {
+        drop: ["ALL"],
+        ...(service.capabilities.length ? { add: service.capabilities } : {}),
+      },
+    },
+    volumeMounts: [
+      { name: "tmp", mountPath: "/tmp" },
+      ...(trustBundle ? [{ name: "trust-bundle", mountPath: trustBundle.mountPath, readOnly: true }] : []),
+    ],
+  };
+}
+
+function httpProbe(path: string) {
+  return {
+    httpGet: { path, port: "http" },
+    initialDelaySeconds: 0,
+    periodSeconds: 10,
+    timeoutSeconds: 3,
+    failureThreshold: 3,
+  };
+}
