@@ -4,7 +4,7 @@ import { DatabaseEndpoint } from "../platform";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { connectionUrl, databaseNames } from "../data/databasePlan";
+import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { renderMongoUserScript } from "../data/mongoInit";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
@@ -38,6 +38,29 @@ const CA_FILE = "rds-ca-bundle.pem";
 const ADMIN_USER = "platformadmin";
 const BOOTSTRAP_JOB = "documentdb-bootstrap";
 
+/** DocumentDB presents itself as replica set rs0 and does not support retryable writes. */
+function connectionQuery(extra: string): string {
+  return `tls=true&tlsCAFile=${DOCUMENTDB_CA_DIR}/${CA_FILE}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false${extra}`;
+}
+
+/** The login Job's command: the host and both passwords come from its environment, the same for every service. */
+const LOGIN_COMMAND = [
+  "bash",
+  "-c",
+  `mongosh --quiet "mongodb://$DOCUMENTDB_HOST:${DOCUMENTDB_PORT}/?${connectionQuery("")}" ` +
+    `--username ${ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/login.js`,
+];
+
+/** What the login Jobs connect to the cluster with. */
+interface ClusterAccess {
+  host: pulumi.Output<string>;
+  adminPassword: pulumi.Output<string>;
+  /** The ConfigMap with the CA bundle that verifies the cluster's certificate. */
+  caConfigMap: pulumi.Output<string>;
+  /** The Jobs wait for them: the cluster serves no connection before an instance runs. */
+  instances: aws.docdb.ClusterInstance[];
+}
+
 /**
  * MongoDB services on one Amazon DocumentDB cluster: encrypted with the platform key, TLS
  * required (clients verify it with the RDS CA bundle), audit logs, backups kept for the RDS
@@ -52,10 +75,25 @@ export class DocumentDb extends pulumi.ComponentResource {
 
   constructor(name: string, args: DocumentDbArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDb", name, {}, opts);
-    const child = { parent: this };
-    const k8sOpts = { parent: this, provider: args.kubernetes.provider };
-    const identifier = `${args.namePrefix}-docdb`;
+    const { cluster, adminPassword } = this.createCluster(name, args);
+    const instances = this.createInstances(name, args, cluster);
+    this.caConfigMap = this.prepareNamespace(name, args);
+    const access = { host: cluster.endpoint, adminPassword, caConfigMap: this.caConfigMap, instances };
+    for (const service of args.services) {
+      const names = databaseNames(service);
+      const password = this.createLogin(`${name}-${service}`, service, names, access, args);
+      this.endpoints[service] = serviceEndpoint(names, access, password);
+    }
+    this.registerOutputs({ endpoint: cluster.endpoint });
+  }
 
+  /** The cluster, private behind the nodes-only security group, with TLS and audit logs on. */
+  private createCluster(
+    name: string,
+    args: DocumentDbArgs,
+  ): { cluster: aws.docdb.Cluster; adminPassword: pulumi.Output<string> } {
+    const child = { parent: this };
+    const identifier = clusterIdentifier(args);
     const subnets = new aws.docdb.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
     const securityGroup = nodesOnlySecurityGroup(
       `${name}-sg`,
@@ -98,21 +136,29 @@ export class DocumentDb extends pulumi.ComponentResource {
       },
       child,
     );
-    const instances = Array.from(
+    return { cluster, adminPassword };
+  }
+
+  private createInstances(name: string, args: DocumentDbArgs, cluster: aws.docdb.Cluster): aws.docdb.ClusterInstance[] {
+    return Array.from(
       { length: args.instances },
       (_, i) =>
         new aws.docdb.ClusterInstance(
           `${name}-instance-${i + 1}`,
           {
-            identifier: `${identifier}-${i + 1}`,
+            identifier: `${clusterIdentifier(args)}-${i + 1}`,
             clusterIdentifier: cluster.id,
             instanceClass: args.instanceClass,
             autoMinorVersionUpgrade: true,
           },
-          child,
+          { parent: this },
         ),
     );
+  }
 
+  /** The CA bundle the services and Jobs mount (returns its ConfigMap's name), and the login Jobs' egress. */
+  private prepareNamespace(name: string, args: DocumentDbArgs): pulumi.Output<string> {
+    const k8sOpts = { parent: this, provider: args.kubernetes.provider };
     const ca = new k8s.core.v1.ConfigMap(
       `${name}-ca`,
       {
@@ -121,7 +167,6 @@ export class DocumentDb extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    this.caConfigMap = ca.metadata.name;
     jobEgressPolicy(
       `${name}-bootstrap-egress`,
       {
@@ -132,86 +177,95 @@ export class DocumentDb extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-
-    // DocumentDB presents itself as replica set rs0 and does not support retryable writes.
-    const query = (extra: string) =>
-      `tls=true&tlsCAFile=${DOCUMENTDB_CA_DIR}/${CA_FILE}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false${extra}`;
-    for (const service of args.services) {
-      const names = databaseNames(service);
-      const labels = { "platform/service": service };
-      const password = new random.RandomPassword(`${name}-${service}-password`, { length: 32, special: false }, child)
-        .result;
-      const credentials = new k8s.core.v1.Secret(
-        `${name}-${service}-bootstrap-credentials`,
-        {
-          metadata: { namespace: args.kubernetes.namespace, labels },
-          stringData: { ADMIN_PASSWORD: adminPassword, SERVICE_PASSWORD: password },
-        },
-        k8sOpts,
-      );
-      const script = new k8s.core.v1.ConfigMap(
-        `${name}-${service}-bootstrap-script`,
-        {
-          metadata: { namespace: args.kubernetes.namespace, labels },
-          // The password stays in the Secret: the script reads it from the environment.
-          data: {
-            "login.js": renderMongoUserScript(names.database, names.username, { env: "SERVICE_PASSWORD" }, "admin"),
-          },
-        },
-        k8sOpts,
-      );
-      const job = oneShotJob(
-        `${name}-${service}-bootstrap`,
-        {
-          namespace: args.kubernetes.namespace,
-          labels,
-          job: BOOTSTRAP_JOB,
-          image: args.mongoClientImage,
-          command: [
-            "bash",
-            "-c",
-            `mongosh --quiet "mongodb://$DOCUMENTDB_HOST:${DOCUMENTDB_PORT}/?${query("")}" ` +
-              `--username ${ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/login.js`,
-          ],
-          env: [{ name: "DOCUMENTDB_HOST", value: cluster.endpoint }],
-          envFromSecret: credentials.metadata.name,
-          runAsUser: 999,
-          mounts: [
-            { mountPath: "/init", volume: { configMap: { name: script.metadata.name } } },
-            { mountPath: DOCUMENTDB_CA_DIR, volume: { configMap: { name: ca.metadata.name } } },
-          ],
-        },
-        { ...k8sOpts, dependsOn: instances },
-      );
-
-      // Through the Job, whatever uses the password waits until the login exists.
-      const readyPassword = pulumi.all([password, job.metadata.name]).apply(([pw]) => pw);
-      this.endpoints[service] = {
-        location: { kind: "vpc" },
-        // Amazon's CA signs the cluster's certificate: clients verify it with the bundle.
-        trustBundle: { configMap: this.caConfigMap, mountPath: DOCUMENTDB_CA_DIR },
-        host: cluster.endpoint,
-        port: DOCUMENTDB_PORT,
-        name: names.database,
-        username: names.username,
-        password: readyPassword,
-        url: pulumi.secret(
-          pulumi
-            .all([cluster.endpoint, readyPassword])
-            .apply(([host, pw]) =>
-              connectionUrl(
-                "mongodb",
-                names.username,
-                pw,
-                host,
-                DOCUMENTDB_PORT,
-                names.database,
-                query("&authSource=admin"),
-              ),
-            ),
-        ),
-      };
-    }
-    this.registerOutputs({ endpoint: cluster.endpoint });
+    return ca.metadata.name;
   }
+
+  /** The service's password and the Job that makes its login. */
+  private createLogin(
+    name: string,
+    service: string,
+    names: DatabaseNames,
+    cluster: ClusterAccess,
+    args: DocumentDbArgs,
+  ): pulumi.Output<string> {
+    const k8sOpts = { parent: this, provider: args.kubernetes.provider };
+    const labels = { "platform/service": service };
+    const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this })
+      .result;
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-bootstrap-credentials`,
+      {
+        metadata: { namespace: args.kubernetes.namespace, labels },
+        stringData: { ADMIN_PASSWORD: cluster.adminPassword, SERVICE_PASSWORD: password },
+      },
+      k8sOpts,
+    );
+    const script = new k8s.core.v1.ConfigMap(
+      `${name}-bootstrap-script`,
+      {
+        metadata: { namespace: args.kubernetes.namespace, labels },
+        // The password stays in the Secret: the script reads it from the environment.
+        data: {
+          "login.js": renderMongoUserScript(names.database, names.username, { env: "SERVICE_PASSWORD" }, "admin"),
+        },
+      },
+      k8sOpts,
+    );
+    const job = oneShotJob(
+      `${name}-bootstrap`,
+      {
+        namespace: args.kubernetes.namespace,
+        labels,
+        job: BOOTSTRAP_JOB,
+        image: args.mongoClientImage,
+        command: LOGIN_COMMAND,
+        env: [{ name: "DOCUMENTDB_HOST", value: cluster.host }],
+        envFromSecret: credentials.metadata.name,
+        runAsUser: 999,
+        mounts: [
+          { mountPath: "/init", volume: { configMap: { name: script.metadata.name } } },
+          { mountPath: DOCUMENTDB_CA_DIR, volume: { configMap: { name: cluster.caConfigMap } } },
+        ],
+      },
+      { ...k8sOpts, dependsOn: cluster.instances },
+    );
+    // Through the Job, whatever uses the password waits until the login exists.
+    return pulumi.all([password, job.metadata.name]).apply(([pw]) => pw);
+  }
+}
+
+function clusterIdentifier(args: DocumentDbArgs): string {
+  return `${args.namePrefix}-docdb`;
+}
+
+function serviceEndpoint(
+  names: DatabaseNames,
+  { host, caConfigMap }: ClusterAccess,
+  password: pulumi.Output<string>,
+): DatabaseEndpoint {
+  return {
+    location: { kind: "vpc" },
+    // Amazon's CA signs the cluster's certificate: clients verify it with the bundle.
+    trustBundle: { configMap: caConfigMap, mountPath: DOCUMENTDB_CA_DIR },
+    host,
+    port: DOCUMENTDB_PORT,
+    name: names.database,
+    username: names.username,
+    password,
+    url: pulumi.secret(
+      pulumi
+        .all([host, password])
+        .apply(([address, pw]) =>
+          connectionUrl(
+            "mongodb",
+            names.username,
+            pw,
+            address,
+            DOCUMENTDB_PORT,
+            names.database,
+            connectionQuery("&authSource=admin"),
+          ),
+        ),
+    ),
+  };
 }

@@ -56,6 +56,19 @@ export class RdsDatabases extends pulumi.ComponentResource {
 
   constructor(name: string, args: RdsDatabasesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:RdsDatabases", name, {}, opts);
+    const placement = this.createPlacement(name, args);
+    for (const group of instanceGroups(args)) {
+      const server = this.createInstance(name, group, placement, args);
+      this.instanceIds.push(server.instance.id);
+      for (const db of group.services) {
+        this.endpoints[db.service] = this.createServiceDatabase(`${name}-${db.service}`, db, server, args);
+      }
+    }
+    this.registerOutputs({});
+  }
+
+  /** The private subnets and the nodes-only security group, and the bootstrap Jobs' way out to the instances. */
+  private createPlacement(name: string, args: RdsDatabasesArgs): InstancePlacement {
     const child = { parent: this };
     const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
     const securityGroup = nodesOnlySecurityGroup(
@@ -64,7 +77,6 @@ export class RdsDatabases extends pulumi.ComponentResource {
       { description: "PostgreSQL from the EKS nodes only", ports: [POSTGRES.port] },
       child,
     );
-
     if (args.bootstrap === "job") {
       jobEgressPolicy(
         `${name}-bootstrap-egress`,
@@ -77,107 +89,115 @@ export class RdsDatabases extends pulumi.ComponentResource {
         { parent: this, provider: args.kubernetes.provider },
       );
     }
+    return { subnetGroupName: subnets.name, securityGroupId: securityGroup.id };
+  }
 
-    // Instances by key: the service's name, or "shared" holding every service's database.
-    const groups =
-      args.mode === "shared"
-        ? [{ key: "shared", services: args.databases }]
-        : args.databases.map((db) => ({ key: db.service, services: [db] }));
+  /** One Multi-AZ instance for the group, on the newest PostgreSQL major version its services ask for. */
+  private createInstance(
+    name: string,
+    group: InstanceGroup,
+    placement: InstancePlacement,
+    args: RdsDatabasesArgs,
+  ): DatabaseServer {
+    const child = { parent: this };
+    const version = String(Math.max(...group.services.map((s) => Number.parseInt(s.version, 10))));
+    const parameters = this.createParameterGroup(`${name}-${group.key}-params`, version);
+    const adminPassword = new random.RandomPassword(
+      `${name}-${group.key}-admin-password`,
+      { length: 32, special: false },
+      child,
+    );
+    const identifier = `${args.namePrefix}-${group.key}`.slice(0, 63);
+    const instance = new aws.rds.Instance(
+      `${name}-${group.key}`,
+      {
+        identifier,
+        engine: "postgres",
+        engineVersion: version,
+        instanceClass: args.instanceClass,
+        allocatedStorage: args.allocatedStorageGb,
+        maxAllocatedStorage: args.allocatedStorageGb * 5,
+        storageType: "gp3",
+        storageEncrypted: true,
+        kmsKeyId: args.kmsKeyArn,
+        multiAz: true,
+        backupRetentionPeriod: args.backupRetentionDays,
+        copyTagsToSnapshot: true,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: `${identifier}-final`,
+        publiclyAccessible: false,
+        iamDatabaseAuthenticationEnabled: true,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: args.kmsKeyArn,
+        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        autoMinorVersionUpgrade: true,
+        dbSubnetGroupName: placement.subnetGroupName,
+        vpcSecurityGroupIds: [placement.securityGroupId],
+        parameterGroupName: parameters.name,
+        username: DATABASE_ADMIN_USER,
+        password: adminPassword.result,
+        tags: { service: group.key, ...args.backupTags },
+      },
+      child,
+    );
+    return { instance, adminPassword: adminPassword.result };
+  }
 
-    for (const group of groups) {
-      const version = String(Math.max(...group.services.map((s) => Number.parseInt(s.version, 10))));
-      const parameters = new aws.rds.ParameterGroup(
-        `${name}-${group.key}-params`,
-        {
-          family: `postgres${version}`,
-          parameters: [
-            { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
-            { name: "log_connections", value: "1" },
-            { name: "log_disconnections", value: "1" },
-          ],
-        },
-        child,
-      );
-      const adminPassword = new random.RandomPassword(
-        `${name}-${group.key}-admin-password`,
-        { length: 32, special: false },
-        child,
-      );
-      const identifier = `${args.namePrefix}-${group.key}`.slice(0, 63);
-      const instance = new aws.rds.Instance(
-        `${name}-${group.key}`,
-        {
-          identifier,
-          engine: "postgres",
-          engineVersion: version,
-          instanceClass: args.instanceClass,
-          allocatedStorage: args.allocatedStorageGb,
-          maxAllocatedStorage: args.allocatedStorageGb * 5,
-          storageType: "gp3",
-          storageEncrypted: true,
-          kmsKeyId: args.kmsKeyArn,
-          multiAz: true,
-          backupRetentionPeriod: args.backupRetentionDays,
-          copyTagsToSnapshot: true,
-          deletionProtection: true,
-          skipFinalSnapshot: false,
-          finalSnapshotIdentifier: `${identifier}-final`,
-          publiclyAccessible: false,
-          iamDatabaseAuthenticationEnabled: true,
-          performanceInsightsEnabled: true,
-          performanceInsightsKmsKeyId: args.kmsKeyArn,
-          enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-          autoMinorVersionUpgrade: true,
-          dbSubnetGroupName: subnets.name,
-          vpcSecurityGroupIds: [securityGroup.id],
-          parameterGroupName: parameters.name,
-          username: DATABASE_ADMIN_USER,
-          password: adminPassword.result,
-          tags: { service: group.key, ...args.backupTags },
-        },
-        child,
-      );
-      this.instanceIds.push(instance.id);
+  private createParameterGroup(name: string, version: string): aws.rds.ParameterGroup {
+    return new aws.rds.ParameterGroup(
+      name,
+      {
+        family: `postgres${version}`,
+        parameters: [
+          { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+          { name: "log_connections", value: "1" },
+          { name: "log_disconnections", value: "1" },
+        ],
+      },
+      { parent: this },
+    );
+  }
 
-      for (const db of group.services) {
-        const names = databaseNames(db.service);
-        const password = new random.RandomPassword(
-          `${name}-${db.service}-password`,
-          { length: 32, special: false },
-          child,
-        ).result;
-        const connection = {
-          host: instance.address,
-          adminPassword: adminPassword.result,
-          instance,
-          password,
-          names,
-          extensions: db.extensions,
-        };
-        const login =
-          args.bootstrap === "job"
-            ? this.bootstrapJob(`${name}-${db.service}`, db.service, connection, args)
-            : this.bootstrapProvider(`${name}-${db.service}`, connection);
-        // Through `login`, whatever uses the password waits until the login exists.
-        const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
-        this.endpoints[db.service] = {
-          location: { kind: "vpc" },
-          host: instance.address,
-          port: POSTGRES.port,
-          name: names.database,
-          username: names.username,
-          password: readyPassword,
-          url: pulumi.secret(
-            pulumi
-              .all([instance.address, readyPassword])
-              .apply(([host, pw]) =>
-                connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, "sslmode=require"),
-              ),
+  /** The service's login and database on the instance, and the endpoint it connects to once they exist. */
+  private createServiceDatabase(
+    name: string,
+    db: RdsServiceDatabase,
+    server: DatabaseServer,
+    args: RdsDatabasesArgs,
+  ): DatabaseEndpoint {
+    const names = databaseNames(db.service);
+    const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this })
+      .result;
+    const connection = {
+      host: server.instance.address,
+      adminPassword: server.adminPassword,
+      instance: server.instance,
+      password,
+      names,
+      extensions: db.extensions,
+    };
+    const login =
+      args.bootstrap === "job"
+        ? this.bootstrapJob(name, db.service, connection, args)
+        : this.bootstrapProvider(name, connection);
+    // Through `login`, whatever uses the password waits until the login exists.
+    const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
+    return {
+      location: { kind: "vpc" },
+      host: server.instance.address,
+      port: POSTGRES.port,
+      name: names.database,
+      username: names.username,
+      password: readyPassword,
+      url: pulumi.secret(
+        pulumi
+          .all([server.instance.address, readyPassword])
+          .apply(([host, pw]) =>
+            connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, "sslmode=require"),
           ),
-        };
-      }
-    }
-    this.registerOutputs({});
+      ),
+    };
   }
 
   private bootstrapJob(
@@ -258,4 +278,26 @@ interface BootstrapTarget {
   password: pulumi.Output<string>;
   names: DatabaseNames;
   extensions: string[];
+}
+
+/** Services sharing one instance: keyed by the service's name, or "shared" holding every service's database. */
+interface InstanceGroup {
+  key: string;
+  services: RdsServiceDatabase[];
+}
+
+function instanceGroups(args: RdsDatabasesArgs): InstanceGroup[] {
+  return args.mode === "shared"
+    ? [{ key: "shared", services: args.databases }]
+    : args.databases.map((db) => ({ key: db.service, services: [db] }));
+}
+
+interface InstancePlacement {
+  subnetGroupName: pulumi.Output<string>;
+  securityGroupId: pulumi.Output<string>;
+}
+
+interface DatabaseServer {
+  instance: aws.rds.Instance;
+  adminPassword: pulumi.Output<string>;
 }

@@ -31,13 +31,10 @@ export class InClusterBroker extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:InClusterBroker", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider };
-    const password = (purpose: string) =>
-      new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, { parent: this }).result;
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MESSAGING_NAMESPACE } }, k8sOpts);
-
     const passwords: Record<string, pulumi.Output<string>> = {};
     for (const user of args.plan.users) {
-      passwords[user.service] = password(`${user.username}-password`);
+      passwords[user.service] = this.password(`${name}-${user.username}-password`);
       this.credentials[user.service] = {
         username: user.username,
         password: passwords[user.service],
@@ -45,14 +42,42 @@ export class InClusterBroker extends pulumi.ComponentResource {
         retryExchange: user.retryExchange,
       };
     }
-    const adminPassword = password("admin-password");
+    const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
+    this.installRabbitmq(name, { ...k8sOpts, dependsOn: secrets });
+
+    this.vhost = args.plan.vhost;
+    this.endpoint = {
+      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+      port: RABBITMQ.amqpPort,
+      tls: false,
+      vhost: this.vhost,
+      location: { kind: "namespace", namespace: MESSAGING_NAMESPACE },
+    };
+    this.registerOutputs({});
+  }
+
+  private password(name: string): pulumi.Output<string> {
+    return new random.RandomPassword(name, { length: 32, special: false }, { parent: this }).result;
+  }
+
+  /** The admin's login and Erlang cookie, and the definitions (topology and every user) the broker loads at boot. */
+  private createSecrets(
+    name: string,
+    plan: TopologyPlan,
+    passwords: Record<string, pulumi.Output<string>>,
+    opts: pulumi.CustomResourceOptions,
+  ): k8s.core.v1.Secret[] {
+    const adminPassword = this.password(`${name}-admin-password`);
     const admin = new k8s.core.v1.Secret(
       `${name}-admin`,
       {
         metadata: { name: "rabbitmq-admin", namespace: MESSAGING_NAMESPACE },
-        stringData: { "rabbitmq-password": adminPassword, "rabbitmq-erlang-cookie": password("erlang-cookie") },
+        stringData: {
+          "rabbitmq-password": adminPassword,
+          "rabbitmq-erlang-cookie": this.password(`${name}-erlang-cookie`),
+        },
       },
-      { ...k8sOpts, dependsOn: [namespace] },
+      opts,
     );
     const definitions = new k8s.core.v1.Secret(
       `${name}-definitions`,
@@ -61,7 +86,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
         stringData: {
           "load_definition.json": pulumi.all([pulumi.all(passwords), adminPassword]).apply(([values, adminValue]) =>
             JSON.stringify(
-              renderDefinitions(args.plan, values, {
+              renderDefinitions(plan, values, {
                 username: "platform-admin",
                 password: adminValue,
                 tags: ["administrator"],
@@ -70,9 +95,13 @@ export class InClusterBroker extends pulumi.ComponentResource {
           ),
         },
       },
-      { ...k8sOpts, dependsOn: [namespace] },
+      opts,
     );
+    return [admin, definitions];
+  }
 
+  /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
+  private installRabbitmq(name: string, opts: pulumi.CustomResourceOptions): void {
     new k8s.helm.v3.Release(
       `${name}-rabbitmq`,
       {
@@ -97,17 +126,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
           resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
         },
       },
-      { ...k8sOpts, dependsOn: [admin, definitions] },
+      opts,
     );
-
-    this.vhost = args.plan.vhost;
-    this.endpoint = {
-      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
-      port: RABBITMQ.amqpPort,
-      tls: false,
-      vhost: this.vhost,
-      location: { kind: "namespace", namespace: MESSAGING_NAMESPACE },
-    };
-    this.registerOutputs({});
   }
 }

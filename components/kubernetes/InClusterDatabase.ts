@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { connectionUrl, databaseNames } from "../data/databasePlan";
-import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
+import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
+import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngineSpec } from "../engines";
 import { DatabaseEndpoint } from "../platform";
 import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../data/mongoInit";
 import { APP_LABEL } from "./ServiceWorkload";
@@ -25,6 +25,33 @@ export interface InClusterDatabaseArgs {
   provider: k8s.Provider;
 }
 
+type Container = k8s.types.input.core.v1.Container;
+
+/** The passwords the component made, for the engine to put in the Secret its image reads on first start. */
+interface FirstStartLogins {
+  names: DatabaseNames;
+  servicePassword: pulumi.Output<string>;
+  adminPassword: pulumi.Output<string>;
+  /** Makes a further random secret the engine needs (MongoDB's keyfile). */
+  password(purpose: string, length: number): pulumi.Output<string>;
+}
+
+/** What an engine's pod parts refer to. */
+interface PodInputs {
+  image: string;
+  credentialsSecret: pulumi.Output<string>;
+}
+
+/** What one engine adds to the members' pod around the shared server container. */
+interface EnginePod {
+  initContainers?: Container[];
+  command?: string[];
+  /** How the server container reads the credentials Secret. */
+  credentialsEnv: Pick<Container, "env" | "envFrom">;
+  mounts: k8s.types.input.core.v1.VolumeMount[];
+  volumes: k8s.types.input.core.v1.Volume[];
+}
+
 /** What running on EKS adds to the engine table; the StatefulSet around them is shared. */
 interface ClusterEngineSpec {
   replicas: number;
@@ -32,9 +59,24 @@ interface ClusterEngineSpec {
   uid: number;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   urlQuery(database: string): string;
+  /** The credentials Secret's keys. */
+  credentials(logins: FirstStartLogins): Record<string, pulumi.Input<string>>;
+  pod(inputs: PodInputs): EnginePod;
+  /** The members form a replica set, which a Job initiates once they run. */
+  replicaSet: boolean;
 }
 
+type ClusterEngine = DatabaseEngineSpec & ClusterEngineSpec;
+
 const KEYFILE_DIR = "/etc/mongo-keyfile";
+const REPLICA_SET_INIT_JOB = "replica-set-init";
+
+const HARDENED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ["ALL"] },
+};
 
 const CLUSTER_ENGINES: Record<InClusterEngine, ClusterEngineSpec> = {
   mongodb: {
@@ -42,14 +84,111 @@ const CLUSTER_ENGINES: Record<InClusterEngine, ClusterEngineSpec> = {
     uid: 999,
     resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
     urlQuery: (database) => `authSource=${database}&replicaSet=${REPLICA_SET_NAME}`,
+    credentials: ({ names, servicePassword, adminPassword, password }) => ({
+      ADMIN_PASSWORD: adminPassword,
+      keyfile: password("keyfile", 756),
+      "10-service-user.js": servicePassword.apply((pw) =>
+        renderMongoUserScript(names.database, names.username, { value: pw }),
+      ),
+    }),
+    pod: mongoMemberPod,
+    replicaSet: true,
   },
   clickhouse: {
     replicas: 1,
     uid: 101,
     resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
     urlQuery: () => "",
+    credentials: ({ names, servicePassword }) => ({
+      CLICKHOUSE_DB: names.database,
+      CLICKHOUSE_USER: names.username,
+      CLICKHOUSE_PASSWORD: servicePassword,
+      CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "0",
+    }),
+    // The image makes the service's login from the Secret's CLICKHOUSE_* variables.
+    pod: ({ credentialsSecret }) => ({
+      credentialsEnv: { envFrom: [{ secretRef: { name: credentialsSecret } }] },
+      mounts: [],
+      volumes: [],
+    }),
+    replicaSet: false,
   },
 };
+
+/** Keyfile authentication between the members; the first member makes the logins on its first start. */
+function mongoMemberPod({ image, credentialsSecret }: PodInputs): EnginePod {
+  return {
+    // The keyfile must be the owner's only; a Secret volume can't be, so an init container copies it.
+    initContainers: [
+      {
+        name: "keyfile",
+        image,
+        command: ["sh", "-c", `install -m 400 /secret/keyfile ${KEYFILE_DIR}/keyfile`],
+        volumeMounts: [
+          { name: "credentials", mountPath: "/secret", readOnly: true },
+          { name: "keyfile", mountPath: KEYFILE_DIR },
+        ],
+        securityContext: HARDENED_CONTAINER,
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+      },
+    ],
+    // The first member creates the admin and the service's login on its first start; the others join empty.
+    command: [
+      "bash",
+      "-c",
+      `if [ "\${HOSTNAME##*-}" = 0 ]; then export MONGO_INITDB_ROOT_USERNAME=${DATABASE_ADMIN_USER} MONGO_INITDB_ROOT_PASSWORD="$ADMIN_PASSWORD"; fi; ` +
+        `exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(`${KEYFILE_DIR}/keyfile`).join(" ")}`,
+    ],
+    credentialsEnv: { env: [adminPasswordEnv(credentialsSecret)] },
+    mounts: [
+      { name: "keyfile", mountPath: KEYFILE_DIR, readOnly: true },
+      { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
+      { name: "configdb", mountPath: "/data/configdb" },
+    ],
+    volumes: [
+      { name: "keyfile", emptyDir: { medium: "Memory" } },
+      {
+        name: "initdb",
+        secret: {
+          secretName: credentialsSecret,
+          items: [{ key: "10-service-user.js", path: "10-service-user.js" }],
+        },
+      },
+      { name: "configdb", emptyDir: {} },
+    ],
+  };
+}
+
+function adminPasswordEnv(credentialsSecret: pulumi.Output<string>): k8s.types.input.core.v1.EnvVar {
+  return { name: "ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: credentialsSecret, key: "ADMIN_PASSWORD" } } };
+}
+
+/** Where the members live; every resource of the component shares the metadata. */
+interface MemberLayout {
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  /** Selects the members' pods. */
+  selector: { matchLabels: Record<string, string> };
+  /** The members' stable DNS names through the headless Service. */
+  hosts: string[];
+}
+
+function memberLayout(service: string, namespace: string, replicas: number): MemberLayout {
+  const host = `${service}-db`;
+  return {
+    metadata: { name: host, namespace, labels: { [APP_LABEL]: host, "platform/service": service } },
+    selector: { matchLabels: { [APP_LABEL]: host } },
+    hosts: Array.from({ length: replicas }, (_, i) => `${host}-${i}.${host}.${namespace}.svc.cluster.local`),
+  };
+}
+
+/** What the phases below share. */
+interface Scope {
+  name: string;
+  args: InClusterDatabaseArgs;
+  engine: ClusterEngine;
+  members: MemberLayout;
+  k8sOpts: pulumi.CustomResourceOptions;
+}
 
 /**
  * A MongoDB or ClickHouse database for one service on EKS, as in dev one server (or replica set)
@@ -73,279 +212,21 @@ export class InClusterDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:InClusterDatabase", name, {}, opts);
     const engine = { ...DATABASE_ENGINES[args.engine], ...CLUSTER_ENGINES[args.engine] };
-    const k8sOpts = { parent: this, provider: args.provider };
     const names = databaseNames(args.service);
-    const host = `${args.service}-db`;
-    const labels = { [APP_LABEL]: host, "platform/service": args.service };
-    const metadata = { name: host, namespace: args.namespace, labels };
-    this.hosts = Array.from(
-      { length: engine.replicas },
-      (_, i) => `${host}-${i}.${host}.${args.namespace}.svc.cluster.local`,
-    );
+    const members = memberLayout(args.service, args.namespace, engine.replicas);
+    this.hosts = members.hosts;
     this.port = engine.port;
     this.database = names.database;
     this.username = names.username;
 
-    const password = (purpose: string, length = 32) =>
-      new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, { parent: this }).result;
-    const servicePassword = password("service-password");
-    const adminPassword = password("admin-password");
-    const isMongo = args.engine === "mongodb";
-    const credentials = new k8s.core.v1.Secret(
-      `${name}-credentials`,
-      {
-        metadata,
-        stringData: isMongo
-          ? {
-              ADMIN_PASSWORD: adminPassword,
-              keyfile: password("keyfile", 756),
-              "10-service-user.js": servicePassword.apply((pw) =>
-                renderMongoUserScript(names.database, names.username, { value: pw }),
-              ),
-            }
-          : {
-              CLICKHOUSE_DB: names.database,
-              CLICKHOUSE_USER: names.username,
-              CLICKHOUSE_PASSWORD: servicePassword,
-              CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "0",
-            },
-      },
-      k8sOpts,
-    );
-
-    const service = new k8s.core.v1.Service(
-      `${name}-headless`,
-      {
-        metadata,
-        spec: {
-          clusterIP: "None",
-          selector: { [APP_LABEL]: host },
-          ports: [{ name: "db", port: engine.port }],
-          publishNotReadyAddresses: true,
-        },
-      },
-      k8sOpts,
-    );
-
-    const hardened = {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      privileged: false,
-      capabilities: { drop: ["ALL"] },
-    };
-    const scratch = [{ name: "tmp", mountPath: "/tmp" }];
-    const mongo = isMongo
-      ? {
-          // The keyfile must be the owner's only; a Secret volume can't be, so an init container copies it.
-          initContainers: [
-            {
-              name: "keyfile",
-              image: engine.image(args.version),
-              command: ["sh", "-c", `install -m 400 /secret/keyfile ${KEYFILE_DIR}/keyfile`],
-              volumeMounts: [
-                { name: "credentials", mountPath: "/secret", readOnly: true },
-                { name: "keyfile", mountPath: KEYFILE_DIR },
-              ],
-              securityContext: hardened,
-              resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
-            },
-          ],
-          // The first member creates the admin and the service's login on its first start; the others join empty.
-          command: [
-            "bash",
-            "-c",
-            `if [ "\${HOSTNAME##*-}" = 0 ]; then export MONGO_INITDB_ROOT_USERNAME=${DATABASE_ADMIN_USER} MONGO_INITDB_ROOT_PASSWORD="$ADMIN_PASSWORD"; fi; ` +
-              `exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(`${KEYFILE_DIR}/keyfile`).join(" ")}`,
-          ],
-          mounts: [
-            { name: "keyfile", mountPath: KEYFILE_DIR, readOnly: true },
-            { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
-            { name: "configdb", mountPath: "/data/configdb" },
-          ],
-          volumes: [
-            { name: "keyfile", emptyDir: { medium: "Memory" } },
-            {
-              name: "initdb",
-              secret: {
-                secretName: credentials.metadata.name,
-                items: [{ key: "10-service-user.js", path: "10-service-user.js" }],
-              },
-            },
-            { name: "configdb", emptyDir: {} },
-          ],
-        }
-      : undefined;
-
-    const statefulSet = new k8s.apps.v1.StatefulSet(
-      `${name}-statefulset`,
-      {
-        metadata,
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: engine.replicas,
-          podManagementPolicy: "Parallel",
-          selector: { matchLabels: { [APP_LABEL]: host } },
-          template: {
-            metadata: { labels },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: engine.uid,
-                runAsGroup: engine.uid,
-                fsGroup: engine.uid,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: "topology.kubernetes.io/zone",
-                  whenUnsatisfiable: "ScheduleAnyway",
-                  labelSelector: { matchLabels: { [APP_LABEL]: host } },
-                },
-              ],
-              initContainers: mongo?.initContainers,
-              containers: [
-                {
-                  name: args.engine,
-                  image: engine.image(args.version),
-                  command: mongo?.command,
-                  ports: [{ name: "db", containerPort: engine.port }],
-                  ...(isMongo
-                    ? {
-                        env: [
-                          {
-                            name: "ADMIN_PASSWORD",
-                            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "ADMIN_PASSWORD" } },
-                          },
-                        ],
-                      }
-                    : { envFrom: [{ secretRef: { name: credentials.metadata.name } }] }),
-                  readinessProbe: { exec: { command: engine.ready }, periodSeconds: 10, timeoutSeconds: 5 },
-                  livenessProbe: {
-                    exec: { command: engine.ready },
-                    initialDelaySeconds: 60,
-                    periodSeconds: 20,
-                    timeoutSeconds: 5,
-                    failureThreshold: 6,
-                  },
-                  resources: engine.resources,
-                  securityContext: hardened,
-                  volumeMounts: [{ name: "data", mountPath: engine.dataPath }, ...scratch, ...(mongo?.mounts ?? [])],
-                },
-              ],
-              volumes: [
-                { name: "credentials", secret: { secretName: credentials.metadata.name, defaultMode: 0o440 } },
-                { name: "tmp", emptyDir: {} },
-                ...(mongo?.volumes ?? []),
-              ],
-            },
-          },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data" },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: args.storageClass,
-                resources: { requests: { storage: `${args.storageGb}Gi` } },
-              },
-            },
-          ],
-        },
-      },
-      k8sOpts,
-    );
-
-    if (engine.replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        {
-          metadata,
-          spec: { minAvailable: engine.replicas - 1, selector: { matchLabels: { [APP_LABEL]: host } } },
-        },
-        k8sOpts,
-      );
-    }
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-netpol`,
-      {
-        metadata,
-        spec: {
-          podSelector: { matchLabels: { [APP_LABEL]: host } },
-          policyTypes: ["Ingress", "Egress"],
-          // Members talk to each other (replication, elections) and nothing else.
-          egress: [
-            DNS_EGRESS,
-            { to: [{ podSelector: { matchLabels: { [APP_LABEL]: host } } }], ports: [{ port: engine.port }] },
-          ],
-          ingress: [
-            // Its own members and initiation Job, and the service it belongs to.
-            {
-              from: [{ podSelector: { matchLabels: { "platform/service": args.service } } }],
-              ports: [{ port: engine.port }],
-            },
-            {
-              from: [
-                {
-                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clientNamespace } },
-                  podSelector: { matchLabels: { [APP_LABEL]: args.service } },
-                },
-              ],
-              ports: [{ port: engine.port }],
-            },
-          ],
-        },
-      },
-      k8sOpts,
-    );
-
-    let ready: pulumi.Output<unknown> = statefulSet.status;
-    if (isMongo) {
-      const script = new k8s.core.v1.ConfigMap(
-        `${name}-replica-set-init`,
-        {
-          metadata,
-          data: { "replica-set.js": renderReplicaSetInit(this.hosts, engine.port) },
-        },
-        k8sOpts,
-      );
-      const job = oneShotJob(
-        `${name}-replica-set-init`,
-        {
-          namespace: args.namespace,
-          labels: { "platform/service": args.service },
-          job: "replica-set-init",
-          image: engine.image(args.version),
-          command: [
-            "bash",
-            "-c",
-            `mongosh --quiet --host ${this.hosts[0]} --username ${DATABASE_ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
-          ],
-          env: [
-            {
-              name: "ADMIN_PASSWORD",
-              valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "ADMIN_PASSWORD" } },
-            },
-          ],
-          runAsUser: engine.uid,
-          mounts: [{ mountPath: "/init", volume: { configMap: { name: script.metadata.name } } }],
-          backoffLimit: 10,
-        },
-        { ...k8sOpts, dependsOn: [statefulSet] },
-      );
-      jobEgressPolicy(
-        `${name}-replica-set-init`,
-        {
-          namespace: args.namespace,
-          job: "replica-set-init",
-          service: args.service,
-          to: { podSelector: { matchLabels: { [APP_LABEL]: host } } },
-          port: engine.port,
-        },
-        k8sOpts,
-      );
-      ready = job.metadata.name;
-    }
+    const scope: Scope = { name, args, engine, members, k8sOpts: { parent: this, provider: args.provider } };
+    const { servicePassword, credentialsSecret } = this.createCredentials(scope, names);
+    const statefulSet = this.createMembers(scope, credentialsSecret);
+    this.createDisruptionBudget(scope);
+    this.createNetworkPolicy(scope);
+    const ready: pulumi.Output<unknown> = engine.replicaSet
+      ? this.initiateReplicaSet(scope, credentialsSecret, statefulSet)
+      : statefulSet.status;
 
     // Through `ready`, whatever uses the password waits until the database accepts the login.
     this.password = pulumi.all([servicePassword, ready]).apply(([pw]) => pw);
@@ -373,4 +254,215 @@ export class InClusterDatabase extends pulumi.ComponentResource {
     };
     this.registerOutputs({ hosts: this.hosts });
   }
+
+  /** The service's and the admin's passwords, and the Secret the image reads them from on first start. */
+  private createCredentials(
+    { name, engine, members, k8sOpts }: Scope,
+    names: DatabaseNames,
+  ): { servicePassword: pulumi.Output<string>; credentialsSecret: pulumi.Output<string> } {
+    const password = (purpose: string, length = 32) =>
+      new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, { parent: this }).result;
+    const servicePassword = password("service-password");
+    const adminPassword = password("admin-password");
+    const secret = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: members.metadata,
+        stringData: engine.credentials({ names, servicePassword, adminPassword, password }),
+      },
+      k8sOpts,
+    );
+    return { servicePassword, credentialsSecret: secret.metadata.name };
+  }
+
+  /** The members: a StatefulSet behind a headless Service that gives each member its DNS name. */
+  private createMembers(
+    { name, args, engine, members, k8sOpts }: Scope,
+    credentialsSecret: pulumi.Output<string>,
+  ): k8s.apps.v1.StatefulSet {
+    const service = new k8s.core.v1.Service(
+      `${name}-headless`,
+      {
+        metadata: members.metadata,
+        spec: {
+          clusterIP: "None",
+          selector: members.selector.matchLabels,
+          ports: [{ name: "db", port: engine.port }],
+          publishNotReadyAddresses: true,
+        },
+      },
+      k8sOpts,
+    );
+    return new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: members.metadata,
+        spec: {
+          serviceName: service.metadata.name,
+          replicas: engine.replicas,
+          podManagementPolicy: "Parallel",
+          selector: members.selector,
+          template: {
+            metadata: { labels: members.metadata.labels },
+            spec: memberPodSpec(args, engine, members, credentialsSecret),
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data" },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.storageClass,
+                resources: { requests: { storage: `${args.storageGb}Gi` } },
+              },
+            },
+          ],
+        },
+      },
+      k8sOpts,
+    );
+  }
+
+  /** Lets voluntary disruptions take one member at a time, where there are several. */
+  private createDisruptionBudget({ name, engine, members, k8sOpts }: Scope): void {
+    if (engine.replicas <= 1) return;
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      { metadata: members.metadata, spec: { minAvailable: engine.replicas - 1, selector: members.selector } },
+      k8sOpts,
+    );
+  }
+
+  private createNetworkPolicy({ name, args, engine, members, k8sOpts }: Scope): void {
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: members.metadata,
+        spec: {
+          podSelector: members.selector,
+          policyTypes: ["Ingress", "Egress"],
+          // Members talk to each other (replication, elections) and nothing else.
+          egress: [DNS_EGRESS, { to: [{ podSelector: members.selector }], ports: [{ port: engine.port }] }],
+          ingress: [
+            // Its own members and initiation Job, and the service it belongs to.
+            {
+              from: [{ podSelector: { matchLabels: { "platform/service": args.service } } }],
+              ports: [{ port: engine.port }],
+            },
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clientNamespace } },
+                  podSelector: { matchLabels: { [APP_LABEL]: args.service } },
+                },
+              ],
+              ports: [{ port: engine.port }],
+            },
+          ],
+        },
+      },
+      k8sOpts,
+    );
+  }
+
+  /** A Job that joins the running members into a replica set; its name resolves once the Job has completed. */
+  private initiateReplicaSet(
+    { name, args, engine, members, k8sOpts }: Scope,
+    credentialsSecret: pulumi.Output<string>,
+    statefulSet: k8s.apps.v1.StatefulSet,
+  ): pulumi.Output<string> {
+    const jobName = `${name}-${REPLICA_SET_INIT_JOB}`;
+    const script = new k8s.core.v1.ConfigMap(
+      jobName,
+      { metadata: members.metadata, data: { "replica-set.js": renderReplicaSetInit(members.hosts, engine.port) } },
+      k8sOpts,
+    );
+    const job = oneShotJob(
+      jobName,
+      {
+        namespace: args.namespace,
+        labels: { "platform/service": args.service },
+        job: REPLICA_SET_INIT_JOB,
+        image: engine.image(args.version),
+        command: [
+          "bash",
+          "-c",
+          `mongosh --quiet --host ${members.hosts[0]} --username ${DATABASE_ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
+        ],
+        env: [adminPasswordEnv(credentialsSecret)],
+        runAsUser: engine.uid,
+        mounts: [{ mountPath: "/init", volume: { configMap: { name: script.metadata.name } } }],
+        backoffLimit: 10,
+      },
+      { ...k8sOpts, dependsOn: [statefulSet] },
+    );
+    jobEgressPolicy(
+      jobName,
+      {
+        namespace: args.namespace,
+        job: REPLICA_SET_INIT_JOB,
+        service: args.service,
+        to: { podSelector: members.selector },
+        port: engine.port,
+      },
+      k8sOpts,
+    );
+    return job.metadata.name;
+  }
+}
+
+/** The members' pod: the image's own user, hardened containers, spread over the zones. */
+function memberPodSpec(
+  args: InClusterDatabaseArgs,
+  engine: ClusterEngine,
+  members: MemberLayout,
+  credentialsSecret: pulumi.Output<string>,
+): k8s.types.input.core.v1.PodSpec {
+  const image = engine.image(args.version);
+  const pod = engine.pod({ image, credentialsSecret });
+  return {
+    automountServiceAccountToken: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: engine.uid,
+      runAsGroup: engine.uid,
+      fsGroup: engine.uid,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: members.selector,
+      },
+    ],
+    initContainers: pod.initContainers,
+    containers: [serverContainer(args.engine, engine, image, pod)],
+    volumes: [
+      { name: "credentials", secret: { secretName: credentialsSecret, defaultMode: 0o440 } },
+      { name: "tmp", emptyDir: {} },
+      ...pod.volumes,
+    ],
+  };
+}
+
+function serverContainer(name: InClusterEngine, engine: ClusterEngine, image: string, pod: EnginePod): Container {
+  return {
+    name,
+    image,
+    command: pod.command,
+    ports: [{ name: "db", containerPort: engine.port }],
+    ...pod.credentialsEnv,
+    readinessProbe: { exec: { command: engine.ready }, periodSeconds: 10, timeoutSeconds: 5 },
+    livenessProbe: {
+      exec: { command: engine.ready },
+      initialDelaySeconds: 60,
+      periodSeconds: 20,
+      timeoutSeconds: 5,
+      failureThreshold: 6,
+    },
+    resources: engine.resources,
+    securityContext: HARDENED_CONTAINER,
+    volumeMounts: [{ name: "data", mountPath: engine.dataPath }, { name: "tmp", mountPath: "/tmp" }, ...pod.mounts],
+  };
 }
