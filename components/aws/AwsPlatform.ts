@@ -258,18 +258,22 @@ function createDocumentDb(ctx: Context, foundation: Foundation): DocumentDb | un
   );
 }
 
-/** ClickHouse, and MongoDB unless on DocumentDB: one StatefulSet per service as in dev, on encrypted gp3 volumes. */
+/**
+ * Every database that no managed AWS store holds (PostgreSQL is on RDS, MongoDB on DocumentDB when
+ * chosen): one StatefulSet per service as in dev, on encrypted gp3 volumes.
+ */
 function createInClusterDatabases(
   ctx: Context,
   foundation: Foundation,
   mongoOnDocumentDb: boolean,
 ): Map<string, InClusterDatabase> {
   const databases = new Map<string, InClusterDatabase>();
-  const services = ctx.args.catalog.services.flatMap((s) =>
-    s.database.kind === "clickhouse" || (s.database.kind === "mongodb" && !mongoOnDocumentDb)
-      ? [{ service: s.name, ...s.database }]
-      : [],
-  );
+  const services = ctx.args.catalog.services.flatMap((s) => {
+    const { database } = s;
+    if (database.kind === "none" || database.kind === "postgres") return [];
+    if (database.kind === "mongodb" && mongoOnDocumentDb) return [];
+    return [{ service: s.name, ...database }];
+  });
   if (services.length === 0) return databases;
   const dataNamespace = new k8s.core.v1.Namespace(
     `${ctx.name}-data-ns`,

@@ -2,14 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
-import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngineSpec } from "../engines";
+import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngine, DatabaseEngineSpec } from "../engines";
 import { DatabaseEndpoint } from "../platform";
 import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../data/mongoInit";
 import { APP_LABEL } from "./ServiceWorkload";
 import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
 
-export type InClusterEngine = "mongodb" | "clickhouse";
+/** Every engine but PostgreSQL, which runs on RDS in prod, can run on EKS: each needs a row in CLUSTER_ENGINES. */
+export type InClusterEngine = Exclude<DatabaseEngine, "postgres">;
 
 export interface InClusterDatabaseArgs {
   service: string;
