@@ -1,0 +1,1632 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { parseCatalog } from "../services/load";
+import { Catalog, Service } from "../services/schema";
+import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import {
+  DATABASE_ADMIN_USER,
+  DATABASE_ENGINES,
+  MONGO_TOOLS_IMAGE,
+  OTLP_HTTP_PORT,
+  POSTGRES_TOOLS_IMAGE,
+  RABBITMQ,
+  REDIS,
+} from "../components/engines";
+import {
+  BrokerEndpoint,
+  CacheEndpoint,
+  DatabaseEndpoint,
+  EndpointLocation,
+  TracingEndpoint,
+  brokerEnv,
+  cacheEnv,
+} from "../components/platform";
+import { ServiceEndpoints } from "../components/serviceEnvironment";
+import { TopologyPlan } from "../components/messaging/topology";
+import { rabbitPasswordHash } from "../components/messaging/definitions";
+import { renderBootstrapSql } from "../components/data/bootstrapSql";
+import { renderMongoUserScript, renderReplicaSetInit } from "../components/data/mongoInit";
+import { DNS_EGRESS } from "../components/kubernetes/networkPolicies";
+import { GRAFANA_READER } from "../components/observability/logsConfig";
+import { Network } from "../components/aws/Network";
+import { EksCluster } from "../components/aws/EksCluster";
+import { BACKUP_TAG, BackupPlan } from "../components/aws/BackupPlan";
+import { ManagedCache } from "../components/aws/ManagedCache";
+import { ManagedBroker } from "../components/aws/ManagedBroker";
+import { RdsDatabases } from "../components/aws/RdsDatabases";
+import { DOCUMENTDB_CA_DIR, DocumentDb } from "../components/aws/DocumentDb";
+import { WebFrontend } from "../components/aws/WebFrontend";
+import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } from "../components/aws/webFrontendConfig";
+import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
+import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
+import { InClusterBroker, MESSAGING_NAMESPACE, RABBITMQ_CHART } from "../components/kubernetes/InClusterBroker";
+import { CHARTS, NAMESPACES, PlatformCharts, kongValues } from "../components/kubernetes/PlatformCharts";
+
+/*
+ * Each prod component (components/aws, components/kubernetes) built on its own under Pulumi mocks
+ * from small hand-written arguments: what it declares, that it declares it under itself, and the
+ * endpoint contracts (components/platform.ts) it hands on.
+ */
+
+const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/platform";
+const VPC_CIDR = "10.20.0.0/16";
+const PREFIX = "shop-prod";
+const placement = {
+  vpcId: "vpc-0123",
+  privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+  nodeSecurityGroupId: "sg-nodes",
+};
+const CA_BUNDLE = fs.readFileSync(path.join(__dirname, "fixtures", "test-ca.pem"), "utf8");
+const K8S_PROVIDER = "pulumi:providers:kubernetes";
+
+/** The Kubernetes provider components are given; mocks never contact a cluster. */
+const kubernetesProvider = () => new k8s.Provider("k", { kubeconfig: "{}" });
+
+const build = <T>(program: () => T): Promise<MockRun<T>> => runUnderMocks("components", {}, program);
+
+const one = (resources: RecordedResource[], type: string): RecordedResource => {
+  const found = ofType(resources, type);
+  assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
+  return found[0];
+};
+/** The resource of `type` with the given Pulumi name. */
+const named = (resources: RecordedResource[], type: string, name: string): RecordedResource => {
+  const found = ofType(resources, type).find((r) => r.name === name);
+  assert.ok(found, `no ${type} named ${name}`);
+  return found;
+};
+/** Registration order follows when inputs resolve, not the code: lists of resources are compared sorted. */
+const sorted = <T>(items: T[]): T[] => [...items].sort();
+const namesOf = (resources: RecordedResource[], type: string) => sorted(ofType(resources, type).map((r) => r.name));
+const dependsOn = (resource: RecordedResource, other: RecordedResource) => resource.dependencies.includes(other.urn);
+
+/** Names of the resources neither the component nor declared under it (directly or through a child component). */
+function outsideComponent(run: MockRun<unknown>, componentType: string): string[] {
+  const component = one(run.resources, componentType);
+  const parentOf = new Map(run.resources.map((r) => [r.urn, r.parent]));
+  const under = (r: RecordedResource) => {
+    for (let p = r.parent; p; p = parentOf.get(p) ?? "") if (p === component.urn) return true;
+    return false;
+  };
+  return run.resources.filter((r) => r !== component && !under(r)).map((r) => r.name);
+}
+
+/** Kubernetes objects the component declared through some other provider than the one it was given. */
+function bypassingProvider(run: MockRun<unknown>): string[] {
+  const provider = one(run.resources, K8S_PROVIDER);
+  return run.resources
+    .filter((r) => r.type.startsWith("kubernetes:") && !r.provider.startsWith(`${provider.urn}::`))
+    .map((r) => r.name);
+}
+
+const resolved = async <T>(input: pulumi.Input<T>): Promise<T> =>
+  (await valueOf(pulumi.output(input) as pulumi.Output<T>)).value;
+
+interface ExpectedDatabase {
+  host: string;
+  port: number;
+  name: string;
+  username: string;
+  password: string;
+  url: string;
+  location: EndpointLocation;
+  trustBundle?: { configMap: string; mountPath: string };
+}
+
+/** A DatabaseEndpoint with these values, its password and URL secret. */
+async function assertDatabaseEndpoint(endpoint: DatabaseEndpoint, expected: ExpectedDatabase): Promise<void> {
+  const password = await valueOf(endpoint.password);
+  const url = await valueOf(endpoint.url);
+  assert.ok(password.secret, "the password is a secret");
+  assert.ok(url.secret, "the URL is a secret");
+  assert.deepEqual(
+    {
+      host: await resolved(endpoint.host),
+      port: endpoint.port,
+      name: await resolved(endpoint.name),
+      username: await resolved(endpoint.username),
+      password: password.value,
+      url: url.value,
+      location: endpoint.location,
+      trustBundle: endpoint.trustBundle && {
+        configMap: await resolved(endpoint.trustBundle.configMap),
+        mountPath: endpoint.trustBundle.mountPath,
+      },
+    },
+    { trustBundle: undefined, ...expected },
+  );
+}
+
+/** A catalog without a catalog file: the services as written, checked by the schema and validation. */
+function catalogOf(services: Record<string, unknown>[]): Catalog {
+  const parsed = parseCatalog(JSON.stringify({ name: "shop", services }));
+  assert.deepEqual(parsed.problems, []);
+  return parsed.catalog!;
+}
+const serviceSpec = (name: string, port: number, fields: Record<string, unknown> = {}) => ({
+  name,
+  image: `shop/${name}:1.2.3`,
+  port,
+  resources: { cpu: "500m", memory: "256Mi" },
+  ...fields,
+});
+
+/** Two services on the broker: `orders` publishes, `mailer` consumes with a dead-letter queue. */
+const PLAN: TopologyPlan = {
+  vhost: "shop",
+  exchanges: [
+    { name: "sales.events", type: "topic" },
+    { name: "platform.dlx", type: "direct" },
+  ],
+  queues: [
+    {
+      name: "mailer.orders",
+      service: "mailer",
+      role: "consumer",
+      arguments: { "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "mailer.orders" },
+    },
+    { name: "mailer.orders.dlq", service: "mailer", role: "dead-letter", arguments: {} },
+  ],
+  bindings: [
+    { source: "sales.events", destination: "mailer.orders", routingKey: "sales.order.*" },
+    { source: "platform.dlx", destination: "mailer.orders.dlq", routingKey: "mailer.orders" },
+  ],
+  users: [
+    {
+      service: "orders",
+      username: "orders",
+      permissions: { configure: "^$", write: "^(sales\\.events)$", read: "^$" },
+      topicPermissions: [{ exchange: "sales.events", write: "^(sales\\.order\\.created)$", read: "^$" }],
+      consumerQueues: [],
+    },
+    {
+      service: "mailer",
+      username: "mailer",
+      permissions: {
+        configure: "^(mailer\\.orders|mailer\\.orders\\.dlq)$",
+        write: "^$",
+        read: "^(mailer\\.orders|mailer\\.orders\\.dlq)$",
+      },
+      topicPermissions: [],
+      consumerQueues: ["mailer.orders"],
+    },
+  ],
+};
+
+/** A managed store's security group admits exactly `ports` from the EKS nodes. */
+function assertNodesOnly(run: MockRun<unknown>, ports: number[]): void {
+  const group = one(run.resources, "aws:ec2/securityGroup:SecurityGroup");
+  assert.equal(group.inputs.vpcId, placement.vpcId);
+  assert.equal(group.inputs.ingress, undefined, "no inline rules");
+  const rules = ofType(run.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+  assert.deepEqual(
+    sorted(
+      rules.map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.ipProtocol, r.inputs.referencedSecurityGroupId]),
+    ),
+    sorted(ports.map((port) => [port, port, "tcp", placement.nodeSecurityGroupId])),
+  );
+  for (const rule of rules) assert.equal(rule.inputs.securityGroupId, `${group.name}-id`);
+}
+
+describe("Network (under mocks)", () => {
+  const network = (natGateways: "per-az" | "single") =>
+    build(() => new Network("net", { cidr: VPC_CIDR, zones: 3, natGateways, kmsKeyArn: KMS_KEY, namePrefix: PREFIX }));
+
+  it("spreads a public and a private /20 over three zones, private routes through a NAT per zone", async () => {
+    const run = await network("per-az");
+    assert.equal(one(run.resources, "aws:ec2/vpc:Vpc").inputs.cidrBlock, VPC_CIDR);
+    const subnet = (name: string) => named(run.resources, "aws:ec2/subnet:Subnet", name).inputs;
+    for (const [i, zone] of ["eu-west-1a", "eu-west-1b", "eu-west-1c"].entries()) {
+      const pub = subnet(`net-public-${i}`);
+      assert.deepEqual(
+        [pub.cidrBlock, pub.availabilityZone, pub.mapPublicIpOnLaunch, pub.tags["kubernetes.io/role/elb"]],
+        [`10.20.${16 * i}.0/20`, zone, false, "1"],
+      );
+      const priv = subnet(`net-private-${i}`);
+      assert.deepEqual(
+        [priv.cidrBlock, priv.availabilityZone, priv.tags["kubernetes.io/role/internal-elb"]],
+        [`10.20.${128 + 16 * i}.0/20`, zone, "1"],
+      );
+      const nat = named(run.resources, "aws:ec2/natGateway:NatGateway", `net-nat-${i}`);
+      assert.equal(nat.inputs.subnetId, `net-public-${i}-id`, "each NAT in its zone's public subnet");
+      assert.ok(dependsOn(nat, one(run.resources, "aws:ec2/internetGateway:InternetGateway")));
+      assert.deepEqual(named(run.resources, "aws:ec2/routeTable:RouteTable", `net-private-rt-${i}`).inputs.routes, [
+        { cidrBlock: "0.0.0.0/0", natGatewayId: `net-nat-${i}-id` },
+      ]);
+    }
+    assert.equal(ofType(run.resources, "aws:ec2/subnet:Subnet").length, 6);
+    assert.equal(ofType(run.resources, "aws:ec2/eip:Eip").length, 3);
+    assert.deepEqual(named(run.resources, "aws:ec2/routeTable:RouteTable", "net-public-rt").inputs.routes, [
+      { cidrBlock: "0.0.0.0/0", gatewayId: "net-igw-id" },
+    ]);
+    assert.deepEqual(
+      ofType(run.resources, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+        .map((a) => [a.inputs.subnetId, a.inputs.routeTableId])
+        .sort(),
+      [
+        ["net-private-0-id", "net-private-rt-0-id"],
+        ["net-private-1-id", "net-private-rt-1-id"],
+        ["net-private-2-id", "net-private-rt-2-id"],
+        ["net-public-0-id", "net-public-rt-id"],
+        ["net-public-1-id", "net-public-rt-id"],
+        ["net-public-2-id", "net-public-rt-id"],
+      ],
+    );
+  });
+
+  it("routes every private subnet through the one NAT when NAT is single", async () => {
+    const run = await network("single");
+    assert.deepEqual(namesOf(run.resources, "aws:ec2/natGateway:NatGateway"), ["net-nat-0"]);
+    assert.equal(ofType(run.resources, "aws:ec2/eip:Eip").length, 1);
+    for (const i of [0, 1, 2])
+      assert.deepEqual(named(run.resources, "aws:ec2/routeTable:RouteTable", `net-private-rt-${i}`).inputs.routes, [
+        { cidrBlock: "0.0.0.0/0", natGatewayId: "net-nat-0-id" },
+      ]);
+  });
+
+  it("logs every flow to a KMS-encrypted log group through a role that may write only there", async () => {
+    const run = await network("per-az");
+    const logGroup = one(run.resources, "aws:cloudwatch/logGroup:LogGroup").inputs;
+    assert.deepEqual(
+      [logGroup.name, logGroup.retentionInDays, logGroup.kmsKeyId],
+      [`/platform/${PREFIX}/vpc-flow-logs`, 90, KMS_KEY],
+    );
+    const logGroupArn = "arn:aws:logs:eu-west-1:123456789012:log-group:net-flow-logs";
+    const flowLog = one(run.resources, "aws:ec2/flowLog:FlowLog").inputs;
+    assert.deepEqual(
+      [flowLog.vpcId, flowLog.trafficType, flowLog.logDestinationType, flowLog.logDestination, flowLog.iamRoleArn],
+      ["net-vpc-id", "ALL", "cloud-watch-logs", logGroupArn, "arn:aws:iam::123456789012:role/net-flow-logs"],
+    );
+    const trust = JSON.parse(one(run.resources, "aws:iam/role:Role").inputs.assumeRolePolicy);
+    assert.deepEqual(trust.Statement[0].Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+    const policy = JSON.parse(one(run.resources, "aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    assert.deepEqual(
+      policy.Statement.map((s: any) => s.Resource),
+      [`${logGroupArn}:*`],
+    );
+  });
+
+  it("declares everything under itself and exposes the VPC and subnets", async () => {
+    const run = await network("per-az");
+    assert.deepEqual(outsideComponent(run, "platform:aws:Network"), []);
+    const net = run.result;
+    assert.equal(await resolved(net.vpcId), "net-vpc-id");
+    assert.equal(net.cidr, VPC_CIDR);
+    assert.deepEqual(await resolved(pulumi.all(net.publicSubnetIds)), [
+      "net-public-0-id",
+      "net-public-1-id",
+      "net-public-2-id",
+    ]);
+    assert.deepEqual(await resolved(pulumi.all(net.privateSubnetIds)), [
+      "net-private-0-id",
+      "net-private-1-id",
+      "net-private-2-id",
+    ]);
+  });
+});
+
+describe("EksCluster (under mocks)", () => {
+  const cluster = (publicAccessCidrs: string[] = []) =>
+    build(
+      () =>
+        new EksCluster("eks", {
+          namePrefix: PREFIX,
+          version: "1.31",
+          vpcId: placement.vpcId,
+          privateSubnetIds: placement.privateSubnetIds,
+          publicAccessCidrs,
+          kmsKeyArn: KMS_KEY,
+          nodes: { instanceTypes: ["m6i.large"], min: 2, desired: 3, max: 6 },
+          region: "eu-west-1",
+        }),
+    );
+
+  it("runs a private control plane with KMS-encrypted secrets and every log type", async () => {
+    const run = await cluster();
+    const record = one(run.resources, "aws:eks/cluster:Cluster");
+    const eks = record.inputs;
+    assert.deepEqual(
+      [eks.name, eks.version, eks.roleArn],
+      [`${PREFIX}-eks`, "1.31", "arn:aws:iam::123456789012:role/eks-cluster-role"],
+    );
+    assert.deepEqual(eks.vpcConfig, {
+      subnetIds: placement.privateSubnetIds,
+      endpointPrivateAccess: true,
+      endpointPublicAccess: false,
+    });
+    assert.deepEqual(eks.encryptionConfig, { resources: ["secrets"], provider: { keyArn: KMS_KEY } });
+    assert.deepEqual(eks.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+    assert.ok(
+      dependsOn(
+        record,
+        named(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "eks-cluster-policy"),
+      ),
+    );
+    const trust = JSON.parse(named(run.resources, "aws:iam/role:Role", "eks-cluster-role").inputs.assumeRolePolicy);
+    assert.deepEqual(trust.Statement[0].Principal, { Service: "eks.amazonaws.com" });
+  });
+
+  it("opens the public endpoint to the given CIDRs only", async () => {
+    const eks = one((await cluster(["203.0.113.0/24"])).resources, "aws:eks/cluster:Cluster").inputs;
+    assert.equal(eks.vpcConfig.endpointPublicAccess, true);
+    assert.deepEqual(eks.vpcConfig.publicAccessCidrs, ["203.0.113.0/24"]);
+  });
+
+  it("runs the nodes in the private subnets, then the core add-ons", async () => {
+    const run = await cluster();
+    const nodes = one(run.resources, "aws:eks/nodeGroup:NodeGroup");
+    assert.deepEqual(
+      [nodes.inputs.clusterName, nodes.inputs.subnetIds, nodes.inputs.instanceTypes, nodes.inputs.scalingConfig],
+      [`${PREFIX}-eks`, placement.privateSubnetIds, ["m6i.large"], { minSize: 2, desiredSize: 3, maxSize: 6 }],
+    );
+    assert.equal(nodes.inputs.nodeRoleArn, "arn:aws:iam::123456789012:role/eks-node-role");
+    const nodePolicies = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) =>
+      a.name.startsWith("eks-node-"),
+    );
+    assert.deepEqual(sorted(nodePolicies.map((a) => a.inputs.policyArn)), [
+      "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy",
+      "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+      "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+      "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    ]);
+    for (const policy of nodePolicies) assert.ok(dependsOn(nodes, policy), `nodes wait for ${policy.name}`);
+    const addons = ofType(run.resources, "aws:eks/addon:Addon");
+    assert.deepEqual(
+      sorted(addons.map((a) => a.inputs.addonName)),
+      sorted(["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]),
+    );
+    for (const addon of addons) assert.ok(dependsOn(addon, nodes), `${addon.name} waits for the nodes`);
+  });
+
+  it("trusts the cluster's OIDC issuer for IRSA and exposes it without https://", async () => {
+    const run = await cluster();
+    const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EKS-CLUSTER";
+    const oidc = one(run.resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs;
+    assert.deepEqual([oidc.url, oidc.clientIdLists], [`https://${issuer}`, ["sts.amazonaws.com"]]);
+    assert.equal(await resolved(run.result.oidcIssuer), issuer);
+    assert.equal(await resolved(run.result.oidcProviderArn), "arn:aws:iam::123456789012:oidc-provider/eks-oidc");
+    assert.equal(await resolved(run.result.nodeSecurityGroupId), "sg-cluster");
+  });
+
+  it("hands out a secret, credential-free kubeconfig and a provider built from it, after the nodes", async () => {
+    const run = await cluster();
+    const kubeconfig = await valueOf(run.result.kubeconfig);
+    assert.ok(kubeconfig.secret);
+    const config = JSON.parse(kubeconfig.value);
+    assert.deepEqual(config.clusters[0].cluster, {
+      server: "https://eks-cluster.gr7.eu-west-1.eks.amazonaws.com",
+      "certificate-authority-data": "Q0VSVA==",
+    });
+    assert.deepEqual(config.users[0].user.exec.args, [
+      "eks",
+      "get-token",
+      "--cluster-name",
+      `${PREFIX}-eks`,
+      "--region",
+      "eu-west-1",
+    ]);
+    assert.ok(!/"token"|password|client-key/.test(kubeconfig.value), "no credentials in the kubeconfig");
+    const provider = one(run.resources, K8S_PROVIDER);
+    assert.equal(provider.name, "eks-k8s");
+    assert.equal(provider.inputs.kubeconfig, kubeconfig.value);
+    assert.ok(dependsOn(provider, one(run.resources, "aws:eks/nodeGroup:NodeGroup")));
+    assert.equal(await resolved(run.result.name), `${PREFIX}-eks`);
+    assert.deepEqual(outsideComponent(run, "platform:aws:EksCluster"), []);
+  });
+});
+
+describe("BackupPlan (under mocks)", () => {
+  const plan = () =>
+    build(
+      () =>
+        new BackupPlan("backup", {
+          namePrefix: PREFIX,
+          kmsKeyArn: KMS_KEY,
+          schedule: "cron(0 3 * * ? *)",
+          retentionDays: 35,
+        }),
+    );
+
+  it("backs up every resource tagged with the prefix, daily, into a KMS-encrypted vault", async () => {
+    const run = await plan();
+    const vault = one(run.resources, "aws:backup/vault:Vault").inputs;
+    assert.deepEqual([vault.name, vault.kmsKeyArn], [`${PREFIX}-backups`, KMS_KEY]);
+    const rules = one(run.resources, "aws:backup/plan:Plan").inputs.rules;
+    assert.equal(rules.length, 1);
+    assert.deepEqual(
+      [rules[0].targetVaultName, rules[0].schedule, rules[0].lifecycle],
+      [`${PREFIX}-backups`, "cron(0 3 * * ? *)", { deleteAfter: 35 }],
+    );
+    const selection = one(run.resources, "aws:backup/selection:Selection");
+    assert.deepEqual(selection.inputs.selectionTags, [{ type: "STRINGEQUALS", key: BACKUP_TAG, value: PREFIX }]);
+    assert.deepEqual(
+      [selection.inputs.planId, selection.inputs.iamRoleArn],
+      ["backup-plan-id", "arn:aws:iam::123456789012:role/backup-role"],
+    );
+    const attachments = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+    assert.deepEqual(sorted(attachments.map((a) => a.inputs.policyArn)), [
+      "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+      "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    ]);
+    for (const attachment of attachments) assert.ok(dependsOn(selection, attachment));
+    const trust = JSON.parse(one(run.resources, "aws:iam/role:Role").inputs.assumeRolePolicy);
+    assert.deepEqual(trust.Statement[0].Principal, { Service: "backup.amazonaws.com" });
+    assert.equal(await resolved(run.result.vaultName), `${PREFIX}-backups`);
+    assert.deepEqual(outsideComponent(run, "platform:aws:BackupPlan"), []);
+  });
+});
+
+describe("ManagedCache (under mocks)", () => {
+  const cache = () =>
+    build(
+      () =>
+        new ManagedCache("cache", {
+          namePrefix: PREFIX,
+          nodeType: "cache.t4g.small",
+          replicas: 2,
+          kmsKeyArn: KMS_KEY,
+          ...placement,
+        }),
+    );
+
+  it("runs Multi-AZ Redis with failover, TLS in transit, the KMS key at rest and a generated AUTH token", async () => {
+    const run = await cache();
+    const record = one(run.resources, "aws:elasticache/replicationGroup:ReplicationGroup");
+    const group = record.inputs;
+    assert.deepEqual(
+      [group.replicationGroupId, group.engine, group.engineVersion, group.nodeType, group.port],
+      [`${PREFIX}-redis`, "redis", REDIS.managedVersion, "cache.t4g.small", REDIS.port],
+    );
+    assert.equal(group.numCacheClusters, 3, "a primary and the two replicas");
+    assert.deepEqual(
+      [
+        group.automaticFailoverEnabled,
+        group.multiAzEnabled,
+        group.transitEncryptionEnabled,
+        group.atRestEncryptionEnabled,
+      ],
+      [true, true, true, true],
+    );
+    assert.equal(group.kmsKeyId, KMS_KEY);
+    assert.deepEqual(run.generatedSecrets, [group.authToken]);
+    assert.deepEqual(group.securityGroupIds, ["cache-sg-id"]);
+    assert.deepEqual(
+      one(run.resources, "aws:elasticache/subnetGroup:SubnetGroup").inputs.subnetIds,
+      placement.privateSubnetIds,
+    );
+    assertNodesOnly(run, [REDIS.port]);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:ManagedCache"), []);
+  });
+
+  it("hands services a TLS CacheEndpoint on the primary endpoint with the secret token", async () => {
+    const run = await cache();
+    const endpoint: CacheEndpoint = run.result.endpoint;
+    const token = one(run.resources, "aws:elasticache/replicationGroup:ReplicationGroup").inputs.authToken;
+    assert.equal(await resolved(endpoint.host), "master.cache-redis.cache.amazonaws.com");
+    assert.deepEqual(
+      [endpoint.port, endpoint.tls, endpoint.location, endpoint.sentinel],
+      [REDIS.port, true, { kind: "vpc" }, undefined],
+    );
+    const password = await valueOf(endpoint.password);
+    assert.ok(password.secret);
+    assert.equal(password.value, token);
+    const url = await valueOf(pulumi.output(cacheEnv(endpoint).secretEnv.REDIS_URL));
+    assert.ok(url.secret);
+    assert.equal(url.value, `rediss://:${token}@master.cache-redis.cache.amazonaws.com:${REDIS.port}/0`);
+  });
+});
+
+describe("ManagedBroker (under mocks)", () => {
+  const broker = () =>
+    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m5.large", plan: PLAN, ...placement }));
+  const host = "mq-broker.mq.eu-west-1.amazonaws.com";
+
+  it("runs a private, Multi-AZ Amazon MQ for RabbitMQ cluster reachable from the nodes on AMQPS and HTTPS", async () => {
+    const run = await broker();
+    const mq = one(run.resources, "aws:mq/broker:Broker").inputs;
+    assert.deepEqual(
+      [mq.brokerName, mq.engineType, mq.engineVersion, mq.hostInstanceType, mq.deploymentMode, mq.publiclyAccessible],
+      [`${PREFIX}-rabbitmq`, "RabbitMQ", RABBITMQ.managedVersion, "mq.m5.large", "CLUSTER_MULTI_AZ", false],
+    );
+    assert.deepEqual([mq.subnetIds, mq.securityGroups], [placement.privateSubnetIds, ["mq-sg-id"]]);
+    assert.deepEqual(mq.encryptionOptions, { useAwsOwnedKey: true });
+    assert.equal(mq.users.length, 1);
+    assert.equal(mq.users[0].username, "platform-admin");
+    assertNodesOnly(run, [RABBITMQ.amqpsPort, RABBITMQ.managedManagementPort]);
+  });
+
+  it("declares the plan through the management API of the broker, with the admin login", async () => {
+    const run = await broker();
+    const provider = one(run.resources, "pulumi:providers:rabbitmq");
+    assert.equal(provider.inputs.endpoint, `https://${host}`);
+    assert.equal(provider.inputs.username, "platform-admin");
+    assert.equal(provider.inputs.password, one(run.resources, "aws:mq/broker:Broker").inputs.users[0].password);
+    assert.equal(one(run.resources, "rabbitmq:index/vHost:VHost").inputs.name, "shop");
+    assert.deepEqual(namesOf(run.resources, "rabbitmq:index/queue:Queue"), [
+      "mq-topology-q-mailer.orders",
+      "mq-topology-q-mailer.orders.dlq",
+    ]);
+    assert.deepEqual(sorted(ofType(run.resources, "rabbitmq:index/user:User").map((u) => u.inputs.name)), [
+      "mailer",
+      "orders",
+    ]);
+    for (const r of run.resources.filter((r) => r.type.startsWith("rabbitmq:")))
+      assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} goes through the broker's provider`);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:ManagedBroker"), []);
+  });
+
+  it("hands services an AMQPS BrokerEndpoint on the host of the broker's amqps URL, and their own logins", async () => {
+    const run = await broker();
+    const endpoint: BrokerEndpoint = run.result.endpoint;
+    assert.deepEqual(
+      {
+        host: await resolved(endpoint.host),
+        port: endpoint.port,
+        tls: endpoint.tls,
+        vhost: await resolved(endpoint.vhost),
+        location: endpoint.location,
+      },
+      { host, port: 5671, tls: true, vhost: "shop", location: { kind: "vpc" } },
+    );
+    assert.equal(endpoint.port, RABBITMQ.amqpsPort);
+    const orders = run.result.credentials.orders;
+    const password = await valueOf(orders.password);
+    assert.ok(password.secret);
+    assert.equal(
+      password.value,
+      named(run.resources, "rabbitmq:index/user:User", "mq-topology-u-orders").inputs.password,
+    );
+    const url = await valueOf(pulumi.output(brokerEnv(endpoint, orders).secretEnv.RABBITMQ_URL));
+    assert.equal(url.value, `amqps://orders:${password.value}@${host}:5671/shop`);
+    assert.deepEqual(run.result.credentials.mailer.consumerQueues, ["mailer.orders"]);
+  });
+});
+
+describe("RdsDatabases (under mocks)", () => {
+  const SECRET = "kubernetes:core/v1:Secret";
+  const JOB = "kubernetes:batch/v1:Job";
+  const INSTANCE = "aws:rds/instance:Instance";
+  const rds = (mode: "per-service" | "shared", bootstrap: "job" | "provider") =>
+    build(() => {
+      const provider = kubernetesProvider();
+      return new RdsDatabases("rds", {
+        namePrefix: PREFIX,
+        databases: [
+          { service: "orders", version: "16", extensions: ["pgcrypto"] },
+          { service: "billing-api", version: "15", extensions: [] },
+        ],
+        mode,
+        instanceClass: "db.t4g.medium",
+        allocatedStorageGb: 20,
+        backupRetentionDays: 14,
+        kmsKeyArn: KMS_KEY,
+        bootstrap,
+        kubernetes: { provider, namespace: "shop" },
+        vpcCidr: VPC_CIDR,
+        postgresClientImage: POSTGRES_TOOLS_IMAGE,
+        backupTags: { [BACKUP_TAG]: PREFIX },
+        ...placement,
+      });
+    });
+  const address = (key: string) => `rds-${key}.abc.eu-west-1.rds.amazonaws.com`;
+  const POSTGRES_PORT = DATABASE_ENGINES.postgres.port;
+
+  /** Each instance: hardened, on its own parameter group that forces SSL for its major version. */
+  function assertInstances(run: MockRun<RdsDatabases>, expected: Array<[key: string, version: string]>): void {
+    assert.deepEqual(
+      sorted(ofType(run.resources, INSTANCE).map((i) => [i.name, i.inputs.identifier, i.inputs.engineVersion])),
+      sorted(expected.map(([key, version]) => [`rds-${key}`, `${PREFIX}-${key}`, version])),
+    );
+    assert.equal(ofType(run.resources, "aws:rds/parameterGroup:ParameterGroup").length, expected.length);
+    for (const [key, version] of expected) {
+      const record = named(run.resources, INSTANCE, `rds-${key}`);
+      const instance = record.inputs;
+      const params = named(run.resources, "aws:rds/parameterGroup:ParameterGroup", `rds-${key}-params`);
+      assert.equal(params.inputs.family, `postgres${version}`);
+      assert.deepEqual(
+        params.inputs.parameters.find((p: any) => p.name === "rds.force_ssl"),
+        { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+      );
+      assert.deepEqual(
+        [instance.engine, instance.storageEncrypted, instance.kmsKeyId, instance.multiAz, instance.deletionProtection],
+        ["postgres", true, KMS_KEY, true, true],
+      );
+      assert.deepEqual(
+        [instance.publiclyAccessible, instance.backupRetentionPeriod, instance.performanceInsightsKmsKeyId],
+        [false, 14, KMS_KEY],
+      );
+      assert.deepEqual([instance.instanceClass, instance.allocatedStorage], ["db.t4g.medium", 20]);
+      assert.deepEqual(instance.vpcSecurityGroupIds, ["rds-sg-id"]);
+      assert.deepEqual(instance.tags, { service: key, [BACKUP_TAG]: PREFIX });
+      assert.equal(instance.username, DATABASE_ADMIN_USER);
+      assert.ok(run.generatedSecrets.includes(instance.password), "a generated admin password");
+    }
+    assertNodesOnly(run, [POSTGRES_PORT]);
+  }
+
+  /** Each service's endpoint: its login on its instance, with the password its bootstrap set. */
+  async function assertEndpoints(
+    run: MockRun<RdsDatabases>,
+    instanceOf: (service: string) => string,
+    passwords: Record<string, string>,
+  ) {
+    assert.deepEqual(Object.keys(run.result.endpoints), ["orders", "billing-api"]);
+    for (const [service, database] of [
+      ["orders", "orders"],
+      ["billing-api", "billing_api"],
+    ]) {
+      const host = address(instanceOf(service));
+      const password = passwords[service];
+      assert.ok(run.generatedSecrets.includes(password), `${service}: a generated password`);
+      await assertDatabaseEndpoint(run.result.endpoints[service], {
+        host,
+        port: POSTGRES_PORT,
+        name: database,
+        username: `${database}_app`,
+        password,
+        url: `postgresql://${database}_app:${password}@${host}:${POSTGRES_PORT}/${database}?sslmode=require`,
+        location: { kind: "vpc" },
+      });
+    }
+    assert.notEqual(passwords.orders, passwords["billing-api"]);
+  }
+
+  /** Per service, the bootstrap Job's Secret: [admin password, service password]. */
+  const jobCredentials = (run: MockRun<unknown>, service: string): [string, string] => {
+    const data = named(run.resources, SECRET, `rds-${service}-bootstrap-credentials`).inputs.stringData;
+    return [data.PGPASSWORD, data.SERVICE_PASSWORD];
+  };
+
+  it("per service with Jobs: an instance per service, and a Job that runs the bootstrap SQL from inside the VPC", async () => {
+    const run = await rds("per-service", "job");
+    assertInstances(run, [
+      ["orders", "16"],
+      ["billing-api", "15"],
+    ]);
+    assert.deepEqual(namesOf(run.resources, JOB), ["rds-billing-api-bootstrap", "rds-orders-bootstrap"]);
+    for (const [service, database, extensions] of [
+      ["orders", "orders", ["pgcrypto"]],
+      ["billing-api", "billing_api", []],
+    ] as const) {
+      const instance = named(run.resources, INSTANCE, `rds-${service}`);
+      const [adminPassword, servicePassword] = jobCredentials(run, service);
+      assert.equal(adminPassword, instance.inputs.password, "the Job logs in as its instance's admin");
+      assert.notEqual(servicePassword, adminPassword);
+      const sql = named(run.resources, "kubernetes:core/v1:ConfigMap", `rds-${service}-bootstrap-sql`).inputs;
+      assert.equal(
+        sql.data["bootstrap.sql"],
+        renderBootstrapSql({ database, username: `${database}_app` }, [...extensions]),
+      );
+      assert.equal(sql.metadata.namespace, "shop");
+      const job = named(run.resources, JOB, `rds-${service}-bootstrap`);
+      const pod = job.inputs.spec.template;
+      const container = pod.spec.containers[0];
+      assert.equal(container.image, POSTGRES_TOOLS_IMAGE);
+      assert.deepEqual(
+        container.env.filter((e: any) => e.name.startsWith("PG")),
+        [
+          { name: "PGHOST", value: address(service) },
+          { name: "PGPORT", value: String(POSTGRES_PORT) },
+          { name: "PGUSER", value: DATABASE_ADMIN_USER },
+          { name: "PGSSLMODE", value: "require" },
+        ],
+      );
+      assert.equal(pod.metadata.labels["platform/job"], "database-bootstrap");
+      assert.ok(dependsOn(job, instance), "the Job waits for its instance");
+    }
+    const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+    assert.deepEqual(egress.metadata, { name: "database-bootstrap", namespace: "shop" });
+    assert.deepEqual(egress.spec.podSelector, { matchLabels: { "platform/job": "database-bootstrap" } });
+    assert.deepEqual(egress.spec.egress, [
+      DNS_EGRESS,
+      { to: [{ ipBlock: { cidr: VPC_CIDR } }], ports: [{ port: POSTGRES_PORT }] },
+    ]);
+    assert.equal(ofType(run.resources, "pulumi:providers:postgresql").length, 0);
+    assert.deepEqual(bypassingProvider(run), []);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:RdsDatabases"), ["k"]);
+    await assertEndpoints(run, (s) => s, {
+      orders: jobCredentials(run, "orders")[1],
+      "billing-api": jobCredentials(run, "billing-api")[1],
+    });
+  });
+
+  it("shared with Jobs: one instance on the highest version holds every service's database", async () => {
+    const run = await rds("shared", "job");
+    assertInstances(run, [["shared", "16"]]);
+    const shared = one(run.resources, INSTANCE);
+    assert.deepEqual(namesOf(run.resources, JOB), ["rds-billing-api-bootstrap", "rds-orders-bootstrap"]);
+    for (const service of ["orders", "billing-api"]) {
+      const container = named(run.resources, JOB, `rds-${service}-bootstrap`).inputs.spec.template.spec.containers[0];
+      assert.equal(container.env.find((e: any) => e.name === "PGHOST").value, address("shared"));
+      assert.equal(jobCredentials(run, service)[0], shared.inputs.password);
+    }
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    await assertEndpoints(run, () => "shared", {
+      orders: jobCredentials(run, "orders")[1],
+      "billing-api": jobCredentials(run, "billing-api")[1],
+    });
+  });
+
+  /** Per service, the PostgresAccess login: [its provider's record, the login's password]. */
+  const providerLogin = (run: MockRun<unknown>, service: string, username: string) => {
+    const provider = named(run.resources, "pulumi:providers:postgresql", `rds-${service}-admin`);
+    const role = ofType(run.resources, "postgresql:index/role:Role").find((r) => r.inputs.name === username)!;
+    assert.ok(role.provider.startsWith(`${provider.urn}::`), `${username} is made through its instance's provider`);
+    return { provider, password: role.inputs.password as string };
+  };
+
+  it("per service with the provider: a PostgresAccess per service through an SSL admin connection, no Jobs", async () => {
+    const run = await rds("per-service", "provider");
+    assertInstances(run, [
+      ["orders", "16"],
+      ["billing-api", "15"],
+    ]);
+    assert.deepEqual(namesOf(run.resources, "platform:data:PostgresAccess"), [
+      "rds-billing-api-access",
+      "rds-orders-access",
+    ]);
+    const passwords: Record<string, string> = {};
+    for (const [service, username] of [
+      ["orders", "orders_app"],
+      ["billing-api", "billing_api_app"],
+    ]) {
+      const instance = named(run.resources, INSTANCE, `rds-${service}`);
+      const { provider, password } = providerLogin(run, service, username);
+      assert.deepEqual(
+        [provider.inputs.host, provider.inputs.port, provider.inputs.username, provider.inputs.sslmode],
+        [address(service), String(POSTGRES_PORT), DATABASE_ADMIN_USER, "require"],
+      );
+      assert.equal(provider.inputs.password, instance.inputs.password);
+      assert.ok(dependsOn(provider, instance));
+      passwords[service] = password;
+    }
+    assert.deepEqual(
+      ofType(run.resources, "postgresql:index/extension:Extension").map((e) => [e.inputs.name, e.inputs.database]),
+      [["pgcrypto", "orders"]],
+    );
+    assert.deepEqual(
+      run.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.name),
+      [],
+      "no Job, ConfigMap, Secret or NetworkPolicy",
+    );
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:RdsDatabases"), ["k"]);
+    await assertEndpoints(run, (s) => s, passwords);
+  });
+
+  it("shared with the provider: every login on the one instance", async () => {
+    const run = await rds("shared", "provider");
+    assertInstances(run, [["shared", "16"]]);
+    const passwords: Record<string, string> = {};
+    for (const [service, username] of [
+      ["orders", "orders_app"],
+      ["billing-api", "billing_api_app"],
+    ]) {
+      const { provider, password } = providerLogin(run, service, username);
+      assert.equal(provider.inputs.host, address("shared"));
+      passwords[service] = password;
+    }
+    assert.equal(ofType(run.resources, JOB).length, 0);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    await assertEndpoints(run, () => "shared", passwords);
+  });
+});
+
+describe("DocumentDb (under mocks)", () => {
+  const SERVICES = ["notes", "audit-log"];
+  const docdb = () =>
+    build(() => {
+      const provider = kubernetesProvider();
+      return new DocumentDb("docdb", {
+        namePrefix: PREFIX,
+        services: SERVICES,
+        instanceClass: "db.r6g.large",
+        instances: 2,
+        backupRetentionDays: 14,
+        kmsKeyArn: KMS_KEY,
+        kubernetes: { provider, namespace: "shop" },
+        vpcCidr: VPC_CIDR,
+        caBundle: CA_BUNDLE,
+        mongoClientImage: MONGO_TOOLS_IMAGE,
+        backupTags: { [BACKUP_TAG]: PREFIX },
+        ...placement,
+      });
+    });
+  const host = "docdb-cluster.cluster-abc.eu-west-1.docdb.amazonaws.com";
+  const MONGO_PORT = DATABASE_ENGINES.mongodb.port;
+  const CA_FILE = `${DOCUMENTDB_CA_DIR}/rds-ca-bundle.pem`;
+
+  it("runs an encrypted, TLS-only, audited cluster with deletion protection over the instances asked for", async () => {
+    const run = await docdb();
+    const record = one(run.resources, "aws:docdb/cluster:Cluster");
+    const cluster = record.inputs;
+    assert.deepEqual(
+      [cluster.clusterIdentifier, cluster.engine, cluster.masterUsername, cluster.storageEncrypted, cluster.kmsKeyId],
+      [`${PREFIX}-docdb`, "docdb", "platformadmin", true, KMS_KEY],
+    );
+    assert.deepEqual(
+      [
+        cluster.backupRetentionPeriod,
+        cluster.deletionProtection,
+        cluster.skipFinalSnapshot,
+        cluster.finalSnapshotIdentifier,
+      ],
+      [14, true, false, `${PREFIX}-docdb-final`],
+    );
+    assert.deepEqual(cluster.enabledCloudwatchLogsExports, ["audit", "profiler"]);
+    assert.deepEqual(cluster.tags, { [BACKUP_TAG]: PREFIX });
+    assert.ok(run.generatedSecrets.includes(cluster.masterPassword));
+    const params = one(run.resources, "aws:docdb/clusterParameterGroup:ClusterParameterGroup");
+    assert.deepEqual(params.inputs.parameters, [
+      { name: "tls", value: "enabled", applyMethod: "pending-reboot" },
+      { name: "audit_logs", value: "enabled" },
+    ]);
+    assert.deepEqual(
+      sorted(
+        ofType(run.resources, "aws:docdb/clusterInstance:ClusterInstance").map((i) => [
+          i.inputs.identifier,
+          i.inputs.clusterIdentifier,
+          i.inputs.instanceClass,
+        ]),
+      ),
+      [
+        [`${PREFIX}-docdb-1`, "docdb-cluster-id", "db.r6g.large"],
+        [`${PREFIX}-docdb-2`, "docdb-cluster-id", "db.r6g.large"],
+      ],
+    );
+    assertNodesOnly(run, [MONGO_PORT]);
+  });
+
+  it("publishes the CA bundle and makes each login with a Job that verifies TLS and reads the password from its Secret", async () => {
+    const run = await docdb();
+    const ca = named(run.resources, "kubernetes:core/v1:ConfigMap", "docdb-ca").inputs;
+    assert.deepEqual(ca.metadata, { name: "documentdb-ca", namespace: "shop" });
+    assert.deepEqual(ca.data, { "rds-ca-bundle.pem": CA_BUNDLE });
+    const adminPassword = one(run.resources, "aws:docdb/cluster:Cluster").inputs.masterPassword;
+    const instances = ofType(run.resources, "aws:docdb/clusterInstance:ClusterInstance");
+    for (const service of SERVICES) {
+      const database = service.replace(/-/g, "_");
+      const credentials = named(run.resources, "kubernetes:core/v1:Secret", `docdb-${service}-bootstrap-credentials`);
+      assert.equal(credentials.inputs.stringData.ADMIN_PASSWORD, adminPassword);
+      const script = named(run.resources, "kubernetes:core/v1:ConfigMap", `docdb-${service}-bootstrap-script`).inputs;
+      assert.equal(
+        script.data["login.js"],
+        renderMongoUserScript(database, `${database}_app`, { env: "SERVICE_PASSWORD" }, "admin"),
+      );
+      const job = named(run.resources, "kubernetes:batch/v1:Job", `docdb-${service}-bootstrap`);
+      const container = job.inputs.spec.template.spec.containers[0];
+      assert.equal(container.image, MONGO_TOOLS_IMAGE);
+      assert.deepEqual(container.env[0], { name: "DOCUMENTDB_HOST", value: host });
+      assert.match(container.command[2], new RegExp(`tls=true&tlsCAFile=${CA_FILE}&`));
+      assert.ok(container.volumeMounts.some((m: any) => m.mountPath === DOCUMENTDB_CA_DIR));
+      assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === "documentdb-ca"));
+      for (const instance of instances) assert.ok(dependsOn(job, instance), `the Job waits for ${instance.name}`);
+    }
+    const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+    assert.deepEqual(egress.spec.podSelector, { matchLabels: { "platform/job": "documentdb-bootstrap" } });
+    assert.deepEqual(egress.spec.egress, [
+      DNS_EGRESS,
+      { to: [{ ipBlock: { cidr: VPC_CIDR } }], ports: [{ port: MONGO_PORT }] },
+    ]);
+    assert.deepEqual(bypassingProvider(run), []);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:DocumentDb"), ["k"]);
+  });
+
+  it("hands each service a DatabaseEndpoint with TLS verified against the mounted bundle", async () => {
+    const run = await docdb();
+    assert.deepEqual(Object.keys(run.result.endpoints), SERVICES);
+    assert.equal(await resolved(run.result.caConfigMap), "documentdb-ca");
+    for (const service of SERVICES) {
+      const database = service.replace(/-/g, "_");
+      const password = named(run.resources, "kubernetes:core/v1:Secret", `docdb-${service}-bootstrap-credentials`)
+        .inputs.stringData.SERVICE_PASSWORD;
+      await assertDatabaseEndpoint(run.result.endpoints[service], {
+        host,
+        port: MONGO_PORT,
+        name: database,
+        username: `${database}_app`,
+        password,
+        url:
+          `mongodb://${database}_app:${password}@${host}:${MONGO_PORT}/${database}` +
+          `?tls=true&tlsCAFile=${CA_FILE}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin`,
+        location: { kind: "vpc" },
+        trustBundle: { configMap: "documentdb-ca", mountPath: DOCUMENTDB_CA_DIR },
+      });
+    }
+  });
+});
+
+describe("WebFrontend (under mocks)", () => {
+  const frontend = (extra: { certificateArn?: string; aliases?: string[]; assetsDir?: string } = {}) =>
+    build(
+      () =>
+        new WebFrontend("web", {
+          namePrefix: PREFIX,
+          gatewayDomain: "api.shop.example.com",
+          gatewayPaths: ["/orders", "/platform/health"],
+          aliases: [],
+          rateLimitPer5Minutes: 500,
+          priceClass: "PriceClass_100",
+          ...extra,
+        }),
+    );
+  const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
+
+  it("keeps the app in a private, encrypted, versioned bucket that only the distribution reads, over TLS", async () => {
+    const run = await frontend();
+    assert.equal(one(run.resources, "aws:s3/bucket:Bucket").inputs.bucketPrefix, `${PREFIX}-web-`);
+    const block = one(run.resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+    assert.deepEqual(
+      ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].map((k) => block.inputs[k]),
+      [true, true, true, true],
+    );
+    assert.deepEqual(
+      one(run.resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        .inputs.rules[0].applyServerSideEncryptionByDefault,
+      { sseAlgorithm: "AES256" },
+    );
+    assert.equal(
+      one(run.resources, "aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status,
+      "Enabled",
+    );
+    const policyRecord = one(run.resources, "aws:s3/bucketPolicy:BucketPolicy");
+    const [read, tlsOnly] = JSON.parse(policyRecord.inputs.policy).Statement;
+    assert.deepEqual(
+      [read.Effect, read.Principal, read.Resource, read.Condition],
+      [
+        "Allow",
+        { Service: "cloudfront.amazonaws.com" },
+        "arn:aws:s3:::web-assets-0123/*",
+        { StringEquals: { "AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/web-cdn" } },
+      ],
+    );
+    assert.deepEqual([tlsOnly.Effect, tlsOnly.Condition], ["Deny", { Bool: { "aws:SecureTransport": "false" } }]);
+    assert.ok(dependsOn(policyRecord, block));
+    const oac = one(run.resources, "aws:cloudfront/originAccessControl:OriginAccessControl").inputs;
+    assert.deepEqual(
+      [oac.originAccessControlOriginType, oac.signingBehavior, oac.signingProtocol],
+      ["s3", "always", "sigv4"],
+    );
+  });
+
+  it("serves the app from the bucket and forwards the gateway's paths uncached, behind a CloudFront WAF", async () => {
+    const run = await frontend();
+    const waf = one(run.resources, "aws:wafv2/webAcl:WebAcl").inputs;
+    assert.deepEqual([waf.scope, waf.region], ["CLOUDFRONT", "us-east-1"]);
+    assert.deepEqual(
+      waf.rules.map((r: any) => r.name),
+      wafRules(PREFIX, 500).map((r) => r.name),
+    );
+    const spa = one(run.resources, "aws:cloudfront/function:Function").inputs;
+    assert.deepEqual([spa.runtime, spa.code, spa.publish], ["cloudfront-js-2.0", renderSpaRewrite(), true]);
+    const cdn = one(run.resources, DISTRIBUTION).inputs;
+    assert.equal(cdn.webAclId, "arn:aws:wafv2:us-east-1:123456789012:global/webacl/web-waf");
+    assert.deepEqual(
+      cdn.origins.map((o: any) => [
+        o.originId,
+        o.domainName,
+        o.originAccessControlId,
+        o.customOriginConfig?.originProtocolPolicy,
+      ]),
+      [
+        ["app", "web-assets-0123.s3.eu-west-1.amazonaws.com", "web-oac-id", undefined],
+        ["gateway", "api.shop.example.com", undefined, "https-only"],
+      ],
+    );
+    assert.deepEqual(
+      [cdn.defaultCacheBehavior.targetOriginId, cdn.defaultCacheBehavior.viewerProtocolPolicy],
+      ["app", "redirect-to-https"],
+    );
+    assert.deepEqual(cdn.defaultCacheBehavior.functionAssociations, [
+      { eventType: "viewer-request", functionArn: "arn:aws:cloudfront::123456789012:function/web-spa-rewrite" },
+    ]);
+    assert.deepEqual(
+      cdn.orderedCacheBehaviors.map((b: any) => [
+        b.pathPattern,
+        b.targetOriginId,
+        b.viewerProtocolPolicy,
+        b.cachePolicyId,
+      ]),
+      gatewayPathPatterns(["/orders", "/platform/health"]).map((p) => [
+        p,
+        "gateway",
+        "https-only",
+        MANAGED_POLICIES.cachingDisabled,
+      ]),
+    );
+    assert.deepEqual(cdn.viewerCertificate, { cloudfrontDefaultCertificate: true });
+    assert.deepEqual(cdn.aliases, []);
+    assert.equal(
+      ofType(run.resources, "aws:s3/bucketObjectv2:BucketObjectv2").length,
+      0,
+      "the app's pipeline fills it",
+    );
+    assert.equal(await resolved(run.result.url), "https://web-cdn.cloudfront.net/");
+    assert.equal(await resolved(run.result.bucketName), "web-assets-0123");
+    assert.equal(await resolved(run.result.distributionId), "web-cdn-id");
+    assert.deepEqual(outsideComponent(run, "platform:aws:WebFrontend"), []);
+  });
+
+  it("answers on its alias with the ACM certificate and uploads the built app when given", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "web-assets-"));
+    fs.mkdirSync(path.join(dir, "assets"));
+    fs.writeFileSync(path.join(dir, "index.html"), "<html></html>");
+    fs.writeFileSync(path.join(dir, "assets", "app.js"), "1");
+    try {
+      const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/web";
+      const run = await frontend({ certificateArn, aliases: ["www.shop.example.com"], assetsDir: dir });
+      const cdn = one(run.resources, DISTRIBUTION).inputs;
+      assert.deepEqual(cdn.aliases, ["www.shop.example.com"]);
+      assert.deepEqual(cdn.viewerCertificate, {
+        acmCertificateArn: certificateArn,
+        sslSupportMethod: "sni-only",
+        minimumProtocolVersion: "TLSv1.2_2021",
+      });
+      const objects = ofType(run.resources, "aws:s3/bucketObjectv2:BucketObjectv2");
+      assert.deepEqual(sorted(objects.map((o) => [o.inputs.key, o.inputs.contentType, o.inputs.cacheControl])), [
+        ["assets/app.js", "text/javascript; charset=utf-8", "public, max-age=86400"],
+        ["index.html", "text/html; charset=utf-8", "no-cache"],
+      ]);
+      const ownership = one(run.resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls");
+      for (const object of objects) assert.ok(dependsOn(object, ownership));
+      assert.equal(await resolved(run.result.url), "https://www.shop.example.com/");
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe("ServiceWorkload (under mocks)", () => {
+  const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+  const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+  const catalog = catalogOf([
+    serviceSpec("orders", 8080, {
+      replicas: 2,
+      cache: true,
+      database: { kind: "postgres" },
+      health: { path: "/healthz", metricsPort: 9100 },
+      dependsOn: ["payments"],
+    }),
+    serviceSpec("payments", 8081),
+  ]);
+  const service = (name: string): Service => catalog.services.find((s) => s.name === name)!;
+  const tracing: TracingEndpoint = {
+    url: `http://jaeger-collector.tracing.svc.cluster.local:${OTLP_HTTP_PORT}`,
+    port: OTLP_HTTP_PORT,
+    location: { kind: "namespace", namespace: "tracing" },
+  };
+  const password = pulumi.secret("s3cret-password");
+  const database = (location: EndpointLocation, port: number, trustBundle?: DatabaseEndpoint["trustBundle"]) => ({
+    host: "db.internal",
+    port,
+    name: "orders",
+    username: "orders_app",
+    password,
+    url: pulumi.secret("postgresql://orders_app:s3cret-password@db.internal/orders"),
+    location,
+    trustBundle,
+  });
+  const broker = (location: EndpointLocation, port: number) => ({
+    endpoint: { host: "mq.internal", port, tls: port === RABBITMQ.amqpsPort, vhost: "shop", location },
+    user: { username: "orders", password, consumerQueues: [] },
+  });
+  const cache: CacheEndpoint = {
+    host: "cache.internal",
+    port: REDIS.port,
+    tls: true,
+    password,
+    location: { kind: "vpc" },
+  };
+  const workload = (name: string, endpoints: Omit<ServiceEndpoints, "tracing">) =>
+    build(() => {
+      const provider = kubernetesProvider();
+      return new ServiceWorkload(name, {
+        service: service(name),
+        namespace: "shop",
+        image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/${name}:1.2.3`,
+        env: { PORT: "8080", DB_HOST: "db.internal" },
+        secretEnv: { DATABASE_URL: pulumi.secret("postgresql://orders_app:s3cret-password@db.internal/orders") },
+        callers: name === "payments" ? ["orders"] : [],
+        gatewayNamespace: "kong",
+        monitoringNamespace: "monitoring",
+        endpoints: { tracing, ...endpoints },
+        vpcCidr: VPC_CIDR,
+        irsa: {
+          oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/eks",
+          oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+        },
+        provider,
+      });
+    });
+  const toNamespace = (namespace: string) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+  });
+  const TRACING_EGRESS = { to: [toNamespace("tracing")], ports: [{ port: OTLP_HTTP_PORT }] };
+  const vpcTrust = { configMap: "documentdb-ca", mountPath: DOCUMENTDB_CA_DIR };
+
+  it("opens egress to exactly the VPC ports of its database, broker and cache as one ipBlock, and to the services it calls", async () => {
+    const run = await workload("orders", {
+      database: database({ kind: "vpc" }, DATABASE_ENGINES.postgres.port, vpcTrust),
+      broker: broker({ kind: "vpc" }, RABBITMQ.amqpsPort),
+      cache,
+    });
+    const policy = one(run.resources, NETPOL).inputs;
+    assert.deepEqual(policy.spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "orders" } });
+    assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
+    assert.deepEqual(policy.spec.egress, [
+      DNS_EGRESS,
+      { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "payments" } } }] },
+      {
+        to: [{ ipBlock: { cidr: VPC_CIDR } }],
+        ports: [{ port: DATABASE_ENGINES.postgres.port }, { port: RABBITMQ.amqpsPort }, { port: REDIS.port }],
+      },
+      TRACING_EGRESS,
+    ]);
+    assert.deepEqual(policy.spec.ingress, [
+      { from: [toNamespace("kong")], ports: [{ port: 8080 }] },
+      { from: [toNamespace("monitoring")], ports: [{ port: 9100 }] },
+    ]);
+  });
+
+  it("opens egress to in-cluster stores by their namespace and port", async () => {
+    const run = await workload("orders", {
+      database: database({ kind: "namespace", namespace: "data" }, DATABASE_ENGINES.mongodb.port),
+      broker: broker({ kind: "namespace", namespace: MESSAGING_NAMESPACE }, RABBITMQ.amqpPort),
+    });
+    assert.deepEqual(one(run.resources, NETPOL).inputs.spec.egress, [
+      DNS_EGRESS,
+      { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "payments" } } }] },
+      TRACING_EGRESS,
+      { to: [toNamespace("data")], ports: [{ port: DATABASE_ENGINES.mongodb.port }] },
+      { to: [toNamespace(MESSAGING_NAMESPACE)], ports: [{ port: RABBITMQ.amqpPort }] },
+    ]);
+  });
+
+  it("opens only DNS and tracing for a service without a database, broker or cache (even when a cache exists)", async () => {
+    const run = await workload("payments", { cache });
+    const policy = one(run.resources, NETPOL).inputs;
+    assert.deepEqual(policy.spec.egress, [DNS_EGRESS, TRACING_EGRESS]);
+    assert.deepEqual(policy.spec.ingress[0], {
+      from: [toNamespace("kong"), { podSelector: { matchLabels: { "app.kubernetes.io/name": "orders" } } }],
+      ports: [{ port: 8081 }],
+    });
+    assert.deepEqual(policy.spec.ingress[1], { from: [toNamespace("monitoring")], ports: [{ port: 8081 }] });
+  });
+
+  it("runs a hardened Deployment with probes, limits and its secrets from its own Secret", async () => {
+    const run = await workload("orders", { database: database({ kind: "vpc" }, DATABASE_ENGINES.postgres.port) });
+    const deployment = one(run.resources, DEPLOYMENT).inputs;
+    assert.equal(deployment.metadata.name, "orders");
+    assert.equal(deployment.spec.replicas, 2);
+    const pod = deployment.spec.template;
+    assert.deepEqual(pod.metadata.annotations, {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "9100",
+      "prometheus.io/path": "/metrics",
+    });
+    assert.equal(pod.spec.serviceAccountName, "orders");
+    assert.equal(pod.spec.automountServiceAccountToken, false);
+    assert.deepEqual([pod.spec.securityContext.runAsNonRoot, pod.spec.securityContext.runAsUser], [true, 10001]);
+    const container = pod.spec.containers[0];
+    assert.equal(container.image, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/orders:1.2.3");
+    assert.deepEqual(container.ports, [
+      { name: "http", containerPort: 8080 },
+      { name: "metrics", containerPort: 9100 },
+    ]);
+    assert.deepEqual(container.env, [
+      { name: "PORT", value: "8080" },
+      { name: "DB_HOST", value: "db.internal" },
+    ]);
+    assert.deepEqual(container.envFrom, [{ secretRef: { name: "orders" } }]);
+    assert.deepEqual(container.resources, {
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "500m", memory: "256Mi" },
+    });
+    assert.equal(container.livenessProbe.httpGet.path, "/healthz");
+    assert.deepEqual(container.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    assert.deepEqual(container.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }], "no trust bundle without one");
+    assert.deepEqual(pod.spec.volumes, [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }]);
+    const secret = one(run.resources, "kubernetes:core/v1:Secret").inputs;
+    assert.deepEqual(secret.stringData, {
+      DATABASE_URL: "postgresql://orders_app:s3cret-password@db.internal/orders",
+    });
+    assert.deepEqual(plaintextOccurrences(run.resources, ["s3cret-password"]), []);
+  });
+
+  it("mounts the database endpoint's trust bundle read-only where the endpoint says", async () => {
+    const run = await workload("orders", {
+      database: database({ kind: "vpc" }, DATABASE_ENGINES.mongodb.port, vpcTrust),
+    });
+    const pod = one(run.resources, DEPLOYMENT).inputs.spec.template.spec;
+    assert.deepEqual(pod.containers[0].volumeMounts, [
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "trust-bundle", mountPath: DOCUMENTDB_CA_DIR, readOnly: true },
+    ]);
+    assert.deepEqual(pod.volumes[1], { name: "trust-bundle", configMap: { name: "documentdb-ca" } });
+  });
+
+  it("gets an IRSA role for its own service account, a Service, an autoscaler and a disruption budget", async () => {
+    const run = await workload("orders", {});
+    const trust = JSON.parse(one(run.resources, "aws:iam/role:Role").inputs.assumeRolePolicy).Statement[0];
+    assert.deepEqual(trust.Principal, { Federated: "arn:aws:iam::123456789012:oidc-provider/eks" });
+    assert.deepEqual(trust.Condition.StringEquals, {
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:shop:orders",
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+    });
+    const account = one(run.resources, "kubernetes:core/v1:ServiceAccount").inputs;
+    assert.equal(
+      account.metadata.annotations["eks.amazonaws.com/role-arn"],
+      "arn:aws:iam::123456789012:role/orders-irsa",
+    );
+    assert.equal(account.automountServiceAccountToken, false);
+    const kubeService = one(run.resources, "kubernetes:core/v1:Service").inputs.spec;
+    assert.deepEqual(kubeService.ports, [{ name: "http", port: 8080, targetPort: "http" }]);
+    const hpa = one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec;
+    assert.deepEqual([hpa.minReplicas, hpa.maxReplicas, hpa.scaleTargetRef.name], [2, 6, "orders"]);
+    assert.equal(one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.minAvailable, 1);
+    assert.equal(await resolved(run.result.internalUrl), "http://orders.shop.svc.cluster.local:8080");
+    assert.deepEqual(bypassingProvider(run), []);
+    assert.deepEqual(outsideComponent(run, "platform:kubernetes:ServiceWorkload"), ["k"]);
+  });
+
+  it("has no disruption budget with a single replica", async () => {
+    const run = await workload("payments", {});
+    assert.equal(ofType(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
+    assert.equal(one(run.resources, DEPLOYMENT).inputs.spec.replicas, 1);
+  });
+});
+
+describe("InClusterDatabase (under mocks)", () => {
+  const STATEFULSET = "kubernetes:apps/v1:StatefulSet";
+  const database = (service: string, engine: "mongodb" | "clickhouse", version: string) =>
+    build(() => {
+      const provider = kubernetesProvider();
+      return new InClusterDatabase(`${service}-db`, {
+        service,
+        engine,
+        version,
+        namespace: "data",
+        clientNamespace: "shop",
+        storageClass: "gp3-encrypted",
+        storageGb: 20,
+        provider,
+      });
+    });
+
+  describe("mongodb", () => {
+    const MONGO_PORT = DATABASE_ENGINES.mongodb.port;
+    const hosts = [0, 1, 2].map((i) => `notes-db-${i}.notes-db.data.svc.cluster.local`);
+    /** The service's password, as the first member's init script creates the login with it. */
+    const servicePassword = (run: MockRun<unknown>) => {
+      const script: string = named(run.resources, "kubernetes:core/v1:Secret", "notes-db-credentials").inputs
+        .stringData["10-service-user.js"];
+      const password = run.generatedSecrets.find((s) => script.includes(s));
+      assert.ok(password);
+      assert.equal(script, renderMongoUserScript("notes", "notes_app", { value: password }));
+      return password;
+    };
+
+    it("runs a three-member replica set with a keyfile on encrypted volumes, and a Job that initiates it", async () => {
+      const run = await database("notes", "mongodb", "7.0");
+      const statefulSet = one(run.resources, STATEFULSET);
+      const spec = statefulSet.inputs.spec;
+      assert.deepEqual([statefulSet.inputs.metadata.name, statefulSet.inputs.metadata.namespace], ["notes-db", "data"]);
+      assert.deepEqual([spec.replicas, spec.serviceName], [3, "notes-db"]);
+      const container = spec.template.spec.containers[0];
+      assert.equal(container.image, DATABASE_ENGINES.mongodb.image("7.0"));
+      assert.match(container.command[2], /--replSet rs0 --keyFile \/etc\/mongo-keyfile\/keyfile/);
+      assert.deepEqual(container.ports, [{ name: "db", containerPort: MONGO_PORT }]);
+      assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(spec.template.spec.securityContext.runAsUser, 999);
+      assert.deepEqual(spec.volumeClaimTemplates[0].spec, {
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: "gp3-encrypted",
+        resources: { requests: { storage: "20Gi" } },
+      });
+      const headless = one(run.resources, "kubernetes:core/v1:Service").inputs.spec;
+      assert.deepEqual([headless.clusterIP, headless.ports], ["None", [{ name: "db", port: MONGO_PORT }]]);
+      assert.equal(one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.minAvailable, 2);
+      const credentials = named(run.resources, "kubernetes:core/v1:Secret", "notes-db-credentials").inputs.stringData;
+      assert.deepEqual(Object.keys(credentials).sort(), ["10-service-user.js", "ADMIN_PASSWORD", "keyfile"]);
+      servicePassword(run);
+      const init = named(run.resources, "kubernetes:core/v1:ConfigMap", "notes-db-replica-set-init").inputs;
+      assert.equal(init.data["replica-set.js"], renderReplicaSetInit(hosts, MONGO_PORT));
+      const job = one(run.resources, "kubernetes:batch/v1:Job");
+      assert.ok(dependsOn(job, statefulSet), "the set is initiated once its members run");
+      assert.match(job.inputs.spec.template.spec.containers[0].command[2], new RegExp(`--host ${hosts[0]} `));
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+      assert.deepEqual(bypassingProvider(run), []);
+      assert.deepEqual(outsideComponent(run, "platform:kubernetes:InClusterDatabase"), ["k"]);
+    });
+
+    it("admits its service's pods and its own members only, and lets the init Job reach its members only", async () => {
+      const run = await database("notes", "mongodb", "7.0");
+      const policy = (name: string) =>
+        named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", name).inputs;
+      const [own, init] = [policy("notes-db-netpol"), policy("notes-db-replica-set-init")];
+      const members = { podSelector: { matchLabels: { "app.kubernetes.io/name": "notes-db" } } };
+      assert.deepEqual(own.spec.podSelector, members.podSelector);
+      assert.deepEqual(own.spec.egress, [DNS_EGRESS, { to: [members], ports: [{ port: MONGO_PORT }] }]);
+      assert.deepEqual(own.spec.ingress, [
+        { from: [{ podSelector: { matchLabels: { "platform/service": "notes" } } }], ports: [{ port: MONGO_PORT }] },
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "shop" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "notes" } },
+            },
+          ],
+          ports: [{ port: MONGO_PORT }],
+        },
+      ]);
+      assert.deepEqual(init.spec.podSelector, {
+        matchLabels: { "platform/job": "replica-set-init", "platform/service": "notes" },
+      });
+      assert.deepEqual(init.spec.egress, [DNS_EGRESS, { to: [members], ports: [{ port: MONGO_PORT }] }]);
+    });
+
+    it("hands the service a DatabaseEndpoint on the replica set, in the data namespace", async () => {
+      const run = await database("notes", "mongodb", "7.0");
+      const password = servicePassword(run);
+      await assertDatabaseEndpoint(run.result.endpoint, {
+        host: hosts[0],
+        port: MONGO_PORT,
+        name: "notes",
+        username: "notes_app",
+        password,
+        url: `mongodb://notes_app:${password}@${hosts.map((h) => `${h}:${MONGO_PORT}`).join(",")}/notes?authSource=notes&replicaSet=rs0`,
+        location: { kind: "namespace", namespace: "data" },
+      });
+    });
+  });
+
+  describe("clickhouse", () => {
+    const CLICKHOUSE_PORT = DATABASE_ENGINES.clickhouse.port;
+    const host = "events-db-0.events-db.data.svc.cluster.local";
+
+    it("runs one server whose image creates only the service's login, with access management off", async () => {
+      const run = await database("events", "clickhouse", "24.8");
+      const spec = one(run.resources, STATEFULSET).inputs.spec;
+      assert.equal(spec.replicas, 1);
+      const container = spec.template.spec.containers[0];
+      assert.equal(container.image, DATABASE_ENGINES.clickhouse.image("24.8"));
+      assert.deepEqual(container.ports, [{ name: "db", containerPort: CLICKHOUSE_PORT }]);
+      assert.deepEqual(container.envFrom, [{ secretRef: { name: "events-db" } }]);
+      assert.equal(container.command, undefined);
+      assert.equal(spec.template.spec.securityContext.runAsUser, 101);
+      const credentials = one(run.resources, "kubernetes:core/v1:Secret").inputs.stringData;
+      assert.deepEqual(
+        [credentials.CLICKHOUSE_DB, credentials.CLICKHOUSE_USER, credentials.CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT],
+        ["events", "events_app", "0"],
+      );
+      assert.equal(ofType(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
+      assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 0);
+      const policy = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+      assert.deepEqual(
+        policy.spec.ingress.map((rule: any) => rule.ports),
+        [[{ port: CLICKHOUSE_PORT }], [{ port: CLICKHOUSE_PORT }]],
+      );
+      assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+      assert.deepEqual(outsideComponent(run, "platform:kubernetes:InClusterDatabase"), ["k"]);
+    });
+
+    it("hands the service a DatabaseEndpoint with the password the server was given", async () => {
+      const run = await database("events", "clickhouse", "24.8");
+      const password = one(run.resources, "kubernetes:core/v1:Secret").inputs.stringData.CLICKHOUSE_PASSWORD;
+      assert.ok(run.generatedSecrets.includes(password));
+      await assertDatabaseEndpoint(run.result.endpoint, {
+        host,
+        port: CLICKHOUSE_PORT,
+        name: "events",
+        username: "events_app",
+        password,
+        url: `clickhouse://events_app:${password}@${host}:${CLICKHOUSE_PORT}/events`,
+        location: { kind: "namespace", namespace: "data" },
+      });
+    });
+  });
+});
+
+describe("InClusterBroker (under mocks)", () => {
+  const broker = () => build(() => new InClusterBroker("mq", { plan: PLAN, provider: kubernetesProvider() }));
+
+  it("installs the pinned RabbitMQ chart, three nodes, loading the plan's definitions from a Secret", async () => {
+    const run = await broker();
+    const namespace = one(run.resources, "kubernetes:core/v1:Namespace");
+    assert.equal(namespace.inputs.metadata.name, MESSAGING_NAMESPACE);
+    const admin = named(run.resources, "kubernetes:core/v1:Secret", "mq-admin");
+    assert.deepEqual(Object.keys(admin.inputs.stringData).sort(), ["rabbitmq-erlang-cookie", "rabbitmq-password"]);
+    const definitions = named(run.resources, "kubernetes:core/v1:Secret", "mq-definitions");
+    for (const secret of [admin, definitions]) {
+      assert.equal(secret.inputs.metadata.namespace, MESSAGING_NAMESPACE);
+      assert.ok(dependsOn(secret, namespace));
+    }
+    const release = one(run.resources, "kubernetes:helm.sh/v3:Release");
+    assert.deepEqual(
+      [release.inputs.chart, release.inputs.version, release.inputs.namespace, release.inputs.values.replicaCount],
+      [RABBITMQ_CHART.chart, RABBITMQ_CHART.version, MESSAGING_NAMESPACE, 3],
+    );
+    assert.deepEqual(release.inputs.values.auth, {
+      username: "platform-admin",
+      existingPasswordSecret: "rabbitmq-admin",
+      existingErlangSecret: "rabbitmq-admin",
+    });
+    assert.deepEqual(release.inputs.values.loadDefinition, { enabled: true, existingSecret: "rabbitmq-definitions" });
+    assert.ok(dependsOn(release, admin) && dependsOn(release, definitions));
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(bypassingProvider(run), []);
+    assert.deepEqual(outsideComponent(run, "platform:kubernetes:InClusterBroker"), ["k"]);
+  });
+
+  it("gives each service its own login in the definitions, and hands them a plain AMQP BrokerEndpoint in messaging", async () => {
+    const run = await broker();
+    const definitions = JSON.parse(
+      named(run.resources, "kubernetes:core/v1:Secret", "mq-definitions").inputs.stringData["load_definition.json"],
+    );
+    assert.deepEqual(definitions.vhosts, [{ name: "shop" }]);
+    const hashes = new Map(definitions.users.map((u: any) => [u.name, u.password_hash]));
+    assert.deepEqual([...hashes.keys()], ["orders", "mailer", "platform-admin"]);
+    for (const service of ["orders", "mailer"]) {
+      const credentials = run.result.credentials[service];
+      const password = await valueOf(credentials.password);
+      assert.ok(password.secret);
+      assert.equal(hashes.get(service), rabbitPasswordHash(service, password.value));
+    }
+    assert.deepEqual(run.result.credentials.mailer.consumerQueues, ["mailer.orders"]);
+    const endpoint: BrokerEndpoint = run.result.endpoint;
+    assert.deepEqual(endpoint, {
+      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+      port: 5672,
+      tls: false,
+      vhost: "shop",
+      location: { kind: "namespace", namespace: "messaging" },
+    });
+    assert.equal(endpoint.port, RABBITMQ.amqpPort);
+  });
+});
+
+describe("PlatformCharts (under mocks)", () => {
+  const RELEASE = "kubernetes:helm.sh/v3:Release";
+  const catalog = catalogOf([
+    serviceSpec("orders", 8080, { routes: [{ paths: ["/orders"] }] }),
+    serviceSpec("mailer", 8083),
+  ]);
+  const JWT_SECRET = "jwt-signing-s3cret";
+  const GRAFANA_PASSWORD = "grafana-admin-s3cret";
+  const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/gateway";
+  const charts = (logs: "loki" | "elk") =>
+    build(
+      () =>
+        new PlatformCharts("charts", {
+          catalog,
+          appNamespace: "shop",
+          gatewayCredential: pulumi.secret({ kind: "jwt" as const, issuer: "shop-issuer", secret: JWT_SECRET }),
+          corsOrigins: ["https://www.shop.example.com"],
+          certificateArn: CERTIFICATE,
+          scrapeJobs: [{ job: "orders", groups: [{ targets: ["orders.shop.svc.cluster.local:8080"] }] }],
+          scrapeInterval: "30s",
+          thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
+          grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
+          logs,
+          provider: kubernetesProvider(),
+        }),
+    );
+  const release = (run: MockRun<unknown>, name: string) =>
+    ofType(run.resources, RELEASE).find((r) => r.inputs.name === name)!;
+
+  it("installs the pinned charts in their namespaces, monitoring first", async () => {
+    const run = await charts("loki");
+    assert.deepEqual(
+      sorted(ofType(run.resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name)),
+      sorted(Object.values(NAMESPACES)),
+    );
+    const installed = sorted(
+      ofType(run.resources, RELEASE).map((r) => [r.inputs.name, r.inputs.chart, r.inputs.version, r.inputs.namespace]),
+    );
+    assert.deepEqual(
+      installed,
+      sorted([
+        ["kps", CHARTS.kubePrometheusStack.chart, CHARTS.kubePrometheusStack.version, NAMESPACES.monitoring],
+        ["loki", CHARTS.loki.chart, CHARTS.loki.version, NAMESPACES.logging],
+        ["promtail", CHARTS.promtail.chart, CHARTS.promtail.version, NAMESPACES.logging],
+        ["jaeger", CHARTS.jaeger.chart, CHARTS.jaeger.version, NAMESPACES.tracing],
+        ["kong", CHARTS.kong.chart, CHARTS.kong.version, NAMESPACES.gateway],
+      ]),
+    );
+    const monitoring = release(run, "kps");
+    for (const name of ["loki", "promtail", "jaeger", "kong"])
+      assert.ok(dependsOn(release(run, name), monitoring), `${name} waits for the monitoring CRDs`);
+    for (const r of ofType(run.resources, RELEASE)) assert.equal(r.inputs.atomic, true);
+    assert.deepEqual(bypassingProvider(run), []);
+    assert.deepEqual(outsideComponent(run, "platform:kubernetes:PlatformCharts"), ["k"]);
+  });
+
+  it("provisions Grafana from a Secret, with a dashboard per service, Loki and Jaeger, and the platform's alert rules", async () => {
+    const run = await charts("loki");
+    const admin = named(run.resources, "kubernetes:core/v1:Secret", "charts-grafana-admin").inputs;
+    assert.deepEqual(admin.stringData, { "admin-user": "admin", "admin-password": GRAFANA_PASSWORD });
+    assert.deepEqual(
+      sorted(ofType(run.resources, "kubernetes:core/v1:ConfigMap").map((c) => Object.keys(c.inputs.data)[0])),
+      ["overview.json", "service-mailer.json", "service-orders.json"],
+    );
+    const values = release(run, "kps").inputs.values;
+    assert.equal(values.grafana.admin.existingSecret, "grafana-admin");
+    assert.deepEqual(
+      values.grafana.additionalDataSources.map((d: any) => [d.type, d.url]),
+      [
+        ["loki", "http://loki.logging.svc.cluster.local:3100"],
+        ["jaeger", "http://jaeger-query.tracing.svc.cluster.local:16686"],
+      ],
+    );
+    assert.equal(values.prometheus.prometheusSpec.scrapeInterval, "30s");
+    assert.deepEqual(
+      values.prometheus.prometheusSpec.additionalScrapeConfigs.map((j: any) => j.static_configs[0].targets),
+      [["orders.shop.svc.cluster.local:8080"]],
+    );
+    const alerts = values.additionalPrometheusRulesMap.platform.groups.flatMap((g: any) => g.rules);
+    assert.ok(alerts.some((a: any) => a.alert === "ServiceDown" && a.labels.service === "mailer"));
+    assert.deepEqual(plaintextOccurrences(run.resources, [GRAFANA_PASSWORD, JWT_SECRET, ...run.generatedSecrets]), []);
+  });
+
+  it("runs Kong DB-less from a secret declarative config that reaches services by their namespaced names", async () => {
+    const run = await charts("loki");
+    const declarative = named(run.resources, "kubernetes:core/v1:Secret", "charts-kong-declarative");
+    const config = parse(declarative.inputs.stringData["kong.yml"]);
+    assert.deepEqual(
+      config.services.map((s: any) => [s.name, s.url]),
+      [["orders", "http://orders.shop.svc.cluster.local:8080"]],
+    );
+    assert.deepEqual(config.consumers[0].jwt_secrets, [{ key: "shop-issuer", secret: JWT_SECRET, algorithm: "HS256" }]);
+    const kong = release(run, "kong");
+    assert.deepEqual(kong.inputs.values, kongValues(CERTIFICATE, "kong-declarative"));
+    assert.ok(dependsOn(kong, declarative));
+    assert.equal(await resolved(run.result.gatewayHostname), "kong-proxy-0123.elb.eu-west-1.amazonaws.com");
+    assert.deepEqual(plaintextOccurrences(run.resources, [JWT_SECRET]), []);
+  });
+
+  it("swaps Loki for a secured ELK stack whose logins a Job makes, Grafana reading with its own login", async () => {
+    const run = await charts("elk");
+    assert.deepEqual(
+      sorted(ofType(run.resources, RELEASE).map((r) => r.inputs.name)),
+      sorted(["kps", "elasticsearch", "logstash", "filebeat", "kibana", "jaeger", "kong"]),
+    );
+    const elasticsearch = release(run, "elasticsearch");
+    const logins = named(run.resources, "kubernetes:core/v1:Secret", "charts-logs-logins");
+    assert.deepEqual(Object.keys(logins.inputs.stringData).sort(), [
+      "GRAFANA_READER_PASSWORD",
+      "KIBANA_PASSWORD",
+      "LOGSTASH_WRITER_PASSWORD",
+    ]);
+    const reader = ofType(run.resources, RELEASE)
+      .find((r) => r.inputs.name === "kps")!
+      .inputs.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
+    assert.deepEqual(
+      [reader.basicAuthUser, reader.secureJsonData.basicAuthPassword],
+      [GRAFANA_READER, logins.inputs.stringData.GRAFANA_READER_PASSWORD],
+    );
+    const setup = one(run.resources, "kubernetes:batch/v1:Job");
+    assert.ok(dependsOn(setup, elasticsearch));
+    assert.deepEqual(setup.inputs.spec.template.spec.containers[0].envFrom, [{ secretRef: { name: "logs-logins" } }]);
+    const logstash = release(run, "logstash");
+    assert.ok(dependsOn(logstash, elasticsearch) && dependsOn(logstash, logins));
+    assert.ok(dependsOn(release(run, "filebeat"), logstash));
+    const filebeat = parse(release(run, "filebeat").inputs.values.daemonset.filebeatConfig["filebeat.yml"]);
+    assert.match(JSON.stringify(filebeat), /"shop"/);
+    assert.match(JSON.stringify(filebeat), /"kong"/);
+    assert.deepEqual(plaintextOccurrences(run.resources, [GRAFANA_PASSWORD, JWT_SECRET, ...run.generatedSecrets]), []);
+  });
+});
