@@ -45,7 +45,8 @@ import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } fro
 import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
 import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
 import { InClusterBroker, MESSAGING_NAMESPACE, RABBITMQ_CHART } from "../components/kubernetes/InClusterBroker";
-import { CHARTS, NAMESPACES, PlatformCharts, kongValues } from "../components/kubernetes/PlatformCharts";
+import { CHARTS, NAMESPACES, PlatformCharts } from "../components/kubernetes/PlatformCharts";
+import { kongValues } from "../components/kubernetes/chartValues";
 
 /*
  * Each prod component (components/aws, components/kubernetes) built on its own under Pulumi mocks

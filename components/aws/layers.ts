@@ -1,0 +1,81 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * What the infrastructure layer hands the platform layer through a StackReference. The
+ * infrastructure stack talks to AWS APIs only (deployable from anywhere with AWS credentials); the
+ * platform stack needs the private endpoints (EKS API, Amazon MQ, RDS) and runs on the deploy
+ * runner inside the VPC. Plain values and secrets are two outputs, so that a secret never makes an
+ * address secret (nor an address a secret plain).
+ */
+export interface InfrastructureOutputs {
+  /** The catalog and name prefix the infrastructure was made for; the platform layer checks they match its own. */
+  catalog: string;
+  prefix: string;
+  region: string;
+  vpcCidr: string;
+  kmsKeyArn: string;
+  cluster: {
+    name: string;
+    endpoint: string;
+    certificateAuthority: string;
+    oidcProviderArn: string;
+    /** Issuer without https://, as IRSA trust conditions name it. */
+    oidcIssuer: string;
+  };
+  /** Per service, its ECR repository URL. */
+  repositories: Record<string, string>;
+  /** Per PostgreSQL service, the RDS instance it lives on (its own, or the shared one). */
+  postgres: Record<string, { host: string; instance: string }>;
+  documentDb?: { host: string };
+  cache?: { host: string };
+  broker?: { host: string; managementUrl: string };
+  frontend?: { url: string; bucket: string; distributionId: string };
+  runner?: { roleArn: string; tokenSecretArn: string; labels: string[] };
+}
+
+export interface InfrastructureSecrets {
+  /** Per RDS instance (see `postgres[service].instance`), its master password. */
+  postgresAdminPasswords: Record<string, string>;
+  documentDbAdminPassword?: string;
+  cacheAuthToken?: string;
+  brokerAdminPassword?: string;
+}
+
+/** The stack outputs that carry the two objects. */
+export const INFRASTRUCTURE_OUTPUT = "infrastructure";
+export const INFRASTRUCTURE_SECRETS_OUTPUT = "infrastructureSecrets";
+
+/** The infrastructure layer's outputs as the platform layer reads them. */
+export interface InfrastructureReference {
+  outputs: pulumi.Output<InfrastructureOutputs>;
+  /** Secret. */
+  secrets: pulumi.Output<InfrastructureSecrets>;
+}
+
+/**
+ * Reads the infrastructure stack's outputs, and fails the update with a message naming both stacks
+ * when they were made for another catalog or name prefix than the platform stack's.
+ */
+export function readInfrastructure(
+  name: string,
+  stackName: string,
+  expected: { catalog: string; prefix: string },
+  parent: pulumi.Resource,
+): InfrastructureReference {
+  const reference = new pulumi.StackReference(name, { name: stackName }, { parent });
+  const outputs = (reference.requireOutput(INFRASTRUCTURE_OUTPUT) as pulumi.Output<InfrastructureOutputs>).apply(
+    (infrastructure) => {
+      if (infrastructure.catalog !== expected.catalog || infrastructure.prefix !== expected.prefix) {
+        throw new Error(
+          `stack ${stackName} holds the infrastructure of catalog '${infrastructure.catalog}' (${infrastructure.prefix}), ` +
+            `this stack deploys '${expected.catalog}' (${expected.prefix}): set platform:aws.infrastructureStack`,
+        );
+      }
+      return infrastructure;
+    },
+  );
+  const secrets = pulumi.secret(
+    reference.requireOutput(INFRASTRUCTURE_SECRETS_OUTPUT) as pulumi.Output<InfrastructureSecrets>,
+  );
+  return { outputs, secrets };
+}
