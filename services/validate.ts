@@ -239,6 +239,11 @@ export function dependencyOrder(services: Service[]): Service[] {
 }
 
 /** The catalog needs the API gateway: some service has routes, or there is a front end to serve at `/`. */
+/** A service publishes or consumes events, so it gets a broker user. */
+export function usesBroker(service: Service): boolean {
+  return service.events.publishes.length > 0 || service.events.consumes.length > 0;
+}
+
 export function needsGateway(catalog: Catalog): boolean {
   return catalog.frontend !== undefined || catalog.services.some((s) => s.routes.length > 0);
 }

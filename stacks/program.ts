@@ -1,5 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/AwsPlatform";
+import { AwsInfrastructure } from "../components/aws/AwsInfrastructure";
+import {
+  INFRASTRUCTURE_OUTPUT,
+  INFRASTRUCTURE_SECRETS_OUTPUT,
+  InfrastructureOutputs,
+  InfrastructureSecrets,
+} from "../components/aws/layers";
 import { DockerPlatform } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
 import { ConfigSecrets, PlatformInputs } from "../components/platform";
@@ -23,7 +30,7 @@ export interface StackOutputs {
   frontendDistributionId?: pulumi.Output<string>;
   gatewayAdminUrl?: string;
   rabbitmqManagementUrl?: string;
-  grafanaUrl: string;
+  grafanaUrl?: string;
   prometheusUrl?: string;
   jaegerUrl?: string;
   /** Kibana with the ELK option, Grafana's Explore with Loki. */
@@ -31,13 +38,66 @@ export interface StackOutputs {
   clusterName?: pulumi.Output<string>;
   kubeconfig?: pulumi.Output<string>;
   imageRepositories?: Record<string, pulumi.Output<string>>;
-  grafanaAdminPassword: pulumi.Output<string>;
+  grafanaAdminPassword?: pulumi.Output<string>;
+  /** Prod: which of the two stacks this is, and what the infrastructure layer hands the platform layer. */
+  layer?: "infrastructure" | "platform";
+  infrastructure?: pulumi.Output<InfrastructureOutputs>;
+  infrastructureSecrets?: pulumi.Output<InfrastructureSecrets>;
+  /** Prod infrastructure: the runner the platform layer is deployed from, and the secret its GitHub token goes in. */
+  deployRunner?: { roleArn: pulumi.Output<string>; tokenSecretArn: pulumi.Output<string>; labels: string[] };
   /** Developer tools (dev, opt-in). */
   adminerUrl?: string;
   redisCommanderUrl?: string;
   redisCommanderPassword?: pulumi.Output<string>;
   gatewayCredential?: pulumi.Output<GatewayCredential>;
   connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
+}
+
+/** The prod infrastructure layer: AWS resources only, deployable from anywhere with AWS credentials. */
+function awsInfrastructure(config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs {
+  const infrastructure = new AwsInfrastructure(config.catalog.name, { ...inputs, aws: config.aws });
+  return {
+    target: config.target,
+    layer: "infrastructure",
+    catalog: config.catalog.name,
+    serviceUrls: {},
+    healthChecks: infrastructure.frontend
+      ? [{ name: config.catalog.frontend!.name, url: infrastructure.frontend.url }]
+      : [],
+    frontendUrl: infrastructure.frontend?.url,
+    frontendBucket: infrastructure.frontend?.bucketName,
+    frontendDistributionId: infrastructure.frontend?.distributionId,
+    clusterName: infrastructure.outputs.cluster.name,
+    kubeconfig: infrastructure.kubeconfig,
+    imageRepositories: infrastructure.outputs.repositories,
+    deployRunner: infrastructure.runner && {
+      roleArn: infrastructure.runner.roleArn,
+      tokenSecretArn: infrastructure.runner.tokenSecretArn,
+      labels: infrastructure.runner.labels,
+    },
+    [INFRASTRUCTURE_OUTPUT]: infrastructure.outputs,
+    [INFRASTRUCTURE_SECRETS_OUTPUT]: infrastructure.secrets,
+  };
+}
+
+/** The prod platform layer: the cluster's workloads, from the deploy runner inside the VPC. */
+function awsPlatform(config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs {
+  const infrastructureStack =
+    config.aws.infrastructureStack ?? `${pulumi.getOrganization()}/${pulumi.getProject()}/${config.stack}-infra`;
+  const platform = new AwsPlatform(config.catalog.name, { ...inputs, aws: config.aws, infrastructureStack });
+  return {
+    target: config.target,
+    layer: "platform",
+    catalog: config.catalog.name,
+    serviceUrls: platform.serviceUrls,
+    gatewayUrl: platform.gatewayUrl,
+    frontendUrl: platform.frontendUrl,
+    healthChecks: platform.healthChecks,
+    // Grafana stays inside the cluster: reach it with kubectl port-forward.
+    grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",
+    grafanaAdminPassword: platform.grafanaAdminPassword,
+    gatewayCredential: platform.gatewayCredential,
+  };
 }
 
 /** One entry per deploy target; the stack's `platform:target` picks it. */
@@ -66,26 +126,8 @@ const TARGETS = {
       connectionStrings: platform.connectionStrings,
     };
   },
-  aws: (config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs => {
-    const platform = new AwsPlatform(config.catalog.name, { ...inputs, aws: config.aws });
-    return {
-      target: config.target,
-      catalog: config.catalog.name,
-      serviceUrls: platform.serviceUrls,
-      gatewayUrl: platform.gatewayUrl,
-      frontendUrl: platform.frontend?.url,
-      frontendBucket: platform.frontend?.bucketName,
-      frontendDistributionId: platform.frontend?.distributionId,
-      healthChecks: platform.healthChecks,
-      // Grafana stays inside the cluster: reach it with kubectl port-forward.
-      grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",
-      grafanaAdminPassword: platform.grafanaAdminPassword,
-      gatewayCredential: platform.gatewayCredential,
-      clusterName: platform.clusterName,
-      kubeconfig: platform.kubeconfig,
-      imageRepositories: platform.repositories,
-    };
-  },
+  aws: (config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs =>
+    config.aws.layer === "infrastructure" ? awsInfrastructure(config, inputs) : awsPlatform(config, inputs),
 };
 
 /**

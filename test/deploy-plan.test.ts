@@ -8,6 +8,7 @@ const node = (
   dependencies: string[] = [],
   inputs: Record<string, unknown> = {},
 ): RecordedResource => ({
+  stack: "test",
   type,
   name,
   urn: `urn:${name}`,

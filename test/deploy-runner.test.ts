@@ -4,8 +4,6 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { DeployRunner, DeployRunnerArgs } from "../components/aws/DeployRunner";
 import {
   PULUMI_VERSION,
@@ -280,34 +278,6 @@ const ARGS: DeployRunnerArgs = {
   backendPolicyArns: ["arn:aws:iam::123456789012:policy/pulumi-state", "arn:aws:iam::123456789012:policy/pulumi-kms"],
 };
 
-/**
- * Outputs the cloud computes that tools/mockRun.ts does not mock (it answers the invokes, and ARNs for
- * other types): added to this run's mocks in place, so the policy's secret ARN and the links between
- * resources can be checked. The right home for them is COMPUTED_OUTPUTS in tools/mockRun.ts.
- */
-const EXTRA_OUTPUTS: Record<string, (name: string) => Record<string, unknown>> = {
-  "aws:secretsmanager/secret:Secret": (name) => ({
-    arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`,
-  }),
-  "aws:iam/role:Role": (name) => ({ name: `${name}-7c1e2a9` }),
-  "aws:iam/instanceProfile:InstanceProfile": (name) => ({ arn: `arn:aws:iam::123456789012:instance-profile/${name}` }),
-  "aws:iam/serviceLinkedRole:ServiceLinkedRole": (name) => ({
-    arn: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/${name}`,
-  }),
-  "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 3 }),
-};
-
-function addComputedOutputs(): void {
-  const monitor = pulumi.runtime.getMonitor();
-  assert.ok(monitor instanceof MockMonitor, "runUnderMocks installs a MockMonitor");
-  const mocks = monitor.mocks;
-  const newResource = mocks.newResource.bind(mocks);
-  mocks.newResource = async (args) => {
-    const result = await newResource(args);
-    return { ...result, state: { ...result.state, ...EXTRA_OUTPUTS[args.type]?.(args.name) } };
-  };
-}
-
 const one = (resources: RecordedResource[], type: string): RecordedResource => {
   const found = ofType(resources, type);
   assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
@@ -322,7 +292,6 @@ describe("DeployRunner (under mocks)", () => {
   let run: MockRun<DeployRunner>;
   before(async () => {
     run = await runUnderMocks("prod", {}, () => {
-      addComputedOutputs();
       return new DeployRunner("runner", ARGS);
     });
   });

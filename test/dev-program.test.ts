@@ -359,7 +359,7 @@ describe("dev program (docker target, under mocks)", () => {
         assert.equal(checks["rabbitmq management"], plan.users.length > 0 ? "http://127.0.0.1:15672/" : undefined);
         assert.equal(checks.grafana, "http://127.0.0.1:3000/api/health");
         assert.equal(checks.prometheus, "http://127.0.0.1:9090/-/ready");
-        assert.ok((await valueOf(outputs.grafanaAdminPassword)).secret);
+        assert.ok((await valueOf(outputs.grafanaAdminPassword!)).secret);
         assert.ok((await valueOf(outputs.gatewayCredential!)).secret);
         const connections = await valueOf(outputs.connectionStrings!);
         assert.equal(connections.secret, true);

@@ -542,6 +542,7 @@ describe("policy pack", () => {
   it("links resources to their parents for stack policies", () => {
     const policyResources = asPolicyResources([
       {
+        stack: "test",
         type: "platform:x:Parent",
         name: "p",
         urn: "urn:p",
@@ -553,6 +554,7 @@ describe("policy pack", () => {
         wire: {},
       },
       {
+        stack: "test",
         type: "docker:index/container:Container",
         name: "c",
         urn: "urn:c",

@@ -12,9 +12,16 @@ import {
   SENTRY_DSN,
   TEST_CA_BUNDLE,
   gatewayDomain,
-  prodConfig,
+  prodLayers,
 } from "./helpers/stackConfigs";
-import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import {
+  MockRun,
+  RecordedResource,
+  ofType,
+  plaintextOccurrences,
+  runLayersUnderMocks,
+  valueOf,
+} from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const inputsOf = (run: MockRun<unknown>, type: string) => ofType(run.resources, type).map((r) => r.inputs);
@@ -27,7 +34,7 @@ describe("prod program (aws target, under mocks)", () => {
       const catalog = loadCatalog(builtinCatalogPath(name));
       let run: MockRun<StackOutputs>;
       before(async () => {
-        run = await runUnderMocks("prod", prodConfig(name), () => runProgram(projectDir));
+        run = await runLayersUnderMocks(prodLayers(name), () => runProgram(projectDir));
       });
 
       it("builds a VPC over 3 AZs with public and private subnets, NAT per AZ and flow logs", () => {
@@ -396,7 +403,7 @@ describe("prod program (aws target, under mocks)", () => {
   }
 
   it("runs MongoDB (a three-member replica set) and ClickHouse on EKS, one StatefulSet per service, reachable by that service only", async () => {
-    const bookings = await runUnderMocks("prod", prodConfig("bookings"), () => runProgram(projectDir));
+    const bookings = await runLayersUnderMocks(prodLayers("bookings"), () => runProgram(projectDir));
     const mongo = named(bookings.resources, "kubernetes:apps/v1:StatefulSet", "notification-service-db")!.inputs;
     assert.equal(mongo.metadata.namespace, "data");
     assert.equal(mongo.spec.replicas, 3);
@@ -489,10 +496,8 @@ describe("prod program (aws target, under mocks)", () => {
     );
     assert.deepEqual(plaintextOccurrences(bookings.resources, bookings.generatedSecrets), []);
 
-    const reservei = await runUnderMocks(
-      "prod",
-      prodConfig("reservei", { inClusterDatabases: { storageGb: 50 } }),
-      () => runProgram(projectDir),
+    const reservei = await runLayersUnderMocks(prodLayers("reservei", { inClusterDatabases: { storageGb: 50 } }), () =>
+      runProgram(projectDir),
     );
     const clickhouse = named(reservei.resources, "kubernetes:apps/v1:StatefulSet", "analytics-service-db")!.inputs;
     assert.equal(clickhouse.spec.replicas, 1);
@@ -514,12 +519,13 @@ describe("prod program (aws target, under mocks)", () => {
     fs.writeFileSync(path.join(dir, "dist", "index.html"), "<!doctype html><div id=root></div>");
     fs.writeFileSync(path.join(dir, "dist", "assets", "app.1a2b.js"), "console.log(1)");
     const webCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/11112222-3333-4444-5555-666677778888";
-    const { "platform:catalog": _, ...config } = prodConfig("user-enrichment", {
+    const layers = prodLayers("user-enrichment", {
       frontend: { certificateArn: webCertificate, aliases: ["app.example.com"], rateLimitPer5Minutes: 500 },
-    });
-    const run = await runUnderMocks("prod", { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") }, () =>
-      runProgram(projectDir),
-    );
+    }).map(({ stack, config: { "platform:catalog": _, ...config } }) => ({
+      stack,
+      config: { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") },
+    }));
+    const run = await runLayersUnderMocks(layers, () => runProgram(projectDir));
     const objects = inputsOf(run, "aws:s3/bucketObjectv2:BucketObjectv2");
     assert.deepEqual(
       objects.map((o) => [o.key, o.contentType, o.cacheControl]),
@@ -540,9 +546,8 @@ describe("prod program (aws target, under mocks)", () => {
   });
 
   it("puts MongoDB services on one hardened DocumentDB cluster when asked, each with its own login, verifying TLS with the CA bundle", async () => {
-    const run = await runUnderMocks(
-      "prod",
-      prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE, instances: 2 } }),
+    const run = await runLayersUnderMocks(
+      prodLayers("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE, instances: 2 } }),
       () => runProgram(projectDir),
     );
     assert.equal(
@@ -612,9 +617,8 @@ describe("prod program (aws target, under mocks)", () => {
   });
 
   it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
-    const run = await runUnderMocks(
-      "prod",
-      { ...prodConfig("erp", { broker: { mode: "in-cluster" } }), "platform:sentryDsn": SENTRY_DSN },
+    const run = await runLayersUnderMocks(
+      prodLayers("erp", { broker: { mode: "in-cluster" } }, { "platform:sentryDsn": SENTRY_DSN }),
       () => runProgram(projectDir),
     );
     assert.equal(ofType(run.resources, "aws:mq/broker:Broker").length, 0);
@@ -653,7 +657,7 @@ describe("prod program (aws target, under mocks)", () => {
   });
 
   it("makes the logins with @pulumi/postgresql instead of Jobs when pulumi runs inside the VPC", async () => {
-    const run = await runUnderMocks("prod", prodConfig("finance", { rds: { bootstrap: "provider" } }), () =>
+    const run = await runLayersUnderMocks(prodLayers("finance", { rds: { bootstrap: "provider" } }), () =>
       runProgram(projectDir),
     );
     assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 0);
@@ -670,9 +674,8 @@ describe("prod program (aws target, under mocks)", () => {
   });
 
   it("installs the ELK charts instead of Loki when asked, with Grafana reading through the setup's login", async () => {
-    const run = await runUnderMocks(
-      "prod",
-      { ...prodConfig("bookings"), "platform:observability": JSON.stringify({ logs: "elk" }) },
+    const run = await runLayersUnderMocks(
+      prodLayers("bookings", {}, { "platform:observability": JSON.stringify({ logs: "elk" }) }),
       () => runProgram(projectDir),
     );
     const charts = ofType(run.resources, "kubernetes:helm.sh/v3:Release")
@@ -711,13 +714,14 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
-  it("uses one NAT gateway, one shared RDS instance, a public API for listed CIDRs and the load balancer's name when configured", async () => {
-    const run = await runUnderMocks(
-      "prod",
-      prodConfig("erp", {
+  it("uses one NAT gateway, one shared RDS instance, a public API for the deploying address and the load balancer's name when configured", async () => {
+    const run = await runLayersUnderMocks(
+      prodLayers("erp", {
         natGateways: "single",
         rds: { mode: "shared" },
-        eks: { publicAccessCidrs: ["203.0.113.0/24"] },
+        deployFrom: "public-endpoint",
+        eks: { publicAccessCidrs: ["203.0.113.7/32"] },
+        broker: { mode: "in-cluster" },
         gatewayDomain: undefined,
       }),
       () => runProgram(projectDir),
@@ -732,6 +736,7 @@ describe("prod program (aws target, under mocks)", () => {
     assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 5);
     const cluster = ofType(run.resources, "aws:eks/cluster:Cluster")[0].inputs;
     assert.equal(cluster.vpcConfig.endpointPublicAccess, true);
-    assert.deepEqual(cluster.vpcConfig.publicAccessCidrs, ["203.0.113.0/24"]);
+    assert.deepEqual(cluster.vpcConfig.publicAccessCidrs, ["203.0.113.7/32"]);
+    assert.equal(ofType(run.resources, "platform:aws:DeployRunner").length, 0, "no runner without deployFrom runner");
   });
 });

@@ -7,6 +7,8 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface RecordedResource {
+  /** The stack that declared it (prod runs two layers). */
+  stack: string;
   type: string;
   name: string;
   urn: string;
@@ -60,7 +62,15 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
     repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}`,
   }),
   "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}`, keyId: name }),
-  "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}` }),
+  "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name: `${name}-7c1e2a9` }),
+  "aws:secretsmanager/secret:Secret": (name) => ({
+    arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`,
+  }),
+  "aws:iam/instanceProfile:InstanceProfile": (name) => ({ arn: `arn:aws:iam::123456789012:instance-profile/${name}` }),
+  "aws:iam/serviceLinkedRole:ServiceLinkedRole": (name) => ({
+    arn: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/${name}`,
+  }),
+  "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 3 }),
   "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (name) => ({
     arn: `arn:aws:iam::123456789012:oidc-provider/${name}`,
   }),
@@ -108,6 +118,8 @@ export async function runUnderMocks<T>(
   stack: string,
   config: Record<string, string>,
   program: () => T,
+  /** What a StackReference reads: the referenced stack's outputs, and which of them are secret. */
+  reference?: { outputs: Record<string, unknown>; secretOutputNames: string[] },
 ): Promise<MockRun<T>> {
   const resources: RecordedResource[] = [];
   const generatedSecrets: string[] = [];
@@ -125,6 +137,10 @@ export async function runUnderMocks<T>(
           state.result = pulumi.secret(value);
         }
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
+        if (args.type === "pulumi:pulumi:StackReference") {
+          if (!reference) throw new Error(`no mock outputs for stack reference ${args.inputs.name}`);
+          Object.assign(state, reference);
+        }
         Object.assign(state, COMPUTED_OUTPUTS[args.type]?.(args.name));
         return { id: args.id || `${args.name}-id`, state };
       },
@@ -137,6 +153,8 @@ export async function runUnderMocks<T>(
     PROJECT,
     stack,
     false,
+    // What the self-managed backends (file, S3) call every stack's organization.
+    "organization",
   );
 
   const monitor = pulumi.runtime.getMonitor() as any;
@@ -144,6 +162,7 @@ export async function runUnderMocks<T>(
   monitor.registerResource = (req: any, callback: any) => {
     const wire = req.getObject().toJavaScript();
     const record: RecordedResource = {
+      stack,
       type: req.getType(),
       name: req.getName(),
       urn: "",
@@ -165,6 +184,44 @@ export async function runUnderMocks<T>(
   // Resolves once every registration the program started (components and children) is done.
   await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { result, resources, generatedSecrets };
+}
+
+/** Both prod layers under mocks: the infrastructure stack, then the platform stack reading its outputs. */
+export interface LayeredRun<T> extends MockRun<T> {
+  infrastructure: MockRun<T>;
+  platform: MockRun<T>;
+}
+
+/**
+ * Runs the infrastructure stack, hands its outputs (secrets marked) to the platform stack's
+ * StackReference, runs the platform stack, and returns both with their resources together.
+ */
+export async function runLayersUnderMocks<T extends object>(
+  layers: { stack: string; config: Record<string, string> }[],
+  program: () => T,
+): Promise<LayeredRun<T>> {
+  const [infrastructureLayer, platformLayer] = layers;
+  const infrastructure = await runUnderMocks(infrastructureLayer.stack, infrastructureLayer.config, program);
+  const outputs: Record<string, unknown> = {};
+  const secretOutputNames: string[] = [];
+  for (const [key, value] of Object.entries(infrastructure.result)) {
+    if (value === undefined) continue;
+    // Resolves nested outputs too (an object of outputs), as the engine does for stack outputs.
+    const resolved = await valueOf(pulumi.output(value) as pulumi.Output<unknown>);
+    outputs[key] = resolved.value;
+    if (resolved.secret) secretOutputNames.push(key);
+  }
+  const platform = await runUnderMocks(platformLayer.stack, platformLayer.config, program, {
+    outputs,
+    secretOutputNames,
+  });
+  return {
+    infrastructure,
+    platform,
+    result: { ...infrastructure.result, ...platform.result },
+    resources: [...infrastructure.resources, ...platform.resources],
+    generatedSecrets: [...infrastructure.generatedSecrets, ...platform.generatedSecrets],
+  };
 }
 
 function unwrapSecrets(value: unknown): unknown {

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { Service } from "../../services/schema";
-import { GATEWAY_HEALTH_PATH, gatewayPaths } from "../../services/validate";
+import { GATEWAY_HEALTH_PATH, usesBroker } from "../../services/validate";
 import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { HealthCheck } from "../healthCheck";
@@ -14,7 +13,7 @@ import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kuberne
 import { InClusterBroker } from "../kubernetes/InClusterBroker";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
 import { defaultDenyPolicy } from "../kubernetes/networkPolicies";
-import { MONGO_TOOLS_IMAGE, OTLP_HTTP_PORT, POSTGRES_TOOLS_IMAGE } from "../engines";
+import { OTLP_HTTP_PORT, REDIS } from "../engines";
 import {
   BrokerEndpoint,
   BrokerUser,
@@ -23,18 +22,19 @@ import {
   PlatformInputs,
   TracingEndpoint,
 } from "../platform";
-import { Network } from "./Network";
-import { EksCluster } from "./EksCluster";
-import { RdsDatabases } from "./RdsDatabases";
-import { ManagedCache } from "./ManagedCache";
-import { ManagedBroker } from "./ManagedBroker";
-import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
-import { WebFrontend } from "./WebFrontend";
-import { DocumentDb } from "./DocumentDb";
-import { AwsTargetSettings, requiredTags } from "./settings";
+import { BACKUP_TAG } from "./BackupPlan";
+import { kubeconfig } from "./EksCluster";
+import { RdsAccess } from "./RdsAccess";
+import { DocumentDbAccess } from "./DocumentDbAccess";
+import { AmazonMqTopology } from "./AmazonMqTopology";
+import { InfrastructureOutputs, InfrastructureReference, InfrastructureSecrets, readInfrastructure } from "./layers";
+import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
+import { taggedProvider } from "./taggedProvider";
 
 export interface AwsPlatformArgs extends PlatformInputs {
   aws: AwsTargetSettings;
+  /** The infrastructure stack's name, for its StackReference. */
+  infrastructureStack: string;
 }
 
 /** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
@@ -45,26 +45,19 @@ const TRACING: TracingEndpoint = {
   location: { kind: "namespace", namespace: NAMESPACES.tracing },
 };
 
-/** What every phase shares: the component as parent, naming and the settings. */
+/** What every phase shares: the component as parent, naming, the settings and the infrastructure layer's outputs. */
 interface Context {
   name: string;
   parent: pulumi.Resource;
   args: AwsPlatformArgs;
   settings: AwsTargetSettings;
   prefix: string;
+  infrastructure: InfrastructureReference;
 }
 
-/** The account-level base every other phase builds on. */
-interface Foundation {
-  key: aws.kms.Key;
-  network: Network;
-  cluster: EksCluster;
-  /** Where data stores go: the VPC's private subnets, reachable from the EKS nodes only. */
-  placement: {
-    vpcId: pulumi.Output<string>;
-    privateSubnetIds: pulumi.Output<string>[];
-    nodeSecurityGroupId: pulumi.Output<string>;
-  };
+/** The cluster as the platform layer reaches it, and the catalog's namespace. */
+interface Cluster {
+  provider: k8s.Provider;
   k8s: { parent: pulumi.Resource; provider: k8s.Provider };
   /** The catalog's namespace, default-deny. */
   namespace: k8s.core.v1.Namespace;
@@ -82,122 +75,99 @@ interface SharedStores {
 }
 
 /**
- * The prod environment on AWS: VPC, EKS, RDS, ElastiCache and Amazon MQ for the catalog, ECR
- * repositories, each service as a hardened workload, and the platform charts (Kong,
+ * The prod platform layer, deployed from inside the VPC (the deploy runner): on the cluster the
+ * infrastructure layer made, the catalog's namespace, the services' database logins, the broker
+ * topology, each service as a hardened workload, and the platform charts (Kong,
  * kube-prometheus-stack, Loki, Promtail, Jaeger). Each phase below declares one part and returns
  * what the next needs.
  */
 export class AwsPlatform extends pulumi.ComponentResource {
   readonly gatewayUrl: pulumi.Output<string>;
-  /** The gateway's own health route; services and tools are reachable inside the cluster only. */
+  /** The gateway's own health route and the front end; services are reachable inside the cluster only. */
   readonly healthChecks: HealthCheck[];
   readonly serviceUrls: Record<string, pulumi.Output<string>> = {};
-  readonly clusterName: pulumi.Output<string>;
-  readonly kubeconfig: pulumi.Output<string>;
   readonly grafanaAdminPassword: pulumi.Output<string>;
   readonly gatewayCredential: pulumi.Output<GatewayCredential>;
-  readonly repositories: Record<string, pulumi.Output<string>>;
-  /** The catalog's web front end on CloudFront, when it has one. */
-  readonly frontend?: WebFrontend;
+  readonly frontendUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    const provider = new aws.Provider(`${name}-aws`, {
-      region: args.aws.region as aws.Region,
-      defaultTags: { tags: requiredTags(args.aws, args.environment, args.catalog.name) },
-    });
-    super("platform:aws:Platform", name, {}, { ...opts, providers: { aws: provider } });
+    // IRSA roles are AWS resources too: tagged like the infrastructure layer's.
+    super("platform:aws:Platform", name, {}, { ...opts, providers: { aws: taggedProvider(name, args) } });
+    const prefix = namePrefix(args);
     const ctx: Context = {
       name,
       parent: this,
       args,
       settings: args.aws,
-      prefix: `${args.catalog.name}-${args.stack}`.slice(0, 28).replace(/-+$/, ""),
+      prefix,
+      infrastructure: readInfrastructure(
+        `${name}-infrastructure`,
+        args.infrastructureStack,
+        { catalog: args.catalog.name, prefix },
+        this,
+      ),
     };
-    const foundation = createFoundation(ctx);
-    const databases = createDatabases(ctx, foundation);
-    const stores = createSharedStores(ctx, foundation);
+    const cluster = connectCluster(ctx);
+    const databases = createDatabases(ctx, cluster);
+    const stores = createSharedStores(ctx, cluster);
     const gateway = createGatewayCredential(ctx);
-    const services = createServices(ctx, foundation, databases, stores, gateway);
-    const charts = createCharts(ctx, foundation, services.scrapeJobs, gateway);
+    const scrapeJobs = createServices(ctx, cluster, databases, stores, gateway);
+    const charts = createCharts(ctx, cluster, scrapeJobs, gateway);
 
-    this.clusterName = foundation.cluster.name;
-    this.kubeconfig = foundation.cluster.kubeconfig;
-    this.repositories = services.repositories;
     this.gatewayCredential = gateway.credential;
     this.grafanaAdminPassword = charts.grafanaAdminPassword;
     // The certificate names the gateway's domain, not the load balancer's own hostname.
     this.gatewayUrl = pulumi.interpolate`https://${ctx.settings.gatewayDomain ?? charts.gatewayHostname}`;
     this.healthChecks = [{ name: "gateway", url: pulumi.interpolate`${this.gatewayUrl}${GATEWAY_HEALTH_PATH}` }];
-    this.frontend = createFrontend(ctx);
-    if (this.frontend) this.healthChecks.push({ name: args.catalog.frontend!.name, url: this.frontend.url });
+    if (args.catalog.frontend) {
+      this.frontendUrl = infrastructureOutput(ctx, (o) => o.frontend!.url);
+      this.healthChecks.push({ name: args.catalog.frontend.name, url: this.frontendUrl });
+    }
     for (const service of args.catalog.services) {
       if (service.routes.length > 0) {
         this.serviceUrls[service.name] = pulumi.interpolate`${this.gatewayUrl}${service.routes[0].paths[0]}`;
       }
     }
-    this.registerOutputs({
-      gatewayUrl: this.gatewayUrl,
-      clusterName: this.clusterName,
-      frontendUrl: this.frontend?.url,
-    });
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl });
   }
 }
 
-/** KMS key, VPC, EKS, backups and the catalog's namespace. */
-function createFoundation(ctx: Context): Foundation {
-  const { name, parent, settings, prefix } = ctx;
-  const key = platformKey(`${name}-key`, settings.region, prefix, parent);
-  const network = new Network(
-    `${name}-network`,
-    { cidr: settings.vpcCidr, zones: 3, natGateways: settings.natGateways, kmsKeyArn: key.arn, namePrefix: prefix },
-    { parent },
+/** One value of the infrastructure layer's outputs. */
+function infrastructureOutput<T>(ctx: Context, pick: (outputs: InfrastructureOutputs) => T): pulumi.Output<T> {
+  return ctx.infrastructure.outputs.apply((outputs) => pick(outputs)) as pulumi.Output<T>;
+}
+
+/** One of its secrets, kept secret. */
+function infrastructureSecret<T>(ctx: Context, pick: (secrets: InfrastructureSecrets) => T): pulumi.Output<T> {
+  return pulumi.secret(ctx.infrastructure.secrets.apply((secrets) => pick(secrets))) as pulumi.Output<T>;
+}
+
+/** A Kubernetes provider for the infrastructure layer's cluster (reachable from inside the VPC), and the catalog's namespace. */
+function connectCluster(ctx: Context): Cluster {
+  const config = infrastructureOutput(ctx, (o) =>
+    kubeconfig(o.cluster.name, o.cluster.endpoint, o.cluster.certificateAuthority, o.region),
   );
-  const cluster = new EksCluster(
-    `${name}-eks`,
-    {
-      namePrefix: prefix,
-      version: settings.eks.version,
-      vpcId: network.vpcId,
-      privateSubnetIds: network.privateSubnetIds,
-      publicAccessCidrs: settings.eks.publicAccessCidrs,
-      kmsKeyArn: key.arn,
-      region: settings.region,
-      nodes: {
-        instanceTypes: settings.eks.nodeInstanceTypes,
-        min: settings.eks.minNodes,
-        desired: settings.eks.desiredNodes,
-        max: settings.eks.maxNodes,
-      },
-    },
-    { parent },
+  const provider = new k8s.Provider(
+    `${ctx.name}-k8s`,
+    { kubeconfig: pulumi.secret(config), enableServerSideApply: true },
+    { parent: ctx.parent },
   );
-  const backup = settings.backup;
-  new BackupPlan(
-    `${name}-backup`,
-    { namePrefix: prefix, kmsKeyArn: key.arn, schedule: backup.schedule, retentionDays: backup.retentionDays },
-    { parent },
-  );
-  const k8sOpts = { parent, provider: cluster.provider };
+  const k8sOpts = { parent: ctx.parent, provider };
   const catalog = ctx.args.catalog.name;
   const namespace = new k8s.core.v1.Namespace(
-    `${name}-ns`,
+    `${ctx.name}-ns`,
     { metadata: { name: catalog, labels: { "platform/catalog": catalog } } },
     k8sOpts,
   );
-  defaultDenyPolicy(`${name}-default-deny`, namespace.metadata.name, k8sOpts);
-  const placement = {
-    vpcId: network.vpcId,
-    privateSubnetIds: network.privateSubnetIds,
-    nodeSecurityGroupId: cluster.nodeSecurityGroupId,
-  };
-  return { key, network, cluster, placement, k8s: k8sOpts, namespace };
+  defaultDenyPolicy(`${ctx.name}-default-deny`, namespace.metadata.name, k8sOpts);
+  return { provider, k8s: k8sOpts, namespace };
 }
 
-/** Each service's database: RDS for PostgreSQL, DocumentDB or EKS for MongoDB, EKS for ClickHouse. */
-function createDatabases(ctx: Context, foundation: Foundation): Databases {
-  const rds = createRds(ctx, foundation);
-  const documentDb = createDocumentDb(ctx, foundation);
-  const inCluster = createInClusterDatabases(ctx, foundation, documentDb !== undefined);
+/** Each service's database: its login on RDS or DocumentDB, or its own server on EKS. */
+function createDatabases(ctx: Context, cluster: Cluster): Databases {
+  const rds = createRdsAccess(ctx, cluster);
+  const documentDb = createDocumentDbAccess(ctx, cluster);
+  const inCluster = createInClusterDatabases(ctx, cluster, documentDb !== undefined);
   const endpoints = new Map<string, DatabaseEndpoint>([
     ...Object.entries(rds?.endpoints ?? {}),
     ...Object.entries(documentDb?.endpoints ?? {}),
@@ -206,53 +176,42 @@ function createDatabases(ctx: Context, foundation: Foundation): Databases {
   return { endpoints, waitFor: [rds, documentDb].filter((d) => d !== undefined) };
 }
 
-function createRds(ctx: Context, foundation: Foundation): RdsDatabases | undefined {
-  const { settings } = ctx;
+function createRdsAccess(ctx: Context, cluster: Cluster): RdsAccess | undefined {
   const postgres = ctx.args.catalog.services.flatMap((s) =>
-    s.database.kind === "postgres" ? [{ service: s.name, ...s.database }] : [],
+    s.database.kind === "postgres" ? [{ service: s.name, extensions: s.database.extensions }] : [],
   );
   if (postgres.length === 0) return undefined;
-  return new RdsDatabases(
+  return new RdsAccess(
     `${ctx.name}-rds`,
     {
-      namePrefix: ctx.prefix,
-      databases: postgres.map((db) => ({ service: db.service, version: db.version, extensions: db.extensions })),
-      mode: settings.rds.mode,
-      instanceClass: settings.rds.instanceClass,
-      allocatedStorageGb: settings.rds.allocatedStorageGb,
-      backupRetentionDays: settings.rds.backupRetentionDays,
-      bootstrap: settings.rds.bootstrap,
-      kmsKeyArn: foundation.key.arn,
-      ...foundation.placement,
-      kubernetes: { provider: foundation.cluster.provider, namespace: foundation.namespace.metadata.name },
-      vpcCidr: settings.vpcCidr,
-      postgresClientImage: POSTGRES_TOOLS_IMAGE,
-      backupTags: { [BACKUP_TAG]: ctx.prefix },
+      databases: postgres.map((db) => ({
+        ...db,
+        host: infrastructureOutput(ctx, (o) => o.postgres[db.service].host),
+        adminPassword: pulumi
+          .all([ctx.infrastructure.outputs, ctx.infrastructure.secrets])
+          .apply(([o, s]) => s.postgresAdminPasswords[o.postgres[db.service].instance]),
+      })),
+      bootstrap: ctx.settings.rds.bootstrap,
+      kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
+      vpcCidr: ctx.settings.vpcCidr,
     },
     { parent: ctx.parent },
   );
 }
 
-function createDocumentDb(ctx: Context, foundation: Foundation): DocumentDb | undefined {
-  const { settings } = ctx;
+function createDocumentDbAccess(ctx: Context, cluster: Cluster): DocumentDbAccess | undefined {
   const mongodb = ctx.args.catalog.services.filter((s) => s.database.kind === "mongodb");
-  if (settings.mongodb.mode !== "documentdb" || mongodb.length === 0) return undefined;
-  return new DocumentDb(
+  if (ctx.settings.mongodb.mode !== "documentdb" || mongodb.length === 0) return undefined;
+  return new DocumentDbAccess(
     `${ctx.name}-docdb`,
     {
-      namePrefix: ctx.prefix,
       services: mongodb.map((s) => s.name),
-      instanceClass: settings.mongodb.instanceClass,
-      instances: settings.mongodb.instances,
-      backupRetentionDays: settings.rds.backupRetentionDays,
-      kmsKeyArn: foundation.key.arn,
-      ...foundation.placement,
-      kubernetes: { provider: foundation.cluster.provider, namespace: foundation.namespace.metadata.name },
-      vpcCidr: settings.vpcCidr,
+      host: infrastructureOutput(ctx, (o) => o.documentDb!.host),
+      adminPassword: infrastructureSecret(ctx, (s) => s.documentDbAdminPassword!),
+      kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
+      vpcCidr: ctx.settings.vpcCidr,
       // Config validation read and checked the bundle.
-      caBundle: settings.documentDbCaBundle!,
-      mongoClientImage: MONGO_TOOLS_IMAGE,
-      backupTags: { [BACKUP_TAG]: ctx.prefix },
+      caBundle: ctx.settings.documentDbCaBundle!,
     },
     { parent: ctx.parent },
   );
@@ -264,7 +223,7 @@ function createDocumentDb(ctx: Context, foundation: Foundation): DocumentDb | un
  */
 function createInClusterDatabases(
   ctx: Context,
-  foundation: Foundation,
+  cluster: Cluster,
   mongoOnDocumentDb: boolean,
 ): Map<string, InClusterDatabase> {
   const databases = new Map<string, InClusterDatabase>();
@@ -278,11 +237,11 @@ function createInClusterDatabases(
   const dataNamespace = new k8s.core.v1.Namespace(
     `${ctx.name}-data-ns`,
     { metadata: { name: DATA_NAMESPACE } },
-    foundation.k8s,
+    cluster.k8s,
   );
   // Each database's own policy opens what its members and its service need.
-  defaultDenyPolicy(`${ctx.name}-data-default-deny`, dataNamespace.metadata.name, foundation.k8s);
-  const storageClass = encryptedStorageClass(ctx, foundation);
+  defaultDenyPolicy(`${ctx.name}-data-default-deny`, dataNamespace.metadata.name, cluster.k8s);
+  const storageClass = encryptedStorageClass(ctx, cluster);
   for (const db of services) {
     const database = new InClusterDatabase(
       `${ctx.name}-${db.service}-db`,
@@ -294,7 +253,7 @@ function createInClusterDatabases(
         clientNamespace: ctx.args.catalog.name,
         storageClass: storageClass.metadata.name,
         storageGb: ctx.settings.inClusterDatabases.storageGb,
-        provider: foundation.cluster.provider,
+        provider: cluster.provider,
       },
       { parent: ctx.parent, dependsOn: [dataNamespace] },
     );
@@ -303,7 +262,7 @@ function createInClusterDatabases(
   return databases;
 }
 
-function encryptedStorageClass(ctx: Context, foundation: Foundation): k8s.storage.v1.StorageClass {
+function encryptedStorageClass(ctx: Context, cluster: Cluster): k8s.storage.v1.StorageClass {
   return new k8s.storage.v1.StorageClass(
     `${ctx.name}-encrypted-gp3`,
     {
@@ -313,7 +272,7 @@ function encryptedStorageClass(ctx: Context, foundation: Foundation): k8s.storag
       parameters: {
         type: "gp3",
         encrypted: "true",
-        kmsKeyId: foundation.key.arn,
+        kmsKeyId: infrastructureOutput(ctx, (o) => o.kmsKeyArn),
         tagSpecification_1: `${BACKUP_TAG}=${ctx.prefix}`,
       },
       // Deleting a claim must not delete a database's data.
@@ -321,42 +280,38 @@ function encryptedStorageClass(ctx: Context, foundation: Foundation): k8s.storag
       volumeBindingMode: "WaitForFirstConsumer",
       allowVolumeExpansion: true,
     },
-    foundation.k8s,
+    cluster.k8s,
   );
 }
 
-/** ElastiCache when a service uses the cache; Amazon MQ (or RabbitMQ on EKS) when one uses events. */
-function createSharedStores(ctx: Context, foundation: Foundation): SharedStores {
-  const { name, parent, settings, prefix } = ctx;
-  const cache = ctx.args.catalog.services.some((s) => s.cache)
-    ? new ManagedCache(
-        `${name}-cache`,
-        {
-          namePrefix: prefix,
-          nodeType: settings.cache.nodeType,
-          replicas: settings.cache.replicas,
-          kmsKeyArn: foundation.key.arn,
-          ...foundation.placement,
-        },
-        { parent },
-      )
+/** The cache's endpoint from the infrastructure layer; the broker's topology, on Amazon MQ or in the cluster. */
+function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
+  const { catalog } = ctx.args;
+  const cache: CacheEndpoint | undefined = catalog.services.some((s) => s.cache)
+    ? {
+        host: infrastructureOutput(ctx, (o) => o.cache!.host),
+        port: REDIS.port,
+        tls: true,
+        password: infrastructureSecret(ctx, (s) => s.cacheAuthToken!),
+        location: { kind: "vpc" },
+      }
     : undefined;
-  const plan = planTopology(ctx.args.catalog);
-  const instanceType = settings.broker.instanceType;
+  if (!catalog.services.some(usesBroker)) return { cache };
+  const plan = planTopology(catalog);
   const broker =
-    plan.users.length === 0
-      ? undefined
-      : settings.broker.mode === "amazon-mq"
-        ? new ManagedBroker(
-            `${name}-mq`,
-            { namePrefix: prefix, instanceType, plan, ...foundation.placement },
-            { parent },
-          )
-        : new InClusterBroker(`${name}-mq`, { plan, provider: foundation.cluster.provider }, { parent });
-  return {
-    cache: cache?.endpoint,
-    broker: broker && { endpoint: broker.endpoint, credentials: broker.credentials },
-  };
+    ctx.settings.broker.mode === "amazon-mq"
+      ? new AmazonMqTopology(
+          `${ctx.name}-mq`,
+          {
+            plan,
+            host: infrastructureOutput(ctx, (o) => o.broker!.host),
+            managementUrl: infrastructureOutput(ctx, (o) => o.broker!.managementUrl),
+            adminPassword: infrastructureSecret(ctx, (s) => s.brokerAdminPassword!),
+          },
+          { parent: ctx.parent },
+        )
+      : new InClusterBroker(`${ctx.name}-mq`, { plan, provider: cluster.provider }, { parent: ctx.parent });
+  return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };
 }
 
 interface Gateway {
@@ -383,24 +338,15 @@ function createGatewayCredential(ctx: Context): Gateway {
   };
 }
 
-interface DeployedServices {
-  repositories: Record<string, pulumi.Output<string>>;
-  scrapeJobs: ScrapeJob[];
-}
-
-/** Per service: an ECR repository and a hardened workload wired to its endpoints. */
+/** Per service: a hardened workload wired to its endpoints, and its scrape job. */
 function createServices(
   ctx: Context,
-  foundation: Foundation,
+  cluster: Cluster,
   databases: Databases,
   stores: SharedStores,
   gateway: Gateway,
-): DeployedServices {
-  const { catalog } = ctx.args;
-  const result: DeployedServices = { repositories: {}, scrapeJobs: [] };
-  for (const service of catalog.services) {
-    const repository = imageRepository(ctx, foundation, service);
-    result.repositories[service.name] = repository.repositoryUrl;
+): ScrapeJob[] {
+  return ctx.args.catalog.services.map((service) => {
     const brokerUser = stores.broker?.credentials[service.name];
     const endpoints: ServiceEndpoints = {
       tracing: TRACING,
@@ -416,28 +362,13 @@ function createServices(
       configSecrets: ctx.args.configSecrets,
       secretOwner: { name: ctx.name, parent: ctx.parent },
     });
-    createWorkload(ctx, foundation, service, repository, { env, secretEnv, endpoints }, databases.waitFor);
-    result.scrapeJobs.push({
+    createWorkload(ctx, cluster, service, { env, secretEnv, endpoints }, databases.waitFor);
+    return {
       job: service.name,
       metricsPath: service.health.metricsPath,
       groups: [{ targets: [internalAddress(ctx, service.name, true)], labels: { service: service.name } }],
-    });
-  }
-  return result;
-}
-
-function imageRepository(ctx: Context, foundation: Foundation, service: Service): aws.ecr.Repository {
-  return new aws.ecr.Repository(
-    `${ctx.name}-${service.name}-repo`,
-    {
-      name: `${ctx.args.catalog.name}/${service.name}`,
-      imageTagMutability: "IMMUTABLE",
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: foundation.key.arn }],
-      tags: { service: service.name },
-    },
-    { parent: ctx.parent },
-  );
+    };
+  });
 }
 
 /** `host:port` of a catalog service inside the cluster: its service port, or its metrics port. */
@@ -454,9 +385,8 @@ function internalUrl(ctx: Context, serviceName: string): string {
 
 function createWorkload(
   ctx: Context,
-  foundation: Foundation,
+  cluster: Cluster,
   service: Service,
-  repository: aws.ecr.Repository,
   wiring: {
     env: Record<string, pulumi.Input<string>>;
     secretEnv: Record<string, pulumi.Input<string>>;
@@ -467,12 +397,13 @@ function createWorkload(
   const { catalog } = ctx.args;
   // The catalog's tag or digest, on the stack's own repository.
   const reference = (ctx.args.images[service.name] ?? service.image).match(/(:[^:/@]+|@sha256:[a-f0-9]{64})$/)![0];
+  const repository = infrastructureOutput(ctx, (o) => o.repositories[service.name]);
   return new ServiceWorkload(
     `${ctx.name}-${service.name}`,
     {
       service,
-      namespace: foundation.namespace.metadata.name,
-      image: pulumi.interpolate`${repository.repositoryUrl}${reference}`,
+      namespace: cluster.namespace.metadata.name,
+      image: pulumi.interpolate`${repository}${reference}`,
       env: wiring.env,
       secretEnv: wiring.secretEnv,
       callers: catalog.services.filter((s) => s.dependsOn.includes(service.name)).map((s) => s.name),
@@ -480,8 +411,12 @@ function createWorkload(
       monitoringNamespace: NAMESPACES.monitoring,
       endpoints: wiring.endpoints,
       vpcCidr: ctx.settings.vpcCidr,
-      irsa: { oidcProviderArn: foundation.cluster.oidcProviderArn, oidcIssuer: foundation.cluster.oidcIssuer },
-      provider: foundation.cluster.provider,
+      irsa: {
+        oidcProviderArn: infrastructureOutput(ctx, (o) => o.cluster.oidcProviderArn),
+        oidcIssuer: infrastructureOutput(ctx, (o) => o.cluster.oidcIssuer),
+        rolePath: workloadRolePath(ctx.prefix),
+      },
+      provider: cluster.provider,
     },
     { parent: ctx.parent, dependsOn: waitFor },
   );
@@ -489,7 +424,7 @@ function createWorkload(
 
 function createCharts(
   ctx: Context,
-  foundation: Foundation,
+  cluster: Cluster,
   scrapeJobs: ScrapeJob[],
   gateway: Gateway,
 ): PlatformCharts & { grafanaAdminPassword: pulumi.Output<string> } {
@@ -515,68 +450,9 @@ function createCharts(
       },
       grafanaAdminPassword,
       logs: args.observability.logs,
-      provider: foundation.cluster.provider,
+      provider: cluster.provider,
     },
-    { parent: ctx.parent, dependsOn: [foundation.namespace] },
+    { parent: ctx.parent, dependsOn: [cluster.namespace] },
   );
   return Object.assign(charts, { grafanaAdminPassword });
-}
-
-/** The catalog's web front end; config validation requires gatewayDomain with one. */
-function createFrontend(ctx: Context): WebFrontend | undefined {
-  const { catalog } = ctx.args;
-  if (!catalog.frontend) return undefined;
-  const { settings } = ctx;
-  return new WebFrontend(
-    `${ctx.name}-${catalog.frontend.name}`,
-    {
-      namePrefix: ctx.prefix,
-      gatewayDomain: settings.gatewayDomain!,
-      gatewayPaths: gatewayPaths(catalog.services),
-      assetsDir: catalog.frontend.assetsDir,
-      certificateArn: settings.frontend.certificateArn,
-      aliases: settings.frontend.aliases,
-      rateLimitPer5Minutes: settings.frontend.rateLimitPer5Minutes,
-      priceClass: settings.frontend.priceClass,
-    },
-    { parent: ctx.parent },
-  );
-}
-
-/** Customer-managed key with yearly rotation; CloudWatch Logs may use it for the flow logs. */
-function platformKey(name: string, region: string, prefix: string, parent: pulumi.Resource): aws.kms.Key {
-  const account = aws.getCallerIdentityOutput({}, { parent });
-  const partition = aws.getPartitionOutput({}, { parent });
-  const key = new aws.kms.Key(
-    name,
-    {
-      description: `${prefix} platform data`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: pulumi.all([account.accountId, partition.partition]).apply(([accountId, part]) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "AccountAdministration",
-              Effect: "Allow",
-              Principal: { AWS: `arn:${part}:iam::${accountId}:root` },
-              Action: "kms:*",
-              Resource: "*",
-            },
-            {
-              Sid: "CloudWatchLogs",
-              Effect: "Allow",
-              Principal: { Service: `logs.${region}.amazonaws.com` },
-              Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-              Resource: "*",
-            },
-          ],
-        }),
-      ),
-    },
-    { parent },
-  );
-  new aws.kms.Alias(name, { name: `alias/${prefix}-platform`, targetKeyId: key.keyId }, { parent });
-  return key;
 }

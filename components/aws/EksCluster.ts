@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 
 export interface EksClusterArgs {
   namePrefix: string;
@@ -64,12 +63,16 @@ export function kubeconfig(
 /**
  * EKS with KMS envelope encryption of secrets, every control-plane log, a private endpoint
  * (public only for the configured CIDRs), a managed node group in the private subnets, an OIDC
- * provider for IRSA and the core add-ons. Exposes a Kubernetes provider built from its kubeconfig.
+ * provider for IRSA and the core add-ons. The platform layer builds its Kubernetes provider from
+ * the cluster's name, endpoint and certificate authority (`kubeconfig`), from inside the VPC.
  */
 export class EksCluster extends pulumi.ComponentResource {
   readonly name: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
-  readonly provider: k8s.Provider;
+  readonly endpoint: pulumi.Output<string>;
+  /** Base64 PEM of the cluster's certificate authority. */
+  readonly certificateAuthority: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
   /** Security group EKS puts on the control plane and the managed nodes. */
   readonly nodeSecurityGroupId: pulumi.Output<string>;
   readonly oidcProviderArn: pulumi.Output<string>;
@@ -85,17 +88,17 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidcProviderArn = oidc.providerArn;
     this.oidcIssuer = oidc.issuer;
     const nodeGroup = createNodeGroup(name, args, cluster, this);
-    createAddons(name, cluster, nodeGroup, this);
+    const addons = createAddons(name, cluster, nodeGroup, this);
+    // The cluster is ready for workloads once its nodes and add-ons are.
+    const ready = pulumi.all([nodeGroup.id, ...addons.map((a) => a.id)]);
+    this.endpoint = pulumi.all([cluster.endpoint, ready]).apply(([endpoint]) => endpoint);
+    this.certificateAuthority = cluster.certificateAuthority.apply((ca) => ca.data!);
+    this.arn = cluster.arn;
 
     this.kubeconfig = pulumi.secret(
       pulumi
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
         .apply(([clusterName, endpoint, ca]) => kubeconfig(clusterName, endpoint, ca.data!, args.region)),
-    );
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: [nodeGroup] },
     );
     this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
   }
@@ -194,17 +197,18 @@ function createAddons(
   cluster: aws.eks.Cluster,
   nodeGroup: aws.eks.NodeGroup,
   parent: pulumi.Resource,
-): void {
-  for (const addon of ADDONS) {
-    new aws.eks.Addon(
-      `${name}-${addon}`,
-      {
-        clusterName: cluster.name,
-        addonName: addon,
-        resolveConflictsOnCreate: "OVERWRITE",
-        resolveConflictsOnUpdate: "OVERWRITE",
-      },
-      { parent, dependsOn: [nodeGroup] },
-    );
-  }
+): aws.eks.Addon[] {
+  return ADDONS.map(
+    (addon) =>
+      new aws.eks.Addon(
+        `${name}-${addon}`,
+        {
+          clusterName: cluster.name,
+          addonName: addon,
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+        },
+        { parent, dependsOn: [nodeGroup] },
+      ),
+  );
 }

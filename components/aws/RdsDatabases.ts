@@ -1,18 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
-import { DatabaseEndpoint } from "../platform";
+import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
 
 const POSTGRES = DATABASE_ENGINES.postgres;
-import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
-import { renderBootstrapSql } from "../data/bootstrapSql";
-import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
-import { PostgresAccess } from "../data/PostgresAccess";
-import * as postgresql from "@pulumi/postgresql";
-import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
-import { oneShotJob } from "../kubernetes/oneShotJob";
-import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 
 export interface RdsServiceDatabase {
   service: string;
@@ -29,17 +21,6 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
   allocatedStorageGb: number;
   backupRetentionDays: number;
   kmsKeyArn: pulumi.Input<string>;
-  /**
-   * How each service's login and database are made: `job`, a Kubernetes Job inside the VPC
-   * (the instances are private); or `provider`, @pulumi/postgresql from wherever `pulumi up` runs
-   * (a runner inside the VPC, VPN or bastion).
-   */
-  bootstrap: "job" | "provider";
-  /** Where the bootstrap Jobs run; the namespace denies all traffic by default. */
-  kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
-  /** The instances' addresses lie in it: the Jobs may reach PostgreSQL there. */
-  vpcCidr: string;
-  postgresClientImage: string;
   /** Tags that put the instances in the stack's AWS Backup plan. */
   backupTags: Record<string, string>;
 }
@@ -47,11 +28,14 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
 /**
  * PostgreSQL on RDS for the services: encrypted with KMS, Multi-AZ, backups for at least 7 days,
  * deletion protection, private, SSL forced, IAM auth and Performance Insights, reachable from the
- * cluster nodes only. Each service's login and database are created by a Kubernetes Job that runs
- * the rendered bootstrap SQL from inside the VPC.
+ * cluster nodes only. The services' logins and databases are made by the platform layer
+ * (RdsAccess), from inside the VPC.
  */
 export class RdsDatabases extends pulumi.ComponentResource {
-  readonly endpoints: Record<string, DatabaseEndpoint> = {};
+  /** Per service, the address of the instance holding its database and that instance's key. */
+  readonly servers: Record<string, { host: pulumi.Output<string>; instance: string }> = {};
+  /** Per instance key, the master password (secret). */
+  readonly adminPasswords: Record<string, pulumi.Output<string>> = {};
   readonly instanceIds: pulumi.Output<string>[] = [];
 
   constructor(name: string, args: RdsDatabasesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,14 +44,14 @@ export class RdsDatabases extends pulumi.ComponentResource {
     for (const group of instanceGroups(args)) {
       const server = this.createInstance(name, group, placement, args);
       this.instanceIds.push(server.instance.id);
-      for (const db of group.services) {
-        this.endpoints[db.service] = this.createServiceDatabase(`${name}-${db.service}`, db, server, args);
-      }
+      this.adminPasswords[group.key] = server.adminPassword;
+      for (const db of group.services)
+        this.servers[db.service] = { host: server.instance.address, instance: group.key };
     }
     this.registerOutputs({});
   }
 
-  /** The private subnets and the nodes-only security group, and the bootstrap Jobs' way out to the instances. */
+  /** The private subnets and the nodes-only security group. */
   private createPlacement(name: string, args: RdsDatabasesArgs): InstancePlacement {
     const child = { parent: this };
     const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
@@ -77,18 +61,6 @@ export class RdsDatabases extends pulumi.ComponentResource {
       { description: "PostgreSQL from the EKS nodes only", ports: [POSTGRES.port] },
       child,
     );
-    if (args.bootstrap === "job") {
-      jobEgressPolicy(
-        `${name}-bootstrap-egress`,
-        {
-          namespace: args.kubernetes.namespace,
-          job: "database-bootstrap",
-          to: { ipBlock: { cidr: args.vpcCidr } },
-          port: POSTGRES.port,
-        },
-        { parent: this, provider: args.kubernetes.provider },
-      );
-    }
     return { subnetGroupName: subnets.name, securityGroupId: securityGroup.id };
   }
 
@@ -158,126 +130,6 @@ export class RdsDatabases extends pulumi.ComponentResource {
       { parent: this },
     );
   }
-
-  /** The service's login and database on the instance, and the endpoint it connects to once they exist. */
-  private createServiceDatabase(
-    name: string,
-    db: RdsServiceDatabase,
-    server: DatabaseServer,
-    args: RdsDatabasesArgs,
-  ): DatabaseEndpoint {
-    const names = databaseNames(db.service);
-    const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this })
-      .result;
-    const connection = {
-      host: server.instance.address,
-      adminPassword: server.adminPassword,
-      instance: server.instance,
-      password,
-      names,
-      extensions: db.extensions,
-    };
-    const login =
-      args.bootstrap === "job"
-        ? this.bootstrapJob(name, db.service, connection, args)
-        : this.bootstrapProvider(name, connection);
-    // Through `login`, whatever uses the password waits until the login exists.
-    const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
-    return {
-      location: { kind: "vpc" },
-      host: server.instance.address,
-      port: POSTGRES.port,
-      name: names.database,
-      username: names.username,
-      password: readyPassword,
-      url: pulumi.secret(
-        pulumi
-          .all([server.instance.address, readyPassword])
-          .apply(([host, pw]) =>
-            connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, "sslmode=require"),
-          ),
-      ),
-    };
-  }
-
-  private bootstrapJob(
-    name: string,
-    service: string,
-    db: BootstrapTarget,
-    args: RdsDatabasesArgs,
-  ): pulumi.Output<string> {
-    const k8sOpts = { parent: this, provider: args.kubernetes.provider };
-    const labels = { "platform/service": service };
-    const sql = new k8s.core.v1.ConfigMap(
-      `${name}-bootstrap-sql`,
-      {
-        metadata: { namespace: args.kubernetes.namespace, labels },
-        data: { "bootstrap.sql": renderBootstrapSql(db.names, db.extensions) },
-      },
-      k8sOpts,
-    );
-    const credentials = new k8s.core.v1.Secret(
-      `${name}-bootstrap-credentials`,
-      {
-        metadata: { namespace: args.kubernetes.namespace, labels },
-        stringData: { PGPASSWORD: db.adminPassword, SERVICE_PASSWORD: db.password },
-      },
-      k8sOpts,
-    );
-    const job = oneShotJob(
-      `${name}-bootstrap`,
-      {
-        namespace: args.kubernetes.namespace,
-        labels,
-        job: "database-bootstrap",
-        image: args.postgresClientImage,
-        command: ["sh", "-c", 'psql -v password="$SERVICE_PASSWORD" -d postgres -f /sql/bootstrap.sql'],
-        env: [
-          { name: "PGHOST", value: db.host },
-          { name: "PGPORT", value: String(POSTGRES.port) },
-          { name: "PGUSER", value: DATABASE_ADMIN_USER },
-          { name: "PGSSLMODE", value: "require" },
-        ],
-        envFromSecret: credentials.metadata.name,
-        runAsUser: 70,
-        mounts: [{ mountPath: "/sql", volume: { configMap: { name: sql.metadata.name } } }],
-      },
-      { ...k8sOpts, dependsOn: [db.instance] },
-    );
-    return job.metadata.name;
-  }
-
-  private bootstrapProvider(name: string, db: BootstrapTarget): pulumi.Output<string> {
-    const provider = new postgresql.Provider(
-      `${name}-admin`,
-      {
-        host: db.host,
-        port: POSTGRES.port,
-        username: DATABASE_ADMIN_USER,
-        password: db.adminPassword,
-        database: "postgres",
-        // The RDS master user is no superuser; the provider grants itself what ownership changes need.
-        sslmode: "require",
-        superuser: false,
-        connectTimeout: 30,
-      },
-      { parent: this, dependsOn: [db.instance] },
-    );
-    return new PostgresAccess(
-      `${name}-access`,
-      { names: db.names, extensions: db.extensions, provider, password: db.password },
-      { parent: this },
-    ).username;
-  }
-}
-
-interface BootstrapTarget {
-  host: pulumi.Output<string>;
-  adminPassword: pulumi.Output<string>;
-  instance: aws.rds.Instance;
-  password: pulumi.Output<string>;
-  names: DatabaseNames;
-  extensions: string[];
 }
 
 /** Services sharing one instance: keyed by the service's name, or "shared" holding every service's database. */

@@ -4,7 +4,7 @@ import * as path from "path";
 import { z } from "zod";
 import { Catalog } from "../../services/schema";
 import { Problem, error } from "../../services/problems";
-import { gatewayPaths } from "../../services/validate";
+import { gatewayPaths, usesBroker } from "../../services/validate";
 import { CONFIG_NAMESPACE } from "../platform";
 
 const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/16");
@@ -23,8 +23,52 @@ const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
 export const CLOUDFRONT_MAX_BEHAVIORS = 75;
 
 /** Stack settings of the AWS target (`platform:aws`). */
+const RUNNER_LABEL = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
 export const AwsSettingsSchema = z
   .object({
+    /**
+     * Which of the two prod stacks this is (components/aws/layers.ts): `infrastructure` talks to
+     * AWS APIs only; `platform` needs the private endpoints and runs on the deploy runner.
+     */
+    layer: z.enum(["infrastructure", "platform"], {
+      error:
+        "must be 'infrastructure' (VPC, EKS, databases, broker, cache, registries, the deploy runner: from anywhere with AWS credentials) or 'platform' (the cluster's workloads, the broker topology and database logins: from the deploy runner inside the VPC)",
+    }),
+    /** Platform layer: the infrastructure stack to read; default `<organization>/<project>/<this stack>-infra`. */
+    infrastructureStack: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/,
+        "must be a stack name such as acme/microservices-platform/prod-infra",
+      )
+      .optional(),
+    /**
+     * Where the platform layer is deployed from: `runner`, the self-hosted runner the
+     * infrastructure layer puts in the private subnets (the EKS API stays private); or
+     * `public-endpoint`, anywhere inside `eks.publicAccessCidrs` (a fixed egress address).
+     */
+    deployFrom: z.enum(["runner", "public-endpoint"]).default("runner"),
+    /** The deploy runner (infrastructure layer, `deployFrom: runner`). */
+    runner: z
+      .object({
+        /** The GitHub repository whose workflow deploys the platform layer: `owner/name`. */
+        githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be a repository as owner/name"),
+        labels: z
+          .array(z.string().regex(RUNNER_LABEL, "must be a lowercase label of at most 40 characters"))
+          .min(1)
+          .default(["platform-deploy"]),
+        instanceType: z
+          .string()
+          .regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an EC2 instance type")
+          .default("t3.medium"),
+        /** Managed policies for the Pulumi state backend and secrets provider (an S3 bucket, a KMS key). */
+        backendPolicyArns: z
+          .array(z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, "must be an IAM policy ARN"))
+          .default([]),
+      })
+      .strict()
+      .optional(),
     region: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1")
@@ -191,9 +235,58 @@ export function checkAwsSettings(
     );
   }
   if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
+  problems.push(...deployPathProblems(settings, catalog));
   const caBundle = documentDbCaBundle(settings, catalog, projectDir);
   problems.push(...caBundle.problems);
   return { problems, resolved: { ...settings, documentDbCaBundle: caBundle.pem } };
+}
+
+/**
+ * The platform layer must reach the EKS API, Amazon MQ's management API and RDS: from the runner in
+ * the VPC (the API stays private), or through a public endpoint restricted to a fixed address, in
+ * which case everything it does must go through the Kubernetes API alone.
+ */
+function deployPathProblems(settings: AwsSettings, catalog: Catalog): Problem[] {
+  const field = (key: string) => `${CONFIG_NAMESPACE}:aws.${key}`;
+  const cidrs = settings.eks.publicAccessCidrs;
+  if (settings.deployFrom === "runner") {
+    const problems: Problem[] = [];
+    if (cidrs.length > 0) {
+      problems.push(
+        error(
+          field("eks.publicAccessCidrs"),
+          "must be empty with deployFrom runner (the runner reaches the private endpoint); set deployFrom public-endpoint to deploy through a public one",
+        ),
+      );
+    }
+    if (settings.layer === "infrastructure" && !settings.runner) {
+      problems.push(
+        error(field("runner"), "is required with deployFrom runner: set runner.githubRepository (owner/name) at least"),
+      );
+    }
+    return problems;
+  }
+  const problems: Problem[] = [];
+  if (cidrs.length === 0 || cidrs.some((cidr) => !cidr.endsWith("/32"))) {
+    problems.push(
+      error(
+        field("eks.publicAccessCidrs"),
+        "must list the deploying machine's fixed egress addresses as /32 with deployFrom public-endpoint",
+      ),
+    );
+  }
+  if (catalog.services.some(usesBroker) && settings.broker.mode === "amazon-mq") {
+    problems.push(
+      error(
+        field("broker.mode"),
+        "must be in-cluster with deployFrom public-endpoint: Amazon MQ's management API is private",
+      ),
+    );
+  }
+  if (settings.rds.bootstrap === "provider") {
+    problems.push(error(field("rds.bootstrap"), "must be job with deployFrom public-endpoint: RDS is private"));
+  }
+  return problems;
 }
 
 /** Where Amazon publishes the RDS CA bundle, which DocumentDB clients verify the cluster with. */
@@ -274,4 +367,14 @@ export function requiredTags(settings: AwsSettings, environment: string, catalog
     catalog,
     "managed-by": "pulumi",
   };
+}
+
+/** Prefix of the AWS names of a stack, the same on both layers: `{catalog}-{environment}`, as long as every name allows. */
+export function namePrefix(args: { catalog: { name: string }; environment: string }): string {
+  return `${args.catalog.name}-${args.environment}`.slice(0, 28).replace(/-+$/, "");
+}
+
+/** IAM path of the roles the platform layer makes (one per service); the deploy runner may manage those only. */
+export function workloadRolePath(prefix: string): string {
+  return `/platform/${prefix}/`;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { FRONTEND_PATH, Service, frontendService } from "../../services/schema";
-import { GATEWAY_HEALTH_PATH, dependencyOrder, needsGateway, publishedPort } from "../../services/validate";
+import { GATEWAY_HEALTH_PATH, dependencyOrder, needsGateway, publishedPort, usesBroker } from "../../services/validate";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
 import { connectionUrl } from "../data/databasePlan";
@@ -62,7 +62,6 @@ interface Context {
 }
 
 const TRACING: TracingEndpoint = { url: OTLP_ENDPOINT, port: OTLP_HTTP_PORT, location: { kind: "local" } };
-const usesBroker = (service: Service) => service.events.publishes.length > 0 || service.events.consumes.length > 0;
 
 /**
  * The dev environment on local Docker: segmented networks, one database per service, RabbitMQ

@@ -25,7 +25,8 @@ export interface ServiceWorkloadArgs {
   endpoints: ServiceEndpoints;
   /** Endpoints located in the VPC are reached at private addresses in this range. */
   vpcCidr: string;
-  irsa: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string> };
+  /** The cluster's OIDC provider, and the IAM path the deploying identity may create roles under. */
+  irsa: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string>; rolePath: string };
   provider: k8s.Provider;
 }
 
@@ -81,6 +82,7 @@ function createIrsaRole(workload: Workload): aws.iam.Role {
       assumeRolePolicy: pulumi
         .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])
         .apply(([arn, issuer, namespace]) => irsaTrustPolicy(arn, issuer, namespace, args.service.name)),
+      path: args.irsa.rolePath,
       tags: { service: args.service.name },
     },
     { parent: workload.parent },

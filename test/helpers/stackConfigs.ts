@@ -45,3 +45,28 @@ export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): 
     "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
   };
 }
+
+/** The deploy runner's settings every prod infrastructure layer of the tests uses. */
+export const RUNNER = { githubRepository: "acme/platform" };
+
+/**
+ * The two prod stacks of a catalog: `prod-infra` (infrastructure layer, environment prod) and
+ * `prod` (platform layer), the same AWS settings and extra config on both, as a team would keep them.
+ */
+export function prodLayers(
+  catalog: string,
+  aws: Record<string, unknown> = {},
+  extra: Record<string, string> = {},
+): Array<{ stack: string; config: Record<string, string> }> {
+  return [
+    {
+      stack: "prod-infra",
+      config: {
+        ...prodConfig(catalog, { layer: "infrastructure", runner: RUNNER, ...aws }),
+        "platform:environment": "prod",
+        ...extra,
+      },
+    },
+    { stack: "prod", config: { ...prodConfig(catalog, { layer: "platform", ...aws }), ...extra } },
+  ];
+}

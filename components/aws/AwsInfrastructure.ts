@@ -1,0 +1,279 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { Service } from "../../services/schema";
+import { gatewayPaths, usesBroker } from "../../services/validate";
+import { PlatformInputs } from "../platform";
+import { Network } from "./Network";
+import { EksCluster } from "./EksCluster";
+import { RdsDatabases } from "./RdsDatabases";
+import { ManagedCache } from "./ManagedCache";
+import { ManagedBroker } from "./ManagedBroker";
+import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
+import { WebFrontend } from "./WebFrontend";
+import { DocumentDb } from "./DocumentDb";
+import { DeployRunner } from "./DeployRunner";
+import { InfrastructureOutputs, InfrastructureSecrets } from "./layers";
+import { platformKey } from "./platformKey";
+import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
+import { taggedProvider } from "./taggedProvider";
+
+export interface AwsInfrastructureArgs extends PlatformInputs {
+  aws: AwsTargetSettings;
+}
+
+/** What every phase shares: the component as parent, naming and the settings. */
+interface Context {
+  name: string;
+  parent: pulumi.Resource;
+  args: AwsInfrastructureArgs;
+  settings: AwsTargetSettings;
+  prefix: string;
+}
+
+interface Foundation {
+  key: aws.kms.Key;
+  network: Network;
+  cluster: EksCluster;
+  /** Where data stores go: the VPC's private subnets, reachable from the EKS nodes only. */
+  placement: {
+    vpcId: pulumi.Output<string>;
+    privateSubnetIds: pulumi.Output<string>[];
+    nodeSecurityGroupId: pulumi.Output<string>;
+  };
+}
+
+/**
+ * The prod infrastructure layer: everything that only AWS APIs create, deployable from anywhere
+ * with AWS credentials. KMS, VPC, EKS, RDS, DocumentDB, ElastiCache, Amazon MQ, ECR, backups, the
+ * web front end and the deploy runner from which the platform layer is deployed inside the VPC.
+ * Its outputs are the typed objects of layers.ts.
+ */
+export class AwsInfrastructure extends pulumi.ComponentResource {
+  readonly outputs: pulumi.Output<InfrastructureOutputs>;
+  /** Secret. */
+  readonly secrets: pulumi.Output<InfrastructureSecrets>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly frontend?: WebFrontend;
+  readonly runner?: DeployRunner;
+
+  constructor(name: string, args: AwsInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:aws:Infrastructure", name, {}, { ...opts, providers: { aws: taggedProvider(name, args) } });
+    const ctx: Context = { name, parent: this, args, settings: args.aws, prefix: namePrefix(args) };
+    const foundation = createFoundation(ctx);
+    const stores = createDataStores(ctx, foundation);
+    const repositories = createRepositories(ctx, foundation);
+    this.frontend = createFrontend(ctx);
+    this.runner = createRunner(ctx, foundation);
+    this.kubeconfig = foundation.cluster.kubeconfig;
+    this.outputs = layerOutputs(ctx, foundation, stores, repositories, this.frontend, this.runner);
+    this.secrets = pulumi.secret(
+      pulumi.output({
+        postgresAdminPasswords: stores.rds?.adminPasswords ?? {},
+        documentDbAdminPassword: stores.documentDb?.adminPassword,
+        cacheAuthToken: stores.cache?.authToken,
+        brokerAdminPassword: stores.broker?.adminPassword,
+      }),
+    );
+    this.registerOutputs({ outputs: this.outputs, secrets: this.secrets });
+  }
+}
+
+/** KMS key, VPC, EKS and backups. */
+function createFoundation(ctx: Context): Foundation {
+  const { name, parent, settings, prefix } = ctx;
+  const key = platformKey(`${name}-key`, settings.region, prefix, parent);
+  const network = new Network(
+    `${name}-network`,
+    { cidr: settings.vpcCidr, zones: 3, natGateways: settings.natGateways, kmsKeyArn: key.arn, namePrefix: prefix },
+    { parent },
+  );
+  const cluster = new EksCluster(
+    `${name}-eks`,
+    {
+      namePrefix: prefix,
+      version: settings.eks.version,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      publicAccessCidrs: settings.eks.publicAccessCidrs,
+      kmsKeyArn: key.arn,
+      region: settings.region,
+      nodes: {
+        instanceTypes: settings.eks.nodeInstanceTypes,
+        min: settings.eks.minNodes,
+        desired: settings.eks.desiredNodes,
+        max: settings.eks.maxNodes,
+      },
+    },
+    { parent },
+  );
+  const backup = settings.backup;
+  new BackupPlan(
+    `${name}-backup`,
+    { namePrefix: prefix, kmsKeyArn: key.arn, schedule: backup.schedule, retentionDays: backup.retentionDays },
+    { parent },
+  );
+  const placement = {
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+  };
+  return { key, network, cluster, placement };
+}
+
+interface DataStores {
+  rds?: RdsDatabases;
+  documentDb?: DocumentDb;
+  cache?: ManagedCache;
+  broker?: ManagedBroker;
+}
+
+/** RDS for PostgreSQL, DocumentDB when chosen, ElastiCache and Amazon MQ, each only when a service needs it. */
+function createDataStores(ctx: Context, foundation: Foundation): DataStores {
+  const { name, parent, settings, prefix } = ctx;
+  const { services } = ctx.args.catalog;
+  const common = { namePrefix: prefix, kmsKeyArn: foundation.key.arn, ...foundation.placement };
+  const backupTags = { [BACKUP_TAG]: prefix };
+  const postgres = services.flatMap((s) =>
+    s.database.kind === "postgres" ? [{ service: s.name, ...s.database }] : [],
+  );
+  const mongodb = services.some((s) => s.database.kind === "mongodb") && settings.mongodb.mode === "documentdb";
+  return {
+    rds: postgres.length
+      ? new RdsDatabases(
+          `${name}-rds`,
+          {
+            ...common,
+            databases: postgres.map((db) => ({ service: db.service, version: db.version, extensions: db.extensions })),
+            mode: settings.rds.mode,
+            instanceClass: settings.rds.instanceClass,
+            allocatedStorageGb: settings.rds.allocatedStorageGb,
+            backupRetentionDays: settings.rds.backupRetentionDays,
+            backupTags,
+          },
+          { parent },
+        )
+      : undefined,
+    documentDb: mongodb
+      ? new DocumentDb(
+          `${name}-docdb`,
+          {
+            ...common,
+            instanceClass: settings.mongodb.instanceClass,
+            instances: settings.mongodb.instances,
+            backupRetentionDays: settings.rds.backupRetentionDays,
+            backupTags,
+          },
+          { parent },
+        )
+      : undefined,
+    cache: services.some((s) => s.cache)
+      ? new ManagedCache(
+          `${name}-cache`,
+          { ...common, nodeType: settings.cache.nodeType, replicas: settings.cache.replicas },
+          { parent },
+        )
+      : undefined,
+    broker:
+      services.some(usesBroker) && settings.broker.mode === "amazon-mq"
+        ? new ManagedBroker(
+            `${name}-mq`,
+            { ...foundation.placement, namePrefix: prefix, instanceType: settings.broker.instanceType },
+            { parent },
+          )
+        : undefined,
+  };
+}
+
+/** One immutable, scanned, KMS-encrypted ECR repository per service, which CI pushes to before the platform layer. */
+function createRepositories(ctx: Context, foundation: Foundation): Record<string, pulumi.Output<string>> {
+  const repository = (service: Service) =>
+    new aws.ecr.Repository(
+      `${ctx.name}-${service.name}-repo`,
+      {
+        name: `${ctx.args.catalog.name}/${service.name}`,
+        imageTagMutability: "IMMUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: foundation.key.arn }],
+        tags: { service: service.name },
+      },
+      { parent: ctx.parent },
+    ).repositoryUrl;
+  return Object.fromEntries(ctx.args.catalog.services.map((service) => [service.name, repository(service)]));
+}
+
+/** The catalog's web front end; config validation requires gatewayDomain with one. */
+function createFrontend(ctx: Context): WebFrontend | undefined {
+  const { catalog } = ctx.args;
+  if (!catalog.frontend) return undefined;
+  const { settings } = ctx;
+  return new WebFrontend(
+    `${ctx.name}-${catalog.frontend.name}`,
+    {
+      namePrefix: ctx.prefix,
+      gatewayDomain: settings.gatewayDomain!,
+      gatewayPaths: gatewayPaths(catalog.services),
+      assetsDir: catalog.frontend.assetsDir,
+      certificateArn: settings.frontend.certificateArn,
+      aliases: settings.frontend.aliases,
+      rateLimitPer5Minutes: settings.frontend.rateLimitPer5Minutes,
+      priceClass: settings.frontend.priceClass,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** The runner the platform layer is deployed from, in the private subnets (config validation requires its settings). */
+function createRunner(ctx: Context, foundation: Foundation): DeployRunner | undefined {
+  const { settings } = ctx;
+  if (settings.deployFrom !== "runner" || !settings.runner) return undefined;
+  return new DeployRunner(
+    `${ctx.name}-runner`,
+    {
+      namePrefix: ctx.prefix,
+      region: settings.region,
+      vpcId: foundation.network.vpcId,
+      vpcCidr: settings.vpcCidr,
+      privateSubnetIds: foundation.network.privateSubnetIds,
+      kmsKeyArn: foundation.key.arn,
+      clusterName: foundation.cluster.name,
+      githubRepository: settings.runner.githubRepository,
+      labels: settings.runner.labels,
+      instanceType: settings.runner.instanceType,
+      workloadRolePath: workloadRolePath(ctx.prefix),
+      backendPolicyArns: settings.runner.backendPolicyArns,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+function layerOutputs(
+  ctx: Context,
+  foundation: Foundation,
+  stores: DataStores,
+  repositories: Record<string, pulumi.Output<string>>,
+  frontend: WebFrontend | undefined,
+  runner: DeployRunner | undefined,
+): pulumi.Output<InfrastructureOutputs> {
+  const { cluster } = foundation;
+  return pulumi.output({
+    catalog: ctx.args.catalog.name,
+    prefix: ctx.prefix,
+    region: ctx.settings.region,
+    vpcCidr: ctx.settings.vpcCidr,
+    kmsKeyArn: foundation.key.arn,
+    cluster: {
+      name: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthority: cluster.certificateAuthority,
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcIssuer: cluster.oidcIssuer,
+    },
+    repositories,
+    postgres: stores.rds?.servers ?? {},
+    documentDb: stores.documentDb && { host: stores.documentDb.host },
+    cache: stores.cache && { host: stores.cache.primaryEndpoint },
+    broker: stores.broker && { host: stores.broker.host, managementUrl: stores.broker.managementUrl },
+    frontend: frontend && { url: frontend.url, bucket: frontend.bucketName, distributionId: frontend.distributionId },
+    runner: runner && { roleArn: runner.roleArn, tokenSecretArn: runner.tokenSecretArn, labels: runner.labels },
+  });
+}
