@@ -90,10 +90,7 @@ export function readPlatformConfig(
   if (!parsed.success) problems.push(...settingsProblems(parsed.error));
   if (raw.target === "aws" && raw.aws === undefined) {
     problems.push(
-      error(
-        `${CONFIG_NAMESPACE}:aws`,
-        "is required with target aws (owner, costCenter, gatewayCertificateArn at least)",
-      ),
+      error(`${CONFIG_NAMESPACE}:aws`, "is required with target aws (layer, owner and costCenter at least)"),
     );
   }
   if ((raw.catalog === undefined) === (raw.catalogFile === undefined)) {

@@ -198,6 +198,7 @@ describe("stack config", () => {
 
   describe("aws target", () => {
     const aws = {
+      layer: "platform",
       owner: "platform-team",
       costCenter: "cc-1",
       gatewayCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123",
@@ -217,12 +218,52 @@ describe("stack config", () => {
         ),
       );
       const problems = problemsOf({ target: "aws", catalog: "bookings", aws: {} });
-      for (const field of ["owner", "costCenter", "gatewayCertificateArn"]) {
+      for (const field of ["layer", "owner", "costCenter"]) {
         assert.ok(
           problems.some((p) => p.startsWith(`platform:aws.${field}:`)),
           `${field} in\n${problems.join("\n")}`,
         );
       }
+    });
+
+    it("asks each layer for what it deploys, and keeps the deploy path consistent", () => {
+      const { gatewayCertificateArn: _, ...withoutCertificate } = aws;
+      assert.deepEqual(problemsOf({ target: "aws", catalog: "bookings", aws: withoutCertificate }), [
+        "platform:aws.gatewayCertificateArn: is required on the platform layer (TLS on the gateway's load balancer)",
+      ]);
+      const infrastructure = { ...withoutCertificate, layer: "infrastructure" };
+      assert.deepEqual(problemsOf({ target: "aws", catalog: "bookings", aws: infrastructure }), [
+        "platform:aws.runner: is required with deployFrom runner: set runner.githubRepository (owner/name) at least",
+      ]);
+      const runner = { githubRepository: "acme/platform" };
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws: { ...infrastructure, runner, eks: { publicAccessCidrs: ["203.0.113.7/32"] } },
+        }),
+        [
+          "platform:aws.eks.publicAccessCidrs: must be empty with deployFrom runner (the runner reaches the private endpoint); set deployFrom public-endpoint to deploy through a public one",
+        ],
+      );
+      // Deploying from a fixed address: only through the Kubernetes API, whose endpoint admits that address alone.
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws: {
+            ...aws,
+            deployFrom: "public-endpoint",
+            eks: { publicAccessCidrs: ["203.0.113.0/24"] },
+            rds: { bootstrap: "provider" },
+          },
+        }),
+        [
+          "platform:aws.eks.publicAccessCidrs: must list the deploying machine's fixed egress addresses as /32 with deployFrom public-endpoint",
+          "platform:aws.broker.mode: must be in-cluster with deployFrom public-endpoint: Amazon MQ's management API is private",
+          "platform:aws.rds.bootstrap: must be job with deployFrom public-endpoint: RDS is private",
+        ],
+      );
     });
 
     it("refuses an API open to the internet, short backups and impossible node counts", () => {

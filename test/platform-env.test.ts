@@ -3,8 +3,8 @@ import * as path from "path";
 import { runProgram } from "../stacks/program";
 import { builtinCatalogPath, loadCatalog } from "../services/load";
 import { PLATFORM_ENV, dependencyUrlEnv } from "../services/validate";
-import { SENTRY_DSN, devConfig, prodConfig } from "./helpers/stackConfigs";
-import { RecordedResource, ofType, runUnderMocks } from "../tools/mockRun";
+import { SENTRY_DSN, devConfig, prodLayers } from "./helpers/stackConfigs";
+import { RecordedResource, ofType, runLayersUnderMocks, runUnderMocks } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const catalog = loadCatalog(builtinCatalogPath("reservei"));
@@ -41,11 +41,15 @@ describe("names the platform sets on services", () => {
         config: devConfig("reservei", { cache: { mode: "single" } }),
         names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-single-${s}`),
       },
-      { stack: "prod", config: { ...prodConfig("reservei"), ...withSentry }, names: kubernetesEnvNames },
+      { stack: "prod", layers: prodLayers("reservei", {}, withSentry), names: kubernetesEnvNames },
     ];
     const setByPlatform = new Set<string>();
-    for (const { stack, config, names: namesIn } of runs) {
-      const { resources } = await runUnderMocks(stack, config, () => runProgram(projectDir));
+    for (const run of runs) {
+      const { resources } =
+        "layers" in run
+          ? await runLayersUnderMocks(run.layers!, () => runProgram(projectDir))
+          : await runUnderMocks(run.stack, run.config, () => runProgram(projectDir));
+      const namesIn = run.names;
       const names = (service: string) => namesIn(resources, service);
       for (const service of catalog.services) {
         const own = new Set([

@@ -3,7 +3,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { stringify } from "yaml";
 import { RULES, isPinnedImage } from "../policies/rules";
 import { asPolicyResources, checkStack, enforcementFor, evaluate, secretOutputViolations } from "../tools/policyCheck";
-import { TEST_CA_BUNDLE, prodConfig } from "./helpers/stackConfigs";
+import { TEST_CA_BUNDLE, prodLayers } from "./helpers/stackConfigs";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
@@ -502,17 +502,20 @@ describe("policy pack", () => {
     }
   });
 
-  it("passes the whole prod program (stack file, all options at their defaults)", async () => {
-    assert.deepEqual(await checkStack("prod"), []);
+  /** Both layers of a prod program through the pack, each stack on its own as `pulumi preview` runs it. */
+  const checkLayers = async (layers: ReturnType<typeof prodLayers>) => [
+    ...(await checkStack(layers[0].stack, layers.slice(0, 1))),
+    ...(await checkStack(layers[1].stack, layers)),
+  ];
+
+  it("passes the whole prod program (stack files, all options at their defaults)", async () => {
+    assert.deepEqual([...(await checkStack("prod-infra")), ...(await checkStack("prod"))], []);
   });
 
   it("passes the prod programs of a catalog with a front end (bucket, CDN, WAF) and of MongoDB on DocumentDB", async () => {
-    assert.deepEqual(await checkStack("prod", prodConfig("user-enrichment")), []);
+    assert.deepEqual(await checkLayers(prodLayers("user-enrichment")), []);
     assert.deepEqual(
-      await checkStack(
-        "prod",
-        prodConfig("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE } }),
-      ),
+      await checkLayers(prodLayers("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE } })),
       [],
     );
   });

@@ -1,7 +1,6 @@
-import { runProgram } from "../stacks/program";
-import { stackConfig } from "./stackConfig";
-import { RecordedResource, runUnderMocks } from "./mockRun";
-import * as path from "path";
+import { stackLayers } from "./stackConfig";
+import { RecordedResource } from "./mockRun";
+import { runStack } from "./stackRun";
 
 /**
  * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
     console.error("usage: npm run plan -- <stack>");
     process.exit(2);
   }
-  const run = await runUnderMocks(stack, stackConfig(stack), () => runProgram(path.join(__dirname, "..")));
+  const run = await runStack(stackLayers(stack));
   const plan = deployPlan(run.resources);
   const minutes = (s: number) => `${Math.floor(s / 60)} min ${s % 60} s`;
   console.log(

@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { RULES, toPolicies } from "../policies/rules";
-import { runProgram } from "../stacks/program";
-import { RecordedResource, runUnderMocks } from "./mockRun";
-import { stackConfig } from "./stackConfig";
+import { RecordedResource } from "./mockRun";
+import { stackLayers } from "./stackConfig";
+import { runStack } from "./stackRun";
 
 export type EnforcementLevel = "mandatory" | "advisory" | "disabled";
 
@@ -79,7 +79,8 @@ export async function evaluate(
 
 /** The pack's enforcement config of a stack (`policies/config/<stack>.json`); mandatory when absent. */
 export function enforcementFor(stack: string): (policy: string) => EnforcementLevel {
-  const file = path.join(projectDir, "policies", "config", `${stack}.json`);
+  // Both prod layers take the prod enforcement (`prod-infra` reads prod.json).
+  const file = path.join(projectDir, "policies", "config", `${stack.replace(/-infra$/, "")}.json`);
   const config: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
   return (policy) => {
     const entry = config[policy] ?? config.all ?? "mandatory";
@@ -111,8 +112,9 @@ export async function secretOutputViolations(
   return violations;
 }
 
-export async function checkStack(stack: string, config = stackConfig(stack)): Promise<Violation[]> {
-  const run = await runUnderMocks(stack, config, () => runProgram(projectDir));
+/** The stack's own resources and outputs through the pack (a platform layer's infrastructure stack is checked on its own). */
+export async function checkStack(stack: string, layers = stackLayers(stack)): Promise<Violation[]> {
+  const run = await runStack(layers);
   const levelOf = enforcementFor(stack);
   return [
     ...(await evaluate(asPolicyResources(run.resources), levelOf)),

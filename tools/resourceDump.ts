@@ -2,38 +2,43 @@ import * as fs from "fs";
 import * as path from "path";
 import { runProgram } from "../stacks/program";
 import { BUILTIN_CATALOGS } from "../services/load";
-import { runUnderMocks } from "./mockRun";
-import { TEST_CA_BUNDLE, devConfig, prodConfig } from "../test/helpers/stackConfigs";
+import { runLayersUnderMocks, runUnderMocks } from "./mockRun";
+import { TEST_CA_BUNDLE, devConfig, prodLayers } from "../test/helpers/stackConfigs";
 
 /**
  * Writes, per built-in catalog and stack (dev, prod), every resource the program declares under
  * mocks: type, name, parent, dependencies and inputs, sorted. Two dumps diffed show what a change
  * did to the rendered resources (`npm run dump -- <dir>`, then `diff -r`).
  */
-const VARIANTS: Array<[string, string, (catalog: string) => Record<string, string>]> = [
-  ["dev", "dev", devConfig],
+type Layers = Array<{ stack: string; config: Record<string, string> }>;
+
+const VARIANTS: Array<[string, (catalog: string) => Layers]> = [
+  ["dev", (catalog) => [{ stack: "dev", config: devConfig(catalog) }]],
   [
     "dev-light-elk",
-    "dev",
-    (catalog) => ({
-      ...devConfig(catalog),
-      "platform:docker": JSON.stringify({
-        profile: "light",
-        devTools: { adminer: true, redisCommander: true },
-        hostPorts: { adminer: 18080, redisCommander: 18081 },
-        cache: { mode: "single" },
-        gatewayDatabase: "off",
-      }),
-      "platform:gateway": JSON.stringify({ auth: "key-auth" }),
-      "platform:observability": JSON.stringify({ logs: "elk" }),
-    }),
+    (catalog) => [
+      {
+        stack: "dev",
+        config: {
+          ...devConfig(catalog),
+          "platform:docker": JSON.stringify({
+            profile: "light",
+            devTools: { adminer: true, redisCommander: true },
+            hostPorts: { adminer: 18080, redisCommander: 18081 },
+            cache: { mode: "single" },
+            gatewayDatabase: "off",
+          }),
+          "platform:gateway": JSON.stringify({ auth: "key-auth" }),
+          "platform:observability": JSON.stringify({ logs: "elk" }),
+        },
+      },
+    ],
   ],
-  ["prod", "prod", (catalog) => prodConfig(catalog)],
+  ["prod", (catalog) => prodLayers(catalog)],
   [
     "prod-variants",
-    "prod",
     (catalog) =>
-      prodConfig(catalog, {
+      prodLayers(catalog, {
         natGateways: "single",
         rds: { mode: "shared", bootstrap: "provider" },
         broker: { mode: "in-cluster" },
@@ -45,10 +50,14 @@ const VARIANTS: Array<[string, string, (catalog: string) => Record<string, strin
 async function main(outDir: string): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const projectDir = path.join(__dirname, "..");
-  for (const [variant, stack, configOf] of VARIANTS) {
+  for (const [variant, layersOf] of VARIANTS) {
     for (const catalog of BUILTIN_CATALOGS) {
-      const config = configOf(catalog);
-      const run = await runUnderMocks(stack, config, () => runProgram(projectDir));
+      const layers = layersOf(catalog);
+      const program = () => runProgram(projectDir);
+      const run =
+        layers.length > 1
+          ? await runLayersUnderMocks(layers, program)
+          : await runUnderMocks(layers[0].stack, layers[0].config, program);
       const urnName = (urn: string) => urn.split("::").slice(-1)[0];
       const rows = run.resources
         .map((r) => ({

@@ -24,3 +24,20 @@ export function stackConfig(stack: string): Record<string, string> {
   const merged = merge(stackFile.config ?? {}, extra) as Record<string, unknown>;
   return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
+
+/**
+ * The stacks a stack's program needs under mocks: itself, preceded by its infrastructure stack
+ * (`<stack>-infra`) when it is a prod platform layer, whose outputs it reads.
+ */
+export function stackLayers(
+  stack: string,
+  config = stackConfig(stack),
+): Array<{ stack: string; config: Record<string, string> }> {
+  const aws = config["platform:aws"] ? (JSON.parse(config["platform:aws"]) as { layer?: string }) : {};
+  if (aws.layer !== "platform") return [{ stack, config }];
+  const infrastructure = `${stack}-infra`;
+  return [
+    { stack: infrastructure, config: stackConfig(infrastructure) },
+    { stack, config },
+  ];
+}

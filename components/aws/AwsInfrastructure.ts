@@ -258,6 +258,7 @@ function layerOutputs(
   return pulumi.output({
     catalog: ctx.args.catalog.name,
     prefix: ctx.prefix,
+    modes: { broker: ctx.settings.broker.mode, mongodb: ctx.settings.mongodb.mode },
     region: ctx.settings.region,
     vpcCidr: ctx.settings.vpcCidr,
     kmsKeyArn: foundation.key.arn,

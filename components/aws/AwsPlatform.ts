@@ -103,7 +103,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       infrastructure: readInfrastructure(
         `${name}-infrastructure`,
         args.infrastructureStack,
-        { catalog: args.catalog.name, prefix },
+        { catalog: args.catalog.name, prefix, modes: { broker: args.aws.broker.mode, mongodb: args.aws.mongodb.mode } },
         this,
       ),
     };
@@ -193,7 +193,7 @@ function createRdsAccess(ctx: Context, cluster: Cluster): RdsAccess | undefined 
       })),
       bootstrap: ctx.settings.rds.bootstrap,
       kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
-      vpcCidr: ctx.settings.vpcCidr,
+      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
     },
     { parent: ctx.parent },
   );
@@ -209,7 +209,7 @@ function createDocumentDbAccess(ctx: Context, cluster: Cluster): DocumentDbAcces
       host: infrastructureOutput(ctx, (o) => o.documentDb!.host),
       adminPassword: infrastructureSecret(ctx, (s) => s.documentDbAdminPassword!),
       kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
-      vpcCidr: ctx.settings.vpcCidr,
+      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
       // Config validation read and checked the bundle.
       caBundle: ctx.settings.documentDbCaBundle!,
     },
@@ -410,7 +410,7 @@ function createWorkload(
       gatewayNamespace: NAMESPACES.gateway,
       monitoringNamespace: NAMESPACES.monitoring,
       endpoints: wiring.endpoints,
-      vpcCidr: ctx.settings.vpcCidr,
+      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
       irsa: {
         oidcProviderArn: infrastructureOutput(ctx, (o) => o.cluster.oidcProviderArn),
         oidcIssuer: infrastructureOutput(ctx, (o) => o.cluster.oidcIssuer),
@@ -441,7 +441,8 @@ function createCharts(
       appNamespace: args.catalog.name,
       gatewayCredential: gateway.credential,
       corsOrigins: args.gateway.corsOrigins,
-      certificateArn: ctx.settings.gatewayCertificateArn,
+      // Config validation requires it on this layer.
+      certificateArn: ctx.settings.gatewayCertificateArn!,
       scrapeJobs,
       scrapeInterval: args.observability.scrapeInterval,
       thresholds: {

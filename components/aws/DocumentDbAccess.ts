@@ -18,7 +18,7 @@ export interface DocumentDbAccessArgs {
   /** Where the login Jobs run and the services mount the CA bundle; the namespace denies all traffic by default. */
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
   /** The cluster's addresses lie in it: the Jobs may reach DocumentDB there. */
-  vpcCidr: string;
+  vpcCidr: pulumi.Input<string>;
   /** PEM bundle of Amazon's RDS certificate authorities, which sign DocumentDB's certificates. */
   caBundle: string;
 }

@@ -31,7 +31,7 @@ export interface RdsAccessArgs {
   /** Where the bootstrap Jobs run; the namespace denies all traffic by default. */
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
   /** The instances' addresses lie in it: the Jobs may reach PostgreSQL there. */
-  vpcCidr: string;
+  vpcCidr: pulumi.Input<string>;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface InfrastructureOutputs {
   /** The catalog and name prefix the infrastructure was made for; the platform layer checks they match its own. */
   catalog: string;
   prefix: string;
+  /** Settings both layers must agree on: which store holds the broker and the MongoDB databases. */
+  modes: LayerModes;
   region: string;
   vpcCidr: string;
   kmsKeyArn: string;
@@ -31,6 +33,11 @@ export interface InfrastructureOutputs {
   broker?: { host: string; managementUrl: string };
   frontend?: { url: string; bucket: string; distributionId: string };
   runner?: { roleArn: string; tokenSecretArn: string; labels: string[] };
+}
+
+export interface LayerModes {
+  broker: "amazon-mq" | "in-cluster";
+  mongodb: "in-cluster" | "documentdb";
 }
 
 export interface InfrastructureSecrets {
@@ -59,7 +66,7 @@ export interface InfrastructureReference {
 export function readInfrastructure(
   name: string,
   stackName: string,
-  expected: { catalog: string; prefix: string },
+  expected: { catalog: string; prefix: string; modes: LayerModes },
   parent: pulumi.Resource,
 ): InfrastructureReference {
   const reference = new pulumi.StackReference(name, { name: stackName }, { parent });
@@ -70,6 +77,13 @@ export function readInfrastructure(
           `stack ${stackName} holds the infrastructure of catalog '${infrastructure.catalog}' (${infrastructure.prefix}), ` +
             `this stack deploys '${expected.catalog}' (${expected.prefix}): set platform:aws.infrastructureStack`,
         );
+      }
+      for (const [key, mode] of Object.entries(expected.modes) as Array<[keyof LayerModes, string]>) {
+        if (infrastructure.modes[key] !== mode) {
+          throw new Error(
+            `platform:aws.${key}.mode is '${mode}' here but '${infrastructure.modes[key]}' in stack ${stackName}: set the same on both layers`,
+          );
+        }
       }
       return infrastructure;
     },

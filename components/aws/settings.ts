@@ -183,8 +183,8 @@ export const AwsSettingsSchema = z
       })
       .strict()
       .default({ storageGb: 20 }),
-    /** ACM certificate for TLS on the gateway's load balancer. */
-    gatewayCertificateArn: certificateArn,
+    /** ACM certificate for TLS on the gateway's load balancer (platform layer). */
+    gatewayCertificateArn: certificateArn.optional(),
     /**
      * The DNS name that certificate covers, pointed (CNAME or alias) at the gateway's load balancer.
      * The gateway URL uses it; CloudFront needs it to reach the gateway over verified TLS.
@@ -249,6 +249,11 @@ export function checkAwsSettings(
 function deployPathProblems(settings: AwsSettings, catalog: Catalog): Problem[] {
   const field = (key: string) => `${CONFIG_NAMESPACE}:aws.${key}`;
   const cidrs = settings.eks.publicAccessCidrs;
+  if (settings.layer === "platform" && !settings.gatewayCertificateArn) {
+    return [
+      error(field("gatewayCertificateArn"), "is required on the platform layer (TLS on the gateway's load balancer)"),
+    ];
+  }
   if (settings.deployFrom === "runner") {
     const problems: Problem[] = [];
     if (cidrs.length > 0) {

@@ -24,7 +24,7 @@ export interface ServiceWorkloadArgs {
   /** What the service uses; its pods may reach exactly these (and DNS, and the services it calls). */
   endpoints: ServiceEndpoints;
   /** Endpoints located in the VPC are reached at private addresses in this range. */
-  vpcCidr: string;
+  vpcCidr: pulumi.Input<string>;
   /** The cluster's OIDC provider, and the IAM path the deploying identity may create roles under. */
   irsa: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string>; rolePath: string };
   provider: k8s.Provider;
@@ -266,7 +266,7 @@ function usedEndpoints(
 }
 
 /** Egress rules to those endpoints: one rule for every port in the VPC, one per namespace. */
-function endpointEgress(endpoints: Array<{ location: EndpointLocation; port: number }>, vpcCidr: string) {
+function endpointEgress(endpoints: Array<{ location: EndpointLocation; port: number }>, vpcCidr: pulumi.Input<string>) {
   const vpcPorts = [...new Set(endpoints.filter((e) => e.location.kind === "vpc").map((e) => e.port))];
   const inCluster = endpoints.flatMap((e) =>
     e.location.kind === "namespace" ? [{ ...e.location, port: e.port }] : [],
