@@ -37,9 +37,12 @@ import { Network } from "../components/aws/Network";
 import { EksCluster } from "../components/aws/EksCluster";
 import { BACKUP_TAG, BackupPlan } from "../components/aws/BackupPlan";
 import { ManagedCache } from "../components/aws/ManagedCache";
-import { ManagedBroker } from "../components/aws/ManagedBroker";
+import { MANAGED_BROKER_ADMIN, ManagedBroker } from "../components/aws/ManagedBroker";
+import { AmazonMqTopology } from "../components/aws/AmazonMqTopology";
 import { RdsDatabases } from "../components/aws/RdsDatabases";
-import { DOCUMENTDB_CA_DIR, DocumentDb } from "../components/aws/DocumentDb";
+import { RdsAccess } from "../components/aws/RdsAccess";
+import { DOCUMENTDB_ADMIN_USER, DocumentDb } from "../components/aws/DocumentDb";
+import { DOCUMENTDB_CA_DIR, DocumentDbAccess } from "../components/aws/DocumentDbAccess";
 import { WebFrontend } from "../components/aws/WebFrontend";
 import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } from "../components/aws/webFrontendConfig";
 import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
@@ -85,6 +88,27 @@ const named = (resources: RecordedResource[], type: string, name: string): Recor
 const sorted = <T>(items: T[]): T[] => [...items].sort();
 const namesOf = (resources: RecordedResource[], type: string) => sorted(ofType(resources, type).map((r) => r.name));
 const dependsOn = (resource: RecordedResource, other: RecordedResource) => resource.dependencies.includes(other.urn);
+
+const CONSUMER = "test:index:Consumer";
+/** A resource of no provider's, that only takes `value`. */
+class Consumer extends pulumi.CustomResource {
+  constructor(name: string, value: pulumi.Input<unknown>) {
+    super(CONSUMER, name, { value });
+  }
+}
+/**
+ * The component, and outside it one resource per value `values` picks from it, taking that value as
+ * its input: what whatever uses the value waits for shows in that resource's dependencies (waitsFor).
+ */
+function withConsumers<T>(component: T, values?: (component: T) => Record<string, pulumi.Input<unknown>>): T {
+  for (const [name, value] of Object.entries(values?.(component) ?? {})) new Consumer(`consumer-${name}`, value);
+  return component;
+}
+/** The resources that whatever uses the value withConsumers named `name` waits for. */
+const waitsFor = (run: MockRun<unknown>, name: string): RecordedResource[] => {
+  const consumer = named(run.resources, CONSUMER, `consumer-${name}`);
+  return run.resources.filter((r) => dependsOn(consumer, r));
+};
 
 /** Names of the resources neither the component nor declared under it (directly or through a child component). */
 function outsideComponent(run: MockRun<unknown>, componentType: string): string[] {
@@ -312,9 +336,12 @@ describe("Network (under mocks)", () => {
 });
 
 describe("EksCluster (under mocks)", () => {
-  const cluster = (publicAccessCidrs: string[] = []) =>
-    build(
-      () =>
+  const cluster = (
+    publicAccessCidrs: string[] = [],
+    consume?: (eks: EksCluster) => Record<string, pulumi.Input<unknown>>,
+  ) =>
+    build(() =>
+      withConsumers(
         new EksCluster("eks", {
           namePrefix: PREFIX,
           version: "1.31",
@@ -325,6 +352,8 @@ describe("EksCluster (under mocks)", () => {
           nodes: { instanceTypes: ["m6i.large"], min: 2, desired: 3, max: 6 },
           region: "eu-west-1",
         }),
+        consume,
+      ),
     );
 
   it("runs a private control plane with KMS-encrypted secrets and every log type", async () => {
@@ -394,7 +423,7 @@ describe("EksCluster (under mocks)", () => {
     assert.equal(await resolved(run.result.nodeSecurityGroupId), "sg-cluster");
   });
 
-  it("hands out a secret, credential-free kubeconfig and a provider built from it, after the nodes", async () => {
+  it("hands out a secret, credential-free kubeconfig, the endpoint, certificate authority and ARN, and no provider", async () => {
     const run = await cluster();
     const kubeconfig = await valueOf(run.result.kubeconfig);
     assert.ok(kubeconfig.secret);
@@ -412,12 +441,21 @@ describe("EksCluster (under mocks)", () => {
       "eu-west-1",
     ]);
     assert.ok(!/"token"|password|client-key/.test(kubeconfig.value), "no credentials in the kubeconfig");
-    const provider = one(run.resources, K8S_PROVIDER);
-    assert.equal(provider.name, "eks-k8s");
-    assert.equal(provider.inputs.kubeconfig, kubeconfig.value);
-    assert.ok(dependsOn(provider, one(run.resources, "aws:eks/nodeGroup:NodeGroup")));
+    assert.equal(await resolved(run.result.endpoint), "https://eks-cluster.gr7.eu-west-1.eks.amazonaws.com");
+    assert.equal(await resolved(run.result.certificateAuthority), "Q0VSVA==");
+    assert.equal(await resolved(run.result.arn), "arn:aws:eks:eu-west-1:123456789012:cluster/eks-cluster");
+    assert.equal(ofType(run.resources, K8S_PROVIDER).length, 0, "the platform layer makes the provider");
     assert.equal(await resolved(run.result.name), `${PREFIX}-eks`);
     assert.deepEqual(outsideComponent(run, "platform:aws:EksCluster"), []);
+  });
+
+  it("hands out the endpoint only once the nodes and every add-on exist", async () => {
+    const run = await cluster([], (eks) => ({ endpoint: eks.endpoint }));
+    const waited = waitsFor(run, "endpoint");
+    const addons = ofType(run.resources, "aws:eks/addon:Addon");
+    assert.equal(addons.length, 5);
+    for (const dependency of [one(run.resources, "aws:eks/nodeGroup:NodeGroup"), ...addons])
+      assert.ok(waited.includes(dependency), `the endpoint waits for ${dependency.name}`);
   });
 });
 
@@ -525,7 +563,7 @@ describe("ManagedCache (under mocks)", () => {
 
 describe("ManagedBroker (under mocks)", () => {
   const broker = () =>
-    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m5.large", plan: PLAN, ...placement }));
+    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m5.large", ...placement }));
   const host = "mq-broker.mq.eu-west-1.amazonaws.com";
 
   it("runs a private, Multi-AZ Amazon MQ for RabbitMQ cluster reachable from the nodes on AMQPS and HTTPS", async () => {
@@ -538,16 +576,53 @@ describe("ManagedBroker (under mocks)", () => {
     assert.deepEqual([mq.subnetIds, mq.securityGroups], [placement.privateSubnetIds, ["mq-sg-id"]]);
     assert.deepEqual(mq.encryptionOptions, { useAwsOwnedKey: true });
     assert.equal(mq.users.length, 1);
-    assert.equal(mq.users[0].username, "platform-admin");
+    assert.equal(mq.users[0].username, MANAGED_BROKER_ADMIN);
     assertNodesOnly(run, [RABBITMQ.amqpsPort, RABBITMQ.managedManagementPort]);
+    assert.deepEqual(
+      run.resources.filter((r) => r.type.includes("rabbitmq")).map((r) => r.name),
+      [],
+      "no topology: the platform layer declares it",
+    );
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:ManagedBroker"), []);
   });
 
-  it("declares the plan through the management API of the broker, with the admin login", async () => {
+  it("hands out the host of the broker's amqps URL, its management URL and the admin password as a secret", async () => {
     const run = await broker();
+    assert.equal(await resolved(run.result.host), host);
+    assert.equal(await resolved(run.result.managementUrl), `https://${host}`);
+    const adminPassword = await valueOf(run.result.adminPassword);
+    assert.ok(adminPassword.secret);
+    assert.equal(adminPassword.value, one(run.resources, "aws:mq/broker:Broker").inputs.users[0].password);
+    assert.deepEqual(run.generatedSecrets, [adminPassword.value]);
+  });
+});
+
+describe("AmazonMqTopology (under mocks)", () => {
+  const host = "mq-broker.mq.eu-west-1.amazonaws.com";
+  const MANAGEMENT_URL = `https://${host}`;
+  /** The broker's admin password, as the infrastructure layer hands it over. */
+  const ADMIN_PASSWORD = "mq-admin-s3cret";
+  const topology = (consume?: (topology: AmazonMqTopology) => Record<string, pulumi.Input<unknown>>) =>
+    build(() =>
+      withConsumers(
+        new AmazonMqTopology("mq", {
+          plan: PLAN,
+          host: pulumi.output(host),
+          managementUrl: pulumi.output(MANAGEMENT_URL),
+          adminPassword: pulumi.secret(ADMIN_PASSWORD),
+        }),
+        consume,
+      ),
+    );
+
+  it("declares the plan through the management API of the broker, with the admin login", async () => {
+    const run = await topology();
     const provider = one(run.resources, "pulumi:providers:rabbitmq");
-    assert.equal(provider.inputs.endpoint, `https://${host}`);
-    assert.equal(provider.inputs.username, "platform-admin");
-    assert.equal(provider.inputs.password, one(run.resources, "aws:mq/broker:Broker").inputs.users[0].password);
+    assert.equal(provider.name, "mq-admin");
+    assert.equal(provider.inputs.endpoint, MANAGEMENT_URL);
+    assert.equal(provider.inputs.username, MANAGED_BROKER_ADMIN);
+    assert.equal(provider.inputs.password, ADMIN_PASSWORD);
     assert.equal(one(run.resources, "rabbitmq:index/vHost:VHost").inputs.name, "shop");
     assert.deepEqual(namesOf(run.resources, "rabbitmq:index/queue:Queue"), [
       "mq-topology-q-mailer.orders",
@@ -559,12 +634,12 @@ describe("ManagedBroker (under mocks)", () => {
     ]);
     for (const r of run.resources.filter((r) => r.type.startsWith("rabbitmq:")))
       assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} goes through the broker's provider`);
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    assert.deepEqual(outsideComponent(run, "platform:aws:ManagedBroker"), []);
+    assert.deepEqual(plaintextOccurrences(run.resources, [ADMIN_PASSWORD, ...run.generatedSecrets]), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:AmazonMqTopology"), []);
   });
 
-  it("hands services an AMQPS BrokerEndpoint on the host of the broker's amqps URL, and their own logins", async () => {
-    const run = await broker();
+  it("hands services an AMQPS BrokerEndpoint on the broker's host, and their own logins", async () => {
+    const run = await topology();
     const endpoint: BrokerEndpoint = run.result.endpoint;
     assert.deepEqual(
       {
@@ -580,6 +655,7 @@ describe("ManagedBroker (under mocks)", () => {
     const orders = run.result.credentials.orders;
     const password = await valueOf(orders.password);
     assert.ok(password.secret);
+    assert.ok(run.generatedSecrets.includes(password.value));
     assert.equal(
       password.value,
       named(run.resources, "rabbitmq:index/user:User", "mq-topology-u-orders").inputs.password,
@@ -588,38 +664,35 @@ describe("ManagedBroker (under mocks)", () => {
     assert.equal(url.value, `amqps://orders:${password.value}@${host}:5671/shop`);
     assert.deepEqual(run.result.credentials.mailer.consumerQueues, ["mailer.orders"]);
   });
+
+  it("hands out the vhost from the declared VHost, so services wait until it exists", async () => {
+    const run = await topology((mq) => ({ vhost: mq.endpoint.vhost }));
+    assert.ok(waitsFor(run, "vhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
+  });
 });
 
 describe("RdsDatabases (under mocks)", () => {
-  const SECRET = "kubernetes:core/v1:Secret";
-  const JOB = "kubernetes:batch/v1:Job";
   const INSTANCE = "aws:rds/instance:Instance";
-  const rds = (mode: "per-service" | "shared", bootstrap: "job" | "provider") =>
-    build(() => {
-      const provider = kubernetesProvider();
-      return new RdsDatabases("rds", {
-        namePrefix: PREFIX,
-        databases: [
-          { service: "orders", version: "16", extensions: ["pgcrypto"] },
-          { service: "billing-api", version: "15", extensions: [] },
-        ],
-        mode,
-        instanceClass: "db.t4g.medium",
-        allocatedStorageGb: 20,
-        backupRetentionDays: 14,
-        kmsKeyArn: KMS_KEY,
-        bootstrap,
-        kubernetes: { provider, namespace: "shop" },
-        vpcCidr: VPC_CIDR,
-        postgresClientImage: POSTGRES_TOOLS_IMAGE,
-        backupTags: { [BACKUP_TAG]: PREFIX },
-        ...placement,
-      });
-    });
-  const address = (key: string) => `rds-${key}.abc.eu-west-1.rds.amazonaws.com`;
-  const POSTGRES_PORT = DATABASE_ENGINES.postgres.port;
+  const rds = (mode: "per-service" | "shared") =>
+    build(
+      () =>
+        new RdsDatabases("rds", {
+          namePrefix: PREFIX,
+          databases: [
+            { service: "orders", version: "16", extensions: ["pgcrypto"] },
+            { service: "billing-api", version: "15", extensions: [] },
+          ],
+          mode,
+          instanceClass: "db.t4g.medium",
+          allocatedStorageGb: 20,
+          backupRetentionDays: 14,
+          kmsKeyArn: KMS_KEY,
+          backupTags: { [BACKUP_TAG]: PREFIX },
+          ...placement,
+        }),
+    );
 
-  /** Each instance: hardened, on its own parameter group that forces SSL for its major version. */
+  /** Each instance: hardened, on its own parameter group that forces SSL for its major version; nothing else. */
   function assertInstances(run: MockRun<RdsDatabases>, expected: Array<[key: string, version: string]>): void {
     assert.deepEqual(
       sorted(ofType(run.resources, INSTANCE).map((i) => [i.name, i.inputs.identifier, i.inputs.engineVersion])),
@@ -649,12 +722,109 @@ describe("RdsDatabases (under mocks)", () => {
       assert.equal(instance.username, DATABASE_ADMIN_USER);
       assert.ok(run.generatedSecrets.includes(instance.password), "a generated admin password");
     }
-    assertNodesOnly(run, [POSTGRES_PORT]);
+    assert.deepEqual(
+      one(run.resources, "aws:rds/subnetGroup:SubnetGroup").inputs.subnetIds,
+      placement.privateSubnetIds,
+    );
+    assertNodesOnly(run, [DATABASE_ENGINES.postgres.port]);
+    assert.deepEqual(
+      run.resources.filter((r) => r.type.startsWith("kubernetes:") || r.type.includes("postgresql")).map((r) => r.name),
+      [],
+      "no logins: the platform layer makes them",
+    );
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:RdsDatabases"), []);
   }
+
+  /**
+   * Each service's server: the address of the instance `instanceOf` it, that instance's key; and per
+   * instance key, its admin password, a secret.
+   */
+  async function assertServers(run: MockRun<RdsDatabases>, instanceOf: (service: string) => string): Promise<void> {
+    const { servers, adminPasswords } = run.result;
+    assert.deepEqual(Object.keys(servers), ["orders", "billing-api"]);
+    for (const service of ["orders", "billing-api"]) {
+      const key = instanceOf(service);
+      assert.deepEqual(
+        { host: await resolved(servers[service].host), instance: servers[service].instance },
+        { host: `rds-${key}.abc.eu-west-1.rds.amazonaws.com`, instance: key },
+      );
+    }
+    const keys = [...new Set(["orders", "billing-api"].map(instanceOf))];
+    assert.deepEqual(sorted(Object.keys(adminPasswords)), sorted(keys));
+    for (const key of keys) {
+      const password = await valueOf(adminPasswords[key]);
+      assert.ok(password.secret, `${key}: the admin password is a secret`);
+      assert.equal(password.value, named(run.resources, INSTANCE, `rds-${key}`).inputs.password);
+    }
+  }
+
+  it("per service: an instance per service on its own major version, hardened and reachable from the nodes only", async () => {
+    const run = await rds("per-service");
+    assertInstances(run, [
+      ["orders", "16"],
+      ["billing-api", "15"],
+    ]);
+    assert.notEqual(
+      named(run.resources, INSTANCE, "rds-orders").inputs.password,
+      named(run.resources, INSTANCE, "rds-billing-api").inputs.password,
+    );
+  });
+
+  it("shared: one instance on the highest version holds every service's database", async () => {
+    const run = await rds("shared");
+    assertInstances(run, [["shared", "16"]]);
+  });
+
+  it("per service: hands out each service's own instance address, and each instance's admin password as a secret", async () => {
+    await assertServers(await rds("per-service"), (service) => service);
+  });
+
+  it("shared: hands out the shared instance's address for every service, and its one admin password as a secret", async () => {
+    await assertServers(await rds("shared"), () => "shared");
+  });
+});
+
+describe("RdsAccess (under mocks)", () => {
+  const SECRET = "kubernetes:core/v1:Secret";
+  const JOB = "kubernetes:batch/v1:Job";
+  const POSTGRES_PORT = DATABASE_ENGINES.postgres.port;
+  const address = (key: string) => `rds-${key}.abc.eu-west-1.rds.amazonaws.com`;
+  /** Per instance key, its admin password as the infrastructure layer hands it over. */
+  const adminPassword = (key: string) => `${key}-admin-s3cret`;
+  const ADMIN_PASSWORDS = ["orders", "billing-api", "shared"].map(adminPassword);
+  const perService = (service: string) => service;
+  const shared = () => "shared";
+  /** The logins of `orders` and `billing-api`, on the instance `instanceOf` each service. */
+  const access = (
+    bootstrap: "job" | "provider",
+    instanceOf: (service: string) => string,
+    consume?: (access: RdsAccess) => Record<string, pulumi.Input<unknown>>,
+  ) =>
+    build(() => {
+      const provider = kubernetesProvider();
+      const databases = [
+        { service: "orders", extensions: ["pgcrypto"] },
+        { service: "billing-api", extensions: [] },
+      ];
+      return withConsumers(
+        new RdsAccess("rds", {
+          databases: databases.map((db) => ({
+            ...db,
+            host: pulumi.output(address(instanceOf(db.service))),
+            adminPassword: pulumi.secret(adminPassword(instanceOf(db.service))),
+          })),
+          bootstrap,
+          kubernetes: { provider, namespace: "shop" },
+          vpcCidr: VPC_CIDR,
+        }),
+        consume,
+      );
+    });
 
   /** Each service's endpoint: its login on its instance, with the password its bootstrap set. */
   async function assertEndpoints(
-    run: MockRun<RdsDatabases>,
+    run: MockRun<RdsAccess>,
     instanceOf: (service: string) => string,
     passwords: Record<string, string>,
   ) {
@@ -685,21 +855,16 @@ describe("RdsDatabases (under mocks)", () => {
     return [data.PGPASSWORD, data.SERVICE_PASSWORD];
   };
 
-  it("per service with Jobs: an instance per service, and a Job that runs the bootstrap SQL from inside the VPC", async () => {
-    const run = await rds("per-service", "job");
-    assertInstances(run, [
-      ["orders", "16"],
-      ["billing-api", "15"],
-    ]);
+  it("per service with Jobs: a Job per service runs the bootstrap SQL on its instance as its admin, from inside the VPC", async () => {
+    const run = await access("job", perService);
     assert.deepEqual(namesOf(run.resources, JOB), ["rds-billing-api-bootstrap", "rds-orders-bootstrap"]);
     for (const [service, database, extensions] of [
       ["orders", "orders", ["pgcrypto"]],
       ["billing-api", "billing_api", []],
     ] as const) {
-      const instance = named(run.resources, INSTANCE, `rds-${service}`);
-      const [adminPassword, servicePassword] = jobCredentials(run, service);
-      assert.equal(adminPassword, instance.inputs.password, "the Job logs in as its instance's admin");
-      assert.notEqual(servicePassword, adminPassword);
+      const [admin, servicePassword] = jobCredentials(run, service);
+      assert.equal(admin, adminPassword(service), "the Job logs in as its instance's admin");
+      assert.notEqual(servicePassword, admin);
       const sql = named(run.resources, "kubernetes:core/v1:ConfigMap", `rds-${service}-bootstrap-sql`).inputs;
       assert.equal(
         sql.data["bootstrap.sql"],
@@ -719,8 +884,9 @@ describe("RdsDatabases (under mocks)", () => {
           { name: "PGSSLMODE", value: "require" },
         ],
       );
+      const credentials = named(run.resources, SECRET, `rds-${service}-bootstrap-credentials`);
+      assert.ok(dependsOn(job, credentials), "the Job reads its Secret");
       assert.equal(pod.metadata.labels["platform/job"], "database-bootstrap");
-      assert.ok(dependsOn(job, instance), "the Job waits for its instance");
     }
     const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
     assert.deepEqual(egress.metadata, { name: "database-bootstrap", namespace: "shop" });
@@ -731,26 +897,24 @@ describe("RdsDatabases (under mocks)", () => {
     ]);
     assert.equal(ofType(run.resources, "pulumi:providers:postgresql").length, 0);
     assert.deepEqual(bypassingProvider(run), []);
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    assert.deepEqual(outsideComponent(run, "platform:aws:RdsDatabases"), ["k"]);
-    await assertEndpoints(run, (s) => s, {
+    assert.deepEqual(plaintextOccurrences(run.resources, [...ADMIN_PASSWORDS, ...run.generatedSecrets]), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:RdsAccess"), ["k"]);
+    await assertEndpoints(run, perService, {
       orders: jobCredentials(run, "orders")[1],
       "billing-api": jobCredentials(run, "billing-api")[1],
     });
   });
 
-  it("shared with Jobs: one instance on the highest version holds every service's database", async () => {
-    const run = await rds("shared", "job");
-    assertInstances(run, [["shared", "16"]]);
-    const shared = one(run.resources, INSTANCE);
+  it("shared with Jobs: every service's Job on the one instance, as its admin", async () => {
+    const run = await access("job", shared);
     assert.deepEqual(namesOf(run.resources, JOB), ["rds-billing-api-bootstrap", "rds-orders-bootstrap"]);
     for (const service of ["orders", "billing-api"]) {
       const container = named(run.resources, JOB, `rds-${service}-bootstrap`).inputs.spec.template.spec.containers[0];
       assert.equal(container.env.find((e: any) => e.name === "PGHOST").value, address("shared"));
-      assert.equal(jobCredentials(run, service)[0], shared.inputs.password);
+      assert.equal(jobCredentials(run, service)[0], adminPassword("shared"));
     }
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    await assertEndpoints(run, () => "shared", {
+    assert.deepEqual(plaintextOccurrences(run.resources, [...ADMIN_PASSWORDS, ...run.generatedSecrets]), []);
+    await assertEndpoints(run, shared, {
       orders: jobCredentials(run, "orders")[1],
       "billing-api": jobCredentials(run, "billing-api")[1],
     });
@@ -765,11 +929,7 @@ describe("RdsDatabases (under mocks)", () => {
   };
 
   it("per service with the provider: a PostgresAccess per service through an SSL admin connection, no Jobs", async () => {
-    const run = await rds("per-service", "provider");
-    assertInstances(run, [
-      ["orders", "16"],
-      ["billing-api", "15"],
-    ]);
+    const run = await access("provider", perService);
     assert.deepEqual(namesOf(run.resources, "platform:data:PostgresAccess"), [
       "rds-billing-api-access",
       "rds-orders-access",
@@ -779,14 +939,12 @@ describe("RdsDatabases (under mocks)", () => {
       ["orders", "orders_app"],
       ["billing-api", "billing_api_app"],
     ]) {
-      const instance = named(run.resources, INSTANCE, `rds-${service}`);
       const { provider, password } = providerLogin(run, service, username);
       assert.deepEqual(
         [provider.inputs.host, provider.inputs.port, provider.inputs.username, provider.inputs.sslmode],
         [address(service), String(POSTGRES_PORT), DATABASE_ADMIN_USER, "require"],
       );
-      assert.equal(provider.inputs.password, instance.inputs.password);
-      assert.ok(dependsOn(provider, instance));
+      assert.equal(provider.inputs.password, adminPassword(service));
       passwords[service] = password;
     }
     assert.deepEqual(
@@ -798,61 +956,77 @@ describe("RdsDatabases (under mocks)", () => {
       [],
       "no Job, ConfigMap, Secret or NetworkPolicy",
     );
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    assert.deepEqual(outsideComponent(run, "platform:aws:RdsDatabases"), ["k"]);
-    await assertEndpoints(run, (s) => s, passwords);
+    assert.deepEqual(plaintextOccurrences(run.resources, [...ADMIN_PASSWORDS, ...run.generatedSecrets]), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:RdsAccess"), ["k"]);
+    await assertEndpoints(run, perService, passwords);
   });
 
-  it("shared with the provider: every login on the one instance", async () => {
-    const run = await rds("shared", "provider");
-    assertInstances(run, [["shared", "16"]]);
+  it("shared with the provider: every login on the one instance, as its admin", async () => {
+    const run = await access("provider", shared);
     const passwords: Record<string, string> = {};
     for (const [service, username] of [
       ["orders", "orders_app"],
       ["billing-api", "billing_api_app"],
     ]) {
       const { provider, password } = providerLogin(run, service, username);
-      assert.equal(provider.inputs.host, address("shared"));
+      assert.deepEqual([provider.inputs.host, provider.inputs.password], [address("shared"), adminPassword("shared")]);
       passwords[service] = password;
     }
     assert.equal(ofType(run.resources, JOB).length, 0);
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    await assertEndpoints(run, () => "shared", passwords);
+    assert.deepEqual(plaintextOccurrences(run.resources, [...ADMIN_PASSWORDS, ...run.generatedSecrets]), []);
+    await assertEndpoints(run, shared, passwords);
+  });
+
+  it("hands out each service's password and URL only once its login exists, made by a Job or the provider", async () => {
+    const consume = (rds: RdsAccess) => ({
+      "orders-password": rds.endpoints.orders.password,
+      "orders-url": rds.endpoints.orders.url,
+      "billing-api-password": rds.endpoints["billing-api"].password,
+    });
+    const jobs = await access("job", perService, consume);
+    const provided = await access("provider", perService, consume);
+    for (const [service, username, value] of [
+      ["orders", "orders_app", "password"],
+      ["orders", "orders_app", "url"],
+      ["billing-api", "billing_api_app", "password"],
+    ]) {
+      const job = named(jobs.resources, JOB, `rds-${service}-bootstrap`);
+      assert.ok(waitsFor(jobs, `${service}-${value}`).includes(job), `${service}'s ${value} waits for its Job`);
+      const role = ofType(provided.resources, "postgresql:index/role:Role").find((r) => r.inputs.name === username)!;
+      assert.ok(waitsFor(provided, `${service}-${value}`).includes(role), `${service}'s ${value} waits for its role`);
+    }
   });
 });
 
 describe("DocumentDb (under mocks)", () => {
-  const SERVICES = ["notes", "audit-log"];
-  const docdb = () =>
-    build(() => {
-      const provider = kubernetesProvider();
-      return new DocumentDb("docdb", {
-        namePrefix: PREFIX,
-        services: SERVICES,
-        instanceClass: "db.r6g.large",
-        instances: 2,
-        backupRetentionDays: 14,
-        kmsKeyArn: KMS_KEY,
-        kubernetes: { provider, namespace: "shop" },
-        vpcCidr: VPC_CIDR,
-        caBundle: CA_BUNDLE,
-        mongoClientImage: MONGO_TOOLS_IMAGE,
-        backupTags: { [BACKUP_TAG]: PREFIX },
-        ...placement,
-      });
-    });
+  const docdb = (consume?: (docdb: DocumentDb) => Record<string, pulumi.Input<unknown>>) =>
+    build(() =>
+      withConsumers(
+        new DocumentDb("docdb", {
+          namePrefix: PREFIX,
+          instanceClass: "db.r6g.large",
+          instances: 2,
+          backupRetentionDays: 14,
+          kmsKeyArn: KMS_KEY,
+          backupTags: { [BACKUP_TAG]: PREFIX },
+          ...placement,
+        }),
+        consume,
+      ),
+    );
   const host = "docdb-cluster.cluster-abc.eu-west-1.docdb.amazonaws.com";
-  const MONGO_PORT = DATABASE_ENGINES.mongodb.port;
-  const CA_FILE = `${DOCUMENTDB_CA_DIR}/rds-ca-bundle.pem`;
+  const CLUSTER = "aws:docdb/cluster:Cluster";
+  const CLUSTER_INSTANCE = "aws:docdb/clusterInstance:ClusterInstance";
 
   it("runs an encrypted, TLS-only, audited cluster with deletion protection over the instances asked for", async () => {
     const run = await docdb();
-    const record = one(run.resources, "aws:docdb/cluster:Cluster");
+    const record = one(run.resources, CLUSTER);
     const cluster = record.inputs;
     assert.deepEqual(
       [cluster.clusterIdentifier, cluster.engine, cluster.masterUsername, cluster.storageEncrypted, cluster.kmsKeyId],
-      [`${PREFIX}-docdb`, "docdb", "platformadmin", true, KMS_KEY],
+      [`${PREFIX}-docdb`, "docdb", DOCUMENTDB_ADMIN_USER, true, KMS_KEY],
     );
+    assert.equal(DOCUMENTDB_ADMIN_USER, "platformadmin");
     assert.deepEqual(
       [
         cluster.backupRetentionPeriod,
@@ -864,6 +1038,7 @@ describe("DocumentDb (under mocks)", () => {
     );
     assert.deepEqual(cluster.enabledCloudwatchLogsExports, ["audit", "profiler"]);
     assert.deepEqual(cluster.tags, { [BACKUP_TAG]: PREFIX });
+    assert.deepEqual(cluster.vpcSecurityGroupIds, ["docdb-sg-id"]);
     assert.ok(run.generatedSecrets.includes(cluster.masterPassword));
     const params = one(run.resources, "aws:docdb/clusterParameterGroup:ClusterParameterGroup");
     assert.deepEqual(params.inputs.parameters, [
@@ -872,7 +1047,7 @@ describe("DocumentDb (under mocks)", () => {
     ]);
     assert.deepEqual(
       sorted(
-        ofType(run.resources, "aws:docdb/clusterInstance:ClusterInstance").map((i) => [
+        ofType(run.resources, CLUSTER_INSTANCE).map((i) => [
           i.inputs.identifier,
           i.inputs.clusterIdentifier,
           i.inputs.instanceClass,
@@ -883,20 +1058,67 @@ describe("DocumentDb (under mocks)", () => {
         [`${PREFIX}-docdb-2`, "docdb-cluster-id", "db.r6g.large"],
       ],
     );
-    assertNodesOnly(run, [MONGO_PORT]);
+    assertNodesOnly(run, [DATABASE_ENGINES.mongodb.port]);
+    assert.deepEqual(
+      run.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.name),
+      [],
+      "no logins: the platform layer makes them",
+    );
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:DocumentDb"), []);
   });
 
-  it("publishes the CA bundle and makes each login with a Job that verifies TLS and reads the password from its Secret", async () => {
-    const run = await docdb();
+  it("hands out the cluster endpoint as its host only once every instance exists, and the admin password as a secret", async () => {
+    const run = await docdb((db) => ({ host: db.host }));
+    assert.equal(await resolved(run.result.host), host);
+    const waited = waitsFor(run, "host");
+    const instances = ofType(run.resources, CLUSTER_INSTANCE);
+    assert.equal(instances.length, 2);
+    for (const dependency of [one(run.resources, CLUSTER), ...instances])
+      assert.ok(waited.includes(dependency), `the host waits for ${dependency.name}`);
+    const adminPassword = await valueOf(run.result.adminPassword);
+    assert.ok(adminPassword.secret);
+    assert.equal(adminPassword.value, one(run.resources, CLUSTER).inputs.masterPassword);
+  });
+});
+
+describe("DocumentDbAccess (under mocks)", () => {
+  const SERVICES = ["notes", "audit-log"];
+  const host = "docdb-cluster.cluster-abc.eu-west-1.docdb.amazonaws.com";
+  /** The cluster's admin password, as the infrastructure layer hands it over. */
+  const ADMIN_PASSWORD = "docdb-admin-s3cret";
+  const access = (consume?: (access: DocumentDbAccess) => Record<string, pulumi.Input<unknown>>) =>
+    build(() => {
+      const provider = kubernetesProvider();
+      return withConsumers(
+        new DocumentDbAccess("docdb", {
+          services: SERVICES,
+          host: pulumi.output(host),
+          adminPassword: pulumi.secret(ADMIN_PASSWORD),
+          kubernetes: { provider, namespace: "shop" },
+          vpcCidr: VPC_CIDR,
+          caBundle: CA_BUNDLE,
+        }),
+        consume,
+      );
+    });
+  const MONGO_PORT = DATABASE_ENGINES.mongodb.port;
+  const CA_FILE = `${DOCUMENTDB_CA_DIR}/rds-ca-bundle.pem`;
+
+  it("publishes the CA bundle and makes each login with a Job that verifies TLS and reads the passwords from its Secret", async () => {
+    const run = await access();
     const ca = named(run.resources, "kubernetes:core/v1:ConfigMap", "docdb-ca").inputs;
     assert.deepEqual(ca.metadata, { name: "documentdb-ca", namespace: "shop" });
     assert.deepEqual(ca.data, { "rds-ca-bundle.pem": CA_BUNDLE });
-    const adminPassword = one(run.resources, "aws:docdb/cluster:Cluster").inputs.masterPassword;
-    const instances = ofType(run.resources, "aws:docdb/clusterInstance:ClusterInstance");
+    assert.deepEqual(namesOf(run.resources, "kubernetes:batch/v1:Job"), [
+      "docdb-audit-log-bootstrap",
+      "docdb-notes-bootstrap",
+    ]);
     for (const service of SERVICES) {
       const database = service.replace(/-/g, "_");
       const credentials = named(run.resources, "kubernetes:core/v1:Secret", `docdb-${service}-bootstrap-credentials`);
-      assert.equal(credentials.inputs.stringData.ADMIN_PASSWORD, adminPassword);
+      assert.equal(credentials.inputs.stringData.ADMIN_PASSWORD, ADMIN_PASSWORD);
+      assert.ok(run.generatedSecrets.includes(credentials.inputs.stringData.SERVICE_PASSWORD));
       const script = named(run.resources, "kubernetes:core/v1:ConfigMap", `docdb-${service}-bootstrap-script`).inputs;
       assert.equal(
         script.data["login.js"],
@@ -906,24 +1128,26 @@ describe("DocumentDb (under mocks)", () => {
       const container = job.inputs.spec.template.spec.containers[0];
       assert.equal(container.image, MONGO_TOOLS_IMAGE);
       assert.deepEqual(container.env[0], { name: "DOCUMENTDB_HOST", value: host });
+      assert.ok(dependsOn(job, credentials), "the Job reads its Secret");
       assert.match(container.command[2], new RegExp(`tls=true&tlsCAFile=${CA_FILE}&`));
+      assert.match(container.command[2], new RegExp(`--username ${DOCUMENTDB_ADMIN_USER} `));
       assert.ok(container.volumeMounts.some((m: any) => m.mountPath === DOCUMENTDB_CA_DIR));
       assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === "documentdb-ca"));
-      for (const instance of instances) assert.ok(dependsOn(job, instance), `the Job waits for ${instance.name}`);
     }
     const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+    assert.deepEqual(egress.metadata, { name: "documentdb-bootstrap", namespace: "shop" });
     assert.deepEqual(egress.spec.podSelector, { matchLabels: { "platform/job": "documentdb-bootstrap" } });
     assert.deepEqual(egress.spec.egress, [
       DNS_EGRESS,
       { to: [{ ipBlock: { cidr: VPC_CIDR } }], ports: [{ port: MONGO_PORT }] },
     ]);
     assert.deepEqual(bypassingProvider(run), []);
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    assert.deepEqual(outsideComponent(run, "platform:aws:DocumentDb"), ["k"]);
+    assert.deepEqual(plaintextOccurrences(run.resources, [ADMIN_PASSWORD, ...run.generatedSecrets]), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:DocumentDbAccess"), ["k"]);
   });
 
   it("hands each service a DatabaseEndpoint with TLS verified against the mounted bundle", async () => {
-    const run = await docdb();
+    const run = await access();
     assert.deepEqual(Object.keys(run.result.endpoints), SERVICES);
     assert.equal(await resolved(run.result.caConfigMap), "documentdb-ca");
     for (const service of SERVICES) {
@@ -942,6 +1166,22 @@ describe("DocumentDb (under mocks)", () => {
         location: { kind: "vpc" },
         trustBundle: { configMap: "documentdb-ca", mountPath: DOCUMENTDB_CA_DIR },
       });
+    }
+  });
+
+  it("hands out each service's password and URL only once its login Job exists", async () => {
+    const run = await access((docdb) =>
+      Object.fromEntries(
+        SERVICES.flatMap((s) => [
+          [`${s}-password`, docdb.endpoints[s].password],
+          [`${s}-url`, docdb.endpoints[s].url],
+        ]),
+      ),
+    );
+    for (const service of SERVICES) {
+      const job = named(run.resources, "kubernetes:batch/v1:Job", `docdb-${service}-bootstrap`);
+      for (const value of ["password", "url"])
+        assert.ok(waitsFor(run, `${service}-${value}`).includes(job), `${service}'s ${value} waits for its Job`);
     }
   });
 });
@@ -1127,6 +1367,7 @@ describe("ServiceWorkload (under mocks)", () => {
     password,
     location: { kind: "vpc" },
   };
+  const ROLE_PATH = `/platform/${PREFIX}/`;
   const workload = (name: string, endpoints: Omit<ServiceEndpoints, "tracing">) =>
     build(() => {
       const provider = kubernetesProvider();
@@ -1144,6 +1385,7 @@ describe("ServiceWorkload (under mocks)", () => {
         irsa: {
           oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/eks",
           oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+          rolePath: ROLE_PATH,
         },
         provider,
       });
@@ -1260,9 +1502,11 @@ describe("ServiceWorkload (under mocks)", () => {
     assert.deepEqual(pod.volumes[1], { name: "trust-bundle", configMap: { name: "documentdb-ca" } });
   });
 
-  it("gets an IRSA role for its own service account, a Service, an autoscaler and a disruption budget", async () => {
+  it("gets an IRSA role under the given path for its own service account, a Service, an autoscaler and a disruption budget", async () => {
     const run = await workload("orders", {});
-    const trust = JSON.parse(one(run.resources, "aws:iam/role:Role").inputs.assumeRolePolicy).Statement[0];
+    const role = one(run.resources, "aws:iam/role:Role").inputs;
+    assert.equal(role.path, ROLE_PATH);
+    const trust = JSON.parse(role.assumeRolePolicy).Statement[0];
     assert.deepEqual(trust.Principal, { Federated: "arn:aws:iam::123456789012:oidc-provider/eks" });
     assert.deepEqual(trust.Condition.StringEquals, {
       "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:shop:orders",
