@@ -1367,6 +1367,7 @@ describe("ServiceWorkload (under mocks)", () => {
     password,
     location: { kind: "vpc" },
   };
+  const WORKLOAD_BOUNDARY = "arn:aws:iam::123456789012:policy/platform/shop-prod/workload-boundary";
   const ROLE_PATH = `/platform/${PREFIX}/`;
   const workload = (name: string, endpoints: Omit<ServiceEndpoints, "tracing">) =>
     build(() => {
@@ -1386,6 +1387,7 @@ describe("ServiceWorkload (under mocks)", () => {
           oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/eks",
           oidcIssuer: "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
           rolePath: ROLE_PATH,
+          permissionsBoundary: WORKLOAD_BOUNDARY,
         },
         provider,
       });
@@ -1506,6 +1508,7 @@ describe("ServiceWorkload (under mocks)", () => {
     const run = await workload("orders", {});
     const role = one(run.resources, "aws:iam/role:Role").inputs;
     assert.equal(role.path, ROLE_PATH);
+    assert.equal(role.permissionsBoundary, WORKLOAD_BOUNDARY, "the runner may only create roles with the boundary");
     const trust = JSON.parse(role.assumeRolePolicy).Statement[0];
     assert.deepEqual(trust.Principal, { Federated: "arn:aws:iam::123456789012:oidc-provider/eks" });
     assert.deepEqual(trust.Condition.StringEquals, {

@@ -275,6 +275,7 @@ const ARGS: DeployRunnerArgs = {
   labels: ["platform-deploy", "shop-prod"],
   instanceType: "t3.medium",
   workloadRolePath: "/platform/shop-prod/",
+  workloadBoundaryArn: "arn:aws:iam::123456789012:policy/platform/shop-prod/workload-boundary",
   backendPolicyArns: ["arn:aws:iam::123456789012:policy/pulumi-state", "arn:aws:iam::123456789012:policy/pulumi-kms"],
 };
 
@@ -391,7 +392,6 @@ describe("DeployRunner (under mocks)", () => {
       {
         Effect: "Allow",
         Action: [
-          "iam:CreateRole",
           "iam:DeleteRole",
           "iam:DeleteRolePolicy",
           "iam:GetRole",
@@ -399,12 +399,18 @@ describe("DeployRunner (under mocks)", () => {
           "iam:ListAttachedRolePolicies",
           "iam:ListInstanceProfilesForRole",
           "iam:ListRolePolicies",
-          "iam:PutRolePolicy",
           "iam:TagRole",
           "iam:UntagRole",
           "iam:UpdateAssumeRolePolicy",
         ],
         Resource: "arn:aws:iam::123456789012:role/platform/shop-prod/*",
+      },
+      {
+        // Creating a role or giving it a policy only with the workload boundary on it: no role it makes can do IAM.
+        Effect: "Allow",
+        Action: ["iam:CreateRole", "iam:PutRolePolicy"],
+        Resource: "arn:aws:iam::123456789012:role/platform/shop-prod/*",
+        Condition: { StringEquals: { "iam:PermissionsBoundary": ARGS.workloadBoundaryArn } },
       },
     ]);
     const resources = statements.flatMap((s) => [s.Resource].flat());

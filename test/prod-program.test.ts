@@ -15,6 +15,7 @@ import {
   prodLayers,
 } from "./helpers/stackConfigs";
 import {
+  LayeredRun,
   MockRun,
   RecordedResource,
   ofType,
@@ -32,7 +33,7 @@ describe("prod program (aws target, under mocks)", () => {
   for (const name of BUILTIN_CATALOGS) {
     describe(`catalog ${name}`, () => {
       const catalog = loadCatalog(builtinCatalogPath(name));
-      let run: MockRun<StackOutputs>;
+      let run: LayeredRun<StackOutputs>;
       before(async () => {
         run = await runLayersUnderMocks(prodLayers(name), () => runProgram(projectDir));
       });
@@ -248,6 +249,21 @@ describe("prod program (aws target, under mocks)", () => {
             service.url,
             new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`),
           );
+      });
+
+      it("makes the services' IRSA roles in the platform layer, under the runner's path and the infrastructure's boundary", async () => {
+        const infrastructure = (await valueOf(run.infrastructure.result.infrastructure!)).value;
+        const roles = ofType(run.platform.resources, "aws:iam/role:Role");
+        assert.equal(roles.length, catalog.services.length);
+        for (const role of roles) {
+          assert.equal(role.inputs.path, `/platform/${catalog.name}-prod/`);
+          assert.equal(role.inputs.permissionsBoundary, infrastructure.workloadBoundaryArn);
+        }
+        const boundary = ofType(run.infrastructure.resources, "aws:iam/policy:Policy").find(
+          (p) => p.name === `${catalog.name}-workload-boundary`,
+        )!;
+        const deny = JSON.parse(boundary.inputs.policy).Statement.find((s: any) => s.Effect === "Deny");
+        assert.ok(deny.Action.includes("iam:*"), "no workload role can touch IAM");
       });
 
       it("tags every taggable AWS resource through the provider's default tags", () => {

@@ -12,6 +12,7 @@ import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
 import { WebFrontend } from "./WebFrontend";
 import { DocumentDb } from "./DocumentDb";
 import { DeployRunner } from "./DeployRunner";
+import { createWorkloadBoundary } from "./workloadBoundary";
 import { InfrastructureOutputs, InfrastructureSecrets } from "./layers";
 import { platformKey } from "./platformKey";
 import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
@@ -63,9 +64,11 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     const stores = createDataStores(ctx, foundation);
     const repositories = createRepositories(ctx, foundation);
     this.frontend = createFrontend(ctx);
-    this.runner = createRunner(ctx, foundation);
+    // Every role the platform layer makes carries it, whoever deploys that layer.
+    const boundary = createWorkloadBoundary(`${name}-workload-boundary`, workloadRolePath(ctx.prefix), this);
+    this.runner = createRunner(ctx, foundation, boundary);
     this.kubeconfig = foundation.cluster.kubeconfig;
-    this.outputs = layerOutputs(ctx, foundation, stores, repositories, this.frontend, this.runner);
+    this.outputs = layerOutputs(ctx, foundation, stores, repositories, boundary, this.frontend, this.runner);
     this.secrets = pulumi.secret(
       pulumi.output({
         postgresAdminPasswords: stores.rds?.adminPasswords ?? {},
@@ -223,7 +226,7 @@ function createFrontend(ctx: Context): WebFrontend | undefined {
 }
 
 /** The runner the platform layer is deployed from, in the private subnets (config validation requires its settings). */
-function createRunner(ctx: Context, foundation: Foundation): DeployRunner | undefined {
+function createRunner(ctx: Context, foundation: Foundation, boundary: aws.iam.Policy): DeployRunner | undefined {
   const { settings } = ctx;
   if (settings.deployFrom !== "runner" || !settings.runner) return undefined;
   return new DeployRunner(
@@ -240,6 +243,7 @@ function createRunner(ctx: Context, foundation: Foundation): DeployRunner | unde
       labels: settings.runner.labels,
       instanceType: settings.runner.instanceType,
       workloadRolePath: workloadRolePath(ctx.prefix),
+      workloadBoundaryArn: boundary.arn,
       backendPolicyArns: settings.runner.backendPolicyArns,
     },
     { parent: ctx.parent },
@@ -251,6 +255,7 @@ function layerOutputs(
   foundation: Foundation,
   stores: DataStores,
   repositories: Record<string, pulumi.Output<string>>,
+  boundary: aws.iam.Policy,
   frontend: WebFrontend | undefined,
   runner: DeployRunner | undefined,
 ): pulumi.Output<InfrastructureOutputs> {
@@ -270,6 +275,7 @@ function layerOutputs(
       oidcIssuer: cluster.oidcIssuer,
     },
     repositories,
+    workloadBoundaryArn: boundary.arn,
     postgres: stores.rds?.servers ?? {},
     documentDb: stores.documentDb && { host: stores.documentDb.host },
     cache: stores.cache && { host: stores.cache.primaryEndpoint },

@@ -415,6 +415,7 @@ function createWorkload(
         oidcProviderArn: infrastructureOutput(ctx, (o) => o.cluster.oidcProviderArn),
         oidcIssuer: infrastructureOutput(ctx, (o) => o.cluster.oidcIssuer),
         rolePath: workloadRolePath(ctx.prefix),
+        permissionsBoundary: infrastructureOutput(ctx, (o) => o.workloadBoundaryArn),
       },
       provider: cluster.provider,
     },

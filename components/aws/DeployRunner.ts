@@ -23,13 +23,17 @@ export interface DeployRunnerArgs {
   instanceType: string;
   /** IAM path of the roles the platform layer creates (one IRSA role per service): the runner may manage those only. */
   workloadRolePath: string; // e.g. "/platform/shop-prod/"
+  /** The boundary those roles must carry: the runner can create or extend a role only with it attached. */
+  workloadBoundaryArn: pulumi.Input<string>;
   /** Managed policies for the Pulumi state backend and secrets provider, which the operator chooses. */
   backendPolicyArns: string[];
 }
 
-/** The platform layer's IRSA roles: created, trusted, given inline policies, deleted; nothing broader. */
+/** What widens a role: allowed only when the role carries the workload boundary. */
+const BOUNDED_ROLE_ACTIONS = ["iam:CreateRole", "iam:PutRolePolicy"];
+
+/** The platform layer's IRSA roles: trusted, read, tagged, deleted; nothing broader. */
 const WORKLOAD_ROLE_ACTIONS = [
-  "iam:CreateRole",
   "iam:DeleteRole",
   "iam:GetRole",
   "iam:TagRole",
@@ -38,7 +42,6 @@ const WORKLOAD_ROLE_ACTIONS = [
   "iam:ListRolePolicies",
   "iam:ListAttachedRolePolicies",
   "iam:ListInstanceProfilesForRole",
-  "iam:PutRolePolicy",
   "iam:DeleteRolePolicy",
   "iam:GetRolePolicy",
 ];
@@ -199,6 +202,7 @@ interface RunnerPolicyInput {
   kmsKeyArn: string;
   clusterArn: string;
   workloadRolesArn: string;
+  workloadBoundaryArn: string;
   region: string;
 }
 
@@ -217,6 +221,13 @@ function runnerPolicy(input: RunnerPolicyInput): string {
       },
       { Sid: "DescribeCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: input.clusterArn },
       { Sid: "ManageWorkloadRoles", Effect: "Allow", Action: WORKLOAD_ROLE_ACTIONS, Resource: input.workloadRolesArn },
+      {
+        Sid: "WidenWorkloadRolesWithinBoundary",
+        Effect: "Allow",
+        Action: BOUNDED_ROLE_ACTIONS,
+        Resource: input.workloadRolesArn,
+        Condition: { StringEquals: { "iam:PermissionsBoundary": input.workloadBoundaryArn } },
+      },
     ],
   });
 }
@@ -239,13 +250,14 @@ function createIdentity(ctx: Context, secret: aws.secretsmanager.Secret): Identi
     {
       role: role.id,
       policy: pulumi
-        .all([partition, accountId, secret.arn, args.kmsKeyArn, args.clusterName])
-        .apply(([part, account, secretArn, kmsKeyArn, clusterName]) =>
+        .all([partition, accountId, secret.arn, args.kmsKeyArn, args.clusterName, args.workloadBoundaryArn])
+        .apply(([part, account, secretArn, kmsKeyArn, clusterName, workloadBoundaryArn]) =>
           runnerPolicy({
             secretArn,
             kmsKeyArn,
             clusterArn: `arn:${part}:eks:${args.region}:${account}:cluster/${clusterName}`,
             workloadRolesArn: `arn:${part}:iam::${account}:role${args.workloadRolePath}*`,
+            workloadBoundaryArn,
             region: args.region,
           }),
         ),

@@ -26,6 +26,8 @@ export interface InfrastructureOutputs {
   };
   /** Per service, its ECR repository URL. */
   repositories: Record<string, string>;
+  /** The permissions boundary every workload role carries (workloadBoundary.ts). */
+  workloadBoundaryArn: string;
   /** Per PostgreSQL service, the RDS instance it lives on (its own, or the shared one). */
   postgres: Record<string, { host: string; instance: string }>;
   documentDb?: { host: string };

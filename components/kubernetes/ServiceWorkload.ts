@@ -25,8 +25,16 @@ export interface ServiceWorkloadArgs {
   endpoints: ServiceEndpoints;
   /** Endpoints located in the VPC are reached at private addresses in this range. */
   vpcCidr: pulumi.Input<string>;
-  /** The cluster's OIDC provider, and the IAM path the deploying identity may create roles under. */
-  irsa: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string>; rolePath: string };
+  /**
+   * The cluster's OIDC provider, the IAM path the deploying identity may create roles under, and the
+   * permissions boundary those roles must carry.
+   */
+  irsa: {
+    oidcProviderArn: pulumi.Input<string>;
+    oidcIssuer: pulumi.Input<string>;
+    rolePath: string;
+    permissionsBoundary: pulumi.Input<string>;
+  };
   provider: k8s.Provider;
 }
 
@@ -83,6 +91,7 @@ function createIrsaRole(workload: Workload): aws.iam.Role {
         .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])
         .apply(([arn, issuer, namespace]) => irsaTrustPolicy(arn, issuer, namespace, args.service.name)),
       path: args.irsa.rolePath,
+      permissionsBoundary: args.irsa.permissionsBoundary,
       tags: { service: args.service.name },
     },
     { parent: workload.parent },
