@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { Catalog, CatalogSchema } from "./schema";
-import { Problem, ValidationError, error, isError, zodProblems } from "./problems";
+import { Problem, ValidationError, error, isError, reservedKeyProblems, zodProblems } from "./problems";
 import { validateCatalog } from "./validate";
 
 /** The seed systems, shipped as catalogs in services/catalogs/<name>.yaml. */
@@ -26,8 +26,10 @@ export function parseCatalog(yamlText: string, prefix = ""): ParsedCatalog {
   } catch (e) {
     return { problems: [error(prefix || "(catalog)", `is not valid YAML: ${(e as Error).message}`)] };
   }
+  const reserved = reservedKeyProblems(document, prefix);
   const parsed = CatalogSchema.safeParse(document);
-  if (!parsed.success) return { problems: zodProblems(parsed.error, prefix) };
+  if (!parsed.success) return { problems: [...reserved, ...zodProblems(parsed.error, prefix)] };
+  if (reserved.length > 0) return { problems: reserved };
   const problems = validateCatalog(parsed.data).map((p) => ({ ...p, path: prefix ? `${prefix}.${p.path}` : p.path }));
   return { catalog: problems.some(isError) ? undefined : parsed.data, problems };
 }

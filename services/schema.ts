@@ -14,16 +14,23 @@ const dnsLabel = z
 const segment = "[a-z][a-z0-9_-]*";
 /** `{domain}.{entity}.{action}`, the seeds' routing-key convention. */
 export const ROUTING_KEY = new RegExp(`^${segment}\\.${segment}\\.${segment}$`);
-/** A binding pattern: three segments, the domain literal, entity and action may be `*`; `#` may close it. */
-export const BINDING_PATTERN = new RegExp(`^${segment}(\\.(${segment}|\\*)){0,2}(\\.#)?$`);
+/**
+ * A binding pattern that can match a `{domain}.{entity}.{action}` key: the domain literal, then
+ * either exactly two more segments (each may be `*`), or up to two closed by `#`. `sales.order`
+ * alone could never match a three-segment key.
+ */
+export const BINDING_PATTERN = new RegExp(`^${segment}((\\.(${segment}|\\*)){2}|(\\.(${segment}|\\*)){0,2}\\.#)$`);
 
 /** Quantities follow Kubernetes notation so one value serves Docker limits and pod resources. */
 export const CPU_QUANTITY = /^(\d+m|\d+(\.\d+)?)$/;
 export const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$/;
 
-/** An image reference must name its tag or digest: an implicit `latest` is not reproducible. */
+/**
+ * An image reference must name its tag or digest, and the tag may not be `latest`: neither an
+ * implicit nor an explicit `latest` is reproducible.
+ */
 export const PINNED_IMAGE =
-  /^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+  /^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 const httpPath = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "must be an absolute URL path such as /health");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name (A-Z, 0-9, _)");
@@ -66,7 +73,14 @@ export const ConsumerSchema = z
     /** Queue suffix: the queue is `{service}.{name}`. */
     name: dnsLabel,
     bindings: z
-      .array(z.string().regex(BINDING_PATTERN, "must be a binding pattern such as sales.order.* (domain literal)"))
+      .array(
+        z
+          .string()
+          .regex(
+            BINDING_PATTERN,
+            "must be a binding pattern that can match {domain}.{entity}.{action} keys: three segments such as sales.order.* or sales.*.created, or one ending in .# such as sales.#",
+          ),
+      )
       .min(1),
     retry: RetrySchema.optional(),
     /** Highest priority the queue honours (x-max-priority). */
@@ -101,7 +115,7 @@ export const ServiceSchema = z
     description: z.string().optional(),
     image: z
       .string()
-      .regex(PINNED_IMAGE, "must be an image reference with an explicit tag or digest (no implicit latest)"),
+      .regex(PINNED_IMAGE, "must be an image reference with an explicit tag other than latest, or a digest"),
     build: z
       .object({ context: z.string().min(1), dockerfile: z.string().optional() })
       .strict()
@@ -159,7 +173,7 @@ export const FrontendSchema = z
     /** Image that serves the built app on `port` (dev). */
     image: z
       .string()
-      .regex(PINNED_IMAGE, "must be an image reference with an explicit tag or digest (no implicit latest)"),
+      .regex(PINNED_IMAGE, "must be an image reference with an explicit tag other than latest, or a digest"),
     port: z.number().int().min(1).max(65535).default(8080),
     /** Port published on 127.0.0.1 in dev besides the gateway's `/`; defaults to `port`. */
     hostPort: z.number().int().min(1024).max(65535).optional(),

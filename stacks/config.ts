@@ -2,7 +2,15 @@ import * as path from "path";
 import { z } from "zod";
 import { BUILTIN_CATALOGS, builtinCatalogPath, readCatalogFile } from "../services/load";
 import { Catalog, PINNED_IMAGE } from "../services/schema";
-import { Problem, ValidationError, error, formatPath, isError } from "../services/problems";
+import {
+  Problem,
+  ValidationError,
+  closestName,
+  error,
+  formatPath,
+  isError,
+  reservedKeyProblems,
+} from "../services/problems";
 import { CONFIG_NAMESPACE } from "../components/platform";
 import { GatewaySettings, GatewaySettingsSchema } from "../components/gateway/settings";
 import { ObservabilitySettings, ObservabilitySettingsSchema } from "../components/observability/settings";
@@ -84,8 +92,14 @@ export function readPlatformConfig(
   get: (key: string) => string | undefined,
   stack: string,
   projectDir: string,
+  /** Every key the stack sets (all namespaces): a `platform:` key the program does not know is a typo. */
+  configKeys: string[] = [],
 ): { config: PlatformConfig; warnings: Problem[] } {
   const { raw, problems } = readRaw(get);
+  problems.push(
+    ...unknownKeyProblems(configKeys),
+    ...reservedKeyProblems(raw, "").map((p) => ({ ...p, path: `${CONFIG_NAMESPACE}:${p.path}` })),
+  );
   const parsed = StackSettingsSchema.safeParse(raw);
   if (!parsed.success) problems.push(...settingsProblems(parsed.error));
   if (raw.target === "aws" && raw.aws === undefined) {
@@ -126,6 +140,30 @@ function readRaw(get: (key: string) => string | undefined): { raw: Record<string
   return { raw, problems };
 }
 
+/** `platform:` keys nobody reads: named, with the key meant when one is close. */
+function unknownKeyProblems(configKeys: string[]): Problem[] {
+  const known = [...KEYS, ...Object.keys(MOVED_KEYS).filter((k) => !k.includes("."))];
+  return configKeys.flatMap((fullKey) => {
+    const [namespace, key] = fullKey.split(":", 2);
+    if (namespace !== CONFIG_NAMESPACE || key === undefined || known.includes(key)) return [];
+    return [error(fullKey, unknownKeyMessage(key, known))];
+  });
+}
+
+function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const meant = closestName(key, known);
+  return meant ? `unknown key: did you mean ${meant}?` : `unknown key (known: ${known.join(", ")})`;
+}
+
+/** The keys the settings schema knows at a path of nested objects (through defaults and optionals). */
+function knownKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
+  let schema: unknown = StackSettingsSchema;
+  const unwrap = (s: any): any =>
+    s?.def?.type === "default" || s?.def?.type === "optional" ? unwrap(s.def.innerType) : s;
+  for (const key of path) schema = unwrap(schema)?.shape?.[String(key)];
+  return Object.keys(unwrap(schema)?.shape ?? {});
+}
+
 function settingsProblems(zodError: z.ZodError): Problem[] {
   return zodError.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
@@ -133,8 +171,7 @@ function settingsProblems(zodError: z.ZodError): Problem[] {
       return issue.keys.map((key) => {
         const moved = MOVED_KEYS[`${prefix}${key}`];
         const field = `${CONFIG_NAMESPACE}:${prefix}${key}`;
-        if (moved) return error(field, `moved to ${moved}`);
-        return error(field, `unknown key${issue.path.length === 0 ? ` (known: ${KEYS.join(", ")})` : ""}`);
+        return error(field, moved ? `moved to ${moved}` : unknownKeyMessage(key, knownKeysAt(issue.path)));
       });
     }
     const field = issue.path.length ? `${CONFIG_NAMESPACE}:${formatPath(issue.path)}` : CONFIG_NAMESPACE;

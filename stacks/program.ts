@@ -138,7 +138,12 @@ export function runProgram(projectDir: string = process.cwd()): StackOutputs {
   skipPromiseStackTraces();
   const stack = pulumi.getStack();
   // Raw values: the engine hands the program decrypted config; secrets are re-wrapped below.
-  const { config, warnings } = readPlatformConfig((key) => pulumi.runtime.getConfig(key), stack, projectDir);
+  const { config, warnings } = readPlatformConfig(
+    (key) => pulumi.runtime.getConfig(key),
+    stack,
+    projectDir,
+    Object.keys(pulumi.runtime.allConfig()),
+  );
   for (const warning of warnings) pulumi.log.warn(`${warning.path}: ${warning.message}`);
 
   const configSecrets: ConfigSecrets = {

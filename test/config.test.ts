@@ -19,7 +19,7 @@ function read(values: Record<string, unknown>, stack = "dev") {
   const config = Object.fromEntries(
     Object.entries(values).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
   );
-  return readPlatformConfig((key) => config[key], stack, projectDir);
+  return readPlatformConfig((key) => config[key], stack, projectDir, Object.keys(config));
 }
 
 function problemsOf(values: Record<string, unknown>): string[] {
@@ -115,7 +115,7 @@ describe("stack config", () => {
     has(/^platform:target: must be 'docker'/);
     has(/^platform:catalog: must be one of bookings, erp, finance, reservei, user-enrichment/);
     has(/^platform:docker.hostPorts.databaseBase: /);
-    has(/^platform:docker.colour: unknown key$/);
+    has(/^platform:docker.colour: unknown key \(known: namePrefix, hostPorts, /);
     has(/^platform:docker.profile: /);
     has(/^platform:docker.cache.mode: /);
     // Settings that only mean something on Docker live under platform:docker; the old keys say where.

@@ -9,6 +9,7 @@ import { ValidationError } from "../services/problems";
 import { CONFIG_SECRETS, SENTRY_DSN, devConfig } from "./helpers/stackConfigs";
 import { deployPlan } from "../tools/deployPlan";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
+import { devMemoryPlan } from "../components/docker/memoryPlan";
 import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
@@ -90,10 +91,25 @@ describe("dev program (docker target, under mocks)", () => {
         });
       }
 
-      it("fits the standard memory profile's 8 GiB of container limits", () => {
-        assert.ok(
-          deployPlan(run.resources).containerMemoryMiB <= 8 * 1024,
-          `${deployPlan(run.resources).containerMemoryMiB} MiB`,
+      it("fits the standard memory profile's 8 GiB of container limits, as validation computed before declaring", () => {
+        const declared = deployPlan(run.resources).containerMemoryMiB;
+        assert.ok(declared <= 8 * 1024, `${declared} MiB`);
+        // The budget check runs on this plan before any resource exists: it must match what is declared.
+        const planned = devMemoryPlan(catalog, {
+          profile: "standard",
+          cacheMode: "sentinel",
+          gatewayDatabase: "postgres",
+          logs: "loki",
+          devTools: { adminer: false, redisCommander: false },
+        });
+        assert.equal(
+          planned.reduce((sum, limit) => sum + limit.mib, 0),
+          declared,
+        );
+        const containers = ofType(run.resources, CONTAINER).filter((c) => c.inputs.mustRun !== false);
+        assert.deepEqual(
+          planned.map((l) => `${prefix}-${l.container}`).sort(),
+          containers.map((c) => c.inputs.name).sort(),
         );
       });
 
@@ -377,7 +393,8 @@ describe("dev program (docker target, under mocks)", () => {
       run = await runUnderMocks(
         "laptop",
         {
-          ...devConfig("reservei", { cache: { mode: "single" }, gatewayDatabase: "off" }),
+          // ELK beside reservei needs about 10 GiB: a machine that has it says so.
+          ...devConfig("reservei", { cache: { mode: "single" }, gatewayDatabase: "off", memoryBudget: "12Gi" }),
           "platform:gateway": JSON.stringify({ auth: "key-auth" }),
           "platform:observability": JSON.stringify({ logs: "elk" }),
           "platform:sentryDsn": SENTRY_DSN,

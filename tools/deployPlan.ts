@@ -113,7 +113,8 @@ async function main(): Promise<void> {
     console.error("usage: npm run plan -- <stack>");
     process.exit(2);
   }
-  const run = await runStack(stackLayers(stack));
+  const layers = stackLayers(stack);
+  const run = await runStack(layers);
   const plan = deployPlan(run.resources);
   const minutes = (s: number) => `${Math.floor(s / 60)} min ${s % 60} s`;
   console.log(
@@ -122,8 +123,14 @@ async function main(): Promise<void> {
   console.log("critical path:");
   for (const step of plan.criticalPath.filter((s) => s.seconds > 0))
     console.log(`  ${String(step.seconds).padStart(5)} s  ${step.name} (${step.type})`);
-  if (plan.containerMemoryMiB > 0)
-    console.log(`container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all`);
+  if (plan.containerMemoryMiB > 0) {
+    // The same figure config validation holds against platform:docker.memoryBudget.
+    const docker = JSON.parse(layers[0].config["platform:docker"] ?? "{}") as { memoryBudget?: string };
+    console.log(
+      `container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all, ` +
+        `budget ${docker.memoryBudget ?? "8Gi"} (platform:docker.memoryBudget)`,
+    );
+  }
 }
 
 if (require.main === module) {

@@ -1,11 +1,13 @@
 import { z } from "zod";
-import { Catalog, PINNED_IMAGE, frontendService } from "../../services/schema";
+import { Catalog, MEMORY_QUANTITY, PINNED_IMAGE, frontendService } from "../../services/schema";
+import { memoryMiB } from "../../services/quantities";
 import { Problem, error } from "../../services/problems";
 import { needsGateway, publishedPort } from "../../services/validate";
 import { EVICTION_POLICIES } from "../cache/redisConfig";
 import { POSTGRES_EXPORTER, POSTGRES_TOOLS_IMAGE, RABBITMQ, REDIS } from "../engines";
 import { ObservabilitySettings } from "../observability/settings";
 import { CONFIG_NAMESPACE } from "../platform";
+import { devMemoryPlan } from "./memoryPlan";
 
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
 const hostPort = z.number().int().min(1024).max(65535);
@@ -112,6 +114,8 @@ export const DockerSettingsSchema = z
     cache: CacheSettingsSchema,
     /** `postgres`: Kong with its own database (the seeds' layout); `off`: DB-less declarative mode. */
     gatewayDatabase: z.enum(["postgres", "off"]).default("postgres"),
+    /** What the machine gives the containers: their memory limits may add up to this much (a Kubernetes quantity). */
+    memoryBudget: z.string().regex(MEMORY_QUANTITY, "must be a memory quantity such as 8Gi").default("8Gi"),
   })
   .strict();
 
@@ -132,8 +136,48 @@ export function resolveDockerSettings(settings: DockerSettingsInput, catalog: Ca
   };
 }
 
-/** Every port the dev stack publishes on 127.0.0.1 must be distinct. */
+/** The dev stack must fit its memory budget, and every port it publishes on 127.0.0.1 be distinct. */
 export function dockerSettingsProblems(
+  settings: DockerSettingsInput,
+  catalog: Catalog,
+  observability: ObservabilitySettings,
+): Problem[] {
+  return [
+    ...memoryBudgetProblems(settings, catalog, observability),
+    ...hostPortProblems(settings, catalog, observability),
+  ];
+}
+
+const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
+
+function memoryBudgetProblems(
+  settings: DockerSettingsInput,
+  catalog: Catalog,
+  observability: ObservabilitySettings,
+): Problem[] {
+  const limits = devMemoryPlan(catalog, {
+    profile: settings.profile,
+    cacheMode: settings.cache.mode,
+    gatewayDatabase: settings.gatewayDatabase,
+    logs: observability.logs,
+    devTools: settings.devTools,
+  });
+  const total = limits.reduce((sum, limit) => sum + limit.mib, 0);
+  const budget = memoryMiB(settings.memoryBudget);
+  if (total <= budget) return [];
+  const largest = [...limits].sort((a, b) => b.mib - a.mib).slice(0, 5);
+  return [
+    error(
+      `${CONFIG_NAMESPACE}:docker.memoryBudget`,
+      `the containers' memory limits add up to ${gib(total)}, above the budget of ${gib(budget)} ` +
+        `(largest: ${largest.map((l) => `${l.container} ${l.mib} MiB`).join(", ")}); ` +
+        "raise platform:docker.memoryBudget if the machine has it, or shrink the stack: docker.profile light, " +
+        "docker.cache.mode single, docker.gatewayDatabase off, observability.logs loki",
+    ),
+  ];
+}
+
+function hostPortProblems(
   settings: DockerSettingsInput,
   catalog: Catalog,
   observability: ObservabilitySettings,
