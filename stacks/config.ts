@@ -42,7 +42,10 @@ const StackSettingsSchema = z
     catalogFile: z.string().min(1).optional(),
     /** Per-service image overrides, e.g. a tag built locally. */
     images: z
-      .record(z.string(), z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest"))
+      .record(
+        z.string(),
+        z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag other than latest, or a digest"),
+      )
       .default({}),
     gateway: GatewaySettingsSchema.default(GatewaySettingsSchema.parse({})),
     observability: ObservabilitySettingsSchema.default(ObservabilitySettingsSchema.parse({})),

@@ -9,7 +9,7 @@ import { ObservabilitySettings } from "../observability/settings";
 import { CONFIG_NAMESPACE } from "../platform";
 import { devMemoryPlan } from "./memoryPlan";
 
-const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag or digest");
+const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag other than latest, or a digest");
 const hostPort = z.number().int().min(1024).max(65535);
 
 /** Pinned images of the platform's own containers; any of them can be overridden per stack. */
