@@ -1451,7 +1451,8 @@ describe("ServiceWorkload (under mocks)", () => {
     const run = await workload("orders", { database: database({ kind: "vpc" }, DATABASE_ENGINES.postgres.port) });
     const deployment = one(run.resources, DEPLOYMENT).inputs;
     assert.equal(deployment.metadata.name, "orders");
-    assert.equal(deployment.spec.replicas, 2);
+    assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns the replica count");
+    assert.equal(one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec.minReplicas, 2);
     const pod = deployment.spec.template;
     assert.deepEqual(pod.metadata.annotations, {
       "prometheus.io/scrape": "true",
@@ -1534,7 +1535,7 @@ describe("ServiceWorkload (under mocks)", () => {
   it("has no disruption budget with a single replica", async () => {
     const run = await workload("payments", {});
     assert.equal(ofType(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
-    assert.equal(one(run.resources, DEPLOYMENT).inputs.spec.replicas, 1);
+    assert.equal(one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec.minReplicas, 1);
   });
 });
 

@@ -502,6 +502,23 @@ describe("policy pack", () => {
     }
   });
 
+  it("counts an autoscaled Deployment's replicas from its autoscaler's minimum", async () => {
+    const autoscaled = resource(
+      "kubernetes:apps/v1:Deployment",
+      pod((p) => delete p.spec.replicas),
+    );
+    const hpa = (minReplicas: number) =>
+      resource("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", {
+        metadata: { name: "orders", namespace: "shop" },
+        spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "orders" }, minReplicas },
+      });
+    const budgetViolations = async (resources: PolicyResource[]) =>
+      (await evaluate(resources, enforcementFor("prod"))).filter((v) => v.policy === "pdb-for-replicated-pods");
+    const [violation] = await budgetViolations([autoscaled, hpa(2)]);
+    assert.match(violation?.message ?? "", /deployment orders runs 2 replicas and has no PodDisruptionBudget/);
+    assert.deepEqual(await budgetViolations([autoscaled, hpa(1)]), []);
+  });
+
   /** Both layers of a prod program through the pack, each stack on its own as `pulumi preview` runs it. */
   const checkLayers = async (layers: ReturnType<typeof prodLayers>) => [
     ...(await checkStack(layers[0].stack, layers.slice(0, 1))),

@@ -155,7 +155,8 @@ function createDeployment(workload: Workload, identity: Identity): k8s.apps.v1.D
     {
       metadata: workload.metadata,
       spec: {
-        replicas: service.replicas,
+        // No replicas: the HorizontalPodAutoscaler owns the count (from the catalog's replicas up),
+        // and a value here would reset it on every `pulumi up`.
         selector: { matchLabels: { [APP_LABEL]: service.name } },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
