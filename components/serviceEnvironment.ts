@@ -31,7 +31,7 @@ export interface ServiceConnections {
   endpoints: ServiceEndpoints;
   /** Address of a service this one calls. */
   dependencyUrl(dependency: string): pulumi.Input<string>;
-  /** JWT issuer and secret for services with public routes (jwt gateway auth only). */
+  /** JWT issuer and secret, for the services that issue tokens (jwt gateway auth only). */
   tokenIssuer?: Record<string, pulumi.Input<string>>;
   /** The stack's `--secret` values: the catalog's `source: config` secrets and the Sentry DSN. */
   configSecrets: ConfigSecrets;
@@ -75,8 +75,8 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): Env
   if (endpoints.database) parts.push(databaseEnv(endpoints.database));
   if (endpoints.broker) parts.push(brokerEnv(endpoints.broker.endpoint, endpoints.broker.user));
   if (endpoints.cache && service.cache) parts.push(cacheEnv(endpoints.cache));
-  // Services with public routes (login, registration) sign the tokens the gateway checks elsewhere.
-  if (c.tokenIssuer && service.routes.some((r) => r.public)) parts.push({ env: {}, secretEnv: c.tokenIssuer });
+  // Only the services the catalog marks as issuers (login, registration) sign the gateway's tokens.
+  if (c.tokenIssuer && service.auth.issuesTokens) parts.push({ env: {}, secretEnv: c.tokenIssuer });
   const sentryDsn = c.configSecrets.sentryDsn;
   if (sentryDsn) {
     // The names Sentry's SDKs read on their own.

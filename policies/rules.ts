@@ -29,6 +29,9 @@ export interface StackRule extends RuleBase {
 
 export type Rule = ResourceRule | StackRule;
 
+/** The env name the platform hands token issuers the gateway's HS256 secret under. */
+const GATEWAY_SIGNING_SECRET = "GATEWAY_JWT_SECRET";
+
 const T = {
   container: "docker:index/container:Container",
   remoteImage: "docker:index/remoteImage:RemoteImage",
@@ -144,6 +147,29 @@ export const RULES: Rule[] = [
           .filter((e: any) => SENSITIVE_NAME.test(e.name) && e.value !== undefined)
           .map((e: any) => `container ${c.name}: ${e.name} is a plain env value`),
       ),
+  },
+  {
+    kind: "resource",
+    name: "gateway-secret-to-issuers",
+    description: "Only a service the catalog marks as a token issuer holds the gateway's JWT signing secret.",
+    severity: "critical",
+    remediation:
+      "Mark the service that signs tokens with auth.issuesTokens in the catalog; no other service gets the secret",
+    types: [T.secret, T.container],
+    check: (props, type) => {
+      const issuer =
+        type === T.container
+          ? (props.labels ?? []).some((l: any) => l.label === "platform.issues-tokens" && l.value === "true")
+          : props.metadata?.labels?.["platform/issues-tokens"] === "true";
+      const names =
+        type === T.container
+          ? (props.envs ?? []).map((e: string) => e.split("=")[0])
+          : Object.keys({ ...props.stringData, ...props.data });
+      const name = type === T.container ? props.name : props.metadata?.name;
+      return names.includes(GATEWAY_SIGNING_SECRET) && !issuer
+        ? [`${name ?? "a workload"} holds ${GATEWAY_SIGNING_SECRET} but is not a marked token issuer`]
+        : [];
+    },
   },
   {
     kind: "resource",

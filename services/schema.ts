@@ -143,6 +143,14 @@ export const ServiceSchema = z
       .strict()
       .default({ publishes: [], consumes: [] }),
     routes: z.array(RouteSchema).default([]),
+    /**
+     * `issuesTokens`: the service signs the JWTs the gateway checks (login, registration), so it
+     * alone gets the gateway's signing secret; no other service ever holds it.
+     */
+    auth: z
+      .object({ issuesTokens: z.boolean().default(false) })
+      .strict()
+      .default({ issuesTokens: false }),
     health: z
       .object({
         path: httpPath.default("/health"),

@@ -274,10 +274,9 @@ describe("dev program (docker target, under mocks)", () => {
             service.cache ? "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379" : undefined,
           );
           assert.equal(env.REDIS_MASTER_NAME, service.cache ? "platform-cache" : undefined);
-          assert.equal(
-            env.GATEWAY_JWT_ISSUER,
-            service.routes.some((r) => r.public) ? `${catalog.name}-issuer` : undefined,
-          );
+          // The signing secret goes to the marked issuer alone, not to every service with a public route.
+          assert.equal(env.GATEWAY_JWT_ISSUER, service.auth.issuesTokens ? `${catalog.name}-issuer` : undefined);
+          assert.equal("GATEWAY_JWT_SECRET" in env, service.auth.issuesTokens);
         }
       });
 

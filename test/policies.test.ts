@@ -111,6 +111,31 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
     ],
     good: [resource("kubernetes:apps/v1:Deployment", goodPod)],
   },
+  "gateway-secret-to-issuers": {
+    bad: [
+      resource("kubernetes:core/v1:Secret", {
+        metadata: { name: "hotel-service", labels: { "app.kubernetes.io/name": "hotel-service" } },
+        stringData: { GATEWAY_JWT_SECRET: "from-a-random-password", DB_PASSWORD: "x" },
+      }),
+      resource("docker:index/container:Container", {
+        name: "shop-dev-catalog",
+        envs: ["PORT=8000", "GATEWAY_JWT_SECRET=from-a-random-password"],
+        labels: [{ label: "platform.service", value: "catalog" }],
+      }),
+    ],
+    good: [
+      resource("kubernetes:core/v1:Secret", {
+        metadata: { name: "auth-service", labels: { "platform/issues-tokens": "true" } },
+        stringData: { GATEWAY_JWT_SECRET: "from-a-random-password" },
+      }),
+      resource("kubernetes:core/v1:Secret", { metadata: { name: "hotel-service" }, stringData: { DB_PASSWORD: "x" } }),
+      resource("docker:index/container:Container", {
+        name: "shop-dev-auth",
+        envs: ["GATEWAY_JWT_SECRET=from-a-random-password"],
+        labels: [{ label: "platform.issues-tokens", value: "true" }],
+      }),
+    ],
+  },
   "ports-on-loopback-only": {
     bad: [resource("docker:index/container:Container", { ports: [{ internal: 5432, external: 5432 }] })],
     good: [

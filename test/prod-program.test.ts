@@ -189,6 +189,12 @@ describe("prod program (aws target, under mocks)", () => {
             ),
             `${service.name}: credentials only in the Secret`,
           );
+          const secret = named(run.resources, "kubernetes:core/v1:Secret", service.name)!.inputs;
+          assert.equal(
+            "GATEWAY_JWT_SECRET" in secret.stringData,
+            service.auth.issuesTokens,
+            `${service.name}: the signing secret only where the catalog marks an issuer`,
+          );
           const account = named(run.resources, "kubernetes:core/v1:ServiceAccount", service.name)!.inputs;
           assert.match(account.metadata.annotations["eks.amazonaws.com/role-arn"], /^arn:aws:iam::/);
           assert.ok(named(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", service.name));

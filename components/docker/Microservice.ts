@@ -92,6 +92,8 @@ export class Microservice extends pulumi.ComponentResource {
           "prometheus.io/scrape": "true",
           "prometheus.io/port": String(health.metricsPort ?? service.port),
           "prometheus.io/path": health.metricsPath,
+          // The policy pack lets only a marked issuer hold the gateway's signing secret.
+          ...(service.auth.issuesTokens ? { "platform.issues-tokens": "true" } : {}),
         }),
         // Children do not inherit a component's dependsOn: the container itself must wait for
         // the database, the broker topology and the services it calls.

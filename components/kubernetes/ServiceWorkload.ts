@@ -9,6 +9,9 @@ import { APP_LABEL, metricsPort, podSpec } from "./podSpec";
 
 export { APP_LABEL, resourceRequirements } from "./podSpec";
 
+/** Marks the Secret of a service that issues the gateway's tokens (catalog `auth.issuesTokens`). */
+export const ISSUER_LABEL = "platform/issues-tokens";
+
 export interface ServiceWorkloadArgs {
   service: Service;
   namespace: pulumi.Input<string>;
@@ -134,10 +137,12 @@ function createIdentity(workload: Workload, role: aws.iam.Role): Identity {
     },
     workload.k8sOpts,
   );
+  const issuer = workload.args.service.auth.issuesTokens;
   const secret = new k8s.core.v1.Secret(
     `${name}-secret`,
     {
-      metadata,
+      // The policy pack lets only a marked issuer's Secret hold the gateway's signing secret.
+      metadata: issuer ? { ...metadata, labels: { ...metadata.labels, [ISSUER_LABEL]: "true" } } : metadata,
       type: "Opaque",
       stringData: workload.args.secretEnv,
     },
