@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AwsPlatform } from "../components/aws/AwsPlatform";
+import { AwsPlatform, ServiceEndpointsOutput } from "../components/aws/AwsPlatform";
 import { AwsInfrastructure } from "../components/aws/AwsInfrastructure";
 import {
   INFRASTRUCTURE_OUTPUT,
@@ -19,7 +19,9 @@ export interface StackOutputs {
   target: string;
   catalog: string;
   serviceUrls: Record<string, pulumi.Input<string>>;
-  services?: Record<string, { url: string; internalUrl: string; healthUrl: string }>;
+  /** Dev: loopback and internal URLs; prod: public base URLs, in-cluster URL and an operator's health check. */
+  services?:
+    Record<string, { url: string; internalUrl: string; healthUrl: string }> | Record<string, ServiceEndpointsOutput>;
   /** What `npm run health -- <stack>` probes. */
   healthChecks: HealthCheck[];
   gatewayUrl?: pulumi.Input<string>;
@@ -90,6 +92,7 @@ function awsPlatform(config: PlatformConfig & { target: "aws" }, inputs: Platfor
     layer: "platform",
     catalog: config.catalog.name,
     serviceUrls: platform.serviceUrls,
+    services: platform.services,
     gatewayUrl: platform.gatewayUrl,
     frontendUrl: platform.frontendUrl,
     healthChecks: platform.healthChecks,

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -303,10 +304,23 @@ describe("prod program (aws target, under mocks)", () => {
           ["gateway", ...(catalog.frontend ? [catalog.frontend.name] : [])],
         );
         assert.equal((await valueOf(run.result.healthChecks[0].url as any)).value, `${gatewayUrl}/platform/health`);
-        for (const service of catalog.services.filter((s) => s.routes.length > 0)) {
+        // Every service, routed or not: its public base URLs, its in-cluster URL and a check an operator can run.
+        const services = (await valueOf(pulumi.output(run.result.services))).value as Record<string, any>;
+        assert.deepEqual(Object.keys(services).sort(), catalog.services.map((s) => s.name).sort());
+        for (const service of catalog.services) {
+          const internalUrl = `http://${service.name}.${name}.svc.cluster.local:${service.port}`;
+          const publicUrls = service.routes.flatMap((r) => r.paths.map((p) => `${gatewayUrl}${p}`));
+          assert.deepEqual(services[service.name].publicUrls, publicUrls);
+          assert.equal(services[service.name].internalUrl, internalUrl);
+          assert.match(
+            services[service.name].healthCheck,
+            new RegExp(
+              `^kubectl -n ${name} port-forward deploy/${service.name} \\d+:${service.port} & .*curl -fsS http://127\\.0\\.0\\.1:\\d+${service.health.path};`,
+            ),
+          );
           assert.equal(
-            (await valueOf(run.result.serviceUrls[service.name] as any)).value,
-            `${gatewayUrl}${service.routes[0].paths[0]}`,
+            (await valueOf(pulumi.output(run.result.serviceUrls[service.name]))).value,
+            publicUrls[0] ?? internalUrl,
           );
         }
         assert.ok((await valueOf(run.result.kubeconfig!)).secret);

@@ -56,6 +56,14 @@ export function renderTable(results: HealthResult[]): string {
     .join("\n");
 }
 
+/** Prod services answer inside the cluster only: the command that checks each, from the `services` output. */
+export function internalChecks(services: unknown): string[] {
+  if (!services || typeof services !== "object") return [];
+  return Object.entries(services as Record<string, { healthCheck?: unknown }>).flatMap(([name, service]) =>
+    typeof service.healthCheck === "string" ? [`  ${name}: ${service.healthCheck}`] : [],
+  );
+}
+
 async function main(): Promise<number> {
   const {
     positional: [stack],
@@ -65,7 +73,8 @@ async function main(): Promise<number> {
     console.error("usage: npm run health -- <stack> [--outputs file.json] [--timeout ms]");
     return 2;
   }
-  const checks = readStackOutputs(stack, options.outputs).healthChecks as HealthCheckOutput[] | undefined;
+  const outputs = readStackOutputs(stack, options.outputs);
+  const checks = outputs.healthChecks as HealthCheckOutput[] | undefined;
   if (!Array.isArray(checks) || checks.length === 0) {
     console.error(`stack '${stack}' has no healthChecks output: run pulumi up first`);
     return 2;
@@ -74,6 +83,8 @@ async function main(): Promise<number> {
   console.log(renderTable(results));
   const down = results.filter((r) => !r.up).length;
   console.log(down === 0 ? `\nall ${results.length} healthy` : `\n${down} of ${results.length} down`);
+  const internal = internalChecks(outputs.services);
+  if (internal.length > 0) console.log(`\ninside the cluster (kubectl with access to it):\n${internal.join("\n")}`);
   return down === 0 ? 0 : 1;
 }
 

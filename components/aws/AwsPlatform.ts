@@ -85,7 +85,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
   readonly gatewayUrl: pulumi.Output<string>;
   /** The gateway's own health route and the front end; services are reachable inside the cluster only. */
   readonly healthChecks: HealthCheck[];
+  /** Per service: its public base URL through the gateway, else its address inside the cluster. */
   readonly serviceUrls: Record<string, pulumi.Output<string>> = {};
+  /** Per service: every public base URL, the in-cluster URL, and a health check an operator can run. */
+  readonly services: Record<string, ServiceEndpointsOutput> = {};
   readonly grafanaAdminPassword: pulumi.Output<string>;
   readonly gatewayCredential: pulumi.Output<GatewayCredential>;
   readonly frontendUrl?: pulumi.Output<string>;
@@ -124,12 +127,35 @@ export class AwsPlatform extends pulumi.ComponentResource {
       this.healthChecks.push({ name: args.catalog.frontend.name, url: this.frontendUrl });
     }
     for (const service of args.catalog.services) {
-      if (service.routes.length > 0) {
-        this.serviceUrls[service.name] = pulumi.interpolate`${this.gatewayUrl}${service.routes[0].paths[0]}`;
-      }
+      const endpoints = serviceEndpoints(ctx, service, this.gatewayUrl);
+      this.services[service.name] = endpoints;
+      this.serviceUrls[service.name] = endpoints.publicUrls[0] ?? pulumi.output(endpoints.internalUrl);
     }
-    this.registerOutputs({ gatewayUrl: this.gatewayUrl });
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, services: this.services });
   }
+}
+
+export interface ServiceEndpointsOutput {
+  /** The gateway's base URL of each of its route paths (none without routes). */
+  publicUrls: pulumi.Output<string>[];
+  internalUrl: string;
+  /**
+   * A command that checks its health from an operator's machine: port-forwarding reaches the pods
+   * through the API server, which the namespace's default-deny NetworkPolicy does not stop.
+   */
+  healthCheck: string;
+}
+
+function serviceEndpoints(ctx: Context, service: Service, gatewayUrl: pulumi.Output<string>): ServiceEndpointsOutput {
+  const namespace = ctx.args.catalog.name;
+  const localPort = 18000 + (service.port % 1000);
+  return {
+    publicUrls: service.routes.flatMap((route) => route.paths.map((path) => pulumi.interpolate`${gatewayUrl}${path}`)),
+    internalUrl: internalUrl(ctx, service.name),
+    healthCheck:
+      `kubectl -n ${namespace} port-forward deploy/${service.name} ${localPort}:${service.port} & ` +
+      `sleep 2; curl -fsS http://127.0.0.1:${localPort}${service.health.path}; kill %1`,
+  };
 }
 
 /** One value of the infrastructure layer's outputs. */
