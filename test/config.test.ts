@@ -175,9 +175,17 @@ describe("stack config", () => {
     );
   });
 
-  it("rejects an implicit latest tag in an image override", () => {
-    const problems = problemsOf({ target: "docker", catalog: "erp", images: { "auth-service": "erp/auth" } });
-    assert.deepEqual(problems, ["platform:images.auth-service: must be an image with an explicit tag or digest"]);
+  it("rejects an implicit or explicit latest tag in an image override", () => {
+    const message = "must be an image with an explicit tag other than latest, or a digest";
+    const problems = problemsOf({
+      target: "docker",
+      catalog: "erp",
+      images: { "auth-service": "erp/auth", "sales-service": "erp/sales:latest" },
+    });
+    assert.deepEqual(problems, [
+      `platform:images.auth-service: ${message}`,
+      `platform:images.sales-service: ${message}`,
+    ]);
   });
 
   it("catches database ports that run into a service port", () => {
