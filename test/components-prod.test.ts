@@ -50,6 +50,7 @@ import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
 import { InClusterBroker, MESSAGING_NAMESPACE, RABBITMQ_CHART } from "../components/kubernetes/InClusterBroker";
 import { CHARTS, NAMESPACES, PlatformCharts } from "../components/kubernetes/PlatformCharts";
 import { kongValues } from "../components/kubernetes/chartValues";
+import { POD_MONITOR, targetLabels, validatePodMonitor } from "./helpers/podMonitors";
 
 /*
  * Each prod component (components/aws, components/kubernetes) built on its own under Pulumi mocks
@@ -1372,6 +1373,8 @@ describe("ServiceWorkload (under mocks)", () => {
   const workload = (name: string, endpoints: Omit<ServiceEndpoints, "tracing">) =>
     build(() => {
       const provider = kubernetesProvider();
+      // Stands in for PlatformCharts' kube-prometheus-stack release.
+      const monitoringRelease = new k8s.helm.v3.Release("kps", { chart: "kube-prometheus-stack" }, { provider });
       return new ServiceWorkload(name, {
         service: service(name),
         namespace: "shop",
@@ -1381,6 +1384,7 @@ describe("ServiceWorkload (under mocks)", () => {
         callers: name === "payments" ? ["orders"] : [],
         gatewayNamespace: "kong",
         monitoringNamespace: "monitoring",
+        monitoringRelease,
         endpoints: { tracing, ...endpoints },
         vpcCidr: VPC_CIDR,
         irsa: {
@@ -1454,11 +1458,7 @@ describe("ServiceWorkload (under mocks)", () => {
     assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns the replica count");
     assert.equal(one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec.minReplicas, 2);
     const pod = deployment.spec.template;
-    assert.deepEqual(pod.metadata.annotations, {
-      "prometheus.io/scrape": "true",
-      "prometheus.io/port": "9100",
-      "prometheus.io/path": "/metrics",
-    });
+    assert.equal(pod.metadata.annotations, undefined, "the PodMonitor, not annotations, says what is scraped");
     assert.equal(pod.spec.serviceAccountName, "orders");
     assert.equal(pod.spec.automountServiceAccountToken, false);
     assert.deepEqual([pod.spec.securityContext.runAsNonRoot, pod.spec.securityContext.runAsUser], [true, 10001]);
@@ -1529,7 +1529,42 @@ describe("ServiceWorkload (under mocks)", () => {
     assert.equal(one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.minAvailable, 1);
     assert.equal(await resolved(run.result.internalUrl), "http://orders.shop.svc.cluster.local:8080");
     assert.deepEqual(bypassingProvider(run), []);
-    assert.deepEqual(outsideComponent(run, "platform:kubernetes:ServiceWorkload"), ["k"]);
+    assert.deepEqual(outsideComponent(run, "platform:kubernetes:ServiceWorkload"), ["k", "kps"]);
+  });
+
+  it("is scraped pod by pod through a PodMonitor, on its own metrics port by name, after the operator's CRDs", async () => {
+    const run = await workload("orders", {});
+    const monitor = one(run.resources, POD_MONITOR);
+    validatePodMonitor(monitor.inputs);
+    const deployment = one(run.resources, DEPLOYMENT).inputs;
+    assert.deepEqual(monitor.inputs.metadata, deployment.metadata);
+    assert.deepEqual(monitor.inputs.spec, {
+      selector: deployment.spec.selector,
+      podMetricsEndpoints: [
+        {
+          port: "metrics",
+          path: "/metrics",
+          relabelings: [
+            { action: "replace", targetLabel: "job", replacement: "orders" },
+            { action: "replace", targetLabel: "service", replacement: "orders" },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(targetLabels(monitor.inputs), {
+      job: "orders",
+      service: "orders",
+      namespace: "shop",
+      container: "orders",
+      pod: "orders-0",
+      endpoint: "metrics",
+    });
+    assert.ok(dependsOn(monitor, named(run.resources, "kubernetes:helm.sh/v3:Release", "kps")));
+    const payments = await workload("payments", {});
+    assert.equal(one(payments.resources, POD_MONITOR).inputs.spec.podMetricsEndpoints[0].port, "http");
+    assert.deepEqual(one(payments.resources, DEPLOYMENT).inputs.spec.template.spec.containers[0].ports, [
+      { name: "http", containerPort: 8081 },
+    ]);
   });
 
   it("has no disruption budget with a single replica", async () => {
@@ -1766,7 +1801,6 @@ describe("PlatformCharts (under mocks)", () => {
           gatewayCredential: pulumi.secret({ kind: "jwt" as const, issuer: "shop-issuer", secret: JWT_SECRET }),
           corsOrigins: ["https://www.shop.example.com"],
           certificateArn: CERTIFICATE,
-          scrapeJobs: [{ job: "orders", groups: [{ targets: ["orders.shop.svc.cluster.local:8080"] }] }],
           scrapeInterval: "30s",
           thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
@@ -1799,6 +1833,7 @@ describe("PlatformCharts (under mocks)", () => {
     const monitoring = release(run, "kps");
     for (const name of ["loki", "promtail", "jaeger", "kong"])
       assert.ok(dependsOn(release(run, name), monitoring), `${name} waits for the monitoring CRDs`);
+    assert.equal(await resolved(run.result.monitoringRelease.urn), monitoring.urn, "what PodMonitors wait for");
     for (const r of ofType(run.resources, RELEASE)) assert.equal(r.inputs.atomic, true);
     assert.deepEqual(bypassingProvider(run), []);
     assert.deepEqual(outsideComponent(run, "platform:kubernetes:PlatformCharts"), ["k"]);
@@ -1821,11 +1856,18 @@ describe("PlatformCharts (under mocks)", () => {
         ["jaeger", "http://jaeger-query.tracing.svc.cluster.local:16686"],
       ],
     );
-    assert.equal(values.prometheus.prometheusSpec.scrapeInterval, "30s");
+    const prometheus = values.prometheus.prometheusSpec;
+    assert.equal(prometheus.scrapeInterval, "30s");
+    // The services' PodMonitors, in their namespace only; no scrape through their Services.
     assert.deepEqual(
-      values.prometheus.prometheusSpec.additionalScrapeConfigs.map((j: any) => j.static_configs[0].targets),
-      [["orders.shop.svc.cluster.local:8080"]],
+      [
+        prometheus.podMonitorSelectorNilUsesHelmValues,
+        prometheus.podMonitorSelector,
+        prometheus.podMonitorNamespaceSelector,
+      ],
+      [false, undefined, { matchLabels: { "kubernetes.io/metadata.name": "shop" } }],
     );
+    assert.equal(prometheus.additionalScrapeConfigs, undefined);
     const alerts = values.additionalPrometheusRulesMap.platform.groups.flatMap((g: any) => g.rules);
     assert.ok(alerts.some((a: any) => a.alert === "ServiceDown" && a.labels.service === "mailer"));
     assert.deepEqual(plaintextOccurrences(run.resources, [GRAFANA_PASSWORD, JWT_SECRET, ...run.generatedSecrets]), []);

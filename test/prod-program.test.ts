@@ -6,6 +6,8 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
+import { Catalog, Service } from "../services/schema";
+import { POD_MONITOR, checkAlertRules, selects, targetLabels, validatePodMonitor } from "./helpers/podMonitors";
 import { planTopology } from "../components/messaging/topology";
 import {
   CERTIFICATE,
@@ -29,6 +31,74 @@ const projectDir = path.join(__dirname, "..");
 const inputsOf = (run: MockRun<unknown>, type: string) => ofType(run.resources, type).map((r) => r.inputs);
 const named = (resources: RecordedResource[], type: string, name: string) =>
   ofType(resources, type).find((r) => r.inputs.metadata?.name === name);
+const podMonitorsOf = (run: MockRun<unknown>) => ofType(run.resources, POD_MONITOR);
+
+/**
+ * Each service scraped pod by pod: one PodMonitor in the catalog's namespace selecting exactly its
+ * Deployment's pods, on a named container port that is its metrics port (which its NetworkPolicy
+ * opens to the monitoring namespace), at its metrics path, after the chart that brings the CRD.
+ * Returns the labels each service's targets end with.
+ */
+function assertPodMonitor(run: LayeredRun<StackOutputs>, catalog: Catalog, service: Service): Record<string, string> {
+  const deployments = ofType(run.resources, "kubernetes:apps/v1:Deployment").map((d) => d.inputs);
+  const deployment = deployments.find((d) => d.metadata.name === service.name)!;
+  const mine = podMonitorsOf(run).filter((m) =>
+    selects(m.inputs.spec.selector, deployment.spec.template.metadata.labels),
+  );
+  assert.equal(mine.length, 1, `${service.name}: one PodMonitor selects its pods`);
+  const monitor = mine[0].inputs;
+  validatePodMonitor(monitor);
+  assert.equal(monitor.metadata.namespace, catalog.name);
+  assert.deepEqual(monitor.spec.selector, deployment.spec.selector, `${service.name}: its Deployment's selector`);
+  assert.deepEqual(
+    deployments
+      .filter((d) => selects(monitor.spec.selector, d.spec.template.metadata.labels))
+      .map((d) => d.metadata.name),
+    [service.name],
+    "no other pods",
+  );
+  assert.equal(monitor.spec.podMetricsEndpoints.length, 1);
+  const [endpoint] = monitor.spec.podMetricsEndpoints;
+  const ports = deployment.spec.template.spec.containers.flatMap((c: any) => c.ports ?? []);
+  const port = ports.filter((p: any) => p.name === endpoint.port).map((p: any) => p.containerPort);
+  assert.deepEqual(
+    port,
+    [service.health.metricsPort ?? service.port],
+    `${service.name}: ${endpoint.port} names its metrics port`,
+  );
+  assert.equal(endpoint.path, service.health.metricsPath);
+  const kps = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kps")!;
+  assert.ok(mine[0].dependencies.includes(kps.urn), "declared after the chart that installs its CRD");
+  const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", service.name)!.inputs.spec;
+  assert.ok(
+    policy.ingress.some(
+      (rule: any) =>
+        rule.from.some(
+          (peer: any) => peer.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "monitoring",
+        ) && rule.ports.some((p: any) => p.port === port[0]),
+    ),
+    `${service.name}: Prometheus may reach port ${port[0]}`,
+  );
+  return targetLabels(monitor);
+}
+
+/** Every service's PodMonitor, the labels every service alert reads, and kube-prometheus-stack reading them. */
+function assertPodMonitors(run: LayeredRun<StackOutputs>, catalog: Catalog): void {
+  assert.equal(podMonitorsOf(run).length, catalog.services.length);
+  const labelsOf = new Map(catalog.services.map((s) => [s.name, assertPodMonitor(run, catalog, s)]));
+  const kps = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kps")!.inputs;
+  const rules = kps.values.additionalPrometheusRulesMap.platform.groups.flatMap((g: any) => g.rules);
+  const { checked, problems } = checkAlertRules(rules, labelsOf);
+  assert.deepEqual(problems, []);
+  for (const alert of [...catalog.services.map((s) => `ServiceDown/${s.name}`), "HighErrorRate", "HighLatency"])
+    assert.ok(checked.includes(alert), `${alert} was checked`);
+  const prometheus = kps.values.prometheus.prometheusSpec;
+  assert.equal(prometheus.additionalScrapeConfigs, undefined, "nothing scraped through a Service");
+  assert.equal(prometheus.podMonitorSelectorNilUsesHelmValues, false);
+  assert.deepEqual(prometheus.podMonitorNamespaceSelector, {
+    matchLabels: { "kubernetes.io/metadata.name": catalog.name },
+  });
+}
 
 describe("prod program (aws target, under mocks)", () => {
   for (const name of BUILTIN_CATALOGS) {
@@ -240,11 +310,6 @@ describe("prod program (aws target, under mocks)", () => {
           rules.filter((r: any) => r.alert === "ServiceDown").map((r: any) => r.labels.service),
           catalog.services.map((s) => s.name),
         );
-        const jobs = kps.values.prometheus.prometheusSpec.additionalScrapeConfigs.map((j: any) => j.job_name);
-        assert.deepEqual(
-          jobs,
-          catalog.services.map((s) => s.name),
-        );
         const dashboards = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter(
           (c) => c.metadata.labels?.grafana_dashboard === "1",
         );
@@ -256,6 +321,10 @@ describe("prod program (aws target, under mocks)", () => {
             service.url,
             new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`),
           );
+      });
+
+      it("scrapes every pod of each service through a PodMonitor on its named metrics port, labelled as the alert rules read", () => {
+        assertPodMonitors(run, catalog);
       });
 
       it("makes the services' IRSA roles in the platform layer, under the runner's path and the infrastructure's boundary", async () => {
@@ -579,6 +648,36 @@ describe("prod program (aws target, under mocks)", () => {
     });
     assert.equal(inputsOf(run, "aws:wafv2/webAcl:WebAcl")[0].rules[0].statement.rateBasedStatement.limit, 500);
     assert.equal((await valueOf(run.result.frontendUrl as any)).value, "https://app.example.com/");
+  });
+
+  it("scrapes a service whose metrics port is not its HTTP port on that port, by its name", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metrics-port-"));
+    try {
+      const file = path.join(dir, "catalog.yaml");
+      const service = (name: string, port: number, health: Record<string, unknown> = {}) => ({
+        name,
+        image: `shop/${name}:1.0.0`,
+        port,
+        replicas: 3,
+        resources: { cpu: "250m", memory: "256Mi" },
+        health,
+        routes: [{ paths: [`/${name}`] }],
+      });
+      const services = [service("orders", 8080, { metricsPort: 9100, metricsPath: "/prom" }), service("mailer", 8081)];
+      fs.writeFileSync(file, stringify({ name: "shop", services }));
+      const layers = prodLayers("shop").map(({ stack, config: { "platform:catalog": _, ...config } }) => ({
+        stack,
+        config: { ...config, "platform:catalogFile": file },
+      }));
+      const run = await runLayersUnderMocks(layers, () => runProgram(projectDir));
+      assertPodMonitors(run, loadCatalog(file));
+      const endpoint = (name: string) =>
+        podMonitorsOf(run).find((m) => m.inputs.metadata.name === name)!.inputs.spec.podMetricsEndpoints[0];
+      assert.deepEqual([endpoint("orders").port, endpoint("orders").path], ["metrics", "/prom"]);
+      assert.deepEqual([endpoint("mailer").port, endpoint("mailer").path], ["http", "/metrics"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   it("puts MongoDB services on one hardened DocumentDB cluster when asked, each with its own login, verifying TLS with the CA bundle", async () => {

@@ -6,7 +6,6 @@ import { GATEWAY_HEALTH_PATH, usesBroker } from "../../services/validate";
 import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { HealthCheck } from "../healthCheck";
-import { ScrapeJob } from "../observability/prometheusConfig";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
 import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
@@ -114,8 +113,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const databases = createDatabases(ctx, cluster);
     const stores = createSharedStores(ctx, cluster);
     const gateway = createGatewayCredential(ctx);
-    const scrapeJobs = createServices(ctx, cluster, databases, stores, gateway);
-    const charts = createCharts(ctx, cluster, scrapeJobs, gateway);
+    const charts = createCharts(ctx, cluster, gateway);
+    createServices(ctx, cluster, databases, stores, gateway, charts);
 
     this.gatewayCredential = gateway.credential;
     this.grafanaAdminPassword = charts.grafanaAdminPassword;
@@ -364,15 +363,16 @@ function createGatewayCredential(ctx: Context): Gateway {
   };
 }
 
-/** Per service: a hardened workload wired to its endpoints, and its scrape job. */
+/** Per service: a hardened workload wired to its endpoints, scraped through its PodMonitor. */
 function createServices(
   ctx: Context,
   cluster: Cluster,
   databases: Databases,
   stores: SharedStores,
   gateway: Gateway,
-): ScrapeJob[] {
-  return ctx.args.catalog.services.map((service) => {
+  charts: PlatformCharts,
+): void {
+  for (const service of ctx.args.catalog.services) {
     const brokerUser = stores.broker?.credentials[service.name];
     const endpoints: ServiceEndpoints = {
       tracing: TRACING,
@@ -388,25 +388,15 @@ function createServices(
       configSecrets: ctx.args.configSecrets,
       secretOwner: { name: ctx.name, parent: ctx.parent },
     });
-    createWorkload(ctx, cluster, service, { env, secretEnv, endpoints }, databases.waitFor);
-    return {
-      job: service.name,
-      metricsPath: service.health.metricsPath,
-      groups: [{ targets: [internalAddress(ctx, service.name, true)], labels: { service: service.name } }],
-    };
-  });
+    createWorkload(ctx, cluster, service, { env, secretEnv, endpoints }, databases.waitFor, charts);
+  }
 }
 
-/** `host:port` of a catalog service inside the cluster: its service port, or its metrics port. */
-function internalAddress(ctx: Context, serviceName: string, metrics = false): string {
+/** A catalog service's URL inside the cluster, through its Service. */
+function internalUrl(ctx: Context, serviceName: string): string {
   const { catalog } = ctx.args;
   const service = catalog.services.find((s) => s.name === serviceName)!;
-  const port = metrics ? (service.health.metricsPort ?? service.port) : service.port;
-  return `${service.name}.${catalog.name}.svc.cluster.local:${port}`;
-}
-
-function internalUrl(ctx: Context, serviceName: string): string {
-  return `http://${internalAddress(ctx, serviceName)}`;
+  return `http://${service.name}.${catalog.name}.svc.cluster.local:${service.port}`;
 }
 
 function createWorkload(
@@ -419,6 +409,7 @@ function createWorkload(
     endpoints: ServiceEndpoints;
   },
   waitFor: pulumi.Resource[],
+  charts: PlatformCharts,
 ): ServiceWorkload {
   const { catalog } = ctx.args;
   // The catalog's tag or digest, on the stack's own repository.
@@ -435,6 +426,7 @@ function createWorkload(
       callers: catalog.services.filter((s) => s.dependsOn.includes(service.name)).map((s) => s.name),
       gatewayNamespace: NAMESPACES.gateway,
       monitoringNamespace: NAMESPACES.monitoring,
+      monitoringRelease: charts.monitoringRelease,
       endpoints: wiring.endpoints,
       vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
       irsa: {
@@ -452,7 +444,6 @@ function createWorkload(
 function createCharts(
   ctx: Context,
   cluster: Cluster,
-  scrapeJobs: ScrapeJob[],
   gateway: Gateway,
 ): PlatformCharts & { grafanaAdminPassword: pulumi.Output<string> } {
   const { args } = ctx;
@@ -470,7 +461,6 @@ function createCharts(
       corsOrigins: args.gateway.corsOrigins,
       // Config validation requires it on this layer.
       certificateArn: ctx.settings.gatewayCertificateArn!,
-      scrapeJobs,
       scrapeInterval: args.observability.scrapeInterval,
       thresholds: {
         errorRate: args.observability.errorRateThreshold,

@@ -7,7 +7,6 @@ import { AlertThresholds } from "../observability/alertRules";
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { elasticsearchSetupScript } from "../observability/logsConfig";
-import { ScrapeJob } from "../observability/prometheusConfig";
 import { OTLP_HTTP_PORT } from "../engines";
 import {
   ELASTICSEARCH_URL,
@@ -51,8 +50,6 @@ export interface PlatformChartsArgs {
   gatewayCredential: pulumi.Output<GatewayCredential>;
   corsOrigins: string[];
   certificateArn: string;
-  /** Scrape jobs for the catalog's services (in-cluster DNS names). */
-  scrapeJobs: ScrapeJob[];
   scrapeInterval: string;
   thresholds: AlertThresholds;
   grafanaAdminPassword: pulumi.Output<string>;
@@ -84,6 +81,8 @@ type Release = (
  */
 export class PlatformCharts extends pulumi.ComponentResource {
   readonly gatewayHostname: pulumi.Output<string>;
+  /** kube-prometheus-stack's release: PodMonitors wait for the CRDs it installs. */
+  readonly monitoringRelease: k8s.helm.v3.Release;
 
   constructor(name: string, args: PlatformChartsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:PlatformCharts", name, {}, opts);
@@ -92,6 +91,7 @@ export class PlatformCharts extends pulumi.ComponentResource {
     const release = releaseDeclarer(name, namespaces, k8sOpts);
     // Monitoring first: the other charts' ServiceMonitors need its CRDs.
     const monitoring = createMonitoring(name, args, namespaces.monitoring, release, k8sOpts);
+    this.monitoringRelease = monitoring.release;
     LOG_BACKENDS[args.logs]({
       name,
       release,
@@ -178,7 +178,7 @@ function createMonitoring(
     logs: args.logs,
     readerPassword,
     scrapeInterval: args.scrapeInterval,
-    scrapeJobs: args.scrapeJobs,
+    appNamespace: args.appNamespace,
     serviceNames: args.catalog.services.map((s) => s.name),
     thresholds: args.thresholds,
   });

@@ -5,7 +5,7 @@ import { Service } from "../../services/schema";
 import { DNS_EGRESS } from "./networkPolicies";
 import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
-import { APP_LABEL, metricsPort, podSpec } from "./podSpec";
+import { APP_LABEL, metricsPort, podMonitorSpec, podSpec } from "./podSpec";
 
 export { APP_LABEL, resourceRequirements } from "./podSpec";
 
@@ -24,6 +24,8 @@ export interface ServiceWorkloadArgs {
   /** Namespaces allowed in: the gateway's and the monitoring one. */
   gatewayNamespace: string;
   monitoringNamespace: string;
+  /** The release that installs the Prometheus Operator: the PodMonitor needs its CRD. */
+  monitoringRelease: pulumi.Resource;
   /** What the service uses; its pods may reach exactly these (and DNS, and the services it calls). */
   endpoints: ServiceEndpoints;
   /** Endpoints located in the VPC are reached at private addresses in this range. */
@@ -54,8 +56,8 @@ interface Workload {
 /**
  * A catalog service on Kubernetes: ServiceAccount with an IRSA role (no policies until the
  * service needs some), Secret for its credentials, hardened Deployment with probes and limits,
- * Service, HorizontalPodAutoscaler, PodDisruptionBudget (with more than one replica) and a
- * NetworkPolicy admitting only the gateway, monitoring and the services that call it.
+ * Service, HorizontalPodAutoscaler, PodDisruptionBudget (with more than one replica), a PodMonitor
+ * and a NetworkPolicy admitting only the gateway, monitoring and the services that call it.
  */
 export class ServiceWorkload extends pulumi.ComponentResource {
   readonly internalUrl: pulumi.Output<string>;
@@ -77,6 +79,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const kubeService = createService(workload);
     createAutoscaler(workload);
     if (service.replicas > 1) createDisruptionBudget(workload);
+    createPodMonitor(workload);
     createNetworkPolicy(workload);
 
     this.internalUrl = pulumi.interpolate`http://${kubeService.metadata.name}.${args.namespace}.svc.cluster.local:${service.port}`;
@@ -151,7 +154,7 @@ function createIdentity(workload: Workload, role: aws.iam.Role): Identity {
   return { account, secret };
 }
 
-/** Rolling updates that never drop below the wanted replicas; Prometheus finds the pods by annotation. */
+/** Rolling updates that never drop below the wanted replicas. */
 function createDeployment(workload: Workload, identity: Identity): k8s.apps.v1.Deployment {
   const { args } = workload;
   const { service } = args;
@@ -165,14 +168,8 @@ function createDeployment(workload: Workload, identity: Identity): k8s.apps.v1.D
         selector: { matchLabels: { [APP_LABEL]: service.name } },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
-          metadata: {
-            labels: workload.labels,
-            annotations: {
-              "prometheus.io/scrape": "true",
-              "prometheus.io/port": String(metricsPort(service)),
-              "prometheus.io/path": service.health.metricsPath,
-            },
-          },
+          // No prometheus.io annotations: the PodMonitor says what Prometheus scrapes.
+          metadata: { labels: workload.labels },
           spec: podSpec({
             service,
             image: args.image,
@@ -233,6 +230,21 @@ function createDisruptionBudget(workload: Workload): k8s.policy.v1.PodDisruption
       spec: { minAvailable: service.replicas - 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
     },
     workload.k8sOpts,
+  );
+}
+
+/** Prometheus (kube-prometheus-stack's, selecting the catalog's namespace) scrapes every pod. */
+function createPodMonitor(workload: Workload): k8s.apiextensions.CustomResource {
+  const { args } = workload;
+  return new k8s.apiextensions.CustomResource(
+    `${workload.name}-podmonitor`,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: workload.metadata,
+      spec: podMonitorSpec(args.service),
+    },
+    { ...workload.k8sOpts, dependsOn: [args.monitoringRelease] },
   );
 }
 

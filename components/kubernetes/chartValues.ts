@@ -3,7 +3,6 @@ import { stringify } from "yaml";
 import { AlertThresholds, alertRules } from "../observability/alertRules";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { filebeatKubernetesConfig, GRAFANA_READER, logstashPipeline, lokiConfig } from "../observability/logsConfig";
-import { ScrapeJob, prometheusConfig } from "../observability/prometheusConfig";
 
 /**
  * Values of the platform's Helm charts, rendered without declaring anything: PlatformCharts installs
@@ -57,12 +56,16 @@ export interface MonitoringValuesArgs {
   /** Password of the read-only login Grafana's logs datasource uses (ELK). */
   readerPassword: pulumi.Output<string>;
   scrapeInterval: string;
-  scrapeJobs: ScrapeJob[];
+  /** The catalog's namespace, whose PodMonitors Prometheus reads. */
+  appNamespace: string;
   serviceNames: string[];
   thresholds: AlertThresholds;
 }
 
-/** Values of kube-prometheus-stack: the same scrape jobs and alert rules as dev, Grafana with logs and traces. */
+/**
+ * Values of kube-prometheus-stack: Prometheus scraping the services through the PodMonitors of the
+ * catalog's namespace, the same alert rules as dev, Grafana with logs and traces.
+ */
 export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
   return {
     grafana: {
@@ -90,12 +93,11 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
         retention: "15d",
         scrapeInterval: args.scrapeInterval,
         serviceMonitorSelectorNilUsesHelmValues: false,
-        additionalScrapeConfigs: prometheusConfig({
-          scrapeInterval: args.scrapeInterval,
-          externalLabels: {},
-          jobs: args.scrapeJobs,
-          ruleFiles: [],
-        }).scrape_configs,
+        // The chart (65.8.1, templates/prometheus/prometheus.yaml) would otherwise select only
+        // PodMonitors labelled release=<release>; false renders podMonitorSelector: {} (every
+        // PodMonitor), and the namespace selector narrows that to the catalog's namespace.
+        podMonitorSelectorNilUsesHelmValues: false,
+        podMonitorNamespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.appNamespace } },
         storageSpec: {
           volumeClaimTemplate: {
             spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "50Gi" } } },

@@ -24,6 +24,45 @@ export function metricsPort(service: Service): number {
   return service.health.metricsPort ?? service.port;
 }
 
+/** The container port's name for it: the PodMonitor selects ports by name only. */
+export function metricsPortName(service: Service): "http" | "metrics" {
+  return metricsPort(service) === service.port ? "http" : "metrics";
+}
+
+/** The fields of monitoring.coreos.com/v1 PodMonitor's spec the platform sets. */
+export interface PodMonitorSpec {
+  selector: { matchLabels: Record<string, string> };
+  podMetricsEndpoints: Array<{
+    port: string;
+    path: string;
+    relabelings: Array<{ action: "replace"; targetLabel: string; replacement: string }>;
+  }>;
+}
+
+/**
+ * The PodMonitor's spec: every pod of the service, each on its own (a scrape through the Service
+ * would land on one replica at a time and mix their counters), on its named metrics port.
+ */
+export function podMonitorSpec(service: Service): PodMonitorSpec {
+  return {
+    selector: { matchLabels: { [APP_LABEL]: service.name } },
+    podMetricsEndpoints: [
+      {
+        port: metricsPortName(service),
+        path: service.health.metricsPath,
+        // The operator labels a target job="<namespace>/<monitor>" and then applies these
+        // (prometheus-operator v0.77.2, pkg/prometheus/promcfg.go, generatePodMonitorConfig): the
+        // alert rules and dashboards read job and service as the service's name, as on dev.
+        relabelings: ["job", "service"].map((label) => ({
+          action: "replace" as const,
+          targetLabel: label,
+          replacement: service.name,
+        })),
+      },
+    ],
+  };
+}
+
 /** What the pod is given besides the catalog entry. */
 export interface PodInputs {
   service: Service;
@@ -76,7 +115,7 @@ function serviceContainer(pod: PodInputs): k8s.types.input.core.v1.Container {
     image: pod.image,
     ports: [
       { name: "http", containerPort: service.port },
-      ...(metrics !== service.port ? [{ name: "metrics", containerPort: metrics }] : []),
+      ...(metricsPortName(service) === "metrics" ? [{ name: "metrics", containerPort: metrics }] : []),
     ],
     env: Object.entries(pod.env).map(([envName, value]) => ({ name: envName, value })),
     envFrom: [{ secretRef: { name: pod.secretName } }],
