@@ -60,11 +60,42 @@ export const DatabaseSchema = z.discriminatedUnion(
   },
 );
 
+/**
+ * The longest x-message-ttl RabbitMQ accepts: rabbit_misc:check_expiry/1 refuses more than
+ * 315,360,000,000 ms (10 years) with PRECONDITION_FAILED `value_too_large` (rabbitmq-server
+ * pull request 4836, in 3.10 and later: every broker the targets run; test/definitions.test.ts
+ * proves it on the machine's broker).
+ */
+export const BROKER_MAX_TTL_MS = 315_360_000_000;
+
+/** A queue's x-message-ttl in milliseconds. */
+const messageTtl = z
+  .number()
+  .int()
+  .positive()
+  .max(BROKER_MAX_TTL_MS, `must be at most ${BROKER_MAX_TTL_MS} ms, the longest x-message-ttl RabbitMQ accepts`);
+
 export const RetrySchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(10),
     initialDelayMs: z.number().int().min(100).max(3_600_000),
     multiplier: z.number().min(1).max(10).default(2),
+    /** Longest wait of any attempt (validate.ts checks each one), so a backoff cannot park a message for years. */
+    maxDelayMs: messageTtl.default(86_400_000),
+  })
+  .strict();
+
+/** Dead letters a DLQ holds unless the catalog says otherwise. */
+export const DEFAULT_DLQ_MAX_LENGTH = 10_000;
+
+/**
+ * The bounds of a consumer's dead-letter queue. At a bound the DLQ refuses what would be added
+ * (`x-overflow: reject-publish`) rather than dropping its oldest dead letters.
+ */
+export const DeadLetterQueueSchema = z
+  .object({
+    maxLength: z.number().int().positive().default(DEFAULT_DLQ_MAX_LENGTH),
+    maxLengthBytes: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -85,8 +116,9 @@ export const ConsumerSchema = z
     retry: RetrySchema.optional(),
     /** Highest priority the queue honours (x-max-priority). */
     maxPriority: z.number().int().min(1).max(255).optional(),
-    messageTtlMs: z.number().int().positive().optional(),
+    messageTtlMs: messageTtl.optional(),
     maxLength: z.number().int().positive().optional(),
+    dlq: DeadLetterQueueSchema.default({ maxLength: DEFAULT_DLQ_MAX_LENGTH }),
   })
   .strict();
 
@@ -227,5 +259,6 @@ export type Catalog = z.output<typeof CatalogSchema>;
 export type Service = z.output<typeof ServiceSchema>;
 export type Frontend = z.output<typeof FrontendSchema>;
 export type Consumer = z.output<typeof ConsumerSchema>;
+export type Retry = z.output<typeof RetrySchema>;
 export type Database = z.output<typeof DatabaseSchema>;
 export type ServiceSecret = z.output<typeof SecretSchema>;

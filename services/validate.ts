@@ -1,4 +1,4 @@
-import { Catalog, FRONTEND_PATH, Service } from "./schema";
+import { BROKER_MAX_TTL_MS, Catalog, FRONTEND_PATH, Retry, Service } from "./schema";
 import { Problem, error, warning } from "./problems";
 import { cpuCores, memoryBytes } from "./quantities";
 
@@ -89,6 +89,13 @@ export function topicMatches(pattern: string, routingKey: string): boolean {
   return match(pattern.split("."), routingKey.split("."));
 }
 
+/** Delay before each retry attempt: initialDelay * multiplier^(attempt-1), whole milliseconds. */
+export function retryDelays(retry?: Pick<Retry, "maxAttempts" | "initialDelayMs" | "multiplier">): number[] {
+  if (!retry) return [];
+  const { maxAttempts, initialDelayMs, multiplier } = retry;
+  return Array.from({ length: maxAttempts }, (_, i) => Math.round(initialDelayMs * multiplier ** i));
+}
+
 export function domainOf(routingKeyOrPattern: string): string {
   return routingKeyOrPattern.split(".")[0];
 }
@@ -153,6 +160,7 @@ export function validateCatalog(catalog: Catalog): Problem[] {
   problems.push(...dependencyCycles(catalog.services));
   problems.push(...routeClashes(catalog.services, catalog.frontend !== undefined));
   problems.push(...eventWiring(catalog.services));
+  problems.push(...retryDelayBounds(catalog.services));
   return problems;
 }
 
@@ -273,6 +281,32 @@ function routeClashes(services: Service[], hasFrontend: boolean): Problem[] {
     ),
   );
   return problems;
+}
+
+/**
+ * Each attempt parks the message in a retry queue whose x-message-ttl is its delay, so every
+ * attempt's delay is checked against maxDelayMs (a broker refuses a TTL above its ceiling, and a
+ * backoff of years is a mistake well below it). Delays never shrink, so the attempts over the
+ * bound are the last ones: one problem names the first.
+ */
+function retryDelayBounds(services: Service[]): Problem[] {
+  return services.flatMap((service, i) =>
+    service.events.consumes.flatMap((consumer, c) => {
+      if (!consumer.retry) return [];
+      const { maxDelayMs, maxAttempts } = consumer.retry;
+      const delays = retryDelays(consumer.retry);
+      const first = delays.findIndex((delay) => delay > maxDelayMs);
+      if (first < 0) return [];
+      const others = first + 1 < maxAttempts ? `attempts ${first + 1} to ${maxAttempts} all do: ` : "";
+      return [
+        error(
+          `services[${i}].events.consumes[${c}].retry`,
+          `attempt ${first + 1} waits ${delays[first]} ms, above maxDelayMs ${maxDelayMs} ` +
+            `(${others}lower initialDelayMs, multiplier or maxAttempts, or raise maxDelayMs up to ${BROKER_MAX_TTL_MS})`,
+        ),
+      ];
+    }),
+  );
 }
 
 /** Consumers bound to keys nobody publishes are legal (a publisher may come later) but worth a warning. */

@@ -245,6 +245,75 @@ describe("service catalog", () => {
     assert.match(problems[0], /bindings\[0\]: must be a binding pattern/);
   });
 
+  it("defaults a retry's maxDelayMs to 24 hours and a DLQ's bound to 10000 messages", () => {
+    const consumer = parseCatalog(
+      catalog((c) => {
+        c.services[1].events.consumes[0].retry = { maxAttempts: 2, initialDelayMs: 1000 };
+      }),
+    ).catalog!.services[1].events.consumes[0];
+    assert.deepEqual(consumer.retry, { maxAttempts: 2, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 86400000 });
+    assert.deepEqual(consumer.dlq, { maxLength: 10000 });
+  });
+
+  it("checks the delay of every retry attempt against maxDelayMs, naming the consumer and the first attempt over it", () => {
+    const text = catalog((c) => {
+      c.services[1].events.consumes = [
+        {
+          name: "orders",
+          bindings: ["sales.order.*"],
+          retry: { maxAttempts: 10, initialDelayMs: 60000, multiplier: 10 },
+        },
+        {
+          name: "refunds",
+          bindings: ["sales.order.*"],
+          retry: { maxAttempts: 3, initialDelayMs: 5000, maxDelayMs: 9000 },
+        },
+        // The last attempt waits exactly maxDelayMs: allowed.
+        {
+          name: "audit",
+          bindings: ["sales.order.*"],
+          retry: { maxAttempts: 2, initialDelayMs: 4500, maxDelayMs: 9000 },
+        },
+      ];
+    });
+    const advice = "lower initialDelayMs, multiplier or maxAttempts, or raise maxDelayMs up to 315360000000";
+    assert.deepEqual(problemsOf(text), [
+      "error services[1].events.consumes[0].retry: attempt 5 waits 600000000 ms, above maxDelayMs 86400000 " +
+        `(attempts 5 to 10 all do: ${advice})`,
+      "error services[1].events.consumes[1].retry: attempt 2 waits 10000 ms, above maxDelayMs 9000 " +
+        `(attempts 2 to 3 all do: ${advice})`,
+    ]);
+    assert.equal(parseCatalog(text).catalog, undefined, "nothing to deploy");
+  });
+
+  it("caps maxDelayMs and messageTtlMs at RabbitMQ's x-message-ttl ceiling, 315360000000 ms", () => {
+    const withTtl = (ttl: number) =>
+      problemsOf(
+        catalog((c) => {
+          c.services[1].events.consumes[0].retry = { maxAttempts: 1, initialDelayMs: 1000, maxDelayMs: ttl };
+          c.services[1].events.consumes[0].messageTtlMs = ttl;
+        }),
+      );
+    assert.deepEqual(withTtl(315360000000), []);
+    const message = "must be at most 315360000000 ms, the longest x-message-ttl RabbitMQ accepts";
+    assert.deepEqual(withTtl(315360000001), [
+      `error services[1].events.consumes[0].retry.maxDelayMs: ${message}`,
+      `error services[1].events.consumes[0].messageTtlMs: ${message}`,
+    ]);
+  });
+
+  it("rejects a DLQ bound that is not a positive count, and unknown DLQ fields", () => {
+    const problems = problemsOf(
+      catalog((c) => {
+        c.services[1].events.consumes[0].dlq = { maxLength: 0, maxLengthBytes: 1.5, overflow: "drop-head" };
+      }),
+    );
+    assert.equal(problems.length, 3, problems.join("\n"));
+    for (const field of ["maxLength", "maxLengthBytes"])
+      assert.ok(problems.some((p) => p.startsWith(`error services[1].events.consumes[0].dlq.${field}:`)));
+    assert.ok(problems.some((p) => /dlq.*overflow/.test(p)));
+  });
+
   it("rejects invalid YAML with the source named", () => {
     const problems = parseCatalog("services: [unclosed", "platform:catalogFile").problems;
     assert.equal(problems.length, 1);

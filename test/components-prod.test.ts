@@ -196,7 +196,12 @@ const PLAN: TopologyPlan = {
       role: "consumer",
       arguments: { "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "mailer.orders" },
     },
-    { name: "mailer.orders.dlq", service: "mailer", role: "dead-letter", arguments: {} },
+    {
+      name: "mailer.orders.dlq",
+      service: "mailer",
+      role: "dead-letter",
+      arguments: { "x-max-length": 10000, "x-overflow": "reject-publish" },
+    },
   ],
   bindings: [
     { source: "sales.events", destination: "mailer.orders", routingKey: "sales.order.*" },
@@ -629,6 +634,11 @@ describe("AmazonMqTopology (under mocks)", () => {
       "mq-topology-q-mailer.orders",
       "mq-topology-q-mailer.orders.dlq",
     ]);
+    const dlq = named(run.resources, "rabbitmq:index/queue:Queue", "mq-topology-q-mailer.orders.dlq");
+    assert.deepEqual(JSON.parse(dlq.inputs.settings.argumentsJson), {
+      "x-max-length": 10000,
+      "x-overflow": "reject-publish",
+    });
     assert.deepEqual(sorted(ofType(run.resources, "rabbitmq:index/user:User").map((u) => u.inputs.name)), [
       "mailer",
       "orders",
@@ -1750,6 +1760,11 @@ describe("InClusterBroker (under mocks)", () => {
       existingErlangSecret: "rabbitmq-admin",
     });
     assert.deepEqual(release.inputs.values.loadDefinition, { enabled: true, existingSecret: "rabbitmq-definitions" });
+    // The chart's ServiceMonitor scrapes the per-queue depth the DLQ alert reads, for the plan's vhost.
+    assert.deepEqual(release.inputs.values.metrics.serviceMonitor, {
+      default: { enabled: true },
+      detailed: { enabled: true, family: ["queue_coarse_metrics"], vhost: ["shop"] },
+    });
     assert.ok(dependsOn(release, admin) && dependsOn(release, definitions));
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
     assert.deepEqual(bypassingProvider(run), []);

@@ -1,11 +1,14 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
-import { builtinCatalogPath, loadCatalog } from "../services/load";
+import { builtinCatalogPath, loadCatalog, parseCatalog } from "../services/load";
 import * as amqp from "amqplib";
-import { planTopology } from "../components/messaging/topology";
-import { topicMatches } from "../services/validate";
+import { stringify } from "yaml";
+import { DEAD_LETTER_EXCHANGE, QueueArguments, planTopology } from "../components/messaging/topology";
+import { retryDelays, topicMatches } from "../services/validate";
 import { rabbitPasswordHash, renderDefinitions } from "../components/messaging/definitions";
+import { BROKER_MAX_TTL_MS } from "../services/schema";
+import { isError } from "../services/problems";
 
 function rabbitmqctl(args: string[], input?: string): string {
   return execFileSync("rabbitmqctl", ["-q", ...args], {
@@ -73,6 +76,9 @@ describe("RabbitMQ definitions", () => {
     );
     const notification = definitions.queues.find((q: any) => q.name === "notification-service.queue");
     assert.equal(notification.arguments["x-max-priority"], 10);
+    // The in-cluster broker loads these: its DLQs are bounded like the ones @pulumi/rabbitmq declares.
+    const dlq = definitions.queues.find((q: any) => q.name === "notification-service.queue.dlq");
+    assert.deepEqual(dlq.arguments, { "x-max-length": 10000, "x-overflow": "reject-publish" });
     assert.ok(!JSON.stringify(definitions).includes("pw-sales-service"), "passwords appear only hashed");
     assert.throws(() => renderDefinitions(plan, {}), /no broker password/);
   });
@@ -80,12 +86,17 @@ describe("RabbitMQ definitions", () => {
   describe("imported into a real RabbitMQ", function () {
     this.timeout(120000);
     const catalog = loadCatalog(builtinCatalogPath("user-enrichment"));
+    // A DLQ small enough to fill in a test.
+    const DLQ_BOUND = 2;
+    catalog.services.find((s) => s.name === "enrichment-service")!.events.consumes[0].dlq.maxLength = DLQ_BOUND;
     // A vhost and users of this run only, on the machine's broker.
     const plan = planTopology({ ...catalog, name: `defcheck-${process.pid}` });
     plan.users.forEach((user) => {
       user.username = `${user.username}-${process.pid}`;
     });
     const passwords = Object.fromEntries(plan.users.map((u) => [u.service, `pw-${u.service}-${process.pid}`]));
+    // Publishes straight to the dead-letter exchange, as no service may.
+    const admin = { username: `defcheck-admin-${process.pid}`, password: `pw-admin-${process.pid}`, tags: [] };
 
     before(async function () {
       if (!brokerReachable()) {
@@ -93,7 +104,7 @@ describe("RabbitMQ definitions", () => {
         this.skip();
       }
       // Through stdin: the CLI may run as the broker's user, who cannot read our temp files.
-      rabbitmqctl(["import_definitions"], JSON.stringify(renderDefinitions(plan, passwords)));
+      rabbitmqctl(["import_definitions"], JSON.stringify(renderDefinitions(plan, passwords, admin)));
       await waitForQueues(plan.vhost, plan.queues.length);
     });
 
@@ -107,7 +118,7 @@ describe("RabbitMQ definitions", () => {
         }
       };
       ignoreMissing(["delete_vhost", plan.vhost]);
-      for (const user of plan.users) ignoreMissing(["delete_user", user.username]);
+      for (const user of [...plan.users, admin]) ignoreMissing(["delete_user", user.username]);
     });
 
     it("declares every queue with its arguments and every binding", () => {
@@ -117,6 +128,9 @@ describe("RabbitMQ definitions", () => {
       assert.equal(queues.length, plan.queues.length);
       const retry = queues.find((line) => line.startsWith("enrichment-service.users.retry.2\t"))!;
       assert.match(retry, /x-message-ttl.*2000/);
+      const dlq = queues.find((line) => line.startsWith("enrichment-service.users.dlq\t"))!;
+      assert.match(dlq, /x-max-length.*2\b/);
+      assert.match(dlq, /x-overflow.*reject-publish/);
       const bindings = rabbitmqctl([
         "list_bindings",
         "-p",
@@ -134,16 +148,18 @@ describe("RabbitMQ definitions", () => {
       }
     });
 
-    const amqpUrl = (service: string) => {
-      const user = plan.users.find((u) => u.service === service)!;
-      return `amqp://${encodeURIComponent(user.username)}:${encodeURIComponent(passwords[service])}@127.0.0.1:5672/${encodeURIComponent(plan.vhost)}`;
-    };
+    const amqpUrl = (username: string, password: string) =>
+      `amqp://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:5672/${encodeURIComponent(plan.vhost)}`;
     const connections: amqp.ChannelModel[] = [];
-    const channelOf = async (service: string) => {
-      const connection = await amqp.connect(amqpUrl(service));
+    const connect = async (username: string, password: string) => {
+      const connection = await amqp.connect(amqpUrl(username, password));
       connections.push(connection);
       connection.on("error", () => undefined);
-      const channel = await connection.createChannel();
+      return connection;
+    };
+    const channelOf = async (service: string) => {
+      const user = plan.users.find((u) => u.service === service)!;
+      const channel = await (await connect(user.username, passwords[service])).createChannel();
       channel.on("error", () => undefined);
       return channel;
     };
@@ -208,6 +224,48 @@ describe("RabbitMQ definitions", () => {
       channel.ack(dead);
     });
 
+    it("at a DLQ's bound, nacks a confirmed publish and drops the next dead letter (classic queues dead-letter at most once)", async () => {
+      const dlq = plan.queues.find((q) => q.name === "enrichment-service.users.dlq")!;
+      assert.deepEqual(dlq.arguments, { "x-max-length": DLQ_BOUND, "x-overflow": "reject-publish" });
+      const operator = await (await connect(admin.username, admin.password)).createConfirmChannel();
+      await operator.purgeQueue(dlq.name);
+      const consumer = await channelOf("enrichment-service");
+      const publisher = await channelOf("user-service");
+      const deadLetter = async (body: string) => {
+        publisher.publish("user.events", "user.user.created", Buffer.from(body), { persistent: true });
+        const message = await waitFor(consumer, "enrichment-service.users", 5000);
+        assert.equal(message.content.toString(), body);
+        consumer.nack(message, false, false);
+      };
+      const depth = async (queue: string) => (await operator.checkQueue(queue)).messageCount;
+      // Dead-lettering is asynchronous: a second lets the broker finish routing.
+      const settle = () => new Promise((r) => setTimeout(r, 1000));
+      for (let i = 1; i <= DLQ_BOUND; i++) await deadLetter(`dead ${i}`);
+      await settle();
+      assert.equal(await depth(dlq.name), DLQ_BOUND);
+
+      const refused = new Promise<Error | undefined>((resolve) =>
+        operator.publish(DEAD_LETTER_EXCHANGE, "enrichment-service.users", Buffer.from("direct"), {}, (err) =>
+          resolve(err ?? undefined),
+        ),
+      );
+      assert.match(String(await refused), /nacked/, "a publisher with confirms is told");
+
+      await deadLetter("one too many");
+      await settle();
+      assert.equal(await depth(dlq.name), DLQ_BOUND, "the DLQ keeps its oldest dead letters");
+      assert.equal(await depth("enrichment-service.users"), 0, "and the rejected message is not kept either");
+      const kept: string[] = [];
+      for (let message = await consumer.get(dlq.name); message; message = await consumer.get(dlq.name)) {
+        kept.push(message.content.toString());
+        consumer.ack(message);
+      }
+      assert.deepEqual(kept, ["dead 1", "dead 2"]);
+      await settle();
+      assert.equal(await depth(dlq.name), 0, "the dropped message does not arrive once there is room");
+      console.log(`      a full DLQ (x-max-length ${DLQ_BOUND}) nacked a confirmed publish and dropped a dead letter`);
+    });
+
     it("brings a retried message back after its backoff delay", async () => {
       const channel = await channelOf("enrichment-service");
       const retry = plan.queues.find((q) => q.name === "enrichment-service.users.retry.2")!;
@@ -246,6 +304,93 @@ describe("RabbitMQ definitions", () => {
         ),
         permissions.join("\n"),
       );
+    });
+  });
+
+  describe("x-message-ttl at the real RabbitMQ's ceiling (guest on its default vhost)", function () {
+    let connection: amqp.ChannelModel | undefined;
+    before(async function () {
+      try {
+        connection = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+      } catch {
+        console.log(
+          "    (skipped: no RabbitMQ on 127.0.0.1:5672 for guest/guest; .ci/run starts the machine's broker)",
+        );
+        this.skip();
+      }
+      connection.on("error", () => undefined);
+    });
+    after(async () => connection?.close().catch(() => undefined));
+
+    /** The broker's answer to declaring a throwaway queue with these arguments. */
+    const declare = async (args: QueueArguments): Promise<string> => {
+      const channel = await connection!.createChannel();
+      channel.on("error", () => undefined);
+      try {
+        await channel.assertQueue("", { exclusive: true, arguments: args });
+        await channel.close();
+        return "declared";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const consumerCatalog = (consumer: Record<string, unknown>) =>
+      stringify({
+        name: "ttl",
+        services: [
+          {
+            name: "worker",
+            image: "ttl/worker:1.0.0",
+            port: 8000,
+            resources: { cpu: "100m", memory: "64Mi" },
+            events: { consumes: [{ name: "jobs", bindings: ["jobs.job.*"], ...consumer }] },
+          },
+        ],
+      });
+    const errorsOf = (text: string) =>
+      parseCatalog(text)
+        .problems.filter(isError)
+        .map((p) => `${p.path}: ${p.message}`);
+    // 3153600 * 10^5 is exactly the ceiling: the sixth attempt waits the longest TTL RabbitMQ takes.
+    const longest = { maxAttempts: 6, initialDelayMs: 3153600, multiplier: 10, maxDelayMs: BROKER_MAX_TTL_MS };
+
+    it(`declares queues with the longest TTL the catalog accepts, ${BROKER_MAX_TTL_MS} ms`, async () => {
+      const text = consumerCatalog({ retry: longest, messageTtlMs: BROKER_MAX_TTL_MS });
+      assert.deepEqual(errorsOf(text), []);
+      const queues = planTopology(parseCatalog(text).catalog!).queues.filter((q) => "x-message-ttl" in q.arguments);
+      assert.deepEqual(
+        queues.map((q) => [q.name, q.arguments["x-message-ttl"]]),
+        [
+          ["worker.jobs", BROKER_MAX_TTL_MS],
+          ...retryDelays(longest).map((delay, i) => [`worker.jobs.retry.${i + 1}`, delay]),
+        ],
+      );
+      assert.equal(queues.at(-1)!.arguments["x-message-ttl"], BROKER_MAX_TTL_MS);
+      for (const queue of queues) assert.equal(await declare(queue.arguments), "declared", queue.name);
+    });
+
+    it("refuses a longer one in the catalog, and the broker refuses to declare it", async () => {
+      const over = BROKER_MAX_TTL_MS + 1;
+      assert.deepEqual(errorsOf(consumerCatalog({ messageTtlMs: over })), [
+        `services[0].events.consumes[0].messageTtlMs: must be at most ${BROKER_MAX_TTL_MS} ms, the longest x-message-ttl RabbitMQ accepts`,
+      ]);
+      assert.match(await declare({ "x-message-ttl": over }), /PRECONDITION.FAILED.*value_too_large/);
+
+      // The issue's catalog: its tenth retry queue would wait 6e13 ms.
+      const issue = { maxAttempts: 10, initialDelayMs: 60000, multiplier: 10 };
+      assert.deepEqual(
+        errorsOf(consumerCatalog({ retry: issue })).map((e) => e.split(" (")[0]),
+        ["services[0].events.consumes[0].retry: attempt 5 waits 600000000 ms, above maxDelayMs 86400000"],
+      );
+      assert.match(await declare({ "x-message-ttl": retryDelays(issue).at(-1)! }), /value_too_large/);
+      const seventh = { ...longest, maxAttempts: 7 };
+      assert.deepEqual(
+        errorsOf(consumerCatalog({ retry: seventh })).map((e) => e.split(" (")[0]),
+        [
+          `services[0].events.consumes[0].retry: attempt 7 waits 3153600000000 ms, above maxDelayMs ${BROKER_MAX_TTL_MS}`,
+        ],
+      );
+      assert.match(await declare({ "x-message-ttl": retryDelays(seventh)[6] }), /value_too_large/);
     });
   });
 });

@@ -177,14 +177,20 @@ describe("dev program (docker target, under mocks)", () => {
         }
       });
 
-      it("declares a DLQ for every consumer queue on the broker", () => {
-        const queues = ofType(run.resources, "rabbitmq:index/queue:Queue").map((q) => q.inputs.name as string);
+      it("declares a bounded DLQ for every consumer queue on the broker", () => {
+        const declared = ofType(run.resources, "rabbitmq:index/queue:Queue");
+        const queues = declared.map((q) => q.inputs.name as string);
         const bindings = ofType(run.resources, "rabbitmq:index/binding:Binding").map((b) => b.inputs);
         const consumerQueues = catalog.services.flatMap((s) => s.events.consumes.map((c) => `${s.name}.${c.name}`));
         assert.ok(consumerQueues.length > 0);
         for (const queue of consumerQueues) {
           assert.ok(queues.includes(queue), queue);
           assert.ok(queues.includes(`${queue}.dlq`), `${queue}.dlq`);
+          const dlq = declared.find((q) => q.inputs.name === `${queue}.dlq`)!;
+          assert.deepEqual(JSON.parse(dlq.inputs.settings.argumentsJson), {
+            "x-max-length": 10000,
+            "x-overflow": "reject-publish",
+          });
           assert.ok(
             bindings.some(
               (b) => b.source === "platform.dlx" && b.destination === `${queue}.dlq` && b.routingKey === queue,

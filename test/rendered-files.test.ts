@@ -4,11 +4,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import * as amqp from "amqplib";
 import { renderAlertRules } from "../components/observability/alertRules";
-import { BUILTIN_CATALOGS } from "../services/load";
+import { renderDefinitions } from "../components/messaging/definitions";
+import { planTopology } from "../components/messaging/topology";
+import { RABBITMQ } from "../components/engines";
+import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { runProgram } from "../stacks/program";
 import { RecordedResource, runUnderMocks } from "../tools/mockRun";
 import { devConfig } from "./helpers/stackConfigs";
+import { freePort, hasRabbitmqServer, startRabbitmq } from "./helpers/servers";
 
 function hasPromtool(): boolean {
   try {
@@ -42,6 +47,14 @@ function devRun(catalog: string): Promise<{ resources: RecordedResource[] }> {
     );
   return runs.get(catalog)!.then((resources) => ({ resources }));
 }
+
+/** The files the dev program uploads into a container, by path. */
+const uploadsOf = (resources: RecordedResource[], container: string): Record<string, string> =>
+  Object.fromEntries(
+    (
+      resources.find((r) => r.inputs.name === container)!.inputs.uploads as Array<{ file: string; content: string }>
+    ).map((u) => [u.file, u.content]),
+  );
 
 /** Traffic of one service for 20 minutes: `errorsPerMinute` of 100 requests fail, latency in one bucket. */
 function traffic(errorsPerMinute: number, latencyBucket: "1" | "2", publishErrorsPerMinute: number, up: 0 | 1) {
@@ -147,18 +160,124 @@ describe("Prometheus config and alert rules with promtool", function () {
     );
     assert.match(promtool(["test", "rules", "alerts.test.yml"], dir), /SUCCESS/);
   });
+
+  it("fires DeadLetterQueueNotEmpty when a DLQ holds messages for longer than 5m, and only then", () => {
+    fs.writeFileSync(
+      path.join(dir, "dlq-alerts.yml"),
+      renderAlertRules(["orders"], { errorRate: 0.05, latencyP95Seconds: 1 }),
+    );
+    const depth = (queue: string, values: string) =>
+      series(`rabbitmq_detailed_queue_messages{job="rabbitmq-queues",vhost="shop",queue="${queue}"}`, values);
+    const firing = {
+      exp_labels: { severity: "warning", vhost: "shop", queue: "orders.payments.dlq" },
+      exp_annotations: {
+        summary: "orders.payments.dlq holds dead letters",
+        description: "1 message(s) for 5m: inspect, replay or purge them before the DLQ fills.",
+      },
+    };
+    fs.writeFileSync(
+      path.join(dir, "dlq-alerts.test.yml"),
+      stringify({
+        rule_files: ["dlq-alerts.yml"],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: [
+              depth("orders.payments.dlq", "0 0 1x12"), // a dead letter from minute 2 on
+              depth("orders.refunds.dlq", "0 1 1 1 0x10"), // one, replayed after 3 minutes
+              depth("orders.payments", "5x14"), // a backlog on a consumer queue is not a dead letter
+            ],
+            alert_rule_test: [
+              { eval_time: "6m", alertname: "DeadLetterQueueNotEmpty", exp_alerts: [] },
+              { eval_time: "8m", alertname: "DeadLetterQueueNotEmpty", exp_alerts: [firing] },
+            ],
+          },
+        ],
+      }),
+    );
+    assert.match(promtool(["test", "rules", "dlq-alerts.test.yml"], dir), /SUCCESS/);
+  });
 });
 
-/**
- * Kong, Grafana, Loki and Promtail have no binary on these machines, so the files the dev program
- * uploads are checked against the fields and values their documentation defines.
- */
-const uploadsOf = (resources: RecordedResource[], container: string) =>
-  Object.fromEntries(
-    (
-      resources.find((r) => r.inputs.name === container)!.inputs.uploads as Array<{ file: string; content: string }>
-    ).map((u) => [u.file, u.content]),
-  );
+describe("the DLQ alert's metric as the dev Prometheus scrapes it (a RabbitMQ node of its own)", function () {
+  this.timeout(120000);
+  before(function () {
+    if (!hasRabbitmqServer()) {
+      console.log("    (skipped: rabbitmq-server not installed; .ci/run installs Debian's package)");
+      this.skip();
+    }
+  });
+
+  it("the rabbitmq-queues job's path and params return each DLQ's depth with vhost and queue labels", async () => {
+    const catalog = "user-enrichment";
+    const { resources } = await devRun(catalog);
+    const uploads = (container: string) => uploadsOf(resources, `${catalog}-dev-${container}`);
+    const prometheus = uploads("prometheus");
+    const file = (suffix: string) => Object.entries(prometheus).find(([name]) => name.endsWith(suffix))![1];
+    const job = parse(file("prometheus.yml")).scrape_configs.find((j: any) => j.job_name === "rabbitmq-queues");
+    assert.deepEqual(job.static_configs, [{ targets: [`rabbitmq:${RABBITMQ.prometheusPort}`] }]);
+    const rule = parse(file("alerts.yml"))
+      .groups.flatMap((g: any) => g.rules)
+      .find((r: any) => r.alert === "DeadLetterQueueNotEmpty");
+    const metric = /rabbitmq_\w+/.exec(rule.expr)![0];
+
+    // The broker container's plugins, and the catalog's topology loaded at boot as the in-cluster broker does.
+    const plan = planTopology(loadCatalog(builtinCatalogPath(catalog)));
+    const admin = { username: "check-admin", password: `pw-${process.pid}`, tags: ["administrator"] };
+    const passwords = Object.fromEntries(plan.users.map((u) => [u.service, `pw-${u.service}`]));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "definitions-"));
+    const definitions = path.join(dir, "definitions.json");
+    fs.writeFileSync(definitions, JSON.stringify(renderDefinitions(plan, passwords, admin)));
+    const [metricsPort, managementPort] = [await freePort(), await freePort()];
+    const node = await startRabbitmq({
+      enabledPlugins: uploads("rabbitmq")["/etc/rabbitmq/enabled_plugins"],
+      config: [
+        `prometheus.tcp.port = ${metricsPort}`,
+        "prometheus.tcp.ip = 127.0.0.1",
+        `management.tcp.port = ${managementPort}`,
+        "management.tcp.ip = 127.0.0.1",
+        `load_definitions = ${definitions}`,
+      ].join("\n"),
+    });
+    try {
+      const connection = await amqp.connect(
+        `amqp://${admin.username}:${admin.password}@127.0.0.1:${node.amqpPort}/${encodeURIComponent(plan.vhost)}`,
+      );
+      const channel = await connection.createConfirmChannel();
+      channel.sendToQueue("enrichment-service.users.dlq", Buffer.from("dead"));
+      await channel.waitForConfirms();
+      await connection.close();
+
+      const query = new URLSearchParams(
+        Object.entries(job.params as Record<string, string[]>).flatMap(([k, vs]) =>
+          vs.map((v): [string, string] => [k, v]),
+        ),
+      );
+      const url = `http://127.0.0.1:${metricsPort}${job.metrics_path}?${query}`;
+      const sample = `${metric}{vhost="${plan.vhost}",queue="enrichment-service.users.dlq"} 1`;
+      // The plugin refreshes queue statistics every few seconds.
+      const deadline = Date.now() + 30000;
+      let body = await (await fetch(url)).text();
+      while (!body.split("\n").includes(sample) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        body = await (await fetch(url)).text();
+      }
+      assert.ok(body.split("\n").includes(sample), `${sample} not in\n${body}`);
+      for (const queue of plan.queues.filter((q) => q.role === "dead-letter"))
+        assert.ok(body.includes(`queue="${queue.name}"`), queue.name);
+      const aggregate = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.ok(!aggregate.includes('queue="'), "the rabbitmq job's /metrics has no per-queue series");
+      console.log(`      ${job.metrics_path}?${query} served ${sample}`);
+    } finally {
+      await node.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Kong, Grafana, Loki and Promtail have no binary on these machines, so the files the dev program
+// uploads are checked against the fields and values their documentation defines.
 
 /** Kong 3.x bundled plugins this platform uses, with the config fields each accepts. */
 const KONG_PLUGIN_FIELDS: Record<string, string[]> = {

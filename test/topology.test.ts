@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog, parseCatalog } from "../services/load";
-import { DEAD_LETTER_EXCHANGE, exactNames, planTopology, retryDelays } from "../components/messaging/topology";
+import { DEAD_LETTER_EXCHANGE, exactNames, planTopology } from "../components/messaging/topology";
+import { retryDelays } from "../services/validate";
 
 const erp = () => planTopology(loadCatalog(builtinCatalogPath("erp")));
 
@@ -94,11 +95,29 @@ describe("broker topology plan", () => {
   });
 
   it("computes backoff delays from initial delay and multiplier", () => {
-    assert.deepEqual(
-      retryDelays({ name: "x", bindings: ["a.b.c"], retry: { maxAttempts: 3, initialDelayMs: 500, multiplier: 3 } }),
-      [500, 1500, 4500],
-    );
-    assert.deepEqual(retryDelays({ name: "x", bindings: ["a.b.c"] }), []);
+    assert.deepEqual(retryDelays({ maxAttempts: 3, initialDelayMs: 500, multiplier: 3 }), [500, 1500, 4500]);
+    assert.deepEqual(retryDelays(undefined), []);
+  });
+
+  for (const name of BUILTIN_CATALOGS) {
+    it(`${name}: every DLQ is bounded (10000 messages by default) and refuses what it cannot hold`, () => {
+      const dlqs = planTopology(loadCatalog(builtinCatalogPath(name))).queues.filter((q) => q.role === "dead-letter");
+      assert.ok(dlqs.length > 0);
+      for (const dlq of dlqs)
+        assert.deepEqual(dlq.arguments, { "x-max-length": 10000, "x-overflow": "reject-publish" }, dlq.name);
+    });
+  }
+
+  it("takes a DLQ's bounds from its consumer's dlq entry", () => {
+    const catalog = loadCatalog(builtinCatalogPath("user-enrichment"));
+    const consumer = catalog.services.find((s) => s.name === "enrichment-service")!.events.consumes[0];
+    consumer.dlq = { maxLength: 50, maxLengthBytes: 1048576 };
+    const dlq = planTopology(catalog).queues.find((q) => q.name === "enrichment-service.users.dlq")!;
+    assert.deepEqual(dlq.arguments, {
+      "x-max-length": 50,
+      "x-max-length-bytes": 1048576,
+      "x-overflow": "reject-publish",
+    });
   });
 
   describe("per-service permissions (least privilege)", () => {

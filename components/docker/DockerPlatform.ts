@@ -8,6 +8,7 @@ import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
+import { QUEUE_DEPTH } from "../observability/alertRules";
 import { OTLP_HTTP_PORT, RABBITMQ } from "../engines";
 import { EnvContract, PlatformInputs, TracingEndpoint } from "../platform";
 import { MessageBroker } from "./MessageBroker";
@@ -182,7 +183,17 @@ function createBroker(ctx: Context, networks: Networks): MessageBroker | undefin
     },
     { parent: ctx.parent },
   );
-  ctx.scrapeJobs.push({ job: "rabbitmq", groups: [{ targets: [`${broker.host}:${RABBITMQ.prometheusPort}`] }] });
+  const groups = [{ targets: [`${broker.host}:${RABBITMQ.prometheusPort}`] }];
+  ctx.scrapeJobs.push(
+    { job: "rabbitmq", groups },
+    // Per-queue depth (the DLQ alert), for the catalog's vhost only.
+    {
+      job: "rabbitmq-queues",
+      groups,
+      metricsPath: QUEUE_DEPTH.path,
+      params: { family: [QUEUE_DEPTH.family], vhost: [broker.vhost] },
+    },
+  );
   return broker;
 }
 

@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import { BrokerCredentials } from "../messaging/BrokerTopology";
 import { renderDefinitions } from "../messaging/definitions";
 import { TopologyPlan } from "../messaging/topology";
+import { QUEUE_DEPTH } from "../observability/alertRules";
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
@@ -43,7 +44,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
       };
     }
     const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
-    this.installRabbitmq(name, { ...k8sOpts, dependsOn: secrets });
+    this.installRabbitmq(name, args.plan.vhost, { ...k8sOpts, dependsOn: secrets });
 
     this.vhost = args.plan.vhost;
     this.endpoint = {
@@ -101,7 +102,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
   }
 
   /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
-  private installRabbitmq(name: string, opts: pulumi.CustomResourceOptions): void {
+  private installRabbitmq(name: string, vhost: string, opts: pulumi.CustomResourceOptions): void {
     new k8s.helm.v3.Release(
       `${name}-rabbitmq`,
       {
@@ -122,7 +123,14 @@ export class InClusterBroker extends pulumi.ComponentResource {
           extraConfiguration: "load_definitions = /app/load_definition.json\n",
           persistence: { enabled: true, size: "20Gi" },
           pdb: { create: true, minAvailable: 2 },
-          metrics: { enabled: true, serviceMonitor: { enabled: true } },
+          metrics: {
+            enabled: true,
+            // `/metrics` for the node, and per-queue depth of the catalog's vhost for the DLQ alert.
+            serviceMonitor: {
+              default: { enabled: true },
+              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [vhost] },
+            },
+          },
           resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
         },
       },

@@ -1,5 +1,5 @@
 import { Catalog, Consumer, Service } from "../../services/schema";
-import { domainOf } from "../../services/validate";
+import { domainOf, retryDelays } from "../../services/validate";
 
 /**
  * The broker topology of a catalog as plain data. The BrokerTopology component declares exactly
@@ -56,16 +56,11 @@ export const DEAD_LETTER_EXCHANGE = "platform.dlx";
 
 export const domainExchange = (domain: string) => `${domain}.events`;
 export const consumerQueue = (service: string, consumer: Consumer) => `${service}.${consumer.name}`;
-export const deadLetterQueue = (queue: string) => `${queue}.dlq`;
+/** Ends the name of every DLQ (the DLQ alert selects queues by it). */
+export const DEAD_LETTER_SUFFIX = ".dlq";
+export const deadLetterQueue = (queue: string) => `${queue}${DEAD_LETTER_SUFFIX}`;
 export const retryExchange = (service: string) => `${service}.retry`;
 export const retryQueue = (queue: string, attempt: number) => `${queue}.retry.${attempt}`;
-
-/** Delay before each retry attempt: initialDelay * multiplier^(attempt-1), whole milliseconds. */
-export function retryDelays(consumer: Consumer): number[] {
-  if (!consumer.retry) return [];
-  const { maxAttempts, initialDelayMs, multiplier } = consumer.retry;
-  return Array.from({ length: maxAttempts }, (_, i) => Math.round(initialDelayMs * multiplier ** i));
-}
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Anchored alternation of exact names; `^$` (matches no resource) for none. */
@@ -124,10 +119,15 @@ function planServiceQueues(service: Service): ServiceQueues {
     }
 
     const dlq = deadLetterQueue(queue);
-    result.queues.push({ name: dlq, service: service.name, role: "dead-letter", arguments: {} });
+    result.queues.push({
+      name: dlq,
+      service: service.name,
+      role: "dead-letter",
+      arguments: deadLetterArguments(consumer),
+    });
     result.bindings.push({ source: DEAD_LETTER_EXCHANGE, destination: dlq, routingKey: queue });
 
-    retryDelays(consumer).forEach((delayMs, i) => {
+    retryDelays(consumer.retry).forEach((delayMs, i) => {
       result.retryExchange = retryExchange(service.name);
       const name = retryQueue(queue, i + 1);
       // A parked message expires after its delay and is dead-lettered through the default
@@ -142,6 +142,18 @@ function planServiceQueues(service: Service): ServiceQueues {
     });
   }
   return result;
+}
+
+/**
+ * At its bound a DLQ refuses the newest message instead of dropping its oldest (drop-head, the
+ * default). A publisher with confirms gets a nack; a message dead-lettered from a classic queue
+ * (ours) is dropped, since RabbitMQ dead-letters those at most once: hence the alert on a DLQ
+ * holding messages, long before it fills.
+ */
+function deadLetterArguments(consumer: Consumer): QueueArguments {
+  const args: QueueArguments = { "x-max-length": consumer.dlq.maxLength, "x-overflow": "reject-publish" };
+  if (consumer.dlq.maxLengthBytes !== undefined) args["x-max-length-bytes"] = consumer.dlq.maxLengthBytes;
+  return args;
 }
 
 /** Least privilege: a service configures and reads only its own queues and writes only its own keys. */

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { DEAD_LETTER_SUFFIX } from "../messaging/topology";
 
 export interface AlertThresholds {
   /** Share of 5xx responses (0.05 = 5%). */
@@ -8,12 +9,26 @@ export interface AlertThresholds {
 }
 
 /**
+ * Messages per queue from the rabbitmq_prometheus plugin. Its `/metrics` sums over all queues
+ * (no `queue` label) unless `prometheus.return_per_object_metrics` turns every metric per object;
+ * `/metrics/detailed` returns just the families asked for, labelled `vhost` and `queue`.
+ */
+export const QUEUE_DEPTH = {
+  metric: "rabbitmq_detailed_queue_messages",
+  path: "/metrics/detailed",
+  family: "queue_coarse_metrics",
+} as const;
+
+/** How long a DLQ may hold a message before DeadLetterQueueNotEmpty fires. */
+export const DEAD_LETTER_ALERT_AFTER = "5m";
+
+/**
  * The seeds' alerts (HighErrorRate, HighLatency, RabbitMQPublishErrors) over the services' HTTP
  * metrics (`http_requests_total{status}`, `http_request_duration_seconds_bucket`), one
  * ServiceDown per service, and down alerts for the infrastructure exporters.
  */
 export function alertRules(services: string[], thresholds: AlertThresholds): Record<string, unknown> {
-  return { groups: [serviceAlerts(services, thresholds), infrastructureAlerts()] };
+  return { groups: [serviceAlerts(services, thresholds), infrastructureAlerts(), messagingAlerts()] };
 }
 
 function serviceAlerts(services: string[], thresholds: AlertThresholds): Record<string, unknown> {
@@ -97,6 +112,30 @@ function infrastructureAlerts(): Record<string, unknown> {
         annotations: {
           summary: "PostgreSQL of {{ $labels.service }} is down",
           description: "postgres_exporter cannot reach it.",
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * A dead letter is a message a consumer gave up on: someone should look within minutes, and a
+ * full DLQ drops what is dead-lettered next (see deadLetterArguments in messaging/topology.ts).
+ */
+function messagingAlerts(): Record<string, unknown> {
+  // `[.]` is a literal dot without PromQL's string escapes.
+  const dlq = `.+${DEAD_LETTER_SUFFIX.replaceAll(".", "[.]")}`;
+  return {
+    name: "platform-messaging",
+    rules: [
+      {
+        alert: "DeadLetterQueueNotEmpty",
+        expr: `max by (vhost, queue) (${QUEUE_DEPTH.metric}{queue=~"${dlq}"}) > 0`,
+        for: DEAD_LETTER_ALERT_AFTER,
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "{{ $labels.queue }} holds dead letters",
+          description: `{{ $value }} message(s) for ${DEAD_LETTER_ALERT_AFTER}: inspect, replay or purge them before the DLQ fills.`,
         },
       },
     ],

@@ -10,6 +10,8 @@ export interface ScrapeJob {
   job: string;
   groups: TargetGroup[];
   metricsPath?: string;
+  /** Query parameters of every scrape, e.g. `{ family: ["queue_coarse_metrics"] }`. */
+  params?: Record<string, string[]>;
   /** `host:port` of an exporter that scrapes each target for Prometheus (`/scrape?target=`). */
   viaExporter?: string;
 }
@@ -38,6 +40,7 @@ export function prometheusConfig({
     scrape_configs: jobs.map((job) => ({
       job_name: job.job,
       ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
+      ...(job.params ? { params: job.params } : {}),
       static_configs: job.groups.map((group) => ({
         targets: group.targets,
         ...(group.labels ? { labels: group.labels } : {}),

@@ -1,5 +1,8 @@
 import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 
 export function hasBinary(name: string): boolean {
   try {
@@ -67,4 +70,74 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => T |
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+/** Debian's rabbitmq-server script, before the wrapper that switches to the rabbitmq user. */
+const RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+
+export function hasRabbitmqServer(): boolean {
+  return fs.existsSync(RABBITMQ_SERVER);
+}
+
+export interface RabbitmqNode {
+  amqpPort: number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * A RabbitMQ node of its own (the machine's broker keeps its plugins and config) from these
+ * files, its AMQP listener on a free loopback port; resolves once that listener accepts.
+ */
+export async function startRabbitmq(files: { enabledPlugins: string; config: string }): Promise<RabbitmqNode> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-"));
+  fs.writeFileSync(path.join(dir, "enabled_plugins"), files.enabledPlugins);
+  fs.writeFileSync(path.join(dir, "rabbitmq.conf"), files.config);
+  const [amqpPort, distPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    HOME: dir, // its own Erlang cookie
+    RABBITMQ_CONF_ENV_FILE: "/dev/null", // not the machine broker's node name
+    RABBITMQ_NODENAME: `check-${process.pid}-${amqpPort}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_CONFIG_FILE: path.join(dir, "rabbitmq.conf"),
+    RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, "advanced.config"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, "enabled_plugins"),
+    RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
+    RABBITMQ_LOG_BASE: path.join(dir, "log"),
+    RABBITMQ_PLUGINS_EXPAND_DIR: path.join(dir, "plugins"),
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+  };
+  // Its own process group: the script and the Erlang VM it starts go together.
+  const child = spawn(RABBITMQ_SERVER, [], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A throwaway node: nothing to shut down gracefully.
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    if (await accepts(amqpPort)) return { amqpPort, stop };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`rabbitmq-server did not start: ${output}`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
