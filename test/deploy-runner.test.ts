@@ -257,7 +257,8 @@ describe("deploy runner user data, run with stubbed commands", () => {
     assert.equal(run.calls.filter((c) => c.startsWith("aws ")).length, 120);
     assert.match(run.output, /no GitHub token after an hour/);
     assert.equal(run.calls.filter((c) => c.startsWith("config.sh") || c.includes("registration-token")).length, 0);
-  });
+    // 120 stubbed rounds spawn a few hundred processes: slow on a loaded machine, not a hang.
+  }).timeout(120_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ describe("health command (tools/health.ts) against local servers", () => {
     return new Promise((resolve) =>
       execFile(
         process.execPath,
-        ["--require", "tsx/cjs", "tools/health.ts", "dev", "--outputs", file, "--timeout", "500"],
+        ["--require", "tsx/cjs", "tools/health.ts", "dev", "--outputs", file, "--timeout", "2000"],
         { cwd: path.join(__dirname, "..") },
         (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
       ),
