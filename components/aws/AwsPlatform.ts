@@ -5,6 +5,7 @@ import { Service } from "../../services/schema";
 import { GATEWAY_HEALTH_PATH, usesBroker } from "../../services/validate";
 import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
+import { GatewayClients, createGatewayClients } from "../gateway/clients";
 import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
@@ -27,7 +28,13 @@ import { kubeconfig } from "./EksCluster";
 import { RdsAccess } from "./RdsAccess";
 import { DocumentDbAccess } from "./DocumentDbAccess";
 import { AmazonMqTopology } from "./AmazonMqTopology";
-import { InfrastructureOutputs, InfrastructureReference, InfrastructureSecrets, readInfrastructure } from "./layers";
+import {
+  InfrastructureOutputs,
+  InfrastructureReference,
+  InfrastructureSecrets,
+  needsManagedCache,
+  readInfrastructure,
+} from "./layers";
 import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 
@@ -87,7 +94,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
   readonly healthChecks: HealthCheck[];
   readonly serviceUrls: Record<string, pulumi.Output<string>> = {};
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** The first gateway client's credential (secret), as before clients existed. */
   readonly gatewayCredential: pulumi.Output<GatewayCredential>;
+  /** Per gateway client, what it presents on authenticated routes (secret). */
+  readonly gatewayClients: pulumi.Output<Record<string, GatewayCredential>>;
   readonly frontendUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -110,11 +120,12 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const cluster = connectCluster(ctx);
     const databases = createDatabases(ctx, cluster);
     const stores = createSharedStores(ctx, cluster);
-    const gateway = createGatewayCredential(ctx);
+    const gateway = createGatewayClients(`${ctx.name}-gateway-credential`, args.catalog, args.gateway, this);
     const scrapeJobs = createServices(ctx, cluster, databases, stores, gateway);
-    const charts = createCharts(ctx, cluster, scrapeJobs, gateway);
+    const charts = createCharts(ctx, cluster, scrapeJobs, gateway, stores.cache);
 
-    this.gatewayCredential = gateway.credential;
+    this.gatewayCredential = gateway.first;
+    this.gatewayClients = gateway.credentials;
     this.grafanaAdminPassword = charts.grafanaAdminPassword;
     // The certificate names the gateway's domain, not the load balancer's own hostname.
     this.gatewayUrl = pulumi.interpolate`https://${ctx.settings.gatewayDomain ?? charts.gatewayHostname}`;
@@ -284,10 +295,13 @@ function encryptedStorageClass(ctx: Context, cluster: Cluster): k8s.storage.v1.S
   );
 }
 
-/** The cache's endpoint from the infrastructure layer; the broker's topology, on Amazon MQ or in the cluster. */
+/**
+ * The cache's endpoint from the infrastructure layer (services with `cache: true` and Kong use it);
+ * the broker's topology, on Amazon MQ or in the cluster.
+ */
 function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
   const { catalog } = ctx.args;
-  const cache: CacheEndpoint | undefined = catalog.services.some((s) => s.cache)
+  const cache: CacheEndpoint | undefined = needsManagedCache(catalog)
     ? {
         host: infrastructureOutput(ctx, (o) => o.cache!.host),
         port: REDIS.port,
@@ -314,37 +328,13 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
   return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };
 }
 
-interface Gateway {
-  credential: pulumi.Output<GatewayCredential>;
-  /** What token-issuing services get with jwt auth. */
-  issuerSecretEnv?: Record<string, pulumi.Input<string>>;
-}
-
-function createGatewayCredential(ctx: Context): Gateway {
-  const secret = new random.RandomPassword(
-    `${ctx.name}-gateway-credential`,
-    { length: 48, special: false },
-    { parent: ctx.parent },
-  ).result;
-  const issuer = `${ctx.args.catalog.name}-issuer`;
-  const jwt = ctx.args.gateway.auth === "jwt";
-  return {
-    credential: pulumi.secret(
-      secret.apply((value): GatewayCredential =>
-        jwt ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value },
-      ),
-    ),
-    issuerSecretEnv: jwt ? { GATEWAY_JWT_ISSUER: issuer, GATEWAY_JWT_SECRET: secret } : undefined,
-  };
-}
-
 /** Per service: a hardened workload wired to its endpoints, and its scrape job. */
 function createServices(
   ctx: Context,
   cluster: Cluster,
   databases: Databases,
   stores: SharedStores,
-  gateway: Gateway,
+  gateway: GatewayClients,
 ): ScrapeJob[] {
   return ctx.args.catalog.services.map((service) => {
     const brokerUser = stores.broker?.credentials[service.name];
@@ -427,7 +417,8 @@ function createCharts(
   ctx: Context,
   cluster: Cluster,
   scrapeJobs: ScrapeJob[],
-  gateway: Gateway,
+  gateway: GatewayClients,
+  cache: CacheEndpoint | undefined,
 ): PlatformCharts & { grafanaAdminPassword: pulumi.Output<string> } {
   const { args } = ctx;
   const grafanaAdminPassword = new random.RandomPassword(
@@ -440,7 +431,8 @@ function createCharts(
     {
       catalog: args.catalog,
       appNamespace: args.catalog.name,
-      gatewayCredential: gateway.credential,
+      gatewayClients: gateway.clients,
+      gatewayCache: cache,
       corsOrigins: args.gateway.corsOrigins,
       // Config validation requires it on this layer.
       certificateArn: ctx.settings.gatewayCertificateArn!,
