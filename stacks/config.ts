@@ -163,7 +163,10 @@ function knownKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
   let schema: unknown = StackSettingsSchema;
   const unwrap = (s: any): any =>
     s?.def?.type === "default" || s?.def?.type === "optional" ? unwrap(s.def.innerType) : s;
-  for (const key of path) schema = unwrap(schema)?.shape?.[String(key)];
+  // A list's items (gateway clients) are the list's element schema.
+  const step = (s: any, key: PropertyKey): unknown =>
+    typeof key === "number" && s?.def?.type === "array" ? s.def.element : s?.shape?.[String(key)];
+  for (const key of path) schema = step(unwrap(schema), key);
   return Object.keys(unwrap(schema)?.shape ?? {});
 }
 

@@ -51,7 +51,10 @@ export interface StackOutputs {
   adminerUrl?: string;
   redisCommanderUrl?: string;
   redisCommanderPassword?: pulumi.Output<string>;
+  /** The first gateway client's credential, as before clients existed (secret). */
   gatewayCredential?: pulumi.Output<GatewayCredential>;
+  /** Per gateway client (`platform:gateway.clients`), its credential (secret). */
+  gatewayClients?: pulumi.Output<Record<string, GatewayCredential>>;
   connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
 
@@ -100,6 +103,7 @@ function awsPlatform(config: PlatformConfig & { target: "aws" }, inputs: Platfor
     grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",
     grafanaAdminPassword: platform.grafanaAdminPassword,
     gatewayCredential: platform.gatewayCredential,
+    gatewayClients: platform.gatewayClients,
   };
 }
 
@@ -126,6 +130,7 @@ const TARGETS = {
       redisCommanderUrl: platform.urls.redisCommander,
       redisCommanderPassword: platform.redisCommanderPassword,
       gatewayCredential: platform.gatewayCredential,
+      gatewayClients: platform.gatewayClients,
       connectionStrings: platform.connectionStrings,
     };
   },

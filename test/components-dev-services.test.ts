@@ -6,6 +6,9 @@ import { CacheCluster } from "../components/docker/CacheCluster";
 import { ApiGateway } from "../components/docker/ApiGateway";
 import { Observability } from "../components/docker/Observability";
 import { DEFAULT_IMAGES } from "../components/docker/settings";
+import { GatewaySettings, GatewaySettingsSchema } from "../components/gateway/settings";
+import { GatewayCredential } from "../components/gateway/kongConfig";
+import { rateLimitCounters } from "../components/gateway/clients";
 import { cacheEnv } from "../components/platform";
 import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
@@ -112,10 +115,29 @@ describe("CacheCluster (under mocks)", () => {
 
 describe("ApiGateway (under mocks)", () => {
   const catalog = loadCatalog(builtinCatalogPath("bookings"));
-  const gateway = (database: "postgres" | "off", auth: "jwt" | "key-auth" = "jwt") => {
+  const gateway = (
+    database: "postgres" | "off",
+    auth: "jwt" | "key-auth" = "jwt",
+    options: { clients?: GatewaySettings["clients"]; cache?: "sentinel" | "single" } = {},
+  ) => {
     let component!: ApiGateway;
+    let cache: CacheCluster | undefined;
     return runUnderMocks("components", {}, () => {
       const monitoring = new docker.Network("mon", { name: "shop-monitoring" });
+      const data = new docker.Network("data", { name: "shop-data" });
+      cache =
+        options.cache &&
+        new CacheCluster("cache", {
+          mode: options.cache,
+          evictionPolicy: "volatile-lru",
+          namePrefix: "shop",
+          image: DEFAULT_IMAGES.redis,
+          exporterImage: DEFAULT_IMAGES.redisExporter,
+          network: data,
+          monitoringNetwork: monitoring,
+          labels,
+          memory,
+        });
       component = new ApiGateway("gw", {
         catalog,
         namePrefix: "shop",
@@ -123,16 +145,20 @@ describe("ApiGateway (under mocks)", () => {
         database,
         databaseImage: DEFAULT_IMAGES.kongDatabase,
         databaseHostPort: 15440,
-        auth,
-        corsOrigins: ["http://localhost:5173"],
+        gateway: GatewaySettingsSchema.parse({
+          auth,
+          corsOrigins: ["http://localhost:5173"],
+          clients: options.clients,
+        }),
         network: new docker.Network("edge", { name: "shop-edge" }),
+        cache: cache && { endpoint: cache.endpoint, network: data },
         monitoring: { network: monitoring, postgresExporterImage: DEFAULT_IMAGES.postgresExporter },
         proxyHostPort: 8000,
         adminHostPort: 18001,
         labels,
         memory,
       });
-    }).then((run) => ({ run, component }));
+    }).then((run) => ({ run, component, cache }));
   };
 
   it("runs Kong with its own PostgreSQL, bootstrapped once per config, admin API on loopback", async () => {
@@ -191,6 +217,81 @@ describe("ApiGateway (under mocks)", () => {
     const keyAuth = await gateway("off", "key-auth");
     assert.deepEqual(Object.keys(keyAuth.component.issuerSecretEnv), []);
     assert.equal((await valueOf(keyAuth.component.credential)).value.kind, "key-auth");
+    // The default client's secret is the single consumer's of older stacks, renamed: not regenerated.
+    const secrets = ofType(jwt.run.resources, "random:index/randomPassword:RandomPassword");
+    assert.deepEqual(
+      secrets.map((r) => [r.name, r.aliases]),
+      [["gw-credential-default", ["gw-credential"]]],
+    );
+  });
+  const TWO_CLIENTS = [
+    { name: "mobile-app" },
+    { name: "partner", credential: "key-auth" as const, rateLimitPerMinute: 900 },
+  ];
+
+  it("gives two clients two consumers with distinct secret credentials, none of them in plain text", async () => {
+    const { run, component } = await gateway("off", "jwt", { clients: TWO_CLIENTS, cache: "single" });
+    const declarative = parse(upload(containers(run.resources).get("shop-kong")!, "/kong/declarative/kong.yml"));
+    const credentials = await valueOf(component.clientCredentials);
+    assert.ok(credentials.secret);
+    assert.deepEqual(Object.keys(credentials.value), ["mobile-app", "partner"]);
+    const mobile = credentials.value["mobile-app"] as Extract<GatewayCredential, { kind: "jwt" }>;
+    const partner = credentials.value.partner as Extract<GatewayCredential, { kind: "key-auth" }>;
+    assert.equal(mobile.issuer, "bookings-mobile-app-issuer");
+    assert.notEqual(mobile.secret, partner.key);
+    assert.ok(run.generatedSecrets.includes(mobile.secret) && run.generatedSecrets.includes(partner.key));
+    assert.deepEqual(
+      declarative.consumers.map((c: any) => [c.username, c.jwt_secrets?.[0].secret ?? c.keyauth_credentials?.[0].key]),
+      [
+        ["mobile-app", mobile.secret],
+        ["partner", partner.key],
+        ["anonymous", undefined],
+      ],
+    );
+    assert.equal(declarative.consumers[1].plugins[0].config.minute, 900, "the partner's own budget");
+    assert.deepEqual((await valueOf(component.credential)).value, mobile, "gatewayCredential: the first client's");
+    const issuer = await valueOf(component.issuerSecretEnv.GATEWAY_JWT_SECRET);
+    assert.equal(issuer.value, mobile.secret, "token issuers sign for the first jwt client");
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+  });
+
+  it("counts rate limits in a single Redis it joins the data network for, with the cache's address and password", async () => {
+    const { run, cache } = await gateway("postgres", "jwt", { cache: "single" });
+    const byName = containers(run.resources);
+    const kong = byName.get("shop-kong")!;
+    assert.ok(
+      kong.inputs.networksAdvanced.some((n: any) => n.name === "shop-data"),
+      "Kong reaches Redis",
+    );
+    const declarative = parse(upload(byName.get("shop-kong-bootstrap")!, "/kong/declarative/kong.yml"));
+    const limits = declarative.services.flatMap((s: any) => s.routes).map((r: any) => r.plugins[0].config);
+    const password = (await valueOf(cache!.password)).value;
+    for (const config of limits) {
+      assert.equal(config.policy, "redis");
+      assert.deepEqual(config.redis, {
+        host: "redis",
+        port: 6379,
+        password,
+        database: 0,
+        timeout: 2000,
+        ssl: false,
+        ssl_verify: false,
+      });
+    }
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+  });
+
+  it("keeps counting in its own memory, off the data network, beside Sentinel (Kong 3.9 cannot follow a failover)", async () => {
+    const { run } = await gateway("off", "jwt", { cache: "sentinel" });
+    const kong = containers(run.resources).get("shop-kong")!;
+    assert.ok(!kong.inputs.networksAdvanced.some((n: any) => n.name === "shop-data"));
+    const declarative = parse(upload(kong, "/kong/declarative/kong.yml"));
+    const policies = declarative.services.flatMap((s: any) => s.routes).map((r: any) => r.plugins[0].config.policy);
+    assert.deepEqual([...new Set(policies)], ["local"], "exact: dev runs one Kong");
+    assert.throws(
+      () => rateLimitCounters(undefined, 2),
+      /Kong runs up to 2 replicas: its rate limits need a cache without Sentinel/,
+    );
   });
 });
 

@@ -1805,6 +1805,8 @@ describe("PlatformCharts (under mocks)", () => {
     serviceSpec("mailer", 8083),
   ]);
   const JWT_SECRET = "jwt-signing-s3cret";
+  const CACHE_HOST = "master.shop-redis.cache.amazonaws.com";
+  const CACHE_TOKEN = "elasticache-auth-t0ken";
   const GRAFANA_PASSWORD = "grafana-admin-s3cret";
   const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/gateway";
   const charts = (logs: "loki" | "elk") =>
@@ -1813,7 +1815,16 @@ describe("PlatformCharts (under mocks)", () => {
         new PlatformCharts("charts", {
           catalog,
           appNamespace: "shop",
-          gatewayCredential: pulumi.secret({ kind: "jwt" as const, issuer: "shop-issuer", secret: JWT_SECRET }),
+          gatewayClients: pulumi.secret([
+            { name: "default", credential: { kind: "jwt" as const, issuer: "shop-issuer", secret: JWT_SECRET } },
+          ]),
+          gatewayCache: {
+            host: pulumi.output(CACHE_HOST),
+            port: 6379,
+            tls: true,
+            password: pulumi.secret(CACHE_TOKEN),
+            location: { kind: "vpc" },
+          },
           corsOrigins: ["https://www.shop.example.com"],
           certificateArn: CERTIFICATE,
           scrapeInterval: "30s",
@@ -1897,11 +1908,22 @@ describe("PlatformCharts (under mocks)", () => {
       [["orders", "http://orders.shop.svc.cluster.local:8080"]],
     );
     assert.deepEqual(config.consumers[0].jwt_secrets, [{ key: "shop-issuer", secret: JWT_SECRET, algorithm: "HS256" }]);
+    // Up to six Kongs share one counter in ElastiCache, over verified TLS with the AUTH token.
+    assert.deepEqual(config.services[0].routes[0].plugins[0].config.redis, {
+      host: CACHE_HOST,
+      port: 6379,
+      password: CACHE_TOKEN,
+      database: 0,
+      timeout: 2000,
+      ssl: true,
+      ssl_verify: true,
+      server_name: CACHE_HOST,
+    });
     const kong = release(run, "kong");
     assert.deepEqual(kong.inputs.values, kongValues(CERTIFICATE, "kong-declarative"));
     assert.ok(dependsOn(kong, declarative));
     assert.equal(await resolved(run.result.gatewayHostname), "kong-proxy-0123.elb.eu-west-1.amazonaws.com");
-    assert.deepEqual(plaintextOccurrences(run.resources, [JWT_SECRET]), []);
+    assert.deepEqual(plaintextOccurrences(run.resources, [JWT_SECRET, CACHE_TOKEN]), []);
   });
 
   it("swaps Loki for a secured ELK stack whose logins a Job makes, Grafana reading with its own login", async () => {

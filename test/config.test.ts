@@ -5,6 +5,7 @@ import * as path from "path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { PlatformConfig, readPlatformConfig } from "../stacks/config";
 import { ValidationError } from "../services/problems";
+import { gatewayClients } from "../components/gateway/settings";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -122,6 +123,55 @@ describe("stack config", () => {
     has(/^platform:cache: moved to platform:docker.cache /);
     has(/^platform:gateway.database: moved to platform:docker.gatewayDatabase /);
     has(/^platform:sentryDsn: must be a Sentry DSN/);
+  });
+
+  it("gives every stack one gateway client named default, and each declared client the gateway's auth unless it names one", () => {
+    const defaults = read({ target: "docker", catalog: "bookings" }).config.gateway;
+    assert.deepEqual(gatewayClients(defaults), [{ name: "default", credential: "jwt" }]);
+    const declared = read({
+      target: "docker",
+      catalog: "bookings",
+      gateway: {
+        auth: "key-auth",
+        clients: [
+          { name: "mobile-app", credential: "jwt" },
+          { name: "partner", rateLimitPerMinute: 900 },
+        ],
+      },
+    }).config.gateway;
+    assert.deepEqual(gatewayClients(declared), [
+      { name: "mobile-app", credential: "jwt" },
+      { name: "partner", credential: "key-auth", rateLimitPerMinute: 900 },
+    ]);
+  });
+
+  it("refuses gateway clients with names that are no DNS label, repeat or are reserved, and bad limits", () => {
+    assert.deepEqual(
+      problemsOf({
+        target: "docker",
+        catalog: "bookings",
+        gateway: {
+          clients: [
+            { name: "Mobile_App" },
+            { name: "partner" },
+            { name: "partner", rateLimitPerMinute: 0 },
+            { name: "anonymous" },
+            { name: "web", credential: "oauth2", rateLimitPerMinut: 5 },
+          ],
+        },
+      }),
+      [
+        "platform:gateway.clients[0].name: must be a DNS label: lowercase letters, digits and '-', starting with a letter, at most 63 characters",
+        "platform:gateway.clients[2].rateLimitPerMinute: Too small: expected number to be >0",
+        "platform:gateway.clients[3].name: 'anonymous' is the gateway's consumer for unauthenticated requests",
+        'platform:gateway.clients[4].credential: Invalid option: expected one of "jwt"|"key-auth"',
+        "platform:gateway.clients[4].rateLimitPerMinut: unknown key: did you mean rateLimitPerMinute?",
+        "platform:gateway.clients[2].name: 'partner' is declared twice",
+      ],
+    );
+    assert.deepEqual(problemsOf({ target: "docker", catalog: "bookings", gateway: { clients: [] } }), [
+      "platform:gateway.clients: must list at least one client",
+    ]);
   });
 
   it("requires exactly one of catalog and catalogFile", () => {

@@ -54,6 +54,45 @@ const kong = (routePlugins: string[], tags: string[]) =>
       { name: "orders", routes: [{ name: "orders-0", tags, plugins: routePlugins.map((name) => ({ name })) }] },
     ],
   });
+/** A DB-less Kong config in the Secret a chart release runs with `replicas` pods at most. */
+const kongFleet = (name: string, replicas: number, config: Record<string, unknown>) => [
+  resource(
+    "kubernetes:core/v1:Secret",
+    { metadata: { name, namespace: "kong" }, stringData: { "kong.yml": stringify(config) } },
+    name,
+  ),
+  resource(
+    "kubernetes:helm.sh/v3:Release",
+    {
+      chart: "kong",
+      namespace: "kong",
+      values: { dblessConfig: { secret: name }, autoscaling: { enabled: true, minReplicas: 2, maxReplicas: replicas } },
+    },
+    `${name}-release`,
+  ),
+];
+/** One authenticated route limited with `limit`, guarded by jwt and key-auth falling back to `anonymous`. */
+const kongConfig = (limit: Record<string, unknown>, consumers: unknown[] = [], anonymous?: string) => ({
+  services: [
+    {
+      name: "orders",
+      routes: [
+        {
+          name: "orders-0",
+          tags: ["authenticated"],
+          plugins: [
+            { name: "rate-limiting", config: { minute: 60, limit_by: "consumer", ...limit } },
+            { name: "jwt", config: anonymous ? { anonymous } : {} },
+            { name: "key-auth", config: anonymous ? { anonymous } : {} },
+          ],
+        },
+      ],
+    },
+  ],
+  consumers,
+});
+const REFUSED = { username: "anonymous", plugins: [{ name: "request-termination", config: { status_code: 401 } }] };
+const REDIS = { policy: "redis", redis: { host: "master.cache.amazonaws.com", port: 6379, ssl: true } };
 
 const CDN = "aws:cloudfront/distribution:Distribution";
 const goodDistribution = {
@@ -460,12 +499,27 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
       resource("docker:index/container:Container", {
         uploads: [{ file: "/kong/declarative/kong.yml", content: kong(["jwt"], ["authenticated"]) }],
       }),
+      // Six Kongs each counting alone: six times the limit (policy local, or unset: Kong's default).
+      ...kongFleet(
+        "local-counters",
+        6,
+        kongConfig({ policy: "local" }, [
+          { username: "a", plugins: [{ name: "rate-limiting", config: { minute: 5 } }] },
+        ]),
+      ),
+      // A failed credential passes as a consumer nothing refuses.
+      ...kongFleet("open-anonymous", 2, kongConfig(REDIS, [{ username: "anonymous" }], "anonymous")),
     ],
     good: [
       resource("kubernetes:core/v1:Secret", {
         stringData: { "kong.yml": kong(["rate-limiting", "jwt"], ["authenticated"]) },
       }),
       resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["public"]) } }),
+      ...kongFleet("shared-counters", 6, kongConfig(REDIS, [REFUSED], "anonymous")),
+      // One Kong container: its own counters are exact.
+      resource("docker:index/container:Container", {
+        uploads: [{ file: "/kong/declarative/kong.yml", content: stringify(kongConfig({ policy: "local" })) }],
+      }),
     ],
   },
 };
@@ -568,6 +622,19 @@ describe("policy pack", () => {
     assert.ok(dev.length > 0 && dev.every((v) => v.level === "advisory"));
   });
 
+  it("names the local counters and the open anonymous fallback it finds", async () => {
+    const rule = RULES.find((r) => r.name === "gateway-routes-protected")!;
+    const found = rule.kind === "stack" ? rule.check(CASES["gateway-routes-protected"].bad.slice(2)) : [];
+    assert.deepEqual(
+      found.map((f) => `${f.urn?.split("::").pop()}: ${f.message}`),
+      [
+        "local-counters: rate limit of route orders-0 counts per Kong (policy local) while up to 6 Kongs run this config, each allowing the whole limit",
+        "local-counters: rate limit of consumer a counts per Kong (policy local) while up to 6 Kongs run this config, each allowing the whole limit",
+        "open-anonymous: route orders-0 lets requests without a valid credential through as consumer anonymous, which nothing refuses",
+      ],
+    );
+  });
+
   it("flags stack outputs that carry credentials in plain text", async () => {
     const pulumi = await import("@pulumi/pulumi");
     const violations = await secretOutputViolations(
@@ -575,12 +642,16 @@ describe("policy pack", () => {
         grafanaAdminPassword: pulumi.output("plain"),
         kubeconfig: pulumi.secret("k"),
         gatewayUrl: pulumi.output("https://x"),
+        gatewayClients: pulumi.output({ partner: { kind: "key-auth", key: "k" } }),
       },
       "mandatory",
     );
     assert.deepEqual(
       violations.map((v) => v.message),
-      ["stack output grafanaAdminPassword holds credentials but is not a secret"],
+      [
+        "stack output grafanaAdminPassword holds credentials but is not a secret",
+        "stack output gatewayClients holds credentials but is not a secret",
+      ],
     );
   });
 

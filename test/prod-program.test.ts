@@ -17,6 +17,8 @@ import {
   gatewayDomain,
   prodLayers,
 } from "./helpers/stackConfigs";
+import { checkKong } from "./helpers/kongSchema";
+import { checkStack } from "../tools/policyCheck";
 import {
   LayeredRun,
   MockRun,
@@ -321,6 +323,23 @@ describe("prod program (aws target, under mocks)", () => {
             service.url,
             new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`),
           );
+        assert.deepEqual(checkKong(kongConfig), []);
+        // Up to six Kong pods share one counter per consumer or address, in ElastiCache.
+        const cacheHost = `master.${catalog.name}-cache-redis.cache.amazonaws.com`;
+        for (const route of kongConfig.services.flatMap((s: any) => s.routes)) {
+          const limit = route.plugins.find((p: any) => p.name === "rate-limiting").config;
+          assert.deepEqual(
+            [limit.policy, limit.limit_by, limit.redis.host, limit.redis.server_name, limit.redis.ssl_verify],
+            ["redis", route.tags.includes("public") ? "ip" : "consumer", cacheHost, cacheHost, true],
+          );
+        }
+        assert.deepEqual(
+          ofType(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter(
+            (p) => p.inputs.metadata?.namespace === "kong",
+          ),
+          [],
+          "Kong's egress is not restricted; a policy there must admit the cache's port",
+        );
       });
 
       it("scrapes every pod of each service through a PodMonitor on its named metrics port, labelled as the alert rules read", () => {
@@ -394,6 +413,13 @@ describe("prod program (aws target, under mocks)", () => {
         }
         assert.ok((await valueOf(run.result.kubeconfig!)).secret);
         assert.match((await valueOf(run.result.clusterName!)).value, /-eks$/);
+        const clients = await valueOf(run.result.gatewayClients!);
+        assert.ok(clients.secret);
+        assert.deepEqual(clients.value, { default: (await valueOf(run.result.gatewayCredential!)).value });
+        const secret = ofType(run.platform.resources, "random:index/randomPassword:RandomPassword").find(
+          (r) => r.name === `${name}-gateway-credential-default`,
+        );
+        assert.deepEqual(secret?.aliases, [`${name}-gateway-credential`], "the credential older stacks have, kept");
       });
 
       it(
@@ -678,6 +704,52 @@ describe("prod program (aws target, under mocks)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
+  });
+
+  it("gives each gateway client its own consumer and secret credential, and makes ElastiCache for Kong's counters when no service caches", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clients-"));
+    const catalogText = parse(fs.readFileSync(builtinCatalogPath("bookings"), "utf8"));
+    for (const service of catalogText.services) delete service.cache;
+    fs.writeFileSync(path.join(dir, "catalog.yaml"), stringify(catalogText));
+    const clients = [{ name: "mobile-app" }, { name: "partner", credential: "key-auth", rateLimitPerMinute: 600 }];
+    const layers = prodLayers("bookings", {}, { "platform:gateway": JSON.stringify({ clients }) }).map(
+      ({ stack, config: { "platform:catalog": _, ...config } }) => ({
+        stack,
+        config: { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") },
+      }),
+    );
+    const run = await runLayersUnderMocks(layers, () => runProgram(projectDir));
+    assert.equal(inputsOf(run, "aws:elasticache/replicationGroup:ReplicationGroup").length, 1, "for Kong alone");
+    const config = parse(
+      named(run.resources, "kubernetes:core/v1:Secret", "kong-declarative")!.inputs.stringData["kong.yml"],
+    );
+    assert.deepEqual(checkKong(config), []);
+    const limit = config.services[0].routes[0].plugins[0].config;
+    assert.equal(limit.policy, "redis");
+    assert.equal(limit.redis.host, "master.bookings-cache-redis.cache.amazonaws.com");
+    const token = (await valueOf(run.infrastructure.result.infrastructureSecrets!)).value.cacheAuthToken;
+    assert.equal(limit.redis.password, token, "the cache's AUTH token");
+
+    const outputs = await valueOf(run.result.gatewayClients!);
+    assert.ok(outputs.secret, "gatewayClients is a secret output");
+    const mobile = outputs.value["mobile-app"] as { kind: "jwt"; issuer: string; secret: string };
+    const partner = outputs.value.partner as { kind: "key-auth"; key: string };
+    assert.deepEqual([mobile.kind, mobile.issuer, partner.kind], ["jwt", "bookings-mobile-app-issuer", "key-auth"]);
+    assert.notEqual(mobile.secret, partner.key);
+    assert.ok([mobile.secret, partner.key].every((value) => run.generatedSecrets.includes(value)));
+    assert.deepEqual(
+      config.consumers.map((c: any) => [c.username, c.jwt_secrets?.[0].secret ?? c.keyauth_credentials?.[0].key]),
+      [
+        ["mobile-app", mobile.secret],
+        ["partner", partner.key],
+        ["anonymous", undefined],
+      ],
+    );
+    assert.deepEqual((await valueOf(run.result.gatewayCredential!)).value, mobile, "the first client's");
+    const auth = named(run.resources, "kubernetes:core/v1:Secret", "auth-service")!.inputs.stringData;
+    assert.equal(auth.GATEWAY_JWT_SECRET, mobile.secret, "token issuers sign for the first jwt client");
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(await checkStack("prod", layers), [], "the policy pack passes it");
   });
 
   it("puts MongoDB services on one hardened DocumentDB cluster when asked, each with its own login, verifying TLS with the CA bundle", async () => {

@@ -14,6 +14,7 @@ import { runProgram } from "../stacks/program";
 import { RecordedResource, runUnderMocks } from "../tools/mockRun";
 import { devConfig } from "./helpers/stackConfigs";
 import { freePort, hasRabbitmqServer, startRabbitmq } from "./helpers/servers";
+import { checkKong } from "./helpers/kongSchema";
 
 function hasPromtool(): boolean {
   try {
@@ -276,107 +277,11 @@ describe("the DLQ alert's metric as the dev Prometheus scrapes it (a RabbitMQ no
   });
 });
 
-// Kong, Grafana, Loki and Promtail have no binary on these machines, so the files the dev program
-// uploads are checked against the fields and values their documentation defines.
-
-/** Kong 3.x bundled plugins this platform uses, with the config fields each accepts. */
-const KONG_PLUGIN_FIELDS: Record<string, string[]> = {
-  "rate-limiting": [
-    "second",
-    "minute",
-    "hour",
-    "day",
-    "month",
-    "year",
-    "limit_by",
-    "policy",
-    "fault_tolerant",
-    "hide_client_headers",
-  ],
-  jwt: [
-    "uri_param_names",
-    "cookie_names",
-    "header_names",
-    "key_claim_name",
-    "secret_is_base64",
-    "claims_to_verify",
-    "anonymous",
-    "run_on_preflight",
-    "maximum_expiration",
-  ],
-  "key-auth": [
-    "key_names",
-    "hide_credentials",
-    "anonymous",
-    "key_in_header",
-    "key_in_query",
-    "key_in_body",
-    "run_on_preflight",
-  ],
-  cors: [
-    "origins",
-    "methods",
-    "headers",
-    "exposed_headers",
-    "credentials",
-    "max_age",
-    "preflight_continue",
-    "private_network",
-  ],
-  "correlation-id": ["header_name", "generator", "echo_downstream"],
-  prometheus: [
-    "per_consumer",
-    "status_code_metrics",
-    "latency_metrics",
-    "bandwidth_metrics",
-    "upstream_health_metrics",
-  ],
-};
-
-function checkKong(config: any): string[] {
-  const problems: string[] = [];
-  if (config._format_version !== "3.0") problems.push("_format_version must be 3.0");
-  const names = new Set<string>();
-  const plugins = [...(config.plugins ?? [])];
-  for (const service of config.services ?? []) {
-    if (typeof service.name !== "string" || !/^https?:\/\/[^/]+(:\d+)?$/.test(service.url))
-      problems.push(`service ${service.name}: name and url (scheme://host:port) required`);
-    for (const route of service.routes ?? []) {
-      if (names.has(route.name)) problems.push(`route name ${route.name} repeats`);
-      names.add(route.name);
-      if (!(route.paths ?? []).length || route.paths.some((p: string) => !p.startsWith("/")))
-        problems.push(`route ${route.name}: paths must start with /`);
-      if ((route.protocols ?? []).some((p: string) => !["http", "https"].includes(p)))
-        problems.push(`route ${route.name}: protocols`);
-      plugins.push(...(route.plugins ?? []));
-    }
-  }
-  for (const plugin of plugins) {
-    const fields = KONG_PLUGIN_FIELDS[plugin.name];
-    if (!fields) {
-      problems.push(`unknown plugin ${plugin.name}`);
-      continue;
-    }
-    for (const key of Object.keys(plugin.config ?? {}))
-      if (!fields.includes(key)) problems.push(`plugin ${plugin.name}: unknown field ${key}`);
-    if (plugin.name === "rate-limiting" && !["local", "cluster", "redis"].includes(plugin.config.policy))
-      problems.push("rate-limiting policy");
-    if (
-      plugin.name === "rate-limiting" &&
-      !["consumer", "credential", "ip", "service", "header", "path", "consumer-group"].includes(plugin.config.limit_by)
-    )
-      problems.push("rate-limiting limit_by");
-    if (plugin.name === "correlation-id" && !["uuid", "uuid#counter", "tracker"].includes(plugin.config.generator))
-      problems.push("correlation-id generator");
-  }
-  for (const consumer of config.consumers ?? []) {
-    if (!consumer.username) problems.push("consumer without username");
-    for (const secret of consumer.jwt_secrets ?? [])
-      if (!secret.key || !secret.secret || !["HS256", "HS384", "HS512"].includes(secret.algorithm))
-        problems.push("jwt_secrets entry");
-  }
-  return problems;
-}
+/**
+ * Kong, Grafana, Loki and Promtail have no binary on these machines, so the files the dev program
+ * uploads are checked against the fields and values their documentation defines (Kong's: its 3.9
+ * schemas, test/helpers/kongSchema.ts).
+ */
 
 function checkGrafana(datasources: any, dashboards: any[]): string[] {
   const problems: string[] = [];
@@ -460,6 +365,26 @@ describe("rendered files against their documented formats (no binary here)", () 
     });
   }
 
+  it("a stack with clients of both kinds and one Redis: Kong's consumers, credentials and redis counters have Kong 3.9's fields", async () => {
+    const run = await runUnderMocks(
+      "dev",
+      {
+        ...devConfig("bookings", { cache: { mode: "single" }, gatewayDatabase: "off" }),
+        "platform:gateway": JSON.stringify({
+          clients: [{ name: "mobile-app" }, { name: "partner", credential: "key-auth", rateLimitPerMinute: 100 }],
+        }),
+      },
+      () => runProgram(path.join(__dirname, "..")),
+    );
+    const config = parse(uploadsOf(run.resources, "bookings-dev-kong")["/kong/declarative/kong.yml"]);
+    assert.deepEqual(checkKong(config), []);
+    assert.deepEqual(
+      config.consumers.map((c: any) => c.username),
+      ["mobile-app", "partner", "anonymous"],
+    );
+    assert.equal(config.services[0].routes[0].plugins[0].config.redis.host, "redis");
+  });
+
   it("the checks catch what they look for", () => {
     assert.ok(
       checkKong({
@@ -478,6 +403,29 @@ describe("rendered files against their documented formats (no binary here)", () 
           },
         ],
       }).length >= 3,
+    );
+    // Sentinel fields are Kong Enterprise's; a redis policy needs its host; anonymous must be a consumer.
+    assert.deepEqual(
+      checkKong({
+        _format_version: "3.0",
+        consumers: [
+          {
+            username: "a",
+            keyauth_credentials: [{ key: "k" }],
+            plugins: [
+              { name: "rate-limiting", config: { minute: 1, policy: "redis", redis: { sentinel_master: "m" } } },
+            ],
+          },
+          { username: "b", keyauth_credentials: [{ key: "k" }] },
+        ],
+        plugins: [{ name: "key-auth", config: { anonymous: "nobody" } }],
+      }),
+      [
+        "consumer a: rate-limiting redis: unknown field sentinel_master",
+        "consumer a: rate-limiting redis needs redis.host and redis.port",
+        "global: key-auth anonymous names no consumer",
+        "consumer b: key missing or repeated",
+      ],
     );
     assert.ok(
       checkGrafana(

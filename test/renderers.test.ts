@@ -14,7 +14,13 @@ import {
   renderRedisConf,
   renderSentinelConf,
 } from "../components/cache/redisConfig";
-import { kongDeclarativeConfig, renderKongConfig } from "../components/gateway/kongConfig";
+import {
+  GatewayClient,
+  KongRedis,
+  RateLimitCounters,
+  kongDeclarativeConfig,
+  renderKongConfig,
+} from "../components/gateway/kongConfig";
 import { prometheusConfig, renderPrometheusConfig } from "../components/observability/prometheusConfig";
 import { alertRules } from "../components/observability/alertRules";
 import { grafanaDashboardProvider, grafanaDatasources } from "../components/observability/grafanaProvisioning";
@@ -224,11 +230,41 @@ describe("Redis and Sentinel config", () => {
 });
 
 describe("Kong declarative config", () => {
+  const single: GatewayClient[] = [
+    { name: "default", credential: { kind: "jwt", issuer: "bookings-issuer", secret: "s3cret" } },
+  ];
+  const local: RateLimitCounters = { policy: "local" };
+  const elastiCacheRedis: KongRedis = {
+    host: "master.shop.cache.amazonaws.com",
+    port: 6379,
+    password: "t0ken",
+    database: 0,
+    timeout: 2000,
+    ssl: true,
+    ssl_verify: true,
+    server_name: "master.shop.cache.amazonaws.com",
+  };
+  const elastiCache: RateLimitCounters = { policy: "redis", redis: elastiCacheRedis };
   const jwt = kongDeclarativeConfig({
     catalog: bookings,
-    credential: { kind: "jwt", issuer: "bookings-issuer", secret: "s3cret" },
+    clients: single,
+    counters: local,
     corsOrigins: ["http://localhost:5173"],
   }) as any;
+  /** Two clients of both kinds, one with a budget of its own, counting in ElastiCache. */
+  const mixed = kongDeclarativeConfig({
+    catalog: bookings,
+    clients: [
+      { name: "mobile-app", credential: { kind: "jwt", issuer: "bookings-mobile-app-issuer", secret: "m0bile" } },
+      { name: "partner", credential: { kind: "key-auth", key: "p4rtner" }, rateLimitPerMinute: 1200 },
+    ],
+    counters: elastiCache,
+    corsOrigins: [],
+  }) as any;
+  const routePlugins = (config: any, service: string, i: number) =>
+    Object.fromEntries(
+      config.services.find((s: any) => s.name === service).routes[i].plugins.map((p: any) => [p.name, p.config]),
+    );
 
   it("turns every catalog route into a Kong service and route", () => {
     const routed = bookings.services.filter((s) => s.routes.length > 0);
@@ -244,15 +280,75 @@ describe("Kong declarative config", () => {
     );
   });
 
-  it("puts the auth plugin on every non-public route and a rate limit on every route", () => {
+  it("puts the auth plugin on every non-public route, and a rate limit per consumer there and per address on public ones", () => {
     for (const service of bookings.services) {
       service.routes.forEach((route, i) => {
-        const kongRoute = jwt.services.find((s: any) => s.name === service.name).routes[i];
-        const plugins = Object.fromEntries(kongRoute.plugins.map((p: any) => [p.name, p.config]));
+        const plugins = routePlugins(jwt, service.name, i);
         assert.equal(plugins["rate-limiting"].minute, route.rateLimitPerMinute);
+        assert.equal(plugins["rate-limiting"].limit_by, route.public ? "ip" : "consumer");
         assert.equal("jwt" in plugins, !route.public, `${service.name} route ${i}`);
       });
     }
+  });
+
+  it("counts in each Kong's memory with local counters, and in the shared Redis with its TLS name and AUTH token", () => {
+    const plain = routePlugins(jwt, "auth-service", 1)["rate-limiting"];
+    assert.equal(plain.policy, "local");
+    assert.equal(plain.redis, undefined);
+    const shared = mixed.services.flatMap((s: any) => s.routes).map((r: any) => r.plugins[0].config);
+    assert.ok(shared.length > 0);
+    for (const config of shared) {
+      assert.equal(config.policy, "redis");
+      assert.deepEqual(config.redis, elastiCacheRedis);
+    }
+    const dev = kongDeclarativeConfig({
+      catalog: bookings,
+      clients: single,
+      counters: {
+        policy: "redis",
+        redis: { host: "redis", port: 6379, password: "pw", database: 0, timeout: 2000, ssl: false, ssl_verify: false },
+      },
+      corsOrigins: [],
+    }) as any;
+    const devRedis = routePlugins(dev, "auth-service", 0)["rate-limiting"].redis;
+    assert.deepEqual(
+      [devRedis.host, devRedis.ssl, devRedis.ssl_verify, "server_name" in devRedis],
+      ["redis", false, false, false],
+    );
+  });
+
+  it("makes one consumer per client with its own credential, and a client's own budget a rate limit scoped to it", () => {
+    assert.deepEqual(mixed.consumers, [
+      {
+        username: "mobile-app",
+        jwt_secrets: [{ key: "bookings-mobile-app-issuer", secret: "m0bile", algorithm: "HS256" }],
+      },
+      {
+        username: "partner",
+        keyauth_credentials: [{ key: "p4rtner" }],
+        plugins: [
+          {
+            name: "rate-limiting",
+            config: { minute: 1200, limit_by: "consumer", fault_tolerant: true, ...elastiCache },
+          },
+        ],
+      },
+      {
+        username: "anonymous",
+        plugins: [{ name: "request-termination", config: { status_code: 401, message: "Unauthorized" } }],
+      },
+    ]);
+    assert.deepEqual(jwt.consumers, [
+      { username: "default", jwt_secrets: [{ key: "bookings-issuer", secret: "s3cret", algorithm: "HS256" }] },
+    ]);
+  });
+
+  it("accepts either credential when clients mix them, refusing requests neither plugin authenticated", () => {
+    const guarded = routePlugins(mixed, "auth-service", 1);
+    assert.equal(guarded.jwt.anonymous, "anonymous");
+    assert.equal(guarded["key-auth"].anonymous, "anonymous");
+    assert.equal(routePlugins(mixed, "auth-service", 0).jwt, undefined, "public routes stay open");
+    assert.equal(routePlugins(jwt, "auth-service", 1).jwt.anonymous, undefined, "one kind: a failed check is a 401");
   });
 
   it("answers the gateway's own health route in Kong, without a service behind it", () => {
@@ -281,12 +377,16 @@ describe("Kong declarative config", () => {
     assert.deepEqual(jwt.plugins[0].config.origins, ["http://localhost:5173"]);
   });
 
-  it("gives the consumer a JWT secret, or an API key with key-auth", () => {
-    assert.deepEqual(jwt.consumers[0].jwt_secrets, [{ key: "bookings-issuer", secret: "s3cret", algorithm: "HS256" }]);
+  it("guards with key-auth alone when every client has an API key", () => {
     const keyAuth = parse(
-      renderKongConfig({ catalog: bookings, credential: { kind: "key-auth", key: "k3y" }, corsOrigins: [] }),
+      renderKongConfig({
+        catalog: bookings,
+        clients: [{ name: "default", credential: { kind: "key-auth", key: "k3y" } }],
+        counters: local,
+        corsOrigins: [],
+      }),
     );
-    assert.deepEqual(keyAuth.consumers[0].keyauth_credentials, [{ key: "k3y" }]);
+    assert.deepEqual(keyAuth.consumers, [{ username: "default", keyauth_credentials: [{ key: "k3y" }] }]);
     const guarded = keyAuth.services
       .flatMap((s: any) => s.routes)
       .filter((r: any) => r.plugins.some((p: any) => p.name === "key-auth"));
@@ -294,16 +394,11 @@ describe("Kong declarative config", () => {
   });
 
   it("renders YAML that reads back to the same document", () => {
-    assert.deepEqual(
-      parse(
-        renderKongConfig({
-          catalog: bookings,
-          credential: { kind: "jwt", issuer: "bookings-issuer", secret: "s3cret" },
-          corsOrigins: ["http://localhost:5173"],
-        }),
-      ),
-      jwt,
-    );
+    for (const clients of [single, [{ name: "a", credential: { kind: "key-auth", key: "k" } } as GatewayClient]])
+      assert.deepEqual(
+        parse(renderKongConfig({ catalog: bookings, clients, counters: elastiCache, corsOrigins: [] })),
+        kongDeclarativeConfig({ catalog: bookings, clients, counters: elastiCache, corsOrigins: [] }),
+      );
     assert.equal(jwt._format_version, "3.0");
   });
 });

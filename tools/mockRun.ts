@@ -17,6 +17,8 @@ export interface RecordedResource {
   /** URNs this resource was told to wait for (dependsOn and input dependencies). */
   dependencies: string[];
   provider: string;
+  /** Names this resource had before (aliases), which keep its state. */
+  aliases?: string[];
   /** Inputs as plain values. */
   inputs: Record<string, any>;
   /** Inputs as sent to the engine, secrets still wrapped; used to prove nothing leaks in plain text. */
@@ -170,6 +172,10 @@ export async function runUnderMocks<T>(
       custom: req.getCustom(),
       dependencies: req.getDependenciesList(),
       provider: req.getProvider(),
+      aliases: req
+        .getAliasesList()
+        .map((alias: any) => alias.toObject().spec?.name)
+        .filter(Boolean),
       inputs: unwrapSecrets(wire) as Record<string, any>,
       wire,
     };

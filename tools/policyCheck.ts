@@ -90,8 +90,8 @@ export function enforcementFor(stack: string): (policy: string) => EnforcementLe
   };
 }
 
-/** Output names that carry credentials; the policy engine never sees outputs, so this check does. */
-const SENSITIVE_OUTPUT = /(password|credential|kubeconfig|connection|secret|token)/i;
+/** Output names that carry credentials (gatewayClients: every client's); the policy engine never sees outputs, so this check does. */
+const SENSITIVE_OUTPUT = /(password|credential|kubeconfig|connection|secret|token|^gatewayClients$)/i;
 
 export async function secretOutputViolations(
   outputs: Record<string, unknown>,

@@ -13,7 +13,7 @@ import { WebFrontend } from "./WebFrontend";
 import { DocumentDb } from "./DocumentDb";
 import { DeployRunner } from "./DeployRunner";
 import { createWorkloadBoundary } from "./workloadBoundary";
-import { InfrastructureOutputs, InfrastructureSecrets } from "./layers";
+import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache } from "./layers";
 import { platformKey } from "./platformKey";
 import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
@@ -130,7 +130,7 @@ interface DataStores {
   broker?: ManagedBroker;
 }
 
-/** RDS for PostgreSQL, DocumentDB when chosen, ElastiCache and Amazon MQ, each only when a service needs it. */
+/** RDS for PostgreSQL, DocumentDB when chosen, ElastiCache and Amazon MQ, each only when a service (or Kong, for ElastiCache) needs it. */
 function createDataStores(ctx: Context, foundation: Foundation): DataStores {
   const { name, parent, settings, prefix } = ctx;
   const { services } = ctx.args.catalog;
@@ -169,7 +169,7 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
           { parent },
         )
       : undefined,
-    cache: services.some((s) => s.cache)
+    cache: needsManagedCache(ctx.args.catalog)
       ? new ManagedCache(
           `${name}-cache`,
           { ...common, nodeType: settings.cache.nodeType, replicas: settings.cache.replicas },

@@ -5,6 +5,7 @@ import { Service } from "../../services/schema";
 import { GATEWAY_HEALTH_PATH, usesBroker } from "../../services/validate";
 import { planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
+import { GatewayClients, createGatewayClients } from "../gateway/clients";
 import { HealthCheck } from "../healthCheck";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
@@ -26,7 +27,13 @@ import { kubeconfig } from "./EksCluster";
 import { RdsAccess } from "./RdsAccess";
 import { DocumentDbAccess } from "./DocumentDbAccess";
 import { AmazonMqTopology } from "./AmazonMqTopology";
-import { InfrastructureOutputs, InfrastructureReference, InfrastructureSecrets, readInfrastructure } from "./layers";
+import {
+  InfrastructureOutputs,
+  InfrastructureReference,
+  InfrastructureSecrets,
+  needsManagedCache,
+  readInfrastructure,
+} from "./layers";
 import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 
@@ -89,7 +96,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
   /** Per service: every public base URL, the in-cluster URL, and a health check an operator can run. */
   readonly services: Record<string, ServiceEndpointsOutput> = {};
   readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** The first gateway client's credential (secret), as before clients existed. */
   readonly gatewayCredential: pulumi.Output<GatewayCredential>;
+  /** Per gateway client, what it presents on authenticated routes (secret). */
+  readonly gatewayClients: pulumi.Output<Record<string, GatewayCredential>>;
   readonly frontendUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -112,11 +122,12 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const cluster = connectCluster(ctx);
     const databases = createDatabases(ctx, cluster);
     const stores = createSharedStores(ctx, cluster);
-    const gateway = createGatewayCredential(ctx);
-    const charts = createCharts(ctx, cluster, gateway);
+    const gateway = createGatewayClients(`${ctx.name}-gateway-credential`, args.catalog, args.gateway, this);
+    const charts = createCharts(ctx, cluster, gateway, stores.cache);
     createServices(ctx, cluster, databases, stores, gateway, charts);
 
-    this.gatewayCredential = gateway.credential;
+    this.gatewayCredential = gateway.first;
+    this.gatewayClients = gateway.credentials;
     this.grafanaAdminPassword = charts.grafanaAdminPassword;
     // The certificate names the gateway's domain, not the load balancer's own hostname.
     this.gatewayUrl = pulumi.interpolate`https://${ctx.settings.gatewayDomain ?? charts.gatewayHostname}`;
@@ -309,10 +320,13 @@ function encryptedStorageClass(ctx: Context, cluster: Cluster): k8s.storage.v1.S
   );
 }
 
-/** The cache's endpoint from the infrastructure layer; the broker's topology, on Amazon MQ or in the cluster. */
+/**
+ * The cache's endpoint from the infrastructure layer (services with `cache: true` and Kong use it);
+ * the broker's topology, on Amazon MQ or in the cluster.
+ */
 function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
   const { catalog } = ctx.args;
-  const cache: CacheEndpoint | undefined = catalog.services.some((s) => s.cache)
+  const cache: CacheEndpoint | undefined = needsManagedCache(catalog)
     ? {
         host: infrastructureOutput(ctx, (o) => o.cache!.host),
         port: REDIS.port,
@@ -339,37 +353,13 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
   return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };
 }
 
-interface Gateway {
-  credential: pulumi.Output<GatewayCredential>;
-  /** What token-issuing services get with jwt auth. */
-  issuerSecretEnv?: Record<string, pulumi.Input<string>>;
-}
-
-function createGatewayCredential(ctx: Context): Gateway {
-  const secret = new random.RandomPassword(
-    `${ctx.name}-gateway-credential`,
-    { length: 48, special: false },
-    { parent: ctx.parent },
-  ).result;
-  const issuer = `${ctx.args.catalog.name}-issuer`;
-  const jwt = ctx.args.gateway.auth === "jwt";
-  return {
-    credential: pulumi.secret(
-      secret.apply((value): GatewayCredential =>
-        jwt ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value },
-      ),
-    ),
-    issuerSecretEnv: jwt ? { GATEWAY_JWT_ISSUER: issuer, GATEWAY_JWT_SECRET: secret } : undefined,
-  };
-}
-
 /** Per service: a hardened workload wired to its endpoints, scraped through its PodMonitor. */
 function createServices(
   ctx: Context,
   cluster: Cluster,
   databases: Databases,
   stores: SharedStores,
-  gateway: Gateway,
+  gateway: GatewayClients,
   charts: PlatformCharts,
 ): void {
   for (const service of ctx.args.catalog.services) {
@@ -444,7 +434,8 @@ function createWorkload(
 function createCharts(
   ctx: Context,
   cluster: Cluster,
-  gateway: Gateway,
+  gateway: GatewayClients,
+  cache: CacheEndpoint | undefined,
 ): PlatformCharts & { grafanaAdminPassword: pulumi.Output<string> } {
   const { args } = ctx;
   const grafanaAdminPassword = new random.RandomPassword(
@@ -457,7 +448,8 @@ function createCharts(
     {
       catalog: args.catalog,
       appNamespace: args.catalog.name,
-      gatewayCredential: gateway.credential,
+      gatewayClients: gateway.clients,
+      gatewayCache: cache,
       corsOrigins: args.gateway.corsOrigins,
       // Config validation requires it on this layer.
       certificateArn: ctx.settings.gatewayCertificateArn!,

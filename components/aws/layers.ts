@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Catalog } from "../../services/schema";
 
 /**
  * What the infrastructure layer hands the platform layer through a StackReference. The
@@ -35,6 +36,14 @@ export interface InfrastructureOutputs {
   broker?: { host: string; managementUrl: string };
   frontend?: { url: string; bucket: string; distributionId: string };
   runner?: { roleArn: string; tokenSecretArn: string; labels: string[] };
+}
+
+/**
+ * Whether the infrastructure layer makes ElastiCache: for the services that use a cache, and for
+ * Kong, whose replicas share their rate-limit counters there whenever a route has a limit.
+ */
+export function needsManagedCache(catalog: Catalog): boolean {
+  return catalog.services.some((s) => s.cache || s.routes.length > 0);
 }
 
 export interface LayerModes {

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import * as random from "@pulumi/random";
 import { Catalog } from "../../services/schema";
-import { GatewayAuth, GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
+import { CacheEndpoint } from "../platform";
+import { GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
+import { GatewayClients, createGatewayClients, kongCanCountIn, rateLimitCounters } from "../gateway/clients";
+import { GatewaySettings } from "../gateway/settings";
 import { DatabaseMonitoring, ServiceDatabase } from "./ServiceDatabase";
 import { PlatformLabels, loopbackPort } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
@@ -17,10 +19,12 @@ export interface ApiGatewayArgs {
   /** Image and loopback port of Kong's own PostgreSQL (database mode). */
   databaseImage: string;
   databaseHostPort?: number;
-  auth: GatewayAuth;
-  corsOrigins: string[];
+  /** Auth, CORS origins and the clients, one Kong consumer each. */
+  gateway: GatewaySettings;
   /** Network the gateway reaches the services on. */
   network: docker.Network;
+  /** The platform's cache and its network: Kong counts rate limits there when it can (gateway/clients.ts). */
+  cache?: { endpoint: CacheEndpoint; network: docker.Network };
   monitoring: DatabaseMonitoring;
   proxyHostPort: number;
   adminHostPort: number;
@@ -51,8 +55,10 @@ const BASE_ENV = [
 export class ApiGateway extends pulumi.ComponentResource {
   readonly proxyUrl: string;
   readonly adminUrl: string;
-  /** What clients present on non-public routes (secret): JWT issuer and signing secret, or an API key. */
+  /** The first client's credential (secret): JWT issuer and signing secret, or an API key. */
   readonly credential: pulumi.Output<GatewayCredential>;
+  /** Per client, what it presents on non-public routes (secret). */
+  readonly clientCredentials: pulumi.Output<Record<string, GatewayCredential>>;
   /** Env for the services that sign tokens clients use on authenticated routes (jwt only). */
   readonly issuerSecretEnv: Record<string, pulumi.Output<string>>;
   readonly container: docker.Container;
@@ -61,17 +67,16 @@ export class ApiGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ApiGateway", name, {}, opts);
-    const consumer = gatewayCredential(name, args, this);
-    this.credential = consumer.credential;
-    this.issuerSecretEnv = consumer.issuerSecretEnv;
-    const declarative = pulumi.secret(
-      this.credential.apply((credential) =>
-        renderKongConfig({ catalog: args.catalog, credential, corsOrigins: args.corsOrigins }),
-      ),
-    );
+    const clients = createGatewayClients(`${name}-credential`, args.catalog, args.gateway, this);
+    this.credential = clients.first;
+    this.clientCredentials = clients.credentials;
+    this.issuerSecretEnv = clients.issuerSecretEnv;
+    const declarative = kongConfig(args, clients);
     const mode = args.database === "postgres" ? databaseMode(name, args, declarative, this) : dbLessMode(declarative);
     this.databaseExporter = mode.databaseExporter;
-    this.container = kongContainer(name, args, mode, this);
+    // On the cache's network only when it counts there.
+    const cacheNetwork = kongCanCountIn(args.cache?.endpoint) ? [args.cache!.network] : [];
+    this.container = kongContainer(name, args, { ...mode, networks: [...mode.networks, ...cacheNetwork] }, this);
 
     this.proxyUrl = `http://127.0.0.1:${args.proxyHostPort}`;
     this.adminUrl = `http://127.0.0.1:${args.adminHostPort}`;
@@ -79,23 +84,15 @@ export class ApiGateway extends pulumi.ComponentResource {
   }
 }
 
-/** The one consumer's credential and, with jwt, the env of the services that sign its tokens. */
-function gatewayCredential(
-  name: string,
-  args: ApiGatewayArgs,
-  parent: pulumi.Resource,
-): Pick<ApiGateway, "credential" | "issuerSecretEnv"> {
-  const secret = new random.RandomPassword(`${name}-credential`, { length: 48, special: false }, { parent }).result;
-  const issuer = `${args.catalog.name}-issuer`;
-  return {
-    credential: pulumi.secret(
-      secret.apply((value): GatewayCredential =>
-        args.auth === "jwt" ? { kind: "jwt", issuer, secret: value } : { kind: "key-auth", key: value },
+/** The declarative config (secret): one Kong container, so local counters are exact without a cache it can use. */
+function kongConfig(args: ApiGatewayArgs, clients: GatewayClients): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi
+      .all([clients.clients, rateLimitCounters(args.cache?.endpoint, 1)])
+      .apply(([all, counters]) =>
+        renderKongConfig({ catalog: args.catalog, clients: all, counters, corsOrigins: args.gateway.corsOrigins }),
       ),
-    ),
-    issuerSecretEnv:
-      args.auth === "jwt" ? { GATEWAY_JWT_ISSUER: pulumi.output(issuer), GATEWAY_JWT_SECRET: secret } : {},
-  };
+  );
 }
 
 /** What the configuration mode adds to the Kong container. */

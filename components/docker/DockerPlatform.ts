@@ -81,8 +81,10 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly healthChecks: HealthCheck[];
   /** Redis Commander's password (user `admin`) when it is enabled; secret. */
   readonly redisCommanderPassword?: pulumi.Output<string>;
-  /** What clients present on authenticated gateway routes (secret). */
+  /** The first gateway client's credential (secret), as before clients existed. */
   readonly gatewayCredential?: pulumi.Output<GatewayCredential>;
+  /** Per gateway client, what it presents on authenticated routes (secret). */
+  readonly gatewayClients?: pulumi.Output<Record<string, GatewayCredential>>;
 
   constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:Platform", name, {}, opts);
@@ -98,7 +100,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
     };
     const networks = createNetworks(ctx);
     const stores = { broker: createBroker(ctx, networks), cache: createCache(ctx, networks) };
-    const gateway = createGateway(ctx, networks);
+    const gateway = createGateway(ctx, networks, stores.cache);
     const services = createServices(ctx, networks, stores, gateway);
     this.frontendUrl = gateway && createFrontend(ctx, networks, gateway);
     const observability = createObservability(ctx, networks);
@@ -120,6 +122,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
     this.healthChecks = healthChecks(this.services, this.urls, args, this.frontendUrl);
     this.grafanaAdminPassword = observability.grafanaAdminPassword;
     this.gatewayCredential = gateway?.credential;
+    this.gatewayClients = gateway?.clientCredentials;
     this.connectionStrings = pulumi.secret(pulumi.output(services.connections));
     this.registerOutputs({ services: this.services, urls: this.urls, connectionStrings: this.connectionStrings });
   }
@@ -224,7 +227,7 @@ function createCache(ctx: Context, networks: Networks): CacheCluster | undefined
   return cache;
 }
 
-function createGateway(ctx: Context, networks: Networks): ApiGateway | undefined {
+function createGateway(ctx: Context, networks: Networks, cache: CacheCluster | undefined): ApiGateway | undefined {
   const { catalog, docker: settings } = ctx.args;
   if (!needsGateway(catalog)) return undefined;
   const frontend = catalog.frontend && frontendService(catalog.frontend);
@@ -238,9 +241,9 @@ function createGateway(ctx: Context, networks: Networks): ApiGateway | undefined
       database: settings.gatewayDatabase,
       databaseImage: settings.images.kongDatabase,
       databaseHostPort: gatewayDatabasePort(ctx),
-      auth: ctx.args.gateway.auth,
-      corsOrigins: ctx.args.gateway.corsOrigins,
+      gateway: ctx.args.gateway,
       network: networks.edge,
+      cache: cache && { endpoint: cache.endpoint, network: networks.data! },
       monitoring: { network: networks.monitoring, postgresExporterImage: settings.images.postgresExporter },
       proxyHostPort: settings.hostPorts.gatewayProxy,
       adminHostPort: settings.hostPorts.gatewayAdmin,

@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { Catalog } from "../../services/schema";
-import { GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
+import { GatewayClient, renderKongConfig } from "../gateway/kongConfig";
+import { rateLimitCounters } from "../gateway/clients";
+import { CacheEndpoint } from "../platform";
 import { AlertThresholds } from "../observability/alertRules";
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import { LogsBackend } from "../observability/grafanaProvisioning";
@@ -10,6 +12,7 @@ import { elasticsearchSetupScript } from "../observability/logsConfig";
 import { OTLP_HTTP_PORT } from "../engines";
 import {
   ELASTICSEARCH_URL,
+  KONG_REPLICAS,
   NAMESPACES,
   elasticsearchValues,
   filebeatValues,
@@ -47,7 +50,10 @@ export const OTLP_ENDPOINT_IN_CLUSTER = `http://jaeger-collector.${NAMESPACES.tr
 export interface PlatformChartsArgs {
   catalog: Catalog;
   appNamespace: string;
-  gatewayCredential: pulumi.Output<GatewayCredential>;
+  /** One Kong consumer each (secret). */
+  gatewayClients: pulumi.Output<GatewayClient[]>;
+  /** Where Kong's replicas share their rate-limit counters; required when a route has a limit. */
+  gatewayCache?: CacheEndpoint;
   corsOrigins: string[];
   certificateArn: string;
   scrapeInterval: string;
@@ -223,15 +229,18 @@ function createGateway(
   monitoring: k8s.helm.v3.Release,
   opts: ChildOpts,
 ): pulumi.Output<string> {
+  // Counted in the cache: the autoscaler runs up to KONG_REPLICAS.max Kongs.
+  const counters = rateLimitCounters(args.gatewayCache, KONG_REPLICAS.max);
   const declarative = new k8s.core.v1.Secret(
     `${name}-kong-declarative`,
     {
       metadata: { name: "kong-declarative", namespace: NAMESPACES.gateway },
       stringData: {
-        "kong.yml": args.gatewayCredential.apply((credential) =>
+        "kong.yml": pulumi.all([args.gatewayClients, counters]).apply(([clients, rateCounters]) =>
           renderKongConfig({
             catalog: args.catalog,
-            credential,
+            clients,
+            counters: rateCounters,
             corsOrigins: args.corsOrigins,
             // Kong runs in its own namespace: services by their namespaced DNS names.
             serviceHost: (service) => `${service}.${args.appNamespace}.svc.cluster.local`,

@@ -19,13 +19,22 @@ export const NAMESPACES = {
 /** Elasticsearch's service in the logging namespace; the chart serves it over TLS. */
 export const ELASTICSEARCH_URL = "https://elasticsearch-master:9200";
 
+/** How many Kong pods the autoscaler runs: rate limits are counted in the cache so that they share one counter. */
+export const KONG_REPLICAS = { min: 2, max: 6 } as const;
+
 /** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
 export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
   return {
-    replicaCount: 2,
+    replicaCount: KONG_REPLICAS.min,
     ingressController: { enabled: false },
     dblessConfig: { secret: declarativeSecret },
-    env: { database: "off", headers: "latency_tokens,X-Kong-Request-Id" },
+    env: {
+      database: "off",
+      headers: "latency_tokens,X-Kong-Request-Id",
+      // Rate limits verify ElastiCache's certificate against the image's CAs (lua_ssl_trusted_certificate
+      // `system`); Kong's default depth of 1 can stop short of Amazon's root when the chain is cross-signed.
+      lua_ssl_verify_depth: "3",
+    },
     admin: { enabled: false },
     status: { enabled: true, http: { enabled: true, containerPort: 8100 } },
     proxy: {
@@ -43,7 +52,7 @@ export function kongValues(certificateArn: string, declarativeSecret: string): R
       tls: { enabled: true, servicePort: 443, overrideServiceTargetPort: 8000 },
     },
     podDisruptionBudget: { enabled: true, minAvailable: 1 },
-    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6 },
+    autoscaling: { enabled: true, minReplicas: KONG_REPLICAS.min, maxReplicas: KONG_REPLICAS.max },
     resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
     serviceMonitor: { enabled: true },
   };
