@@ -32,6 +32,16 @@ export const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$/;
 export const PINNED_IMAGE =
   /^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
+/** The form of an IPv4 CIDR; for catalog egress, validate.ts also checks its octets, prefix and host bits. */
+export const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
+/**
+ * A lowercase DNS name of at least two labels whose last one starts with a letter, so that an IP
+ * address is not mistaken for a host (it is a CIDR, `/32`).
+ */
+export const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const networkPort = z.number().int().min(1).max(65535);
 const httpPath = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "must be an absolute URL path such as /health");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name (A-Z, 0-9, _)");
 
@@ -141,6 +151,35 @@ export const SecretSchema = z
   })
   .strict();
 
+const EGRESS_SHAPE = "an entry is { host, port } or { cidr, ports }";
+/** A stray key (a host entry with a `cidr`) is reported with the two shapes an entry may take. */
+const egressEntry = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.join(", ")}: ${EGRESS_SHAPE}` : undefined,
+  });
+
+/**
+ * Something outside the platform a service calls: a provider's host on one port, or an address
+ * range on some ports. A NetworkPolicy cannot name a host, so on prod a host entry opens its port
+ * to every public address and is listed in an annotation; a range opens exactly that range.
+ */
+export const EgressSchema = z.union(
+  [
+    egressEntry({
+      host: z
+        .string()
+        .regex(HOST_NAME, "must be a lowercase DNS name such as api.stripe.com (an address is a cidr: x.x.x.x/32)"),
+      port: networkPort,
+    }),
+    egressEntry({
+      cidr: z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 203.0.113.0/24"),
+      ports: z.array(networkPort).min(1),
+    }),
+  ],
+  { error: (issue) => (issue.code === "invalid_union" ? `must be one of: ${EGRESS_SHAPE}` : undefined) },
+);
+
 export const ServiceSchema = z
   .object({
     name: dnsLabel,
@@ -153,7 +192,7 @@ export const ServiceSchema = z
       .strict()
       .optional(),
     /** Port the service listens on inside its container or pod. */
-    port: z.number().int().min(1).max(65535),
+    port: networkPort,
     /** Port published on 127.0.0.1 in dev; defaults to `port`. Lets services that all listen on 8000 coexist. */
     hostPort: z.number().int().min(1024).max(65535).optional(),
     replicas: z.number().int().min(1).max(100).default(1),
@@ -188,7 +227,7 @@ export const ServiceSchema = z
         path: httpPath.default("/health"),
         readinessPath: httpPath.optional(),
         metricsPath: httpPath.default("/metrics"),
-        metricsPort: z.number().int().min(1).max(65535).optional(),
+        metricsPort: networkPort.optional(),
         startPeriodSeconds: z.number().int().min(0).max(600).default(30),
       })
       .strict()
@@ -196,6 +235,8 @@ export const ServiceSchema = z
     env: z.record(envName, z.string()).default({}),
     secrets: z.array(SecretSchema).default([]),
     dependsOn: z.array(dnsLabel).default([]),
+    /** What the service calls outside the platform (payment, mail, SMS, AI providers); see EgressSchema. */
+    egress: z.array(EgressSchema).default([]),
     /** Linux capabilities the container keeps (e.g. SETUID for images that drop root themselves); all others are dropped. */
     capabilities: z
       .array(z.string().regex(/^[A-Z_]+$/, "must be a capability name such as NET_BIND_SERVICE"))
@@ -214,7 +255,7 @@ export const FrontendSchema = z
     image: z
       .string()
       .regex(PINNED_IMAGE, "must be an image reference with an explicit tag other than latest, or a digest"),
-    port: z.number().int().min(1).max(65535).default(8080),
+    port: networkPort.default(8080),
     /** Port published on 127.0.0.1 in dev besides the gateway's `/`; defaults to `port`. */
     hostPort: z.number().int().min(1024).max(65535).optional(),
     resources: z
@@ -262,3 +303,6 @@ export type Consumer = z.output<typeof ConsumerSchema>;
 export type Retry = z.output<typeof RetrySchema>;
 export type Database = z.output<typeof DatabaseSchema>;
 export type ServiceSecret = z.output<typeof SecretSchema>;
+export type Egress = z.output<typeof EgressSchema>;
+export type HostEgress = Extract<Egress, { host: string }>;
+export type CidrEgress = Extract<Egress, { cidr: string }>;

@@ -1,4 +1,5 @@
-import { BROKER_MAX_TTL_MS, Catalog, FRONTEND_PATH, Retry, Service } from "./schema";
+import { BROKER_MAX_TTL_MS, Catalog, CidrEgress, Egress, FRONTEND_PATH, Retry, Service } from "./schema";
+import { canonicalCidr, parseIpv4Cidr, rangeContains } from "./cidr";
 import { Problem, error, warning } from "./problems";
 import { cpuCores, memoryBytes } from "./quantities";
 
@@ -201,7 +202,40 @@ function validateService(service: Service, i: number, byName: Map<string, number
   for (const name of duplicates(service.secrets.map((s) => s.name))) {
     problems.push(error(at("secrets"), `secret '${name}' is declared twice`));
   }
+  problems.push(...egressProblems(service.egress, at));
   return problems;
+}
+
+/** The instance metadata service: holds the node's credentials, so no egress entry may cover it. */
+const METADATA_ADDRESS = "169.254.169.254";
+
+/** A host twice on one port, or a range twice; and each range's own problems. */
+function egressProblems(egress: Egress[], at: (field: string) => string): Problem[] {
+  const problems: Problem[] = [];
+  const first = new Map<string, number>();
+  egress.forEach((entry, e) => {
+    const key = "host" in entry ? `${entry.host}:${entry.port}` : entry.cidr;
+    const previous = first.get(key);
+    if (previous !== undefined) problems.push(error(at(`egress[${e}]`), `${key} is already egress[${previous}]`));
+    else first.set(key, e);
+    if ("cidr" in entry) problems.push(...cidrProblems(entry, at(`egress[${e}]`)));
+  });
+  return problems;
+}
+
+function cidrProblems(entry: CidrEgress, at: string): Problem[] {
+  const problems = [...duplicates(entry.ports)].map((port) => error(`${at}.ports`, `port ${port} is listed twice`));
+  const range = parseIpv4Cidr(entry.cidr);
+  const wrong = !range
+    ? "is not an IPv4 CIDR: octets are 0-255, the prefix at most 32"
+    : range.prefix === 0
+      ? "would open every address: list the hosts the service calls as { host, port } instead"
+      : canonicalCidr(range) !== entry.cidr
+        ? `must be written ${canonicalCidr(range)}: a range's address has no bits past its prefix`
+        : rangeContains(range, METADATA_ADDRESS)
+          ? `holds the instance metadata address ${METADATA_ADDRESS}, which no service may reach`
+          : undefined;
+  return wrong ? [...problems, error(`${at}.cidr`, wrong)] : problems;
 }
 
 /** Reports each dependency cycle once, as the path that closes it. */

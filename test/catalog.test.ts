@@ -222,6 +222,82 @@ describe("service catalog", () => {
       );
   });
 
+  it("reads egress as hosts on a port and ranges on ports; a service without it calls nothing outside", () => {
+    const egress = [
+      { host: "api.stripe.com", port: 443 },
+      { host: "api.stripe.com", port: 8443 },
+      { cidr: "203.0.113.0/24", ports: [443, 8443] },
+      { cidr: "198.51.100.7/32", ports: [22] },
+    ];
+    const result = parseCatalog(
+      catalog((c) => {
+        c.services[0].egress = egress;
+      }),
+    );
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.catalog!.services[0].egress, egress);
+    assert.deepEqual(result.catalog!.services[1].egress, []);
+  });
+
+  it("rejects malformed egress entries, each by its field path", () => {
+    const problems = problemsOf(
+      catalog((c) => {
+        c.services[0].egress = [
+          { host: "API.stripe.com", port: 443 },
+          { host: "localhost", port: 443 },
+          { host: "10.1.2.3", port: 443 },
+          { host: "api.stripe.com", port: 0 },
+          { cidr: "203.0.113.0/24", ports: [65536] },
+          { cidr: "2001:db8::/32", ports: [443] },
+          { cidr: "203.0.113.0/24", ports: [] },
+          { host: "api.stripe.com", ports: [443] },
+          { host: "api.stripe.com", cidr: "203.0.113.0/24", port: 443 },
+        ];
+      }),
+    );
+    const host = "must be a lowercase DNS name such as api.stripe.com (an address is a cidr: x.x.x.x/32)";
+    const shape = "an entry is { host, port } or { cidr, ports }";
+    assert.deepEqual(problems, [
+      `error services[0].egress[0].host: ${host}`,
+      `error services[0].egress[1].host: ${host}`,
+      `error services[0].egress[2].host: ${host}`,
+      "error services[0].egress[3].port: Too small: expected number to be >=1",
+      "error services[0].egress[4].ports[0]: Too big: expected number to be <=65535",
+      "error services[0].egress[5].cidr: must be an IPv4 CIDR such as 203.0.113.0/24",
+      "error services[0].egress[6].ports: Too small: expected array to have >=1 items",
+      `error services[0].egress[7]: must be one of: ${shape}`,
+      `error services[0].egress[8]: unknown key cidr: ${shape}`,
+    ]);
+  });
+
+  it("rejects egress that opens every address, the metadata service, a bad range, or an entry twice", () => {
+    const problems = problemsOf(
+      catalog((c) => {
+        c.services[0].egress = [
+          { cidr: "0.0.0.0/0", ports: [443] },
+          { cidr: "203.0.113.7/24", ports: [443] },
+          { cidr: "300.1.2.0/24", ports: [443] },
+          { cidr: "169.254.0.0/16", ports: [80] },
+          { cidr: "128.0.0.0/1", ports: [443] },
+          { cidr: "198.51.100.0/24", ports: [443, 8443, 443] },
+          { host: "api.stripe.com", port: 443 },
+          { host: "api.stripe.com", port: 443 },
+          { cidr: "198.51.100.0/24", ports: [22] },
+        ];
+      }),
+    );
+    assert.deepEqual(problems, [
+      "error services[0].egress[0].cidr: would open every address: list the hosts the service calls as { host, port } instead",
+      "error services[0].egress[1].cidr: must be written 203.0.113.0/24: a range's address has no bits past its prefix",
+      "error services[0].egress[2].cidr: is not an IPv4 CIDR: octets are 0-255, the prefix at most 32",
+      "error services[0].egress[3].cidr: holds the instance metadata address 169.254.169.254, which no service may reach",
+      "error services[0].egress[4].cidr: holds the instance metadata address 169.254.169.254, which no service may reach",
+      "error services[0].egress[5].ports: port 443 is listed twice",
+      "error services[0].egress[7]: api.stripe.com:443 is already egress[6]",
+      "error services[0].egress[8]: 198.51.100.0/24 is already egress[5]",
+    ]);
+  });
+
   it("warns, without failing, when a consumer binds a key that nobody publishes", () => {
     const result = parseCatalog(
       catalog((c) => {

@@ -46,6 +46,7 @@ import { DOCUMENTDB_CA_DIR, DocumentDbAccess } from "../components/aws/DocumentD
 import { WebFrontend } from "../components/aws/WebFrontend";
 import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } from "../components/aws/webFrontendConfig";
 import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
+import { asPolicyResources, evaluate } from "../tools/policyCheck";
 import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
 import { InClusterBroker, MESSAGING_NAMESPACE, RABBITMQ_CHART } from "../components/kubernetes/InClusterBroker";
 import { CHARTS, NAMESPACES, PlatformCharts } from "../components/kubernetes/PlatformCharts";
@@ -1349,6 +1350,14 @@ describe("ServiceWorkload (under mocks)", () => {
       dependsOn: ["payments"],
     }),
     serviceSpec("payments", 8081),
+    serviceSpec("checkout", 8082, {
+      egress: [
+        { host: "api.stripe.com", port: 443 },
+        { cidr: "203.0.113.0/24", ports: [443, 8443] },
+        { host: "smtp.sendgrid.net", port: 587 },
+        { host: "hooks.stripe.com", port: 443 },
+      ],
+    }),
   ]);
   const service = (name: string): Service => catalog.services.find((s) => s.name === name)!;
   const tracing: TracingEndpoint = {
@@ -1454,11 +1463,42 @@ describe("ServiceWorkload (under mocks)", () => {
     const run = await workload("payments", { cache });
     const policy = one(run.resources, NETPOL).inputs;
     assert.deepEqual(policy.spec.egress, [DNS_EGRESS, TRACING_EGRESS]);
+    assert.equal(policy.metadata.annotations, undefined, "no egress declared, nothing to annotate");
     assert.deepEqual(policy.spec.ingress[0], {
       from: [toNamespace("kong"), { podSelector: { matchLabels: { "app.kubernetes.io/name": "orders" } } }],
       ports: [{ port: 8081 }],
     });
     assert.deepEqual(policy.spec.ingress[1], { from: [toNamespace("monitoring")], ports: [{ port: 8081 }] });
+  });
+
+  it("opens its hosts' ports to public addresses only and its ranges' ports to those ranges, naming the hosts", async () => {
+    const run = await workload("checkout", {});
+    const policy = one(run.resources, NETPOL).inputs;
+    assert.deepEqual(policy.metadata.annotations, {
+      "platform/egress-hosts": "api.stripe.com:443,smtp.sendgrid.net:587,hooks.stripe.com:443",
+      "platform/vpc-cidr": VPC_CIDR,
+    });
+    assert.deepEqual(policy.spec.egress, [
+      DNS_EGRESS,
+      TRACING_EGRESS,
+      {
+        to: [
+          {
+            ipBlock: {
+              cidr: "0.0.0.0/0",
+              except: [VPC_CIDR, "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+            },
+          },
+        ],
+        ports: [{ port: 443 }, { port: 587 }],
+      },
+      { to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ port: 443 }, { port: 8443 }] },
+    ]);
+    const violations = await evaluate(asPolicyResources(run.resources), () => "mandatory");
+    assert.deepEqual(
+      violations.filter((v) => v.policy === "internet-egress-declared"),
+      [],
+    );
   });
 
   it("runs a hardened Deployment with probes, limits and its secrets from its own Secret", async () => {

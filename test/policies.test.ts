@@ -126,6 +126,105 @@ const bucket = resource("aws:s3/bucket:Bucket", {}, "web");
 const dependent = (type: string, props: Props) =>
   ({ ...resource(type, props, `${type}-web`), dependencies: [bucket] }) as PolicyResource;
 
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const VPC = "10.20.0.0/16";
+/** A service's policy as the platform writes it for two hosts and one range. */
+const goodEgressPolicy = {
+  metadata: {
+    name: "payments",
+    namespace: "shop",
+    annotations: { "platform/egress-hosts": "api.stripe.com:443,smtp.sendgrid.net:587", "platform/vpc-cidr": VPC },
+  },
+  spec: {
+    podSelector: { matchLabels: { app: "payments" } },
+    policyTypes: ["Ingress", "Egress"],
+    egress: [
+      { to: [{ namespaceSelector: {} }], ports: [{ port: 53, protocol: "UDP" }] },
+      {
+        to: [
+          {
+            ipBlock: {
+              cidr: "0.0.0.0/0",
+              except: [VPC, "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+            },
+          },
+        ],
+        ports: [{ port: 443 }, { port: 587 }],
+      },
+      { to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ port: 8443 }] },
+    ],
+  },
+};
+const egressPolicy = (change: (p: any) => void) => {
+  const copy = JSON.parse(JSON.stringify(goodEgressPolicy));
+  change(copy);
+  return copy;
+};
+const internetRule = (p: any) => p.spec.egress[1];
+const without = (range: string) => (p: any) => {
+  internetRule(p).to[0].ipBlock.except = internetRule(p).to[0].ipBlock.except.filter((r: string) => r !== range);
+};
+/** Each way a policy can open the internet wrongly, with exactly what the policy must say about it. */
+const BAD_EGRESS: Array<{ why: string; props: Props; messages: string[] }> = [
+  {
+    why: "no hosts named",
+    props: egressPolicy((p) => delete p.metadata.annotations["platform/egress-hosts"]),
+    messages: [
+      "egress to 0.0.0.0/0 without the platform/egress-hosts annotation naming its hosts",
+      "egress to 0.0.0.0/0 on port 443, which no host in platform/egress-hosts uses",
+      "egress to 0.0.0.0/0 on port 587, which no host in platform/egress-hosts uses",
+    ],
+  },
+  {
+    why: "a port no host uses",
+    props: egressPolicy((p) => internetRule(p).ports.push({ port: 22 })),
+    messages: ["egress to 0.0.0.0/0 on port 22, which no host in platform/egress-hosts uses"],
+  },
+  {
+    why: "every port",
+    props: egressPolicy((p) => delete internetRule(p).ports),
+    messages: ["egress to 0.0.0.0/0 on every port"],
+  },
+  {
+    why: "the metadata range reachable",
+    props: egressPolicy(without("169.254.0.0/16")),
+    messages: ["egress to 0.0.0.0/0 does not leave out 169.254.0.0/16"],
+  },
+  {
+    why: "an RFC 1918 range reachable",
+    props: egressPolicy(without("172.16.0.0/12")),
+    messages: ["egress to 0.0.0.0/0 does not leave out 172.16.0.0/12"],
+  },
+  {
+    why: "the VPC reachable",
+    props: egressPolicy(without(VPC)),
+    messages: [`egress to 0.0.0.0/0 does not leave out ${VPC}`],
+  },
+  {
+    why: "no VPC named",
+    props: egressPolicy((p) => delete p.metadata.annotations["platform/vpc-cidr"]),
+    messages: ["egress to 0.0.0.0/0 without the platform/vpc-cidr annotation naming the VPC"],
+  },
+  {
+    why: "IPv6 everywhere without hosts",
+    props: egressPolicy((p) => {
+      delete p.metadata.annotations;
+      p.spec.egress = [{ to: [{ ipBlock: { cidr: "::/0" } }], ports: [{ port: 443 }] }];
+    }),
+    messages: [
+      "egress to ::/0 without the platform/egress-hosts annotation naming its hosts",
+      "egress to ::/0 on port 443, which no host in platform/egress-hosts uses",
+    ],
+  },
+  {
+    why: "a rule without peers, which reaches everything",
+    props: egressPolicy((p) => (p.spec.egress = [{ ports: [{ port: 443 }] }])),
+    messages: [VPC, "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"].map(
+      (range) => `egress to 0.0.0.0/0 does not leave out ${range}`,
+    ),
+  },
+];
+
 /** For every policy, resources that violate it and resources that pass. */
 const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> = {
   "no-default-credentials": {
@@ -493,6 +592,20 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
       }),
     ],
   },
+  "internet-egress-declared": {
+    bad: BAD_EGRESS.map(({ why, props }) => resource(NETPOL, props, why.replace(/\W+/g, "-"))),
+    good: [
+      resource(NETPOL, goodEgressPolicy),
+      resource(NETPOL, {
+        metadata: { name: "orders", namespace: "shop" },
+        spec: { egress: [{ to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ port: 443 }] }] },
+      }),
+      resource(
+        NETPOL,
+        egressPolicy((p) => (p.spec.egress = [{ to: [{ ipBlock: { cidr: "::/0" } }], ports: [{ port: 443 }] }])),
+      ),
+    ],
+  },
   "gateway-routes-protected": {
     bad: [
       resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["authenticated"]) } }),
@@ -566,6 +679,14 @@ describe("policy pack", () => {
       assert.deepEqual(passing, []);
     });
   }
+
+  it("internet-egress-declared: says what each wrong internet rule lacks, and nothing more", () => {
+    const rule = RULES.find((r) => r.name === "internet-egress-declared")!;
+    assert.equal(rule.kind, "resource");
+    for (const { why, props, messages } of BAD_EGRESS) {
+      assert.deepEqual(rule.kind === "resource" && rule.check(props, NETPOL), messages, why);
+    }
+  });
 
   it("accepts tags and digests, refuses latest and bare names", () => {
     assert.ok(isPinnedImage("registry:5000/team/app:1.2"));

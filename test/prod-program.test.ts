@@ -30,6 +30,24 @@ import {
 } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
+
+/** What each seed's services call outside, as the seeds name them (`platform/egress-hosts`); no other service may. */
+const OUTSIDE_HOSTS: Record<string, Record<string, string>> = {
+  bookings: { "payment-service": "api.stripe.com:443", "notification-service": "api.sendgrid.com:443" },
+  erp: { "notification-service": "api.sendgrid.com:443" },
+  finance: { "ai-service": "api.openai.com:443", "notification-service": "api.sendgrid.com:443" },
+  reservei: {
+    "booking-service": "api.stripe.com:443",
+    "notification-service": "smtp.sendgrid.net:587,api.twilio.com:443,fcm.googleapis.com:443,oauth2.googleapis.com:443",
+    "ai-service": "api.openai.com:443",
+  },
+  "user-enrichment": {},
+};
+/** The infrastructure layer's default VPC, and what an internet rule leaves out besides it. */
+const INTERNET = {
+  cidr: "0.0.0.0/0",
+  except: ["10.0.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+};
 const inputsOf = (run: MockRun<unknown>, type: string) => ofType(run.resources, type).map((r) => r.inputs);
 const named = (resources: RecordedResource[], type: string, name: string) =>
   ofType(resources, type).find((r) => r.inputs.metadata?.name === name);
@@ -289,6 +307,32 @@ describe("prod program (aws target, under mocks)", () => {
             (r) => r.imageTagMutability === "IMMUTABLE" && r.imageScanningConfiguration.scanOnPush === true,
           ),
         );
+      });
+
+      it("lets out to public addresses only the services that call outside, on their hosts' ports, naming the hosts", () => {
+        for (const service of catalog.services) {
+          const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", service.name)!.inputs;
+          const internet = policy.spec.egress.filter((rule: any) =>
+            rule.to.some((peer: any) => peer.ipBlock?.cidr === INTERNET.cidr),
+          );
+          const hosts = OUTSIDE_HOSTS[name][service.name];
+          if (!hosts) {
+            assert.deepEqual(internet, [], `${service.name} calls nothing outside`);
+            assert.equal(policy.metadata.annotations, undefined, service.name);
+            continue;
+          }
+          const ports = [...new Set(hosts.split(",").map((host) => Number(host.split(":")[1])))];
+          assert.deepEqual(
+            internet,
+            [{ to: [{ ipBlock: INTERNET }], ports: ports.map((port) => ({ port })) }],
+            service.name,
+          );
+          assert.deepEqual(
+            policy.metadata.annotations,
+            { "platform/egress-hosts": hosts, "platform/vpc-cidr": "10.0.0.0/16" },
+            service.name,
+          );
+        }
       });
 
       it("installs Kong, kube-prometheus-stack, Loki, Promtail and Jaeger as pinned Helm releases", () => {

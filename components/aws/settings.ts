@@ -2,12 +2,12 @@ import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { Catalog } from "../../services/schema";
+import { Catalog, IPV4_CIDR } from "../../services/schema";
 import { Problem, error } from "../../services/problems";
 import { gatewayPaths, usesBroker } from "../../services/validate";
 import { CONFIG_NAMESPACE } from "../platform";
 
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/16");
+const cidr = z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 10.0.0.0/16");
 const domainName = z
   .string()
   .regex(

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { Service } from "../../services/schema";
-import { DNS_EGRESS } from "./networkPolicies";
+import { DNS_EGRESS, externalEgress, externalEgressAnnotations } from "./networkPolicies";
 import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
 import { APP_LABEL, metricsPort, podMonitorSpec, podSpec } from "./podSpec";
@@ -57,7 +57,8 @@ interface Workload {
  * A catalog service on Kubernetes: ServiceAccount with an IRSA role (no policies until the
  * service needs some), Secret for its credentials, hardened Deployment with probes and limits,
  * Service, HorizontalPodAutoscaler, PodDisruptionBudget (with more than one replica), a PodMonitor
- * and a NetworkPolicy admitting only the gateway, monitoring and the services that call it.
+ * and a NetworkPolicy admitting only the gateway, monitoring and the services that call it, and
+ * letting out only to DNS, what the service uses, and what its catalog entry declares outside.
  */
 export class ServiceWorkload extends pulumi.ComponentResource {
   readonly internalUrl: pulumi.Output<string>;
@@ -248,15 +249,19 @@ function createPodMonitor(workload: Workload): k8s.apiextensions.CustomResource 
   );
 }
 
-/** In: the gateway and the callers on the HTTP port, monitoring on the metrics port. Out: DNS, callees, endpoints. */
+/**
+ * In: the gateway and the callers on the HTTP port, monitoring on the metrics port. Out: DNS,
+ * callees, endpoints, and what the catalog's `egress` declares outside.
+ */
 function createNetworkPolicy(workload: Workload): k8s.networking.v1.NetworkPolicy {
   const { args } = workload;
   const { service } = args;
   const toPods = (names: string[]) => names.map((peer) => ({ podSelector: { matchLabels: { [APP_LABEL]: peer } } }));
+  const annotations = externalEgressAnnotations(service.egress, args.vpcCidr);
   return new k8s.networking.v1.NetworkPolicy(
     `${workload.name}-netpol`,
     {
-      metadata: workload.metadata,
+      metadata: { ...workload.metadata, ...(annotations ? { annotations } : {}) },
       spec: {
         podSelector: { matchLabels: { [APP_LABEL]: service.name } },
         policyTypes: ["Ingress", "Egress"],
@@ -268,6 +273,7 @@ function createNetworkPolicy(workload: Workload): k8s.networking.v1.NetworkPolic
           DNS_EGRESS,
           ...(service.dependsOn.length ? [{ to: toPods(service.dependsOn) }] : []),
           ...endpointEgress(usedEndpoints(service, args.endpoints), args.vpcCidr),
+          ...externalEgress(service.egress, args.vpcCidr),
         ],
       },
     },
