@@ -22,6 +22,7 @@ import {
   monitoringValues,
   promtailValues,
 } from "./chartValues";
+import { NAME_LIMITS, logicalName } from "../naming";
 
 // Declared beside the chart values that use them; the rest of the platform takes them from here.
 export { NAMESPACES };
@@ -316,7 +317,8 @@ function createLogsLogins(
     opts,
   );
   new k8s.batch.v1.Job(
-    `${name}-logs-setup`,
+    // Pulumi names the Job after its logical name.
+    logicalName(`${name}-logs-setup`, NAME_LIMITS.job, "kubernetes"),
     { metadata: { namespace: NAMESPACES.logging }, spec: logsSetupJobSpec(logins.metadata.name, script.metadata.name) },
     { ...opts, dependsOn: [elasticsearch] },
   );
