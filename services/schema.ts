@@ -55,7 +55,15 @@ export const DatabaseSchema = z.discriminatedUnion(
           .string()
           .regex(/^\d+(\.\d+)?$/, "must be a PostgreSQL major version such as 16")
           .default("16"),
-        extensions: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be an extension name")).default([]),
+        extensions: z
+          .array(
+            z
+              .string()
+              .regex(/^[a-z][a-z0-9_-]*$/, "must be an extension name")
+              // PostgreSQL keeps 63 bytes of an identifier (NAMEDATALEN - 1); a longer name is no extension's.
+              .max(63, "must be at most 63 characters (PostgreSQL's identifier limit)"),
+          )
+          .default([]),
       })
       .strict(),
     z.object({ kind: z.literal("mongodb"), version: z.string().default("7.0") }).strict(),

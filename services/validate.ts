@@ -101,6 +101,15 @@ export function domainOf(routingKeyOrPattern: string): string {
   return routingKeyOrPattern.split(".")[0];
 }
 
+/** The topic exchange of a domain; services publish to it by this name. */
+export const domainExchange = (domain: string) => `${domain}.events`;
+
+/**
+ * Exchange names and routing keys are AMQP 0-9-1 short strings, at most 255 bytes
+ * (https://www.rabbitmq.com/tutorials/tutorial-five-javascript: "up to the limit of 255 bytes").
+ */
+const AMQP_NAME_BYTES = 255;
+
 function duplicates<T>(items: T[]): Set<T> {
   const seen = new Set<T>();
   const dup = new Set<T>();
@@ -162,6 +171,7 @@ export function validateCatalog(catalog: Catalog): Problem[] {
   problems.push(...routeClashes(catalog.services, catalog.frontend !== undefined));
   problems.push(...eventWiring(catalog.services));
   problems.push(...retryDelayBounds(catalog.services));
+  problems.push(...amqpNameLengths(catalog.services));
   return problems;
 }
 
@@ -341,6 +351,27 @@ function retryDelayBounds(services: Service[]): Problem[] {
       ];
     }),
   );
+}
+
+/**
+ * Routing keys, binding patterns and their domains' exchanges must fit AMQP's short strings. Services
+ * publish with these names themselves, so they cannot be shortened for them.
+ */
+function amqpNameLengths(services: Service[]): Problem[] {
+  const problems: Problem[] = [];
+  const check = (field: string, keyOrPattern: string) => {
+    const tooLong = [keyOrPattern, domainExchange(domainOf(keyOrPattern))].find(
+      (name) => Buffer.byteLength(name) > AMQP_NAME_BYTES,
+    );
+    if (tooLong) problems.push(error(field, `'${tooLong}' is longer than the ${AMQP_NAME_BYTES} bytes AMQP allows`));
+  };
+  services.forEach((service, i) => {
+    service.events.publishes.forEach((key, k) => check(`services[${i}].events.publishes[${k}]`, key));
+    service.events.consumes.forEach((consumer, c) =>
+      consumer.bindings.forEach((pattern, b) => check(`services[${i}].events.consumes[${c}].bindings[${b}]`, pattern)),
+    );
+  });
+  return problems;
 }
 
 /** Consumers bound to keys nobody publishes are legal (a publisher may come later) but worth a warning. */

@@ -218,7 +218,7 @@ function compose(
     sentryDsn: settings.sentryDsn,
   };
   if (settings.target === "aws" && settings.aws) {
-    const aws = checkAwsSettings(settings.aws, catalog, projectDir);
+    const aws = checkAwsSettings(settings.aws, catalog, projectDir, shared.environment);
     problems.push(...aws.problems);
     return { ...shared, target: "aws", aws: aws.resolved };
   }

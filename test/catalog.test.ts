@@ -390,6 +390,31 @@ describe("service catalog", () => {
     assert.ok(problems.some((p) => /dlq.*overflow/.test(p)));
   });
 
+  it("rejects routing keys, binding patterns and domain exchanges longer than AMQP allows", () => {
+    const key = `sales.order.${"c".repeat(244)}`;
+    const domain = "d".repeat(249);
+    const errors = (publish: string, bind: string) =>
+      problemsOf(
+        catalog((c) => {
+          c.services[0].events.publishes = [publish];
+          c.services[1].events.consumes[0].bindings = [bind, "sales.order.*"];
+        }),
+      ).filter((p) => p.startsWith("error"));
+    assert.deepEqual(errors(key, `${domain}.#`), [
+      `error services[0].events.publishes[0]: '${key}' is longer than the 255 bytes AMQP allows`,
+      `error services[1].events.consumes[0].bindings[0]: '${domain}.events' is longer than the 255 bytes AMQP allows`,
+    ]);
+    // At the limit: a 255-byte key, and a domain whose exchange has 255 bytes.
+    assert.deepEqual(errors(key.slice(1), `${domain.slice(1)}.#`), []);
+  });
+
+  it("rejects an extension name PostgreSQL would cut", () => {
+    const problems = problemsOf(catalog((c) => (c.services[0].database.extensions = ["e".repeat(64)])));
+    assert.deepEqual(problems, [
+      "error services[0].database.extensions[0]: must be at most 63 characters (PostgreSQL's identifier limit)",
+    ]);
+  });
+
   it("rejects invalid YAML with the source named", () => {
     const problems = parseCatalog("services: [unclosed", "platform:catalogFile").problems;
     assert.equal(problems.length, 1);

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { PlatformConfig, readPlatformConfig } from "../stacks/config";
+import { namePrefix } from "../components/aws/settings";
 import { ValidationError } from "../services/problems";
 import { gatewayClients } from "../components/gateway/settings";
 
@@ -21,6 +22,14 @@ function read(values: Record<string, unknown>, stack = "dev") {
     Object.entries(values).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
   );
   return readPlatformConfig((key) => config[key], stack, projectDir, Object.keys(config));
+}
+
+/** A catalog file of one service, for names no built-in catalog has. */
+function catalogFile(catalog: string, service: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "catalog-")), "catalog.yaml");
+  const entry = `{ name: ${service}, image: me/api:1.0.0, port: 9000, resources: { cpu: 100m, memory: 64Mi } }`;
+  fs.writeFileSync(file, `name: ${catalog}\nservices:\n  - ${entry}\n`);
+  return file;
 }
 
 function problemsOf(values: Record<string, unknown>): string[] {
@@ -439,6 +448,30 @@ describe("stack config", () => {
       );
     });
 
+    it("refuses two hyphens in a row in the names AWS names are made of, naming each", () => {
+      const file = catalogFile("shop--eu", "orders--v2");
+      const refused = (name: string) =>
+        `'${name}' has two hyphens in a row, which AWS refuses in the names made from it`;
+      assert.deepEqual(problemsOf({ target: "aws", catalogFile: file, environment: "prod--eu", aws }), [
+        `catalog shop--eu.name: ${refused("shop--eu")}`,
+        `catalog shop--eu.services[0].name: ${refused("orders--v2")}`,
+        `platform:environment: ${refused("prod--eu")}`,
+      ]);
+      assert.equal(read({ target: "docker", catalogFile: file }).config.catalog.name, "shop--eu", "Docker takes them");
+    });
+
+    it("prefixes AWS names with catalog and environment, shortened with a hash past 28 characters", () => {
+      assert.equal(namePrefix({ catalog: { name: "bookings" }, environment: "prod" }), "bookings-prod");
+      const prefixes = ["a", "b"].map((end) =>
+        namePrefix({ catalog: { name: `shop-${"x".repeat(30)}-${end}` }, environment: "prod" }),
+      );
+      assert.deepEqual(
+        prefixes.map((p) => p.length),
+        [28, 28],
+      );
+      assert.notEqual(prefixes[0], prefixes[1], "catalogs that differ past the cut keep apart names");
+    });
+
     it("checks node counts against each other", () => {
       const problems = problemsOf({
         target: "aws",
@@ -449,6 +482,19 @@ describe("stack config", () => {
         "platform:aws.eks: node counts must satisfy minNodes <= desiredNodes <= maxNodes (got 5, 3, 9)",
       ]);
     });
+  });
+
+  it("prefixes Docker names with catalog and stack, shortened with a hash past 31 characters", () => {
+    const prefixes = ["a", "b"].map(
+      (end) =>
+        dockerOf(read({ target: "docker", catalogFile: catalogFile(`shop-${"x".repeat(30)}-${end}`, "api") }).config)
+          .namePrefix,
+    );
+    assert.deepEqual(
+      prefixes.map((p) => p.length),
+      [31, 31],
+    );
+    assert.notEqual(prefixes[0], prefixes[1], "catalogs that differ past the cut keep apart containers");
   });
 
   it("accepts the config secrets a catalog declares", () => {

@@ -17,10 +17,17 @@ import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache } from 
 import { platformKey } from "./platformKey";
 import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
+import { AUTONAME_SUFFIX, NAME_LIMITS, fitName } from "../naming";
 
 export interface AwsInfrastructureArgs extends PlatformInputs {
   aws: AwsTargetSettings;
 }
+
+/**
+ * The children are named after the component, and the provider names IAM roles after their logical
+ * names: the longest, `{name}-network-flow-logs`, must leave room for its suffix within IAM's limit.
+ */
+const CHILD_NAME_LENGTH = NAME_LIMITS.iamRole - AUTONAME_SUFFIX.aws - "-network-flow-logs".length;
 
 /** What every phase shares: the component as parent, naming and the settings. */
 interface Context {
@@ -59,13 +66,19 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
 
   constructor(name: string, args: AwsInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:Infrastructure", name, {}, { ...opts, providers: { aws: taggedProvider(name, args) } });
-    const ctx: Context = { name, parent: this, args, settings: args.aws, prefix: namePrefix(args) };
+    const ctx: Context = {
+      name: fitName(name, CHILD_NAME_LENGTH),
+      parent: this,
+      args,
+      settings: args.aws,
+      prefix: namePrefix(args),
+    };
     const foundation = createFoundation(ctx);
     const stores = createDataStores(ctx, foundation);
     const repositories = createRepositories(ctx, foundation);
     this.frontend = createFrontend(ctx);
     // Every role the platform layer makes carries it, whoever deploys that layer.
-    const boundary = createWorkloadBoundary(`${name}-workload-boundary`, workloadRolePath(ctx.prefix), this);
+    const boundary = createWorkloadBoundary(`${ctx.name}-workload-boundary`, workloadRolePath(ctx.prefix), this);
     this.runner = createRunner(ctx, foundation, boundary);
     this.kubeconfig = foundation.cluster.kubeconfig;
     this.outputs = layerOutputs(ctx, foundation, stores, repositories, boundary, this.frontend, this.runner);

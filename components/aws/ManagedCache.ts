@@ -4,6 +4,7 @@ import { CacheEndpoint } from "../platform";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { NAME_LIMITS, fitName } from "../naming";
 
 export interface ManagedCacheArgs extends DataStorePlacement {
   namePrefix: string;
@@ -33,7 +34,7 @@ export class ManagedCache extends pulumi.ComponentResource {
     const group = new aws.elasticache.ReplicationGroup(
       `${name}-redis`,
       {
-        replicationGroupId: `${args.namePrefix}-redis`.slice(0, 40),
+        replicationGroupId: fitName(`${args.namePrefix}-redis`, NAME_LIMITS.elastiCacheReplicationGroup),
         description: `${args.namePrefix} cache`,
         engine: "redis",
         engineVersion: REDIS.managedVersion,

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
 import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { NAME_LIMITS, fitName } from "../naming";
 
 const POSTGRES = DATABASE_ENGINES.postgres;
 
@@ -79,7 +80,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
       { length: 32, special: false },
       child,
     );
-    const identifier = `${args.namePrefix}-${group.key}`.slice(0, 63);
+    const identifier = fitName(`${args.namePrefix}-${group.key}`, NAME_LIMITS.rdsIdentifier);
     const instance = new aws.rds.Instance(
       `${name}-${group.key}`,
       {

@@ -6,6 +6,7 @@ import { Catalog, IPV4_CIDR } from "../../services/schema";
 import { Problem, error } from "../../services/problems";
 import { gatewayPaths, usesBroker } from "../../services/validate";
 import { CONFIG_NAMESPACE } from "../platform";
+import { fitName } from "../naming";
 
 const cidr = z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 10.0.0.0/16");
 const domainName = z
@@ -223,8 +224,9 @@ export function checkAwsSettings(
   settings: AwsSettings,
   catalog: Catalog,
   projectDir: string,
+  environment: string,
 ): { problems: Problem[]; resolved: AwsTargetSettings } {
-  const problems: Problem[] = [];
+  const problems: Problem[] = doubledHyphens(catalog, environment);
   const { minNodes, desiredNodes, maxNodes } = settings.eks;
   if (!(minNodes <= desiredNodes && desiredNodes <= maxNodes)) {
     problems.push(
@@ -239,6 +241,25 @@ export function checkAwsSettings(
   const caBundle = documentDbCaBundle(settings, catalog, projectDir);
   problems.push(...caBundle.problems);
   return { problems, resolved: { ...settings, documentDbCaBundle: caBundle.pem } };
+}
+
+/**
+ * ECR repository names (`{catalog}/{service}`), RDS, ElastiCache and DocumentDB identifiers (from the
+ * prefix and the services' names) allow no two hyphens in a row
+ * (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html, repositoryName's
+ * pattern; the identifiers' constraints in components/naming.ts).
+ */
+function doubledHyphens(catalog: Catalog, environment: string): Problem[] {
+  const named: Array<[string, string]> = [
+    [`catalog ${catalog.name}.name`, catalog.name],
+    ...catalog.services.map((s, i): [string, string] => [`catalog ${catalog.name}.services[${i}].name`, s.name]),
+    [`${CONFIG_NAMESPACE}:environment`, environment],
+  ];
+  return named
+    .filter(([, name]) => name.includes("--"))
+    .map(([field, name]) =>
+      error(field, `'${name}' has two hyphens in a row, which AWS refuses in the names made from it`),
+    );
 }
 
 /**
@@ -374,9 +395,14 @@ export function requiredTags(settings: AwsSettings, environment: string, catalog
   };
 }
 
-/** Prefix of the AWS names of a stack, the same on both layers: `{catalog}-{environment}`, as long as every name allows. */
+/**
+ * Prefix of the AWS names of a stack, the same on both layers: `{catalog}-{environment}`, as long as
+ * every name allows (the deploy runner's service-linked role takes `{prefix}-runner` as a suffix of at
+ * most 35 characters). Shortened with a hash, so that catalogs or environments that differ only past
+ * the cut keep apart names in one account.
+ */
 export function namePrefix(args: { catalog: { name: string }; environment: string }): string {
-  return `${args.catalog.name}-${args.environment}`.slice(0, 28).replace(/-+$/, "");
+  return fitName(`${args.catalog.name}-${args.environment}`.replace(/-+$/, ""), 28);
 }
 
 /** IAM path of the roles the platform layer makes (one per service); the deploy runner may manage those only. */

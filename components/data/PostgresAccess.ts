@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
-import { DatabaseNames } from "./databasePlan";
+import { DatabaseNames, databaseIdentifier } from "./databasePlan";
 
 export interface PostgresAccessArgs {
   names: DatabaseNames;
@@ -128,7 +128,7 @@ function monitoringLogin(
   const monitor = new postgresql.Role(
     `${name}-monitor-role`,
     {
-      name: `${names.database}_monitor`,
+      name: databaseIdentifier(`${names.database}_monitor`),
       login: true,
       password: password.result,
       roles: ["pg_monitor"],

@@ -1,3 +1,5 @@
+import { NAME_LIMITS, fitName } from "../naming";
+
 /** The login's password: a value written into the script, or an environment variable mongosh reads at run time. */
 export type MongoPassword = { value: string } | { env: string };
 
@@ -30,7 +32,7 @@ const KEYFILE = "/etc/mongo/keyfile";
 
 /** Hostnames of a replica set's three members; the first holds the loopback port and the initial data. */
 export function replicaSetMembers(host: string): string[] {
-  return [host, `${host}-2`, `${host}-3`];
+  return [host, ...[2, 3].map((n) => fitName(`${host}-${n}`, NAME_LIMITS.dnsLabel))];
 }
 
 /** mongod's arguments in every member: the replica set and internal authentication by keyfile (clients must log in). */

@@ -7,6 +7,7 @@ import { DatabaseEndpoint } from "../platform";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngineSpec, POSTGRES_EXPORTER } from "../engines";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
+import { NAME_LIMITS, fitName } from "../naming";
 import {
   KEYFILE_UPLOAD,
   REPLICA_SET_NAME,
@@ -105,7 +106,7 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ServiceDatabase", name, {}, opts);
     const engine = { ...DATABASE_ENGINES[args.database.kind], ...DOCKER_ENGINES[args.database.kind] };
-    this.host = `${args.service}-db`;
+    this.host = fitName(`${args.service}-db`, NAME_LIMITS.dnsLabel);
     this.port = engine.port;
     const randomPassword = (suffix: string, length: number) =>
       new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, { parent: this }).result;
@@ -273,7 +274,7 @@ function createReplicaSet(server: Server, replicaSet: ReplicaSet, firstMember: d
   return platformContainer(
     `${name}-replica-set-init`,
     {
-      host: `${server.host}-init`,
+      host: fitName(`${server.host}-init`, NAME_LIMITS.dnsLabel),
       image: server.image,
       namePrefix: args.namePrefix,
       networks: [args.network],
@@ -324,7 +325,7 @@ function createPostgresAccess(server: Server, extensions: string[], container: d
 /** postgres_exporter with the pg_monitor-only login, on the database's network and the monitoring one; its target. */
 function createPostgresExporter(server: Server, monitoring: DatabaseMonitoring, access: PostgresAccess): string {
   const { args, engine } = server;
-  const exporterHost = `${args.service}-db-exporter`;
+  const exporterHost = fitName(`${server.host}-exporter`, NAME_LIMITS.dnsLabel);
   platformContainer(
     `${server.name}-exporter`,
     {

@@ -8,6 +8,7 @@ import { POSTGRES_EXPORTER, POSTGRES_TOOLS_IMAGE, RABBITMQ, REDIS } from "../eng
 import { ObservabilitySettings } from "../observability/settings";
 import { CONFIG_NAMESPACE } from "../platform";
 import { devMemoryPlan } from "./memoryPlan";
+import { fitName } from "../naming";
 
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag other than latest, or a digest");
 const hostPort = z.number().int().min(1024).max(65535);
@@ -86,13 +87,19 @@ const CacheSettingsSchema = z
   .strict()
   .default({ mode: "sentinel", evictionPolicy: "volatile-lru" });
 
+/** Longest name prefix: what a user may set, and what the default is shortened to. */
+const NAME_PREFIX_LENGTH = 31;
+
 /** Stack settings of the local Docker target (`platform:docker`). */
 export const DockerSettingsSchema = z
   .object({
     /** Prefix of every container, network and volume name; defaults to `{catalog}-{stack}`. */
     namePrefix: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lowercase name of at most 31 characters")
+      .regex(
+        new RegExp(`^[a-z][a-z0-9-]{0,${NAME_PREFIX_LENGTH - 1}}$`),
+        `must be a lowercase name of at most ${NAME_PREFIX_LENGTH} characters`,
+      )
       .optional(),
     hostPorts: HostPortsSchema,
     /** Seed 002's developer tools, off unless asked for: Adminer (PostgreSQL UI) and Redis Commander. */
@@ -131,7 +138,8 @@ export function resolveDockerSettings(settings: DockerSettingsInput, catalog: Ca
   const overrides = Object.entries(settings.images).filter(([, value]) => value !== undefined);
   return {
     ...settings,
-    namePrefix: settings.namePrefix ?? `${catalog.name}-${stack}`.slice(0, 31).replace(/-+$/, ""),
+    // Two catalogs or stacks that differ only past the cut keep apart prefixes.
+    namePrefix: settings.namePrefix ?? fitName(`${catalog.name}-${stack}`.replace(/-+$/, ""), NAME_PREFIX_LENGTH),
     images: { ...DEFAULT_IMAGES, ...Object.fromEntries(overrides) },
   };
 }

@@ -8,6 +8,7 @@ import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPL
 import { APP_LABEL } from "./ServiceWorkload";
 import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
+import { NAME_LIMITS, fitName } from "../naming";
 
 /** Every engine but PostgreSQL, which runs on RDS in prod, can run on EKS: each needs a row in CLUSTER_ENGINES. */
 export type InClusterEngine = Exclude<DatabaseEngine, "postgres">;
@@ -174,7 +175,8 @@ interface MemberLayout {
 }
 
 function memberLayout(service: string, namespace: string, replicas: number): MemberLayout {
-  const host = `${service}-db`;
+  // Names the StatefulSet, its headless Service and, with `-N`, each member's pod and hostname.
+  const host = fitName(`${service}-db`, NAME_LIMITS.statefulSet);
   return {
     metadata: { name: host, namespace, labels: { [APP_LABEL]: host, "platform/service": service } },
     selector: { matchLabels: { [APP_LABEL]: host } },

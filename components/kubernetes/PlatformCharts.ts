@@ -24,6 +24,7 @@ import {
   monitoringValues,
   promtailValues,
 } from "./chartValues";
+import { NAME_LIMITS, logicalName } from "../naming";
 
 // Declared beside the chart values that use them; the rest of the platform takes them from here.
 export { NAMESPACES };
@@ -325,7 +326,8 @@ function createLogsLogins(
     opts,
   );
   new k8s.batch.v1.Job(
-    `${name}-logs-setup`,
+    // Pulumi names the Job after its logical name.
+    logicalName(`${name}-logs-setup`, NAME_LIMITS.job, "kubernetes"),
     { metadata: { namespace: NAMESPACES.logging }, spec: logsSetupJobSpec(logins.metadata.name, script.metadata.name) },
     { ...opts, dependsOn: [elasticsearch] },
   );

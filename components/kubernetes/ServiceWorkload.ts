@@ -6,6 +6,7 @@ import { DNS_EGRESS, externalEgress, externalEgressAnnotations } from "./network
 import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
 import { APP_LABEL, metricsPort, podMonitorSpec, podSpec } from "./podSpec";
+import { NAME_LIMITS, logicalName } from "../naming";
 
 export { APP_LABEL, resourceRequirements } from "./podSpec";
 
@@ -92,7 +93,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
 function createIrsaRole(workload: Workload): aws.iam.Role {
   const { name, args } = workload;
   return new aws.iam.Role(
-    `${name}-irsa`,
+    // The provider names the role after it.
+    logicalName(`${name}-irsa`, NAME_LIMITS.iamRole, "aws"),
     {
       assumeRolePolicy: pulumi
         .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])

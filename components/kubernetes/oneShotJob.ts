@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { NAME_LIMITS, logicalName } from "../naming";
 
 export interface OneShotJobArgs {
   namespace: pulumi.Input<string>;
@@ -27,7 +28,8 @@ export interface OneShotJobArgs {
 export function oneShotJob(name: string, args: OneShotJobArgs, opts: pulumi.CustomResourceOptions): k8s.batch.v1.Job {
   const mounts = args.mounts ?? [];
   return new k8s.batch.v1.Job(
-    name,
+    // Pulumi names the Job after its logical name (a fresh name on each replacement).
+    logicalName(name, NAME_LIMITS.job, "kubernetes"),
     {
       metadata: { namespace: args.namespace, labels: args.labels },
       spec: {

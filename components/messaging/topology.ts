@@ -1,5 +1,5 @@
 import { Catalog, Consumer, Service } from "../../services/schema";
-import { domainOf, retryDelays } from "../../services/validate";
+import { domainExchange, domainOf, retryDelays } from "../../services/validate";
 
 /**
  * The broker topology of a catalog as plain data. The BrokerTopology component declares exactly
@@ -54,7 +54,6 @@ export interface BrokerUserPlan {
 /** One dead-letter exchange per vhost; each queue dead-letters with its own name as routing key. */
 export const DEAD_LETTER_EXCHANGE = "platform.dlx";
 
-export const domainExchange = (domain: string) => `${domain}.events`;
 export const consumerQueue = (service: string, consumer: Consumer) => `${service}.${consumer.name}`;
 /** Ends the name of every DLQ (the DLQ alert selects queues by it). */
 export const DEAD_LETTER_SUFFIX = ".dlq";

@@ -1,4 +1,5 @@
 import { LogsBackend, PROMETHEUS_UID, logsDatasourceUid } from "./grafanaProvisioning";
+import { NAME_LIMITS, fitName } from "../naming";
 
 /** A Grafana dashboard as JSON-ready data (schemaVersion 39, Grafana 10/11). */
 export type Dashboard = Record<string, unknown>;
@@ -58,9 +59,8 @@ function dashboard(uid: string, title: string, tags: string[], panelList: Record
   };
 }
 
-/** Grafana allows 40 characters in a uid. */
 function uidFor(prefix: string, name: string): string {
-  return `${prefix}-${name}`.slice(0, 40);
+  return fitName(`${prefix}-${name}`, NAME_LIMITS.grafanaUid);
 }
 
 /** Overview of every service: availability, request rate, 5xx share and p95 latency by service. */
