@@ -236,7 +236,8 @@ function stacksFor(catalog: string, file: string): Layer[][] {
     config: { ...config, "platform:catalogFile": file },
   });
   return [
-    [{ stack: "dev", config: devConfig(catalog) }],
+    // Dozens of services with their databases: far more than a laptop, which is not what this test is about.
+    [{ stack: "dev", config: devConfig(catalog, { memoryBudget: "64Gi" }) }],
     prodLayers(catalog),
     prodLayers(
       catalog,
