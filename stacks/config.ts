@@ -11,9 +11,9 @@ import {
   isError,
   reservedKeyProblems,
 } from "../services/problems";
-import { CONFIG_NAMESPACE } from "../components/platform";
-import { GatewaySettings, GatewaySettingsSchema } from "../components/gateway/settings";
-import { ObservabilitySettings, ObservabilitySettingsSchema } from "../components/observability/settings";
+import { CONFIG_NAMESPACE, PlatformInputs } from "../components/platform";
+import { GatewaySettingsSchema } from "../components/gateway/settings";
+import { ObservabilitySettingsSchema } from "../components/observability/settings";
 import {
   DockerSettings,
   DockerSettingsSchema,
@@ -67,18 +67,13 @@ const MOVED_KEYS: Record<string, string> = {
   "gateway.database": "platform:docker.gatewayDatabase (Kong's own database in dev)",
 };
 
-interface SharedConfig {
-  stack: string;
-  environment: string;
-  catalog: Catalog;
-  images: Record<string, string>;
-  gateway: GatewaySettings;
-  observability: ObservabilitySettings;
+/** What every target is given (components/platform.ts), with the secrets still plain. */
+type SharedConfig = Omit<PlatformInputs, "configSecrets"> & {
   /** Plaintext only here, between reading the stack config and wrapping each value in `pulumi.secret`. */
   serviceSecrets: Record<string, Record<string, string>>;
   /** Plaintext only here too. */
   sentryDsn?: string;
-}
+};
 
 export type PlatformConfig = SharedConfig &
   ({ target: "docker"; docker: DockerSettings } | { target: "aws"; aws: AwsTargetSettings });
