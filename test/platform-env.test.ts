@@ -1,12 +1,10 @@
 import { strict as assert } from "assert";
-import * as path from "path";
-import { runProgram } from "../stacks/program";
 import { builtinCatalogPath, loadCatalog } from "../services/load";
 import { PLATFORM_ENV, dependencyUrlEnv } from "../services/validate";
 import { SENTRY_DSN, devConfig, prodLayers } from "./helpers/stackConfigs";
-import { RecordedResource, ofType, runLayersUnderMocks, runUnderMocks } from "../tools/mockRun";
+import { RecordedResource, ofType } from "../tools/mockRun";
+import { runStack } from "../tools/stackRun";
 
-const projectDir = path.join(__dirname, "..");
 const catalog = loadCatalog(builtinCatalogPath("reservei"));
 
 /** Names of the variables a service's container gets, on each target. */
@@ -32,25 +30,19 @@ describe("names the platform sets on services", () => {
     // One after the other: the mocks are process-wide.
     const runs = [
       {
-        stack: "dev",
-        config: { ...devConfig("reservei"), ...withSentry },
+        layers: [{ stack: "dev", config: { ...devConfig("reservei"), ...withSentry } }],
         names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-dev-${s}`),
       },
       {
-        stack: "single",
-        config: devConfig("reservei", { cache: { mode: "single" } }),
+        layers: [{ stack: "single", config: devConfig("reservei", { cache: { mode: "single" } }) }],
         names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-single-${s}`),
       },
-      { stack: "prod", layers: prodLayers("reservei", {}, withSentry), names: kubernetesEnvNames },
+      { layers: prodLayers("reservei", {}, withSentry), names: kubernetesEnvNames },
     ];
     const setByPlatform = new Set<string>();
     for (const run of runs) {
-      const { resources } =
-        "layers" in run
-          ? await runLayersUnderMocks(run.layers!, () => runProgram(projectDir))
-          : await runUnderMocks(run.stack, run.config, () => runProgram(projectDir));
-      const namesIn = run.names;
-      const names = (service: string) => namesIn(resources, service);
+      const resources = (await runStack(run.layers)).all;
+      const names = (service: string) => run.names(resources, service);
       for (const service of catalog.services) {
         const own = new Set([
           ...Object.keys(service.env),

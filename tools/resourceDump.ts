@@ -1,8 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram } from "../stacks/program";
 import { BUILTIN_CATALOGS } from "../services/load";
-import { runLayersUnderMocks, runUnderMocks } from "./mockRun";
+import { runStack } from "./stackRun";
 import { TEST_CA_BUNDLE, devConfig, prodLayers } from "../test/helpers/stackConfigs";
 
 /**
@@ -49,17 +48,12 @@ const VARIANTS: Array<[string, (catalog: string) => Layers]> = [
 
 async function main(outDir: string): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
-  const projectDir = path.join(__dirname, "..");
   for (const [variant, layersOf] of VARIANTS) {
     for (const catalog of BUILTIN_CATALOGS) {
-      const layers = layersOf(catalog);
-      const program = () => runProgram(projectDir);
-      const run =
-        layers.length > 1
-          ? await runLayersUnderMocks(layers, program)
-          : await runUnderMocks(layers[0].stack, layers[0].config, program);
+      // Every layer's resources: a prod dump holds the infrastructure and the platform stack.
+      const { all } = await runStack(layersOf(catalog));
       const urnName = (urn: string) => urn.split("::").slice(-1)[0];
-      const rows = run.resources
+      const rows = all
         .map((r) => ({
           type: r.type,
           name: r.name,

@@ -58,6 +58,8 @@ interface Context {
   labels(component: string, service?: string): PlatformLabels;
   /** Every scrape job Prometheus gets; each phase adds its own. */
   scrapeJobs: ScrapeJob[];
+  /** Loopback port of each database, the gateway's ("kong") included. */
+  databasePorts: Map<string, number>;
   /** Database exporters (the gateway's and each service's), one `postgres` job once all are known. */
   postgresExporters: Array<{ service: string; target: string }>;
 }
@@ -97,6 +99,11 @@ export class DockerPlatform extends pulumi.ComponentResource {
       labels: (component, service) => ({ stack: args.stack, catalog: args.catalog.name, component, service }),
       scrapeJobs: [],
       postgresExporters: [],
+      databasePorts: databaseHostPorts(
+        args.catalog,
+        args.docker.hostPorts.databaseBase,
+        args.docker.gatewayDatabase === "postgres",
+      ),
     };
     const networks = createNetworks(ctx);
     const stores = { broker: createBroker(ctx, networks), cache: createCache(ctx, networks) };
@@ -240,7 +247,7 @@ function createGateway(ctx: Context, networks: Networks, cache: CacheCluster | u
       image: settings.images.kong,
       database: settings.gatewayDatabase,
       databaseImage: settings.images.kongDatabase,
-      databaseHostPort: gatewayDatabasePort(ctx),
+      databaseHostPort: ctx.databasePorts.get("kong"),
       gateway: ctx.args.gateway,
       network: networks.edge,
       cache: cache && { endpoint: cache.endpoint, network: networks.data! },
@@ -255,15 +262,6 @@ function createGateway(ctx: Context, networks: Networks, cache: CacheCluster | u
   ctx.scrapeJobs.push({ job: "kong", groups: [{ targets: [`${KONG_HOST}:${KONG_STATUS_PORT}`] }] });
   if (gateway.databaseExporter) ctx.postgresExporters.push({ service: "kong", target: gateway.databaseExporter });
   return gateway;
-}
-
-function databasePorts(ctx: Context): Map<string, number> {
-  const { catalog, docker: settings } = ctx.args;
-  return databaseHostPorts(catalog, settings.hostPorts.databaseBase, settings.gatewayDatabase === "postgres");
-}
-
-function gatewayDatabasePort(ctx: Context): number | undefined {
-  return databasePorts(ctx).get("kong");
 }
 
 interface Stores {
@@ -377,7 +375,7 @@ function createServiceDatabase(
       database: service.database,
       namePrefix: ctx.prefix,
       network,
-      hostPort: databasePorts(ctx).get(service.name)!,
+      hostPort: ctx.databasePorts.get(service.name)!,
       monitoring: { network: networks.monitoring, postgresExporterImage: ctx.args.docker.images.postgresExporter },
       labels: ctx.labels("database", service.name),
       memory: ctx.memory,
