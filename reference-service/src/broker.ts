@@ -8,7 +8,8 @@ import { traceHeaders } from "./tracing";
 /** Publishes wait at most this long for the broker's confirm. */
 const CONFIRM_TIMEOUT_MS = 10000;
 const RECONNECT_INITIAL_MS = 500;
-const RECONNECT_MAX_MS = 10000;
+/** A restarted broker is found within this long; longer waits would only lengthen the outage. */
+const RECONNECT_MAX_MS = 5000;
 
 export class BrokerUnavailableError extends Error {}
 

@@ -164,7 +164,8 @@ export class Consumer {
   ) {
     const maxAttempts = maxAttemptsOf(this.config, queue);
     if (attempt >= maxAttempts) return this.deadLetter(channel, queue, message, attempt, "attempts_exhausted", error);
-    this.log.warn({ queue, attempt, maxAttempts, err: error }, "delivery failed; retrying");
+    const messageId = message.properties.messageId;
+    this.log.warn({ queue, attempt, maxAttempts, messageId, err: error }, "delivery failed; retrying");
     const headers = copyHeaders(message, error, { "x-attempt": attempt + 1 });
     if (await this.forward(channel, message, `${queue}.retry.${attempt}`, headers)) this.metrics.retried.inc({ queue });
   }
@@ -177,7 +178,8 @@ export class Consumer {
     reason: DeadLetterReason,
     error: string,
   ): Promise<void> {
-    this.log.error({ queue, attempt, reason, err: error }, "dead-lettering a message");
+    const messageId = message.properties.messageId;
+    this.log.error({ queue, attempt, reason, messageId, err: error }, "dead-lettering a message");
     const headers = copyHeaders(message, error, { "x-attempt": attempt, "x-dead-letter-reason": reason });
     if (await this.forward(channel, message, `${queue}.dlq`, headers)) this.metrics.deadLettered.inc({ queue, reason });
   }

@@ -1,9 +1,11 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { Counter, Histogram, Registry } from "prom-client";
 
 /**
  * The names and labels the platform's alert rules and dashboards read (docs/env-contract.md,
  * "Metrics"). Prometheus adds `service` from its scrape config, so it is no label here.
  */
+// Only the contract's metrics, no collectDefaultMetrics(): prom-client's defaults include gauges
+// named `*_total` (nodejs_active_handles_total), which `promtool check metrics` rejects.
 export class Metrics {
   readonly registry = new Registry();
   readonly httpRequests = new Counter({
@@ -49,11 +51,6 @@ export class Metrics {
     labelNames: ["queue", "reason"] as const,
     registers: [this.registry],
   });
-
-  constructor() {
-    // Process and event-loop metrics: what a dashboard shows next to the traffic.
-    collectDefaultMetrics({ register: this.registry });
-  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     const labels = { method, route, status: String(status) };

@@ -58,11 +58,16 @@ export async function startRedis(config: string, args: string[], port: number, p
   throw new Error(`redis-server did not answer: ${output}`);
 }
 
-export async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
+/** Polls `probe` (sync or async) every 100 ms until it returns a value; throws after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const value = probe();
+      const value = await probe();
       if (value !== undefined) return value;
     } catch {
       /* not yet */
@@ -79,8 +84,17 @@ export function hasRabbitmqServer(): boolean {
   return fs.existsSync(RABBITMQ_SERVER);
 }
 
+/** Debian's rabbitmqctl, before the wrapper that switches to the rabbitmq user (and its HOME, so its cookie). */
+const RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl";
+
 export interface RabbitmqNode {
   amqpPort: number;
+  /** `name@localhost`, for `rabbitmqctl -n`. */
+  nodeName: string;
+  /** The node's environment (its HOME holds the Erlang cookie the CLI needs). */
+  env: NodeJS.ProcessEnv;
+  /** rabbitmqctl against this node: `ctl(["stop_app"])` closes every client connection. */
+  ctl: (args: string[]) => string;
   stop: () => Promise<void>;
 }
 
@@ -93,11 +107,12 @@ export async function startRabbitmq(files: { enabledPlugins: string; config: str
   fs.writeFileSync(path.join(dir, "enabled_plugins"), files.enabledPlugins);
   fs.writeFileSync(path.join(dir, "rabbitmq.conf"), files.config);
   const [amqpPort, distPort] = [await freePort(), await freePort()];
+  const nodeName = `check-${process.pid}-${amqpPort}@localhost`;
   const env = {
     ...process.env,
     HOME: dir, // its own Erlang cookie
     RABBITMQ_CONF_ENV_FILE: "/dev/null", // not the machine broker's node name
-    RABBITMQ_NODENAME: `check-${process.pid}-${amqpPort}@localhost`,
+    RABBITMQ_NODENAME: nodeName,
     RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
     RABBITMQ_NODE_PORT: String(amqpPort),
     RABBITMQ_DIST_PORT: String(distPort),
@@ -121,10 +136,17 @@ export async function startRabbitmq(files: { enabledPlugins: string; config: str
     await exited;
     fs.rmSync(dir, { recursive: true, force: true });
   };
+  const ctl = (args: string[]) =>
+    execFileSync(RABBITMQCTL, ["-q", "-n", nodeName, ...args], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60000,
+    }).trim();
   const deadline = Date.now() + 60000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
-    if (await accepts(amqpPort)) return { amqpPort, stop };
+    if (await accepts(amqpPort)) return { amqpPort, nodeName, env, ctl, stop };
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
