@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as amqp from "amqplib";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { MASTER_NAME } from "../components/cache/redisConfig";
 import { connectionUrl, databaseNames } from "../components/data/databasePlan";
 import { DATABASE_ENGINES } from "../components/engines";
@@ -21,6 +21,7 @@ import { retryDelays } from "../services/validate";
 import { runUnderMocks, valueOf } from "../tools/mockRun";
 import {
   LogLine,
+  Sample,
   ServiceProcess,
   hasPostgres,
   parseExposition,
@@ -262,6 +263,62 @@ function hasPromtool(): boolean {
   return hasBinary("promtool");
 }
 
+/**
+ * `promtool test rules` input: the scraped counters at 1m steps with the labels Prometheus adds
+ * (job, instance, and the service label of the dev scrape config), once with the 5xx series and
+ * once without them.
+ */
+function errorRateTests(rules: string, scrapes: Sample[][], publisher: ServiceProcess) {
+  const target = { job: PUBLISHER, instance: `${PUBLISHER}:${publisher.env.PORT}`, service: PUBLISHER };
+  const keys = [...new Set(scrapes.flat().map((s) => JSON.stringify(s.labels)))];
+  const valuesOf = (key: string) =>
+    scrapes.map((scrape) => scrape.find((s) => JSON.stringify(s.labels) === key)?.value ?? "_");
+  const series = keys.map((key) => {
+    const labels = { ...JSON.parse(key), ...target } as Record<string, string>;
+    const selector = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    return { key, status: labels.status, series: `http_requests_total{${selector.join(",")}}`, values: valuesOf(key) };
+  });
+  // The share the rule computes over the last five minutes (the traffic is linear, so rate() agrees).
+  const increase = (s: (typeof series)[number]) => Number(s.values.at(-1)) - Number(s.values.at(-6));
+  const errors = series.filter((s) => s.status.startsWith("5")).reduce((sum, s) => sum + increase(s), 0);
+  const ratio = errors / series.reduce((sum, s) => sum + increase(s), 0);
+  const rule = parse(rules).groups[0].rules.find((r: { alert: string }) => r.alert === "HighErrorRate");
+  const annotations = {
+    summary: rule.annotations.summary.replace("{{ $labels.service }}", PUBLISHER),
+    description: rule.annotations.description.replace(
+      "{{ $value | humanizePercentage }}",
+      `${Number((ratio * 100).toPrecision(4))}%`,
+    ),
+  };
+  const input = (withErrors: boolean) =>
+    series
+      .filter((s) => withErrors || !s.status.startsWith("5"))
+      .map((s) => ({ series: s.series, values: s.values.join(" ") }));
+  const evalTime = `${scrapes.length - 1}m`;
+  return {
+    rule_files: ["alerts.yml"],
+    evaluation_interval: "1m",
+    tests: [
+      {
+        interval: "1m",
+        input_series: input(true),
+        alert_rule_test: [
+          {
+            eval_time: evalTime,
+            alertname: "HighErrorRate",
+            exp_alerts: [{ exp_labels: { severity: "critical", service: PUBLISHER }, exp_annotations: annotations }],
+          },
+        ],
+      },
+      {
+        interval: "1m",
+        input_series: input(false),
+        alert_rule_test: [{ eval_time: evalTime, alertname: "HighErrorRate", exp_alerts: [] }],
+      },
+    ],
+  };
+}
+
 describe("the reference service, run with the environment the program computes", function () {
   this.timeout(120000);
   let setup: Setup;
@@ -395,6 +452,109 @@ describe("the reference service, run with the environment the program computes",
     assert.deepEqual(Object.keys(all.body.messageIds).sort(), publisher.env.RABBITMQ_PUBLISHES.split(",").sort());
   });
 
+  it("sends its span to the OTLP endpoint and logs the request with that trace_id", async () => {
+    const publisher = service(PUBLISHER);
+    const trace = traceparent();
+    assert.equal((await get(publisher, "/bookings/traced", { traceparent: trace.header })).status, 200);
+    const traceBytes = Buffer.from(trace.traceId, "hex");
+    const body = await until("the span at the OTLP receiver", 10000, () =>
+      setup.otlp.bodies.find((b) => b.includes(traceBytes)),
+    );
+    assert.ok(body.includes(Buffer.from(PUBLISHER)), "the span's resource names the service");
+    const line = publisher.logs.find((l) => l.msg === "request" && l.path === "/bookings/traced")!;
+    assert.equal(line.trace_id, trace.traceId);
+    assert.equal(line.service, PUBLISHER);
+    assert.ok(body.includes(Buffer.from(String(line.span_id), "hex")), "the logged span is the exported one");
+  });
+
+  it("exposes metrics that pass promtool check metrics, and from which HighErrorRate fires", async function () {
+    if (!hasPromtool()) {
+      console.log("      (skipped: promtool not installed; .ci/run installs Debian's prometheus package)");
+      return this.skip();
+    }
+    const publisher = service(PUBLISHER);
+    execFileSync("promtool", ["check", "metrics"], {
+      input: await publisher.scrape(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    // Each round stands for a minute of traffic: 10 requests, 2 of them answered 500.
+    const scrapes: Sample[][] = [];
+    for (let minute = 0; minute <= 11; minute++) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          get(publisher, "/bookings/search", i < 2 ? { "x-reference-status": "500" } : {}),
+        ),
+      );
+      scrapes.push(parseExposition(await publisher.scrape()).filter((s) => s.name === "http_requests_total"));
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reference-promtool-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const thresholds = ObservabilitySettingsSchema.parse({});
+    const rules = renderAlertRules([PUBLISHER], {
+      errorRate: thresholds.errorRateThreshold,
+      latencyP95Seconds: thresholds.latencyP95Seconds,
+    });
+    fs.writeFileSync(path.join(dir, "alerts.yml"), rules);
+    fs.writeFileSync(path.join(dir, "alerts.test.yml"), stringify(errorRateTests(rules, scrapes, publisher)));
+    const output = execFileSync("promtool", ["test", "rules", "alerts.test.yml"], { cwd: dir, encoding: "utf8" });
+    assert.match(output, /SUCCESS/);
+  });
+
+  it("answers 503 on readiness while the broker is down, and publishes and consumes again once it is back", async () => {
+    const [publisher, consumer] = [service(PUBLISHER), service(CONSUMER)];
+    const stoppedAt = Date.now();
+    setup.broker.ctl(["stop_app"]);
+    const down = await until("booking-service not ready", 15000, async () => {
+      const reply = await get(publisher, publisher.env.READINESS_PATH);
+      return reply.status === 503 ? reply.body : undefined;
+    });
+    assert.equal(down.checks.database, "ok");
+    assert.equal(down.checks.cache, "ok");
+    assert.notEqual(down.checks.broker, "ok");
+    assert.equal((await get(publisher, publisher.env.HEALTH_PATH)).status, 200, "liveness ignores the backends");
+    const errorsBefore = await publisher.metric("rabbitmq_messages_publish_errors_total", { routing_key: CREATED });
+    assert.equal((await post(publisher, `/bookings?event=${CREATED}`, {})).status, 503);
+    assert.equal(
+      await publisher.metric("rabbitmq_messages_publish_errors_total", { routing_key: CREATED }),
+      errorsBefore + 1,
+    );
+
+    setup.broker.ctl(["start_app"]);
+    const restartedAt = Date.now();
+    await Promise.all([publisher, consumer].map((s) => waitReady(s, 30000)));
+    console.log(
+      `      broker down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s; ready again ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after it restarted`,
+    );
+    const queue = `${CONSUMER}.bookings`;
+    const consumed = await consumer.metric("rabbitmq_messages_consumed_total", { queue });
+    assert.equal((await post(publisher, `/bookings?event=${CREATED}`, { after: "restart" })).status, 202);
+    await until("the consumer consuming again", 10000, async () =>
+      (await consumer.metric("rabbitmq_messages_consumed_total", { queue })) > consumed ? true : undefined,
+    );
+  });
+
+  it("counts writes in the cache again within the failover time after the Redis master dies", async () => {
+    const publisher = service(PUBLISHER);
+    await sentinelsAgree(setup.cache, CACHE.sentinelPassword, 20000);
+    const write = () => post(publisher, `/bookings?event=${CREATED}`, { cache: "failover" });
+    const first = await write();
+    assert.equal(first.status, 202);
+    const killedAt = Date.now();
+    setup.cache.kill(setup.cache.initialMaster);
+    const count = await until("a write through the service after the failover", 30000, async () => {
+      const reply = await write();
+      return reply.status === 202 ? (reply.body.count as number) : undefined;
+    });
+    const ms = Date.now() - killedAt;
+    const [, master] = setup.cache.masterFromSentinel();
+    console.log(`      writes counted again ${(ms / 1000).toFixed(1)} s after the master died (new master :${master})`);
+    assert.notEqual(master, setup.cache.initialMaster.port);
+    assert.ok(count > first.body.count, `count ${count} after ${first.body.count}: an acknowledged increment was lost`);
+    assert.ok(ms < CACHE.failoverTimeoutMs, `took ${ms} ms`);
+    assert.equal((await write()).body.count, count + 1);
+    await waitReady(publisher, 10000);
+  });
+
   describe("the retry protocol, on a consumer with maxAttempts 3, 200 ms then 400 ms", () => {
     const queue = `${LONG_CONSUMER}.items`;
     const dlq = `${queue}.dlq`;
@@ -517,6 +677,21 @@ describe("the reference service, run with the environment the program computes",
       );
       const after = await counters();
       assert.deepEqual([after.unparseable - before.unparseable, after.retried - before.retried], [1, 0]);
+    });
+  });
+
+  // Nested, so that it runs last: mocha runs a block's own tests before its nested blocks.
+  describe("shutdown", () => {
+    it("exits 0 on SIGTERM within the 30 s grace period", async () => {
+      const stopped = await Promise.all(
+        Object.values(setup.services).map(async (s) => ({ service: s, ...(await s.terminate()) })),
+      );
+      for (const { service: s, code, ms } of stopped) {
+        assert.equal(code, 0, `${s.name} exited ${code}:\n${s.output.slice(-2000)}`);
+        assert.ok(ms < 30000, `${s.name} took ${ms} ms`);
+        assert.ok(s.logs.some((l) => l.msg === "stopped"));
+      }
+      console.log(`      stopped in ${stopped.map((s) => `${s.ms} ms`).join(", ")}`);
     });
   });
 });
