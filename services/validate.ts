@@ -299,14 +299,19 @@ export function dependencyOrder(services: Service[]): Service[] {
   return order;
 }
 
-/** The catalog needs the API gateway: some service has routes, or there is a front end to serve at `/`. */
 /** A service publishes or consumes events, so it gets a broker user. */
 export function usesBroker(service: Service): boolean {
   return service.events.publishes.length > 0 || service.events.consumes.length > 0;
 }
 
+/** Some service has gateway routes: then the gateway limits rates and identifies clients. */
+export function hasServiceRoutes(catalog: Catalog): boolean {
+  return catalog.services.some((s) => s.routes.length > 0);
+}
+
+/** The catalog needs the API gateway: some service has routes, or there is a front end to serve at `/`. */
 export function needsGateway(catalog: Catalog): boolean {
-  return catalog.frontend !== undefined || catalog.services.some((s) => s.routes.length > 0);
+  return catalog.frontend !== undefined || hasServiceRoutes(catalog);
 }
 
 /** Answered by the gateway itself on every target (its own health, for `npm run health` and load balancers). */
