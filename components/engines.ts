@@ -42,9 +42,10 @@ export const DATABASE_ENGINES: Record<DatabaseEngine, DatabaseEngineSpec> = {
   },
   clickhouse: {
     image: (version) => `clickhouse/clickhouse-server:${version}-alpine`,
-    // The native protocol; the HTTP interface (below) answers the health check.
-    port: 9000,
-    scheme: "clickhouse",
+    // The HTTP interface, which the official clients of most languages speak (@clickhouse/client,
+    // clickhouse-connect, the JDBC driver); the native protocol (9000) stays inside the server's network.
+    port: 8123,
+    scheme: "http",
     dataPath: "/var/lib/clickhouse",
     ready: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8123/ping"],
   },

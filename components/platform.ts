@@ -3,6 +3,7 @@ import { Catalog } from "../services/schema";
 import { GatewaySettings } from "./gateway/settings";
 import { ObservabilitySettings } from "./observability/settings";
 import { connectionUrl } from "./data/databasePlan";
+import { ServiceMessaging } from "./messaging/topology";
 
 /** The stack config namespace (`platform:` keys); settings modules name their fields with it. */
 export const CONFIG_NAMESPACE = "platform";
@@ -59,11 +60,8 @@ export interface BrokerEndpoint {
 }
 
 /** One service's own login on the broker and what the topology gave it. */
-export interface BrokerUser {
-  username: string;
+export interface BrokerUser extends ServiceMessaging {
   password: pulumi.Output<string>;
-  consumerQueues: string[];
-  retryExchange?: string;
 }
 
 export interface TracingEndpoint {
@@ -109,7 +107,11 @@ export function brokerEnv(broker: BrokerEndpoint, user: BrokerUser): EnvContract
     env: {
       RABBITMQ_VHOST: broker.vhost,
       RABBITMQ_USER: user.username,
+      RABBITMQ_PUBLISHES: user.publishes.join(","),
       RABBITMQ_QUEUES: user.consumerQueues.join(","),
+      RABBITMQ_MAX_ATTEMPTS: Object.entries(user.maxAttempts)
+        .map(([queue, attempts]) => `${queue}=${attempts}`)
+        .join(","),
       RABBITMQ_RETRY_EXCHANGE: user.retryExchange ?? "",
     },
     secretEnv: {

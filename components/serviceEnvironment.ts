@@ -50,7 +50,7 @@ function secretValue(service: Service, secret: ServiceSecret, c: ServiceConnecti
 }
 
 /**
- * The environment of a service on any target: the same variable names everywhere (see README),
+ * The environment of a service on any target: the same variable names everywhere (docs/env-contract.md),
  * plain values in `env`, everything holding a credential in `secretEnv`.
  */
 export function serviceEnvironment(service: Service, c: ServiceConnections): EnvContract {
@@ -63,6 +63,11 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): Env
         PORT: String(service.port),
         PLATFORM_ENVIRONMENT: c.environment,
         OTEL_SERVICE_NAME: service.name,
+        // Where the platform probes and scrapes, so the service serves exactly there.
+        HEALTH_PATH: service.health.path,
+        READINESS_PATH: service.health.readinessPath ?? service.health.path,
+        METRICS_PATH: service.health.metricsPath,
+        METRICS_PORT: String(service.health.metricsPort ?? service.port),
       },
       secretEnv: {},
     },

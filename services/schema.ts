@@ -95,6 +95,7 @@ const messageTtl = z
 
 export const RetrySchema = z
   .object({
+    /** Deliveries in all: the first and maxAttempts - 1 retries (docs/env-contract.md). */
     maxAttempts: z.number().int().min(1).max(10),
     initialDelayMs: z.number().int().min(100).max(3_600_000),
     multiplier: z.number().min(1).max(10).default(2),

@@ -12,6 +12,10 @@ export const PLATFORM_ENV = [
   "SERVICE_NAME",
   "PORT",
   "PLATFORM_ENVIRONMENT",
+  "HEALTH_PATH",
+  "READINESS_PATH",
+  "METRICS_PATH",
+  "METRICS_PORT",
   "DATABASE_URL",
   "DB_HOST",
   "DB_PORT",
@@ -22,7 +26,9 @@ export const PLATFORM_ENV = [
   "RABBITMQ_VHOST",
   "RABBITMQ_USER",
   "RABBITMQ_PASSWORD",
+  "RABBITMQ_PUBLISHES",
   "RABBITMQ_QUEUES",
+  "RABBITMQ_MAX_ATTEMPTS",
   "RABBITMQ_RETRY_EXCHANGE",
   "REDIS_URL",
   "REDIS_HOST",
@@ -90,11 +96,14 @@ export function topicMatches(pattern: string, routingKey: string): boolean {
   return match(pattern.split("."), routingKey.split("."));
 }
 
-/** Delay before each retry attempt: initialDelay * multiplier^(attempt-1), whole milliseconds. */
+/**
+ * Delay before each retry, whole milliseconds: retry n waits initialDelay * multiplier^(n-1).
+ * maxAttempts counts deliveries (the first and the retries), so there are maxAttempts - 1.
+ */
 export function retryDelays(retry?: Pick<Retry, "maxAttempts" | "initialDelayMs" | "multiplier">): number[] {
   if (!retry) return [];
   const { maxAttempts, initialDelayMs, multiplier } = retry;
-  return Array.from({ length: maxAttempts }, (_, i) => Math.round(initialDelayMs * multiplier ** i));
+  return Array.from({ length: maxAttempts - 1 }, (_, i) => Math.round(initialDelayMs * multiplier ** i));
 }
 
 export function domainOf(routingKeyOrPattern: string): string {
@@ -290,14 +299,19 @@ export function dependencyOrder(services: Service[]): Service[] {
   return order;
 }
 
-/** The catalog needs the API gateway: some service has routes, or there is a front end to serve at `/`. */
 /** A service publishes or consumes events, so it gets a broker user. */
 export function usesBroker(service: Service): boolean {
   return service.events.publishes.length > 0 || service.events.consumes.length > 0;
 }
 
+/** Some service has gateway routes: then the gateway limits rates and identifies clients. */
+export function hasServiceRoutes(catalog: Catalog): boolean {
+  return catalog.services.some((s) => s.routes.length > 0);
+}
+
+/** The catalog needs the API gateway: some service has routes, or there is a front end to serve at `/`. */
 export function needsGateway(catalog: Catalog): boolean {
-  return catalog.frontend !== undefined || catalog.services.some((s) => s.routes.length > 0);
+  return catalog.frontend !== undefined || hasServiceRoutes(catalog);
 }
 
 /** Answered by the gateway itself on every target (its own health, for `npm run health` and load balancers). */
@@ -328,24 +342,24 @@ function routeClashes(services: Service[], hasFrontend: boolean): Problem[] {
 }
 
 /**
- * Each attempt parks the message in a retry queue whose x-message-ttl is its delay, so every
- * attempt's delay is checked against maxDelayMs (a broker refuses a TTL above its ceiling, and a
- * backoff of years is a mistake well below it). Delays never shrink, so the attempts over the
+ * Each retry parks the message in a retry queue whose x-message-ttl is its delay, so every
+ * retry's delay is checked against maxDelayMs (a broker refuses a TTL above its ceiling, and a
+ * backoff of years is a mistake well below it). Delays never shrink, so the retries over the
  * bound are the last ones: one problem names the first.
  */
 function retryDelayBounds(services: Service[]): Problem[] {
   return services.flatMap((service, i) =>
     service.events.consumes.flatMap((consumer, c) => {
       if (!consumer.retry) return [];
-      const { maxDelayMs, maxAttempts } = consumer.retry;
+      const { maxDelayMs } = consumer.retry;
       const delays = retryDelays(consumer.retry);
       const first = delays.findIndex((delay) => delay > maxDelayMs);
       if (first < 0) return [];
-      const others = first + 1 < maxAttempts ? `attempts ${first + 1} to ${maxAttempts} all do: ` : "";
+      const others = first + 1 < delays.length ? `retries ${first + 1} to ${delays.length} all do: ` : "";
       return [
         error(
           `services[${i}].events.consumes[${c}].retry`,
-          `attempt ${first + 1} waits ${delays[first]} ms, above maxDelayMs ${maxDelayMs} ` +
+          `retry ${first + 1} waits ${delays[first]} ms, above maxDelayMs ${maxDelayMs} ` +
             `(${others}lower initialDelayMs, multiplier or maxAttempts, or raise maxDelayMs up to ${BROKER_MAX_TTL_MS})`,
         ),
       ];

@@ -65,6 +65,7 @@ type StackSettings = z.output<typeof StackSettingsSchema>;
 const MOVED_KEYS: Record<string, string> = {
   cache: "platform:docker.cache (the dev Redis; prod uses ElastiCache)",
   "gateway.database": "platform:docker.gatewayDatabase (Kong's own database in dev)",
+  "aws.mongodb.caBundleFile": "platform:aws.rdsCaBundleFile (it verifies RDS as well as DocumentDB)",
 };
 
 /** What every target is given (components/platform.ts), with the secrets still plain. */

@@ -342,22 +342,22 @@ describe("service catalog", () => {
         {
           name: "refunds",
           bindings: ["sales.order.*"],
-          retry: { maxAttempts: 3, initialDelayMs: 5000, maxDelayMs: 9000 },
+          retry: { maxAttempts: 4, initialDelayMs: 5000, maxDelayMs: 9000 },
         },
-        // The last attempt waits exactly maxDelayMs: allowed.
+        // The last retry waits exactly maxDelayMs: allowed.
         {
           name: "audit",
           bindings: ["sales.order.*"],
-          retry: { maxAttempts: 2, initialDelayMs: 4500, maxDelayMs: 9000 },
+          retry: { maxAttempts: 3, initialDelayMs: 4500, maxDelayMs: 9000 },
         },
       ];
     });
     const advice = "lower initialDelayMs, multiplier or maxAttempts, or raise maxDelayMs up to 315360000000";
     assert.deepEqual(problemsOf(text), [
-      "error services[1].events.consumes[0].retry: attempt 5 waits 600000000 ms, above maxDelayMs 86400000 " +
-        `(attempts 5 to 10 all do: ${advice})`,
-      "error services[1].events.consumes[1].retry: attempt 2 waits 10000 ms, above maxDelayMs 9000 " +
-        `(attempts 2 to 3 all do: ${advice})`,
+      "error services[1].events.consumes[0].retry: retry 5 waits 600000000 ms, above maxDelayMs 86400000 " +
+        `(retries 5 to 9 all do: ${advice})`,
+      "error services[1].events.consumes[1].retry: retry 2 waits 10000 ms, above maxDelayMs 9000 " +
+        `(retries 2 to 3 all do: ${advice})`,
     ]);
     assert.equal(parseCatalog(text).catalog, undefined, "nothing to deploy");
   });

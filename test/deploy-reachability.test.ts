@@ -9,7 +9,7 @@ import { runProgram } from "../stacks/program";
 import { BUILTIN_CATALOGS } from "../services/load";
 import { RecordedResource, runLayersUnderMocks } from "../tools/mockRun";
 import { stackConfig } from "../tools/stackConfig";
-import { TEST_CA_BUNDLE, prodLayers } from "./helpers/stackConfigs";
+import { prodLayers } from "./helpers/stackConfigs";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -74,7 +74,7 @@ describe("where each prod layer is deployed from", () => {
       {
         broker: { mode: "in-cluster" },
         rds: { mode: "shared", bootstrap: "provider" },
-        mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE },
+        mongodb: { mode: "documentdb" },
       },
     ],
   ];

@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { runProgram } from "../stacks/program";
 import { AUTONAME_SUFFIX, NAME_LIMITS } from "../components/naming";
 import { RecordedResource, runLayersUnderMocks, runUnderMocks } from "../tools/mockRun";
-import { TEST_CA_BUNDLE, devConfig, prodLayers } from "./helpers/stackConfigs";
+import { devConfig, prodLayers } from "./helpers/stackConfigs";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -244,7 +244,7 @@ function stacksFor(catalog: string, file: string): Layer[][] {
       {
         rds: { mode: "shared", bootstrap: "provider" },
         broker: { mode: "in-cluster" },
-        mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE },
+        mongodb: { mode: "documentdb" },
       },
       { "platform:observability": JSON.stringify({ logs: "elk" }) },
     ),

@@ -3,7 +3,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { stringify } from "yaml";
 import { RULES, isPinnedImage } from "../policies/rules";
 import { asPolicyResources, checkStack, enforcementFor, evaluate, secretOutputViolations } from "../tools/policyCheck";
-import { TEST_CA_BUNDLE, prodLayers } from "./helpers/stackConfigs";
+import { prodLayers } from "./helpers/stackConfigs";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
@@ -731,10 +731,7 @@ describe("policy pack", () => {
 
   it("passes the prod programs of a catalog with a front end (bucket, CDN, WAF) and of MongoDB on DocumentDB", async () => {
     assert.deepEqual(await checkLayers(prodLayers("user-enrichment")), []);
-    assert.deepEqual(
-      await checkLayers(prodLayers("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE } })),
-      [],
-    );
+    assert.deepEqual(await checkLayers(prodLayers("bookings", { mongodb: { mode: "documentdb" } })), []);
   });
 
   it("passes the dev program, and reports anything it would find in dev as advisory", async () => {

@@ -680,7 +680,7 @@ describe("prod program (aws target, under mocks)", () => {
     const analytics = named(reservei.resources, "kubernetes:core/v1:Secret", "analytics-service")!.inputs.stringData;
     assert.match(
       analytics.DATABASE_URL,
-      /^clickhouse:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:9000\/analytics_service$/,
+      /^http:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:8123\/analytics_service$/,
     );
     assert.deepEqual(plaintextOccurrences(reservei.resources, reservei.generatedSecrets), []);
   });
@@ -798,7 +798,7 @@ describe("prod program (aws target, under mocks)", () => {
 
   it("puts MongoDB services on one hardened DocumentDB cluster when asked, each with its own login, verifying TLS with the CA bundle", async () => {
     const run = await runLayersUnderMocks(
-      prodLayers("bookings", { mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE, instances: 2 } }),
+      prodLayers("bookings", { mongodb: { mode: "documentdb", instances: 2 }, rdsCaBundleFile: TEST_CA_BUNDLE }),
       () => runProgram(projectDir),
     );
     assert.equal(
@@ -832,14 +832,15 @@ describe("prod program (aws target, under mocks)", () => {
       "from the nodes, as RDS",
     );
 
-    const ca = named(run.resources, "kubernetes:core/v1:ConfigMap", "documentdb-ca")!.inputs;
+    // One bundle, the stack's file, verifies DocumentDB and RDS alike.
+    const [ca] = inputsOf(run, "kubernetes:core/v1:ConfigMap").filter((c) => c.metadata?.name === "rds-ca");
     assert.equal(ca.data["rds-ca-bundle.pem"], fs.readFileSync(TEST_CA_BUNDLE, "utf8"));
     const job = inputsOf(run, "kubernetes:batch/v1:Job").find(
       (j) => j.spec.template.metadata.labels["platform/job"] === "documentdb-bootstrap",
     )!;
     assert.match(
       job.spec.template.spec.containers[0].command[2],
-      /tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem/,
+      /tls=true&tlsCAFile=\/etc\/rds-ca\/rds-ca-bundle\.pem/,
     );
     const script = inputsOf(run, "kubernetes:core/v1:ConfigMap").find((c) => c.data?.["login.js"])!.data["login.js"];
     assert.match(script, /getSiblingDB\("admin"\)/);
@@ -848,18 +849,20 @@ describe("prod program (aws target, under mocks)", () => {
     const secret = named(run.resources, "kubernetes:core/v1:Secret", "notification-service")!.inputs.stringData;
     assert.match(
       secret.DATABASE_URL,
-      /^mongodb:\/\/notification_service_app:pw[0-9a-f]+@bookings-docdb-cluster\.cluster-[^/]+:27017\/notification_service\?tls=true&tlsCAFile=\/etc\/documentdb-ca\/rds-ca-bundle\.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin$/,
+      /^mongodb:\/\/notification_service_app:pw[0-9a-f]+@bookings-docdb-cluster\.cluster-[^/]+:27017\/notification_service\?tls=true&tlsCAFile=\/etc\/rds-ca\/rds-ca-bundle\.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false&authSource=admin$/,
     );
     const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", "notification-service")!.inputs.spec
       .template.spec;
     assert.deepEqual(
       deployment.containers[0].volumeMounts.find((m: any) => m.name === "trust-bundle"),
-      { name: "trust-bundle", mountPath: "/etc/documentdb-ca", readOnly: true },
+      { name: "trust-bundle", mountPath: "/etc/rds-ca", readOnly: true },
     );
-    assert.equal(
-      named(run.resources, "kubernetes:apps/v1:Deployment", "auth-service")!.inputs.spec.template.spec.volumes.length,
-      1,
-      "only MongoDB services mount it",
+    // A PostgreSQL service on RDS verifies its instance with the same bundle.
+    const auth = named(run.resources, "kubernetes:apps/v1:Deployment", "auth-service")!.inputs.spec.template.spec;
+    assert.deepEqual(auth.volumes[1], { name: "trust-bundle", configMap: { name: "rds-ca" } });
+    assert.match(
+      named(run.resources, "kubernetes:core/v1:Secret", "auth-service")!.inputs.stringData.DATABASE_URL,
+      /\?sslmode=verify-full&sslrootcert=\/etc\/rds-ca\/rds-ca-bundle\.pem$/,
     );
     const egress = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service")!.inputs
       .spec.egress;

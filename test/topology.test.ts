@@ -70,7 +70,7 @@ describe("broker topology plan", () => {
     );
   });
 
-  it("parks retries in delay queues with exponential TTLs that return to the consumer queue", () => {
+  it("parks retries in delay queues with exponential TTLs that return to the consumer queue (maxAttempts 5: 4 retries)", () => {
     const plan = planTopology(loadCatalog(builtinCatalogPath("user-enrichment")));
     const retries = plan.queues.filter((q) => q.role === "retry" && q.service === "enrichment-service");
     assert.deepEqual(
@@ -80,7 +80,6 @@ describe("broker topology plan", () => {
         ["enrichment-service.users.retry.2", 2000],
         ["enrichment-service.users.retry.3", 4000],
         ["enrichment-service.users.retry.4", 8000],
-        ["enrichment-service.users.retry.5", 16000],
       ],
     );
     for (const q of retries) {
@@ -95,7 +94,9 @@ describe("broker topology plan", () => {
   });
 
   it("computes backoff delays from initial delay and multiplier", () => {
-    assert.deepEqual(retryDelays({ maxAttempts: 3, initialDelayMs: 500, multiplier: 3 }), [500, 1500, 4500]);
+    // maxAttempts counts deliveries: 4 is the first and 3 retries.
+    assert.deepEqual(retryDelays({ maxAttempts: 4, initialDelayMs: 500, multiplier: 3 }), [500, 1500, 4500]);
+    assert.deepEqual(retryDelays({ maxAttempts: 1, initialDelayMs: 500, multiplier: 3 }), []);
     assert.deepEqual(retryDelays(undefined), []);
   });
 

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILTIN_CATALOGS } from "../services/load";
 import { runStack } from "./stackRun";
-import { TEST_CA_BUNDLE, devConfig, prodLayers } from "../test/helpers/stackConfigs";
+import { devConfig, prodLayers } from "../test/helpers/stackConfigs";
 
 /**
  * Writes, per built-in catalog and stack (dev, prod), every resource the program declares under
@@ -41,7 +41,7 @@ const VARIANTS: Array<[string, (catalog: string) => Layers]> = [
         natGateways: "single",
         rds: { mode: "shared", bootstrap: "provider" },
         broker: { mode: "in-cluster" },
-        mongodb: { mode: "documentdb", caBundleFile: TEST_CA_BUNDLE },
+        mongodb: { mode: "documentdb" },
       }),
   ],
 ];

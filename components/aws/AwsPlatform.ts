@@ -21,7 +21,9 @@ import {
   DatabaseEndpoint,
   PlatformInputs,
   TracingEndpoint,
+  TrustBundle,
 } from "../platform";
+import { rdsTrustBundle } from "./rdsTrust";
 import { BACKUP_TAG } from "./BackupPlan";
 import { kubeconfig } from "./EksCluster";
 import { RdsAccess } from "./RdsAccess";
@@ -201,8 +203,16 @@ function connectCluster(ctx: Context): Cluster {
 
 /** Each service's database: its login on RDS or DocumentDB, or its own server on EKS. */
 function createDatabases(ctx: Context, cluster: Cluster): Databases {
-  const rds = createRdsAccess(ctx, cluster);
-  const documentDb = createDocumentDbAccess(ctx, cluster);
+  // One bundle for RDS and DocumentDB, made when the first of them asks for it.
+  let bundle: TrustBundle | undefined;
+  const trust = () =>
+    (bundle ??= rdsTrustBundle(
+      `${ctx.name}-rds-ca`,
+      { namespace: cluster.namespace.metadata.name, pem: ctx.settings.rdsCaBundle },
+      { parent: ctx.parent, provider: cluster.provider },
+    ));
+  const rds = createRdsAccess(ctx, cluster, trust);
+  const documentDb = createDocumentDbAccess(ctx, cluster, trust);
   const inCluster = createInClusterDatabases(ctx, cluster, documentDb !== undefined);
   const endpoints = new Map<string, DatabaseEndpoint>([
     ...Object.entries(rds?.endpoints ?? {}),
@@ -212,7 +222,7 @@ function createDatabases(ctx: Context, cluster: Cluster): Databases {
   return { endpoints, waitFor: [rds, documentDb].filter((d) => d !== undefined) };
 }
 
-function createRdsAccess(ctx: Context, cluster: Cluster): RdsAccess | undefined {
+function createRdsAccess(ctx: Context, cluster: Cluster, trust: () => TrustBundle): RdsAccess | undefined {
   const postgres = ctx.args.catalog.services.flatMap((s) =>
     s.database.kind === "postgres" ? [{ service: s.name, extensions: s.database.extensions }] : [],
   );
@@ -230,12 +240,17 @@ function createRdsAccess(ctx: Context, cluster: Cluster): RdsAccess | undefined 
       bootstrap: ctx.settings.rds.bootstrap,
       kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
       vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
+      trustBundle: trust(),
     },
     { parent: ctx.parent },
   );
 }
 
-function createDocumentDbAccess(ctx: Context, cluster: Cluster): DocumentDbAccess | undefined {
+function createDocumentDbAccess(
+  ctx: Context,
+  cluster: Cluster,
+  trust: () => TrustBundle,
+): DocumentDbAccess | undefined {
   const mongodb = ctx.args.catalog.services.filter((s) => s.database.kind === "mongodb");
   if (ctx.settings.mongodb.mode !== "documentdb" || mongodb.length === 0) return undefined;
   return new DocumentDbAccess(
@@ -246,8 +261,7 @@ function createDocumentDbAccess(ctx: Context, cluster: Cluster): DocumentDbAcces
       adminPassword: infrastructureSecret(ctx, (s) => s.documentDbAdminPassword!),
       kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
       vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
-      // Config validation read and checked the bundle.
-      caBundle: ctx.settings.documentDbCaBundle!,
+      trustBundle: trust(),
     },
     { parent: ctx.parent },
   );

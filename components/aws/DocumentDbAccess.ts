@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { renderMongoUserScript } from "../data/mongoInit";
 import { MONGO_TOOLS_IMAGE } from "../engines";
-import { DatabaseEndpoint } from "../platform";
+import { DatabaseEndpoint, TrustBundle } from "../platform";
+import { RDS_CA_PATH } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 import { DOCUMENTDB_ADMIN_USER, DOCUMENTDB_PORT } from "./DocumentDb";
@@ -15,22 +16,19 @@ export interface DocumentDbAccessArgs {
   /** The cluster from the infrastructure layer. */
   host: pulumi.Input<string>;
   adminPassword: pulumi.Input<string>;
-  /** Where the login Jobs run and the services mount the CA bundle; the namespace denies all traffic by default. */
+  /** Where the login Jobs run; the namespace denies all traffic by default. */
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
   /** The cluster's addresses lie in it: the Jobs may reach DocumentDB there. */
   vpcCidr: pulumi.Input<string>;
-  /** PEM bundle of Amazon's RDS certificate authorities, which sign DocumentDB's certificates. */
-  caBundle: string;
+  /** Amazon's RDS CA bundle, which signs DocumentDB's certificates, in that namespace. */
+  trustBundle: TrustBundle;
 }
 
-/** Where the services and Jobs find the CA bundle (a ConfigMap volume). */
-export const DOCUMENTDB_CA_DIR = "/etc/documentdb-ca";
-const CA_FILE = "rds-ca-bundle.pem";
 const BOOTSTRAP_JOB = "documentdb-bootstrap";
 
 /** DocumentDB presents itself as replica set rs0 and does not support retryable writes. */
 function connectionQuery(extra: string): string {
-  return `tls=true&tlsCAFile=${DOCUMENTDB_CA_DIR}/${CA_FILE}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false${extra}`;
+  return `tls=true&tlsCAFile=${RDS_CA_PATH}&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false${extra}`;
 }
 
 /** The login Job's command: the host and both passwords come from its environment, the same for every service. */
@@ -45,24 +43,21 @@ const LOGIN_COMMAND = [
 interface ClusterAccess {
   host: pulumi.Input<string>;
   adminPassword: pulumi.Input<string>;
-  /** The ConfigMap with the CA bundle that verifies the cluster's certificate. */
-  caConfigMap: pulumi.Output<string>;
+  /** The CA bundle that verifies the cluster's certificate. */
+  trustBundle: TrustBundle;
 }
 
 /**
  * Each MongoDB service's login on the DocumentDB cluster (readWrite on its own database only),
- * made by a Job inside the VPC, the CA bundle the services verify the cluster with, and the
- * DatabaseEndpoint each connects to once its login exists.
+ * made by a Job inside the VPC, and the DatabaseEndpoint each connects to once its login exists.
  */
 export class DocumentDbAccess extends pulumi.ComponentResource {
   readonly endpoints: Record<string, DatabaseEndpoint> = {};
-  /** The ConfigMap holding the CA bundle, for the services to mount at DOCUMENTDB_CA_DIR. */
-  readonly caConfigMap: pulumi.Output<string>;
 
   constructor(name: string, args: DocumentDbAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDbAccess", name, {}, opts);
-    this.caConfigMap = this.prepareNamespace(name, args);
-    const access = { host: args.host, adminPassword: args.adminPassword, caConfigMap: this.caConfigMap };
+    this.allowJobEgress(name, args);
+    const access = { host: args.host, adminPassword: args.adminPassword, trustBundle: args.trustBundle };
     for (const service of args.services) {
       const names = databaseNames(service);
       const password = this.createLogin(`${name}-${service}`, service, names, access, args);
@@ -71,17 +66,9 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  /** The CA bundle the services and Jobs mount (returns its ConfigMap's name), and the login Jobs' egress. */
-  private prepareNamespace(name: string, args: DocumentDbAccessArgs): pulumi.Output<string> {
+  /** The login Jobs' egress to the cluster. */
+  private allowJobEgress(name: string, args: DocumentDbAccessArgs): void {
     const k8sOpts = { parent: this, provider: args.kubernetes.provider };
-    const ca = new k8s.core.v1.ConfigMap(
-      `${name}-ca`,
-      {
-        metadata: { name: "documentdb-ca", namespace: args.kubernetes.namespace },
-        data: { [CA_FILE]: args.caBundle },
-      },
-      k8sOpts,
-    );
     jobEgressPolicy(
       `${name}-bootstrap-egress`,
       {
@@ -92,7 +79,6 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    return ca.metadata.name;
   }
 
   /** The service's password and the Job that makes its login. */
@@ -139,7 +125,7 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
         runAsUser: 999,
         mounts: [
           { mountPath: "/init", volume: { configMap: { name: script.metadata.name } } },
-          { mountPath: DOCUMENTDB_CA_DIR, volume: { configMap: { name: cluster.caConfigMap } } },
+          { mountPath: cluster.trustBundle.mountPath, volume: { configMap: { name: cluster.trustBundle.configMap } } },
         ],
       },
       k8sOpts,
@@ -151,13 +137,13 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
 
 function serviceEndpoint(
   names: DatabaseNames,
-  { host, caConfigMap }: ClusterAccess,
+  { host, trustBundle }: ClusterAccess,
   password: pulumi.Output<string>,
 ): DatabaseEndpoint {
   return {
     location: { kind: "vpc" },
     // Amazon's CA signs the cluster's certificate: clients verify it with the bundle.
-    trustBundle: { configMap: caConfigMap, mountPath: DOCUMENTDB_CA_DIR },
+    trustBundle,
     host,
     port: DOCUMENTDB_PORT,
     name: names.database,

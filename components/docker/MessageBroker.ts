@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RABBITMQ } from "../engines";
-import { BrokerEndpoint } from "../platform";
+import { BrokerEndpoint, BrokerUser } from "../platform";
 import * as docker from "@pulumi/docker";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
-import { BrokerCredentials, BrokerTopology } from "../messaging/BrokerTopology";
+import { BrokerTopology } from "../messaging/BrokerTopology";
 import { TopologyPlan } from "../messaging/topology";
 import { renderEnabledPlugins } from "./rabbitmqConfig";
 import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
@@ -35,7 +35,7 @@ export class MessageBroker extends pulumi.ComponentResource {
   readonly host = "rabbitmq";
   readonly vhost: string;
   readonly managementUrl: string;
-  readonly credentials: Record<string, BrokerCredentials>;
+  readonly credentials: Record<string, BrokerUser>;
   /** Where services connect, on the data network. */
   readonly endpoint: BrokerEndpoint;
   readonly container: docker.Container;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Catalog } from "../../services/schema";
+import { hasServiceRoutes } from "../../services/validate";
 import { CacheEndpoint } from "../platform";
 import { GatewayClient, GatewayCredential, RateLimitCounters } from "./kongConfig";
 import { DEFAULT_CLIENT, GatewaySettings, GatewayClientSettings, gatewayClients } from "./settings";
@@ -83,12 +84,14 @@ export function kongCanCountIn(cache: CacheEndpoint | undefined): cache is Cache
 
 /**
  * Where Kong counts its rate limits: in the cache when it can, so that every Kong replica shares one
- * counter; in each Kong's memory only when there is a single Kong, where that is exact. Anything else
+ * counter; in each Kong's memory only when there is a single Kong, or no route to limit (a catalog
+ * without routes, whose clients are never identified either), where that is exact. Anything else
  * would multiply every limit by the number of replicas, so it is refused.
  */
 export function rateLimitCounters(
   cache: CacheEndpoint | undefined,
   kongReplicas: number,
+  catalog: Catalog,
 ): pulumi.Output<RateLimitCounters> {
   if (kongCanCountIn(cache)) {
     return pulumi.all([cache.host, cache.password]).apply(([host, password]): RateLimitCounters => ({
@@ -105,7 +108,7 @@ export function rateLimitCounters(
       },
     }));
   }
-  if (kongReplicas > 1)
+  if (kongReplicas > 1 && hasServiceRoutes(catalog))
     throw new Error(
       `Kong runs up to ${kongReplicas} replicas: its rate limits need a cache without Sentinel to count in (local counters would allow ${kongReplicas} times each limit)`,
     );

@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RABBITMQ } from "../engines";
-import { BrokerEndpoint } from "../platform";
+import { BrokerEndpoint, BrokerUser } from "../platform";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { BrokerCredentials } from "../messaging/BrokerTopology";
 import { renderDefinitions } from "../messaging/definitions";
-import { TopologyPlan } from "../messaging/topology";
+import { TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
 
 export interface InClusterBrokerArgs {
@@ -26,7 +25,7 @@ export const RABBITMQ_CHART = {
  */
 export class InClusterBroker extends pulumi.ComponentResource {
   readonly vhost: string;
-  readonly credentials: Record<string, BrokerCredentials> = {};
+  readonly credentials: Record<string, BrokerUser> = {};
   readonly endpoint: BrokerEndpoint;
 
   constructor(name: string, args: InClusterBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -36,12 +35,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
     const passwords: Record<string, pulumi.Output<string>> = {};
     for (const user of args.plan.users) {
       passwords[user.service] = this.password(`${name}-${user.username}-password`);
-      this.credentials[user.service] = {
-        username: user.username,
-        password: passwords[user.service],
-        consumerQueues: user.consumerQueues,
-        retryExchange: user.retryExchange,
-      };
+      this.credentials[user.service] = { ...serviceMessaging(user), password: passwords[user.service] };
     }
     const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
     this.installRabbitmq(name, args.plan.vhost, { ...k8sOpts, dependsOn: secrets });

@@ -231,7 +231,7 @@ function createGateway(
   opts: ChildOpts,
 ): pulumi.Output<string> {
   // Counted in the cache: the autoscaler runs up to KONG_REPLICAS.max Kongs.
-  const counters = rateLimitCounters(args.gatewayCache, KONG_REPLICAS.max);
+  const counters = rateLimitCounters(args.gatewayCache, KONG_REPLICAS.max, args.catalog);
   const declarative = new k8s.core.v1.Secret(
     `${name}-kong-declarative`,
     {

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
-import { BindingPlan, BrokerUserPlan, ExchangePlan, QueuePlan, TopologyPlan } from "./topology";
+import { BrokerUser } from "../platform";
+import { BindingPlan, BrokerUserPlan, ExchangePlan, QueuePlan, TopologyPlan, serviceMessaging } from "./topology";
 
 export interface BrokerTopologyArgs {
   plan: TopologyPlan;
@@ -9,18 +10,11 @@ export interface BrokerTopologyArgs {
   provider: rabbitmq.Provider;
 }
 
-export interface BrokerCredentials {
-  username: string;
-  password: pulumi.Output<string>;
-  consumerQueues: string[];
-  retryExchange?: string;
-}
-
 /** Declares a TopologyPlan on a RabbitMQ broker: vhost, exchanges, queues, bindings and one user per service. */
 export class BrokerTopology extends pulumi.ComponentResource {
   readonly vhost: pulumi.Output<string>;
   /** Per service: its own broker user; passwords are secrets. */
-  readonly credentials: Record<string, BrokerCredentials>;
+  readonly credentials: Record<string, BrokerUser>;
 
   constructor(name: string, args: BrokerTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:messaging:BrokerTopology", name, {}, opts);
@@ -122,7 +116,7 @@ function declareUser(
   vhost: rabbitmq.VHost,
   exchanges: Map<string, rabbitmq.Exchange>,
   child: BrokerOptions,
-): BrokerCredentials {
+): BrokerUser {
   const password = new random.RandomPassword(
     `${name}-${user.username}-password`,
     { length: 32, special: false },
@@ -154,10 +148,5 @@ function declareUser(
       { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) },
     );
   }
-  return {
-    username: user.username,
-    password: password.result,
-    consumerQueues: user.consumerQueues,
-    retryExchange: user.retryExchange,
-  };
+  return { ...serviceMessaging(user), password: password.result };
 }

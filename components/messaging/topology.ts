@@ -40,15 +40,32 @@ export interface TopicPermissionPlan {
   write: string;
   read: string;
 }
-export interface BrokerUserPlan {
-  service: string;
+/** What a service's code needs to know of its part of the topology (docs/env-contract.md). */
+export interface ServiceMessaging {
   username: string;
+  /** Routing keys it may publish, in catalog order. */
+  publishes: string[];
+  /** Queues it consumes from, in catalog order. */
+  consumerQueues: string[];
+  /** Per consumer queue: deliveries before a message is dead-lettered (1 without `retry`). */
+  maxAttempts: Record<string, number>;
+  /**
+   * Its exchange for failed messages: routing key `{queue}.retry.{n}` parks one for retry n,
+   * `{queue}.dlq` dead-letters it. Absent for a service that only publishes.
+   */
+  retryExchange?: string;
+}
+
+/** The part of a user's plan its service's env carries. */
+export function serviceMessaging(user: BrokerUserPlan): ServiceMessaging {
+  const { username, publishes, consumerQueues, maxAttempts, retryExchange } = user;
+  return { username, publishes, consumerQueues, maxAttempts, retryExchange };
+}
+
+export interface BrokerUserPlan extends ServiceMessaging {
+  service: string;
   permissions: PermissionPlan;
   topicPermissions: TopicPermissionPlan[];
-  /** Queues the service consumes from, in catalog order. */
-  consumerQueues: string[];
-  /** Exchange to republish a failed message to, routing key `{queue}.retry.{attempt}`; absent without retries. */
-  retryExchange?: string;
 }
 
 /** One dead-letter exchange per vhost; each queue dead-letters with its own name as routing key. */
@@ -97,11 +114,15 @@ interface ServiceQueues {
   queues: QueuePlan[];
   bindings: BindingPlan[];
   consumerQueues: string[];
+  maxAttempts: Record<string, number>;
   retryExchange?: string;
 }
 
 function planServiceQueues(service: Service): ServiceQueues {
-  const result: ServiceQueues = { queues: [], bindings: [], consumerQueues: [] };
+  const result: ServiceQueues = { queues: [], bindings: [], consumerQueues: [], maxAttempts: {} };
+  // The consumer itself republishes a failed message, for a retry or to its DLQ, through this exchange.
+  const failures = retryExchange(service.name);
+  if (service.events.consumes.length > 0) result.retryExchange = failures;
   for (const consumer of service.events.consumes) {
     const queue = consumerQueue(service.name, consumer);
     const args: QueueArguments = {
@@ -113,6 +134,7 @@ function planServiceQueues(service: Service): ServiceQueues {
     if (consumer.maxLength !== undefined) args["x-max-length"] = consumer.maxLength;
     result.queues.push({ name: queue, service: service.name, role: "consumer", arguments: args });
     result.consumerQueues.push(queue);
+    result.maxAttempts[queue] = consumer.retry?.maxAttempts ?? 1;
     for (const pattern of consumer.bindings) {
       result.bindings.push({ source: domainExchange(domainOf(pattern)), destination: queue, routingKey: pattern });
     }
@@ -125,9 +147,9 @@ function planServiceQueues(service: Service): ServiceQueues {
       arguments: deadLetterArguments(consumer),
     });
     result.bindings.push({ source: DEAD_LETTER_EXCHANGE, destination: dlq, routingKey: queue });
+    result.bindings.push({ source: failures, destination: dlq, routingKey: dlq });
 
     retryDelays(consumer.retry).forEach((delayMs, i) => {
-      result.retryExchange = retryExchange(service.name);
       const name = retryQueue(queue, i + 1);
       // A parked message expires after its delay and is dead-lettered through the default
       // exchange straight back onto the consumer queue.
@@ -137,7 +159,7 @@ function planServiceQueues(service: Service): ServiceQueues {
         role: "retry",
         arguments: { "x-message-ttl": delayMs, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue },
       });
-      result.bindings.push({ source: result.retryExchange, destination: name, routingKey: name });
+      result.bindings.push({ source: failures, destination: name, routingKey: name });
     });
   }
   return result;
@@ -171,7 +193,9 @@ function planUser(service: Service, planned: ServiceQueues): BrokerUserPlan {
       write: exactNames(service.events.publishes.filter((key) => domainOf(key) === domain)),
       read: "^$",
     })),
+    publishes: service.events.publishes,
     consumerQueues: planned.consumerQueues,
+    maxAttempts: planned.maxAttempts,
     retryExchange: planned.retryExchange,
   };
 }
