@@ -11,7 +11,7 @@ import { MASTER_NAME } from "../components/cache/redisConfig";
 import { connectionUrl, databaseNames } from "../components/data/databasePlan";
 import { DATABASE_ENGINES } from "../components/engines";
 import { renderDefinitions } from "../components/messaging/definitions";
-import { TopologyPlan, planTopology } from "../components/messaging/topology";
+import { TopologyPlan, planTopology, serviceMessaging } from "../components/messaging/topology";
 import { renderAlertRules } from "../components/observability/alertRules";
 import { ObservabilitySettingsSchema } from "../components/observability/settings";
 import { ServiceEndpoints, serviceEnvironment } from "../components/serviceEnvironment";
@@ -171,7 +171,7 @@ function endpointsOf(setup: Setup, plan: TopologyPlan, service: Service): Servic
   if (user) {
     endpoints.broker = {
       endpoint: { host: "127.0.0.1", port: setup.broker.amqpPort, tls: false, vhost: plan.vhost, location: local },
-      user: { ...user, password: pulumi.secret(setup.passwords[service.name]) },
+      user: { ...serviceMessaging(user), password: pulumi.secret(setup.passwords[service.name]) },
     };
   }
   const master = setup.cache.initialMaster;
