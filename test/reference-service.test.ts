@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -199,16 +200,15 @@ async function resolved(values: Record<string, pulumi.Input<string>>): Promise<R
 
 /** serviceEnvironment under Pulumi's mocks, each value resolved to the string a container would get. */
 async function environments(
-  setup: Setup,
-  running: Array<{ catalog: Catalog; plan: TopologyPlan; name: string }>,
+  running: Array<{ catalog: Catalog; name: string; endpoints: (service: Service) => ServiceEndpoints }>,
 ): Promise<Record<string, Record<string, string>>> {
   const { result } = await runUnderMocks("reference-check", {}, () => {
     const owner = new pulumi.ComponentResource("test:index:ReferenceCheck", "reference-check");
-    return running.map(({ catalog, plan, name }) => {
+    return running.map(({ catalog, name, endpoints }) => {
       const service = serviceOf(catalog, name);
       const contract = serviceEnvironment(service, {
         environment: "test",
-        endpoints: endpointsOf(setup, plan, service),
+        endpoints: endpoints(service),
         dependencyUrl: (dependency) => `http://127.0.0.1:${serviceOf(catalog, dependency).port}`,
         configSecrets: { services: {} },
         secretOwner: { name: "reference-check", parent: owner },
@@ -361,10 +361,10 @@ describe("the reference service, run with the environment the program computes",
     );
     setup = { catalogs, plans, passwords, admin, cache, broker, otlp, databases, services: {} };
 
-    const envs = await environments(setup, [
-      { catalog: catalogs.reservei, plan: plans[0], name: PUBLISHER },
-      { catalog: catalogs.reservei, plan: plans[0], name: CONSUMER },
-      { catalog: catalogs.refcheck, plan: plans[1], name: LONG_CONSUMER },
+    const envs = await environments([
+      { catalog: catalogs.reservei, name: PUBLISHER, endpoints: (s) => endpointsOf(setup, plans[0], s) },
+      { catalog: catalogs.reservei, name: CONSUMER, endpoints: (s) => endpointsOf(setup, plans[0], s) },
+      { catalog: catalogs.refcheck, name: LONG_CONSUMER, endpoints: (s) => endpointsOf(setup, plans[1], s) },
     ]);
     for (const [name, env] of Object.entries(envs)) setup.services[name] = new ServiceProcess(name, env);
     cleanups.push(() => Object.values(setup.services).forEach((s) => s.kill()));
@@ -693,5 +693,119 @@ describe("the reference service, run with the environment the program computes",
       }
       console.log(`      stopped in ${stopped.map((s) => `${s.ms} ms`).join(", ")}`);
     });
+  });
+});
+
+const STORE_CATALOG = `
+name: storecheck
+description: The reference service on the other database engines
+services:
+  - name: clickhouse-store
+    image: storecheck/clickhouse:1.0.0
+    port: 8080
+    resources: { cpu: 100m, memory: 128Mi }
+    database: { kind: clickhouse }
+  - name: mongodb-store
+    image: storecheck/mongodb:1.0.0
+    port: 8081
+    resources: { cpu: 100m, memory: 128Mi }
+    database: { kind: mongodb }
+`;
+
+/** Answers ClickHouse's HTTP interface (`/ping`, and 200 to every query) and keeps what it was sent. */
+async function fakeClickHouse() {
+  const requests: Array<{ url: URL; authorization?: string; body: string }> = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      requests.push({ url, authorization: req.headers.authorization, body });
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(url.pathname === "/ping" ? "Ok.\n" : "");
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { port, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("the reference service's client by DATABASE_URL scheme (ClickHouse's HTTP interface, MongoDB)", function () {
+  this.timeout(60000);
+  const login = { username: "store_app", password: `store-${RUN}` };
+  let clickhouse: Awaited<ReturnType<typeof fakeClickHouse>>;
+  const services: Record<string, ServiceProcess> = {};
+
+  before(async () => {
+    const catalog = parseCatalog(STORE_CATALOG).catalog!;
+    for (const s of catalog.services) s.port = await freePort();
+    clickhouse = await fakeClickHouse();
+    // Nothing listens there: MongoDB stays unreachable.
+    const ports: Record<string, number> = { clickhouse: clickhouse.port, mongodb: await freePort() };
+    const endpoints = (service: Service): ServiceEndpoints => {
+      const kind = service.database.kind as "clickhouse" | "mongodb";
+      const name = databaseNames(service.name).database;
+      const url = connectionUrl(
+        DATABASE_ENGINES[kind].scheme,
+        login.username,
+        login.password,
+        "127.0.0.1",
+        ports[kind],
+        name,
+      );
+      const location = { kind: "local" as const };
+      return {
+        tracing: { url: `http://127.0.0.1:${ports.mongodb}`, port: ports.mongodb, location },
+        database: {
+          host: "127.0.0.1",
+          port: ports[kind],
+          name,
+          username: login.username,
+          password: pulumi.secret(login.password),
+          url: pulumi.secret(url),
+          location,
+        },
+      };
+    };
+    const envs = await environments(catalog.services.map((s) => ({ catalog, name: s.name, endpoints })));
+    for (const [name, env] of Object.entries(envs)) services[name] = new ServiceProcess(name, env);
+  });
+
+  after(async () => {
+    Object.values(services).forEach((s) => s.kill());
+    await clickhouse?.close();
+  });
+
+  it("creates its table and records writes through ClickHouse's HTTP interface, with the URL's login and database", async () => {
+    const store = services["clickhouse-store"];
+    assert.match(store.env.DATABASE_URL, /^http:\/\//);
+    await waitReady(store, 20000);
+    assert.deepEqual((await get(store, store.env.READINESS_PATH)).body.checks, { database: "ok" });
+    assert.equal((await post(store, "/items", { sku: 7 })).status, 202);
+    const queries = clickhouse.requests.filter((r) => r.url.pathname !== "/ping");
+    const create = queries.find((r) => /CREATE TABLE IF NOT EXISTS reference_events/.test(r.body + r.url.search))!;
+    assert.ok(create, JSON.stringify(queries.map((q) => q.url.search)));
+    const insert = queries.find((r) => /INSERT INTO reference_events/.test(r.url.searchParams.get("query") ?? ""))!;
+    assert.match(insert.body, /"\/items"/);
+    for (const request of [create, insert]) {
+      assert.equal(request.url.searchParams.get("database"), store.env.DB_NAME);
+      assert.equal(
+        request.authorization,
+        `Basic ${Buffer.from(`${login.username}:${login.password}`).toString("base64")}`,
+      );
+    }
+  });
+
+  it("uses the MongoDB driver for a mongodb:// URL, and is not ready while MongoDB is unreachable", async () => {
+    const store = services["mongodb-store"];
+    assert.match(store.env.DATABASE_URL, /^mongodb:\/\//);
+    await until("mongodb-store answering", 20000, async () =>
+      (await get(store, "/")).status === 200 ? true : undefined,
+    );
+    assert.equal((await get(store, "/")).body.uses.database, "mongodb");
+    const ready = await get(store, store.env.READINESS_PATH);
+    assert.equal(ready.status, 503);
+    assert.notEqual(ready.body.checks.database, "ok");
+    assert.equal((await post(store, "/items", {})).status, 503);
   });
 });
