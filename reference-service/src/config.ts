@@ -27,6 +27,8 @@ export interface BrokerConfig {
 
 export interface Config {
   service: string;
+  /** The traces' `service.name`: OTEL_SERVICE_NAME, as OpenTelemetry's SDKs read it (the platform sets it to SERVICE_NAME). */
+  tracingName: string;
   environment: string;
   port: number;
   healthPath: string;
@@ -115,8 +117,10 @@ export function loadConfig(env: Env = process.env): Config {
   const port = portOf(required(env, "PORT"), "PORT");
   const healthPath = optional(env, "HEALTH_PATH") ?? "/health";
   const metricsPort = optional(env, "METRICS_PORT");
+  const service = required(env, "SERVICE_NAME");
   return {
-    service: required(env, "SERVICE_NAME"),
+    service,
+    tracingName: optional(env, "OTEL_SERVICE_NAME") ?? service,
     environment: optional(env, "PLATFORM_ENVIRONMENT") ?? "unknown",
     port,
     healthPath,

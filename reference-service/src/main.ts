@@ -75,7 +75,7 @@ async function shutdown(running: Running, log: Logger): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  startTracing(config.service);
+  startTracing(config.tracingName);
   const log = createLogger(config.service);
   let stopping = false;
   process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "unhandled rejection"));

@@ -7,9 +7,10 @@ import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 let provider: NodeTracerProvider | undefined;
 
 /**
- * Traces over OTLP/HTTP protobuf. The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself and
- * posts to `{endpoint}/v1/traces`; register() installs the AsyncLocalStorage context manager
- * (the active span follows awaits, so log lines find it) and the W3C trace-context propagator.
+ * Traces over OTLP/HTTP protobuf (the contract's OTEL_EXPORTER_OTLP_PROTOCOL is always
+ * `http/protobuf`). The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself and posts to
+ * `{endpoint}/v1/traces`; register() installs the AsyncLocalStorage context manager (the active
+ * span follows awaits, so log lines find it) and the W3C trace-context propagator.
  */
 export function startTracing(service: string): void {
   provider = new NodeTracerProvider({
