@@ -64,6 +64,8 @@ services:
         - name: items
           bindings: [${RETRY_ROUTING_KEY}]
           retry: { maxAttempts: 3, initialDelayMs: 200, multiplier: 2 }
+          # One dead letter fills it: the test of a refused copy.
+          dlq: { maxLength: 1 }
     health: { path: /healthz, readinessPath: /readyz, metricsPath: /prom, metricsPort: 9464 }
 `;
 
@@ -677,6 +679,25 @@ describe("the reference service, run with the environment the program computes",
       );
       const after = await counters();
       assert.deepEqual([after.unparseable - before.unparseable, after.retried - before.retried], [1, 0]);
+    });
+    it("keeps a message whose dead-letter copy a full DLQ refuses, and dead-letters it once there is room", async () => {
+      const consumer = service(LONG_CONSUMER);
+      const before = await counters();
+      const first = await publish(Buffer.from("first"), {});
+      await until("the first dead letter filling the DLQ", 10000, async () =>
+        (await operator.checkQueue(dlq)).messageCount === 1 ? true : undefined,
+      );
+      const second = await publish(Buffer.from("second"), {});
+      await until("the refused copy", 10000, () =>
+        consumer.logs.some((l) => l.messageId === second && l.msg === "copy refused; requeueing the delivery")
+          ? true
+          : undefined,
+      );
+      assert.equal((await deadLetter(first, 1000)).content.toString(), "first", "room for one more");
+      // The delivery was handed back to its queue a few seconds later, and dead-lettered then.
+      assert.equal((await deadLetter(second, 15000)).content.toString(), "second");
+      const after = await counters();
+      assert.equal(after.unparseable - before.unparseable, 2, "each counted once, when the DLQ took it");
     });
   });
 

@@ -15,8 +15,8 @@ const CHECK_TIMEOUT_MS = 2000;
 const MAX_ROUTES = 50;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/** What the service uses, as the environment says; each absent piece is simply not used. */
 export interface Backends {
-  /** Set once its table exists: until then the service is not ready. */
   db?: Database;
   cache?: Cache;
   broker?: Broker;

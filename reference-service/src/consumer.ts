@@ -145,8 +145,8 @@ export class Consumer {
 
   /** The service's own work for a message: record it (once per message id). */
   private async handle(queue: string, message: amqp.Message, body: Record<string, unknown>, attempt: number) {
-    failForTest(message.properties.headers ?? {}, attempt);
     const headers: Headers = message.properties.headers ?? {};
+    failForTest(headers, attempt);
     await this.db?.record({
       source: "amqp",
       name: queue,
@@ -200,7 +200,11 @@ export class Consumer {
       channel.ack(message);
       return true;
     } catch (err) {
-      this.log.error({ err: (err as Error).message, routingKey: key }, "copy refused; requeueing the delivery");
+      const messageId = message.properties.messageId;
+      this.log.error(
+        { err: (err as Error).message, routingKey: key, messageId },
+        "copy refused; requeueing the delivery",
+      );
       await new Promise((resolve) => setTimeout(resolve, REQUEUE_DELAY_MS));
       // On a closed channel the broker has already requeued it.
       await Promise.resolve()
