@@ -13,6 +13,9 @@ import { startTracing, stopTracing } from "./tracing";
 /** Under dev's stop timeout and prod's termination grace period (30 s), with room to exit. */
 const SHUTDOWN_BUDGET_MS = 25000;
 
+/** At most this long to export the last spans on shutdown. */
+const TRACE_FLUSH_MS = 3000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -70,7 +73,9 @@ async function shutdown(running: Running, log: Logger): Promise<void> {
   const { broker, cache, db } = running.backends;
   await Promise.allSettled([broker?.close(), cache?.close(), db?.close()]);
   log.info("stopped");
-  await stopTracing();
+  // Spans still buffered go out now; an unreachable collector must not hold the exit up for its
+  // exporter's retries.
+  await Promise.race([stopTracing(), sleep(TRACE_FLUSH_MS)]);
 }
 
 async function main(): Promise<void> {
