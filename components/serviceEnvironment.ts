@@ -15,6 +15,7 @@ import {
   databaseEnv,
   tracingEnv,
 } from "./platform";
+import { consumerQueue } from "./messaging/topology";
 
 /** The endpoints one service uses; each absent piece simply adds no variables. */
 export interface ServiceEndpoints {
@@ -49,6 +50,26 @@ function secretValue(service: Service, secret: ServiceSecret, c: ServiceConnecti
   ).result;
 }
 
+/** Where the service answers the orchestrator's probes and Prometheus (docs/env-contract.md). */
+function probeEnv(service: Service): Record<string, string> {
+  const { health } = service;
+  return {
+    HEALTH_PATH: health.path,
+    READINESS_PATH: health.readinessPath ?? health.path,
+    METRICS_PATH: health.metricsPath,
+    METRICS_PORT: String(health.metricsPort ?? service.port),
+  };
+}
+
+/** What the service publishes, and how many deliveries each of its queues gets before its DLQ. */
+function eventEnv(service: Service): EnvContract {
+  const attempts = service.events.consumes.map((c) => `${consumerQueue(service.name, c)}=${c.retry?.maxAttempts ?? 1}`);
+  return {
+    env: { RABBITMQ_PUBLISHES: service.events.publishes.join(","), RABBITMQ_MAX_ATTEMPTS: attempts.join(",") },
+    secretEnv: {},
+  };
+}
+
 /**
  * The environment of a service on any target: the same variable names everywhere (see README),
  * plain values in `env`, everything holding a credential in `secretEnv`.
@@ -63,6 +84,7 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): Env
         PORT: String(service.port),
         PLATFORM_ENVIRONMENT: c.environment,
         OTEL_SERVICE_NAME: service.name,
+        ...probeEnv(service),
       },
       secretEnv: {},
     },
@@ -73,7 +95,7 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): Env
     },
   ];
   if (endpoints.database) parts.push(databaseEnv(endpoints.database));
-  if (endpoints.broker) parts.push(brokerEnv(endpoints.broker.endpoint, endpoints.broker.user));
+  if (endpoints.broker) parts.push(brokerEnv(endpoints.broker.endpoint, endpoints.broker.user), eventEnv(service));
   if (endpoints.cache && service.cache) parts.push(cacheEnv(endpoints.cache));
   // Only the services the catalog marks as issuers (login, registration) sign the gateway's tokens.
   if (c.tokenIssuer && service.auth.issuesTokens) parts.push({ env: {}, secretEnv: c.tokenIssuer });
