@@ -189,6 +189,9 @@ export const EgressSchema = z.union(
   { error: (issue) => (issue.code === "invalid_union" ? `must be one of: ${EGRESS_SHAPE}` : undefined) },
 );
 
+/** A build is tagged, then pushed under that tag: a digest is what comes out, not a name to give. */
+export const BUILD_TAG_MESSAGE = "with build, must be the name and tag to build as (a digest is what a build produces)";
+
 export const ServiceSchema = z
   .object({
     name: dnsLabel,
@@ -273,6 +276,9 @@ export const ServiceSchema = z
           path: ["image"],
           message: "is required unless the service has build: { context }",
         });
+      }
+      if (service?.build !== undefined && typeof service.image === "string" && service.image.includes("@")) {
+        ctx.addIssue({ code: "custom", path: ["image"], message: BUILD_TAG_MESSAGE });
       }
     },
     { when: () => true },
