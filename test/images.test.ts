@@ -181,6 +181,15 @@ describe("service images", () => {
         deploymentImage(run.resources, "billing"),
         new RegExp(`^${ECR}/shop-billing-repo@sha256:[a-f0-9]{64}$`),
       );
+      const runnerPolicy = ofType(run.all, "aws:iam/rolePolicy:RolePolicy").find((r) =>
+        r.name.endsWith("runner-policy"),
+      )!;
+      assert.equal(runnerPolicy.stack, "prod-infra");
+      assert.deepEqual(
+        JSON.parse(runnerPolicy.inputs.policy).Statement.find((s: any) => s.Sid === "PushServiceImages").Resource,
+        ["orders", "billing"].map((s) => `arn:aws:ecr:eu-west-1:123456789012:repository/shop-${s}-repo`),
+        "the deploy runner may push to the repositories of the services it builds, and no other",
+      );
       assert.equal(deploymentImage(run.resources, "mailer"), "ghcr.io/acme/mailer:1.4.0");
       assert.equal(deploymentImage(run.resources, "stock"), `${ECR}/shop-stock-repo:3.1.0`);
     });

@@ -62,6 +62,7 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
   }),
   "aws:ecr/repository:Repository": (name) => ({
     repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}`,
+    arn: `arn:aws:ecr:eu-west-1:123456789012:repository/${name}`,
   }),
   "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}`, keyId: name }),
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name: `${name}-7c1e2a9` }),
