@@ -181,7 +181,7 @@ async function checkFrontend(name: string, url: string): Promise<Failure | undef
 }
 
 /** The catalog the stack file selects: a built-in one, or a file relative to the project. */
-export function stackCatalog(config: Record<string, string>): Catalog {
+function stackCatalog(config: Record<string, string>): Catalog {
   const name = config["platform:catalog"];
   if (name) {
     if (!BUILTIN_CATALOGS.includes(name as BuiltinCatalog))
@@ -194,7 +194,7 @@ export function stackCatalog(config: Record<string, string>): Catalog {
 }
 
 /** Every check, one after the other (the event check reads counters the service checks do not touch). */
-export async function smoke(
+async function smoke(
   catalog: Catalog,
   outputs: SmokeOutputs,
   waitMs: number,
