@@ -13,3 +13,4 @@ npm ci --no-audit --no-fund
 scripts/local-pulumi.sh stack select dev --create --secrets-provider passphrase
 scripts/local-pulumi.sh up --stack dev --yes "$@"
 scripts/local-pulumi.sh stack output --stack dev serviceUrls
+echo "dev-up: done; npm run dev:smoke checks every service, one event end to end and the Prometheus targets"

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { Catalog, CatalogSchema } from "./schema";
+import { Catalog, CatalogSchema, buildDockerfile } from "./schema";
 import { Problem, ValidationError, error, isError, reservedKeyProblems, zodProblems } from "./problems";
 import { validateCatalog } from "./validate";
 
@@ -52,7 +52,20 @@ export function readCatalogFile(file: string, prefix = ""): ParsedCatalog {
   });
   const frontend = parsed.catalog?.frontend;
   if (frontend?.assetsDir) frontend.assetsDir = path.resolve(path.dirname(file), frontend.assetsDir);
-  return parsed;
+  const missing = missingDockerfiles(parsed.catalog, prefix);
+  if (missing.length === 0) return parsed;
+  return { problems: [...parsed.problems, ...missing] };
+}
+
+/** A build whose Dockerfile is not there would fail in the middle of `pulumi up`: named here instead. */
+function missingDockerfiles(catalog: Catalog | undefined, prefix: string): Problem[] {
+  return (catalog?.services ?? []).flatMap((service, i) => {
+    if (!service.build) return [];
+    const dockerfile = buildDockerfile(service.build);
+    if (fs.existsSync(dockerfile)) return [];
+    const field = `${prefix ? `${prefix}.` : ""}services[${i}].build`;
+    return [error(field, `no Dockerfile at ${dockerfile} (context relative to the catalog file)`)];
+  });
 }
 
 /** For tools and tests: a catalog or one ValidationError listing every problem. */

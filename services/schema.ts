@@ -1,3 +1,4 @@
+import * as path from "path";
 import { z } from "zod";
 
 /**
@@ -189,15 +190,30 @@ export const EgressSchema = z.union(
   { error: (issue) => (issue.code === "invalid_union" ? `must be one of: ${EGRESS_SHAPE}` : undefined) },
 );
 
+/** A build is tagged, then pushed under that tag: a digest is what comes out, not a name to give. */
+export const BUILD_TAG_MESSAGE = "with build, must be the name and tag to build as (a digest is what a build produces)";
+
 export const ServiceSchema = z
   .object({
     name: dnsLabel,
     description: z.string().optional(),
+    /**
+     * The image to run: `org/name:tag` (prod pulls it from the stack's ECR repository, with that
+     * tag), or a full reference with a registry host, `ghcr.io/org/name:1.2` (used as is). With
+     * `build`, optional: the name and tag to build as (dev) and the tag to push to ECR (prod).
+     */
     image: z
       .string()
-      .regex(PINNED_IMAGE, "must be an image reference with an explicit tag other than latest, or a digest"),
+      .regex(PINNED_IMAGE, "must be an image reference with an explicit tag other than latest, or a digest")
+      .optional(),
+    /** Build the image from source: dev builds it locally, prod builds it and pushes it to the stack's ECR. */
     build: z
-      .object({ context: z.string().min(1), dockerfile: z.string().optional() })
+      .object({
+        /** Relative to the catalog file. */
+        context: z.string().min(1),
+        /** Relative to the context; default `Dockerfile`. */
+        dockerfile: z.string().min(1).optional(),
+      })
       .strict()
       .optional(),
     /** Port the service listens on inside its container or pod. */
@@ -251,7 +267,23 @@ export const ServiceSchema = z
       .array(z.string().regex(/^[A-Z_]+$/, "must be a capability name such as NET_BIND_SERVICE"))
       .default([]),
   })
-  .strict();
+  .strict()
+  // Runs even when other fields are wrong, so that one error lists every problem.
+  .superRefine(
+    (service, ctx) => {
+      if (service?.image === undefined && service?.build === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["image"],
+          message: "is required unless the service has build: { context }",
+        });
+      }
+      if (service?.build !== undefined && typeof service.image === "string" && service.image.includes("@")) {
+        ctx.addIssue({ code: "custom", path: ["image"], message: BUILD_TAG_MESSAGE });
+      }
+    },
+    { when: () => true },
+  );
 
 /**
  * The system's web front end (a single-page app): in dev a container serving the built app behind
@@ -302,6 +334,26 @@ export function frontendService(frontend: Frontend): Service {
     routes: [{ paths: [FRONTEND_PATH], public: true }],
     health: { path: "/", startPeriodSeconds: 10 },
   });
+}
+
+/** The Dockerfile a build uses: `build.dockerfile` (default `Dockerfile`) inside its context. */
+export function buildDockerfile(build: NonNullable<Service["build"]>): string {
+  return path.resolve(build.context, build.dockerfile ?? "Dockerfile");
+}
+
+/**
+ * Whether an image reference names its registry (`ghcr.io/org/x:1.2`, `localhost:5000/x:1`): as
+ * Docker reads a reference, the first of several path parts is a registry host when it has a `.` or
+ * a `:`, or is `localhost`; `org/x:1.2` is a repository on the default registry.
+ */
+export function hasRegistryHost(image: string): boolean {
+  const parts = image.split("/");
+  return parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost");
+}
+
+/** The tag (`:1.2.3`) or digest (`@sha256:...`) an image reference ends with, separator included. */
+export function imageTagOrDigest(image: string): string {
+  return /(:[^:/@]+|@sha256:[a-f0-9]{64})$/.exec(image)![0];
 }
 
 export type CatalogInput = z.input<typeof CatalogSchema>;

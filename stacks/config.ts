@@ -1,7 +1,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { BUILTIN_CATALOGS, builtinCatalogPath, readCatalogFile } from "../services/load";
-import { Catalog, PINNED_IMAGE } from "../services/schema";
+import { BUILD_TAG_MESSAGE, Catalog, PINNED_IMAGE } from "../services/schema";
 import {
   Problem,
   ValidationError,
@@ -230,8 +230,11 @@ function secretAndImageProblems(settings: StackSettings, catalog: Catalog): Prob
   const services = new Map(catalog.services.map((s) => [s.name, s]));
   const unknown = (field: string, name: string) =>
     error(`${CONFIG_NAMESPACE}:${field}.${name}`, `unknown service '${name}' in catalog '${catalog.name}'`);
-  for (const name of Object.keys(settings.images)) {
+  for (const [name, image] of Object.entries(settings.images)) {
     if (!services.has(name) && name !== catalog.frontend?.name) problems.push(unknown("images", name));
+    if (services.get(name)?.build && image.includes("@")) {
+      problems.push(error(`${CONFIG_NAMESPACE}:images.${name}`, BUILD_TAG_MESSAGE));
+    }
   }
   for (const [name, values] of Object.entries(settings.serviceSecrets)) {
     const service = services.get(name);

@@ -54,7 +54,7 @@ describe("components on Docker (under mocks)", () => {
             health: { path: "/healthz", metricsPath: "/prom", metricsPort: 9100 },
             capabilities: ["NET_BIND_SERVICE"],
           }),
-          image: "shop/orders:1.2.3",
+          image: { pull: "shop/orders:1.2.3" },
           namePrefix: "shop-test",
           networks: [net, db],
           hostPort: 18080,
@@ -97,14 +97,20 @@ describe("components on Docker (under mocks)", () => {
       assert.equal(run.result.internalUrl, "http://orders:8080");
     });
 
-    it("keeps env plain when it holds no secret, and builds from a context when asked", async () => {
+    it("keeps env plain when it holds no secret, and builds from a context locally when asked", async () => {
       const run = await runUnderMocks(
         "components",
         {},
         () =>
           new Microservice("orders", {
             service: service({ build: { context: "/src/orders", dockerfile: "Dockerfile.prod" } }),
-            image: "shop/orders:dev",
+            image: {
+              build: {
+                imageName: "shop/orders:dev",
+                context: "/src/orders",
+                dockerfile: "/src/orders/Dockerfile.prod",
+              },
+            },
             namePrefix: "shop",
             networks: [new docker.Network("edge", {})],
             hostPort: 18080,
@@ -114,10 +120,15 @@ describe("components on Docker (under mocks)", () => {
             memory,
           }),
       );
-      const image = one(run.resources, "docker:index/remoteImage:RemoteImage").inputs;
-      assert.deepEqual(image.build, { context: "/src/orders", dockerfile: "Dockerfile.prod" });
-      assert.equal(image.name, "shop/orders:dev");
-      assert.ok(!isSecretOnWire(one(run.resources, "docker:index/container:Container").wire.envs));
+      assert.deepEqual(ofType(run.resources, "docker:index/remoteImage:RemoteImage"), [], "nothing is pulled");
+      const image = one(run.resources, "docker:index/image:Image").inputs;
+      assert.deepEqual(image.build, { context: "/src/orders", dockerfile: "/src/orders/Dockerfile.prod" });
+      assert.equal(image.imageName, "shop/orders:dev");
+      assert.equal(image.skipPush, true, "a local build is never pushed");
+      assert.equal(image.registry, undefined);
+      const container = one(run.resources, "docker:index/container:Container");
+      assert.match(container.inputs.image, /^sha256:[a-f0-9]{64}$/, "runs the build's local image ID");
+      assert.ok(!isSecretOnWire(container.wire.envs));
     });
 
     it("makes the container itself wait for what the service depends on", async () => {
@@ -127,7 +138,7 @@ describe("components on Docker (under mocks)", () => {
           "orders",
           {
             service: service({}),
-            image: "shop/orders:1.2.3",
+            image: { pull: "shop/orders:1.2.3" },
             namePrefix: "shop",
             networks: [new docker.Network("edge", {})],
             hostPort: 18080,

@@ -7,6 +7,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { PlatformConfig, readPlatformConfig } from "../stacks/config";
 import { namePrefix } from "../components/aws/settings";
 import { ValidationError } from "../services/problems";
+import { BUILD_TAG_MESSAGE } from "../services/schema";
 import { gatewayClients } from "../components/gateway/settings";
 
 const projectDir = path.join(__dirname, "..");
@@ -60,6 +61,7 @@ describe("stack files", () => {
   it("Pulumi.dev.yaml is a valid dev stack", () => {
     const { config } = readPlatformConfig(stackFile("Pulumi.dev.yaml"), "dev", projectDir);
     assert.equal(config.target, "docker");
+    assert.equal(dockerOf(config).referenceService, true, "the dev stack runs the reference service");
   });
 
   it("Pulumi.prod.yaml lacks only the account's certificate, and says so", () => {
@@ -90,6 +92,7 @@ describe("stack config", () => {
     assert.equal(docker.cache.mode, "sentinel");
     assert.equal(docker.profile, "standard");
     assert.equal(docker.gatewayDatabase, "postgres");
+    assert.equal(docker.referenceService, false, "a stack runs the catalog's images unless it opts in");
     assert.equal(config.observability.logs, "loki");
     assert.deepEqual(warnings, []);
   });
@@ -97,17 +100,73 @@ describe("stack config", () => {
   it("loads a user's catalog file relative to the project", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-"));
     const file = path.join(dir, "mine.yaml");
+    fs.mkdirSync(path.join(dir, "api"));
+    fs.writeFileSync(path.join(dir, "api", "Dockerfile"), "FROM alpine:3.20\n");
     fs.writeFileSync(
       file,
       [
         "name: mine",
         "services:",
         "  - { name: api, image: me/api:2.1.0, port: 9000, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api } }",
+        "  - { name: worker, port: 9001, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api } }",
       ].join("\n"),
     );
     const { config } = read({ target: "docker", catalogFile: path.relative(projectDir, file) });
     assert.equal(config.catalog.services[0].name, "api");
     assert.equal(config.catalog.services[0].build!.context, path.join(dir, "api"));
+    assert.equal(config.catalog.services[1].image, undefined, "a service that builds needs no image");
+  });
+
+  it("names a build without its Dockerfile and a service with neither image nor build, in one error", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-"));
+    const file = path.join(dir, "mine.yaml");
+    fs.writeFileSync(
+      file,
+      [
+        "name: mine",
+        "services:",
+        "  - { name: api, port: 9000, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api, dockerfile: Containerfile } }",
+        "  - { name: worker, port: 9001, resources: { cpu: 100m, memory: 64Mi } }",
+        "  - { name: bad, port: 0, resources: { cpu: 100m, memory: 64Mi } }",
+        `  - { name: pinned, image: "me/p@sha256:${"a".repeat(64)}", port: 9002, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api } }`,
+      ].join("\n"),
+    );
+    const problems = problemsOf({ target: "docker", catalogFile: path.relative(projectDir, file) });
+    const prefix = `platform:catalogFile (${path.relative(projectDir, file)})`;
+    assert.deepEqual(problems, [
+      `${prefix}.services[1].image: is required unless the service has build: { context }`,
+      `${prefix}.services[2].port: Too small: expected number to be >=1`,
+      `${prefix}.services[2].image: is required unless the service has build: { context }`,
+      `${prefix}.services[3].image: ${BUILD_TAG_MESSAGE}`,
+    ]);
+    fs.writeFileSync(
+      file,
+      [
+        "name: mine",
+        "services:",
+        "  - { name: api, port: 9000, resources: { cpu: 100m, memory: 64Mi }, build: { context: ./api, dockerfile: Containerfile } }",
+      ].join("\n"),
+    );
+    assert.deepEqual(
+      problemsOf({
+        target: "docker",
+        catalogFile: path.relative(projectDir, file),
+        images: { api: `me/api@sha256:${"b".repeat(64)}` },
+      }),
+      [
+        `${prefix}.services[0].build: no Dockerfile at ${path.join(dir, "api", "Containerfile")} (context relative to the catalog file)`,
+      ],
+    );
+    fs.mkdirSync(path.join(dir, "api"));
+    fs.writeFileSync(path.join(dir, "api", "Containerfile"), "FROM alpine:3.20\n");
+    assert.deepEqual(
+      problemsOf({
+        target: "docker",
+        catalogFile: path.relative(projectDir, file),
+        images: { api: `me/api@sha256:${"b".repeat(64)}` },
+      }),
+      [`platform:images.api: ${BUILD_TAG_MESSAGE}`],
+    );
   });
 
   it("names the missing or unknown keys, all in one error", () => {

@@ -278,6 +278,7 @@ const ARGS: DeployRunnerArgs = {
   workloadRolePath: "/platform/shop-prod/",
   workloadBoundaryArn: "arn:aws:iam::123456789012:policy/platform/shop-prod/workload-boundary",
   backendPolicyArns: ["arn:aws:iam::123456789012:policy/pulumi-state", "arn:aws:iam::123456789012:policy/pulumi-kms"],
+  pushRepositoryArns: [],
 };
 
 const one = (resources: RecordedResource[], type: string): RecordedResource => {
@@ -520,5 +521,42 @@ describe("DeployRunner (under mocks)", () => {
     await assert.rejects(build({ labels: ["deploy", "bad label"] }), /labels/);
     await assert.rejects(build({ backendPolicyArns: ["*"] }), /backendPolicyArns/);
     await assert.rejects(build({ namePrefix: "a-prefix-far-too-long-for-the-role-suffix" }), /namePrefix/);
+  });
+
+  it("runs Docker and may log in to ECR and push to exactly the repositories of the services it builds, when there are any", async () => {
+    const repository = "arn:aws:ecr:eu-west-1:123456789012:repository/shop/orders";
+    const builds = await runUnderMocks(
+      "prod",
+      {},
+      () => new DeployRunner("runner", { ...ARGS, pushRepositoryArns: [repository] }),
+    );
+    const statements: Array<Record<string, any>> = JSON.parse(
+      one(builds.resources, "aws:iam/rolePolicy:RolePolicy").inputs.policy,
+    ).Statement;
+    assert.deepEqual(statements.slice(-2), [
+      { Sid: "LoginToRegistry", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      {
+        Sid: "PushServiceImages",
+        Effect: "Allow",
+        Action: [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:CompleteLayerUpload",
+          "ecr:InitiateLayerUpload",
+          "ecr:PutImage",
+          "ecr:UploadLayerPart",
+        ],
+        Resource: [repository],
+      },
+    ]);
+    const userData = (resources: RecordedResource[]) =>
+      Buffer.from(one(resources, "aws:ec2/launchTemplate:LaunchTemplate").inputs.userData, "base64").toString("utf8");
+    const script = userData(builds.resources);
+    assert.match(script, /^dnf install -y docker\nsystemctl enable --now docker\nusermod -aG docker "\$RUNNER_USER"$/m);
+    assert.ok(script.indexOf("useradd") < script.indexOf("usermod -aG docker"), "the user exists by then");
+    assert.doesNotMatch(userData(run.resources), /docker/, "no engine without builds");
+    assert.ok(
+      !JSON.parse(inputs("aws:iam/rolePolicy:RolePolicy").policy).Statement.some((s: any) => /^ecr:/.test(s.Action)),
+    );
   });
 });

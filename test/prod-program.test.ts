@@ -269,7 +269,9 @@ describe("prod program (aws target, under mocks)", () => {
           assert.equal(container.readinessProbe.httpGet.path, service.health.readinessPath ?? service.health.path);
           assert.match(
             container.image,
-            new RegExp(`^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/.+:${service.image.split(":").pop()}$`),
+            new RegExp(
+              `^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/.+:${service.image!.split(":").pop()}$`,
+            ),
           );
           assert.ok(
             !container.env.some(

@@ -8,7 +8,8 @@ import { runStack } from "./stackRun";
  * 10-15 min, Amazon MQ cluster 15-25 min, ElastiCache 8-12 min, NAT gateway 1-2 min, DocumentDB
  * cluster 5-10 min and each instance 8-12 min, a CloudFront distribution deployed to every edge
  * location 5-10 min) and local
- * Docker (image pull ~20 s, a container with a healthcheck it waits for ~30 s).
+ * Docker (image pull ~20 s, a local build of a small Node.js service with its `npm ci` and
+ * compile ~90 s, a container with a healthcheck it waits for ~30 s).
  */
 export const CREATION_SECONDS: Array<[string, number]> = [
   ["aws:eks/cluster:Cluster", 600],
@@ -26,6 +27,7 @@ export const CREATION_SECONDS: Array<[string, number]> = [
   ["kubernetes:batch/v1:Job", 60],
   ["kubernetes:", 5],
   ["docker:index/remoteImage:RemoteImage", 20],
+  ["docker:index/image:Image", 90],
   ["docker:index/container:Container", 5],
   ["docker:", 1],
   ["random:", 0],

@@ -62,6 +62,7 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
   }),
   "aws:ecr/repository:Repository": (name) => ({
     repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}`,
+    arn: `arn:aws:ecr:eu-west-1:123456789012:repository/${name}`,
   }),
   "aws:kms/key:Key": (name) => ({ arn: `arn:aws:kms:eu-west-1:123456789012:key/${name}`, keyId: name }),
   "aws:iam/role:Role": (name) => ({ arn: `arn:aws:iam::123456789012:role/${name}`, name: `${name}-7c1e2a9` }),
@@ -93,6 +94,18 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
   }),
 };
 
+/**
+ * What the engine reports for a built image: a local build's image ID, or a pushed one's
+ * `repository@sha256:...`; a digest of what was built, so a different build gets a different one.
+ */
+function builtImageDigest(inputs: Record<string, any>): string {
+  const digest = `sha256:${createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}`;
+  return inputs.skipPush ? digest : `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@${digest}`;
+}
+
+/** The ECR token's password: secret, so the tests can prove it never shows in plain text. */
+export const ECR_TOKEN_PASSWORD = "ecr-token-password-0123456789";
+
 /** Answers of the provider functions the program calls. */
 const INVOKES: Record<string, Record<string, unknown>> = {
   "aws:index/getAvailabilityZones:getAvailabilityZones": {
@@ -107,6 +120,14 @@ const INVOKES: Record<string, Record<string, unknown>> = {
     id: "123456789012",
   },
   "aws:index/getPartition:getPartition": { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" },
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+    userName: "AWS",
+    password: ECR_TOKEN_PASSWORD,
+    authorizationToken: Buffer.from(`AWS:${ECR_TOKEN_PASSWORD}`).toString("base64"),
+    proxyEndpoint: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+    expiresAt: "2030-01-01T00:00:00Z",
+    id: "eu-west-1",
+  },
 };
 
 /**
@@ -139,6 +160,7 @@ export async function runUnderMocks<T>(
           state.result = pulumi.secret(value);
         }
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
+        if (args.type === "docker:index/image:Image") state.repoDigest = builtImageDigest(args.inputs);
         if (args.type === "pulumi:pulumi:StackReference") {
           if (!reference) throw new Error(`no mock outputs for stack reference ${args.inputs.name}`);
           Object.assign(state, reference);

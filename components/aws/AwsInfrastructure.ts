@@ -79,9 +79,9 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     this.frontend = createFrontend(ctx);
     // Every role the platform layer makes carries it, whoever deploys that layer.
     const boundary = createWorkloadBoundary(`${ctx.name}-workload-boundary`, workloadRolePath(ctx.prefix), this);
-    this.runner = createRunner(ctx, foundation, boundary);
+    this.runner = createRunner(ctx, foundation, boundary, repositories);
     this.kubeconfig = foundation.cluster.kubeconfig;
-    this.outputs = layerOutputs(ctx, foundation, stores, repositories, boundary, this.frontend, this.runner);
+    this.outputs = layerOutputs(ctx, foundation, stores, repositories.urls, boundary, this.frontend, this.runner);
     this.secrets = pulumi.secret(
       pulumi.output({
         postgresAdminPasswords: stores.rds?.adminPasswords ?? {},
@@ -200,8 +200,18 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
   };
 }
 
-/** One immutable, scanned, KMS-encrypted ECR repository per service, which CI pushes to before the platform layer. */
-function createRepositories(ctx: Context, foundation: Foundation): Record<string, pulumi.Output<string>> {
+interface Repositories {
+  /** Per service, its repository's URL. */
+  urls: Record<string, pulumi.Output<string>>;
+  /** The repositories of the services the platform layer builds and pushes (catalog `build`). */
+  pushedArns: pulumi.Output<string>[];
+}
+
+/**
+ * One immutable, scanned, KMS-encrypted ECR repository per service, which CI pushes to before the
+ * platform layer, or the platform layer itself for a service with `build`.
+ */
+function createRepositories(ctx: Context, foundation: Foundation): Repositories {
   const repository = (service: Service) =>
     new aws.ecr.Repository(
       `${ctx.name}-${service.name}-repo`,
@@ -213,8 +223,12 @@ function createRepositories(ctx: Context, foundation: Foundation): Record<string
         tags: { service: service.name },
       },
       { parent: ctx.parent },
-    ).repositoryUrl;
-  return Object.fromEntries(ctx.args.catalog.services.map((service) => [service.name, repository(service)]));
+    );
+  const made = ctx.args.catalog.services.map((service) => ({ service, repository: repository(service) }));
+  return {
+    urls: Object.fromEntries(made.map(({ service, repository }) => [service.name, repository.repositoryUrl])),
+    pushedArns: made.filter(({ service }) => service.build).map(({ repository }) => repository.arn),
+  };
 }
 
 /** The catalog's web front end; config validation requires gatewayDomain with one. */
@@ -239,7 +253,12 @@ function createFrontend(ctx: Context): WebFrontend | undefined {
 }
 
 /** The runner the platform layer is deployed from, in the private subnets (config validation requires its settings). */
-function createRunner(ctx: Context, foundation: Foundation, boundary: aws.iam.Policy): DeployRunner | undefined {
+function createRunner(
+  ctx: Context,
+  foundation: Foundation,
+  boundary: aws.iam.Policy,
+  repositories: Repositories,
+): DeployRunner | undefined {
   const { settings } = ctx;
   if (settings.deployFrom !== "runner" || !settings.runner) return undefined;
   return new DeployRunner(
@@ -258,6 +277,7 @@ function createRunner(ctx: Context, foundation: Foundation, boundary: aws.iam.Po
       workloadRolePath: workloadRolePath(ctx.prefix),
       workloadBoundaryArn: boundary.arn,
       backendPolicyArns: settings.runner.backendPolicyArns,
+      pushRepositoryArns: repositories.pushedArns,
     },
     { parent: ctx.parent },
   );

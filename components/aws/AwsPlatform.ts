@@ -38,6 +38,7 @@ import {
 } from "./layers";
 import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
+import { ecrLogin, workloadImage } from "./serviceImages";
 
 export interface AwsPlatformArgs extends PlatformInputs {
   aws: AwsTargetSettings;
@@ -376,6 +377,7 @@ function createServices(
   gateway: GatewayClients,
   charts: PlatformCharts,
 ): void {
+  const login = ctx.args.catalog.services.some((s) => s.build) ? ecrLogin(ctx.parent) : undefined;
   for (const service of ctx.args.catalog.services) {
     const brokerUser = stores.broker?.credentials[service.name];
     const endpoints: ServiceEndpoints = {
@@ -392,7 +394,15 @@ function createServices(
       configSecrets: ctx.args.configSecrets,
       secretOwner: { name: ctx.name, parent: ctx.parent },
     });
-    createWorkload(ctx, cluster, service, { env, secretEnv, endpoints }, databases.waitFor, charts);
+    const image = workloadImage(
+      `${ctx.name}-${service.name}-image`,
+      service,
+      ctx.args.images[service.name] ?? service.image,
+      infrastructureOutput(ctx, (o) => o.repositories[service.name]),
+      login,
+      ctx.parent,
+    );
+    createWorkload(ctx, cluster, service, { image, env, secretEnv, endpoints }, databases.waitFor, charts);
   }
 }
 
@@ -408,6 +418,7 @@ function createWorkload(
   cluster: Cluster,
   service: Service,
   wiring: {
+    image: pulumi.Output<string>;
     env: Record<string, pulumi.Input<string>>;
     secretEnv: Record<string, pulumi.Input<string>>;
     endpoints: ServiceEndpoints;
@@ -416,15 +427,12 @@ function createWorkload(
   charts: PlatformCharts,
 ): ServiceWorkload {
   const { catalog } = ctx.args;
-  // The catalog's tag or digest, on the stack's own repository.
-  const reference = (ctx.args.images[service.name] ?? service.image).match(/(:[^:/@]+|@sha256:[a-f0-9]{64})$/)![0];
-  const repository = infrastructureOutput(ctx, (o) => o.repositories[service.name]);
   return new ServiceWorkload(
     `${ctx.name}-${service.name}`,
     {
       service,
       namespace: cluster.namespace.metadata.name,
-      image: pulumi.interpolate`${repository}${reference}`,
+      image: wiring.image,
       env: wiring.env,
       secretEnv: wiring.secretEnv,
       callers: catalog.services.filter((s) => s.dependsOn.includes(service.name)).map((s) => s.name),

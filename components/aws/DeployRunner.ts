@@ -27,6 +27,11 @@ export interface DeployRunnerArgs {
   workloadBoundaryArn: pulumi.Input<string>;
   /** Managed policies for the Pulumi state backend and secrets provider, which the operator chooses. */
   backendPolicyArns: string[];
+  /**
+   * ECR repositories the platform layer builds and pushes to (catalog `build`): the runner then runs
+   * a Docker engine and may push there. None: neither.
+   */
+  pushRepositoryArns: pulumi.Input<string>[];
 }
 
 /** What widens a role: allowed only when the role carries the workload boundary. */
@@ -44,6 +49,16 @@ const WORKLOAD_ROLE_ACTIONS = [
   "iam:ListInstanceProfilesForRole",
   "iam:DeleteRolePolicy",
   "iam:GetRolePolicy",
+];
+
+/** Pushing an image: the layers' upload, the manifest, and reading what is there already. */
+const PUSH_IMAGE_ACTIONS = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:BatchGetImage",
+  "ecr:CompleteLayerUpload",
+  "ecr:InitiateLayerUpload",
+  "ecr:PutImage",
+  "ecr:UploadLayerPart",
 ];
 
 /** What the Auto Scaling service-linked role needs on a customer managed key to launch with encrypted volumes. */
@@ -204,6 +219,7 @@ interface RunnerPolicyInput {
   workloadRolesArn: string;
   workloadBoundaryArn: string;
   region: string;
+  pushRepositoryArns: string[];
 }
 
 /** The token secret (decrypted through Secrets Manager only), the cluster's description, the workload roles. */
@@ -228,8 +244,18 @@ function runnerPolicy(input: RunnerPolicyInput): string {
         Resource: input.workloadRolesArn,
         Condition: { StringEquals: { "iam:PermissionsBoundary": input.workloadBoundaryArn } },
       },
+      ...pushStatements(input.pushRepositoryArns),
     ],
   });
+}
+
+/** A registry login (ECR grants it on no narrower resource than `*`) and pushes to the given repositories only. */
+function pushStatements(repositoryArns: string[]): object[] {
+  if (repositoryArns.length === 0) return [];
+  return [
+    { Sid: "LoginToRegistry", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    { Sid: "PushServiceImages", Effect: "Allow", Action: PUSH_IMAGE_ACTIONS, Resource: repositoryArns },
+  ];
 }
 
 interface Identity {
@@ -250,8 +276,16 @@ function createIdentity(ctx: Context, secret: aws.secretsmanager.Secret): Identi
     {
       role: role.id,
       policy: pulumi
-        .all([partition, accountId, secret.arn, args.kmsKeyArn, args.clusterName, args.workloadBoundaryArn])
-        .apply(([part, account, secretArn, kmsKeyArn, clusterName, workloadBoundaryArn]) =>
+        .all([
+          partition,
+          accountId,
+          secret.arn,
+          args.kmsKeyArn,
+          args.clusterName,
+          args.workloadBoundaryArn,
+          pulumi.all(args.pushRepositoryArns),
+        ])
+        .apply(([part, account, secretArn, kmsKeyArn, clusterName, workloadBoundaryArn, pushRepositoryArns]) =>
           runnerPolicy({
             secretArn,
             kmsKeyArn,
@@ -259,6 +293,7 @@ function createIdentity(ctx: Context, secret: aws.secretsmanager.Secret): Identi
             workloadRolesArn: `arn:${part}:iam::${account}:role${args.workloadRolePath}*`,
             workloadBoundaryArn,
             region: args.region,
+            pushRepositoryArns,
           }),
         ),
     },
@@ -294,6 +329,7 @@ function createLaunchTemplate(
       runnerVersion: RUNNER_VERSION,
       runnerSha256: RUNNER_SHA256,
       pulumiVersion: PULUMI_VERSION,
+      docker: args.pushRepositoryArns.length > 0,
     });
     return Buffer.from(script, "utf8").toString("base64");
   });

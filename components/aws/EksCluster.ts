@@ -30,6 +30,11 @@ function assumeRole(service: string): string {
   });
 }
 
+/** The nodes' AMI: x86-64, so images built for the cluster are built for NODE_PLATFORM. */
+const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
+/** The OS and architecture the nodes run images for. */
+export const NODE_PLATFORM = "linux/amd64";
+
 /** Kubeconfig that gets a token from the AWS CLI; no credentials inside. */
 export function kubeconfig(
   clusterName: string,
@@ -185,7 +190,7 @@ function createNodeGroup(
       instanceTypes: args.nodes.instanceTypes,
       scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
       updateConfig: { maxUnavailable: 1 },
-      amiType: "AL2023_x86_64_STANDARD",
+      amiType: NODE_AMI_TYPE,
     },
     { parent, dependsOn: nodePolicies },
   );

@@ -7,7 +7,7 @@ import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePla
 import { PostgresAccess } from "../data/PostgresAccess";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, POSTGRES_TOOLS_IMAGE } from "../engines";
 import { DatabaseEndpoint, TrustBundle } from "../platform";
-import { RDS_CA_PATH } from "./rdsTrust";
+import { RDS_POSTGRES_TLS } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 
@@ -67,8 +67,6 @@ export class RdsAccess extends pulumi.ComponentResource {
 
   /** The service's login and database, and the endpoint it connects to once they exist. */
   private createServiceDatabase(name: string, db: RdsServiceAccess, args: RdsAccessArgs): DatabaseEndpoint {
-    // libpq and node-postgres read both from the URL: TLS, verified against Amazon's CA and the host name.
-    const tls = `sslmode=verify-full&sslrootcert=${RDS_CA_PATH}`;
     const names = databaseNames(db.service);
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this })
       .result;
@@ -89,7 +87,7 @@ export class RdsAccess extends pulumi.ComponentResource {
         pulumi
           .all([db.host, readyPassword])
           .apply(([host, pw]) =>
-            connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, tls),
+            connectionUrl("postgresql", names.username, pw, host, POSTGRES.port, names.database, RDS_POSTGRES_TLS),
           ),
       ),
     };

@@ -28,6 +28,8 @@ export interface RunnerUserDataInput {
   runnerVersion: string;
   runnerSha256: string;
   pulumiVersion: string;
+  /** The platform layer builds images (catalog `build`): a Docker engine the runner's user may use. */
+  docker?: boolean;
 }
 
 const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/;
@@ -126,6 +128,17 @@ function tools(): string[] {
   ];
 }
 
+/** Docker from AL2023's repository; its group is root-equivalent on this instance, which only deploys. */
+function dockerEngine(): string[] {
+  return [
+    'log "installing the Docker engine: the platform layer builds and pushes service images"',
+    "dnf install -y docker",
+    "systemctl enable --now docker",
+    'usermod -aG docker "$RUNNER_USER"',
+    "",
+  ];
+}
+
 function runnerDownload(): string[] {
   return [
     'log "downloading the GitHub Actions runner $RUNNER_VERSION"',
@@ -196,10 +209,18 @@ function registration(): string[] {
 }
 
 /**
- * The whole script: tools (git, jq, tar, Node.js 20, the Pulumi CLI), the `runner` user, the runner
+ * The whole script: tools (git, jq, tar, Node.js 20, the Pulumi CLI), the `runner` user, Docker when
+ * asked, the runner
  * archive (checksum checked), the GitHub token (waited for up to an hour), the registration, the service.
  */
 export function renderRunnerUserData(input: RunnerUserDataInput): string {
   checkInput(input);
-  return [...header(input), ...tools(), ...runnerDownload(), ...githubToken(), ...registration()].join("\n");
+  return [
+    ...header(input),
+    ...tools(),
+    ...(input.docker ? dockerEngine() : []),
+    ...runnerDownload(),
+    ...githubToken(),
+    ...registration(),
+  ].join("\n");
 }

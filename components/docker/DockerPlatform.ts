@@ -1,6 +1,7 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { FRONTEND_PATH, Service, frontendService } from "../../services/schema";
+import { FRONTEND_PATH, Service, buildDockerfile, frontendService } from "../../services/schema";
 import { GATEWAY_HEALTH_PATH, dependencyOrder, needsGateway, publishedPort, usesBroker } from "../../services/validate";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
 import { planTopology } from "../messaging/topology";
@@ -20,6 +21,7 @@ import { OTLP_ENDPOINT, Observability } from "./Observability";
 import { PlatformLabels } from "./containerDefaults";
 import { ContainerMemory, MEMORY_PROFILES } from "./memoryProfile";
 import { DeveloperTools } from "./DeveloperTools";
+import { REFERENCE_SERVICE_DIR, ServiceImage, localBuild } from "./localImage";
 import { DockerSettings, databaseHostPorts } from "./settings";
 
 export interface DockerPlatformArgs extends PlatformInputs {
@@ -62,6 +64,8 @@ interface Context {
   databasePorts: Map<string, number>;
   /** Database exporters (the gateway's and each service's), one `postgres` job once all are known. */
   postgresExporters: Array<{ service: string; target: string }>;
+  /** With `referenceService`: the reference service's image, built once, which every service container runs. */
+  referenceImage?: pulumi.Output<string>;
 }
 
 const TRACING: TracingEndpoint = { url: OTLP_ENDPOINT, port: OTLP_HTTP_PORT, location: { kind: "local" } };
@@ -105,6 +109,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
         args.docker.gatewayDatabase === "postgres",
       ),
     };
+    ctx.referenceImage = args.docker.referenceService ? buildReferenceImage(ctx) : undefined;
     const networks = createNetworks(ctx);
     const stores = { broker: createBroker(ctx, networks), cache: createCache(ctx, networks) };
     const gateway = createGateway(ctx, networks, stores.cache);
@@ -411,7 +416,7 @@ function createMicroservice(
     `${ctx.name}-${service.name}`,
     {
       service,
-      image: ctx.args.images[service.name] ?? service.image,
+      image: serviceImage(ctx, service),
       namePrefix: ctx.prefix,
       networks: placement.networks,
       hostPort: publishedPort(service),
@@ -424,6 +429,37 @@ function createMicroservice(
   );
 }
 
+/** The reference service's image, built by the local engine from the project's reference-service/. */
+function buildReferenceImage(ctx: Context): pulumi.Output<string> {
+  return localBuild(
+    `${ctx.name}-reference-image`,
+    {
+      imageName: `${ctx.prefix}/reference-service:local`,
+      context: REFERENCE_SERVICE_DIR,
+      dockerfile: path.join(REFERENCE_SERVICE_DIR, "Dockerfile"),
+    },
+    { parent: ctx.parent },
+  ).repoDigest;
+}
+
+/**
+ * What a service's container runs: the reference service when the stack asks for it; else a local
+ * build of the catalog's `build` (tagged as the catalog's `image`, or `{prefix}/{service}:local`);
+ * else the catalog's image, or the stack's override of it, pulled.
+ */
+function serviceImage(ctx: Context, service: Service): ServiceImage {
+  if (ctx.referenceImage) return { built: ctx.referenceImage };
+  const image = ctx.args.images[service.name] ?? service.image;
+  if (!service.build) return { pull: image! };
+  return {
+    build: {
+      imageName: image ?? `${ctx.prefix}/${service.name}:local`,
+      context: service.build.context,
+      dockerfile: buildDockerfile(service.build),
+    },
+  };
+}
+
 function serviceUrls(microservice: Microservice, service: Service): ServiceUrls {
   return {
     url: microservice.url,
@@ -432,21 +468,29 @@ function serviceUrls(microservice: Microservice, service: Service): ServiceUrls 
   };
 }
 
-/** A static server: reached by Kong on the edge network, no database, broker or metrics. */
+/**
+ * A static server: reached by Kong on the edge network, no database, broker or metrics. With the
+ * reference service, that stands in for it too (the seeds' front-end images are not published): it
+ * answers every GET, given the contract's variables and the tracing network their OTLP URL needs.
+ */
 function createFrontend(ctx: Context, networks: Networks, gateway: ApiGateway): string | undefined {
   const { catalog } = ctx.args;
   if (!catalog.frontend) return undefined;
   const frontend = frontendService(catalog.frontend);
+  const reference = ctx.referenceImage;
+  const environment = reference
+    ? environmentOf(ctx, frontend, new Map(), undefined, { tracing: TRACING })
+    : { env: {}, secretEnv: {} };
   new Microservice(
     `${ctx.name}-${frontend.name}`,
     {
       service: frontend,
-      image: ctx.args.images[frontend.name] ?? frontend.image,
+      image: reference ? { built: reference } : { pull: ctx.args.images[frontend.name] ?? frontend.image! },
       namePrefix: ctx.prefix,
-      networks: [networks.edge],
+      networks: reference ? [networks.edge, networks.monitoring] : [networks.edge],
       hostPort: publishedPort(frontend),
-      env: {},
-      secretEnv: {},
+      env: environment.env,
+      secretEnv: environment.secretEnv,
       labels: ctx.labels("frontend", frontend.name),
       memory: ctx.memory,
     },

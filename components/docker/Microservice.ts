@@ -4,11 +4,12 @@ import { Service } from "../../services/schema";
 import { cpuCores, memoryMiB } from "../../services/quantities";
 import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
 import { ContainerMemory, serviceMemoryMiB } from "./memoryProfile";
+import { ServiceImage, containerImage } from "./localImage";
 
 export interface MicroserviceArgs {
   service: Service;
-  /** Image to run (the catalog's, or the stack's override). */
-  image: string;
+  /** What to run: the catalog's image (or the stack's override), a build of its source, or the reference service. */
+  image: ServiceImage;
   namePrefix: string;
   /**
    * Networks to join. No networkMode is set: the provider connects networksAdvanced after
@@ -53,16 +54,6 @@ export class Microservice extends pulumi.ComponentResource {
     super("platform:docker:Microservice", name, {}, opts);
     const { service } = args;
 
-    const image = new docker.RemoteImage(
-      `${name}-image`,
-      {
-        name: args.image,
-        keepLocally: true,
-        build: service.build ? { context: service.build.context, dockerfile: service.build.dockerfile } : undefined,
-      },
-      { parent: this },
-    );
-
     const health = service.health;
     this.container = new docker.Container(
       `${name}-container`,
@@ -70,7 +61,7 @@ export class Microservice extends pulumi.ComponentResource {
         ...CONTAINER_DEFAULTS,
         name: `${args.namePrefix}-${service.name}`,
         hostname: service.name,
-        image: image.imageId,
+        image: containerImage(`${name}-image`, args.image, this),
         envs: containerEnv(args.env, args.secretEnv),
         networksAdvanced: args.networks.map((network) => ({ name: network.name, aliases: [service.name] })),
         ports: [loopbackPort(service.port, args.hostPort)],

@@ -107,6 +107,12 @@ export const DockerSettingsSchema = z
       .object({ adminer: z.boolean().default(false), redisCommander: z.boolean().default(false) })
       .strict()
       .default({ adminer: false, redisCommander: false }),
+    /**
+     * Run the reference service (reference-service/, docs/env-contract.md) in place of every catalog
+     * image and the front end's: one image built locally, so the stack runs without the services' own
+     * images. Off unless a stack opts in (Pulumi.dev.yaml does).
+     */
+    referenceService: z.boolean().default(false),
     /** Container memory limits: `standard` (8 GiB for the largest seed) or `light` for small laptops. */
     profile: z.enum(["standard", "light"]).default("standard"),
     images: z

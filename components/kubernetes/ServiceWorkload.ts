@@ -16,7 +16,7 @@ export const ISSUER_LABEL = "platform/issues-tokens";
 export interface ServiceWorkloadArgs {
   service: Service;
   namespace: pulumi.Input<string>;
-  /** Pinned image reference (ECR repository and the catalog's tag). */
+  /** Pinned image reference: the catalog's tag in the ECR repository, a pushed build's digest, or a full reference. */
   image: pulumi.Input<string>;
   env: Record<string, pulumi.Input<string>>;
   secretEnv: Record<string, pulumi.Input<string>>;

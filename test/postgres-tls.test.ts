@@ -1,0 +1,114 @@
+// The prod DATABASE_URL's TLS query (RDS_POSTGRES_TLS) against a real PostgreSQL that serves a
+// certificate from a CA of the test's own, standing in for RDS and Amazon's CA bundle: libpq
+// connects only with the right bundle and the right host name.
+import { strict as assert } from "assert";
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { RDS_CA_PATH, RDS_POSTGRES_TLS } from "../components/aws/rdsTrust";
+import { connectionUrl } from "../components/data/databasePlan";
+import { freePort, hasBinary, until } from "./helpers/servers";
+
+const POSTGRES_BIN = fs.existsSync("/usr/lib/postgresql")
+  ? path.join("/usr/lib/postgresql", fs.readdirSync("/usr/lib/postgresql").sort().at(-1)!, "bin")
+  : "";
+
+/** A CA and a certificate it signs for `localhost`; the keys stay in `dir`. */
+function issueCertificates(dir: string, name: string): { ca: string; cert: string; key: string } {
+  const file = (f: string) => path.join(dir, `${name}-${f}`);
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  openssl(
+    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${name} test CA`],
+    ...["-keyout", file("ca.key"), "-out", file("ca.pem")],
+  );
+  openssl(
+    ...["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"],
+    ...["-keyout", file("server.key"), "-out", file("server.csr")],
+  );
+  fs.writeFileSync(file("san.ext"), "subjectAltName=DNS:localhost\n");
+  openssl(
+    ...["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key")],
+    ...["-CAcreateserial", "-days", "1", "-extfile", file("san.ext"), "-out", file("server.pem")],
+  );
+  return { ca: file("ca.pem"), cert: file("server.pem"), key: file("server.key") };
+}
+
+describe("the prod PostgreSQL URL's TLS on a real server (libpq)", function () {
+  this.timeout(60000);
+  let dir: string;
+  let port: number;
+  let stop: () => void;
+  let trusted: string;
+  let stranger: string;
+
+  before(async function () {
+    if (!POSTGRES_BIN || !hasBinary("openssl") || !hasBinary("psql") || !hasBinary("runuser")) {
+      console.log(
+        "    (skipped: PostgreSQL server binaries, psql, openssl or runuser missing; .ci/run installs postgresql)",
+      );
+      this.skip();
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-tls-"));
+    fs.chmodSync(dir, 0o755);
+    const server = issueCertificates(dir, "rds");
+    trusted = server.ca;
+    stranger = issueCertificates(dir, "stranger").ca;
+    const data = path.join(dir, "data");
+    fs.mkdirSync(data);
+    execFileSync("chown", ["-R", "postgres", dir]);
+    fs.chmodSync(server.key, 0o600);
+    // PostgreSQL refuses to run as root: the machine's postgres user runs this throwaway cluster.
+    const asPostgres = (cmd: string, args: string[]) =>
+      execFileSync("runuser", ["-u", "postgres", "--", path.join(POSTGRES_BIN, cmd), ...args], { stdio: "ignore" });
+    asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust"]);
+    port = await freePort();
+    const child = spawn(
+      "runuser",
+      ["-u", "postgres", "--", path.join(POSTGRES_BIN, "postgres"), "-D", data, "-p", String(port)].concat(
+        ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`, "-c", "ssl=on"],
+        ["-c", `ssl_cert_file=${server.cert}`, "-c", `ssl_key_file=${server.key}`],
+      ),
+      { stdio: "ignore" },
+    );
+    stop = () => child.kill("SIGINT");
+    await until(
+      "the TLS server accepts connections",
+      20000,
+      () => execFileSync(path.join(POSTGRES_BIN, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(port)]) && true,
+    );
+  });
+
+  after(() => {
+    stop?.();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** What psql says for the service's URL with the bundle at `ca` and the server named `host`. */
+  const connect = (host: string, ca: string): string => {
+    const url = connectionUrl("postgresql", "postgres", "unused", host, port, "postgres", RDS_POSTGRES_TLS).replace(
+      RDS_CA_PATH,
+      ca,
+    );
+    try {
+      return execFileSync("psql", [url, "-tAc", "select ssl from pg_stat_ssl where pid = pg_backend_pid()"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      }).trim();
+    } catch (e) {
+      return String((e as { stderr?: string }).stderr ?? e);
+    }
+  };
+
+  it("connects over TLS with the bundle that signed the server's certificate, by the certificate's host name", () => {
+    assert.equal(connect("localhost", trusted), "t");
+  });
+
+  it("refuses a server whose certificate another CA signed (verify-full checks the chain)", () => {
+    assert.match(connect("localhost", stranger), /certificate verify failed/);
+  });
+
+  it("refuses a host name the certificate does not name (verify-full checks the name)", () => {
+    assert.match(connect("127.0.0.1", trusted), /does not match host name|server certificate for/);
+  });
+});
