@@ -55,11 +55,13 @@ describe("Redis Sentinel failover from the rendered files", function () {
     assert.ok(seconds * 1000 < FAILOVER_TIMEOUT_MS, `failover took ${seconds} s`);
 
     // Under load a just-promoted replica can miss pings for the 1 s down-after, and the sentinels
-    // then elect again: the group has settled once the master they name has the other replica.
+    // then elect again: the group has settled once the master they name has the other replica in
+    // sync. A replica still loading the master's snapshot is connected but not yet good, and
+    // min-replicas-to-write counts only good ones.
     const settled = await until("the master Sentinel names, with the remaining replica following it", 30000, () => {
       const current = masterFromSentinel()[1];
       const replication = redisCli(current, PASSWORD, ["info", "replication"]);
-      return /role:master/.test(replication) && /connected_slaves:1/.test(replication) ? current : undefined;
+      return /role:master/.test(replication) && /min_slaves_good_slaves:1/.test(replication) ? current : undefined;
     });
     if (settled !== promoted)
       console.log(`      the sentinels elected again: replica on ${host}:${settled} is the master`);
