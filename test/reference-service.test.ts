@@ -726,9 +726,17 @@ services:
     port: 8080
     resources: { cpu: 100m, memory: 128Mi }
     database: { kind: clickhouse }
+    health: { readinessPath: /ready }
   - name: mongodb-store
     image: storecheck/mongodb:1.0.0
     port: 8081
+    resources: { cpu: 100m, memory: 128Mi }
+    database: { kind: mongodb }
+    health: { readinessPath: /ready }
+  # No readinessPath: the orchestrator probes readiness and liveness on one path.
+  - name: shared-probe-path
+    image: storecheck/mongodb:1.0.0
+    port: 8082
     resources: { cpu: 100m, memory: 128Mi }
     database: { kind: mongodb }
 `;
@@ -828,5 +836,15 @@ describe("the reference service's client by DATABASE_URL scheme (ClickHouse's HT
     assert.equal(ready.status, 503);
     assert.notEqual(ready.body.checks.database, "ok");
     assert.equal((await post(store, "/items", {})).status, 503);
+  });
+
+  it("answers liveness on a path that serves both probes, so a database that is down gets nothing restarted", async () => {
+    const shared = services["shared-probe-path"];
+    assert.equal(shared.env.READINESS_PATH, shared.env.HEALTH_PATH);
+    await until("shared-probe-path answering", 20000, async () =>
+      (await get(shared, "/")).status === 200 ? true : undefined,
+    );
+    assert.equal((await post(shared, "/items", {})).status, 503, "its database is unreachable");
+    assert.equal((await get(shared, shared.env.HEALTH_PATH)).status, 200);
   });
 });

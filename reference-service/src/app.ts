@@ -59,7 +59,8 @@ export class App {
   handle = async (req: http.IncomingMessage, url: URL): Promise<Reply> => {
     const { healthPath, readinessPath, metricsPath, metricsPort, port } = this.config;
     // Probes and scrapes are not traffic: counting them would dilute the 5xx share HighErrorRate reads.
-    if (url.pathname === healthPath && url.pathname !== readinessPath) return { status: 200, body: { status: "ok" } };
+    // Liveness wins a shared path: a backend that is down must not get the service restarted.
+    if (url.pathname === healthPath) return { status: 200, body: { status: "ok" } };
     if (url.pathname === readinessPath) return this.readiness();
     if (url.pathname === metricsPath && metricsPort === port) return this.scrape();
     return this.traced(req, url);
