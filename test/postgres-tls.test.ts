@@ -1,6 +1,7 @@
 // The prod DATABASE_URL's TLS query (RDS_POSTGRES_TLS) against a real PostgreSQL that serves a
-// certificate from a CA of the test's own, standing in for RDS and Amazon's CA bundle: libpq
-// connects only with the right bundle and the right host name.
+// certificate from a CA of the test's own, standing in for RDS and Amazon's CA bundle: libpq and
+// node-postgres (the reference service's client, which reads the URL the same way) connect only
+// with the right bundle and the right host name.
 import { strict as assert } from "assert";
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -34,7 +35,25 @@ function issueCertificates(dir: string, name: string): { ca: string; cert: strin
   return { ca: file("ca.pem"), cert: file("server.pem"), key: file("server.key") };
 }
 
-describe("the prod PostgreSQL URL's TLS on a real server (libpq)", function () {
+/** The part of node-postgres the test uses (its types live in reference-service/, not here). */
+interface NodePostgres {
+  Client: new (config: { connectionString: string; connectionTimeoutMillis: number }) => {
+    connect(): Promise<void>;
+    query(text: string): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+}
+
+/** node-postgres as the reference service installs it; absent until `npm ci --prefix reference-service`. */
+function nodePostgres(): NodePostgres | undefined {
+  try {
+    return require(path.join(__dirname, "..", "reference-service", "node_modules", "pg"));
+  } catch {
+    return undefined;
+  }
+}
+
+describe("the prod PostgreSQL URL's TLS on a real server (libpq, node-postgres)", function () {
   this.timeout(60000);
   let dir: string;
   let port: number;
@@ -84,12 +103,16 @@ describe("the prod PostgreSQL URL's TLS on a real server (libpq)", function () {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** What psql says for the service's URL with the bundle at `ca` and the server named `host`. */
-  const connect = (host: string, ca: string): string => {
-    const url = connectionUrl("postgresql", "postgres", "unused", host, port, "postgres", RDS_POSTGRES_TLS).replace(
+  /** The service's URL with the bundle at `ca`, for the server named `host`. */
+  const urlFor = (host: string, ca: string) =>
+    connectionUrl("postgresql", "postgres", "unused", host, port, "postgres", RDS_POSTGRES_TLS).replace(
       RDS_CA_PATH,
       ca,
     );
+
+  /** What psql says for that URL. */
+  const connect = (host: string, ca: string): string => {
+    const url = urlFor(host, ca);
     try {
       return execFileSync("psql", [url, "-tAc", "select ssl from pg_stat_ssl where pid = pg_backend_pid()"], {
         encoding: "utf8",
@@ -110,5 +133,33 @@ describe("the prod PostgreSQL URL's TLS on a real server (libpq)", function () {
 
   it("refuses a host name the certificate does not name (verify-full checks the name)", () => {
     assert.match(connect("127.0.0.1", trusted), /does not match host name|server certificate for/);
+  });
+
+  it("node-postgres reads the same URL the same way: TLS with that bundle, and refuses another CA or host name", async function () {
+    const pg = nodePostgres();
+    if (!pg) {
+      console.log("      (skipped: reference-service's dependencies not installed; .ci/run installs them)");
+      return this.skip();
+    }
+    const query = async (host: string, ca: string) => {
+      const client = new pg.Client({ connectionString: urlFor(host, ca), connectionTimeoutMillis: 5000 });
+      try {
+        await client.connect();
+        return (await client.query("select ssl from pg_stat_ssl where pid = pg_backend_pid()")).rows[0].ssl;
+      } catch (e) {
+        return String((e as Error).message);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    };
+    assert.equal(await query("localhost", trusted), true);
+    assert.match(
+      String(await query("localhost", stranger)),
+      /self-signed certificate in certificate chain|unable to verify/,
+    );
+    assert.match(
+      String(await query("127.0.0.1", trusted)),
+      /Hostname\/IP does not match|IP: 127\.0\.0\.1 is not in the cert/,
+    );
   });
 });
