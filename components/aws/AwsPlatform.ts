@@ -21,9 +21,8 @@ import {
   DatabaseEndpoint,
   PlatformInputs,
   TracingEndpoint,
-  TrustBundle,
 } from "../platform";
-import { rdsTrustBundle } from "./rdsTrust";
+import { ManagedDatabaseAccess, rdsTrustBundle } from "./rdsTrust";
 import { BACKUP_TAG } from "./BackupPlan";
 import { kubeconfig } from "./EksCluster";
 import { RdsAccess } from "./RdsAccess";
@@ -204,16 +203,20 @@ function connectCluster(ctx: Context): Cluster {
 
 /** Each service's database: its login on RDS or DocumentDB, or its own server on EKS. */
 function createDatabases(ctx: Context, cluster: Cluster): Databases {
-  // One bundle for RDS and DocumentDB, made when the first of them asks for it.
-  let bundle: TrustBundle | undefined;
-  const trust = () =>
-    (bundle ??= rdsTrustBundle(
-      `${ctx.name}-rds-ca`,
-      { namespace: cluster.namespace.metadata.name, pem: ctx.settings.rdsCaBundle },
-      { parent: ctx.parent, provider: cluster.provider },
-    ));
-  const rds = createRdsAccess(ctx, cluster, trust);
-  const documentDb = createDocumentDbAccess(ctx, cluster, trust);
+  // One for RDS and DocumentDB (its CA bundle included), made when the first of them asks for it.
+  let shared: ManagedDatabaseAccess | undefined;
+  const access = () =>
+    (shared ??= {
+      kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
+      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
+      trustBundle: rdsTrustBundle(
+        `${ctx.name}-rds-ca`,
+        { namespace: cluster.namespace.metadata.name, pem: ctx.settings.rdsCaBundle },
+        { parent: ctx.parent, provider: cluster.provider },
+      ),
+    });
+  const rds = createRdsAccess(ctx, access);
+  const documentDb = createDocumentDbAccess(ctx, access);
   const inCluster = createInClusterDatabases(ctx, cluster, documentDb !== undefined);
   const endpoints = new Map<string, DatabaseEndpoint>([
     ...Object.entries(rds?.endpoints ?? {}),
@@ -223,7 +226,7 @@ function createDatabases(ctx: Context, cluster: Cluster): Databases {
   return { endpoints, waitFor: [rds, documentDb].filter((d) => d !== undefined) };
 }
 
-function createRdsAccess(ctx: Context, cluster: Cluster, trust: () => TrustBundle): RdsAccess | undefined {
+function createRdsAccess(ctx: Context, access: () => ManagedDatabaseAccess): RdsAccess | undefined {
   const postgres = ctx.args.catalog.services.flatMap((s) =>
     s.database.kind === "postgres" ? [{ service: s.name, extensions: s.database.extensions }] : [],
   );
@@ -239,19 +242,13 @@ function createRdsAccess(ctx: Context, cluster: Cluster, trust: () => TrustBundl
           .apply(([o, s]) => s.postgresAdminPasswords[o.postgres[db.service].instance]),
       })),
       bootstrap: ctx.settings.rds.bootstrap,
-      kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
-      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
-      trustBundle: trust(),
+      ...access(),
     },
     { parent: ctx.parent },
   );
 }
 
-function createDocumentDbAccess(
-  ctx: Context,
-  cluster: Cluster,
-  trust: () => TrustBundle,
-): DocumentDbAccess | undefined {
+function createDocumentDbAccess(ctx: Context, access: () => ManagedDatabaseAccess): DocumentDbAccess | undefined {
   const mongodb = ctx.args.catalog.services.filter((s) => s.database.kind === "mongodb");
   if (ctx.settings.mongodb.mode !== "documentdb" || mongodb.length === 0) return undefined;
   return new DocumentDbAccess(
@@ -260,9 +257,7 @@ function createDocumentDbAccess(
       services: mongodb.map((s) => s.name),
       host: infrastructureOutput(ctx, (o) => o.documentDb!.host),
       adminPassword: infrastructureSecret(ctx, (s) => s.documentDbAdminPassword!),
-      kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
-      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
-      trustBundle: trust(),
+      ...access(),
     },
     { parent: ctx.parent },
   );

@@ -5,23 +5,17 @@ import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePla
 import { renderMongoUserScript } from "../data/mongoInit";
 import { MONGO_TOOLS_IMAGE } from "../engines";
 import { DatabaseEndpoint, TrustBundle } from "../platform";
-import { RDS_CA_PATH } from "./rdsTrust";
+import { ManagedDatabaseAccess, RDS_CA_PATH } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 import { DOCUMENTDB_ADMIN_USER, DOCUMENTDB_PORT } from "./DocumentDb";
 
-export interface DocumentDbAccessArgs {
+export interface DocumentDbAccessArgs extends ManagedDatabaseAccess {
   /** The MongoDB services: each gets a login and a database of its own. */
   services: string[];
   /** The cluster from the infrastructure layer. */
   host: pulumi.Input<string>;
   adminPassword: pulumi.Input<string>;
-  /** Where the login Jobs run; the namespace denies all traffic by default. */
-  kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
-  /** The cluster's addresses lie in it: the Jobs may reach DocumentDB there. */
-  vpcCidr: pulumi.Input<string>;
-  /** Amazon's RDS CA bundle, which signs DocumentDB's certificates, in that namespace. */
-  trustBundle: TrustBundle;
 }
 
 const BOOTSTRAP_JOB = "documentdb-bootstrap";

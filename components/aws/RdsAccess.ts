@@ -6,8 +6,8 @@ import { renderBootstrapSql } from "../data/bootstrapSql";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, POSTGRES_TOOLS_IMAGE } from "../engines";
-import { DatabaseEndpoint, TrustBundle } from "../platform";
-import { RDS_POSTGRES_TLS } from "./rdsTrust";
+import { DatabaseEndpoint } from "../platform";
+import { ManagedDatabaseAccess, RDS_POSTGRES_TLS } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 
@@ -22,19 +22,13 @@ export interface RdsServiceAccess {
   adminPassword: pulumi.Input<string>;
 }
 
-export interface RdsAccessArgs {
+export interface RdsAccessArgs extends ManagedDatabaseAccess {
   databases: RdsServiceAccess[];
   /**
    * How each service's login and database are made: `job`, a Kubernetes Job in the cluster; or
    * `provider`, @pulumi/postgresql from the deploy runner inside the VPC.
    */
   bootstrap: "job" | "provider";
-  /** Where the bootstrap Jobs run; the namespace denies all traffic by default. */
-  kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
-  /** The instances' addresses lie in it: the Jobs may reach PostgreSQL there. */
-  vpcCidr: pulumi.Input<string>;
-  /** Amazon's RDS CA bundle in the services' namespace, to verify the instances' certificates. */
-  trustBundle: TrustBundle;
 }
 
 /**

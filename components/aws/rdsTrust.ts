@@ -17,6 +17,16 @@ export const RDS_CA_PATH = `${RDS_CA_DIR}/${RDS_CA_FILE}`;
  */
 export const RDS_POSTGRES_TLS = `sslmode=verify-full&sslrootcert=${RDS_CA_PATH}`;
 
+/** What the access components of RDS and DocumentDB share: where their Jobs run, what they reach, how clients verify. */
+export interface ManagedDatabaseAccess {
+  /** Where the login Jobs run; the namespace denies all traffic by default. */
+  kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
+  /** The databases' addresses lie in it: the Jobs may reach them there. */
+  vpcCidr: pulumi.Input<string>;
+  /** Amazon's RDS CA bundle in that namespace, which signs the certificates of both. */
+  trustBundle: TrustBundle;
+}
+
 /** The bundle as a ConfigMap in the services' namespace, and where its readers mount it. */
 export function rdsTrustBundle(
   name: string,
