@@ -673,6 +673,10 @@ describe("the reference service, run with the environment the program computes",
       assert.equal(dead.properties.headers!["x-dead-letter-reason"], "unparseable");
       assert.equal(dead.properties.headers!["x-attempt"], 1);
       assert.equal(dead.properties.headers!["x-original-routing-key"], RETRY_ROUTING_KEY);
+      // The service logs before it publishes the copy, but its stdout may reach us after the copy does.
+      await until("the dead-lettering log line", 5000, async () =>
+        deliveriesOf(consumer, messageId).length > 0 ? true : undefined,
+      );
       assert.deepEqual(
         deliveriesOf(consumer, messageId).map((d) => d.msg),
         ["dead-lettering a message"],
