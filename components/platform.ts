@@ -92,14 +92,25 @@ export function cacheEnv(cache: CacheEndpoint): EnvContract {
       secretEnv: { REDIS_PASSWORD: cache.password, REDIS_SENTINEL_PASSWORD: cache.sentinel.password },
     };
   }
-  const scheme = cache.tls ? "rediss" : "redis";
   return {
     env: { REDIS_HOST: cache.host, REDIS_PORT: String(cache.port), ...(cache.tls ? { REDIS_TLS: "true" } : {}) },
-    secretEnv: {
-      REDIS_URL: pulumi.interpolate`${scheme}://:${cache.password}@${cache.host}:${cache.port}/0`,
-      REDIS_PASSWORD: cache.password,
-    },
+    secretEnv: { REDIS_URL: cacheUrl(cache), REDIS_PASSWORD: cache.password },
   };
+}
+
+/** The node's URL with its password: with Sentinel, the master at deploy time, which a failover moves. */
+export function cacheUrl(cache: CacheEndpoint): pulumi.Output<string> {
+  const scheme = cache.tls ? "rediss" : "redis";
+  return pulumi.interpolate`${scheme}://:${cache.password}@${cache.host}:${cache.port}/0`;
+}
+
+/** The service's own AMQP URL (`amqps` with TLS); secret. */
+export function brokerUrl(broker: BrokerEndpoint, user: BrokerUser): pulumi.Output<string> {
+  return pulumi
+    .all([user.password, broker.host, broker.vhost])
+    .apply(([password, host, vhost]) =>
+      connectionUrl(broker.tls ? "amqps" : "amqp", user.username, password, host, broker.port, vhost),
+    );
 }
 
 export function brokerEnv(broker: BrokerEndpoint, user: BrokerUser): EnvContract {
@@ -115,11 +126,7 @@ export function brokerEnv(broker: BrokerEndpoint, user: BrokerUser): EnvContract
       RABBITMQ_RETRY_EXCHANGE: user.retryExchange ?? "",
     },
     secretEnv: {
-      RABBITMQ_URL: pulumi
-        .all([user.password, broker.host, broker.vhost])
-        .apply(([password, host, vhost]) =>
-          connectionUrl(broker.tls ? "amqps" : "amqp", user.username, password, host, broker.port, vhost),
-        ),
+      RABBITMQ_URL: brokerUrl(broker, user),
       RABBITMQ_PASSWORD: user.password,
     },
   };

@@ -3,6 +3,13 @@ import * as random from "@pulumi/random";
 import { Service, ServiceSecret } from "../services/schema";
 import { dependencyUrlEnv } from "../services/validate";
 import {
+  Placeholder,
+  ResourceValues,
+  isSecretPlaceholder,
+  placeholdersOf,
+  renderEnvTemplate,
+} from "../services/placeholders";
+import {
   BrokerEndpoint,
   BrokerUser,
   CacheEndpoint,
@@ -11,7 +18,9 @@ import {
   EnvContract,
   TracingEndpoint,
   brokerEnv,
+  brokerUrl,
   cacheEnv,
+  cacheUrl,
   databaseEnv,
   tracingEnv,
 } from "./platform";
@@ -37,6 +46,8 @@ export interface ServiceConnections {
   configSecrets: ConfigSecrets;
   /** Random secrets are made as `{name}-{service}-{SECRET}` under this parent. */
   secretOwner: { name: string; parent: pulumi.Resource };
+  /** The container runs the reference service, which reads the fixed names whatever `envContract` says. */
+  runsReferenceService?: boolean;
 }
 
 /** A declared secret's value: a random password made for the service, or the stack's config value. */
@@ -49,16 +60,86 @@ function secretValue(service: Service, secret: ServiceSecret, c: ServiceConnecti
   ).result;
 }
 
-/**
- * The environment of a service on any target: the same variable names everywhere (docs/env-contract.md),
- * plain values in `env`, everything holding a credential in `secretEnv`.
- */
-export function serviceEnvironment(service: Service, c: ServiceConnections): EnvContract {
+/** What each `${resource.field}` placeholder stands for on this target, for the resources the service has. */
+function resourceValues(c: ServiceConnections): Partial<ResourceValues<pulumi.Input<string>>> {
+  const { database, cache, broker, tracing } = c.endpoints;
+  const issuer = c.tokenIssuer;
+  return {
+    tracing: { url: tracing.url },
+    sentry: { dsn: c.configSecrets.sentryDsn ?? "" },
+    ...(database && {
+      database: {
+        host: database.host,
+        port: String(database.port),
+        name: database.name,
+        user: database.username,
+        password: database.password,
+        url: database.url,
+        // The query holds options only (connectionUrl puts credentials in the userinfo).
+        options: pulumi.unsecret(
+          database.url.apply((url) => (url.includes("?") ? url.slice(url.indexOf("?") + 1) : "")),
+        ),
+      },
+    }),
+    ...(cache && {
+      cache: {
+        host: cache.host,
+        port: String(cache.port),
+        password: cache.password,
+        url: cacheUrl(cache),
+        sentinels: cache.sentinel?.addresses.join(",") ?? "",
+        tls: String(cache.tls),
+      },
+    }),
+    ...(broker && {
+      broker: {
+        host: broker.endpoint.host,
+        port: String(broker.endpoint.port),
+        user: broker.user.username,
+        password: broker.user.password,
+        url: brokerUrl(broker.endpoint, broker.user),
+        vhost: broker.endpoint.vhost,
+        tls: String(broker.endpoint.tls),
+      },
+    }),
+    ...(issuer?.GATEWAY_JWT_SECRET !== undefined && {
+      gateway: { jwtIssuer: issuer.GATEWAY_JWT_ISSUER, jwtSecret: issuer.GATEWAY_JWT_SECRET },
+    }),
+  };
+}
+
+/** The service's declared env with its placeholders resolved; a value built with a credential goes to `secretEnv`. */
+function declaredEnvironment(service: Service, c: ServiceConnections, secrets: EnvContract["secretEnv"]): EnvContract {
+  const resources = resourceValues(c);
+  const valueOf = (p: Placeholder): pulumi.Input<string> | undefined => {
+    if (p.kind === "secret") return secrets[p.name];
+    if (p.kind === "service") return c.dependencyUrl(p.service);
+    const fields: Record<string, pulumi.Input<string>> | undefined = resources[p.resource];
+    return fields?.[p.field];
+  };
+  const result: EnvContract = { env: {}, secretEnv: {} };
+  for (const [name, template] of Object.entries(service.env)) {
+    const placeholders = placeholdersOf(template);
+    const values = placeholders.map((p) => {
+      const value = valueOf(p);
+      // Validation refuses a placeholder the service cannot have; this is the engine's last word.
+      if (value === undefined)
+        throw new Error(`${service.name}: env.${name} refers to what this target does not provide`);
+      return value;
+    });
+    const rendered = pulumi.all(values).apply((resolved) => renderEnvTemplate(template, (_, index) => resolved[index]));
+    if (placeholders.some(isSecretPlaceholder)) result.secretEnv[name] = pulumi.secret(rendered);
+    else result.env[name] = placeholders.length === 0 ? renderEnvTemplate(template, () => "") : rendered;
+  }
+  return result;
+}
+
+/** The contract's fixed names (docs/env-contract.md) for what the service uses. */
+function platformEnvironment(service: Service, c: ServiceConnections): EnvContract[] {
   const { endpoints } = c;
   const parts: EnvContract[] = [
     {
       env: {
-        ...service.env,
         SERVICE_NAME: service.name,
         PORT: String(service.port),
         PLATFORM_ENVIRONMENT: c.environment,
@@ -87,12 +168,30 @@ export function serviceEnvironment(service: Service, c: ServiceConnections): Env
     // The names Sentry's SDKs read on their own.
     parts.push({ env: { SENTRY_ENVIRONMENT: c.environment }, secretEnv: { SENTRY_DSN: sentryDsn } });
   }
-  parts.push({
-    env: {},
-    secretEnv: Object.fromEntries(service.secrets.map((s) => [s.name, secretValue(service, s, c)])),
-  });
-  return {
-    env: Object.assign({}, ...parts.map((p) => p.env)),
-    secretEnv: Object.assign({}, ...parts.map((p) => p.secretEnv)),
-  };
+  return parts;
+}
+
+/** Later parts win, across both maps: a name is either plain or secret, never both. */
+function mergeEnvironments(parts: EnvContract[]): EnvContract {
+  const merged: EnvContract = { env: {}, secretEnv: {} };
+  for (const part of parts) {
+    for (const name of Object.keys(part.env)) delete merged.secretEnv[name];
+    for (const name of Object.keys(part.secretEnv)) delete merged.env[name];
+    Object.assign(merged.env, part.env);
+    Object.assign(merged.secretEnv, part.secretEnv);
+  }
+  return merged;
+}
+
+/**
+ * The environment of a service on any target (docs/env-contract.md): its declared `env` with
+ * placeholders resolved, its `secrets`, and, unless it sets `envContract: none`, the contract's
+ * fixed names. Plain values in `env`, everything holding a credential in `secretEnv`.
+ */
+export function serviceEnvironment(service: Service, c: ServiceConnections): EnvContract {
+  const secrets = Object.fromEntries(service.secrets.map((s) => [s.name, secretValue(service, s, c)]));
+  const declared = declaredEnvironment(service, c, secrets);
+  const fixed = service.envContract === "platform" || c.runsReferenceService ? platformEnvironment(service, c) : [];
+  // Fixed names win: they clash with declared ones only when the reference service stands in for the image.
+  return mergeEnvironments([declared, { env: {}, secretEnv: secrets }, ...fixed]);
 }

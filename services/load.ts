@@ -22,7 +22,7 @@ export interface ParsedCatalog {
 export function parseCatalog(yamlText: string, prefix = ""): ParsedCatalog {
   let document: unknown;
   try {
-    document = parseYaml(yamlText, { prettyErrors: true });
+    document = parseYaml(yamlText, { prettyErrors: true, merge: true });
   } catch (e) {
     return { problems: [error(prefix || "(catalog)", `is not valid YAML: ${(e as Error).message}`)] };
   }

@@ -257,7 +257,13 @@ export const ServiceSchema = z
       })
       .strict()
       .default({ path: "/health", metricsPath: "/metrics", startPeriodSeconds: 30 }),
+    /** Values may hold placeholders the target resolves: `${database.host}`, `${secret.API_KEY}` (services/placeholders.ts). */
     env: z.record(envName, z.string()).default({}),
+    /**
+     * `platform`: the contract's fixed names (docs/env-contract.md) besides `env`. `none`: only `env`
+     * and `secrets`, for an image that reads its framework's names (Laravel, Spring) and nothing else.
+     */
+    envContract: z.enum(["platform", "none"]).default("platform"),
     secrets: z.array(SecretSchema).default([]),
     dependsOn: z.array(dnsLabel).default([]),
     /** What the service calls outside the platform (payment, mail, SMS, AI providers); see EgressSchema. */

@@ -1,6 +1,7 @@
 import { BROKER_MAX_TTL_MS, Catalog, CidrEgress, Egress, FRONTEND_PATH, Retry, Service } from "./schema";
 import { canonicalCidr, parseIpv4Cidr, rangeContains } from "./cidr";
 import { Problem, error, warning } from "./problems";
+import { Placeholder, Resource, classifyPlaceholder, parseEnvTemplate } from "./placeholders";
 import { cpuCores, memoryBytes } from "./quantities";
 
 /**
@@ -208,13 +209,16 @@ function validateService(service: Service, i: number, byName: Map<string, number
     problems.push(error(at("events.publishes"), `routing key '${key}' is listed twice`));
   }
 
-  const reserved = new Set<string>([...PLATFORM_ENV, ...service.dependsOn.map(dependencyUrlEnv)]);
+  // With envContract none the platform sets none of its names, so the service may use any.
+  const reserved = new Set<string>(
+    service.envContract === "platform" ? [...PLATFORM_ENV, ...service.dependsOn.map(dependencyUrlEnv)] : [],
+  );
   for (const name of Object.keys(service.env)) {
-    if (reserved.has(name)) problems.push(error(at(`env.${name}`), "is set by the platform; choose another name"));
+    if (reserved.has(name)) problems.push(error(at(`env.${name}`), RESERVED_ENV_MESSAGE));
   }
+  problems.push(...envPlaceholderProblems(service, at, byName));
   service.secrets.forEach((secret, s) => {
-    if (reserved.has(secret.name))
-      problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is set by the platform`));
+    if (reserved.has(secret.name)) problems.push(error(at(`secrets[${s}].name`), RESERVED_ENV_MESSAGE));
     if (secret.name in service.env)
       problems.push(error(at(`secrets[${s}].name`), `'${secret.name}' is also a plain env value`));
   });
@@ -223,6 +227,61 @@ function validateService(service: Service, i: number, byName: Map<string, number
   }
   problems.push(...egressProblems(service.egress, at));
   return problems;
+}
+
+const RESERVED_ENV_MESSAGE =
+  "is set by the platform; choose another name, or set envContract: none to set only the service's own names";
+
+/** Why a service cannot use a resource's placeholders, or undefined when it can. */
+const RESOURCE_REQUIREMENTS: Record<Resource, (service: Service) => string | undefined> = {
+  database: (s) => (s.database.kind === "none" ? "the service has no database (database.kind is none)" : undefined),
+  cache: (s) => (s.cache ? undefined : "the service does not use the cache (cache: true)"),
+  broker: (s) =>
+    usesBroker(s) ? undefined : "the service publishes and consumes no events, so it has no broker login",
+  tracing: () => undefined,
+  sentry: () => undefined,
+  gateway: (s) =>
+    s.auth.issuesTokens ? undefined : "only a service with auth.issuesTokens: true holds the gateway's signing secret",
+};
+
+/** Why a service may not use a placeholder: what it refers to must be the service's own, or declared. */
+function placeholderRefusal(
+  placeholder: Placeholder,
+  service: Service,
+  byName: Map<string, number>,
+): string | undefined {
+  switch (placeholder.kind) {
+    case "resource":
+      return RESOURCE_REQUIREMENTS[placeholder.resource](service);
+    case "service":
+      if (!byName.has(placeholder.service)) return `'${placeholder.service}' is not a service of the catalog`;
+      return service.dependsOn.includes(placeholder.service)
+        ? undefined
+        : `'${placeholder.service}' is not in dependsOn, so no path to it is opened`;
+    case "secret":
+      return service.secrets.some((s) => s.name === placeholder.name)
+        ? undefined
+        : `the service declares no secret '${placeholder.name}' (secrets)`;
+  }
+}
+
+/** Every placeholder must parse, exist, and refer to something the service has. */
+function envPlaceholderProblems(
+  service: Service,
+  at: (field: string) => string,
+  byName: Map<string, number>,
+): Problem[] {
+  return Object.entries(service.env).flatMap(([name, value]) => {
+    const { segments, errors } = parseEnvTemplate(value);
+    const refusals = segments.flatMap((segment) => {
+      if ("text" in segment) return [];
+      const placeholder = classifyPlaceholder(segment.placeholder);
+      if ("error" in placeholder) return [placeholder.error];
+      const refusal = placeholderRefusal(placeholder, service, byName);
+      return refusal ? [`\${${segment.placeholder}}: ${refusal}`] : [];
+    });
+    return [...errors, ...refusals].map((message) => error(at(`env.${name}`), message));
+  });
 }
 
 /** The instance metadata service: holds the node's credentials, so no egress entry may cover it. */

@@ -12,7 +12,7 @@ import {
   reservedKeyProblems,
 } from "../services/problems";
 import { CONFIG_NAMESPACE, PlatformInputs } from "../components/platform";
-import { GatewaySettingsSchema } from "../components/gateway/settings";
+import { GatewaySettingsSchema, gatewaySettingsProblems } from "../components/gateway/settings";
 import { ObservabilitySettingsSchema } from "../components/observability/settings";
 import {
   DockerSettings,
@@ -202,7 +202,7 @@ function compose(
   projectDir: string,
   problems: Problem[],
 ): PlatformConfig {
-  problems.push(...secretAndImageProblems(settings, catalog));
+  problems.push(...secretAndImageProblems(settings, catalog), ...gatewaySettingsProblems(settings.gateway, catalog));
   const shared: SharedConfig = {
     stack,
     environment: settings.environment ?? stack,

@@ -9,6 +9,7 @@ import { runProgram } from "../stacks/program";
 import { MAX_LISTED_PROBLEMS, ValidationError } from "../services/problems";
 import { RecordedResource, runUnderMocks } from "../tools/mockRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
+import { withCatalogFile } from "./helpers/catalogFiles";
 
 const projectDir = path.join(__dirname, "..");
 const fixtures = path.join(__dirname, "fixtures", "bad");
@@ -31,8 +32,7 @@ function stacksOf(
   );
   const withCatalog = (config: Record<string, string>) => {
     if (!catalogFile) return { ...config, ...extra };
-    const { "platform:catalog": _, ...rest } = config;
-    return { ...rest, "platform:catalogFile": catalogFile, ...extra };
+    return { ...withCatalogFile(config, catalogFile), ...extra };
   };
   const targets = badCase.targets ?? ["dev", "prod"];
   return [

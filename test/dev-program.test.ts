@@ -4,7 +4,9 @@ import { parse } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
-import { publishedPort } from "../services/validate";
+import { dependencyUrlEnv, publishedPort } from "../services/validate";
+import { declaredNames, namesCarrying, platformContractCatalog } from "./helpers/envContract";
+import { withCatalogFile } from "./helpers/catalogFiles";
 import { ValidationError } from "../services/problems";
 import { CONFIG_SECRETS, SENTRY_DSN, devConfig } from "./helpers/stackConfigs";
 import { deployPlan } from "../tools/deployPlan";
@@ -153,25 +155,30 @@ describe("dev program (docker target, under mocks)", () => {
         for (const service of catalog.services) {
           const container = containerNamed(run, `${prefix}-${service.name}`)!;
           const env = envOf(container);
-          assert.equal(env.SERVICE_NAME, service.name);
-          if (service.database.kind === "none") assert.equal(env.DATABASE_URL, undefined);
-          else if (service.database.kind === "mongodb") {
-            const members = `${service.name}-db:27017,${service.name}-db-2:27017,${service.name}-db-3:27017`;
-            assert.match(env.DATABASE_URL, new RegExp(`@${members}/\\w+\\?authSource=\\w+&replicaSet=rs0$`));
-          } else assert.match(env.DATABASE_URL, new RegExp(`@${service.name}-db:\\d+/`));
+          // Under envContract none, each check reads the names the service declared for that value.
+          const carried = (fixed: string) => namesCarrying(service, fixed).map((n) => env[n]);
+          if (service.envContract === "none") assert.deepEqual(Object.keys(env).sort(), declaredNames(service));
+          else assert.equal(env.SERVICE_NAME, service.name);
+          for (const url of carried("DATABASE_URL")) {
+            if (service.database.kind === "none") assert.equal(url, undefined);
+            else if (service.database.kind === "mongodb") {
+              const members = `${service.name}-db:27017,${service.name}-db-2:27017,${service.name}-db-3:27017`;
+              assert.match(url, new RegExp(`@${members}/\\w+\\?authSource=\\w+&replicaSet=rs0$`));
+            } else assert.match(url, new RegExp(`@${service.name}-db:\\d+/`));
+          }
+          if (service.database.kind === "postgres") {
+            for (const host of carried("DB_HOST")) assert.equal(host, `${service.name}-db`);
+          }
           const user = plan.users.find((u) => u.service === service.name);
-          if (user) {
-            assert.match(
-              env.RABBITMQ_URL,
-              new RegExp(`^amqp://${service.name}:pw[0-9a-f]+@rabbitmq:5672/${catalog.name}$`),
-            );
-            assert.equal(env.RABBITMQ_QUEUES, user.consumerQueues.join(","));
-          } else assert.equal(env.RABBITMQ_URL, undefined);
+          for (const url of carried("RABBITMQ_URL")) {
+            if (user) {
+              assert.match(url, new RegExp(`^amqp://${service.name}:pw[0-9a-f]+@rabbitmq:5672/${catalog.name}$`));
+            } else assert.equal(url, undefined);
+          }
+          for (const queues of carried("RABBITMQ_QUEUES")) assert.equal(queues, user?.consumerQueues.join(","));
           for (const dependency of service.dependsOn) {
-            assert.equal(
-              env[`${dependency.replace(/-/g, "_").toUpperCase()}_URL`],
-              `http://${dependency}:${catalog.services.find((s) => s.name === dependency)!.port}`,
-            );
+            const url = `http://${dependency}:${catalog.services.find((s) => s.name === dependency)!.port}`;
+            for (const value of carried(dependencyUrlEnv(dependency))) assert.equal(value, url);
           }
           for (const secret of service.secrets) assert.ok(env[secret.name], `${service.name}: secret ${secret.name}`);
         }
@@ -274,15 +281,19 @@ describe("dev program (docker target, under mocks)", () => {
       it("gives every service its OTLP endpoint, and cache users the sentinels", () => {
         for (const service of catalog.services) {
           const env = envOf(containerNamed(run, `${prefix}-${service.name}`)!);
-          assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
-          assert.equal(
-            env.REDIS_SENTINELS,
-            service.cache ? "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379" : undefined,
-          );
-          assert.equal(env.REDIS_MASTER_NAME, service.cache ? "platform-cache" : undefined);
+          const carried = (fixed: string) => namesCarrying(service, fixed).map((n) => env[n]);
+          for (const endpoint of carried("OTEL_EXPORTER_OTLP_ENDPOINT")) assert.equal(endpoint, "http://jaeger:4318");
+          const sentinels = "redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379";
+          for (const value of carried("REDIS_SENTINELS")) assert.equal(value, service.cache ? sentinels : undefined);
+          for (const value of carried("REDIS_MASTER_NAME"))
+            assert.equal(value, service.cache ? "platform-cache" : undefined);
           // The signing secret goes to the marked issuer alone, not to every service with a public route.
-          assert.equal(env.GATEWAY_JWT_ISSUER, service.auth.issuesTokens ? `${catalog.name}-issuer` : undefined);
-          assert.equal("GATEWAY_JWT_SECRET" in env, service.auth.issuesTokens);
+          for (const value of carried("GATEWAY_JWT_ISSUER"))
+            assert.equal(value, service.auth.issuesTokens ? `${catalog.name}-issuer` : undefined);
+          assert.equal(
+            carried("GATEWAY_JWT_SECRET").some((value) => value !== undefined),
+            service.auth.issuesTokens,
+          );
         }
       });
 
@@ -409,7 +420,11 @@ describe("dev program (docker target, under mocks)", () => {
         "laptop",
         {
           // ELK beside reservei needs about 10 GiB: a machine that has it says so.
-          ...devConfig("reservei", { cache: { mode: "single" }, gatewayDatabase: "off", memoryBudget: "12Gi" }),
+          // On the platform's names, which carry the Sentry DSN; the seed's own names need a jwt client.
+          ...withCatalogFile(
+            devConfig("reservei", { cache: { mode: "single" }, gatewayDatabase: "off", memoryBudget: "12Gi" }),
+            platformContractCatalog("reservei"),
+          ),
           "platform:gateway": JSON.stringify({ auth: "key-auth" }),
           "platform:observability": JSON.stringify({ logs: "elk" }),
           "platform:sentryDsn": SENTRY_DSN,

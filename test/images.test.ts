@@ -8,6 +8,7 @@ import { REFERENCE_SERVICE_DIR } from "../components/docker/localImage";
 import { ECR_TOKEN_PASSWORD, RecordedResource, ofType, plaintextOccurrences } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
+import { fixedNameOf } from "./helpers/envContract";
 
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
@@ -59,7 +60,13 @@ describe("service images", () => {
           const env = envOf(container);
           assert.equal(env.PORT, String(service.port), "keeps its port");
           assert.equal(env.HEALTH_PATH, service.health.path);
-          for (const [key, value] of Object.entries(service.env)) assert.equal(env[key], value, "keeps its env");
+          // The reference service reads the fixed names whatever envContract says; the service's own stay beside them.
+          for (const [key, template] of Object.entries(service.env)) {
+            assert.ok(key in env, `${service.name} keeps ${key}`);
+            if (!template.includes("${")) assert.equal(env[key], template);
+            const fixed = fixedNameOf(template);
+            if (fixed && fixed in env) assert.equal(env[key], env[fixed], `${service.name}: ${key} carries ${fixed}`);
+          }
           assert.deepEqual(container.ports[0].internal, service.port);
           // busybox's wget (the reference image is alpine) takes exactly these flags.
           assert.equal(

@@ -7,6 +7,7 @@ import { runProgram } from "../stacks/program";
 import { AUTONAME_SUFFIX, NAME_LIMITS } from "../components/naming";
 import { RecordedResource, runLayersUnderMocks, runUnderMocks } from "../tools/mockRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
+import { withCatalogFileLayers } from "./helpers/catalogFiles";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -231,10 +232,6 @@ type Layer = { stack: string; config: Record<string, string> };
 
 /** The stacks to run for a catalog file: dev, prod, and prod with the other store modes. */
 function stacksFor(catalog: string, file: string): Layer[][] {
-  const fromFile = ({ stack, config: { "platform:catalog": _, ...config } }: Layer) => ({
-    stack,
-    config: { ...config, "platform:catalogFile": file },
-  });
   return [
     // Dozens of services with their databases: far more than a laptop, which is not what this test is about.
     [{ stack: "dev", config: devConfig(catalog, { memoryBudget: "64Gi" }) }],
@@ -248,7 +245,7 @@ function stacksFor(catalog: string, file: string): Layer[][] {
       },
       { "platform:observability": JSON.stringify({ logs: "elk" }) },
     ),
-  ].map((layers) => layers.map(fromFile));
+  ].map((layers) => withCatalogFileLayers(layers, file));
 }
 
 async function resourcesOf(layers: Layer[]): Promise<RecordedResource[]> {

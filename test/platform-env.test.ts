@@ -1,11 +1,15 @@
 import { strict as assert } from "assert";
-import { builtinCatalogPath, loadCatalog } from "../services/load";
+import { loadCatalog } from "../services/load";
+import { platformContractCatalog } from "./helpers/envContract";
+import { withCatalogFile, withCatalogFileLayers } from "./helpers/catalogFiles";
 import { PLATFORM_ENV, dependencyUrlEnv } from "../services/validate";
 import { SENTRY_DSN, devConfig, prodLayers } from "./helpers/stackConfigs";
 import { RecordedResource, ofType } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 
-const catalog = loadCatalog(builtinCatalogPath("reservei"));
+// Reservei uses every part of the contract; here on the platform's names instead of the seed's own.
+const catalogFile = platformContractCatalog("reservei");
+const catalog = loadCatalog(catalogFile);
 
 /** Names of the variables a service's container gets, on each target. */
 const dockerEnvNames = (resources: RecordedResource[], container: string) =>
@@ -30,14 +34,22 @@ describe("names the platform sets on services", () => {
     // One after the other: the mocks are process-wide.
     const runs = [
       {
-        layers: [{ stack: "dev", config: { ...devConfig("reservei"), ...withSentry } }],
+        layers: [{ stack: "dev", config: withCatalogFile({ ...devConfig("reservei"), ...withSentry }, catalogFile) }],
         names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-dev-${s}`),
       },
       {
-        layers: [{ stack: "single", config: devConfig("reservei", { cache: { mode: "single" } }) }],
+        layers: [
+          {
+            stack: "single",
+            config: withCatalogFile(devConfig("reservei", { cache: { mode: "single" } }), catalogFile),
+          },
+        ],
         names: (r: RecordedResource[], s: string) => dockerEnvNames(r, `reservei-single-${s}`),
       },
-      { layers: prodLayers("reservei", {}, withSentry), names: kubernetesEnvNames },
+      {
+        layers: withCatalogFileLayers(prodLayers("reservei", {}, withSentry), catalogFile),
+        names: kubernetesEnvNames,
+      },
     ];
     const setByPlatform = new Set<string>();
     for (const run of runs) {

@@ -18,6 +18,8 @@ import {
   prodLayers,
 } from "./helpers/stackConfigs";
 import { checkKong } from "./helpers/kongSchema";
+import { namesCarrying } from "./helpers/envContract";
+import { withCatalogFileLayers } from "./helpers/catalogFiles";
 import { checkStack } from "../tools/policyCheck";
 import {
   LayeredRun,
@@ -284,7 +286,7 @@ describe("prod program (aws target, under mocks)", () => {
           );
           const secret = named(run.resources, "kubernetes:core/v1:Secret", service.name)!.inputs;
           assert.equal(
-            "GATEWAY_JWT_SECRET" in secret.stringData,
+            namesCarrying(service, "GATEWAY_JWT_SECRET").some((n) => n in secret.stringData),
             service.auth.issuesTokens,
             `${service.name}: the signing secret only where the catalog marks an issuer`,
           );
@@ -681,7 +683,7 @@ describe("prod program (aws target, under mocks)", () => {
     assert.equal(clickhouse.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "50Gi");
     const analytics = named(reservei.resources, "kubernetes:core/v1:Secret", "analytics-service")!.inputs.stringData;
     assert.match(
-      analytics.DATABASE_URL,
+      analytics.CLICKHOUSE_URL,
       /^http:\/\/analytics_service_app:pw[0-9a-f]+@analytics-service-db-0\.analytics-service-db\.data\.svc\.cluster\.local:8123\/analytics_service$/,
     );
     assert.deepEqual(plaintextOccurrences(reservei.resources, reservei.generatedSecrets), []);
@@ -696,12 +698,10 @@ describe("prod program (aws target, under mocks)", () => {
     fs.writeFileSync(path.join(dir, "dist", "index.html"), "<!doctype html><div id=root></div>");
     fs.writeFileSync(path.join(dir, "dist", "assets", "app.1a2b.js"), "console.log(1)");
     const webCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/11112222-3333-4444-5555-666677778888";
-    const layers = prodLayers("user-enrichment", {
+    const webLayers = prodLayers("user-enrichment", {
       frontend: { certificateArn: webCertificate, aliases: ["app.example.com"], rateLimitPer5Minutes: 500 },
-    }).map(({ stack, config: { "platform:catalog": _, ...config } }) => ({
-      stack,
-      config: { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") },
-    }));
+    });
+    const layers = withCatalogFileLayers(webLayers, path.join(dir, "catalog.yaml"));
     const run = await runLayersUnderMocks(layers, () => runProgram(projectDir));
     const objects = inputsOf(run, "aws:s3/bucketObjectv2:BucketObjectv2");
     assert.deepEqual(
@@ -737,10 +737,7 @@ describe("prod program (aws target, under mocks)", () => {
       });
       const services = [service("orders", 8080, { metricsPort: 9100, metricsPath: "/prom" }), service("mailer", 8081)];
       fs.writeFileSync(file, stringify({ name: "shop", services }));
-      const layers = prodLayers("shop").map(({ stack, config: { "platform:catalog": _, ...config } }) => ({
-        stack,
-        config: { ...config, "platform:catalogFile": file },
-      }));
+      const layers = withCatalogFileLayers(prodLayers("shop"), file);
       const run = await runLayersUnderMocks(layers, () => runProgram(projectDir));
       assertPodMonitors(run, loadCatalog(file));
       const endpoint = (name: string) =>
@@ -758,11 +755,9 @@ describe("prod program (aws target, under mocks)", () => {
     for (const service of catalogText.services) delete service.cache;
     fs.writeFileSync(path.join(dir, "catalog.yaml"), stringify(catalogText));
     const clients = [{ name: "mobile-app" }, { name: "partner", credential: "key-auth", rateLimitPerMinute: 600 }];
-    const layers = prodLayers("bookings", {}, { "platform:gateway": JSON.stringify({ clients }) }).map(
-      ({ stack, config: { "platform:catalog": _, ...config } }) => ({
-        stack,
-        config: { ...config, "platform:catalogFile": path.join(dir, "catalog.yaml") },
-      }),
+    const layers = withCatalogFileLayers(
+      prodLayers("bookings", {}, { "platform:gateway": JSON.stringify({ clients }) }),
+      path.join(dir, "catalog.yaml"),
     );
     const run = await runLayersUnderMocks(layers, () => runProgram(projectDir));
     assert.equal(inputsOf(run, "aws:elasticache/replicationGroup:ReplicationGroup").length, 1, "for Kong alone");
@@ -894,12 +889,20 @@ describe("prod program (aws target, under mocks)", () => {
       definitions.users.map((u: any) => u.name).sort(),
       [...plan.users.map((u) => u.username), "platform-admin"].sort(),
     );
+    // Seed 001's Laravel names: the broker's address in the Deployment, the login's password in the Secret.
     const sales = named(run.resources, "kubernetes:core/v1:Secret", "sales-service")!.inputs.stringData;
-    assert.match(
-      sales.RABBITMQ_URL,
-      /^amqp:\/\/sales-service:pw[0-9a-f]+@rabbitmq\.messaging\.svc\.cluster\.local:5672\/erp$/,
+    const salesEnv = Object.fromEntries(
+      named(
+        run.resources,
+        "kubernetes:apps/v1:Deployment",
+        "sales-service",
+      )!.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]),
     );
-    assert.equal(sales.SENTRY_DSN, SENTRY_DSN, "the stack's Sentry DSN, in the service's Secret");
+    assert.equal(salesEnv.RABBITMQ_HOST, "rabbitmq.messaging.svc.cluster.local");
+    assert.equal(salesEnv.RABBITMQ_PORT, "5672");
+    assert.equal(salesEnv.RABBITMQ_USER, "sales-service");
+    assert.match(sales.RABBITMQ_PASSWORD, /^pw[0-9a-f]+$/);
+    assert.equal(sales.SENTRY_DSN, undefined, "envContract none: only the names the service declares");
     assert.deepEqual(plaintextOccurrences(run.resources, [SENTRY_DSN]), []);
     const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "sales-service")!.inputs;
     assert.ok(

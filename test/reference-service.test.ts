@@ -214,6 +214,8 @@ async function environments(
         dependencyUrl: (dependency) => `http://127.0.0.1:${serviceOf(catalog, dependency).port}`,
         configSecrets: { services: {} },
         secretOwner: { name: "reference-check", parent: owner },
+        // As dev runs it in place of a catalog's image: on the fixed names, whatever envContract says.
+        runsReferenceService: true,
       });
       return { name, contract };
     });

@@ -6,12 +6,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BUILTIN_CATALOGS, BuiltinCatalog, builtinCatalogPath, loadCatalog } from "../services/load";
+import { BUILTIN_CATALOGS, BuiltinCatalog, loadCatalog } from "../services/load";
 import { Catalog } from "../services/schema";
 import { topicMatches } from "../services/validate";
 import { RecordedResource, ofType } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
+import { platformContractCatalog } from "./helpers/envContract";
+import { withCatalogFileLayers } from "./helpers/catalogFiles";
 
 interface Declared {
   exchanges: Map<string, string>;
@@ -120,14 +122,6 @@ services:
   return file;
 }
 
-/** The same layers with the catalog taken from a file instead of the built-in one. */
-function fromFile(layers: Array<{ stack: string; config: Record<string, string> }>, file: string) {
-  return layers.map(({ stack, config }) => {
-    const { ["platform:catalog"]: _builtin, ...rest } = config;
-    return { stack, config: { ...rest, "platform:catalogFile": file } };
-  });
-}
-
 describe("retry chains as each target declares them (docs/env-contract.md)", function () {
   this.timeout(240000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chains-"));
@@ -136,9 +130,10 @@ describe("retry chains as each target declares them (docs/env-contract.md)", fun
   const own = "a catalog of our own (one service, three consumers, one without retry, one with maxAttempts 1)";
   for (const name of [...BUILTIN_CATALOGS, own]) {
     it(`${name}: every failed delivery retries on the catalog's schedule and the last one lands in the DLQ, on dev, Amazon MQ and the in-cluster broker`, async () => {
-      const file = name === own ? ownCatalog(dir) : builtinCatalogPath(name as BuiltinCatalog);
+      // The protocol's env is the platform contract's: seeds on their own names run it on the platform's here.
+      const file = name === own ? ownCatalog(dir) : platformContractCatalog(name as BuiltinCatalog);
       const layersOf = (layers: Array<{ stack: string; config: Record<string, string> }>) =>
-        name === own ? fromFile(layers, file) : layers;
+        withCatalogFileLayers(layers, file);
       const catalog = loadCatalog(file);
       const consumers = catalog.services.flatMap((s) =>
         s.events.consumes.map((consumer) => ({ service: s, consumer })),

@@ -353,6 +353,7 @@ function environmentOf(
     tokenIssuer: gateway?.issuerSecretEnv,
     configSecrets: ctx.args.configSecrets,
     secretOwner: { name: ctx.name, parent: ctx.parent },
+    runsReferenceService: ctx.referenceImage !== undefined,
   });
 }
 

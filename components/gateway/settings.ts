@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { Catalog } from "../../services/schema";
+import { Problem, error } from "../../services/problems";
+import { placeholdersOf } from "../../services/placeholders";
+import { needsGateway } from "../../services/validate";
 
 /** The client every stack has unless it declares its own: what the single consumer was before clients existed. */
 export const DEFAULT_CLIENT = "default";
@@ -66,4 +70,25 @@ export interface GatewayClientSettings {
 /** The declared clients, each with the gateway's `auth` as its credential unless it names one. */
 export function gatewayClients(settings: GatewaySettings): GatewayClientSettings[] {
   return settings.clients.map((client) => ({ ...client, credential: client.credential ?? settings.auth }));
+}
+
+/**
+ * `${gateway.jwtIssuer}` and `${gateway.jwtSecret}` resolve only where the gateway exists and
+ * checks JWTs: some route or a front end, and a client whose credential is `jwt`.
+ */
+export function gatewaySettingsProblems(settings: GatewaySettings, catalog: Catalog): Problem[] {
+  const signs = needsGateway(catalog) && gatewayClients(settings).some((c) => c.credential === "jwt");
+  if (signs) return [];
+  return catalog.services.flatMap((service, i) =>
+    Object.entries(service.env)
+      .filter(([, value]) => placeholdersOf(value).some((p) => p.kind === "resource" && p.resource === "gateway"))
+      .map(([name]) =>
+        error(
+          `catalog ${catalog.name}.services[${i}].env.${name}`,
+          needsGateway(catalog)
+            ? "no gateway client uses jwt (platform:gateway.auth, platform:gateway.clients[].credential), so no token is signed"
+            : "the catalog has no gateway (no routes, no front end), so no token is signed",
+        ),
+      ),
+  );
 }
