@@ -186,12 +186,15 @@ function readSelectedCatalog(settings: StackSettings, projectDir: string, proble
   const file = settings.catalog
     ? builtinCatalogPath(settings.catalog)
     : path.resolve(projectDir, settings.catalogFile!);
-  const prefix = settings.catalog
-    ? `catalog ${settings.catalog}`
-    : `${CONFIG_NAMESPACE}:catalogFile (${settings.catalogFile})`;
+  const prefix = catalogPrefix(settings);
   const result = readCatalogFile(file, prefix);
   problems.push(...result.problems);
   return result.catalog;
+}
+
+/** How problems name the selected catalog's fields: `catalog erp.services[0]...`. */
+function catalogPrefix(settings: StackSettings): string {
+  return settings.catalog ? `catalog ${settings.catalog}` : `${CONFIG_NAMESPACE}:catalogFile (${settings.catalogFile})`;
 }
 
 /** The config a target is given: shared settings, and the selected target's own, checked against the catalog. */
@@ -202,7 +205,10 @@ function compose(
   projectDir: string,
   problems: Problem[],
 ): PlatformConfig {
-  problems.push(...secretAndImageProblems(settings, catalog), ...gatewaySettingsProblems(settings.gateway, catalog));
+  problems.push(
+    ...secretAndImageProblems(settings, catalog),
+    ...gatewaySettingsProblems(settings.gateway, catalog, catalogPrefix(settings)),
+  );
   const shared: SharedConfig = {
     stack,
     environment: settings.environment ?? stack,

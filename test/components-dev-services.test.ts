@@ -10,7 +10,14 @@ import { GatewaySettings, GatewaySettingsSchema } from "../components/gateway/se
 import { GatewayCredential } from "../components/gateway/kongConfig";
 import { rateLimitCounters } from "../components/gateway/clients";
 import { cacheEnv } from "../components/platform";
-import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import {
+  RecordedResource,
+  ofType,
+  plaintextOccurrences,
+  runUnderMocks,
+  valueOf,
+  isSecretOnWire,
+} from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { redisCommanderEnv } from "../components/docker/DeveloperTools";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,8 +27,6 @@ const memory = MEMORY_PROFILES.standard;
 const CONTAINER = "docker:index/container:Container";
 const containers = (resources: RecordedResource[]) =>
   new Map(ofType(resources, CONTAINER).map((c) => [c.inputs.name as string, c]));
-const isSecretOnWire = (value: unknown) =>
-  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
 const upload = (container: RecordedResource, file: string): string =>
   container.inputs.uploads.find((u: any) => u.file === file)?.content;
 

@@ -10,7 +10,14 @@ import { MessageBroker } from "../components/docker/MessageBroker";
 import { planTopology } from "../components/messaging/topology";
 import { KEYFILE_UPLOAD, renderMongoUserScript, renderReplicaSetInit } from "../components/data/mongoInit";
 import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
-import { RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import {
+  RecordedResource,
+  ofType,
+  plaintextOccurrences,
+  runUnderMocks,
+  valueOf,
+  isSecretOnWire,
+} from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 
 const labels = { stack: "test", catalog: "shop", component: "test" };
@@ -40,8 +47,6 @@ const one = (resources: RecordedResource[], type: string) => {
   assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
   return found[0];
 };
-const isSecretOnWire = (value: unknown) =>
-  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
 
 describe("components on Docker (under mocks)", () => {
   describe("Microservice", () => {

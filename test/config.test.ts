@@ -294,6 +294,21 @@ describe("stack config", () => {
     );
   });
 
+  it("lets a catalog without gateway routes or events use the gateway's and the broker's host ports", () => {
+    const file = catalogFile("quotes", "fx-quotes");
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, "utf8").replace("port: 9000", "port: 8000") +
+        "  - { name: stats, image: me/stats:1.0.0, port: 15672, resources: { cpu: 100m, memory: 64Mi } }\n",
+    );
+    const { config } = read({ target: "docker", catalogFile: path.relative(projectDir, file) });
+    assert.deepEqual(
+      config.catalog.services.map((s) => s.port),
+      [8000, 15672],
+      "neither Kong (8000) nor RabbitMQ management (15672) runs, so neither claims its port",
+    );
+  });
+
   it("rejects an implicit or explicit latest tag in an image override", () => {
     const message = "must be an image with an explicit tag other than latest, or a digest";
     const problems = problemsOf({

@@ -12,13 +12,19 @@ import { CONFIG_SECRETS, SENTRY_DSN, devConfig } from "./helpers/stackConfigs";
 import { deployPlan } from "../tools/deployPlan";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { devMemoryPlan } from "../components/docker/memoryPlan";
-import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import {
+  MockRun,
+  RecordedResource,
+  ofType,
+  plaintextOccurrences,
+  runUnderMocks,
+  valueOf,
+  isSecretOnWire,
+} from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
 
-const isSecretOnWire = (value: unknown) =>
-  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
 const containerNamed = (run: MockRun<unknown>, name: string) =>
   ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
 const envOf = (container: RecordedResource) =>

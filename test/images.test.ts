@@ -5,7 +5,7 @@ import * as path from "path";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { contextDigest } from "../components/aws/serviceImages";
 import { REFERENCE_SERVICE_DIR } from "../components/docker/localImage";
-import { ECR_TOKEN_PASSWORD, RecordedResource, ofType, plaintextOccurrences } from "../tools/mockRun";
+import { ECR_TOKEN_PASSWORD, RecordedResource, ofType, plaintextOccurrences, isSecretOnWire } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
 import { fixedNameOf } from "./helpers/envContract";
@@ -16,8 +16,6 @@ const BUILT = "docker:index/image:Image";
 const PULLED = "docker:index/remoteImage:RemoteImage";
 const ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 
-const isSecretOnWire = (value: unknown) =>
-  typeof value === "object" && value !== null && "4dabf18193072939515e22adb298388d" in value;
 const containerOf = (resources: RecordedResource[], name: string) =>
   ofType(resources, CONTAINER).find((c) => c.inputs.name === name)!.inputs;
 const envOf = (container: Record<string, any>) =>

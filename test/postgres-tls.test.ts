@@ -3,17 +3,13 @@
 // node-postgres (the reference service's client, which reads the URL the same way) connect only
 // with the right bundle and the right host name.
 import { strict as assert } from "assert";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { RDS_CA_PATH, RDS_POSTGRES_TLS } from "../components/aws/rdsTrust";
 import { connectionUrl } from "../components/data/databasePlan";
-import { freePort, hasBinary, until } from "./helpers/servers";
-
-const POSTGRES_BIN = fs.existsSync("/usr/lib/postgresql")
-  ? path.join("/usr/lib/postgresql", fs.readdirSync("/usr/lib/postgresql").sort().at(-1)!, "bin")
-  : "";
+import { hasBinary } from "./helpers/servers";
+import { PostgresCluster, canRunPostgresCluster, nodePostgres, startPostgresCluster } from "./helpers/postgres";
 
 /** A CA and a certificate it signs for `localhost`; the keys stay in `dir`. */
 function issueCertificates(dir: string, name: string): { ca: string; cert: string; key: string } {
@@ -35,77 +31,36 @@ function issueCertificates(dir: string, name: string): { ca: string; cert: strin
   return { ca: file("ca.pem"), cert: file("server.pem"), key: file("server.key") };
 }
 
-/** The part of node-postgres the test uses (its types live in reference-service/, not here). */
-interface NodePostgres {
-  Client: new (config: { connectionString: string; connectionTimeoutMillis: number }) => {
-    connect(): Promise<void>;
-    query(text: string): Promise<{ rows: Array<Record<string, unknown>> }>;
-    end(): Promise<void>;
-  };
-}
-
-/** node-postgres as the reference service installs it; absent until `npm ci --prefix reference-service`. */
-function nodePostgres(): NodePostgres | undefined {
-  try {
-    return require(path.join(__dirname, "..", "reference-service", "node_modules", "pg"));
-  } catch {
-    return undefined;
-  }
-}
-
 describe("the prod PostgreSQL URL's TLS on a real server (libpq, node-postgres)", function () {
   this.timeout(60000);
-  let dir: string;
-  let port: number;
-  let stop: () => void;
+  let cluster: PostgresCluster;
   let trusted: string;
   let stranger: string;
 
   before(async function () {
-    if (!POSTGRES_BIN || !hasBinary("openssl") || !hasBinary("psql") || !hasBinary("runuser")) {
+    if (!canRunPostgresCluster() || !hasBinary("openssl")) {
       console.log(
         "    (skipped: PostgreSQL server binaries, psql, openssl or runuser missing; .ci/run installs postgresql)",
       );
       this.skip();
     }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-tls-"));
-    fs.chmodSync(dir, 0o755);
-    const server = issueCertificates(dir, "rds");
-    trusted = server.ca;
-    stranger = issueCertificates(dir, "stranger").ca;
-    const data = path.join(dir, "data");
-    fs.mkdirSync(data);
-    execFileSync("chown", ["-R", "postgres", dir]);
-    fs.chmodSync(server.key, 0o600);
-    // PostgreSQL refuses to run as root: the machine's postgres user runs this throwaway cluster.
-    const asPostgres = (cmd: string, args: string[]) =>
-      execFileSync("runuser", ["-u", "postgres", "--", path.join(POSTGRES_BIN, cmd), ...args], { stdio: "ignore" });
-    asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust"]);
-    port = await freePort();
-    const child = spawn(
-      "runuser",
-      ["-u", "postgres", "--", path.join(POSTGRES_BIN, "postgres"), "-D", data, "-p", String(port)].concat(
-        ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`, "-c", "ssl=on"],
-        ["-c", `ssl_cert_file=${server.cert}`, "-c", `ssl_key_file=${server.key}`],
-      ),
-      { stdio: "ignore" },
-    );
-    stop = () => child.kill("SIGINT");
-    await until(
-      "the TLS server accepts connections",
-      20000,
-      () => execFileSync(path.join(POSTGRES_BIN, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(port)]) && true,
-    );
+    cluster = await startPostgresCluster({
+      hostAuth: "trust",
+      prepare: (dir) => {
+        const server = issueCertificates(dir, "rds");
+        trusted = server.ca;
+        stranger = issueCertificates(dir, "stranger").ca;
+        fs.chmodSync(server.key, 0o600);
+        return { ssl: "on", ssl_cert_file: server.cert, ssl_key_file: server.key };
+      },
+    });
   });
 
-  after(() => {
-    stop?.();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   /** The service's URL with the bundle at `ca`, for the server named `host`. */
   const urlFor = (host: string, ca: string) =>
-    connectionUrl("postgresql", "postgres", "unused", host, port, "postgres", RDS_POSTGRES_TLS).replace(
+    connectionUrl("postgresql", "postgres", "unused", host, cluster.port, "postgres", RDS_POSTGRES_TLS).replace(
       RDS_CA_PATH,
       ca,
     );

@@ -19,7 +19,7 @@ import { ServiceEndpoints, serviceEnvironment } from "../components/serviceEnvir
 import { builtinCatalogPath, loadCatalog, parseCatalog } from "../services/load";
 import { Catalog, Service } from "../services/schema";
 import { retryDelays } from "../services/validate";
-import { runUnderMocks, valueOf } from "../tools/mockRun";
+import { runUnderMocks } from "../tools/mockRun";
 import {
   LogLine,
   Sample,
@@ -29,6 +29,7 @@ import {
   psql,
   startOtlpReceiver,
 } from "./helpers/referenceService";
+import { resolvedValues } from "./helpers/envContract";
 import { SentinelGroup, hasRedis, sentinelsAgree, startSentinelGroup } from "./helpers/sentinel";
 import { RabbitmqNode, freePort, hasBinary, hasRabbitmqServer, startRabbitmq, until } from "./helpers/servers";
 
@@ -193,13 +194,6 @@ function endpointsOf(setup: Setup, plan: TopologyPlan, service: Service): Servic
   return endpoints;
 }
 
-async function resolved(values: Record<string, pulumi.Input<string>>): Promise<Record<string, string>> {
-  const entries = await Promise.all(
-    Object.entries(values).map(async ([name, value]) => [name, (await valueOf(pulumi.output(value))).value] as const),
-  );
-  return Object.fromEntries(entries);
-}
-
 /** serviceEnvironment under Pulumi's mocks, each value resolved to the string a container would get. */
 async function environments(
   running: Array<{ catalog: Catalog; name: string; endpoints: (service: Service) => ServiceEndpoints }>,
@@ -221,7 +215,10 @@ async function environments(
     });
   });
   const envs: Record<string, Record<string, string>> = {};
-  for (const { name, contract } of result) envs[name] = await resolved({ ...contract.env, ...contract.secretEnv });
+  for (const { name, contract } of result) {
+    const values = await resolvedValues({ ...contract.env, ...contract.secretEnv });
+    envs[name] = Object.fromEntries(Object.entries(values).map(([key, { value }]) => [key, value]));
+  }
   return envs;
 }
 

@@ -12,7 +12,7 @@ import { topicMatches } from "../services/validate";
 import { RecordedResource, ofType } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
-import { platformContractCatalog } from "./helpers/envContract";
+import { platformContractCatalog, receivedEnvironment } from "./helpers/envContract";
 import { withCatalogFileLayers } from "./helpers/catalogFiles";
 
 interface Declared {
@@ -86,18 +86,7 @@ function deadLetter(declared: Declared, queue: string): { to: string[]; afterMs?
 
 /** Each service's env on a target, by name. */
 function envOf(resources: RecordedResource[], service: string): Record<string, string> {
-  const container = ofType(resources, "docker:index/container:Container").find((c) => c.inputs.hostname === service);
-  if (container)
-    return Object.fromEntries((container.inputs.envs as string[]).map((e) => e.split(/=(.*)/s).slice(0, 2)));
-  const deployment = ofType(resources, "kubernetes:apps/v1:Deployment").find(
-    (d) => d.inputs.metadata?.name === service,
-  );
-  return Object.fromEntries(
-    deployment!.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value?: string }) => [
-      e.name,
-      e.value,
-    ]),
-  );
+  return Object.fromEntries(Object.entries(receivedEnvironment(resources, service)).map(([k, v]) => [k, v.value]));
 }
 
 /** A catalog the seeds do not have: one service, three consumers, one without retry, one on a wildcard. */

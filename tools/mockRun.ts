@@ -6,6 +6,11 @@ import { skipPromiseStackTraces } from "../stacks/promiseTraces";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** Whether a recorded input value travelled to the engine as a secret. */
+export function isSecretOnWire(value: unknown): boolean {
+  return typeof value === "object" && value !== null && SIG_KEY in value;
+}
+
 export interface RecordedResource {
   /** The stack that declared it (prod runs two layers). */
   stack: string;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Catalog, MEMORY_QUANTITY, PINNED_IMAGE, frontendService } from "../../services/schema";
 import { memoryMiB } from "../../services/quantities";
 import { Problem, error } from "../../services/problems";
-import { needsGateway, publishedPort } from "../../services/validate";
+import { needsGateway, publishedPort, usesBroker } from "../../services/validate";
 import { EVICTION_POLICIES } from "../cache/redisConfig";
 import { POSTGRES_EXPORTER, POSTGRES_TOOLS_IMAGE, RABBITMQ, REDIS } from "../engines";
 import { ObservabilitySettings } from "../observability/settings";
@@ -213,7 +213,7 @@ function hostPortProblems(
       `front end ${catalog.frontend.name}`,
     );
   }
-  for (const { port, key, what } of platformHostPorts(settings, observability)) {
+  for (const { port, key, what } of platformHostPorts(settings, catalog, observability)) {
     claim(port, `${CONFIG_NAMESPACE}:docker.hostPorts.${key}`, what);
   }
   databaseHostPorts(catalog, settings.hostPorts.databaseBase, settings.gatewayDatabase === "postgres").forEach(
@@ -222,21 +222,20 @@ function hostPortProblems(
   return problems;
 }
 
-/** The platform's own loopback ports this stack publishes (Kibana only with ELK logs, the developer tools when enabled). */
+/**
+ * The platform's own loopback ports this stack publishes: the broker's and the gateway's only when
+ * the catalog has them, Kibana only with ELK logs, the developer tools when enabled.
+ */
 function platformHostPorts(
   settings: DockerSettingsInput,
+  catalog: Catalog,
   observability: ObservabilitySettings,
 ): Array<{ port: number; key: string; what: string }> {
   const ports = settings.hostPorts;
-  const used: Array<[keyof typeof ports, string]> = [
-    ["rabbitmqManagement", "RabbitMQ management"],
-    ["amqp", "AMQP"],
-    ["gatewayProxy", "gateway proxy"],
-    ["gatewayAdmin", "gateway admin API"],
-    ["grafana", "Grafana"],
-    ["prometheus", "Prometheus"],
-    ["jaeger", "Jaeger UI"],
-  ];
+  const used: Array<[keyof typeof ports, string]> = [];
+  if (catalog.services.some(usesBroker)) used.push(["rabbitmqManagement", "RabbitMQ management"], ["amqp", "AMQP"]);
+  if (needsGateway(catalog)) used.push(["gatewayProxy", "gateway proxy"], ["gatewayAdmin", "gateway admin API"]);
+  used.push(["grafana", "Grafana"], ["prometheus", "Prometheus"], ["jaeger", "Jaeger UI"]);
   if (observability.logs === "elk") used.push(["kibana", "Kibana"]);
   if (settings.devTools.adminer) used.push(["adminer", "Adminer"]);
   if (settings.devTools.redisCommander) used.push(["redisCommander", "Redis Commander"]);

@@ -74,9 +74,10 @@ export function gatewayClients(settings: GatewaySettings): GatewayClientSettings
 
 /**
  * `${gateway.jwtIssuer}` and `${gateway.jwtSecret}` resolve only where the gateway exists and
- * checks JWTs: some route or a front end, and a client whose credential is `jwt`.
+ * checks JWTs: some route or a front end, and a client whose credential is `jwt`. `catalogField`
+ * names the catalog in problems, as its own problems are named.
  */
-export function gatewaySettingsProblems(settings: GatewaySettings, catalog: Catalog): Problem[] {
+export function gatewaySettingsProblems(settings: GatewaySettings, catalog: Catalog, catalogField: string): Problem[] {
   const signs = needsGateway(catalog) && gatewayClients(settings).some((c) => c.credential === "jwt");
   if (signs) return [];
   return catalog.services.flatMap((service, i) =>
@@ -84,7 +85,7 @@ export function gatewaySettingsProblems(settings: GatewaySettings, catalog: Cata
       .filter(([, value]) => placeholdersOf(value).some((p) => p.kind === "resource" && p.resource === "gateway"))
       .map(([name]) =>
         error(
-          `catalog ${catalog.name}.services[${i}].env.${name}`,
+          `${catalogField}.services[${i}].env.${name}`,
           needsGateway(catalog)
             ? "no gateway client uses jwt (platform:gateway.auth, platform:gateway.clients[].credential), so no token is signed"
             : "the catalog has no gateway (no routes, no front end), so no token is signed",

@@ -1,4 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
 import { Service } from "../../services/schema";
+import { RecordedResource, ofType, valueOf, isSecretOnWire } from "../../tools/mockRun";
 import { BuiltinCatalog } from "../../services/load";
 import { catalogDocument, writeCatalog } from "./catalogFiles";
 import { dependencyUrlEnv } from "../../services/validate";
@@ -58,4 +60,51 @@ export function platformContractCatalog(name: BuiltinCatalog): string {
     delete service.env;
   }
   return writeCatalog(document);
+}
+
+/** One variable as a service receives it, and whether Pulumi keeps it secret on the way. */
+export interface ReceivedValue {
+  value: string;
+  secret: boolean;
+}
+
+/**
+ * A service's environment as the mocks recorded it: on dev its container's env list (secret as a
+ * whole once it holds a credential), on prod its Deployment's plain env and its Secret's keys.
+ */
+export function receivedEnvironment(resources: RecordedResource[], service: string): Record<string, ReceivedValue> {
+  const container = ofType(resources, "docker:index/container:Container").find((c) => c.inputs.hostname === service);
+  if (container) {
+    const secret = isSecretOnWire(container.wire.envs);
+    return Object.fromEntries(
+      (container.inputs.envs as string[]).map((e) => {
+        const at = e.indexOf("=");
+        return [e.slice(0, at), { value: e.slice(at + 1), secret }];
+      }),
+    );
+  }
+  const named = (type: string) => ofType(resources, type).find((r) => r.inputs.metadata?.name === service)!.inputs;
+  const plain = named("kubernetes:apps/v1:Deployment").spec.template.spec.containers[0].env as Array<{
+    name: string;
+    value: string;
+  }>;
+  return {
+    ...Object.fromEntries(plain.map((e) => [e.name, { value: e.value, secret: false }])),
+    ...Object.fromEntries(
+      Object.entries(named("kubernetes:core/v1:Secret").stringData as Record<string, string>).map(([k, v]) => [
+        k,
+        { value: v, secret: true },
+      ]),
+    ),
+  };
+}
+
+/** Each value of a computed environment resolved, with its secrecy, as a container would get it. */
+export async function resolvedValues(
+  values: Record<string, pulumi.Input<string>>,
+): Promise<Record<string, ReceivedValue>> {
+  const entries = await Promise.all(
+    Object.entries(values).map(async ([name, value]) => [name, await valueOf(pulumi.output(value))] as const),
+  );
+  return Object.fromEntries(entries);
 }
