@@ -12,11 +12,11 @@ import { rateLimitCounters } from "../components/gateway/clients";
 import { cacheEnv } from "../components/platform";
 import {
   RecordedResource,
+  isSecretOnWire,
   ofType,
   plaintextOccurrences,
   runUnderMocks,
   valueOf,
-  isSecretOnWire,
 } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { redisCommanderEnv } from "../components/docker/DeveloperTools";

@@ -12,11 +12,11 @@ import { KEYFILE_UPLOAD, renderMongoUserScript, renderReplicaSetInit } from "../
 import { renderEnabledPlugins } from "../components/docker/rabbitmqConfig";
 import {
   RecordedResource,
+  isSecretOnWire,
   ofType,
   plaintextOccurrences,
   runUnderMocks,
   valueOf,
-  isSecretOnWire,
 } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 

@@ -15,11 +15,11 @@ import { devMemoryPlan } from "../components/docker/memoryPlan";
 import {
   MockRun,
   RecordedResource,
+  isSecretOnWire,
   ofType,
   plaintextOccurrences,
   runUnderMocks,
   valueOf,
-  isSecretOnWire,
 } from "../tools/mockRun";
 
 const projectDir = path.join(__dirname, "..");

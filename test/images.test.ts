@@ -5,7 +5,7 @@ import * as path from "path";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { contextDigest } from "../components/aws/serviceImages";
 import { REFERENCE_SERVICE_DIR } from "../components/docker/localImage";
-import { ECR_TOKEN_PASSWORD, RecordedResource, ofType, plaintextOccurrences, isSecretOnWire } from "../tools/mockRun";
+import { ECR_TOKEN_PASSWORD, RecordedResource, isSecretOnWire, ofType, plaintextOccurrences } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
 import { fixedNameOf } from "./helpers/envContract";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Service } from "../../services/schema";
-import { RecordedResource, ofType, valueOf, isSecretOnWire } from "../../tools/mockRun";
+import { RecordedResource, isSecretOnWire, ofType, valueOf } from "../../tools/mockRun";
 import { BuiltinCatalog } from "../../services/load";
 import { catalogDocument, writeCatalog } from "./catalogFiles";
 import { dependencyUrlEnv } from "../../services/validate";
