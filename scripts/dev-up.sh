@@ -4,10 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in node npm pulumi docker; do
-  command -v "$tool" >/dev/null || { echo "dev-up: '$tool' is not installed (see README, Quick start)" >&2; exit 1; }
-done
-docker info >/dev/null 2>&1 || { echo "dev-up: the Docker engine is not reachable (is Docker running?)" >&2; exit 1; }
+source scripts/require-tools.sh
+require_tools node npm pulumi docker
 
 npm ci --no-audit --no-fund
 scripts/local-pulumi.sh stack select dev --create --secrets-provider passphrase

@@ -1,3 +1,4 @@
+import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 
 /** One thing wrong with the input, named by its field path (e.g. `services[2].port`). */
@@ -10,8 +11,11 @@ export interface Problem {
 /** How many problems an error lists; a broken generated catalog must not print megabytes. */
 export const MAX_LISTED_PROBLEMS = 50;
 
-/** Thrown before any resource is declared: every problem at once, not the first one found. */
-export class ValidationError extends Error {
+/**
+ * Thrown before any resource is declared: every problem at once, not the first one found. A
+ * RunError, so the Pulumi CLI prints its message alone, without a stack trace.
+ */
+export class ValidationError extends RunError {
   constructor(
     readonly source: string,
     readonly problems: Problem[],

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { RunError } from "@pulumi/pulumi";
 import { runProgram } from "../stacks/program";
 import { MAX_LISTED_PROBLEMS, ValidationError } from "../services/problems";
 import { RecordedResource, runUnderMocks } from "../tools/mockRun";
@@ -50,6 +51,8 @@ async function failure(stack: string, config: Record<string, string>, catalogFil
     declared = (await runUnderMocks(stack, config, () => runProgram(projectDir))).resources;
   } catch (e) {
     assert.ok(e instanceof ValidationError, `${stack}: not a ValidationError: ${e}`);
+    // What the CLI's run.js checks to print the message alone, without a stack trace.
+    assert.ok(RunError.isInstance(e), `${stack}: not a RunError`);
     const lines = e.problems.map((p) => `${p.path}: ${p.message}`);
     return { lines: catalogFile ? lines.map((l) => l.split(catalogFile).join("catalog.yaml")) : lines, declared };
   }

@@ -6,6 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, readStackOutputs } from "./stackOutputs";
+import { runCli } from "./cli";
 
 export interface DatabaseTarget {
   service: string;
@@ -152,11 +153,4 @@ function main(): number {
   return 0;
 }
 
-if (require.main === module) {
-  try {
-    process.exit(main());
-  } catch (e) {
-    console.error((e as Error).message);
-    process.exit(1);
-  }
-}
+if (require.main === module) runCli(main);

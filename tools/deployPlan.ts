@@ -1,6 +1,7 @@
 import { stackLayers } from "./stackConfig";
 import { RecordedResource } from "./mockRun";
 import { runStack } from "./stackRun";
+import { runCli } from "./cli";
 
 /**
  * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
@@ -109,11 +110,11 @@ export function deployPlan(recorded: RecordedResource[]): DeployPlan {
   };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const stack = process.argv[2];
   if (!stack) {
     console.error("usage: npm run plan -- <stack>");
-    process.exit(2);
+    return 2;
   }
   const layers = stackLayers(stack);
   const run = await runStack(layers);
@@ -133,11 +134,7 @@ async function main(): Promise<void> {
         `budget ${docker.memoryBudget ?? "8Gi"} (platform:docker.memoryBudget)`,
     );
   }
+  return 0;
 }
 
-if (require.main === module) {
-  main().catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(2);
-  });
-}
+if (require.main === module) runCli(main);

@@ -17,6 +17,7 @@ import {
   gatewayHeaders,
   serviceProbe,
 } from "./smokePlan";
+import { UserError, runCli } from "./cli";
 
 /** A check's outcome: nothing wrong, or one line saying what and where to look. */
 export type Failure = { check: string; detail: string; hint: string };
@@ -235,9 +236,10 @@ async function main(): Promise<number> {
     console.log(`\nsmoke of stack ${stack}: ${passed.length} checks ok, ${failures.length} failed`);
     return failures.length === 0 ? 0 : 1;
   } catch (e) {
-    console.log(`FAIL smoke: ${(e as Error).message.split("\n")[0]} — hint: is the stack up? npm run dev:up`);
+    const hint = e instanceof UserError ? e.hint : "is the stack up? npm run dev:up";
+    console.log(`FAIL smoke: ${(e as Error).message.split("\n")[0]} — hint: ${hint}`);
     return 1;
   }
 }
 
-if (require.main === module) main().then((code) => process.exit(code));
+if (require.main === module) runCli(main);

@@ -2,6 +2,7 @@
 // Probes every endpoint of the stack output `healthChecks` and prints a table; exits 1 when
 // something is down (seed 002's `make health`).
 import { parseArgs, readStackOutputs } from "./stackOutputs";
+import { runCli } from "./cli";
 
 export interface HealthCheckOutput {
   name: string;
@@ -88,4 +89,4 @@ async function main(): Promise<number> {
   return down === 0 ? 0 : 1;
 }
 
-if (require.main === module) main().then((code) => process.exit(code));
+if (require.main === module) runCli(main);

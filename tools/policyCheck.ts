@@ -6,6 +6,7 @@ import { RULES, toPolicies } from "../policies/rules";
 import { RecordedResource } from "./mockRun";
 import { stackLayers } from "./stackConfig";
 import { runStack } from "./stackRun";
+import { runCli } from "./cli";
 
 export type EnforcementLevel = "mandatory" | "advisory" | "disabled";
 
@@ -125,11 +126,11 @@ export async function checkStack(stack: string, layers = stackLayers(stack)): Pr
   ];
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const stack = process.argv[2];
   if (!stack) {
     console.error("usage: npm run policy:check -- <stack>");
-    process.exit(2);
+    return 2;
   }
   const violations = await checkStack(stack);
   if (violations.length > 0) {
@@ -143,12 +144,7 @@ async function main(): Promise<void> {
   console.log(
     `policy check of stack '${stack}': ${RULES.length} policies, ${mandatory} mandatory and ${violations.length - mandatory} advisory violations`,
   );
-  process.exit(mandatory > 0 ? 1 : 0);
+  return mandatory > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
-  main().catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(2);
-  });
-}
+if (require.main === module) runCli(main);

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILTIN_CATALOGS } from "../services/load";
 import { runStack } from "./stackRun";
+import { runCli } from "./cli";
 import { devConfig, prodLayers } from "../test/helpers/stackConfigs";
 
 /**
@@ -68,7 +69,4 @@ async function main(outDir: string): Promise<void> {
   }
 }
 
-main(process.argv[2] ?? "resource-dump").catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runCli(() => main(process.argv[2] ?? "resource-dump").then(() => 0));

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import { UserError } from "./cli";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -10,9 +11,15 @@ const projectDir = path.join(__dirname, "..");
  * `--secret` values), deep-merged over it.
  */
 export function stackConfig(stack: string): Record<string, string> {
-  const stackFile = parseYaml(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config?: Record<string, unknown>;
-  };
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    const stacks = fs
+      .readdirSync(projectDir)
+      .flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? [])
+      .join(", ");
+    throw new UserError(`no stack '${stack}': Pulumi.${stack}.yaml does not exist`, `this project's stacks: ${stacks}`);
+  }
+  const stackFile = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
   const extraFile = path.join(projectDir, "policies", "check-values", `${stack}.json`);
   const extra: Record<string, unknown> = fs.existsSync(extraFile) ? JSON.parse(fs.readFileSync(extraFile, "utf8")) : {};
   const merge = (a: unknown, b: unknown): unknown =>
