@@ -47,6 +47,12 @@ export interface StackOutputs {
   infrastructureSecrets?: pulumi.Output<InfrastructureSecrets>;
   /** Prod infrastructure: the runner the platform layer is deployed from, and the secret its GitHub token goes in. */
   deployRunner?: { roleArn: pulumi.Output<string>; tokenSecretArn: pulumi.Output<string>; labels: string[] };
+  /** Prod infrastructure: the roles the workflow assumes (its variables AWS_PREVIEW_ROLE_ARN and AWS_DEPLOY_ROLE_ARN). */
+  ciRoles?: {
+    previewRoleArn: pulumi.Output<string>;
+    deployRoleArn: pulumi.Output<string>;
+    oidcProviderArn: pulumi.Output<string>;
+  };
   /** Developer tools (dev, opt-in). */
   adminerUrl?: string;
   redisCommanderUrl?: string;
@@ -79,6 +85,11 @@ function awsInfrastructure(config: PlatformConfig & { target: "aws" }, inputs: P
       roleArn: infrastructure.runner.roleArn,
       tokenSecretArn: infrastructure.runner.tokenSecretArn,
       labels: infrastructure.runner.labels,
+    },
+    ciRoles: infrastructure.ciRoles && {
+      previewRoleArn: infrastructure.ciRoles.previewRoleArn,
+      deployRoleArn: infrastructure.ciRoles.deployRoleArn,
+      oidcProviderArn: infrastructure.ciRoles.oidcProviderArn,
     },
     [INFRASTRUCTURE_OUTPUT]: infrastructure.outputs,
     [INFRASTRUCTURE_SECRETS_OUTPUT]: infrastructure.secrets,

@@ -408,6 +408,40 @@ describe("stack config", () => {
       );
     });
 
+    it("asks the workflow's roles for a repository, GitHub's provider and a plain environment name", () => {
+      // Deployed from a fixed address: no runner, so no repository to fall back on.
+      const infrastructure = {
+        ...aws,
+        layer: "infrastructure",
+        deployFrom: "public-endpoint",
+        eks: { publicAccessCidrs: ["203.0.113.7/32"] },
+        broker: { mode: "in-cluster" },
+      };
+      const withCi = (ci: Record<string, unknown>) =>
+        problemsOf({ target: "aws", catalog: "bookings", aws: { ...infrastructure, ci } });
+      assert.deepEqual(withCi({}), [
+        "platform:aws.ci.githubRepository: is required without runner.githubRepository (owner/name)",
+      ]);
+      assert.doesNotThrow(() =>
+        read(
+          { target: "aws", catalog: "bookings", aws: { ...infrastructure, ci: { githubRepository: "acme/platform" } } },
+          "prod-infra",
+        ),
+      );
+      const problems = withCi({
+        githubRepository: "acme/platform",
+        oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/accounts.google.com",
+        deployEnvironment: "production:*",
+        deployPolicyArns: [],
+      });
+      for (const field of ["oidcProviderArn", "deployEnvironment", "deployPolicyArns"]) {
+        assert.ok(
+          problems.some((p) => p.startsWith(`platform:aws.ci.${field}:`)),
+          `${field} in\n${problems.join("\n")}`,
+        );
+      }
+    });
+
     it("refuses an API open to the internet, short backups and impossible node counts", () => {
       const problems = problemsOf({
         target: "aws",

@@ -52,16 +52,17 @@ interface WorkflowJob {
   steps: Array<{ run?: string; with?: Record<string, unknown> }>;
 }
 
-/** Every workflow job that deploys or previews a stack, with the stack and where it runs. */
-function deployJobs(): Array<{ job: string; stack: string; runsOn: string[] }> {
+/** Every workflow job that deploys or previews a stack, with the stack, the command and where it runs. */
+function deployJobs(): Array<{ job: string; stack: string; command?: string; runsOn: string[] }> {
   const workflow = parse(fs.readFileSync(path.join(projectDir, ".github", "workflows", "ci.yml"), "utf8")) as {
     jobs: Record<string, WorkflowJob>;
   };
   return Object.entries(workflow.jobs).flatMap(([job, spec]) =>
     spec.steps.flatMap((step) => {
       const stack = (step.with?.["stack-name"] as string | undefined) ?? /--stack (\S+)/.exec(step.run ?? "")?.[1];
+      const command = (step.with?.command as string | undefined) ?? /pulumi (\w+)/.exec(step.run ?? "")?.[1];
       const runsOn = Array.isArray(spec["runs-on"]) ? spec["runs-on"] : [spec["runs-on"]];
-      return stack ? [{ job, stack, runsOn }] : [];
+      return stack ? [{ job, stack, command, runsOn }] : [];
     }),
   );
 }
@@ -143,9 +144,14 @@ describe("where each prod layer is deployed from", () => {
       "the infrastructure layer is deployed by the workflow",
     );
     assert.deepEqual(
-      jobs.filter((j) => !["prod", "prod-infra"].includes(j.stack)),
+      jobs.filter((j) => !["prod", "prod-infra", "dev"].includes(j.stack)),
       [],
-      "every deploying job runs a known stack",
+      "every job that runs a stack runs a known one",
+    );
+    assert.deepEqual(
+      jobs.filter((j) => j.stack === "dev").map((j) => j.command),
+      ["preview"],
+      "dev is only previewed, against the GitHub runner's own Docker engine",
     );
   });
 });

@@ -12,10 +12,11 @@ import { BACKUP_TAG, BackupPlan } from "./BackupPlan";
 import { WebFrontend } from "./WebFrontend";
 import { DocumentDb } from "./DocumentDb";
 import { DeployRunner } from "./DeployRunner";
+import { GithubActionsRoles } from "./GithubActionsRoles";
 import { createWorkloadBoundary } from "./workloadBoundary";
 import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache } from "./layers";
 import { platformKey } from "./platformKey";
-import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
+import { AwsTargetSettings, ciRepository, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 import { AUTONAME_SUFFIX, NAME_LIMITS, fitName } from "../naming";
 
@@ -53,7 +54,8 @@ interface Foundation {
 /**
  * The prod infrastructure layer: everything that only AWS APIs create, deployable from anywhere
  * with AWS credentials. KMS, VPC, EKS, RDS, DocumentDB, ElastiCache, Amazon MQ, ECR, backups, the
- * web front end and the deploy runner from which the platform layer is deployed inside the VPC.
+ * web front end, the deploy runner from which the platform layer is deployed inside the VPC, and the
+ * roles the workflow's GitHub-hosted jobs assume.
  * Its outputs are the typed objects of layers.ts.
  */
 export class AwsInfrastructure extends pulumi.ComponentResource {
@@ -63,6 +65,7 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   readonly frontend?: WebFrontend;
   readonly runner?: DeployRunner;
+  readonly ciRoles?: GithubActionsRoles;
 
   constructor(name: string, args: AwsInfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:Infrastructure", name, {}, { ...opts, providers: { aws: taggedProvider(name, args) } });
@@ -80,6 +83,7 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     // Every role the platform layer makes carries it, whoever deploys that layer.
     const boundary = createWorkloadBoundary(`${ctx.name}-workload-boundary`, workloadRolePath(ctx.prefix), this);
     this.runner = createRunner(ctx, foundation, boundary, repositories);
+    this.ciRoles = createCiRoles(ctx);
     this.kubeconfig = foundation.cluster.kubeconfig;
     this.outputs = layerOutputs(ctx, foundation, stores, repositories.urls, boundary, this.frontend, this.runner);
     this.secrets = pulumi.secret(
@@ -278,6 +282,23 @@ function createRunner(
       workloadBoundaryArn: boundary.arn,
       backendPolicyArns: settings.runner.backendPolicyArns,
       pushRepositoryArns: repositories.pushedArns,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** The workflow's AWS roles, when `ci` is set (config validation requires a repository then). */
+function createCiRoles(ctx: Context): GithubActionsRoles | undefined {
+  const { ci } = ctx.settings;
+  if (!ci) return undefined;
+  return new GithubActionsRoles(
+    `${ctx.name}-github`,
+    {
+      githubRepository: ciRepository(ctx.settings)!,
+      deployEnvironment: ci.deployEnvironment,
+      oidcProviderArn: ci.oidcProviderArn,
+      previewPolicyArns: ci.previewPolicyArns,
+      deployPolicyArns: ci.deployPolicyArns,
     },
     { parent: ctx.parent },
   );

@@ -24,6 +24,9 @@ const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
 /** CloudFront's default quota of cache behaviors per distribution (the default one included). */
 export const CLOUDFRONT_MAX_BEHAVIORS = 75;
 
+const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be a repository as owner/name");
+const policyArn = z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, "must be an IAM policy ARN");
+
 /** Stack settings of the AWS target (`platform:aws`). */
 const RUNNER_LABEL = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
@@ -55,7 +58,7 @@ export const AwsSettingsSchema = z
     runner: z
       .object({
         /** The GitHub repository whose workflow deploys the platform layer: `owner/name`. */
-        githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be a repository as owner/name"),
+        githubRepository,
         labels: z
           .array(z.string().regex(RUNNER_LABEL, "must be a lowercase label of at most 40 characters"))
           .min(1)
@@ -65,9 +68,36 @@ export const AwsSettingsSchema = z
           .regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an EC2 instance type")
           .default("t3.medium"),
         /** Managed policies for the Pulumi state backend and secrets provider (an S3 bucket, a KMS key). */
-        backendPolicyArns: z
-          .array(z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, "must be an IAM policy ARN"))
-          .default([]),
+        backendPolicyArns: z.array(policyArn).default([]),
+      })
+      .strict()
+      .optional(),
+    /**
+     * The roles the workflow's GitHub-hosted jobs assume through GitHub's OIDC tokens (infrastructure
+     * layer; none without this): a read-only one for the pull requests' previews, and one for `pulumi
+     * up` of this stack from the deploy environment's jobs only. Their ARNs are the `ciRoles` output.
+     */
+    ci: z
+      .object({
+        /** `owner/name` as GitHub spells it (the token's subject is compared exactly); default `runner.githubRepository`. */
+        githubRepository: githubRepository.optional(),
+        /** The GitHub environment whose jobs may deploy: give it required reviewers and the main branch only. */
+        deployEnvironment: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,255}$/, "must be a GitHub environment name of letters, digits, _ . and -")
+          .default("production"),
+        /** The account's provider for token.actions.githubusercontent.com if it has one (IAM holds one per URL); made otherwise. */
+        oidcProviderArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+            "must be the ARN of the account's IAM OIDC provider for token.actions.githubusercontent.com",
+          )
+          .optional(),
+        /** The preview role's policies; default AWS's ReadOnlyAccess. */
+        previewPolicyArns: z.array(policyArn).min(1).optional(),
+        /** The deploy role's policies; default AdministratorAccess (this layer creates IAM roles and key policies). */
+        deployPolicyArns: z.array(policyArn).min(1).optional(),
       })
       .strict()
       .optional(),
@@ -243,6 +273,11 @@ export function checkAwsSettings(
   }
   if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
   problems.push(...deployPathProblems(settings, catalog));
+  if (settings.layer === "infrastructure" && settings.ci && !ciRepository(settings)) {
+    problems.push(
+      error(`${CONFIG_NAMESPACE}:aws.ci.githubRepository`, "is required without runner.githubRepository (owner/name)"),
+    );
+  }
   const caBundle = rdsCaBundle(settings, projectDir);
   problems.push(...caBundle.problems);
   return { problems, resolved: { ...settings, rdsCaBundle: caBundle.pem } };
@@ -378,6 +413,11 @@ function frontendProblems(aws: AwsSettings, catalog: Catalog): Problem[] {
     );
   }
   return problems;
+}
+
+/** The repository whose workflow assumes the CI roles: `ci.githubRepository`, or the deploy runner's. */
+export function ciRepository(settings: AwsSettings): string | undefined {
+  return settings.ci?.githubRepository ?? settings.runner?.githubRepository;
 }
 
 /** Tags every AWS resource carries (through the provider's default tags). */
