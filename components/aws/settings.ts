@@ -27,9 +27,10 @@ export const CLOUDFRONT_MAX_BEHAVIORS = 75;
 const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be a repository as owner/name");
 const policyArn = z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, "must be an IAM policy ARN");
 
-/** Stack settings of the AWS target (`platform:aws`). */
+/** A GitHub runner label the deploy runner registers with. */
 const RUNNER_LABEL = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
+/** Stack settings of the AWS target (`platform:aws`). */
 export const AwsSettingsSchema = z
   .object({
     /**
