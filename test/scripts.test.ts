@@ -144,6 +144,7 @@ describe("npm scripts on a user's mistake", function () {
       "format:check",
       "bench",
       "docs:figures",
+      "lint:workflows",
     ];
     const covered = new Set(MISTAKES.map((m) => m.script));
     assert.deepEqual(
