@@ -3,7 +3,7 @@ import { REDIS } from "../engines";
 import { CacheEndpoint } from "../platform";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { PlatformLabels, healthcheck, httpGet, platformLabels } from "./containerDefaults";
+import { PlatformLabels, healthcheck, httpGet, platformLabels, shellHealthcheck } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 import {
@@ -148,13 +148,12 @@ function createNode(cache: Cache, node: RedisNode, masterContainer: docker.Conta
           (isSentinel ? cache.sentinelPassword : cache.password).apply((pw) => [`REDISCLI_AUTH=${pw}`]),
         ),
         volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
-        healthcheck: {
-          tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
+        healthcheck: shellHealthcheck(`redis-cli -p ${node.port} ping | grep -q PONG`, {
           interval: "5s",
           timeout: "3s",
           retries: 10,
           startPeriod: "5s",
-        },
+        }),
         wait: true,
         waitTimeout: 60,
         memory: isSentinel ? args.memory.sentinel : args.memory.redis,

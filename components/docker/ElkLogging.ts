@@ -12,7 +12,7 @@ import {
 } from "../observability/logsConfig";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { LogsBackendArgs } from "./LokiLogging";
-import { healthcheck, httpGet, loopbackPort } from "./containerDefaults";
+import { healthcheck, httpGet, loopbackPort, shellHealthcheck } from "./containerDefaults";
 import { OneShot, SharedContainerArgs, oneShotContainer, platformContainer } from "./hostContainer";
 
 const LOGSTASH_API_PORT = 9600;
@@ -102,16 +102,10 @@ function elasticsearch({ name, args, common, parent }: ElkContext, passwords: El
           ELASTIC_PASSWORD: passwords.elastic,
         }),
         memory: args.memory.elasticsearch,
-        healthcheck: {
-          tests: [
-            "CMD-SHELL",
-            'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null',
-          ],
-          interval: "10s",
-          timeout: "5s",
-          retries: 30,
-          startPeriod: "30s",
-        },
+        healthcheck: shellHealthcheck(
+          'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null',
+          { retries: 30, startPeriod: "30s" },
+        ),
         wait: true,
         waitTimeout: 300,
       },

@@ -55,6 +55,14 @@ export function healthcheck(
   return { tests: ["CMD", ...command], ...HEALTH_TIMING, ...timing };
 }
 
+/** The same through the image's shell, for a check that needs a pipe or a variable of the container's env. */
+export function shellHealthcheck(
+  commandLine: string,
+  timing: Partial<HealthTiming> = {},
+): docker.types.input.ContainerHealthcheck {
+  return { tests: ["CMD-SHELL", commandLine], ...HEALTH_TIMING, ...timing };
+}
+
 /** The HTTP client a healthcheck calls: busybox or GNU `wget`, or `curl`. */
 export type HttpClient = "wget" | "curl";
 
