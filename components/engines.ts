@@ -67,7 +67,12 @@ export const REDIS = {
   sentinelPort: 26379,
   /** ElastiCache's engine version, the same major and minor as the dev image. */
   managedVersion: "7.1",
-  exporter: { image: "oliver006/redis_exporter:v1.62.0", port: 9121 },
+  /**
+   * The -alpine variant: the default tag is FROM scratch on amd64 (no shell, no HTTP client for a
+   * healthcheck); v1.65.0 is the first release whose -alpine tag is built for amd64, arm and arm64
+   * alike (.github/workflows/release.yml), so Apple-silicon laptops pull it natively.
+   */
+  exporter: { image: "oliver006/redis_exporter:v1.65.0-alpine", port: 9121 },
 } as const;
 
 export const RABBITMQ = {

@@ -258,12 +258,13 @@ export const RULES: Rule[] = [
   {
     kind: "resource",
     name: "container-resource-limits",
-    description: "Every long-running container and pod has memory and CPU limits.",
+    description: "Every container has a memory limit; every pod memory and CPU limits.",
     severity: "medium",
     remediation: "Set memory (and cpus) on the container, resources.limits on the pod",
     types: [T.container, T.deployment],
     check: (props, type) => {
-      if (type === T.container) return props.mustRun === false || props.memory ? [] : ["no memory limit"];
+      // One-shot containers too: they run during the update, beside everything else.
+      if (type === T.container) return props.memory ? [] : ["no memory limit"];
       return podContainers(props)
         .filter((c) => !c.resources?.limits?.memory || !c.resources?.limits?.cpu)
         .map((c) => `container ${c.name}: no cpu/memory limits`);
@@ -272,16 +273,15 @@ export const RULES: Rule[] = [
   {
     kind: "resource",
     name: "health-checks",
-    description: "Every service container has a healthcheck; every pod liveness and readiness probes.",
+    description: "Every long-running container has a healthcheck; every pod liveness and readiness probes.",
     severity: "medium",
-    remediation: "Declare health.path in the catalog (healthcheck or probes follow from it)",
+    remediation:
+      "Give the container a healthcheck its image can run (a service's follows from health.path in the catalog)",
     types: [T.container, T.deployment],
     check: (props, type) => {
       if (type === T.container) {
-        const isService = (props.labels ?? []).some(
-          (l: any) => l.label === "platform.component" && l.value === "service",
-        );
-        return isService && !props.healthcheck?.tests?.length ? ["service container without healthcheck"] : [];
+        // A one-shot container (mustRun false) exits: its exit code, not a healthcheck, tells how it went.
+        return props.mustRun !== false && !props.healthcheck?.tests?.length ? ["container without healthcheck"] : [];
       }
       return podContainers(props)
         .filter((c) => !c.livenessProbe || !c.readinessProbe)

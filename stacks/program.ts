@@ -7,7 +7,7 @@ import {
   InfrastructureOutputs,
   InfrastructureSecrets,
 } from "../components/aws/layers";
-import { DockerPlatform } from "../components/docker/DockerPlatform";
+import { DockerPlatform, PlatformContainer } from "../components/docker/DockerPlatform";
 import { GatewayCredential } from "../components/gateway/kongConfig";
 import { ConfigSecrets, PlatformInputs } from "../components/platform";
 import { HealthCheck } from "../components/healthCheck";
@@ -24,6 +24,8 @@ export interface StackOutputs {
     Record<string, { url: string; internalUrl: string; healthUrl: string }> | Record<string, ServiceEndpointsOutput>;
   /** What `npm run health -- <stack>` probes. */
   healthChecks: HealthCheck[];
+  /** Dev: every container by its Docker name, one-shot ones marked, whose state `npm run health` reads from Docker. */
+  containers?: PlatformContainer[];
   gatewayUrl?: pulumi.Input<string>;
   /** The web front end: through the gateway in dev, CloudFront in prod. */
   frontendUrl?: pulumi.Input<string>;
@@ -129,6 +131,7 @@ const TARGETS = {
       services: platform.services,
       frontendUrl: platform.frontendUrl,
       healthChecks: platform.healthChecks,
+      containers: platform.containers,
       gatewayUrl: platform.urls.gateway,
       gatewayAdminUrl: platform.urls.gatewayAdmin,
       rabbitmqManagementUrl: platform.urls.rabbitmqManagement,

@@ -182,9 +182,11 @@ describe("ApiGateway (under mocks)", () => {
     const bootstrap = byName.get("shop-kong-bootstrap")!;
     assert.equal(bootstrap.inputs.mustRun, false);
     assert.equal(bootstrap.inputs.attach, true);
+    assert.equal(bootstrap.inputs.memory, memory.oneShot);
+    // Each step in order, the first failure named in the last log line.
     assert.match(
       bootstrap.inputs.command.join(" "),
-      /kong migrations bootstrap .* kong config db_import \/kong\/declarative\/kong.yml/,
+      /kong migrations bootstrap \|\| fail .*\nkong migrations up .*\nkong migrations finish .*\nkong config db_import \/kong\/declarative\/kong.yml \|\| fail/,
     );
     const declarative = parse(upload(bootstrap, "/kong/declarative/kong.yml"));
     assert.deepEqual(

@@ -40,12 +40,12 @@ describe("deploy plan", () => {
     assert.equal(plan.resources, 7);
   });
 
-  it("counts a container Pulumi waits on as its healthcheck time, and sums memory of long-running containers", () => {
+  it("counts a container Pulumi waits on as its healthcheck time, and sums memory of every container, one-shots too", () => {
     const waited = node("db", "docker:index/container:Container", [], { wait: true, memory: 512 });
     const oneShot = node("bootstrap", "docker:index/container:Container", ["db"], { mustRun: false, memory: 256 });
     assert.equal(creationSeconds(waited), 30);
     assert.equal(creationSeconds(oneShot), 5);
-    assert.equal(deployPlan([waited, oneShot]).containerMemoryMiB, 512);
+    assert.equal(deployPlan([waited, oneShot]).containerMemoryMiB, 768);
   });
 
   it("refuses a dependency cycle", () => {

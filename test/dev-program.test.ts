@@ -114,7 +114,7 @@ describe("dev program (docker target, under mocks)", () => {
           planned.reduce((sum, limit) => sum + limit.mib, 0),
           declared,
         );
-        const containers = ofType(run.resources, CONTAINER).filter((c) => c.inputs.mustRun !== false);
+        const containers = ofType(run.resources, CONTAINER);
         assert.deepEqual(
           planned.map((l) => `${prefix}-${l.container}`).sort(),
           containers.map((c) => c.inputs.name).sort(),

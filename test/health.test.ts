@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { checkAll, internalChecks, renderTable } from "../tools/health";
+import { checkAll, inspectContainers, internalChecks, renderTable } from "../tools/health";
 import { freePort } from "./helpers/servers";
 
 /** Local stand-ins for a stack's endpoints: healthy, failing, hanging. */
@@ -19,6 +19,35 @@ async function startServer(handler: http.RequestListener): Promise<{ url: string
       server.close();
     },
   };
+}
+
+const emptyDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "no-docker-"));
+
+/** What the Docker CLI says when its engine does not answer. */
+const DAEMON_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+
+/**
+ * A directory holding a stand-in `docker`: `docker inspect --format F name...` prints each name's
+ * line of `states` (as Docker prints the format) and "No such object" for the others; with `fails`,
+ * it prints only that and exits 1, as the CLI does without an engine.
+ */
+function fakeDocker(states: string[], fails?: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-docker-"));
+  fs.writeFileSync(path.join(dir, "states"), states.map((line) => `${line}\n`).join(""));
+  const answer = fails
+    ? `echo "${fails}" >&2\nexit 1\n`
+    : [
+        "shift 3",
+        "code=0",
+        'for name in "$@"; do',
+        '  grep "^/$name " "$(dirname "$0")/states" || { echo "Error: No such object: $name" >&2; code=1; }',
+        "done",
+        "exit $code",
+        "",
+      ].join("\n");
+  fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\n${answer}`);
+  fs.chmodSync(path.join(dir, "docker"), 0o755);
+  return `${dir}${path.delimiter}/usr/bin${path.delimiter}/bin`;
 }
 
 describe("health command (tools/health.ts) against local servers", () => {
@@ -69,15 +98,19 @@ describe("health command (tools/health.ts) against local servers", () => {
     assert.match(table[5], /^DOWN\s+jaeger\s/);
   });
 
-  const run = (outputs: unknown): Promise<{ code: number; stdout: string }> => {
+  /** The command on a saved outputs file; `PATH` decides which `docker` it finds (the default: none). */
+  const run = (outputs: unknown, PATH = emptyDir()): Promise<{ code: number; stdout: string; stderr: string }> => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "health-")), "outputs.json");
     fs.writeFileSync(file, JSON.stringify(outputs));
     return new Promise((resolve) =>
       execFile(
         process.execPath,
         ["--require", "tsx/cjs", "tools/health.ts", "dev", "--outputs", file, "--timeout", "2000"],
-        { cwd: path.join(__dirname, "..") },
-        (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
+        {
+          cwd: path.join(__dirname, ".."),
+          env: { ...process.env, PATH, PLATFORM_DEBUG: "", npm_lifecycle_event: "health" },
+        },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
       ),
     );
   };
@@ -96,6 +129,73 @@ describe("health command (tools/health.ts) against local servers", () => {
     assert.match(down.stdout, /DOWN\s+rabbitmq management\s+\S+\s+HTTP 503/);
     assert.match(down.stdout, /1 of 2 down/);
     assert.equal((await run({ serviceUrls: {} })).code, 2);
+  });
+
+  const containers = [
+    { name: "shop-dev-grafana", oneShot: false },
+    { name: "shop-dev-promtail", oneShot: false },
+    { name: "shop-dev-kong-bootstrap", oneShot: true },
+    { name: "shop-dev-orders-db-init", oneShot: true },
+    { name: "shop-dev-jaeger", oneShot: false },
+    { name: "shop-dev-gone", oneShot: false },
+  ];
+  const STATES = [
+    "/shop-dev-grafana running 0 healthy",
+    "/shop-dev-promtail running 0 unhealthy",
+    "/shop-dev-kong-bootstrap exited 0 none",
+    "/shop-dev-orders-db-init exited 1 none",
+    "/shop-dev-jaeger exited 137 unhealthy",
+  ];
+
+  it("asks Docker for every container: long-running ones must be healthy, one-shot ones exited 0", async () => {
+    const docker = fakeDocker(STATES);
+    const saved = process.env.PATH;
+    process.env.PATH = docker;
+    try {
+      assert.deepEqual(
+        inspectContainers(containers).map((c) => [c.name, c.up, c.state]),
+        [
+          ["shop-dev-grafana", true, "healthy"],
+          ["shop-dev-promtail", false, "unhealthy"],
+          ["shop-dev-kong-bootstrap", true, "exited 0"],
+          ["shop-dev-orders-db-init", false, "exited 1"],
+          ["shop-dev-jaeger", false, "exited (exit 137)"],
+          ["shop-dev-gone", false, "missing"],
+        ],
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
+    const { code, stdout } = await run(
+      { healthChecks: [{ name: "orders", url: `${healthy.url}/health` }], containers },
+      docker,
+    );
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^up\s+shop-dev-grafana\s+healthy$/m);
+    assert.match(stdout, /^DOWN\s+shop-dev-promtail\s+unhealthy$/m);
+    assert.match(stdout, /^up\s+shop-dev-kong-bootstrap\s+exited 0$/m);
+    assert.match(stdout, /^DOWN\s+shop-dev-gone\s+missing$/m);
+    assert.match(stdout, /4 of 7 down/);
+    const allUp = await run(
+      { healthChecks: [{ name: "orders", url: `${healthy.url}/health` }], containers: containers.slice(0, 1) },
+      docker,
+    );
+    assert.equal(allUp.code, 0, allUp.stdout);
+    assert.match(allUp.stdout, /all 2 healthy/);
+  });
+
+  it("says in one line, with a hint, that Docker is missing or not answering, and probes nothing", async () => {
+    const outputs = { healthChecks: [{ name: "orders", url: `${healthy.url}/health` }], containers };
+    const missing = await run(outputs);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stdout, "");
+    assert.match(missing.stderr, /^health: 'docker' is not installed\n {2}hint: install Docker .*\n$/);
+    const stopped = await run(outputs, fakeDocker([], DAEMON_DOWN));
+    assert.equal(stopped.code, 2);
+    assert.match(
+      stopped.stderr,
+      /^health: docker cannot inspect the stack's containers: Cannot connect to the Docker daemon.*\n {2}hint: start Docker/,
+    );
   });
 
   it("lists how to check each prod service inside the cluster, from the services output", () => {

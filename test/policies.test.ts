@@ -299,6 +299,7 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
   "container-resource-limits": {
     bad: [
       resource("docker:index/container:Container", {}),
+      resource("docker:index/container:Container", { mustRun: false }),
       resource(
         "kubernetes:apps/v1:Deployment",
         pod((p) => {
@@ -308,12 +309,15 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
     ],
     good: [
       resource("docker:index/container:Container", { memory: 256 }),
-      resource("docker:index/container:Container", { mustRun: false }),
+      resource("docker:index/container:Container", { mustRun: false, memory: 256 }),
     ],
   },
   "health-checks": {
     bad: [
       resource("docker:index/container:Container", { labels: [{ label: "platform.component", value: "service" }] }),
+      resource("docker:index/container:Container", {
+        labels: [{ label: "platform.component", value: "observability" }],
+      }),
       resource(
         "kubernetes:apps/v1:Deployment",
         pod((p) => {
@@ -326,6 +330,7 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
         labels: [{ label: "platform.component", value: "service" }],
         healthcheck: { tests: ["CMD", "true"] },
       }),
+      resource("docker:index/container:Container", { mustRun: false }),
     ],
   },
   "pod-security": {

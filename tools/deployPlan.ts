@@ -49,7 +49,7 @@ export interface DeployPlan {
   estimatedSeconds: number;
   /** Most resources that can be created at the same dependency depth. */
   width: number;
-  /** Sum of container memory limits (dev), MiB. */
+  /** Sum of container memory limits (dev), one-shot containers included, MiB. */
   containerMemoryMiB: number;
 }
 
@@ -105,7 +105,7 @@ export function deployPlan(recorded: RecordedResource[]): DeployPlan {
     estimatedSeconds: criticalPath.reduce((sum, step) => sum + step.seconds, 0),
     width: Math.max(...levels.values()),
     containerMemoryMiB: recorded
-      .filter((r) => r.type === "docker:index/container:Container" && r.inputs.mustRun !== false)
+      .filter((r) => r.type === "docker:index/container:Container")
       .reduce((sum, r) => sum + (r.inputs.memory ?? 0), 0),
   };
 }

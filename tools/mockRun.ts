@@ -166,6 +166,8 @@ export async function runUnderMocks<T>(
         }
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
         if (args.type === "docker:index/image:Image") state.repoDigest = builtImageDigest(args.inputs);
+        // A one-shot container the provider waited for (attach) reports how it exited: here, successfully.
+        if (args.type === "docker:index/container:Container" && args.inputs.attach) state.exitCode = 0;
         if (args.type === "pulumi:pulumi:StackReference") {
           if (!reference) throw new Error(`no mock outputs for stack reference ${args.inputs.name}`);
           Object.assign(state, reference);

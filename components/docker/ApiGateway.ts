@@ -6,8 +6,8 @@ import { GatewayCredential, renderKongConfig } from "../gateway/kongConfig";
 import { GatewayClients, createGatewayClients, kongCanCountIn, rateLimitCounters } from "../gateway/clients";
 import { GatewaySettings } from "../gateway/settings";
 import { DatabaseMonitoring, ServiceDatabase } from "./ServiceDatabase";
-import { PlatformLabels, loopbackPort } from "./containerDefaults";
-import { platformContainer } from "./hostContainer";
+import { PlatformLabels, healthcheck, loopbackPort } from "./containerDefaults";
+import { OneShot, oneShotContainer, platformContainer, stepsCommand } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
 export interface ApiGatewayArgs {
@@ -103,8 +103,8 @@ interface KongMode {
   networks: docker.Network[];
   /** The declarative config in DB-less mode; database mode imports it into the database instead. */
   files: Record<string, pulumi.Input<string>>;
-  /** What has to finish before Kong starts: the bootstrap in database mode. */
-  waitFor: pulumi.Resource[];
+  /** What has to finish before Kong starts: the bootstrap, exited 0, in database mode. */
+  waitFor: pulumi.Input<pulumi.Resource>[];
   /** The exporter of Kong's database, in database mode. */
   databaseExporter?: string;
 }
@@ -136,7 +136,7 @@ function databaseMode(
     env: kongDb.env,
     networks: [kongDb.network],
     files: {},
-    waitFor: [bootstrap],
+    waitFor: [bootstrap.succeeded],
     databaseExporter: kongDb.database.exporterTarget,
   };
 }
@@ -184,9 +184,17 @@ function kongDatabase(name: string, args: ApiGatewayArgs, parent: pulumi.Resourc
   return { network, database, env };
 }
 
+/** The bootstrap's steps, in order: create or upgrade Kong's schema, then load the declarative config. */
+const BOOTSTRAP_STEPS = [
+  { label: "schema bootstrap", run: "kong migrations bootstrap" },
+  { label: "schema migrations", run: "kong migrations up" },
+  { label: "finishing the migrations", run: "kong migrations finish" },
+  { label: "declarative config import", run: `kong config db_import ${DECLARATIVE_FILE}` },
+];
+
 /**
- * One-shot: create or upgrade Kong's schema, then load the declarative config into it.
- * Replaced (and so run again) whenever the config changes.
+ * One-shot: Kong's schema, then the declarative config loaded into it. Replaced (and so run
+ * again) whenever the config changes.
  */
 function kongBootstrap(
   name: string,
@@ -194,30 +202,25 @@ function kongBootstrap(
   kongDb: KongDatabase,
   declarative: pulumi.Output<string>,
   parent: pulumi.Resource,
-): docker.Container {
-  return platformContainer(
+): OneShot {
+  const host = "kong-bootstrap";
+  return oneShotContainer(
     `${name}-bootstrap`,
     {
-      host: "kong-bootstrap",
+      host,
       image: args.image,
       namePrefix: args.namePrefix,
       networks: [kongDb.network],
       labels: args.labels,
       files: { [DECLARATIVE_FILE]: declarative },
       settings: {
-        command: [
-          "sh",
-          "-c",
-          `kong migrations bootstrap && kong migrations up && kong migrations finish && kong config db_import ${DECLARATIVE_FILE}`,
-        ],
+        command: stepsCommand(host, BOOTSTRAP_STEPS),
         envs: kongEnv(kongDb.env),
-        restart: "no",
-        mustRun: false,
-        attach: true,
-        logs: true,
+        memory: args.memory.oneShot,
       },
     },
-    // The login comes through the env's outputs; the exporter need not be up first.
+    // After the database reports healthy (its container waits for that); the login comes through
+    // the env's outputs; the exporter need not be up first.
     { parent, dependsOn: [kongDb.database.container] },
   );
 }
@@ -236,16 +239,11 @@ function kongContainer(name: string, args: ApiGatewayArgs, mode: KongMode, paren
       settings: {
         envs: kongEnv(mode.env),
         ports: [loopbackPort(PROXY_PORT, args.proxyHostPort), loopbackPort(ADMIN_PORT, args.adminHostPort)],
-        healthcheck: {
-          tests: ["CMD", "kong", "health"],
-          interval: "10s",
-          timeout: "5s",
-          retries: 10,
-          startPeriod: "15s",
-        },
+        healthcheck: healthcheck(["kong", "health"], { retries: 10, startPeriod: "15s" }),
         memory: args.memory.kong,
       },
     },
+    // Database mode: only once the bootstrap exited 0, so Kong never starts on a half-made schema.
     { parent, dependsOn: mode.waitFor },
   );
 }

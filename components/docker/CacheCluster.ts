@@ -3,7 +3,7 @@ import { REDIS } from "../engines";
 import { CacheEndpoint } from "../platform";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { PlatformLabels, platformLabels } from "./containerDefaults";
+import { PlatformLabels, healthcheck, httpGet, platformLabels, shellHealthcheck } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 import {
@@ -114,7 +114,10 @@ function nodeConfig(cache: Cache, node: RedisNode): pulumi.Output<string> {
   );
 }
 
-/** One Redis or Sentinel container, its configuration uploaded (secret) and a redis-cli healthcheck. */
+/**
+ * One Redis or Sentinel container, its configuration uploaded (secret) and a redis-cli healthcheck;
+ * `pulumi up` waits until it reports healthy, so what depends on the cache starts after every node answers.
+ */
 function createNode(cache: Cache, node: RedisNode, masterContainer: docker.Container | undefined): docker.Container {
   const { name, args } = cache;
   const isSentinel = node.role === "sentinel";
@@ -145,13 +148,14 @@ function createNode(cache: Cache, node: RedisNode, masterContainer: docker.Conta
           (isSentinel ? cache.sentinelPassword : cache.password).apply((pw) => [`REDISCLI_AUTH=${pw}`]),
         ),
         volumes: volume ? [{ volumeName: volume.name, containerPath: "/data" }] : [],
-        healthcheck: {
-          tests: ["CMD-SHELL", `redis-cli -p ${node.port} ping | grep -q PONG`],
+        healthcheck: shellHealthcheck(`redis-cli -p ${node.port} ping | grep -q PONG`, {
           interval: "5s",
           timeout: "3s",
           retries: 10,
           startPeriod: "5s",
-        },
+        }),
+        wait: true,
+        waitTimeout: 60,
         memory: isSentinel ? args.memory.sentinel : args.memory.redis,
       },
     },
@@ -173,6 +177,9 @@ function createExporter(cache: Cache): docker.Container {
       settings: {
         envs: pulumi.secret(cache.password.apply((pw) => [`REDIS_PASSWORD=${pw}`])),
         memory: args.memory.exporter,
+        // The -alpine image (engines.ts) has busybox wget; `/health` answers without touching Redis,
+        // where `/metrics` would scrape the default localhost:6379 that is not there (targets come per scrape).
+        healthcheck: healthcheck(httpGet("wget", REDIS_EXPORTER_PORT, "/health"), { interval: "30s" }),
       },
     },
     { parent: cache.parent },

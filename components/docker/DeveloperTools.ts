@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { PlatformLabels, loopbackPort } from "./containerDefaults";
+import { PlatformLabels, healthcheck, httpGet, loopbackPort } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 import { CacheEndpoint, EnvContract } from "../platform";
@@ -52,58 +52,79 @@ export class DeveloperTools extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeveloperToolsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:DeveloperTools", name, {}, opts);
-    const common = { namePrefix: args.namePrefix, labels: args.labels };
-
     if (args.tools.adminer) {
-      platformContainer(
-        `${name}-adminer`,
-        {
-          ...common,
-          host: "adminer",
-          image: args.images.adminer,
-          networks: args.databaseNetworks,
-          settings: { ports: [loopbackPort(ADMINER_PORT, args.hostPorts.adminer)], memory: args.memory.devTool },
-        },
-        { parent: this },
-      );
+      adminer(name, args, this);
       this.adminerUrl = `http://127.0.0.1:${args.hostPorts.adminer}`;
     }
-
     if (args.tools.redisCommander && args.cache) {
-      const password = new random.RandomPassword(
-        `${name}-redis-commander-password`,
-        { length: 32, special: false },
-        { parent: this },
-      ).result;
-      const connection = redisCommanderEnv(args.cache.endpoint);
-      const secretEnv = { ...connection.secretEnv, HTTP_PASSWORD: password };
-      platformContainer(
-        `${name}-redis-commander`,
-        {
-          ...common,
-          host: "redis-commander",
-          image: args.images.redisCommander,
-          networks: [args.cache.network],
-          settings: {
-            envs: pulumi.secret(
-              pulumi.all(secretEnv).apply((secrets) =>
-                Object.entries({
-                  ...connection.env,
-                  PORT: String(REDIS_COMMANDER_PORT),
-                  HTTP_USER: REDIS_COMMANDER_USER,
-                  ...secrets,
-                }).map(([k, v]) => `${k}=${v}`),
-              ),
-            ),
-            ports: [loopbackPort(REDIS_COMMANDER_PORT, args.hostPorts.redisCommander)],
-            memory: args.memory.devTool,
-          },
-        },
-        { parent: this },
-      );
+      this.redisCommanderPassword = redisCommander(name, args, args.cache, this);
       this.redisCommanderUrl = `http://127.0.0.1:${args.hostPorts.redisCommander}`;
-      this.redisCommanderPassword = password;
     }
     this.registerOutputs({ adminerUrl: this.adminerUrl, redisCommanderUrl: this.redisCommanderUrl });
   }
+}
+
+function adminer(name: string, args: DeveloperToolsArgs, parent: pulumi.Resource): void {
+  platformContainer(
+    `${name}-adminer`,
+    {
+      namePrefix: args.namePrefix,
+      labels: args.labels,
+      host: "adminer",
+      image: args.images.adminer,
+      networks: args.databaseNetworks,
+      settings: {
+        ports: [loopbackPort(ADMINER_PORT, args.hostPorts.adminer)],
+        memory: args.memory.devTool,
+        // adminer:4.8.1 is FROM php:7.4-alpine (docker-adminer 4/Dockerfile): busybox wget.
+        healthcheck: healthcheck(httpGet("wget", ADMINER_PORT, "/")),
+      },
+    },
+    { parent },
+  );
+}
+
+/** Redis Commander on the cache's network behind a random HTTP password, which it returns (secret). */
+function redisCommander(
+  name: string,
+  args: DeveloperToolsArgs,
+  cache: NonNullable<DeveloperToolsArgs["cache"]>,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const password = new random.RandomPassword(
+    `${name}-redis-commander-password`,
+    { length: 32, special: false },
+    { parent },
+  ).result;
+  const connection = redisCommanderEnv(cache.endpoint);
+  const secretEnv = { ...connection.secretEnv, HTTP_PASSWORD: password };
+  platformContainer(
+    `${name}-redis-commander`,
+    {
+      namePrefix: args.namePrefix,
+      labels: args.labels,
+      host: "redis-commander",
+      image: args.images.redisCommander,
+      networks: [cache.network],
+      settings: {
+        envs: pulumi.secret(
+          pulumi.all(secretEnv).apply((secrets) =>
+            Object.entries({
+              ...connection.env,
+              PORT: String(REDIS_COMMANDER_PORT),
+              HTTP_USER: REDIS_COMMANDER_USER,
+              ...secrets,
+            }).map(([k, v]) => `${k}=${v}`),
+          ),
+        ),
+        ports: [loopbackPort(REDIS_COMMANDER_PORT, args.hostPorts.redisCommander)],
+        memory: args.memory.devTool,
+        // The image's own HEALTHCHECK (its Dockerfile): bin/healthcheck.js GETs the static /healthcheck, which
+        // answers before the HTTP login.
+        healthcheck: healthcheck(["/redis-commander/bin/healthcheck.js"], { interval: "30s" }),
+      },
+    },
+    { parent },
+  );
+  return password;
 }

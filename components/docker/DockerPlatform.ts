@@ -20,6 +20,7 @@ import { ApiGateway, KONG_HOST, KONG_STATUS_PORT } from "./ApiGateway";
 import { OTLP_ENDPOINT, Observability } from "./Observability";
 import { PlatformLabels } from "./containerDefaults";
 import { ContainerMemory, MEMORY_PROFILES } from "./memoryProfile";
+import { devMemoryPlan, memoryPlanInput } from "./memoryPlan";
 import { DeveloperTools } from "./DeveloperTools";
 import { REFERENCE_SERVICE_DIR, ServiceImage, localBuild } from "./localImage";
 import { DockerSettings, databaseHostPorts } from "./settings";
@@ -46,6 +47,11 @@ export interface ToolUrls {
   prometheus: string;
   jaeger: string;
   logs: string;
+}
+
+export interface PlatformContainer {
+  name: string;
+  oneShot: boolean;
 }
 
 type Connections = Record<string, { database?: pulumi.Output<string>; broker?: pulumi.Output<string> }>;
@@ -85,6 +91,11 @@ export class DockerPlatform extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
   /** What `npm run health` probes: every service, the gateway, broker management, Grafana, Prometheus, Jaeger. */
   readonly healthChecks: HealthCheck[];
+  /**
+   * Every container by its Docker name, one-shot ones marked: what `npm run health` asks Docker
+   * about (health status, or exit code). From the memory plan, which a test keeps equal to what is declared.
+   */
+  readonly containers: PlatformContainer[];
   /** Redis Commander's password (user `admin`) when it is enabled; secret. */
   readonly redisCommanderPassword?: pulumi.Output<string>;
   /** The first gateway client's credential (secret), as before clients existed. */
@@ -132,11 +143,19 @@ export class DockerPlatform extends pulumi.ComponentResource {
       logs: observability.logsUrl,
     };
     this.healthChecks = healthChecks(this.services, this.urls, args, this.frontendUrl);
+    this.containers = devMemoryPlan(args.catalog, memoryPlanInput(args.docker, args.observability.logs)).map(
+      (planned) => ({ name: `${ctx.prefix}-${planned.container}`, oneShot: planned.oneShot === true }),
+    );
     this.grafanaAdminPassword = observability.grafanaAdminPassword;
     this.gatewayCredential = gateway?.credential;
     this.gatewayClients = gateway?.clientCredentials;
     this.connectionStrings = pulumi.secret(pulumi.output(services.connections));
-    this.registerOutputs({ services: this.services, urls: this.urls, connectionStrings: this.connectionStrings });
+    this.registerOutputs({
+      services: this.services,
+      urls: this.urls,
+      containers: this.containers,
+      connectionStrings: this.connectionStrings,
+    });
   }
 }
 
@@ -359,8 +378,11 @@ function environmentOf(
 
 interface ServicePlacement {
   networks: docker.Network[];
-  /** What the container is created after: its database, the stores it uses, the services it calls. */
-  waitFor: pulumi.Resource[];
+  /**
+   * What the container is created after: its database (healthy, or for MongoDB the replica set's
+   * initiation exited 0), the broker and the cache (each container healthy: `wait`), the services it calls.
+   */
+  waitFor: pulumi.Input<pulumi.Resource>[];
 }
 
 function createServiceDatabase(

@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import {
+  FILEBEAT_HTTP_PORT,
   GRAFANA_READER,
   elasticsearchSetupScript,
   filebeatConfig,
@@ -11,8 +12,11 @@ import {
 } from "../observability/logsConfig";
 import { ScrapeJob } from "../observability/prometheusConfig";
 import { LogsBackendArgs } from "./LokiLogging";
-import { loopbackPort } from "./containerDefaults";
-import { SharedContainerArgs, platformContainer } from "./hostContainer";
+import { healthcheck, httpGet, loopbackPort, shellHealthcheck } from "./containerDefaults";
+import { OneShot, SharedContainerArgs, oneShotContainer, platformContainer } from "./hostContainer";
+
+const LOGSTASH_API_PORT = 9600;
+const KIBANA_PORT = 5601;
 
 /**
  * The seeds' ELK option with security on: Elasticsearch (random elastic password), a one-shot
@@ -98,16 +102,10 @@ function elasticsearch({ name, args, common, parent }: ElkContext, passwords: El
           ELASTIC_PASSWORD: passwords.elastic,
         }),
         memory: args.memory.elasticsearch,
-        healthcheck: {
-          tests: [
-            "CMD-SHELL",
-            'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null',
-          ],
-          interval: "10s",
-          timeout: "5s",
-          retries: 30,
-          startPeriod: "30s",
-        },
+        healthcheck: shellHealthcheck(
+          'curl -fsS -u "elastic:$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health >/dev/null',
+          { retries: 30, startPeriod: "30s" },
+        ),
         wait: true,
         waitTimeout: 300,
       },
@@ -121,8 +119,8 @@ function loginSetup(
   { name, args, common, parent }: ElkContext,
   passwords: ElkPasswords,
   node: docker.Container,
-): docker.Container {
-  return platformContainer(
+): OneShot {
+  return oneShotContainer(
     `${name}-setup`,
     {
       ...common,
@@ -137,11 +135,7 @@ function loginSetup(
           LOGSTASH_WRITER_PASSWORD: passwords.writer,
           GRAFANA_READER_PASSWORD: passwords.reader,
         }),
-        // Runs once to completion; `pulumi up` fails if the script does.
-        restart: "no",
-        mustRun: false,
-        attach: true,
-        logs: true,
+        memory: args.memory.oneShot,
       },
     },
     { parent, dependsOn: [node] },
@@ -151,7 +145,7 @@ function loginSetup(
 function logstash(
   { name, args, common, parent }: ElkContext,
   passwords: ElkPasswords,
-  setup: docker.Container,
+  setup: OneShot,
 ): docker.Container {
   return platformContainer(
     `${name}-logstash`,
@@ -166,9 +160,12 @@ function logstash(
       settings: {
         envs: secretEnv({ LOGSTASH_WRITER_PASSWORD: passwords.writer, LS_JAVA_OPTS: "-Xms256m -Xmx256m" }),
         memory: args.memory.logstash,
+        // The default (Ubuntu) image installs curl (docker/templates/Dockerfile.erb); the API answers once Logstash runs.
+        healthcheck: healthcheck(httpGet("curl", LOGSTASH_API_PORT, "/"), { startPeriod: "60s" }),
       },
     },
-    { parent, dependsOn: [setup] },
+    // Its writer login exists once the setup exited 0.
+    { parent, dependsOn: [setup.succeeded] },
   );
 }
 
@@ -189,13 +186,16 @@ function filebeat({ name, args, common, parent }: ElkContext, pipeline: docker.C
           { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
         ],
         memory: args.memory.filebeat,
+        // Beats images ship curl (Elastic's own apm-integration-testing probes them this way); the
+        // endpoint is on loopback (filebeatConfig).
+        healthcheck: healthcheck(httpGet("curl", FILEBEAT_HTTP_PORT, "/")),
       },
     },
     { parent, dependsOn: [pipeline] },
   );
 }
 
-function kibana({ name, args, common, parent }: ElkContext, passwords: ElkPasswords, setup: docker.Container): void {
+function kibana({ name, args, common, parent }: ElkContext, passwords: ElkPasswords, setup: OneShot): void {
   platformContainer(
     `${name}-kibana`,
     {
@@ -208,10 +208,14 @@ function kibana({ name, args, common, parent }: ElkContext, passwords: ElkPasswo
           ELASTICSEARCH_USERNAME: "kibana_system",
           ELASTICSEARCH_PASSWORD: passwords.kibana,
         }),
-        ports: [loopbackPort(5601, args.kibanaHostPort)],
+        ports: [loopbackPort(KIBANA_PORT, args.kibanaHostPort)],
         memory: args.memory.kibana,
+        // Kibana's image installs curl; `/` answers 503 until Kibana is ready, then redirects to the
+        // login (a 3xx, which curl -f accepts).
+        healthcheck: healthcheck(httpGet("curl", KIBANA_PORT, "/"), { retries: 12, startPeriod: "60s" }),
       },
     },
-    { parent, dependsOn: [setup] },
+    // kibana_system's password is set once the setup exited 0.
+    { parent, dependsOn: [setup.succeeded] },
   );
 }

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { stringify } from "yaml";
-import { LOKI_PORT, LogSelection, lokiConfig, promtailConfig } from "../observability/logsConfig";
+import { LOKI_PORT, LogSelection, PROMTAIL_PORT, lokiConfig, promtailConfig } from "../observability/logsConfig";
 import { ScrapeJob } from "../observability/prometheusConfig";
-import { PlatformLabels } from "./containerDefaults";
+import { PlatformLabels, healthcheck, httpGet } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
@@ -48,13 +48,8 @@ export class LokiLogging extends pulumi.ComponentResource {
         settings: {
           volumes: [{ volumeName: volume.name, containerPath: "/loki" }],
           memory: args.memory.loki,
-          healthcheck: {
-            tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${LOKI_PORT}/ready`],
-            interval: "10s",
-            timeout: "5s",
-            retries: 12,
-            startPeriod: "20s",
-          },
+          // grafana/loki 3.1 is FROM alpine (cmd/loki/Dockerfile): busybox wget.
+          healthcheck: healthcheck(httpGet("wget", LOKI_PORT, "/ready"), { retries: 12, startPeriod: "20s" }),
         },
       },
       { parent: this },
@@ -72,6 +67,8 @@ export class LokiLogging extends pulumi.ComponentResource {
           // Read-only Docker API access: enough to list containers and follow their logs.
           volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
           memory: args.memory.promtail,
+          // Promtail 3.1's image is debian-slim with wget installed (clients/cmd/promtail/Dockerfile).
+          healthcheck: healthcheck(httpGet("wget", PROMTAIL_PORT, "/ready")),
         },
       },
       { parent: this, dependsOn: [loki] },

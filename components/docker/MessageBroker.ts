@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import { BrokerTopology } from "../messaging/BrokerTopology";
 import { TopologyPlan } from "../messaging/topology";
 import { renderEnabledPlugins } from "./rabbitmqConfig";
-import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import { PlatformLabels, loopbackPort, platformLabels, shellHealthcheck } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
@@ -104,13 +104,11 @@ function createServer(
         volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
         ports,
         // Healthy once every listener answers, the management API included, which the provider needs.
-        healthcheck: {
-          tests: ["CMD-SHELL", "rabbitmq-diagnostics -q check_port_connectivity"],
-          interval: "10s",
+        healthcheck: shellHealthcheck("rabbitmq-diagnostics -q check_port_connectivity", {
           timeout: "10s",
           retries: 12,
           startPeriod: "20s",
-        },
+        }),
         wait: true,
         waitTimeout: 180,
         memory: args.memory.rabbitmq,

@@ -2,7 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { Service } from "../../services/schema";
 import { cpuCores, memoryMiB } from "../../services/quantities";
-import { CONTAINER_DEFAULTS, PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
+import {
+  CONTAINER_DEFAULTS,
+  HttpClient,
+  PlatformLabels,
+  httpGet,
+  loopbackPort,
+  platformLabels,
+} from "./containerDefaults";
 import { ContainerMemory, serviceMemoryMiB } from "./memoryProfile";
 import { ServiceImage, containerImage } from "./localImage";
 
@@ -37,10 +44,10 @@ export function containerEnv(
   return pulumi.secret(pulumi.all([plain, pulumi.all(entries(secretEnv))]).apply(([a, b]) => [...a, ...b]));
 }
 
-/** Healthcheck that works with whichever of wget or curl the image ships. */
+/** Healthcheck that works with whichever of wget or curl the image ships (a catalog's image is not known here). */
 export function httpHealthcheck(port: number, path: string): string[] {
-  const url = `http://127.0.0.1:${port}${path}`;
-  return ["CMD-SHELL", `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`];
+  const get = (client: HttpClient) => httpGet(client, port, path).join(" ");
+  return ["CMD-SHELL", `${get("wget")} || ${get("curl")}`];
 }
 
 /** One catalog service as a hardened container: limits, healthcheck, restart policy, loopback-only port. */

@@ -15,7 +15,7 @@ import { LogSelection } from "../observability/logsConfig";
 import { ScrapeJob, renderPrometheusConfig } from "../observability/prometheusConfig";
 import { ElkLogging } from "./ElkLogging";
 import { LogsBackendArgs, LokiLogging } from "./LokiLogging";
-import { PlatformLabels, loopbackPort } from "./containerDefaults";
+import { PlatformLabels, healthcheck, httpGet, loopbackPort } from "./containerDefaults";
 import { SharedContainerArgs, platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
@@ -39,6 +39,16 @@ export interface ObservabilityArgs {
 
 /** OTLP over HTTP at Jaeger, given to every service. */
 export const OTLP_ENDPOINT = `http://jaeger:${OTLP_HTTP_PORT}`;
+
+/** Where each program of the stack serves HTTP inside its container (scraped by Prometheus, probed by its healthcheck). */
+const PORTS = {
+  prometheus: 9090,
+  nodeExporter: 9100,
+  grafana: 3000,
+  jaegerUi: 16686,
+  /** Jaeger's admin server: health at `/` (200 once ready, 503 before), metrics at `/metrics`. */
+  jaegerAdmin: 14269,
+};
 
 type LogsBackendComponent = LokiLogging | ElkLogging;
 
@@ -120,10 +130,10 @@ function logsBackend({ name, args, parent }: ObservabilityContext): LogsBackendC
 function scrapeJobs(args: ObservabilityArgs, logging: LogsBackendComponent): ScrapeJob[] {
   return [
     ...args.scrapeJobs,
-    { job: "prometheus", groups: [{ targets: ["localhost:9090"] }] },
-    { job: "node", groups: [{ targets: ["node-exporter:9100"] }] },
-    { job: "jaeger", groups: [{ targets: ["jaeger:14269"] }] },
-    { job: "grafana", groups: [{ targets: ["grafana:3000"] }] },
+    { job: "prometheus", groups: [{ targets: [`localhost:${PORTS.prometheus}`] }] },
+    { job: "node", groups: [{ targets: [`node-exporter:${PORTS.nodeExporter}`] }] },
+    { job: "jaeger", groups: [{ targets: [`jaeger:${PORTS.jaegerAdmin}`] }] },
+    { job: "grafana", groups: [{ targets: [`grafana:${PORTS.grafana}`] }] },
     ...logging.scrapeJobs,
   ];
 }
@@ -158,14 +168,10 @@ function prometheus({ name, args, common, parent }: ObservabilityContext, loggin
           "--web.enable-lifecycle",
         ],
         volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
-        ports: [loopbackPort(9090, args.hostPorts.prometheus)],
+        ports: [loopbackPort(PORTS.prometheus, args.hostPorts.prometheus)],
         memory: args.memory.prometheus,
-        healthcheck: {
-          tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"],
-          interval: "10s",
-          timeout: "5s",
-          retries: 6,
-        },
+        // prom/prometheus is FROM quay.io/prometheus/busybox: busybox wget.
+        healthcheck: healthcheck(httpGet("wget", PORTS.prometheus, "/-/ready")),
       },
     },
     { parent },
@@ -187,6 +193,8 @@ function nodeExporter({ name, args, common, parent }: ObservabilityContext): voi
           { hostPath: "/", containerPath: "/rootfs", readOnly: true },
         ],
         memory: args.memory.exporter,
+        // node_exporter's Dockerfile: FROM quay.io/prometheus/busybox, so busybox wget.
+        healthcheck: healthcheck(httpGet("wget", PORTS.nodeExporter, "/metrics"), { interval: "30s" }),
       },
     },
     { parent },
@@ -202,8 +210,10 @@ function jaeger({ name, args, common, parent }: ObservabilityContext): void {
       image: args.images.jaeger,
       settings: {
         envs: ["COLLECTOR_OTLP_ENABLED=true"],
-        ports: [loopbackPort(16686, args.hostPorts.jaeger)],
+        ports: [loopbackPort(PORTS.jaegerUi, args.hostPorts.jaeger)],
         memory: args.memory.jaeger,
+        // all-in-one 1.60's base image is alpine (docker/base/Dockerfile): busybox wget.
+        healthcheck: healthcheck(httpGet("wget", PORTS.jaegerAdmin, "/")),
       },
     },
     { parent },
@@ -272,8 +282,10 @@ function grafana(
           ]),
         ),
         volumes: [{ volumeName: grafanaData.name, containerPath: "/var/lib/grafana" }],
-        ports: [loopbackPort(3000, args.hostPorts.grafana)],
+        ports: [loopbackPort(PORTS.grafana, args.hostPorts.grafana)],
         memory: args.memory.grafana,
+        // Grafana's Dockerfile installs curl on its alpine base; /api/health checks its database too.
+        healthcheck: healthcheck(httpGet("curl", PORTS.grafana, "/api/health"), { startPeriod: "30s" }),
       },
     },
     { parent, dependsOn: [logging] },

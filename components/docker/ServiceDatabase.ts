@@ -7,7 +7,6 @@ import { DatabaseEndpoint } from "../platform";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngineSpec, POSTGRES_EXPORTER } from "../engines";
 import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePlan";
 import { PostgresAccess } from "../data/PostgresAccess";
-import { NAME_LIMITS, fitName } from "../naming";
 import {
   KEYFILE_UPLOAD,
   REPLICA_SET_NAME,
@@ -16,8 +15,9 @@ import {
   renderReplicaSetInit,
   replicaSetMembers,
 } from "../data/mongoInit";
-import { PlatformLabels, loopbackPort, platformLabels } from "./containerDefaults";
-import { platformContainer } from "./hostContainer";
+import { PlatformLabels, healthcheck, httpGet, loopbackPort, platformLabels } from "./containerDefaults";
+import { databaseHost, exporterHost, replicaSetInitHost } from "./containerNames";
+import { oneShotContainer, platformContainer, stepsCommand } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
 type Engine = Exclude<Database["kind"], "none">;
@@ -98,15 +98,15 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   /** URL through the loopback port, for the developer's tools (secret). */
   readonly hostUrl: pulumi.Output<string>;
   readonly container: docker.Container;
-  /** What a service waits for: the server, or for MongoDB the replica set's initiation. */
-  readonly ready: docker.Container;
+  /** What a service waits for: the healthy server, or for MongoDB the replica set's initiation once it exited 0. */
+  readonly ready: pulumi.Input<pulumi.Resource>;
   /** `host:port` of this database's metrics exporter, when it has one. */
   readonly exporterTarget?: string;
 
   constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:docker:ServiceDatabase", name, {}, opts);
     const engine = { ...DATABASE_ENGINES[args.database.kind], ...DOCKER_ENGINES[args.database.kind] };
-    this.host = fitName(`${args.service}-db`, NAME_LIMITS.dnsLabel);
+    this.host = databaseHost(args.service);
     this.port = engine.port;
     const randomPassword = (suffix: string, length: number) =>
       new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, { parent: this }).result;
@@ -239,13 +239,7 @@ function createMember(
         command: own.command,
         volumes: [{ volumeName: volume.name, containerPath: engine.dataPath }],
         ports: own.ports,
-        healthcheck: {
-          tests: ["CMD", ...engine.ready],
-          interval: "5s",
-          timeout: "5s",
-          retries: 12,
-          startPeriod: "10s",
-        },
+        healthcheck: healthcheck(engine.ready, { interval: "5s", retries: 12 }),
         memory: args.memory[args.database.kind],
         // Wait for healthy: PostgreSQL's login is made through the port, the replica set initiated over the network.
         wait: true,
@@ -256,8 +250,12 @@ function createMember(
   );
 }
 
-/** The other members, then the replica set's initiation once all are healthy; it is what services wait for. */
-function createReplicaSet(server: Server, replicaSet: ReplicaSet, firstMember: docker.Container): docker.Container {
+/** The other members, then the replica set's initiation once all are healthy; its success is what services wait for. */
+function createReplicaSet(
+  server: Server,
+  replicaSet: ReplicaSet,
+  firstMember: docker.Container,
+): pulumi.Output<docker.Container> {
   const { args, name } = server;
   const secondaries = replicaSet.members
     .slice(1)
@@ -270,31 +268,30 @@ function createReplicaSet(server: Server, replicaSet: ReplicaSet, firstMember: d
         { command: replicaSet.command },
       ),
     );
-  // One-shot, attached: `pulumi up` waits for it and fails if it does.
-  return platformContainer(
+  const host = replicaSetInitHost(server.host);
+  return oneShotContainer(
     `${name}-replica-set-init`,
     {
-      host: fitName(`${server.host}-init`, NAME_LIMITS.dnsLabel),
+      host,
       image: server.image,
       namePrefix: args.namePrefix,
       networks: [args.network],
       labels: args.labels,
       files: { "/init/replica-set.js": renderReplicaSetInit(replicaSet.members, server.engine.port) },
       settings: {
-        command: [
-          "bash",
-          "-c",
-          `mongosh --quiet --host ${server.host} --username ${DATABASE_ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
-        ],
+        command: stepsCommand(host, [
+          {
+            label: "replica-set initiation",
+            run: `mongosh --quiet --host ${server.host} --username ${DATABASE_ADMIN_USER} --password "$MONGO_ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
+          },
+        ]),
         envs: pulumi.secret(server.adminPassword.apply((pw) => [`MONGO_ADMIN_PASSWORD=${pw}`])),
-        restart: "no",
-        mustRun: false,
-        attach: true,
-        logs: true,
+        memory: args.memory.oneShot,
       },
     },
+    // The members report healthy first (wait: true): mongosh reaches each over the network.
     { parent: server.parent, dependsOn: [firstMember, ...secondaries] },
-  );
+  ).succeeded;
 }
 
 /** The service's PostgreSQL login and database, made as the admin through the loopback port. */
@@ -325,11 +322,11 @@ function createPostgresAccess(server: Server, extensions: string[], container: d
 /** postgres_exporter with the pg_monitor-only login, on the database's network and the monitoring one; its target. */
 function createPostgresExporter(server: Server, monitoring: DatabaseMonitoring, access: PostgresAccess): string {
   const { args, engine } = server;
-  const exporterHost = fitName(`${server.host}-exporter`, NAME_LIMITS.dnsLabel);
+  const host = exporterHost(server.host);
   platformContainer(
     `${server.name}-exporter`,
     {
-      host: exporterHost,
+      host,
       image: monitoring.postgresExporterImage,
       namePrefix: args.namePrefix,
       networks: [args.network, monitoring.network],
@@ -343,11 +340,13 @@ function createPostgresExporter(server: Server, monitoring: DatabaseMonitoring, 
             ]),
         ),
         memory: args.memory.exporter,
+        // The image is FROM quay.io/prometheus/busybox (postgres_exporter's Dockerfile): busybox wget.
+        healthcheck: healthcheck(httpGet("wget", POSTGRES_EXPORTER.port, "/metrics"), { interval: "30s" }),
       },
     },
     { parent: server.parent, dependsOn: [access] },
   );
-  return `${exporterHost}:${POSTGRES_EXPORTER.port}`;
+  return `${host}:${POSTGRES_EXPORTER.port}`;
 }
 
 /** The service's URL (secret) through these hosts and port, with the engine's query and `extraQuery`. */

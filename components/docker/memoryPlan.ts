@@ -2,6 +2,8 @@ import { Catalog, Service, frontendService } from "../../services/schema";
 import { memoryMiB } from "../../services/quantities";
 import { needsGateway, usesBroker } from "../../services/validate";
 import { planCacheNodes } from "../cache/redisConfig";
+import { replicaSetMembers } from "../data/mongoInit";
+import { databaseHost, exporterHost, replicaSetInitHost } from "./containerNames";
 import { ContainerMemory, MemoryProfileName, MEMORY_PROFILES, serviceMemoryMiB } from "./memoryProfile";
 
 /** What decides the dev stack's containers and their limits, read from the stack settings. */
@@ -13,15 +15,35 @@ export interface MemoryPlanInput {
   devTools: { adminer: boolean; redisCommander: boolean };
 }
 
+/** The plan's input from the Docker settings and the logs option. */
+export function memoryPlanInput(
+  docker: Pick<MemoryPlanInput, "profile" | "gatewayDatabase" | "devTools"> & {
+    cache: { mode: MemoryPlanInput["cacheMode"] };
+  },
+  logs: MemoryPlanInput["logs"],
+): MemoryPlanInput {
+  return {
+    profile: docker.profile,
+    cacheMode: docker.cache.mode,
+    gatewayDatabase: docker.gatewayDatabase,
+    logs,
+    devTools: docker.devTools,
+  };
+}
+
 export interface ContainerLimit {
+  /** The container's name after the stack's prefix. */
   container: string;
   mib: number;
+  /** Runs once to completion (a bootstrap, an initiation); counted all the same, since it runs during `pulumi up`. */
+  oneShot?: true;
 }
 
 /**
- * The memory limit of every long-running container the dev stack will run, known before any
- * resource is declared (one-shot containers exit and hold nothing). A test keeps this list equal
- * to what the Docker components declare, for every seed catalog and option.
+ * Every container the dev stack will run with its memory limit, known before any resource is
+ * declared: config validation adds them up against the budget, and the stack output `containers`
+ * (what `npm run health` asks Docker about) lists them. A test keeps this list equal to what the
+ * Docker components declare, for every seed catalog and option.
  */
 export function devMemoryPlan(catalog: Catalog, input: MemoryPlanInput): ContainerLimit[] {
   const memory = MEMORY_PROFILES[input.profile];
@@ -40,18 +62,30 @@ export function devMemoryPlan(catalog: Catalog, input: MemoryPlanInput): Contain
 /** A service, and its own database server(s) and exporter. */
 function serviceContainers(service: Service, memory: ContainerMemory): ContainerLimit[] {
   const own = { container: service.name, mib: serviceMemoryMiB(memoryMiB(service.resources.memory), memory) };
-  const db = `${service.name}-db`;
+  const db = databaseHost(service.name);
   switch (service.database.kind) {
     case "postgres":
-      return [own, { container: db, mib: memory.postgres }, { container: `${db}-exporter`, mib: memory.exporter }];
+      return [own, ...postgresContainers(db, memory)];
     case "mongodb":
-      // A three-member replica set.
-      return [own, ...[db, `${db}-2`, `${db}-3`].map((container) => ({ container, mib: memory.mongodb }))];
+      // A three-member replica set, and the one-shot container that initiates it.
+      return [
+        own,
+        ...replicaSetMembers(db).map((container) => ({ container, mib: memory.mongodb })),
+        { container: replicaSetInitHost(db), mib: memory.oneShot, oneShot: true },
+      ];
     case "clickhouse":
       return [own, { container: db, mib: memory.clickhouse }];
     case "none":
       return [own];
   }
+}
+
+/** A PostgreSQL server and its metrics exporter. */
+function postgresContainers(db: string, memory: ContainerMemory): ContainerLimit[] {
+  return [
+    { container: db, mib: memory.postgres },
+    { container: exporterHost(db), mib: memory.exporter },
+  ];
 }
 
 function sharedStores(catalog: Catalog, input: MemoryPlanInput, memory: ContainerMemory): ContainerLimit[] {
@@ -66,10 +100,11 @@ function sharedStores(catalog: Catalog, input: MemoryPlanInput, memory: Containe
   if (needsGateway(catalog)) {
     limits.push({ container: "kong", mib: memory.kong });
     if (input.gatewayDatabase === "postgres") {
-      limits.push(
-        { container: "kong-db", mib: memory.postgres },
-        { container: "kong-db-exporter", mib: memory.exporter },
-      );
+      limits.push(...postgresContainers(databaseHost("kong"), memory), {
+        container: "kong-bootstrap",
+        mib: memory.oneShot,
+        oneShot: true,
+      });
     }
   }
   return limits;
@@ -84,5 +119,9 @@ function observability(input: MemoryPlanInput, memory: ContainerMemory): Contain
     { container: "jaeger", mib: memory.jaeger },
     { container: "grafana", mib: memory.grafana },
     ...logs.map((container) => ({ container, mib: memory[container] })),
+    // ELK's one-shot setup of the least-privilege logins.
+    ...(input.logs === "elk"
+      ? [{ container: "elasticsearch-setup", mib: memory.oneShot, oneShot: true as const }]
+      : []),
   ];
 }

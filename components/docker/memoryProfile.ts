@@ -26,6 +26,11 @@ export interface ContainerMemory {
   exporter: number;
   /** Adminer and Redis Commander, when enabled. */
   devTool: number;
+  /**
+   * Each one-shot container (Kong's bootstrap, MongoDB's replica-set initiation, the ELK login
+   * setup): mongosh, a Node.js program, is the largest of them.
+   */
+  oneShot: number;
 }
 
 export type MemoryProfileName = "standard" | "light";
@@ -56,6 +61,7 @@ export const MEMORY_PROFILES: Record<MemoryProfileName, ContainerMemory> = {
     filebeat: 128,
     exporter: 48,
     devTool: 128,
+    oneShot: 256,
   },
   light: {
     serviceMax: 256,
@@ -77,6 +83,7 @@ export const MEMORY_PROFILES: Record<MemoryProfileName, ContainerMemory> = {
     filebeat: 128,
     exporter: 32,
     devTool: 96,
+    oneShot: 192,
   },
 };
 

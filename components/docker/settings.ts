@@ -7,7 +7,7 @@ import { EVICTION_POLICIES } from "../cache/redisConfig";
 import { POSTGRES_EXPORTER, POSTGRES_TOOLS_IMAGE, RABBITMQ, REDIS } from "../engines";
 import { ObservabilitySettings } from "../observability/settings";
 import { CONFIG_NAMESPACE } from "../platform";
-import { devMemoryPlan } from "./memoryPlan";
+import { devMemoryPlan, memoryPlanInput } from "./memoryPlan";
 import { fitName } from "../naming";
 
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag other than latest, or a digest");
@@ -169,13 +169,7 @@ function memoryBudgetProblems(
   catalog: Catalog,
   observability: ObservabilitySettings,
 ): Problem[] {
-  const limits = devMemoryPlan(catalog, {
-    profile: settings.profile,
-    cacheMode: settings.cache.mode,
-    gatewayDatabase: settings.gatewayDatabase,
-    logs: observability.logs,
-    devTools: settings.devTools,
-  });
+  const limits = devMemoryPlan(catalog, memoryPlanInput(settings, observability.logs));
   const total = limits.reduce((sum, limit) => sum + limit.mib, 0);
   const budget = memoryMiB(settings.memoryBudget);
   if (total <= budget) return [];

@@ -5,6 +5,10 @@ export interface LogSelection {
 }
 
 export const LOKI_PORT = 3100;
+/** Promtail's HTTP server: `/ready` and `/metrics`. */
+export const PROMTAIL_PORT = 9080;
+/** Filebeat's HTTP endpoint (off unless configured): `/` answers with the beat's info once it runs. */
+export const FILEBEAT_HTTP_PORT = 5066;
 
 /** Loki single binary, filesystem storage, TSDB schema v13, 7 days retention. */
 export function lokiConfig(): Record<string, unknown> {
@@ -42,7 +46,7 @@ export function promtailConfig({ stack, catalog }: LogSelection): Record<string,
     target_label: target,
   });
   return {
-    server: { http_listen_port: 9080, grpc_listen_port: 0, log_level: "warn" },
+    server: { http_listen_port: PROMTAIL_PORT, grpc_listen_port: 0, log_level: "warn" },
     positions: { filename: "/tmp/positions.yaml" },
     clients: [{ url: `http://loki:${LOKI_PORT}/loki/api/v1/push` }],
     scrape_configs: [
@@ -93,6 +97,8 @@ export function filebeatConfig({ stack, catalog }: LogSelection): Record<string,
     processors: [{ add_docker_metadata: { host: "unix:///var/run/docker.sock" } }],
     "output.logstash": { hosts: ["logstash:5044"] },
     logging: { level: "warning" },
+    // For the container's healthcheck only: on loopback, not published.
+    http: { enabled: true, host: "127.0.0.1", port: FILEBEAT_HTTP_PORT },
   };
 }
 
