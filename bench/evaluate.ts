@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { MockRun, runLayersUnderMocks, runUnderMocks } from "../tools/mockRun";
 import { StackOutputs, runProgram } from "../stacks/program";
-import { BenchStack } from "./rows";
+import type { BenchStack } from "./rows";
 import { report, writeRecording } from "./report";
 
 async function main(): Promise<void> {

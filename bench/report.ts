@@ -1,7 +1,7 @@
 // What each measured child process reports to bench/run.ts, and the resources a program run
 // declared, recorded for the SDK floor (sdkFloor.ts).
 import * as fs from "fs";
-import { RecordedResource } from "../tools/mockRun";
+import type { RecordedResource } from "../tools/mockRun";
 
 /** The last line a measured child prints: its own CPU time and peak memory, and how much it declared. */
 export interface ChildReport {
