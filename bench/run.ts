@@ -160,7 +160,7 @@ function roundRatio(rounds: Round[], over: keyof Round, under: keyof Round, of: 
   return `${median(ratios).toFixed(2)}${spread(ratios, 2)}`;
 }
 
-function scalingRatio(samples: Record<string, Sample[]>, target: BenchTarget, of: "wallMs" | "maxRssMiB"): string {
+function scalingRatio(samples: Record<string, Sample[]>, target: BenchTarget, of: keyof Sample): string {
   const at = (n: number) => median(samples[`${target}-${n}`].map((s) => s[of]));
   return (at(200) / at(20)).toFixed(2);
 }
@@ -178,7 +178,7 @@ function ratioLines(rounds: Round[], samples: Record<string, Sample[]>): string[
   if (!samples["docker-200"]) return lines;
   return [
     ...lines,
-    `- 200 / 20 services, time: dev ${scalingRatio(samples, "docker", "wallMs")}, prod ${scalingRatio(samples, "aws", "wallMs")} (target <= 10)`,
+    `- 200 / 20 services, time: dev wall ${scalingRatio(samples, "docker", "wallMs")}, CPU ${scalingRatio(samples, "docker", "cpuMs")}; prod wall ${scalingRatio(samples, "aws", "wallMs")}, CPU ${scalingRatio(samples, "aws", "cpuMs")} (target <= 10)`,
     `- 200 / 20 services, memory: dev ${scalingRatio(samples, "docker", "maxRssMiB")}, prod ${scalingRatio(samples, "aws", "maxRssMiB")} (target <= 10)`,
   ];
 }

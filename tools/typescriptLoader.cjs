@@ -4,7 +4,7 @@
 // Only the project's .ts files are transpiled, by the esbuild that tsx ships (no type-checking;
 // `npm test` runs tsc). tsx, the tests' loader, also reads every .js file of node_modules looking
 // for ESM syntax, and turns on Node's source maps for all of them, so Node reads and parses every
-// SDK file's source map: together about a third of the prod program's run (bench/RESULTS.md).
+// SDK file's source map: together about 30% of the prod program's run (bench/RESULTS.md).
 // Here node_modules loads as plain Node.js loads it; source maps stay on for the project's files,
 // so stack traces and resource source positions still name .ts lines. Each transpiled file is
 // kept in a cache keyed by everything its output depends on: after the first run, esbuild does
