@@ -1,16 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AwsPlatform, ServiceEndpointsOutput } from "../components/aws/AwsPlatform";
-import { AwsInfrastructure } from "../components/aws/AwsInfrastructure";
-import {
-  INFRASTRUCTURE_OUTPUT,
-  INFRASTRUCTURE_SECRETS_OUTPUT,
-  InfrastructureOutputs,
-  InfrastructureSecrets,
-} from "../components/aws/layers";
-import { DockerPlatform, PlatformContainer } from "../components/docker/DockerPlatform";
-import { GatewayCredential } from "../components/gateway/kongConfig";
-import { ConfigSecrets, PlatformInputs } from "../components/platform";
-import { HealthCheck } from "../components/healthCheck";
+// Types only: each target's modules load when the stack selects that target (declareTarget).
+import type { ServiceEndpointsOutput } from "../components/aws/AwsPlatform";
+import type { InfrastructureOutputs, InfrastructureSecrets } from "../components/aws/layers";
+import type { GatewayCredential } from "../components/gateway/kongConfig";
+import type { ConfigSecrets, PlatformInputs } from "../components/platform";
+import type { HealthCheck } from "../components/healthCheck";
+import type { PlatformContainer } from "../components/docker/DockerPlatform";
 import { PlatformConfig, readPlatformConfig } from "./config";
 import { skipPromiseStackTraces } from "./promiseTraces";
 
@@ -66,91 +61,17 @@ export interface StackOutputs {
   connectionStrings?: pulumi.Output<Record<string, { database?: string; broker?: string }>>;
 }
 
-/** The prod infrastructure layer: AWS resources only, deployable from anywhere with AWS credentials. */
-function awsInfrastructure(config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs {
-  const infrastructure = new AwsInfrastructure(config.catalog.name, { ...inputs, aws: config.aws });
-  return {
-    target: config.target,
-    layer: "infrastructure",
-    catalog: config.catalog.name,
-    serviceUrls: {},
-    healthChecks: infrastructure.frontend
-      ? [{ name: config.catalog.frontend!.name, url: infrastructure.frontend.url }]
-      : [],
-    frontendUrl: infrastructure.frontend?.url,
-    frontendBucket: infrastructure.frontend?.bucketName,
-    frontendDistributionId: infrastructure.frontend?.distributionId,
-    clusterName: infrastructure.outputs.cluster.name,
-    kubeconfig: infrastructure.kubeconfig,
-    imageRepositories: infrastructure.outputs.repositories,
-    deployRunner: infrastructure.runner && {
-      roleArn: infrastructure.runner.roleArn,
-      tokenSecretArn: infrastructure.runner.tokenSecretArn,
-      labels: infrastructure.runner.labels,
-    },
-    ciRoles: infrastructure.ciRoles && {
-      previewRoleArn: infrastructure.ciRoles.previewRoleArn,
-      deployRoleArn: infrastructure.ciRoles.deployRoleArn,
-      oidcProviderArn: infrastructure.ciRoles.oidcProviderArn,
-    },
-    [INFRASTRUCTURE_OUTPUT]: infrastructure.outputs,
-    [INFRASTRUCTURE_SECRETS_OUTPUT]: infrastructure.secrets,
-  };
+/**
+ * The selected target's stack. Its modules are required here, not imported above, so that the
+ * prod program never loads the Docker components and the dev program neither the AWS nor the
+ * Kubernetes ones, nor their SDKs (bench/RESULTS.md).
+ */
+function declareTarget(config: PlatformConfig, inputs: PlatformInputs): StackOutputs {
+  if (config.target === "docker") {
+    return (require("./dockerStack") as typeof import("./dockerStack")).dockerStack(config, inputs);
+  }
+  return (require("./awsStack") as typeof import("./awsStack")).awsStack(config, inputs);
 }
-
-/** The prod platform layer: the cluster's workloads, from the deploy runner inside the VPC. */
-function awsPlatform(config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs {
-  const infrastructureStack =
-    config.aws.infrastructureStack ?? `${pulumi.getOrganization()}/${pulumi.getProject()}/${config.stack}-infra`;
-  const platform = new AwsPlatform(config.catalog.name, { ...inputs, aws: config.aws, infrastructureStack });
-  return {
-    target: config.target,
-    layer: "platform",
-    catalog: config.catalog.name,
-    serviceUrls: platform.serviceUrls,
-    services: platform.services,
-    gatewayUrl: platform.gatewayUrl,
-    frontendUrl: platform.frontendUrl,
-    healthChecks: platform.healthChecks,
-    // Grafana stays inside the cluster: reach it with kubectl port-forward.
-    grafanaUrl: "http://127.0.0.1:3000 after: kubectl -n monitoring port-forward svc/kps-grafana 3000:80",
-    grafanaAdminPassword: platform.grafanaAdminPassword,
-    gatewayCredential: platform.gatewayCredential,
-    gatewayClients: platform.gatewayClients,
-  };
-}
-
-/** One entry per deploy target; the stack's `platform:target` picks it. */
-const TARGETS = {
-  docker: (config: PlatformConfig & { target: "docker" }, inputs: PlatformInputs): StackOutputs => {
-    const platform = new DockerPlatform(config.catalog.name, { ...inputs, docker: config.docker });
-    return {
-      target: config.target,
-      catalog: config.catalog.name,
-      serviceUrls: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.url])),
-      services: platform.services,
-      frontendUrl: platform.frontendUrl,
-      healthChecks: platform.healthChecks,
-      containers: platform.containers,
-      gatewayUrl: platform.urls.gateway,
-      gatewayAdminUrl: platform.urls.gatewayAdmin,
-      rabbitmqManagementUrl: platform.urls.rabbitmqManagement,
-      grafanaUrl: platform.urls.grafana,
-      prometheusUrl: platform.urls.prometheus,
-      jaegerUrl: platform.urls.jaeger,
-      logsUrl: platform.urls.logs,
-      grafanaAdminPassword: platform.grafanaAdminPassword,
-      adminerUrl: platform.urls.adminer,
-      redisCommanderUrl: platform.urls.redisCommander,
-      redisCommanderPassword: platform.redisCommanderPassword,
-      gatewayCredential: platform.gatewayCredential,
-      gatewayClients: platform.gatewayClients,
-      connectionStrings: platform.connectionStrings,
-    };
-  },
-  aws: (config: PlatformConfig & { target: "aws" }, inputs: PlatformInputs): StackOutputs =>
-    config.aws.layer === "infrastructure" ? awsInfrastructure(config, inputs) : awsPlatform(config, inputs),
-};
 
 /**
  * The whole program: read and validate the stack config and catalog (throwing before any
@@ -186,5 +107,5 @@ export function runProgram(projectDir: string = process.cwd()): StackOutputs {
     observability: config.observability,
     configSecrets,
   };
-  return config.target === "docker" ? TARGETS.docker(config, inputs) : TARGETS.aws(config, inputs);
+  return declareTarget(config, inputs);
 }
