@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { STS_AUDIENCE, webIdentityTrustPolicy } from "../webIdentityTrust";
 import { checkRepository } from "./runnerUserData";
 
 /** GitHub's OIDC issuer: the tokens a workflow job gets with `permissions: id-token: write`. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
-/** The audience aws-actions/configure-aws-credentials requests its token for. */
-export const STS_AUDIENCE = "sts.amazonaws.com";
 /** IAM's default: a preview takes minutes. */
 const PREVIEW_SESSION_SECONDS = 3600;
 /**
@@ -94,26 +93,6 @@ function checkArgs(args: GithubActionsRolesArgs): void {
   }
 }
 
-/** Who may assume a role: a token of GitHub's issuer, for STS, with exactly this subject. */
-export function githubTrustPolicy(providerArn: string, subject: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: providerArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
-            [`${GITHUB_OIDC_HOST}:sub`]: subject,
-          },
-        },
-      },
-    ],
-  });
-}
-
 function createRole(
   name: string,
   parent: pulumi.Resource,
@@ -123,7 +102,7 @@ function createRole(
   const role = new aws.iam.Role(
     `${name}-${spec.key}`,
     {
-      assumeRolePolicy: providerArn.apply((arn) => githubTrustPolicy(arn, spec.subject)),
+      assumeRolePolicy: providerArn.apply((arn) => webIdentityTrustPolicy(arn, GITHUB_OIDC_HOST, spec.subject)),
       maxSessionDuration: spec.maxSessionDuration,
       description: spec.description,
     },

@@ -7,6 +7,7 @@ import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
 import { APP_LABEL, metricsPort, podMonitorSpec, podSpec } from "./podSpec";
 import { NAME_LIMITS, logicalName } from "../naming";
+import { webIdentityTrustPolicy } from "../webIdentityTrust";
 
 export { APP_LABEL, resourceRequirements } from "./podSpec";
 
@@ -98,33 +99,15 @@ function createIrsaRole(workload: Workload): aws.iam.Role {
     {
       assumeRolePolicy: pulumi
         .all([args.irsa.oidcProviderArn, args.irsa.oidcIssuer, args.namespace])
-        .apply(([arn, issuer, namespace]) => irsaTrustPolicy(arn, issuer, namespace, args.service.name)),
+        .apply(([arn, issuer, namespace]) =>
+          webIdentityTrustPolicy(arn, issuer, `system:serviceaccount:${namespace}:${args.service.name}`),
+        ),
       path: args.irsa.rolePath,
       permissionsBoundary: args.irsa.permissionsBoundary,
       tags: { service: args.service.name },
     },
     { parent: workload.parent },
   );
-}
-
-/** Only the named service account of the namespace, with an STS audience, may assume the role. */
-function irsaTrustPolicy(oidcProviderArn: string, issuer: string, namespace: string, serviceAccount: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
-            [`${issuer}:aud`]: "sts.amazonaws.com",
-          },
-        },
-      },
-    ],
-  });
 }
 
 interface Identity {
