@@ -48,6 +48,7 @@ const T = {
   elasticache: "aws:elasticache/replicationGroup:ReplicationGroup",
   mq: "aws:mq/broker:Broker",
   eks: "aws:eks/cluster:Cluster",
+  eksAddon: "aws:eks/addon:Addon",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   kmsKey: "aws:kms/key:Key",
@@ -160,6 +161,15 @@ function internetEgressProblems(props: Record<string, any>): string[] {
 }
 
 /** The messages of the requirements that do not hold. */
+/** The vpc-cni add-on's configuration turns its network policy agent on. */
+function enforcesNetworkPolicies(configurationValues: unknown): boolean {
+  try {
+    return JSON.parse(String(configurationValues)).enableNetworkPolicy === "true";
+  } catch {
+    return false;
+  }
+}
+
 function unmet(requirements: Requirement[]): string[] {
   return requirements.filter(([holds]) => !holds).map(([, message]) => message);
 }
@@ -420,6 +430,30 @@ export const RULES: Rule[] = [
       }
       return problems;
     },
+  },
+  {
+    kind: "stack",
+    name: "network-policies-enforced",
+    description: "EKS clusters enforce NetworkPolicies: the vpc-cni add-on with enableNetworkPolicy on.",
+    severity: "critical",
+    remediation: 'Give the cluster the vpc-cni add-on with configurationValues {"enableNetworkPolicy": "true"}',
+    check: (resources) =>
+      resources
+        .filter((r) => r.type === T.eks)
+        .filter(
+          (cluster) =>
+            !resources.some(
+              (r) =>
+                r.type === T.eksAddon &&
+                r.props.addonName === "vpc-cni" &&
+                r.dependencies.some((d) => d.urn === cluster.urn) &&
+                enforcesNetworkPolicies(r.props.configurationValues),
+            ),
+        )
+        .map((cluster) => ({
+          message: `cluster ${cluster.name} does not enforce NetworkPolicies: no vpc-cni add-on with enableNetworkPolicy "true", so every policy (default-deny included) is ignored`,
+          urn: cluster.urn,
+        })),
   },
   {
     kind: "resource",

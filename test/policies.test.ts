@@ -126,6 +126,14 @@ const bucket = resource("aws:s3/bucket:Bucket", {}, "web");
 const dependent = (type: string, props: Props) =>
   ({ ...resource(type, props, `${type}-web`), dependencies: [bucket] }) as PolicyResource;
 
+const cluster = resource("aws:eks/cluster:Cluster", {}, "platform");
+/** An add-on of the cluster, which depends on it through its clusterName input. */
+const addonOf = (addonName: string, configurationValues: string | undefined) =>
+  ({
+    ...resource("aws:eks/addon:Addon", { addonName, configurationValues }, `platform-${addonName}`),
+    dependencies: [cluster],
+  }) as PolicyResource;
+
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const VPC = "10.20.0.0/16";
 /** A service's policy as the platform writes it for two hosts and one range. */
@@ -458,6 +466,10 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
       }),
     ],
   },
+  "network-policies-enforced": {
+    bad: [cluster, addonOf("vpc-cni", undefined)],
+    good: [cluster, addonOf("vpc-cni", JSON.stringify({ enableNetworkPolicy: "true" }))],
+  },
   "no-open-ingress": {
     bad: [
       resource("aws:ec2/securityGroup:SecurityGroup", {
@@ -722,6 +734,22 @@ describe("policy pack", () => {
     const [violation] = await budgetViolations([autoscaled, hpa(2)]);
     assert.match(violation?.message ?? "", /deployment orders runs 2 replicas and has no PodDisruptionBudget/);
     assert.deepEqual(await budgetViolations([autoscaled, hpa(1)]), []);
+  });
+
+  it("network-policies-enforced: names the cluster whose vpc-cni add-on leaves NetworkPolicies unenforced", async () => {
+    const found = (
+      await evaluate(
+        [cluster, addonOf("vpc-cni", JSON.stringify({ enableNetworkPolicy: "false" }))],
+        enforcementFor("prod"),
+      )
+    ).filter((v) => v.policy === "network-policies-enforced");
+    assert.deepEqual(
+      found.map((v) => v.message),
+      [
+        'cluster platform does not enforce NetworkPolicies: no vpc-cni add-on with enableNetworkPolicy "true", so every policy (default-deny included) is ignored. Give the cluster the vpc-cni add-on with configurationValues {"enableNetworkPolicy": "true"}.',
+      ],
+    );
+    assert.equal(found[0].level, "mandatory");
   });
 
   /** Both layers of a prod program through the pack, each stack on its own as `pulumi preview` runs it. */

@@ -168,6 +168,8 @@ describe("prod program (aws target, under mocks)", () => {
             .sort(),
           ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"],
         );
+        const cni = inputsOf(run, "aws:eks/addon:Addon").find((a) => a.addonName === "vpc-cni")!;
+        assert.deepEqual(JSON.parse(cni.configurationValues), { enableNetworkPolicy: "true" }, "policies enforced");
         assert.ok(inputsOf(run, "aws:kms/key:Key").every((k) => k.enableKeyRotation === true));
       });
 

@@ -16,6 +16,11 @@ export interface EksClusterArgs {
 
 const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 const ADDONS = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"];
+/**
+ * Add-on settings beyond the defaults: the VPC CNI enforces NetworkPolicies only when asked (its
+ * network policy agent is off by default), and every namespace's default-deny relies on it.
+ */
+export const ADDON_CONFIGURATION: Record<string, object> = { "vpc-cni": { enableNetworkPolicy: "true" } };
 const NODE_POLICIES = [
   "AmazonEKSWorkerNodePolicy",
   "AmazonEKS_CNI_Policy",
@@ -210,6 +215,7 @@ function createAddons(
         {
           clusterName: cluster.name,
           addonName: addon,
+          configurationValues: ADDON_CONFIGURATION[addon] && JSON.stringify(ADDON_CONFIGURATION[addon]),
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
         },
