@@ -5,7 +5,7 @@ import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { planTopology } from "../components/messaging/topology";
 import { dependencyUrlEnv, publishedPort } from "../services/validate";
-import { declaredNames, namesCarrying, platformContractCatalog } from "./helpers/envContract";
+import { declaredNames, namesCarrying, parseEnvList, platformContractCatalog } from "./helpers/envContract";
 import { withCatalogFile } from "./helpers/catalogFiles";
 import { ValidationError } from "../services/problems";
 import { CONFIG_SECRETS, SENTRY_DSN, devConfig } from "./helpers/stackConfigs";
@@ -27,13 +27,7 @@ const CONTAINER = "docker:index/container:Container";
 
 const containerNamed = (run: MockRun<unknown>, name: string) =>
   ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
-const envOf = (container: RecordedResource) =>
-  Object.fromEntries(
-    (container.inputs.envs as string[]).map((e) => {
-      const i = e.indexOf("=");
-      return [e.slice(0, i), e.slice(i + 1)];
-    }),
-  );
+const envOf = (container: RecordedResource) => parseEnvList(container.inputs.envs);
 
 describe("dev program (docker target, under mocks)", () => {
   for (const name of BUILTIN_CATALOGS) {

@@ -29,6 +29,7 @@ import {
   platformContractCatalog,
   receivedEnvironment,
   resolvedValues,
+  valuesOf,
 } from "./helpers/envContract";
 import {
   NodePostgres,
@@ -452,5 +453,5 @@ async function resolvedEnvironment(service: Service, database: DatabaseEndpoint)
   const values = await resolvedValues({ ...result.env, ...result.secretEnv });
   assert.equal(values.DB_PASSWORD.secret, true, "the password stays a Pulumi secret");
   assert.equal(values.DB_HOST.secret, false);
-  return Object.fromEntries(Object.entries(values).map(([name, { value }]) => [name, value]));
+  return valuesOf(values);
 }

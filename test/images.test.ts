@@ -8,7 +8,7 @@ import { REFERENCE_SERVICE_DIR } from "../components/docker/localImage";
 import { ECR_TOKEN_PASSWORD, RecordedResource, isSecretOnWire, ofType, plaintextOccurrences } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
-import { fixedNameOf } from "./helpers/envContract";
+import { fixedNameOf, parseEnvList } from "./helpers/envContract";
 
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
@@ -18,10 +18,7 @@ const ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 
 const containerOf = (resources: RecordedResource[], name: string) =>
   ofType(resources, CONTAINER).find((c) => c.inputs.name === name)!.inputs;
-const envOf = (container: Record<string, any>) =>
-  Object.fromEntries(
-    (container.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
-  );
+const envOf = (container: Record<string, any>) => parseEnvList(container.envs);
 const deploymentImage = (resources: RecordedResource[], service: string) =>
   ofType(resources, "kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === service)!.inputs.spec
     .template.spec.containers[0].image;

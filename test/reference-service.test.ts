@@ -29,7 +29,7 @@ import {
   psql,
   startOtlpReceiver,
 } from "./helpers/referenceService";
-import { resolvedValues } from "./helpers/envContract";
+import { resolvedValues, valuesOf } from "./helpers/envContract";
 import { SentinelGroup, hasRedis, sentinelsAgree, startSentinelGroup } from "./helpers/sentinel";
 import { RabbitmqNode, freePort, hasBinary, hasRabbitmqServer, startRabbitmq, until } from "./helpers/servers";
 
@@ -217,7 +217,7 @@ async function environments(
   const envs: Record<string, Record<string, string>> = {};
   for (const { name, contract } of result) {
     const values = await resolvedValues({ ...contract.env, ...contract.secretEnv });
-    envs[name] = Object.fromEntries(Object.entries(values).map(([key, { value }]) => [key, value]));
+    envs[name] = valuesOf(values);
   }
   return envs;
 }

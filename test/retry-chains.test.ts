@@ -12,7 +12,7 @@ import { topicMatches } from "../services/validate";
 import { RecordedResource, ofType } from "../tools/mockRun";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
-import { platformContractCatalog, receivedEnvironment } from "./helpers/envContract";
+import { platformContractCatalog, receivedEnvironment, valuesOf } from "./helpers/envContract";
 import { withCatalogFileLayers } from "./helpers/catalogFiles";
 
 interface Declared {
@@ -86,7 +86,7 @@ function deadLetter(declared: Declared, queue: string): { to: string[]; afterMs?
 
 /** Each service's env on a target, by name. */
 function envOf(resources: RecordedResource[], service: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(receivedEnvironment(resources, service)).map(([k, v]) => [k, v.value]));
+  return valuesOf(receivedEnvironment(resources, service));
 }
 
 /** A catalog the seeds do not have: one service, three consumers, one without retry, one on a wildcard. */

@@ -77,10 +77,7 @@ export function receivedEnvironment(resources: RecordedResource[], service: stri
   if (container) {
     const secret = isSecretOnWire(container.wire.envs);
     return Object.fromEntries(
-      (container.inputs.envs as string[]).map((e) => {
-        const at = e.indexOf("=");
-        return [e.slice(0, at), { value: e.slice(at + 1), secret }];
-      }),
+      Object.entries(parseEnvList(container.inputs.envs)).map(([name, value]) => [name, { value, secret }]),
     );
   }
   const named = (type: string) => ofType(resources, type).find((r) => r.inputs.metadata?.name === service)!.inputs;
@@ -97,6 +94,16 @@ export function receivedEnvironment(resources: RecordedResource[], service: stri
       ]),
     ),
   };
+}
+
+/** A Docker container's `NAME=value` list by name (a value may hold `=` itself). */
+export function parseEnvList(envs: string[]): Record<string, string> {
+  return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** The values alone, as a process reads its environment. */
+export function valuesOf(received: Record<string, ReceivedValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(received).map(([name, { value }]) => [name, value]));
 }
 
 /** Each value of a computed environment resolved, with its secrecy, as a container would get it. */
