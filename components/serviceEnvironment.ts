@@ -110,10 +110,12 @@ function resourceValues(c: ServiceConnections): Partial<ResourceValues<pulumi.In
 
 /** The service's declared env with its placeholders resolved; a value built with a credential goes to `secretEnv`. */
 function declaredEnvironment(service: Service, c: ServiceConnections, secrets: EnvContract["secretEnv"]): EnvContract {
-  const resources = resourceValues(c);
+  // Built on first use: most services use no resource placeholder, and each value is an Output.
+  let resources: ReturnType<typeof resourceValues> | undefined;
   const valueOf = (p: Placeholder): pulumi.Input<string> | undefined => {
     if (p.kind === "secret") return secrets[p.name];
     if (p.kind === "service") return c.dependencyUrl(p.service);
+    resources ??= resourceValues(c);
     const fields: Record<string, pulumi.Input<string>> | undefined = resources[p.resource];
     return fields?.[p.field];
   };
