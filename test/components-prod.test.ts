@@ -1781,7 +1781,10 @@ describe("InClusterDatabase (under mocks)", () => {
 });
 
 describe("InClusterBroker (under mocks)", () => {
-  const broker = () => build(() => new InClusterBroker("mq", { plan: PLAN, provider: kubernetesProvider() }));
+  const broker = () =>
+    build(
+      () => new InClusterBroker("mq", { plan: PLAN, storageClass: "gp3-encrypted", provider: kubernetesProvider() }),
+    );
 
   it("installs the pinned RabbitMQ chart, three nodes, loading the plan's definitions from a Secret", async () => {
     const run = await broker();
@@ -1876,6 +1879,7 @@ describe("PlatformCharts (under mocks)", () => {
           thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
           logs,
+          storageClass: "gp3-encrypted",
           provider: kubernetesProvider(),
         }),
     );
@@ -1942,6 +1946,22 @@ describe("PlatformCharts (under mocks)", () => {
     const alerts = values.additionalPrometheusRulesMap.platform.groups.flatMap((g: any) => g.rules);
     assert.ok(alerts.some((a: any) => a.alert === "ServiceDown" && a.labels.service === "mailer"));
     assert.deepEqual(plaintextOccurrences(run.resources, [GRAFANA_PASSWORD, JWT_SECRET, ...run.generatedSecrets]), []);
+  });
+
+  it("files the catalog's dashboards in a Grafana folder named by their ConfigMaps' annotation", async () => {
+    const run = await charts("loki");
+    const dashboards = release(run, "kps").inputs.values.grafana.sidecar.dashboards;
+    // The grafana chart kube-prometheus-stack 65.8.1 bundles (8.5.x, 8.5.12 at its release): the
+    // sidecar saves each dashboard under the directory its folderAnnotation names
+    // (templates/_pod.tpl:479-481, FOLDER_ANNOTATION), and the provider turns directories into
+    // folders only with foldersFromFilesStructure (templates/_config.tpl:151-160, default false).
+    assert.equal(dashboards.provider.foldersFromFilesStructure, true);
+    const configMaps = ofType(run.resources, "kubernetes:core/v1:ConfigMap");
+    assert.ok(configMaps.length > 0);
+    for (const configMap of configMaps) {
+      assert.equal(configMap.inputs.metadata.labels[dashboards.label], "1", "the sidecar picks it up");
+      assert.equal(configMap.inputs.metadata.annotations[dashboards.folderAnnotation], "shop");
+    }
   });
 
   it("runs Kong DB-less from a secret declarative config that reaches services by their namespaced names", async () => {

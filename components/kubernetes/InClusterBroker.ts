@@ -9,6 +9,8 @@ import { QUEUE_DEPTH } from "../observability/alertRules";
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
+  /** The StorageClass of the nodes' volumes. */
+  storageClass: pulumi.Input<string>;
   provider: k8s.Provider;
 }
 
@@ -38,7 +40,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
       this.credentials[user.service] = { ...serviceMessaging(user), password: passwords[user.service] };
     }
     const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
-    this.installRabbitmq(name, args.plan.vhost, { ...k8sOpts, dependsOn: secrets });
+    this.installRabbitmq(name, args, { ...k8sOpts, dependsOn: secrets });
 
     this.vhost = args.plan.vhost;
     this.endpoint = {
@@ -96,7 +98,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
   }
 
   /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
-  private installRabbitmq(name: string, vhost: string, opts: pulumi.CustomResourceOptions): void {
+  private installRabbitmq(name: string, args: InClusterBrokerArgs, opts: pulumi.CustomResourceOptions): void {
     new k8s.helm.v3.Release(
       `${name}-rabbitmq`,
       {
@@ -115,14 +117,15 @@ export class InClusterBroker extends pulumi.ComponentResource {
           },
           loadDefinition: { enabled: true, existingSecret: "rabbitmq-definitions" },
           extraConfiguration: "load_definitions = /app/load_definition.json\n",
-          persistence: { enabled: true, size: "20Gi" },
+          // The chart's common.storage.class names it in the claim template (templates/statefulset.yaml).
+          persistence: { enabled: true, size: "20Gi", storageClass: args.storageClass },
           pdb: { create: true, minAvailable: 2 },
           metrics: {
             enabled: true,
             // `/metrics` for the node, and per-queue depth of the catalog's vhost for the DLQ alert.
             serviceMonitor: {
               default: { enabled: true },
-              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [vhost] },
+              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
             },
           },
           resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },

@@ -12,6 +12,7 @@ import { elasticsearchSetupScript } from "../observability/logsConfig";
 import { OTLP_HTTP_PORT } from "../engines";
 import {
   ELASTICSEARCH_URL,
+  GRAFANA_FOLDER_ANNOTATION,
   KONG_REPLICAS,
   NAMESPACES,
   elasticsearchValues,
@@ -62,6 +63,8 @@ export interface PlatformChartsArgs {
   grafanaAdminPassword: pulumi.Output<string>;
   /** Loki + Promtail, or Elasticsearch, Logstash, Filebeat and Kibana. */
   logs: LogsBackend;
+  /** The StorageClass every chart's volumes claim from (Prometheus, Loki or Elasticsearch). */
+  storageClass: pulumi.Input<string>;
   provider: k8s.Provider;
 }
 
@@ -188,6 +191,7 @@ function createMonitoring(
     appNamespace: args.appNamespace,
     serviceNames: args.catalog.services.map((s) => s.name),
     thresholds: args.thresholds,
+    storageClass: args.storageClass,
   });
   return { release: release("kubePrometheusStack", NAMESPACES.monitoring, values), readerPassword };
 }
@@ -212,7 +216,7 @@ function createDashboards(
         metadata: {
           namespace: NAMESPACES.monitoring,
           labels: { grafana_dashboard: "1" },
-          annotations: { "grafana-folder": catalog.name },
+          annotations: { [GRAFANA_FOLDER_ANNOTATION]: catalog.name },
         },
         data: { [file]: json },
       },
@@ -275,13 +279,13 @@ interface LogBackendContext {
 
 /** Each log option installs its charts; both collect the catalog's namespace. */
 const LOG_BACKENDS: Record<LogsBackend, (context: LogBackendContext) => void> = {
-  loki: ({ release, after }) => {
-    release("loki", NAMESPACES.logging, lokiValues(), after);
+  loki: ({ release, args, after }) => {
+    release("loki", NAMESPACES.logging, lokiValues(args.storageClass), after);
     release("promtail", NAMESPACES.logging, promtailValues(), after);
   },
   elk: ({ name, release, args, opts, after, readerPassword }) => {
     // The chart secures Elasticsearch (TLS, generated elastic password in elasticsearch-master-credentials).
-    const elasticsearch = release("elasticsearch", NAMESPACES.logging, elasticsearchValues(), after);
+    const elasticsearch = release("elasticsearch", NAMESPACES.logging, elasticsearchValues(args.storageClass), after);
     const logins = createLogsLogins(name, readerPassword, elasticsearch, opts);
     const logstash = release("logstash", NAMESPACES.logging, logstashValues(args.catalog.name), [
       elasticsearch,
