@@ -281,7 +281,7 @@ interface LogBackendContext {
 const LOG_BACKENDS: Record<LogsBackend, (context: LogBackendContext) => void> = {
   loki: ({ release, args, after }) => {
     release("loki", NAMESPACES.logging, lokiValues(args.storageClass), after);
-    release("promtail", NAMESPACES.logging, promtailValues(), after);
+    release("promtail", NAMESPACES.logging, promtailValues(args.appNamespace), after);
   },
   elk: ({ name, release, args, opts, after, readerPassword }) => {
     // The chart secures Elasticsearch (TLS, generated elastic password in elasticsearch-master-credentials).

@@ -8,7 +8,9 @@ import {
   logstashPipeline,
   lokiCompactor,
   lokiConfig,
+  SERVICE_LOG_LABEL,
 } from "../observability/logsConfig";
+import { APP_LABEL } from "./podSpec";
 
 /**
  * Values of the platform's Helm charts, rendered without declaring anything: PlatformCharts installs
@@ -193,9 +195,33 @@ export function lokiValues(storageClass: pulumi.Input<string>): Record<string, u
   };
 }
 
-export function promtailValues(): Record<string, unknown> {
+/** Kubernetes service discovery's name for a pod label: `__meta_kubernetes_pod_label_` and the name with every other character `_`. */
+function podLabelMeta(label: string): string {
+  return `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+}
+
+/**
+ * Promtail on every node, shipping to Loki. The chart's kubernetes-pods job labels lines by namespace,
+ * app, pod and container only (values.yaml `config.snippets`); the extra rule labels the catalog's pods
+ * `service` with their service's name, as dev's Promtail does and the dashboards' log panels read.
+ */
+export function promtailValues(appNamespace: string): Record<string, unknown> {
   return {
-    config: { clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }] },
+    config: {
+      clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }],
+      snippets: {
+        extraRelabelConfigs: [
+          {
+            // Only in the catalog's namespace: elsewhere the label names a chart's program, not a service.
+            action: "replace",
+            source_labels: ["__meta_kubernetes_namespace", podLabelMeta(APP_LABEL)],
+            separator: ";",
+            regex: `${appNamespace};(.+)`,
+            target_label: SERVICE_LOG_LABEL,
+          },
+        ],
+      },
+    },
     serviceMonitor: { enabled: true },
   };
 }

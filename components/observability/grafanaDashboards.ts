@@ -1,4 +1,5 @@
 import { LogsBackend, PROMETHEUS_UID, logsDatasourceUid } from "./grafanaProvisioning";
+import { SERVICE_LOG_LABEL } from "./logsConfig";
 import { NAME_LIMITS, fitName } from "../naming";
 
 /** A Grafana dashboard as JSON-ready data (schemaVersion 39, Grafana 10/11). */
@@ -103,7 +104,7 @@ export function overviewDashboard(catalogName: string, services: string[], logs:
 /** One service: its traffic, errors, latency percentiles, availability and logs. */
 export function serviceDashboard(catalogName: string, service: string, logs: LogsBackend): Dashboard {
   const s = `service="${service}"`;
-  const logQuery = logs === "loki" ? `{service="${service}"}` : `service:"${service}"`;
+  const logQuery = logs === "loki" ? `{${SERVICE_LOG_LABEL}="${service}"}` : `${SERVICE_LOG_LABEL}:"${service}"`;
   return dashboard(
     uidFor(catalogName, service),
     `${catalogName}: ${service}`,

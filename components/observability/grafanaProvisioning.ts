@@ -1,3 +1,5 @@
+import { SERVICE_LOG_LABEL } from "./logsConfig";
+
 export type LogsBackend = "loki" | "elk";
 
 export interface DatasourceInput {
@@ -39,6 +41,9 @@ export function grafanaDatasources({
         jsonData: {
           tracesToLogsV2: {
             datasourceUid: logsDatasourceUid(logs),
+            // A span's service.name (OTEL_SERVICE_NAME) is the label the log pipelines set; Grafana's
+            // default would ask for service_name, which no line carries.
+            tags: [{ key: "service.name", value: SERVICE_LOG_LABEL }],
             filterByTraceID: true,
             spanStartTimeShift: "-5m",
             spanEndTimeShift: "5m",

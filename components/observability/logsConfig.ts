@@ -4,6 +4,12 @@ export interface LogSelection {
   catalog: string;
 }
 
+/**
+ * The label (Loki) or field (Elasticsearch) naming the catalog service a log line comes from: what the
+ * dashboards' log panels filter on, so every target's pipeline must set it.
+ */
+export const SERVICE_LOG_LABEL = "service";
+
 export const LOKI_PORT = 3100;
 /** Promtail's HTTP server: `/ready` and `/metrics`. */
 export const PROMTAIL_PORT = 9080;
@@ -83,7 +89,7 @@ export function promtailConfig({ stack, catalog }: LogSelection): Record<string,
         relabel_configs: [
           { source_labels: ["__meta_docker_container_name"], regex: "/(.*)", target_label: "container" },
           { source_labels: ["__meta_docker_container_log_stream"], target_label: "stream" },
-          label("service", "service"),
+          label("service", SERVICE_LOG_LABEL),
           label("component", "component"),
           label("catalog", "catalog"),
         ],
@@ -163,9 +169,9 @@ export function logstashPipeline(
     "filter {",
     // Docker (dev) labels the container; Kubernetes (prod) labels the pod.
     "  if [container][labels][platform_service] {",
-    '    mutate { add_field => { "service" => "%{[container][labels][platform_service]}" } }',
+    `    mutate { add_field => { "${SERVICE_LOG_LABEL}" => "%{[container][labels][platform_service]}" } }`,
     "  } else if [kubernetes][labels][app_kubernetes_io/name] {",
-    '    mutate { add_field => { "service" => "%{[kubernetes][labels][app_kubernetes_io/name]}" } }',
+    `    mutate { add_field => { "${SERVICE_LOG_LABEL}" => "%{[kubernetes][labels][app_kubernetes_io/name]}" } }`,
     "  }",
     "}",
     "output {",

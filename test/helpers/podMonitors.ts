@@ -15,7 +15,7 @@ export function selects(selector: { matchLabels?: Record<string, string> }, labe
   return Object.entries(selector.matchLabels).every(([key, value]) => labels[key] === value);
 }
 
-interface RelabelConfig {
+export interface RelabelConfig {
   action?: string;
   sourceLabels?: string[];
   separator?: string;
@@ -25,7 +25,7 @@ interface RelabelConfig {
 }
 
 /** Prometheus' `replace` relabeling (the only action the platform uses; any other fails the test). */
-function relabel(labels: Record<string, string>, rules: RelabelConfig[]): Record<string, string> {
+export function relabel(labels: Record<string, string>, rules: RelabelConfig[]): Record<string, string> {
   const out = { ...labels };
   for (const rule of rules) {
     const action = (rule.action ?? "replace").toLowerCase();
