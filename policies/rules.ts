@@ -1,5 +1,6 @@
 import { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
+import { exposedServiceProblems } from "./exposedServices";
 
 /**
  * The seeds' security checklist as policies. Each is plain data plus a check returning the
@@ -718,6 +719,16 @@ export const RULES: Rule[] = [
       kongConfigs(resources).flatMap(({ urn, text, replicas }) =>
         kongConfigProblems(parseYaml(text), replicas).map((message) => ({ message, urn })),
       ),
+  },
+  {
+    kind: "stack",
+    name: "no-exposed-services",
+    description:
+      "Nothing but the gateway's proxy is reachable from outside the cluster: no Service of type NodePort or LoadBalancer, declared or rendered by a Helm release (its values over the chart's defaults, such as Kong's manager).",
+    severity: "high",
+    remediation:
+      "Keep the Service ClusterIP or turn the chart's block off (Kong: manager.enabled: false); reach an internal UI with kubectl port-forward",
+    check: (resources) => exposedServiceProblems(resources),
   },
 ];
 

@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { RULES, isPinnedImage } from "../policies/rules";
 import { asPolicyResources, checkStack, enforcementFor, evaluate, secretOutputViolations } from "../tools/policyCheck";
 import { prodLayers } from "./helpers/stackConfigs";
+import { kongValues } from "../components/kubernetes/chartValues";
 
 type Props = Record<string, any>;
 const resource = (type: string, props: Props, name = "r"): PolicyResource =>
@@ -234,6 +235,33 @@ const BAD_EGRESS: Array<{ why: string; props: Props; messages: string[] }> = [
 ];
 
 /** For every policy, resources that violate it and resources that pass. */
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+/** The gateway's release as the program declares it, and as it was before Kong Manager was turned off. */
+const gatewayValues = kongValues("arn:aws:acm:eu-west-1:123456789012:certificate/gateway", "kong-declarative");
+const { manager: _, ...gatewayValuesWithManager } = gatewayValues;
+const kongRelease = (values: Props, name = "kong") =>
+  resource(RELEASE, { name: "kong", chart: "kong", namespace: "kong", values }, name);
+/** The Service the program reads back for the load balancer's address: the release's own proxy. */
+const gatewayProxy = resource(
+  "kubernetes:core/v1:Service",
+  { metadata: { name: "kong-kong-proxy", namespace: "kong" }, spec: { type: "LoadBalancer" } },
+  "kong-proxy",
+);
+const EXPOSED: PolicyResource[] = [
+  kongRelease(gatewayValuesWithManager, "kong-with-manager"),
+  kongRelease({ ...gatewayValues, enterprise: { enabled: true }, admin: { enabled: true } }, "kong-enterprise"),
+  resource(
+    RELEASE,
+    { name: "kps", chart: "kube-prometheus-stack", values: { grafana: { service: { type: "LoadBalancer" } } } },
+    "kps",
+  ),
+  resource(
+    "kubernetes:core/v1:Service",
+    { metadata: { name: "grafana", namespace: "monitoring" }, spec: { type: "NodePort" } },
+    "grafana-nodeport",
+  ),
+];
+
 const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> = {
   "no-default-credentials": {
     bad: [
@@ -623,6 +651,19 @@ const CASES: Record<string, { bad: PolicyResource[]; good: PolicyResource[] }> =
       ),
     ],
   },
+  "no-exposed-services": {
+    bad: EXPOSED,
+    good: [
+      kongRelease(gatewayValues),
+      gatewayProxy,
+      resource(
+        "kubernetes:core/v1:Service",
+        { metadata: { name: "orders", namespace: "shop" }, spec: { type: "ClusterIP" } },
+        "orders",
+      ),
+      resource(RELEASE, { name: "kps", chart: "kube-prometheus-stack", values: { grafana: { service: {} } } }, "kps"),
+    ],
+  },
   "gateway-routes-protected": {
     bad: [
       resource("kubernetes:core/v1:Secret", { stringData: { "kong.yml": kong(["rate-limiting"], ["authenticated"]) } }),
@@ -782,6 +823,22 @@ describe("policy pack", () => {
         "local-counters: rate limit of route orders-0 counts per Kong (policy local) while up to 6 Kongs run this config, each allowing the whole limit",
         "local-counters: rate limit of consumer a counts per Kong (policy local) while up to 6 Kongs run this config, each allowing the whole limit",
         "open-anonymous: route orders-0 lets requests without a valid credential through as consumer anonymous, which nothing refuses",
+      ],
+    );
+  });
+
+  it("no-exposed-services: names every Service a release renders or the stack declares that faces out, but the gateway's proxy", () => {
+    const rule = RULES.find((r) => r.name === "no-exposed-services")!;
+    const found = rule.kind === "stack" ? rule.check([...EXPOSED, gatewayProxy]) : [];
+    assert.deepEqual(
+      found.map((f) => `${f.urn?.split("::").pop()}: ${f.message}`),
+      [
+        "kong-with-manager: release kong (chart kong) renders its manager Service as NodePort (the chart's default type)",
+        "kong-enterprise: release kong (chart kong) renders its admin Service as NodePort (the chart's default type)",
+        "kong-enterprise: release kong (chart kong) renders its portal Service as NodePort (the chart's default type)",
+        "kong-enterprise: release kong (chart kong) renders its portalapi Service as NodePort (the chart's default type)",
+        "kps: release kps (chart kube-prometheus-stack) sets grafana.service.type LoadBalancer",
+        "grafana-nodeport: Service monitoring/grafana is of type NodePort",
       ],
     );
   });

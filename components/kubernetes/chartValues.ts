@@ -45,8 +45,13 @@ export function kongValues(certificateArn: string, declarativeSecret: string): R
       // Rate limits verify ElastiCache's certificate against the image's CAs (lua_ssl_trusted_certificate
       // `system`); Kong's default depth of 1 can stop short of Amazon's root when the chain is cross-signed.
       lua_ssl_verify_depth: "3",
+      // Kong Manager would listen on 8002/8445 of every pod (Kong's default; the chart sets it only for
+      // Enterprise): nothing uses it, the admin API it drives is on loopback.
+      admin_gui_listen: "off",
     },
     admin: { enabled: false },
+    // The chart's default renders Kong Manager as a NodePort Service (templates/service-kong-manager.yaml).
+    manager: { enabled: false },
     status: { enabled: true, http: { enabled: true, containerPort: 8100 } },
     proxy: {
       type: "LoadBalancer",
