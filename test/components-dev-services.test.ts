@@ -322,6 +322,7 @@ describe("Observability (under mocks)", () => {
         hostPorts: { grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 },
         labels,
         memory,
+        tracing: {},
       });
     }).then((run) => ({ run, component }));
   };

@@ -1880,6 +1880,7 @@ describe("PlatformCharts (under mocks)", () => {
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
           logs,
           storageClass: "gp3-encrypted",
+          tracing: { memory: "512Mi", maxTraces: 5000 },
           provider: kubernetesProvider(),
         }),
     );

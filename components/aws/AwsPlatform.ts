@@ -491,6 +491,7 @@ function createCharts(
       grafanaAdminPassword,
       logs: args.observability.logs,
       storageClass: cluster.storageClass,
+      tracing: args.observability.tracing,
       provider: cluster.provider,
     },
     { parent: ctx.parent, dependsOn: [cluster.namespace] },

@@ -542,6 +542,7 @@ function createObservability(ctx: Context, networks: Networks): Observability {
       hostPorts: args.docker.hostPorts,
       labels: ctx.labels("observability"),
       memory: ctx.memory,
+      tracing: args.observability.tracing,
     },
     { parent: ctx.parent },
   );

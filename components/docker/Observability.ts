@@ -13,6 +13,8 @@ import {
 } from "../observability/grafanaProvisioning";
 import { LogSelection } from "../observability/logsConfig";
 import { ScrapeJob, renderPrometheusConfig } from "../observability/prometheusConfig";
+import { TracingSettings } from "../observability/settings";
+import { JAEGER_ADMIN_PORT, jaegerMemoryEnv } from "../observability/tracing";
 import { ElkLogging } from "./ElkLogging";
 import { LogsBackendArgs, LokiLogging } from "./LokiLogging";
 import { PlatformLabels, healthcheck, httpGet, loopbackPort } from "./containerDefaults";
@@ -35,6 +37,8 @@ export interface ObservabilityArgs {
   hostPorts: { grafana: number; prometheus: number; jaeger: number; kibana: number };
   labels: PlatformLabels;
   memory: ContainerMemory;
+  /** How many traces Jaeger keeps at most; its memory comes from the profile. */
+  tracing: Pick<TracingSettings, "maxTraces">;
 }
 
 /** OTLP over HTTP at Jaeger, given to every service. */
@@ -46,8 +50,7 @@ const PORTS = {
   nodeExporter: 9100,
   grafana: 3000,
   jaegerUi: 16686,
-  /** Jaeger's admin server: health at `/` (200 once ready, 503 before), metrics at `/metrics`. */
-  jaegerAdmin: 14269,
+  jaegerAdmin: JAEGER_ADMIN_PORT,
 };
 
 type LogsBackendComponent = LokiLogging | ElkLogging;
@@ -209,7 +212,13 @@ function jaeger({ name, args, common, parent }: ObservabilityContext): void {
       host: "jaeger",
       image: args.images.jaeger,
       settings: {
-        envs: ["COLLECTOR_OTLP_ENABLED=true"],
+        envs: [
+          "COLLECTOR_OTLP_ENABLED=true",
+          // Bounded by the memory the profile gives it, as on prod.
+          ...Object.entries(jaegerMemoryEnv(args.memory.jaeger * 1024 ** 2, args.tracing.maxTraces)).map(
+            ([name, value]) => `${name}=${value}`,
+          ),
+        ],
         ports: [loopbackPort(PORTS.jaegerUi, args.hostPorts.jaeger)],
         memory: args.memory.jaeger,
         // all-in-one 1.60's base image is alpine (docker/base/Dockerfile): busybox wget.

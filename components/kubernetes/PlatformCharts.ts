@@ -10,9 +10,12 @@ import { catalogDashboards } from "../observability/grafanaDashboards";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { elasticsearchSetupScript } from "../observability/logsConfig";
 import { OTLP_HTTP_PORT } from "../engines";
+import { TracingSettings } from "../observability/settings";
+import { JAEGER_ADMIN_PORT } from "../observability/tracing";
 import {
   ELASTICSEARCH_URL,
   GRAFANA_FOLDER_ANNOTATION,
+  JAEGER_POD_LABELS,
   KONG_REPLICAS,
   NAMESPACES,
   elasticsearchValues,
@@ -65,6 +68,8 @@ export interface PlatformChartsArgs {
   logs: LogsBackend;
   /** The StorageClass every chart's volumes claim from (Prometheus, Loki or Elasticsearch). */
   storageClass: pulumi.Input<string>;
+  /** Jaeger's memory and how many traces it keeps. */
+  tracing: TracingSettings;
   provider: k8s.Provider;
 }
 
@@ -110,7 +115,7 @@ export class PlatformCharts extends pulumi.ComponentResource {
       after: [monitoring.release],
       readerPassword: monitoring.readerPassword,
     });
-    release("jaeger", NAMESPACES.tracing, jaegerValues(), [monitoring.release]);
+    createTracing(name, args.tracing, namespaces.tracing, release, monitoring.release, k8sOpts);
     this.gatewayHostname = createGateway(name, args, namespaces.gateway, release, monitoring.release, k8sOpts);
     this.registerOutputs({ gatewayHostname: this.gatewayHostname });
   }
@@ -223,6 +228,45 @@ function createDashboards(
       { ...opts, dependsOn: [namespace] },
     );
   }
+}
+
+/**
+ * Jaeger, and Prometheus scraping its admin port. The chart's all-in-one declares no container port
+ * 14269 (templates/allinone-deploy.yaml) and a PodMonitor finds declared ports only, so a Service of
+ * ours names it for a ServiceMonitor.
+ */
+function createTracing(
+  name: string,
+  tracing: TracingSettings,
+  namespace: k8s.core.v1.Namespace,
+  release: Release,
+  monitoring: k8s.helm.v3.Release,
+  opts: ChildOpts,
+): void {
+  release("jaeger", NAMESPACES.tracing, jaegerValues(tracing), [monitoring]);
+  const labels = { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/component": "admin" };
+  const admin = new k8s.core.v1.Service(
+    `${name}-jaeger-admin`,
+    {
+      metadata: { name: "jaeger-admin", namespace: NAMESPACES.tracing, labels },
+      spec: {
+        type: "ClusterIP",
+        selector: JAEGER_POD_LABELS,
+        ports: [{ name: "admin", port: JAEGER_ADMIN_PORT, targetPort: JAEGER_ADMIN_PORT }],
+      },
+    },
+    { ...opts, dependsOn: [namespace] },
+  );
+  new k8s.apiextensions.CustomResource(
+    `${name}-jaeger-monitor`,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "jaeger", namespace: NAMESPACES.tracing },
+      spec: { selector: { matchLabels: labels }, endpoints: [{ port: "admin", path: "/metrics" }] },
+    },
+    { ...opts, dependsOn: [admin, monitoring] },
+  );
 }
 
 /** Kong from its declarative config in a Secret; returns the hostname (or address) of its load balancer. */

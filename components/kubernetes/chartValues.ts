@@ -10,6 +10,9 @@ import {
   lokiConfig,
   SERVICE_LOG_LABEL,
 } from "../observability/logsConfig";
+import { TracingSettings } from "../observability/settings";
+import { jaegerMemoryEnv } from "../observability/tracing";
+import { memoryBytes } from "../../services/quantities";
 import { APP_LABEL } from "./podSpec";
 
 /**
@@ -162,11 +165,39 @@ function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>
       };
 }
 
-/** Jaeger all-in-one with in-memory storage, receiving OTLP. */
-export function jaegerValues(): Record<string, unknown> {
+/**
+ * The labels chart 3.3.1 gives the all-in-one pod of release `jaeger` ("jaeger.selectorLabels",
+ * templates/_helpers.tpl:49-52, and the component, templates/allinone-deploy.yaml:23-24).
+ */
+export const JAEGER_POD_LABELS = {
+  "app.kubernetes.io/name": "jaeger",
+  "app.kubernetes.io/instance": "jaeger",
+  "app.kubernetes.io/component": "all-in-one",
+} as const;
+
+/**
+ * Jaeger all-in-one receiving OTLP (the chart turns it on itself, templates/allinone-deploy.yaml), its
+ * traces in memory and bounded by the memory it is given: one replica, since each would hold its own traces.
+ */
+export function jaegerValues(tracing: TracingSettings): Record<string, unknown> {
+  const env = jaegerMemoryEnv(memoryBytes(tracing.memory), tracing.maxTraces);
   return {
     provisionDataStore: { cassandra: false },
-    allInOne: { enabled: true, extraEnv: [{ name: "COLLECTOR_OTLP_ENABLED", value: "true" }] },
+    allInOne: {
+      enabled: true,
+      replicas: 1,
+      extraEnv: Object.entries(env).map(([name, value]) => ({ name, value })),
+      resources: { requests: { cpu: "100m", memory: tracing.memory }, limits: { cpu: "1", memory: tracing.memory } },
+      // Over the chart's runAsUser/runAsGroup/fsGroup 10001 (values.yaml allInOne.podSecurityContext).
+      podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+      // The memory store writes nothing to disk.
+      securityContext: {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      },
+    },
     storage: { type: "memory" },
     agent: { enabled: false },
     collector: { enabled: false },
