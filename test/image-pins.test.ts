@@ -22,18 +22,14 @@ const ECR_SERVICE_IMAGE =
 const tableImages = new Set<string>(Object.values(IMAGES));
 const awaiting = new Set<string>(AWAITING_DIGEST.map((key) => IMAGES[key]));
 
-/** Every .ts file under the folders (node_modules aside), project-relative. */
+/** Every .ts file under the folders (node_modules aside), project-relative with "/" separators. */
 function sourceFiles(folders: string[]): string[] {
-  const found: string[] = [];
-  const walk = (rel: string): void => {
-    for (const entry of fs.readdirSync(path.join(projectDir, rel), { withFileTypes: true })) {
-      const child = `${rel}/${entry.name}`;
-      if (entry.isDirectory() && entry.name !== "node_modules") walk(child);
-      else if (entry.isFile() && entry.name.endsWith(".ts")) found.push(child);
-    }
-  };
-  folders.forEach(walk);
-  return found;
+  return folders.flatMap((folder) =>
+    fs
+      .readdirSync(path.join(projectDir, folder), { recursive: true, encoding: "utf8" })
+      .map((file) => `${folder}/${file.split(path.sep).join("/")}`)
+      .filter((file) => file.endsWith(".ts") && !file.includes("/node_modules/")),
+  );
 }
 
 /** A reference from the table: digest-pinned, or one of the few still awaiting a digest. */
