@@ -1630,7 +1630,7 @@ describe("ServiceWorkload (under mocks)", () => {
     assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns the count");
     assert.equal(deployment.spec.strategy.type, "RollingUpdate");
     const hpa = one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec;
-    assert.deepEqual([hpa.minReplicas, hpa.maxReplicas], [2, 6]);
+    assert.deepEqual([hpa.minReplicas, hpa.maxReplicas], [2, 3]);
     const budget = one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs;
     assert.deepEqual(budget.spec, { maxUnavailable: 1, selector: deployment.spec.selector });
     assert.equal(budget.metadata.namespace, "shop");

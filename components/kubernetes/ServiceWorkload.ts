@@ -194,7 +194,7 @@ function createService(workload: Workload): k8s.core.v1.Service {
   );
 }
 
-/** From the prod minimum (the catalog's replicas, at least two) up to three times as many, at 70 % CPU. */
+/** From the prod minimum (the catalog's replicas, at least two) up to three times the catalog's replicas, at 70 % CPU. */
 function createAutoscaler(workload: Workload): k8s.autoscaling.v2.HorizontalPodAutoscaler {
   const { service } = workload.args;
   const minReplicas = prodReplicas(service);
@@ -205,7 +205,7 @@ function createAutoscaler(workload: Workload): k8s.autoscaling.v2.HorizontalPodA
       spec: {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
         minReplicas,
-        maxReplicas: minReplicas * 3,
+        maxReplicas: Math.max(minReplicas, service.replicas * 3),
         metrics: [
           { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
         ],
