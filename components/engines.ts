@@ -149,6 +149,8 @@ export const RABBITMQ = {
   /** Amazon MQ serves its management API over HTTPS. */
   managedManagementPort: 443,
   prometheusPort: 15692,
+  /** Exits 0 once every listener of the node answers (AMQP, management, metrics), its definitions loaded. */
+  ready: ["rabbitmq-diagnostics", "-q", "check_port_connectivity"],
 } as const;
 
 /** OTLP over HTTP, what every service exports traces to. */

@@ -251,7 +251,13 @@ export const ServiceSchema = z
     port: networkPort,
     /** Port published on 127.0.0.1 in dev; defaults to `port`. Lets services that all listen on 8000 coexist. */
     hostPort: z.number().int().min(1024).max(65535).optional(),
+    /** Pods on prod, at least 2 there (with a PodDisruptionBudget) unless `singleton`; dev runs one container. */
     replicas: z.number().int().min(1).max(100).default(1),
+    /**
+     * Must never run twice at once (a scheduler, a single consumer that keeps order): one pod
+     * everywhere, replaced by stopping it first, no autoscaler; a node drain stops it.
+     */
+    singleton: z.boolean().default(false),
     resources: z
       .object({
         cpu: z.string().regex(CPU_QUANTITY, "must be a CPU quantity such as 500m or 1.5"),

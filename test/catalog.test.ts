@@ -440,6 +440,20 @@ describe("service catalog", () => {
     ]);
   });
 
+  it("refuses a singleton with more than one replica, and defaults to none", () => {
+    assert.deepEqual(
+      problemsOf(
+        catalog((c) => {
+          c.services[1].singleton = true;
+          c.services[1].replicas = 3;
+        }),
+      ),
+      ["error services[1].replicas: is 3, but a singleton (singleton: true) runs one pod"],
+    );
+    assert.deepEqual(problemsOf(catalog((c) => (c.services[1].singleton = true))), []);
+    assert.equal(parseCatalog(catalog()).catalog!.services[0].singleton, false);
+  });
+
   it("rejects invalid YAML with the source named", () => {
     const problems = parseCatalog("services: [unclosed", "platform:catalogFile").problems;
     assert.equal(problems.length, 1);
