@@ -9,6 +9,7 @@ import { namePrefix } from "../components/aws/settings";
 import { ValidationError } from "../services/problems";
 import { BUILD_TAG_MESSAGE } from "../services/schema";
 import { gatewayClients } from "../components/gateway/settings";
+import { IMAGES } from "../components/engines";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -88,7 +89,7 @@ describe("stack config", () => {
     assert.equal(docker.namePrefix, "bookings-dev");
     assert.equal(docker.hostPorts.databaseBase, 15432);
     assert.equal(docker.hostPorts.amqp, undefined);
-    assert.equal(docker.images.kong, "kong:3.9.1");
+    assert.equal(docker.images.kong, IMAGES.kong);
     assert.equal(docker.cache.mode, "sentinel");
     assert.equal(docker.profile, "standard");
     assert.equal(docker.gatewayDatabase, "postgres");

@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import { renderDefinitions } from "../messaging/definitions";
 import { TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
+import { startupProbe } from "./podSpec";
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
@@ -19,6 +20,8 @@ export const RABBITMQ_CHART = {
   chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq",
   version: "14.7.0",
 } as const;
+/** How long a node may take to boot, join the cluster and load the definitions. */
+const NODE_START_SECONDS = 300;
 
 /**
  * RabbitMQ on EKS instead of Amazon MQ: a 3-node cluster from the Bitnami chart with persistent
@@ -120,6 +123,12 @@ export class InClusterBroker extends pulumi.ComponentResource {
           // The chart's common.storage.class names it in the claim template (templates/statefulset.yaml).
           persistence: { enabled: true, size: "20Gi", storageClass: args.storageClass },
           pdb: { create: true, minAvailable: 2 },
+          // The chart renders customStartupProbe as given (templates/statefulset.yaml); its own
+          // startupProbe is off by default and only opens a TCP socket.
+          customStartupProbe: startupProbe(
+            { exec: { command: [...RABBITMQ.ready] }, timeoutSeconds: 20 },
+            NODE_START_SECONDS,
+          ),
           metrics: {
             enabled: true,
             // `/metrics` for the node, and per-queue depth of the catalog's vhost for the DLQ alert.

@@ -9,7 +9,7 @@ import { AlertThresholds } from "../observability/alertRules";
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { elasticsearchSetupScript } from "../observability/logsConfig";
-import { OTLP_HTTP_PORT } from "../engines";
+import { IMAGES, OTLP_HTTP_PORT } from "../engines";
 import { TracingSettings } from "../observability/settings";
 import { JAEGER_ADMIN_PORT } from "../observability/tracing";
 import {
@@ -397,7 +397,7 @@ function logsSetupJobSpec(
         containers: [
           {
             name: "setup",
-            image: "curlimages/curl:8.9.1",
+            image: IMAGES.curl,
             command: ["sh", "/setup/setup.sh"],
             env: [
               { name: "ES_URL", value: ELASTICSEARCH_URL },
