@@ -454,9 +454,9 @@ describe("Prometheus config and alert rules", () => {
   });
 
   it("has the seeds' alerts with the configured thresholds and one ServiceDown per service", () => {
-    const rules = (alertRules(["orders", "mailer"], { errorRate: 0.1, latencyP95Seconds: 0.5 }) as any).groups.flatMap(
-      (g: any) => g.rules,
-    );
+    const rules = (
+      alertRules(["orders", "mailer"], { errorRate: 0.1, latencyP95Seconds: 0.5 }, { jobs: [] }) as any
+    ).groups.flatMap((g: any) => g.rules);
     const byName = (name: string) => rules.filter((r: any) => r.alert === name);
     assert.match(byName("HighErrorRate")[0].expr, /status=~"5\.\."\}\[5m\]\)\) \/ sum by \(service\) .* > 0\.1$/);
     assert.match(

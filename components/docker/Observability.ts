@@ -3,7 +3,14 @@ import { OTLP_HTTP_PORT } from "../engines";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
-import { AlertThresholds, renderAlertRules } from "../observability/alertRules";
+import { AlertThresholds, ScrapedInfrastructure, renderAlertRules } from "../observability/alertRules";
+import { AlertReceivers } from "../observability/alertingSettings";
+import {
+  ALERTMANAGER_PORT,
+  receiverSecretFiles,
+  receiverSettings,
+  renderAlertmanagerConfig,
+} from "../observability/alertmanagerConfig";
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import {
   DASHBOARDS_DIR,
@@ -27,12 +34,22 @@ export interface ObservabilityArgs {
   services: string[];
   /** What Prometheus scrapes besides the observability stack itself. */
   scrapeJobs: ScrapeJob[];
+  /** Which of those jobs report the stores' own state (queue depth, `redis_up`, `pg_up`). */
+  storeJobs: Omit<ScrapedInfrastructure, "jobs">;
   scrapeInterval: string;
   thresholds: AlertThresholds;
-  images: LogsBackendArgs["images"] & { prometheus: string; grafana: string; jaeger: string; nodeExporter: string };
+  /** Where Alertmanager sends alerts; none: they stay in its UI. */
+  alerting: AlertReceivers;
+  images: LogsBackendArgs["images"] & {
+    prometheus: string;
+    alertmanager: string;
+    grafana: string;
+    jaeger: string;
+    nodeExporter: string;
+  };
   /** The network every scraped or traced container joins. */
   network: docker.Network;
-  hostPorts: { grafana: number; prometheus: number; jaeger: number; kibana: number };
+  hostPorts: { grafana: number; prometheus: number; alertmanager: number; jaeger: number; kibana: number };
   labels: PlatformLabels;
   memory: ContainerMemory;
 }
@@ -43,6 +60,7 @@ export const OTLP_ENDPOINT = `http://jaeger:${OTLP_HTTP_PORT}`;
 /** Where each program of the stack serves HTTP inside its container (scraped by Prometheus, probed by its healthcheck). */
 const PORTS = {
   prometheus: 9090,
+  alertmanager: ALERTMANAGER_PORT,
   nodeExporter: 9100,
   grafana: 3000,
   jaegerUi: 16686,
@@ -62,13 +80,16 @@ const LOGS_BACKENDS: Record<
 };
 
 /**
- * Metrics, logs and traces for the dev stack: Prometheus with the alert rules, node-exporter,
+ * Metrics, logs and traces for the dev stack: Prometheus with the alert rules, Alertmanager
+ * delivering them to the stack's receivers, node-exporter,
  * Jaeger all-in-one (OTLP), Grafana provisioned with datasources and one dashboard per service,
  * and Loki/Promtail or ELK for logs.
  */
 export class Observability extends pulumi.ComponentResource {
   readonly grafanaUrl: string;
   readonly prometheusUrl: string;
+  /** Alertmanager's UI: the alerts firing, silences. */
+  readonly alertmanagerUrl: string;
   readonly jaegerUrl: string;
   /** Kibana with ELK; Grafana's Explore with Loki. */
   readonly logsUrl: string;
@@ -84,17 +105,20 @@ export class Observability extends pulumi.ComponentResource {
     };
     const logging = logsBackend(context);
     prometheus(context, logging);
+    alertmanager(context);
     nodeExporter(context);
     jaeger(context);
     this.grafanaAdminPassword = grafana(context, logging);
 
     this.grafanaUrl = `http://127.0.0.1:${args.hostPorts.grafana}`;
     this.prometheusUrl = `http://127.0.0.1:${args.hostPorts.prometheus}`;
+    this.alertmanagerUrl = `http://127.0.0.1:${args.hostPorts.alertmanager}`;
     this.jaegerUrl = `http://127.0.0.1:${args.hostPorts.jaeger}`;
     this.logsUrl = logging.url ?? `${this.grafanaUrl}/explore`;
     this.registerOutputs({
       grafanaUrl: this.grafanaUrl,
       prometheusUrl: this.prometheusUrl,
+      alertmanagerUrl: this.alertmanagerUrl,
       jaegerUrl: this.jaegerUrl,
       logsUrl: this.logsUrl,
     });
@@ -131,11 +155,21 @@ function scrapeJobs(args: ObservabilityArgs, logging: LogsBackendComponent): Scr
   return [
     ...args.scrapeJobs,
     { job: "prometheus", groups: [{ targets: [`localhost:${PORTS.prometheus}`] }] },
+    { job: "alertmanager", groups: [{ targets: [`alertmanager:${PORTS.alertmanager}`] }] },
     { job: "node", groups: [{ targets: [`node-exporter:${PORTS.nodeExporter}`] }] },
     { job: "jaeger", groups: [{ targets: [`jaeger:${PORTS.jaegerAdmin}`] }] },
     { job: "grafana", groups: [{ targets: [`grafana:${PORTS.grafana}`] }] },
     ...logging.scrapeJobs,
   ];
+}
+
+/** The catalog's alerts, and the infrastructure rules of what this stack scrapes besides the services. */
+function alertRulesFile(args: ObservabilityArgs, jobs: ScrapeJob[]): string {
+  const services = new Set(args.services);
+  return renderAlertRules(args.services, args.thresholds, {
+    ...args.storeJobs,
+    jobs: jobs.map((job) => job.job).filter((job) => !services.has(job)),
+  });
 }
 
 function prometheus({ name, args, common, parent }: ObservabilityContext, logging: LogsBackendComponent): void {
@@ -157,8 +191,9 @@ function prometheus({ name, args, common, parent }: ObservabilityContext, loggin
           externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
           jobs,
           ruleFiles: ["/etc/prometheus/rules/*.yml"],
+          alertmanagers: [`alertmanager:${PORTS.alertmanager}`],
         }),
-        "/etc/prometheus/rules/alerts.yml": renderAlertRules(args.services, args.thresholds),
+        "/etc/prometheus/rules/alerts.yml": alertRulesFile(args, jobs),
       },
       settings: {
         command: [
@@ -172,6 +207,52 @@ function prometheus({ name, args, common, parent }: ObservabilityContext, loggin
         memory: args.memory.prometheus,
         // prom/prometheus is FROM quay.io/prometheus/busybox: busybox wget.
         healthcheck: healthcheck(httpGet("wget", PORTS.prometheus, "/-/ready")),
+      },
+    },
+    { parent },
+  );
+}
+
+/** Where Alertmanager reads its config and the receivers' secrets (one file each). */
+const ALERTMANAGER_CONFIG_DIR = "/etc/alertmanager";
+const ALERTMANAGER_SECRETS_DIR = `${ALERTMANAGER_CONFIG_DIR}/secrets`;
+
+/** Alertmanager, alone (no cluster peers), with the stack's receivers; its secrets are files in the container. */
+function alertmanager({ name, args, common, parent }: ObservabilityContext): void {
+  const data = new docker.Volume(
+    `${name}-alertmanager-data`,
+    { name: `${args.namePrefix}-alertmanager-data` },
+    { parent },
+  );
+  const secrets = Object.entries(receiverSecretFiles(args.alerting)).map(([file, value]) => [
+    `${ALERTMANAGER_SECRETS_DIR}/${file}`,
+    value,
+  ]);
+  platformContainer(
+    `${name}-alertmanager`,
+    {
+      ...common,
+      host: "alertmanager",
+      image: args.images.alertmanager,
+      files: {
+        [`${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`]: renderAlertmanagerConfig(
+          receiverSettings(args.alerting),
+          ALERTMANAGER_SECRETS_DIR,
+        ),
+        ...Object.fromEntries(secrets),
+      },
+      settings: {
+        command: [
+          `--config.file=${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`,
+          "--storage.path=/alertmanager",
+          // One instance: no gossip port, no waiting for peers.
+          "--cluster.listen-address=",
+        ],
+        volumes: [{ volumeName: data.name, containerPath: "/alertmanager" }],
+        ports: [loopbackPort(PORTS.alertmanager, args.hostPorts.alertmanager)],
+        memory: args.memory.alertmanager,
+        // prom/alertmanager is FROM quay.io/prometheus/busybox: busybox wget.
+        healthcheck: healthcheck(httpGet("wget", PORTS.alertmanager, "/-/ready")),
       },
     },
     { parent },

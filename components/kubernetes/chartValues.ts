@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { AlertThresholds, alertRules } from "../observability/alertRules";
+import { AlertThresholds, ScrapedInfrastructure, alertRules } from "../observability/alertRules";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { filebeatKubernetesConfig, GRAFANA_READER, logstashPipeline, lokiConfig } from "../observability/logsConfig";
 
@@ -21,6 +21,13 @@ export const ELASTICSEARCH_URL = "https://elasticsearch-master:9200";
 
 /** How many Kong pods the autoscaler runs: rate limits are counted in the cache so that they share one counter. */
 export const KONG_REPLICAS = { min: 2, max: 6 } as const;
+
+/**
+ * The job Prometheus gives Kong's metrics. Kong's chart (2.47.0, templates/servicemonitor.yaml)
+ * selects the proxy Service and names `jobLabel: <release>`, a label that Service lacks, so the
+ * operator keeps the Service's name: `<release>-kong-proxy` (PlatformCharts' release is `kong`).
+ */
+export const KONG_METRICS_JOB = "kong-kong-proxy";
 
 /** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
 export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
@@ -69,11 +76,16 @@ export interface MonitoringValuesArgs {
   appNamespace: string;
   serviceNames: string[];
   thresholds: AlertThresholds;
+  /** What Prometheus scrapes of the platform's components besides the chart's own (Kong, an in-cluster broker). */
+  infrastructure: ScrapedInfrastructure;
+  /** Alertmanager's config (key alertmanager.yaml) and the receivers' secrets, two Secrets in the monitoring namespace. */
+  alertmanager: { configSecret: pulumi.Input<string>; receiversSecret: pulumi.Input<string> };
 }
 
 /**
  * Values of kube-prometheus-stack: Prometheus scraping the services through the PodMonitors of the
- * catalog's namespace, the same alert rules as dev, Grafana with logs and traces.
+ * catalog's namespace, the services' alert rules and those of what prod scrapes, Alertmanager with
+ * the stack's receivers, Grafana with logs and traces.
  */
 export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
   return {
@@ -114,7 +126,16 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
         },
       },
     },
-    additionalPrometheusRulesMap: { platform: alertRules(args.serviceNames, args.thresholds) },
+    // The chart renders no config of its own (templates/alertmanager/secret.yaml skips it with
+    // useExistingSecret); the operator mounts `secrets` at /etc/alertmanager/secrets/<name>/.
+    alertmanager: {
+      alertmanagerSpec: {
+        useExistingSecret: true,
+        configSecret: args.alertmanager.configSecret,
+        secrets: [args.alertmanager.receiversSecret],
+      },
+    },
+    additionalPrometheusRulesMap: { platform: alertRules(args.serviceNames, args.thresholds, args.infrastructure) },
   };
 }
 
