@@ -19,7 +19,8 @@ import {
 } from "../tools/mockRun";
 import { ALERTING, prodLayers } from "./helpers/stackConfigs";
 import { POD_MONITOR, targetLabels } from "./helpers/podMonitors";
-import { Produced, SERVICE_METRICS, hasBinary, promtoolCheckRules, unproducedReferences } from "./helpers/alertTargets";
+import { Produced, SERVICE_METRICS, promtoolCheckRules, unproducedReferences } from "./helpers/alertTargets";
+import { hasBinary } from "./helpers/servers";
 
 const projectDir = path.join(__dirname, "..");
 const RELEASE = "kubernetes:helm.sh/v3:Release";

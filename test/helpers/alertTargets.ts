@@ -75,15 +75,6 @@ export function unproducedReferences(
   });
 }
 
-export function hasBinary(name: string): boolean {
-  try {
-    execFileSync(name, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `promtool check rules` over a rule file's content; throws with promtool's output when it refuses it. */
 export function promtoolCheckRules(rules: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rules-"));
