@@ -18,6 +18,7 @@ import {
   runLayersUnderMocks,
 } from "../tools/mockRun";
 import { ALERTING, prodLayers } from "./helpers/stackConfigs";
+import { seedProdRun } from "./helpers/prodRuns";
 import { POD_MONITOR, targetLabels } from "./helpers/podMonitors";
 import { Produced, SERVICE_METRICS, promtoolCheckRules, unproducedReferences } from "./helpers/alertTargets";
 import { hasBinary } from "./helpers/servers";
@@ -95,7 +96,7 @@ describe("prod alerts (aws target, under mocks)", () => {
       const catalog = loadCatalog(builtinCatalogPath(name));
       let run: LayeredRun<StackOutputs>;
       before(async () => {
-        run = await runLayersUnderMocks(prodLayers(name), () => runProgram(projectDir));
+        run = await seedProdRun(name);
       });
 
       it("alerts only on jobs prod's Prometheus scrapes and metrics they produce, in rules promtool accepts", function () {

@@ -172,45 +172,29 @@ function alertRulesFile(args: ObservabilityArgs, jobs: ScrapeJob[]): string {
   });
 }
 
-function prometheus({ name, args, common, parent }: ObservabilityContext, logging: LogsBackendComponent): void {
+function prometheus(context: ObservabilityContext, logging: LogsBackendComponent): void {
+  const { args } = context;
   const jobs = scrapeJobs(args, logging);
-  const prometheusData = new docker.Volume(
-    `${name}-prometheus-data`,
-    { name: `${args.namePrefix}-prometheus-data` },
-    { parent },
-  );
-  platformContainer(
-    `${name}-prometheus`,
-    {
-      ...common,
-      host: "prometheus",
-      image: args.images.prometheus,
-      files: {
-        "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
-          scrapeInterval: args.scrapeInterval,
-          externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
-          jobs,
-          ruleFiles: ["/etc/prometheus/rules/*.yml"],
-          alertmanagers: [`alertmanager:${PORTS.alertmanager}`],
-        }),
-        "/etc/prometheus/rules/alerts.yml": alertRulesFile(args, jobs),
-      },
-      settings: {
-        command: [
-          "--config.file=/etc/prometheus/prometheus.yml",
-          "--storage.tsdb.path=/prometheus",
-          "--storage.tsdb.retention.time=7d",
-          "--web.enable-lifecycle",
-        ],
-        volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
-        ports: [loopbackPort(PORTS.prometheus, args.hostPorts.prometheus)],
-        memory: args.memory.prometheus,
-        // prom/prometheus is FROM quay.io/prometheus/busybox: busybox wget.
-        healthcheck: healthcheck(httpGet("wget", PORTS.prometheus, "/-/ready")),
-      },
+  prometheusProjectServer(context, {
+    host: "prometheus",
+    files: {
+      "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
+        scrapeInterval: args.scrapeInterval,
+        externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
+        jobs,
+        ruleFiles: ["/etc/prometheus/rules/*.yml"],
+        alertmanagers: [`alertmanager:${PORTS.alertmanager}`],
+      }),
+      "/etc/prometheus/rules/alerts.yml": alertRulesFile(args, jobs),
     },
-    { parent },
-  );
+    flags: [
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=7d",
+      "--web.enable-lifecycle",
+    ],
+    dataPath: "/prometheus",
+  });
 }
 
 /** Where Alertmanager reads its config and the receivers' secrets (one file each). */
@@ -218,41 +202,60 @@ const ALERTMANAGER_CONFIG_DIR = "/etc/alertmanager";
 const ALERTMANAGER_SECRETS_DIR = `${ALERTMANAGER_CONFIG_DIR}/secrets`;
 
 /** Alertmanager, alone (no cluster peers), with the stack's receivers; its secrets are files in the container. */
-function alertmanager({ name, args, common, parent }: ObservabilityContext): void {
-  const data = new docker.Volume(
-    `${name}-alertmanager-data`,
-    { name: `${args.namePrefix}-alertmanager-data` },
-    { parent },
-  );
-  const secrets = Object.entries(receiverSecretFiles(args.alerting)).map(([file, value]) => [
+function alertmanager(context: ObservabilityContext): void {
+  const { alerting } = context.args;
+  const secrets = Object.entries(receiverSecretFiles(alerting)).map(([file, value]) => [
     `${ALERTMANAGER_SECRETS_DIR}/${file}`,
     value,
   ]);
+  prometheusProjectServer(context, {
+    host: "alertmanager",
+    files: {
+      [`${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`]: renderAlertmanagerConfig(
+        receiverSettings(alerting),
+        ALERTMANAGER_SECRETS_DIR,
+      ),
+      ...Object.fromEntries(secrets),
+    },
+    flags: [
+      `--config.file=${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`,
+      "--storage.path=/alertmanager",
+      // One instance: no gossip port, no waiting for peers.
+      "--cluster.listen-address=",
+    ],
+    dataPath: "/alertmanager",
+  });
+}
+
+/**
+ * A server of the Prometheus project (Prometheus, Alertmanager): its files, its data on a volume,
+ * its HTTP port on loopback, healthy once `/-/ready` answers.
+ */
+function prometheusProjectServer(
+  { name, args, common, parent }: ObservabilityContext,
+  server: {
+    host: "prometheus" | "alertmanager";
+    files: Record<string, pulumi.Input<string>>;
+    flags: string[];
+    dataPath: string;
+  },
+): void {
+  const { host } = server;
+  const data = new docker.Volume(`${name}-${host}-data`, { name: `${args.namePrefix}-${host}-data` }, { parent });
   platformContainer(
-    `${name}-alertmanager`,
+    `${name}-${host}`,
     {
       ...common,
-      host: "alertmanager",
-      image: args.images.alertmanager,
-      files: {
-        [`${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`]: renderAlertmanagerConfig(
-          receiverSettings(args.alerting),
-          ALERTMANAGER_SECRETS_DIR,
-        ),
-        ...Object.fromEntries(secrets),
-      },
+      host,
+      image: args.images[host],
+      files: server.files,
       settings: {
-        command: [
-          `--config.file=${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`,
-          "--storage.path=/alertmanager",
-          // One instance: no gossip port, no waiting for peers.
-          "--cluster.listen-address=",
-        ],
-        volumes: [{ volumeName: data.name, containerPath: "/alertmanager" }],
-        ports: [loopbackPort(PORTS.alertmanager, args.hostPorts.alertmanager)],
-        memory: args.memory.alertmanager,
-        // prom/alertmanager is FROM quay.io/prometheus/busybox: busybox wget.
-        healthcheck: healthcheck(httpGet("wget", PORTS.alertmanager, "/-/ready")),
+        command: server.flags,
+        volumes: [{ volumeName: data.name, containerPath: server.dataPath }],
+        ports: [loopbackPort(PORTS[host], args.hostPorts[host])],
+        memory: args.memory[host],
+        // prom/prometheus and prom/alertmanager are FROM quay.io/prometheus/busybox: busybox wget.
+        healthcheck: healthcheck(httpGet("wget", PORTS[host], "/-/ready")),
       },
     },
     { parent },
