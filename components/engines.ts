@@ -1,10 +1,62 @@
-import { Database } from "../services/schema";
+import { DATABASE_VERSIONS, Database } from "../services/schema";
 
 /**
  * The engines the platform runs or connects to, one entry each: image, port, health check and
  * exporter. Every target reads its ports and images from here, so a port or an image is written
  * once (a test keeps engine port literals out of the rest of components/).
  */
+
+/**
+ * Every third-party image the platform runs, pinned by digest with the tag kept for reading
+ * (`name:tag@sha256:...`): a tag can be pushed again (a rebuilt base layer, or a floating line
+ * such as `mongo:7.0`), a digest cannot, so every machine and every replica runs the same build.
+ * The digests are the multi-platform index's, so arm64 laptops and amd64 nodes resolve their own
+ * image from the same reference. This is the only place a digest is written (test/image-pins.test.ts);
+ * docs/image-digests.md says where each was read, README "Pinned images" how to bump one.
+ */
+export const IMAGES = {
+  postgres15: "postgres:15.8-alpine@sha256:8b963ea3038c3b32182ee7f592ccde21242fa7c5fd9d1b72aa333c27f1bfc809",
+  postgres16: "postgres:16.4-alpine@sha256:5660c2cbfea50c7a9127d17dc4e48543eedd3d7a41a595a2dfa572471e37e64c",
+  mongo70: "mongo:7.0.14@sha256:0032d2ca20db5fa34926f196c8a43b74e34ed239a7f2453ff1505b6f12ba8ea6",
+  clickhouse248:
+    "clickhouse/clickhouse-server:24.8.14.39-alpine@sha256:b002e56ed5c16e224c312527f6fcba7e77216fec5d7a88a7828f59efc614feb5",
+  postgresExporter:
+    "quay.io/prometheuscommunity/postgres-exporter:v0.15.0@sha256:386b12d19eab2a37d7cd8ca8b4c7491cc7a830d9581f49af6c98a393da9605e6",
+  redis: "redis:7.2.5-alpine@sha256:6aaf3f5e6bc8a592fbfe2cccf19eb36d27c39d12dab4f4b01556b7449e7b1f44",
+  /**
+   * The -alpine variant: the default tag is FROM scratch on amd64 (no shell, no HTTP client for a
+   * healthcheck); v1.65.0 is the first release whose -alpine tag is built for amd64, arm and arm64
+   * alike (.github/workflows/release.yml), so Apple-silicon laptops pull it natively.
+   */
+  redisExporter: "oliver006/redis_exporter:v1.65.0-alpine",
+  rabbitmq: "rabbitmq:3.13.7-management-alpine@sha256:606d8c0d6b3c18d1da9afc53bc7cdb2a8d5486df91b5a9830e9e07626c9ae281",
+  kong: "kong:3.9.1@sha256:76c14b93e989f7f4418039f7f9789ca32564016211c86ac1a18022f4788e7b9c",
+  prometheus: "prom/prometheus:v2.54.1@sha256:f6639335d34a77d9d9db382b92eeb7fc00934be8eae81dbc03b31cfe90411a94",
+  // The version kube-prometheus-stack 65.8.1 runs on prod (values.yaml alertmanager.alertmanagerSpec.image.tag).
+  alertmanager: "prom/alertmanager:v0.27.0@sha256:e13b6ed5cb929eeaee733479dce55e10eb3bc2e9c4586c705a4e8da41e5eacf5",
+  grafana: "grafana/grafana:11.2.0@sha256:408afb9726de5122b00a2576763a8a57a3c86d5b0eff5305bc994ceb3eb96c3f",
+  loki: "grafana/loki:3.1.1@sha256:e689cc634841c937de4d7ea6157f17e29cf257d6a320f1c293ab18d46cfea986",
+  promtail: "grafana/promtail:3.1.1@sha256:48fba41d9f08c6a56a85b078529dc8550a1809d3e7a9674982e9e9bfbdc854c1",
+  jaeger: "jaegertracing/all-in-one:1.60.0@sha256:4fd2d70fa347d6a47e79fcb06b1c177e6079f92cba88b083153d56263082135e",
+  nodeExporter: "prom/node-exporter:v1.8.2@sha256:4032c6d5bfd752342c3e631c2f1de93ba6b86c41db6b167b9a35372c139e7706",
+  // Elasticsearch, Logstash and Kibana as Docker Official Images (built from Elastic's own
+  // Dockerfiles): docker-library/repo-info records their index digests; Filebeat has no such image.
+  elasticsearch: "elasticsearch:8.15.0@sha256:310b9fc03b0657b0708c22b13cf3920f424c482a23f16a439d93c89636cb564c",
+  logstash: "logstash:8.15.0@sha256:b15236b441aabf9418f32022ca5b047c3f0b26acff7e1e2dfd664307c6ca09b3",
+  kibana: "kibana:8.15.0@sha256:dc16a859c469deb5904294a216abb30a760942343414fb1a99f958ba2342b102",
+  filebeat: "docker.elastic.co/beats/filebeat:8.15.0",
+  curl: "curlimages/curl:8.9.1@sha256:8addc281f0ea517409209f76832b6ddc2cabc3264feb1ebbec2a2521ffad24e4",
+  adminer: "adminer:4.8.1@sha256:ea38d6384f8f6f0dc29705d6497ca7d77af3e664288d655e574f433d592030df",
+  redisCommander: "ghcr.io/joeferner/redis-commander:0.9.0",
+} as const;
+
+/**
+ * The images still pulled by tag: no public record of these exact tags' digests could be read when
+ * the rest were pinned (docs/image-digests.md, "Awaiting a digest"). Pin each on a machine that
+ * reaches its registry (README, "Pinned images") and take it off this list; a test fails on any
+ * other tag-only image, and on an entry here that is pinned already.
+ */
+export const AWAITING_DIGEST: ReadonlyArray<keyof typeof IMAGES> = ["redisExporter", "filebeat", "redisCommander"];
 
 /** The administrative login of every database server the platform runs (DocumentDB forbids the underscore). */
 export const DATABASE_ADMIN_USER = "platform_admin";
@@ -13,7 +65,7 @@ export const DATABASE_ADMIN_USER = "platform_admin";
 export type DatabaseEngine = Exclude<Database["kind"], "none">;
 
 export interface DatabaseEngineSpec {
-  /** The official image for the catalog's version. */
+  /** The official image of a catalog version (one the catalog's validation admits). */
   image(version: string): string;
   /** Port clients connect to (and the URL's port). */
   port: number;
@@ -25,23 +77,42 @@ export interface DatabaseEngineSpec {
   ready: string[];
 }
 
+/**
+ * The server image of each version a catalog may ask for (services/schema.ts, DATABASE_VERSIONS):
+ * the catalog names a line, the table one exact release of it. The compiler keeps the two lists equal.
+ */
+const SERVER_IMAGES: { [E in DatabaseEngine]: Record<(typeof DATABASE_VERSIONS)[E][number], string> } = {
+  postgres: { "16": IMAGES.postgres16, "15": IMAGES.postgres15 },
+  mongodb: { "7.0": IMAGES.mongo70 },
+  clickhouse: { "24.8": IMAGES.clickhouse248 },
+};
+
+function serverImage(engine: DatabaseEngine): (version: string) => string {
+  const images: Record<string, string> = SERVER_IMAGES[engine];
+  return (version) => {
+    const image = images[version];
+    if (!image) throw new Error(`no ${engine} image for version ${version}: supported are ${Object.keys(images)}`);
+    return image;
+  };
+}
+
 export const DATABASE_ENGINES: Record<DatabaseEngine, DatabaseEngineSpec> = {
   postgres: {
-    image: (version) => `postgres:${version}-alpine`,
+    image: serverImage("postgres"),
     port: 5432,
     scheme: "postgresql",
     dataPath: "/var/lib/postgresql/data",
     ready: ["pg_isready", "-U", DATABASE_ADMIN_USER, "-d", "postgres"],
   },
   mongodb: {
-    image: (version) => `mongo:${version}`,
+    image: serverImage("mongodb"),
     port: 27017,
     scheme: "mongodb",
     dataPath: "/data/db",
     ready: ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"],
   },
   clickhouse: {
-    image: (version) => `clickhouse/clickhouse-server:${version}-alpine`,
+    image: serverImage("clickhouse"),
     // The HTTP interface, which the official clients of most languages speak (@clickhouse/client,
     // clickhouse-connect, the JDBC driver); the native protocol (9000) stays inside the server's network.
     port: 8123,
@@ -52,31 +123,26 @@ export const DATABASE_ENGINES: Record<DatabaseEngine, DatabaseEngineSpec> = {
 };
 
 /** PostgreSQL images that are not a service's own server: Kong's database and the bootstrap Jobs' client. */
-export const POSTGRES_TOOLS_IMAGE = "postgres:16.4-alpine";
+export const POSTGRES_TOOLS_IMAGE = IMAGES.postgres16;
 /** mongosh for the DocumentDB login Job. */
-export const MONGO_TOOLS_IMAGE = "mongo:7.0.14";
+export const MONGO_TOOLS_IMAGE = IMAGES.mongo70;
 
 export const POSTGRES_EXPORTER = {
-  image: "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+  image: IMAGES.postgresExporter,
   port: 9187,
 } as const;
 
 export const REDIS = {
-  image: "redis:7.2.5-alpine",
+  image: IMAGES.redis,
   port: 6379,
   sentinelPort: 26379,
   /** ElastiCache's engine version, the same major and minor as the dev image. */
   managedVersion: "7.1",
-  /**
-   * The -alpine variant: the default tag is FROM scratch on amd64 (no shell, no HTTP client for a
-   * healthcheck); v1.65.0 is the first release whose -alpine tag is built for amd64, arm and arm64
-   * alike (.github/workflows/release.yml), so Apple-silicon laptops pull it natively.
-   */
-  exporter: { image: "oliver006/redis_exporter:v1.65.0-alpine", port: 9121 },
+  exporter: { image: IMAGES.redisExporter, port: 9121 },
 } as const;
 
 export const RABBITMQ = {
-  image: "rabbitmq:3.13.7-management-alpine",
+  image: IMAGES.rabbitmq,
   /** Amazon MQ's engine version, the dev image's minor. */
   managedVersion: "3.13",
   amqpPort: 5672,
@@ -85,6 +151,8 @@ export const RABBITMQ = {
   /** Amazon MQ serves its management API over HTTPS. */
   managedManagementPort: 443,
   prometheusPort: 15692,
+  /** Exits 0 once every listener of the node answers (AMQP, management, metrics), its definitions loaded. */
+  ready: ["rabbitmq-diagnostics", "-q", "check_port_connectivity"],
 } as const;
 
 /** OTLP over HTTP, what every service exports traces to. */

@@ -26,12 +26,17 @@ export const BINDING_PATTERN = new RegExp(`^${segment}((\\.(${segment}|\\*)){2}|
 export const CPU_QUANTITY = /^(\d+m|\d+(\.\d+)?)$/;
 export const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$/;
 
-/**
- * An image reference must name its tag or digest, and the tag may not be `latest`: neither an
- * implicit nor an explicit `latest` is reproducible.
- */
-export const PINNED_IMAGE =
-  /^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+/** An image's repository: an optional registry host (with a port), then lowercase path parts. */
+const IMAGE_REPOSITORY = String.raw`(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*`;
+/** A tag as Docker allows it, except `latest`: neither an implicit nor an explicit `latest` is reproducible. */
+const IMAGE_TAG = String.raw`(?!latest(?:@|$))[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`;
+const IMAGE_DIGEST = String.raw`@sha256:[a-f0-9]{64}`;
+
+/** An image reference that names its tag, its digest, or both (`name:tag@sha256:...`, the digest decides). */
+export const PINNED_IMAGE = new RegExp(`^${IMAGE_REPOSITORY}(?::${IMAGE_TAG}(?:${IMAGE_DIGEST})?|${IMAGE_DIGEST})$`);
+
+/** A third-party image as the platform pins it: the tag for the reader, the digest for the engine. */
+export const TAGGED_DIGEST_IMAGE = new RegExp(`^${IMAGE_REPOSITORY}:${IMAGE_TAG}${IMAGE_DIGEST}$`);
 
 /** The form of an IPv4 CIDR; for catalog egress, validate.ts also checks its octets, prefix and host bits. */
 export const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
@@ -46,16 +51,42 @@ const networkPort = z.number().int().min(1).max(65535);
 const httpPath = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "must be an absolute URL path such as /health");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name (A-Z, 0-9, _)");
 
+/**
+ * The server versions a catalog may ask for, by engine, the default first. The engine table
+ * (components/engines.ts) pins each to one exact release by digest, so a version means the same
+ * build on every machine and every replica; a version joins this list together with its image.
+ */
+export const DATABASE_VERSIONS = {
+  postgres: ["16", "15"],
+  mongodb: ["7.0"],
+  clickhouse: ["24.8"],
+} as const;
+
+const ENGINE_NAMES = { postgres: "PostgreSQL", mongodb: "MongoDB", clickhouse: "ClickHouse" } as const;
+
+/** A database's `version`: one of the engine's supported versions, named in the error when it is not. */
+function engineVersion(engine: keyof typeof DATABASE_VERSIONS) {
+  const versions = DATABASE_VERSIONS[engine];
+  const supported =
+    `supported ${ENGINE_NAMES[engine]} versions: ${versions.map((v) => `"${v}"`).join(", ")} ` +
+    "(each runs one exact image, pinned in components/engines.ts)";
+  return z
+    .enum(versions, {
+      error: (issue) =>
+        typeof issue.input === "string"
+          ? `"${issue.input}" is not supported; ${supported}`
+          : `must be a quoted version; ${supported}`,
+    })
+    .default(versions[0]);
+}
+
 export const DatabaseSchema = z.discriminatedUnion(
   "kind",
   [
     z
       .object({
         kind: z.literal("postgres"),
-        version: z
-          .string()
-          .regex(/^\d+(\.\d+)?$/, "must be a PostgreSQL major version such as 16")
-          .default("16"),
+        version: engineVersion("postgres"),
         extensions: z
           .array(
             z
@@ -67,8 +98,8 @@ export const DatabaseSchema = z.discriminatedUnion(
           .default([]),
       })
       .strict(),
-    z.object({ kind: z.literal("mongodb"), version: z.string().default("7.0") }).strict(),
-    z.object({ kind: z.literal("clickhouse"), version: z.string().default("24.8") }).strict(),
+    z.object({ kind: z.literal("mongodb"), version: engineVersion("mongodb") }).strict(),
+    z.object({ kind: z.literal("clickhouse"), version: engineVersion("clickhouse") }).strict(),
     z.object({ kind: z.literal("none") }).strict(),
   ],
   {
@@ -220,7 +251,13 @@ export const ServiceSchema = z
     port: networkPort,
     /** Port published on 127.0.0.1 in dev; defaults to `port`. Lets services that all listen on 8000 coexist. */
     hostPort: z.number().int().min(1024).max(65535).optional(),
+    /** Pods on prod, at least 2 there (with a PodDisruptionBudget) unless `singleton`; dev runs one container. */
     replicas: z.number().int().min(1).max(100).default(1),
+    /**
+     * Must never run twice at once (a scheduler, a single consumer that keeps order): one pod
+     * everywhere, replaced by stopping it first, no autoscaler; a node drain stops it.
+     */
+    singleton: z.boolean().default(false),
     resources: z
       .object({
         cpu: z.string().regex(CPU_QUANTITY, "must be a CPU quantity such as 500m or 1.5"),
@@ -357,9 +394,9 @@ export function hasRegistryHost(image: string): boolean {
   return parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost");
 }
 
-/** The tag (`:1.2.3`) or digest (`@sha256:...`) an image reference ends with, separator included. */
+/** The tag (`:1.2.3`), digest (`@sha256:...`) or both an image reference ends with, separators included. */
 export function imageTagOrDigest(image: string): string {
-  return /(:[^:/@]+|@sha256:[a-f0-9]{64})$/.exec(image)![0];
+  return /(:[^:/@]+(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/.exec(image)![0];
 }
 
 export type CatalogInput = z.input<typeof CatalogSchema>;

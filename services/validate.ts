@@ -195,6 +195,9 @@ function validateService(service: Service, i: number, byName: Map<string, number
   if (cpuCores(service.resources.cpu) < 0.01) {
     problems.push(error(at("resources.cpu"), `'${service.resources.cpu}' is below 10m`));
   }
+  if (service.singleton && service.replicas > 1) {
+    problems.push(error(at("replicas"), `is ${service.replicas}, but a singleton (singleton: true) runs one pod`));
+  }
 
   service.dependsOn.forEach((dep, d) => {
     if (dep === service.name) problems.push(error(at(`dependsOn[${d}]`), "a service cannot depend on itself"));

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog, parseCatalog, readCatalogFile } from "../services/load";
-import { CatalogInput } from "../services/schema";
+import { CatalogInput, DATABASE_VERSIONS } from "../services/schema";
 import { dependencyOrder, topicMatches } from "../services/validate";
 import { ValidationError } from "../services/problems";
 import { cpuCores, memoryBytes, memoryMiB } from "../services/quantities";
@@ -83,6 +83,31 @@ describe("service catalog", () => {
     expectPath("services[1].image", /explicit tag/);
     expectPath("services[0].events.publishes[0]", /\{domain\}\.\{entity\}\.\{action\}/);
     assert.equal(problems.length, 6);
+  });
+
+  it("refuses a database version the engine table has no image for, naming the field and the supported versions", () => {
+    const problems = problemsOf(
+      catalog((c) => {
+        c.services[0].database = { kind: "postgres", version: "17" };
+        c.services[1].database = { kind: "mongodb", version: 7 };
+      }),
+    );
+    assert.equal(problems.length, 2, problems.join("\n"));
+    const [postgres, mongodb] = problems;
+    assert.match(
+      postgres,
+      /^error services\[0\]\.database\.version: "17" is not supported; supported PostgreSQL versions: /,
+    );
+    assert.match(
+      mongodb,
+      /^error services\[1\]\.database\.version: must be a quoted version; supported MongoDB versions: /,
+    );
+    for (const version of DATABASE_VERSIONS.postgres) assert.ok(postgres.includes(`"${version}"`), postgres);
+    for (const version of DATABASE_VERSIONS.mongodb) assert.ok(mongodb.includes(`"${version}"`), mongodb);
+    const clickhouse = problemsOf(catalog((c) => (c.services[0].database = { kind: "clickhouse", version: "23.3" })));
+    assert.deepEqual(clickhouse, [
+      `error services[0].database.version: "23.3" is not supported; supported ClickHouse versions: ${DATABASE_VERSIONS.clickhouse.map((v) => `"${v}"`).join(", ")} (each runs one exact image, pinned in components/engines.ts)`,
+    ]);
   });
 
   it("rejects unknown fields instead of ignoring a typo", () => {
@@ -413,6 +438,20 @@ describe("service catalog", () => {
     assert.deepEqual(problems, [
       "error services[0].database.extensions[0]: must be at most 63 characters (PostgreSQL's identifier limit)",
     ]);
+  });
+
+  it("refuses a singleton with more than one replica, and defaults to none", () => {
+    assert.deepEqual(
+      problemsOf(
+        catalog((c) => {
+          c.services[1].singleton = true;
+          c.services[1].replicas = 3;
+        }),
+      ),
+      ["error services[1].replicas: is 3, but a singleton (singleton: true) runs one pod"],
+    );
+    assert.deepEqual(problemsOf(catalog((c) => (c.services[1].singleton = true))), []);
+    assert.equal(parseCatalog(catalog()).catalog!.services[0].singleton, false);
   });
 
   it("rejects invalid YAML with the source named", () => {

@@ -49,6 +49,7 @@ import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } fro
 import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
 import { asPolicyResources, evaluate } from "../tools/policyCheck";
 import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
+import { renderClickHouseLogin } from "../components/kubernetes/clickhouseServerFiles";
 import { InClusterBroker, MESSAGING_NAMESPACE, RABBITMQ_CHART } from "../components/kubernetes/InClusterBroker";
 import { CHARTS, NAMESPACES, PlatformCharts } from "../components/kubernetes/PlatformCharts";
 import { kongValues } from "../components/kubernetes/chartValues";
@@ -1355,6 +1356,7 @@ describe("ServiceWorkload (under mocks)", () => {
       dependsOn: ["payments"],
     }),
     serviceSpec("payments", 8081),
+    serviceSpec("reminders", 8083, { singleton: true }),
     serviceSpec("checkout", 8082, {
       egress: [
         { host: "api.stripe.com", port: 443 },
@@ -1581,7 +1583,7 @@ describe("ServiceWorkload (under mocks)", () => {
     assert.deepEqual(kubeService.ports, [{ name: "http", port: 8080, targetPort: "http" }]);
     const hpa = one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec;
     assert.deepEqual([hpa.minReplicas, hpa.maxReplicas, hpa.scaleTargetRef.name], [2, 6, "orders"]);
-    assert.equal(one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.minAvailable, 1);
+    assert.equal(one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.maxUnavailable, 1);
     assert.equal(await resolved(run.result.internalUrl), "http://orders.shop.svc.cluster.local:8080");
     assert.deepEqual(bypassingProvider(run), []);
     assert.deepEqual(outsideComponent(run, "platform:kubernetes:ServiceWorkload"), ["k", "kps"]);
@@ -1622,10 +1624,26 @@ describe("ServiceWorkload (under mocks)", () => {
     ]);
   });
 
-  it("has no disruption budget with a single replica", async () => {
+  it("runs a service of one replica in the catalog as two pods at least, one of which a drain may take", async () => {
     const run = await workload("payments", {});
+    const deployment = one(run.resources, DEPLOYMENT).inputs;
+    assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns the count");
+    assert.equal(deployment.spec.strategy.type, "RollingUpdate");
+    const hpa = one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec;
+    assert.deepEqual([hpa.minReplicas, hpa.maxReplicas], [2, 3]);
+    const budget = one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs;
+    assert.deepEqual(budget.spec, { maxUnavailable: 1, selector: deployment.spec.selector });
+    assert.equal(budget.metadata.namespace, "shop");
+  });
+
+  it("runs a catalog singleton as one pod, stopped before its replacement starts, with no autoscaler or budget", async () => {
+    const run = await workload("reminders", {});
+    const deployment = one(run.resources, DEPLOYMENT).inputs;
+    assert.equal(deployment.spec.replicas, 1);
+    assert.deepEqual(deployment.spec.strategy, { type: "Recreate" });
+    assert.deepEqual(deployment.metadata.annotations, { "platform/singleton": "true" });
+    assert.equal(ofType(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").length, 0);
     assert.equal(ofType(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
-    assert.equal(one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec.minReplicas, 1);
   });
 });
 
@@ -1737,20 +1755,49 @@ describe("InClusterDatabase (under mocks)", () => {
     const CLICKHOUSE_PORT = DATABASE_ENGINES.clickhouse.port;
     const host = "events-db-0.events-db.data.svc.cluster.local";
 
-    it("runs one server whose image creates only the service's login, with access management off", async () => {
+    it("runs one server with only the service's login, read from a users.d file the image's entrypoint leaves alone", async () => {
       const run = await database("events", "clickhouse", "24.8");
       const spec = one(run.resources, STATEFULSET).inputs.spec;
       assert.equal(spec.replicas, 1);
       const container = spec.template.spec.containers[0];
       assert.equal(container.image, DATABASE_ENGINES.clickhouse.image("24.8"));
       assert.deepEqual(container.ports, [{ name: "db", containerPort: CLICKHOUSE_PORT }]);
-      assert.deepEqual(container.envFrom, [{ secretRef: { name: "events-db" } }]);
+      assert.deepEqual(container.env, [
+        { name: "CLICKHOUSE_DB", value: "events" },
+        { name: "CLICKHOUSE_USER", value: "events_app" },
+        { name: "CLICKHOUSE_PASSWORD", valueFrom: { secretKeyRef: { name: "events-db", key: "CLICKHOUSE_PASSWORD" } } },
+        { name: "CLICKHOUSE_SKIP_USER_SETUP", value: "1" },
+      ]);
+      assert.equal(container.envFrom, undefined, "the Secret's files are no variables");
       assert.equal(container.command, undefined);
       assert.equal(spec.template.spec.securityContext.runAsUser, 101);
       const credentials = one(run.resources, "kubernetes:core/v1:Secret").inputs.stringData;
+      assert.deepEqual(Object.keys(credentials).sort(), [
+        "CLICKHOUSE_PASSWORD",
+        "console-logging.xml",
+        "service-user.xml",
+      ]);
+      assert.equal(
+        credentials["service-user.xml"],
+        renderClickHouseLogin("events_app", credentials.CLICKHOUSE_PASSWORD),
+        "the login of the password the service is given",
+      );
       assert.deepEqual(
-        [credentials.CLICKHOUSE_DB, credentials.CLICKHOUSE_USER, credentials.CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT],
-        ["events", "events_app", "0"],
+        container.volumeMounts.filter((m: any) => m.name === "server-files"),
+        [
+          {
+            name: "server-files",
+            mountPath: "/etc/clickhouse-server/users.d/service-user.xml",
+            subPath: "service-user.xml",
+            readOnly: true,
+          },
+          {
+            name: "server-files",
+            mountPath: "/etc/clickhouse-server/config.d/console-logging.xml",
+            subPath: "console-logging.xml",
+            readOnly: true,
+          },
+        ],
       );
       assert.equal(ofType(run.resources, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
       assert.equal(ofType(run.resources, "kubernetes:batch/v1:Job").length, 0);
@@ -1781,7 +1828,10 @@ describe("InClusterDatabase (under mocks)", () => {
 });
 
 describe("InClusterBroker (under mocks)", () => {
-  const broker = () => build(() => new InClusterBroker("mq", { plan: PLAN, provider: kubernetesProvider() }));
+  const broker = () =>
+    build(
+      () => new InClusterBroker("mq", { plan: PLAN, storageClass: "gp3-encrypted", provider: kubernetesProvider() }),
+    );
 
   it("installs the pinned RabbitMQ chart, three nodes, loading the plan's definitions from a Secret", async () => {
     const run = await broker();
@@ -1883,6 +1933,7 @@ describe("PlatformCharts (under mocks)", () => {
           brokerMetricsJob,
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
           logs,
+          storageClass: "gp3-encrypted",
           provider: kubernetesProvider(),
         }),
     );
@@ -1949,6 +2000,22 @@ describe("PlatformCharts (under mocks)", () => {
     const alerts = values.additionalPrometheusRulesMap.platform.groups.flatMap((g: any) => g.rules);
     assert.ok(alerts.some((a: any) => a.alert === "ServiceDown" && a.labels.service === "mailer"));
     assert.deepEqual(plaintextOccurrences(run.resources, [GRAFANA_PASSWORD, JWT_SECRET, ...run.generatedSecrets]), []);
+  });
+
+  it("files the catalog's dashboards in a Grafana folder named by their ConfigMaps' annotation", async () => {
+    const run = await charts("loki");
+    const dashboards = release(run, "kps").inputs.values.grafana.sidecar.dashboards;
+    // The grafana chart kube-prometheus-stack 65.8.1 bundles (8.5.x, 8.5.12 at its release): the
+    // sidecar saves each dashboard under the directory its folderAnnotation names
+    // (templates/_pod.tpl:479-481, FOLDER_ANNOTATION), and the provider turns directories into
+    // folders only with foldersFromFilesStructure (templates/_config.tpl:151-160, default false).
+    assert.equal(dashboards.provider.foldersFromFilesStructure, true);
+    const configMaps = ofType(run.resources, "kubernetes:core/v1:ConfigMap");
+    assert.ok(configMaps.length > 0);
+    for (const configMap of configMaps) {
+      assert.equal(configMap.inputs.metadata.labels[dashboards.label], "1", "the sidecar picks it up");
+      assert.equal(configMap.inputs.metadata.annotations[dashboards.folderAnnotation], "shop");
+    }
   });
 
   it("runs Kong DB-less from a secret declarative config that reaches services by their namespaced names", async () => {

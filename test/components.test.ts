@@ -19,6 +19,7 @@ import {
   valueOf,
 } from "../tools/mockRun";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
+import { DATABASE_ENGINES } from "../components/engines";
 
 const labels = { stack: "test", catalog: "shop", component: "test" };
 const memory = MEMORY_PROFILES.standard;
@@ -183,7 +184,7 @@ describe("components on Docker (under mocks)", () => {
     it("runs PostgreSQL with a volume, a healthcheck, and a port on 127.0.0.1 only", async () => {
       const run = await postgres();
       const container = one(run.resources, "docker:index/container:Container").inputs;
-      assert.equal(container.image, "sha256:postgres:16-alpine");
+      assert.equal(container.image, `sha256:${DATABASE_ENGINES.postgres.image("16")}`);
       assert.deepEqual(container.ports, [{ internal: 5432, external: 15432, ip: "127.0.0.1", protocol: "tcp" }]);
       assert.equal(container.wait, true);
       assert.match(container.healthcheck.tests.join(" "), /pg_isready/);
@@ -280,7 +281,7 @@ describe("components on Docker (under mocks)", () => {
         "shop-notes-db-init",
       ]);
       const first = byName.get("shop-notes-db")!;
-      assert.equal(first.inputs.image, "sha256:mongo:7.0");
+      assert.equal(first.inputs.image, `sha256:${DATABASE_ENGINES.mongodb.image("7.0")}`);
       const upload = (c: RecordedResource, file: string) => c.inputs.uploads.find((u: any) => u.file === file)?.content;
       assert.match(upload(first, "/docker-entrypoint-initdb.d/10-service-user.js"), /createUser\(\{ user: "notes_app"/);
       const keyfile = upload(first, KEYFILE_UPLOAD);

@@ -10,6 +10,7 @@ import { ValidationError } from "../services/problems";
 import { BUILD_TAG_MESSAGE } from "../services/schema";
 import { gatewayClients } from "../components/gateway/settings";
 import { ALERTING } from "./helpers/stackConfigs";
+import { IMAGES } from "../components/engines";
 
 const projectDir = path.join(__dirname, "..");
 
@@ -91,7 +92,7 @@ describe("stack config", () => {
     assert.equal(docker.namePrefix, "bookings-dev");
     assert.equal(docker.hostPorts.databaseBase, 15432);
     assert.equal(docker.hostPorts.amqp, undefined);
-    assert.equal(docker.images.kong, "kong:3.9.1");
+    assert.equal(docker.images.kong, IMAGES.kong);
     assert.equal(docker.cache.mode, "sentinel");
     assert.equal(docker.profile, "standard");
     assert.equal(docker.gatewayDatabase, "postgres");

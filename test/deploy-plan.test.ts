@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { RecordedResource } from "../tools/mockRun";
-import { creationSeconds, deployPlan } from "../tools/deployPlan";
+import { creationSeconds, deployPlan, renderDeployPlan } from "../tools/deployPlan";
 
 const node = (
   name: string,
@@ -46,6 +46,25 @@ describe("deploy plan", () => {
     assert.equal(creationSeconds(waited), 30);
     assert.equal(creationSeconds(oneShot), 5);
     assert.equal(deployPlan([waited, oneShot]).containerMemoryMiB, 768);
+  });
+
+  it("tells the prod Deployments of singletons from the others, and names the singletons in its output", () => {
+    const deployment = (name: string, annotations?: Record<string, string>) =>
+      node(name, "kubernetes:apps/v1:Deployment", [], { metadata: { name, namespace: "shop", annotations } });
+    const plan = deployPlan([
+      deployment("orders"),
+      deployment("scheduler", { "platform/singleton": "true" }),
+      deployment("audit", { "platform/singleton": "true" }),
+      deployment("payments", { "example.com/owner": "team" }),
+    ]);
+    assert.deepEqual(plan.deployments, { singletons: ["audit", "scheduler"], replicated: ["orders", "payments"] });
+    assert.equal(
+      renderDeployPlan("prod", plan).at(-1),
+      "services: 2 run at least 2 pods with a disruption budget; singletons (catalog singleton: true; one pod, stopped by a node drain): audit, scheduler",
+    );
+    const dev = deployPlan([node("db", "docker:index/container:Container", [], { memory: 512 })]);
+    assert.ok(!renderDeployPlan("dev", dev).some((line) => line.startsWith("services:")), "dev runs no Deployments");
+    assert.match(renderDeployPlan("dev", dev, "6Gi").at(-1)!, /0\.5 GiB in all, budget 6Gi/);
   });
 
   it("refuses a dependency cycle", () => {

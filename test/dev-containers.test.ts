@@ -22,22 +22,25 @@ const CONTAINER = "docker:index/container:Container";
  * Dockerfile); a command the image lacks would keep a healthy program "unhealthy" forever.
  */
 const HEALTH_COMMANDS: Array<{ image: RegExp; commands: string[] }> = [
-  { image: /^postgres:[\d.]+-alpine$/, commands: ["pg_isready"] },
+  { image: /^postgres:[\d.]+-alpine@/, commands: ["pg_isready"] },
   { image: /^mongo:/, commands: ["mongosh"] },
-  { image: /^clickhouse\/clickhouse-server:.*-alpine$/, commands: ["wget"] },
-  { image: /^rabbitmq:.*-alpine$/, commands: ["rabbitmq-diagnostics"] },
-  { image: /^redis:.*-alpine$/, commands: ["redis-cli"] },
+  { image: /^clickhouse\/clickhouse-server:[\d.]+-alpine@/, commands: ["wget"] },
+  { image: /^rabbitmq:[^@]*-alpine@/, commands: ["rabbitmq-diagnostics"] },
+  { image: /^redis:[^@]*-alpine@/, commands: ["redis-cli"] },
   // The -alpine variant only: the default tag is FROM scratch on amd64.
-  { image: /^oliver006\/redis_exporter:v[\d.]+-alpine$/, commands: ["wget"] },
+  { image: /^oliver006\/redis_exporter:v[\d.]+-alpine(@|$)/, commands: ["wget"] },
   { image: /^quay\.io\/prometheuscommunity\/postgres-exporter:/, commands: ["wget"] },
   { image: /^kong:/, commands: ["kong"] },
   { image: /^prom\/prometheus:/, commands: ["wget"] },
+  // alertmanager v0.27.0 Dockerfile: FROM quay.io/prometheus/busybox-${OS}-${ARCH}.
+  { image: /^prom\/alertmanager:/, commands: ["wget"] },
   { image: /^prom\/node-exporter:/, commands: ["wget"] },
   { image: /^grafana\/grafana:/, commands: ["curl", "wget"] },
   { image: /^grafana\/loki:/, commands: ["wget"] },
   { image: /^grafana\/promtail:/, commands: ["wget"] },
   { image: /^jaegertracing\/all-in-one:/, commands: ["wget"] },
-  { image: /^docker\.elastic\.co\/(elasticsearch|logstash|kibana|beats)\//, commands: ["curl"] },
+  // The Docker Official Images of Elasticsearch, Logstash and Kibana are built from Elastic's Dockerfiles.
+  { image: /^((elasticsearch|logstash|kibana):|docker\.elastic\.co\/beats\/filebeat:)/, commands: ["curl"] },
   { image: /^adminer:/, commands: ["wget"] },
   { image: /^ghcr\.io\/joeferner\/redis-commander:/, commands: ["/redis-commander/bin/healthcheck.js"] },
 ];

@@ -20,8 +20,10 @@ import {
 import { checkKong } from "./helpers/kongSchema";
 import { seedProdRun } from "./helpers/prodRuns";
 import { namesCarrying } from "./helpers/envContract";
-import { withCatalogFileLayers } from "./helpers/catalogFiles";
+import { catalogDocument, withCatalogFileLayers, writeCatalog } from "./helpers/catalogFiles";
 import { checkStack } from "../tools/policyCheck";
+import { deployPlan, renderDeployPlan } from "../tools/deployPlan";
+import { DATABASE_ENGINES, RABBITMQ } from "../components/engines";
 import {
   LayeredRun,
   MockRun,
@@ -296,10 +298,7 @@ describe("prod program (aws target, under mocks)", () => {
           const account = named(run.resources, "kubernetes:core/v1:ServiceAccount", service.name)!.inputs;
           assert.match(account.metadata.annotations["eks.amazonaws.com/role-arn"], /^arn:aws:iam::/);
           assert.ok(named(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", service.name));
-          assert.equal(
-            !!named(run.resources, "kubernetes:policy/v1:PodDisruptionBudget", service.name),
-            service.replicas > 1,
-          );
+          assert.ok(named(run.resources, "kubernetes:policy/v1:PodDisruptionBudget", service.name));
           const policy = named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", service.name)!.inputs;
           assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
         }
@@ -314,6 +313,51 @@ describe("prod program (aws target, under mocks)", () => {
             (r) => r.imageTagMutability === "IMMUTABLE" && r.imageScanningConfiguration.scanOnPush === true,
           ),
         );
+      });
+
+      it("runs each service as two pods at least, one of which a drain may take, and says so in the plan", () => {
+        const budgets = inputsOf(run, "kubernetes:policy/v1:PodDisruptionBudget");
+        for (const service of catalog.services) {
+          const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", service.name)!.inputs;
+          const hpa = named(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", service.name)!.inputs;
+          assert.equal(deployment.spec.replicas, undefined, `${service.name}: the autoscaler owns the count`);
+          assert.equal(hpa.spec.scaleTargetRef.name, service.name);
+          assert.equal(
+            hpa.spec.minReplicas,
+            Math.max(2, service.replicas),
+            `${service.name}: catalog ${service.replicas}`,
+          );
+          const own = budgets.filter(
+            (b) =>
+              b.metadata.namespace === deployment.metadata.namespace &&
+              selects(b.spec.selector, deployment.spec.template.metadata.labels),
+          );
+          assert.deepEqual(
+            own.map((b) => b.spec.maxUnavailable),
+            [1],
+            `${service.name}: one budget selects its pods`,
+          );
+        }
+        const plan = deployPlan(run.platform.resources);
+        assert.deepEqual(plan.deployments, {
+          singletons: [],
+          replicated: catalog.services.map((s) => s.name).sort(),
+        });
+        assert.ok(
+          renderDeployPlan("prod", plan).includes(
+            `services: ${catalog.services.length} run at least 2 pods with a disruption budget; no singletons`,
+          ),
+        );
+      });
+
+      it("gives every StatefulSet's containers a startup probe on their engine's ready command", () => {
+        for (const statefulSet of inputsOf(run, "kubernetes:apps/v1:StatefulSet")) {
+          for (const container of statefulSet.spec.template.spec.containers) {
+            const engine = DATABASE_ENGINES[container.name as keyof typeof DATABASE_ENGINES];
+            assert.deepEqual(container.startupProbe?.exec?.command, engine.ready, statefulSet.metadata.name);
+            assert.ok(container.startupProbe.failureThreshold * container.startupProbe.periodSeconds >= 300);
+          }
+        }
       });
 
       it("lets out to public addresses only the services that call outside, on their hosts' ports, naming the hosts", () => {
@@ -580,6 +624,35 @@ describe("prod program (aws target, under mocks)", () => {
             `https://${cdnName}.cloudfront.net/`,
           );
         },
+      );
+    });
+  }
+
+  for (const name of BUILTIN_CATALOGS) {
+    it(`runs a service the ${name} catalog marks singleton as one pod with no budget, and the plan names it`, async () => {
+      const document = catalogDocument(name);
+      const [singleton, ...others] = document.services;
+      Object.assign(singleton, { singleton: true, replicas: 1 });
+      const run = await runLayersUnderMocks(withCatalogFileLayers(prodLayers(name), writeCatalog(document)), () =>
+        runProgram(projectDir),
+      );
+      const deployment = named(run.resources, "kubernetes:apps/v1:Deployment", singleton.name)!.inputs;
+      assert.equal(deployment.spec.replicas, 1);
+      assert.deepEqual(deployment.spec.strategy, { type: "Recreate" }, "never two at once, not even in a rollout");
+      assert.equal(
+        named(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", singleton.name),
+        undefined,
+      );
+      const budgets = inputsOf(run, "kubernetes:policy/v1:PodDisruptionBudget");
+      assert.ok(!budgets.some((b) => selects(b.spec.selector, deployment.spec.template.metadata.labels)));
+      for (const other of others) {
+        assert.ok(named(run.resources, "kubernetes:policy/v1:PodDisruptionBudget", other.name), other.name);
+      }
+      assert.ok(
+        renderDeployPlan("prod", deployPlan(run.platform.resources)).includes(
+          `services: ${others.length} run at least 2 pods with a disruption budget; ` +
+            `singletons (catalog singleton: true; one pod, stopped by a node drain): ${singleton.name}`,
+        ),
       );
     });
   }
@@ -881,6 +954,7 @@ describe("prod program (aws target, under mocks)", () => {
       (r) => r.inputs.name === "rabbitmq",
     )!.inputs;
     assert.equal(release.values.replicaCount, 3);
+    assert.deepEqual(release.values.customStartupProbe.exec.command, RABBITMQ.ready, "the dev broker's health check");
     const definitions = JSON.parse(
       named(run.resources, "kubernetes:core/v1:Secret", "rabbitmq-definitions")!.inputs.stringData[
         "load_definition.json"

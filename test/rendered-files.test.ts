@@ -15,6 +15,7 @@ import { RecordedResource, runUnderMocks } from "../tools/mockRun";
 import { devConfig } from "./helpers/stackConfigs";
 import { freePort, hasRabbitmqServer, startRabbitmq } from "./helpers/servers";
 import { checkKong } from "./helpers/kongSchema";
+import { lokiRetentionProblems } from "./helpers/lokiRetention";
 
 function hasPromtool(): boolean {
   try {
@@ -322,8 +323,6 @@ function checkLoki(config: any): string[] {
   }
   if (!(config.server?.http_listen_port > 0)) problems.push("server.http_listen_port");
   if (!config.common?.storage?.filesystem?.chunks_directory) problems.push("filesystem storage needs chunks_directory");
-  if (config.compactor?.retention_enabled && !config.compactor.delete_request_store)
-    problems.push("retention needs compactor.delete_request_store");
   return problems;
 }
 
@@ -361,7 +360,11 @@ describe("rendered files against their documented formats (no binary here)", () 
         checkGrafana(parse(grafana["/etc/grafana/provisioning/datasources/platform.yaml"]), dashboards),
         [],
       );
-      assert.deepEqual(checkLoki(parse(uploadsOf(run.resources, `${prefix}-loki`)["/etc/loki/local-config.yaml"])), []);
+      const loki = parse(uploadsOf(run.resources, `${prefix}-loki`)["/etc/loki/local-config.yaml"]);
+      assert.deepEqual(checkLoki(loki), []);
+      const lokiVolume = run.resources.find((r) => r.inputs.name === `${prefix}-loki`)!.inputs.volumes[0];
+      assert.ok(lokiVolume.volumeName, "Loki's data on a named volume");
+      assert.deepEqual(lokiRetentionProblems(loki, lokiVolume.containerPath), [], "retention applies");
       assert.deepEqual(
         checkPromtail(parse(uploadsOf(run.resources, `${prefix}-promtail`)["/etc/promtail/config.yml"])),
         [],

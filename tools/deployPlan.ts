@@ -2,6 +2,7 @@ import { stackLayers } from "./stackConfig";
 import { RecordedResource } from "./mockRun";
 import { runStack } from "./stackRun";
 import { runCli } from "./cli";
+import { PROD_MIN_REPLICAS, SINGLETON_ANNOTATION } from "../components/kubernetes/podSpec";
 
 /**
  * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
@@ -51,6 +52,8 @@ export interface DeployPlan {
   width: number;
   /** Sum of container memory limits (dev), one-shot containers included, MiB. */
   containerMemoryMiB: number;
+  /** The catalog's services as Kubernetes Deployments (prod): those that run one pod, and the others. */
+  deployments: { singletons: string[]; replicated: string[] };
 }
 
 /** Dependency graph of the custom resources (components are only grouping). */
@@ -107,7 +110,47 @@ export function deployPlan(recorded: RecordedResource[]): DeployPlan {
     containerMemoryMiB: recorded
       .filter((r) => r.type === "docker:index/container:Container")
       .reduce((sum, r) => sum + (r.inputs.memory ?? 0), 0),
+    deployments: deploymentsByReplication(recorded),
   };
+}
+
+function deploymentsByReplication(recorded: RecordedResource[]): DeployPlan["deployments"] {
+  const deployments = recorded.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+  const names = (singleton: boolean) =>
+    deployments
+      .filter((d) => (d.inputs.metadata?.annotations?.[SINGLETON_ANNOTATION] === "true") === singleton)
+      .map((d) => String(d.inputs.metadata?.name))
+      .sort();
+  return { singletons: names(true), replicated: names(false) };
+}
+
+/** What `npm run plan` prints; `memoryBudget` is the dev stack's platform:docker.memoryBudget. */
+export function renderDeployPlan(stack: string, plan: DeployPlan, memoryBudget = "8Gi"): string[] {
+  const minutes = (s: number) => `${Math.floor(s / 60)} min ${s % 60} s`;
+  const lines = [
+    `deploy plan of stack '${stack}': ${plan.resources} resources, width ${plan.width}, estimated pulumi up ${minutes(plan.estimatedSeconds)} (unbounded parallelism)`,
+    "critical path:",
+    ...plan.criticalPath
+      .filter((s) => s.seconds > 0)
+      .map((step) => `  ${String(step.seconds).padStart(5)} s  ${step.name} (${step.type})`),
+  ];
+  if (plan.containerMemoryMiB > 0) {
+    // The same figure config validation holds against platform:docker.memoryBudget.
+    lines.push(
+      `container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all, ` +
+        `budget ${memoryBudget} (platform:docker.memoryBudget)`,
+    );
+  }
+  const { singletons, replicated } = plan.deployments;
+  if (singletons.length + replicated.length > 0) {
+    lines.push(
+      `services: ${replicated.length} run at least ${PROD_MIN_REPLICAS} pods with a disruption budget; ` +
+        (singletons.length
+          ? `singletons (catalog singleton: true; one pod, stopped by a node drain): ${singletons.join(", ")}`
+          : "no singletons"),
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<number> {
@@ -118,22 +161,8 @@ async function main(): Promise<number> {
   }
   const layers = stackLayers(stack);
   const run = await runStack(layers);
-  const plan = deployPlan(run.resources);
-  const minutes = (s: number) => `${Math.floor(s / 60)} min ${s % 60} s`;
-  console.log(
-    `deploy plan of stack '${stack}': ${plan.resources} resources, width ${plan.width}, estimated pulumi up ${minutes(plan.estimatedSeconds)} (unbounded parallelism)`,
-  );
-  console.log("critical path:");
-  for (const step of plan.criticalPath.filter((s) => s.seconds > 0))
-    console.log(`  ${String(step.seconds).padStart(5)} s  ${step.name} (${step.type})`);
-  if (plan.containerMemoryMiB > 0) {
-    // The same figure config validation holds against platform:docker.memoryBudget.
-    const docker = JSON.parse(layers[0].config["platform:docker"] ?? "{}") as { memoryBudget?: string };
-    console.log(
-      `container memory limits: ${(plan.containerMemoryMiB / 1024).toFixed(1)} GiB in all, ` +
-        `budget ${docker.memoryBudget ?? "8Gi"} (platform:docker.memoryBudget)`,
-    );
-  }
+  const docker = JSON.parse(layers[0].config["platform:docker"] ?? "{}") as { memoryBudget?: string };
+  for (const line of renderDeployPlan(stack, deployPlan(run.resources), docker.memoryBudget)) console.log(line);
   return 0;
 }
 

@@ -69,6 +69,8 @@ interface Cluster {
   k8s: { parent: pulumi.Resource; provider: k8s.Provider };
   /** The catalog's namespace, default-deny. */
   namespace: k8s.core.v1.Namespace;
+  /** The cluster's default StorageClass: every volume of the platform claims from it by name. */
+  storageClass: pulumi.Output<string>;
 }
 
 /** Per service, what its database is, and the components its workload waits for. */
@@ -198,7 +200,8 @@ function connectCluster(ctx: Context): Cluster {
     k8sOpts,
   );
   defaultDenyPolicy(`${ctx.name}-default-deny`, namespace.metadata.name, k8sOpts);
-  return { provider, k8s: k8sOpts, namespace };
+  const storageClass = encryptedStorageClass(ctx, k8sOpts).metadata.name;
+  return { provider, k8s: k8sOpts, namespace, storageClass };
 }
 
 /** Each service's database: its login on RDS or DocumentDB, or its own server on EKS. */
@@ -287,7 +290,6 @@ function createInClusterDatabases(
   );
   // Each database's own policy opens what its members and its service need.
   defaultDenyPolicy(`${ctx.name}-data-default-deny`, dataNamespace.metadata.name, cluster.k8s);
-  const storageClass = encryptedStorageClass(ctx, cluster);
   for (const db of services) {
     const database = new InClusterDatabase(
       `${ctx.name}-${db.service}-db`,
@@ -297,7 +299,7 @@ function createInClusterDatabases(
         version: db.version,
         namespace: DATA_NAMESPACE,
         clientNamespace: ctx.args.catalog.name,
-        storageClass: storageClass.metadata.name,
+        storageClass: cluster.storageClass,
         storageGb: ctx.settings.inClusterDatabases.storageGb,
         provider: cluster.provider,
       },
@@ -308,11 +310,18 @@ function createInClusterDatabases(
   return databases;
 }
 
-function encryptedStorageClass(ctx: Context, cluster: Cluster): k8s.storage.v1.StorageClass {
+/**
+ * Encrypted gp3 volumes with the platform's key, marked default: EKS (1.30 on) has no default
+ * StorageClass, so a claim that names none would stay Pending. The platform's own claims name it.
+ */
+function encryptedStorageClass(
+  ctx: Context,
+  opts: { parent: pulumi.Resource; provider: k8s.Provider },
+): k8s.storage.v1.StorageClass {
   return new k8s.storage.v1.StorageClass(
     `${ctx.name}-encrypted-gp3`,
     {
-      metadata: { name: "gp3-encrypted" },
+      metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
       provisioner: "ebs.csi.aws.com",
       // The EBS CSI driver tags each volume: AWS Backup selects them by that tag.
       parameters: {
@@ -326,7 +335,7 @@ function encryptedStorageClass(ctx: Context, cluster: Cluster): k8s.storage.v1.S
       volumeBindingMode: "WaitForFirstConsumer",
       allowVolumeExpansion: true,
     },
-    cluster.k8s,
+    opts,
   );
 }
 
@@ -359,7 +368,11 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
           },
           { parent: ctx.parent },
         )
-      : new InClusterBroker(`${ctx.name}-mq`, { plan, provider: cluster.provider }, { parent: ctx.parent });
+      : new InClusterBroker(
+          `${ctx.name}-mq`,
+          { plan, storageClass: cluster.storageClass, provider: cluster.provider },
+          { parent: ctx.parent },
+        );
   return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };
 }
 
@@ -482,6 +495,7 @@ function createCharts(
           : undefined,
       grafanaAdminPassword,
       logs: args.observability.logs,
+      storageClass: cluster.storageClass,
       provider: cluster.provider,
     },
     { parent: ctx.parent, dependsOn: [cluster.namespace] },

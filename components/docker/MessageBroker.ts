@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import { BrokerTopology } from "../messaging/BrokerTopology";
 import { TopologyPlan } from "../messaging/topology";
 import { renderEnabledPlugins } from "./rabbitmqConfig";
-import { PlatformLabels, loopbackPort, platformLabels, shellHealthcheck } from "./containerDefaults";
+import { PlatformLabels, healthcheck, loopbackPort, platformLabels } from "./containerDefaults";
 import { platformContainer } from "./hostContainer";
 import { ContainerMemory } from "./memoryProfile";
 
@@ -104,7 +104,7 @@ function createServer(
         volumes: [{ volumeName: volume.name, containerPath: "/var/lib/rabbitmq" }],
         ports,
         // Healthy once every listener answers, the management API included, which the provider needs.
-        healthcheck: shellHealthcheck("rabbitmq-diagnostics -q check_port_connectivity", {
+        healthcheck: healthcheck([...RABBITMQ.ready], {
           timeout: "10s",
           retries: 12,
           startPeriod: "20s",

@@ -4,7 +4,7 @@ import { memoryMiB } from "../../services/quantities";
 import { Problem, error } from "../../services/problems";
 import { needsGateway, publishedPort, usesBroker } from "../../services/validate";
 import { EVICTION_POLICIES } from "../cache/redisConfig";
-import { POSTGRES_EXPORTER, POSTGRES_TOOLS_IMAGE, RABBITMQ, REDIS } from "../engines";
+import { IMAGES, POSTGRES_TOOLS_IMAGE, RABBITMQ } from "../engines";
 import { ObservabilitySettings } from "../observability/settings";
 import { CONFIG_NAMESPACE } from "../platform";
 import { devMemoryPlan, memoryPlanInput } from "./memoryPlan";
@@ -13,29 +13,28 @@ import { fitName } from "../naming";
 const image = z.string().regex(PINNED_IMAGE, "must be an image with an explicit tag other than latest, or a digest");
 const hostPort = z.number().int().min(1024).max(65535);
 
-/** Pinned images of the platform's own containers; any of them can be overridden per stack. */
+/** The platform's own containers' images, from the engine table; any of them can be overridden per stack. */
 export const DEFAULT_IMAGES = {
-  rabbitmq: RABBITMQ.image,
-  redis: REDIS.image,
-  redisExporter: REDIS.exporter.image,
-  postgresExporter: POSTGRES_EXPORTER.image,
-  kong: "kong:3.9.1",
+  rabbitmq: IMAGES.rabbitmq,
+  redis: IMAGES.redis,
+  redisExporter: IMAGES.redisExporter,
+  postgresExporter: IMAGES.postgresExporter,
+  kong: IMAGES.kong,
   kongDatabase: POSTGRES_TOOLS_IMAGE,
-  prometheus: "prom/prometheus:v2.54.1",
-  // The version kube-prometheus-stack 65.8.1 runs on prod (values.yaml alertmanager.alertmanagerSpec.image.tag).
-  alertmanager: "prom/alertmanager:v0.27.0",
-  grafana: "grafana/grafana:11.2.0",
-  loki: "grafana/loki:3.1.1",
-  promtail: "grafana/promtail:3.1.1",
-  jaeger: "jaegertracing/all-in-one:1.60.0",
-  nodeExporter: "prom/node-exporter:v1.8.2",
-  elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:8.15.0",
-  logstash: "docker.elastic.co/logstash/logstash:8.15.0",
-  kibana: "docker.elastic.co/kibana/kibana:8.15.0",
-  filebeat: "docker.elastic.co/beats/filebeat:8.15.0",
-  curl: "curlimages/curl:8.9.1",
-  adminer: "adminer:4.8.1",
-  redisCommander: "ghcr.io/joeferner/redis-commander:0.9.0",
+  prometheus: IMAGES.prometheus,
+  alertmanager: IMAGES.alertmanager,
+  grafana: IMAGES.grafana,
+  loki: IMAGES.loki,
+  promtail: IMAGES.promtail,
+  jaeger: IMAGES.jaeger,
+  nodeExporter: IMAGES.nodeExporter,
+  elasticsearch: IMAGES.elasticsearch,
+  logstash: IMAGES.logstash,
+  kibana: IMAGES.kibana,
+  filebeat: IMAGES.filebeat,
+  curl: IMAGES.curl,
+  adminer: IMAGES.adminer,
+  redisCommander: IMAGES.redisCommander,
 } as const;
 export type InfraImage = keyof typeof DEFAULT_IMAGES;
 

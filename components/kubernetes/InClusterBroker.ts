@@ -6,9 +6,12 @@ import * as random from "@pulumi/random";
 import { renderDefinitions } from "../messaging/definitions";
 import { TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
+import { startupProbe } from "./podSpec";
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
+  /** The StorageClass of the nodes' volumes. */
+  storageClass: pulumi.Input<string>;
   provider: k8s.Provider;
 }
 
@@ -23,6 +26,8 @@ export const RABBITMQ_CHART = {
   chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq",
   version: "14.7.0",
 } as const;
+/** How long a node may take to boot, join the cluster and load the definitions. */
+const NODE_START_SECONDS = 300;
 
 /**
  * RabbitMQ on EKS instead of Amazon MQ: a 3-node cluster from the Bitnami chart with persistent
@@ -44,7 +49,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
       this.credentials[user.service] = { ...serviceMessaging(user), password: passwords[user.service] };
     }
     const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
-    this.installRabbitmq(name, args.plan.vhost, { ...k8sOpts, dependsOn: secrets });
+    this.installRabbitmq(name, args, { ...k8sOpts, dependsOn: secrets });
 
     this.vhost = args.plan.vhost;
     this.endpoint = {
@@ -102,7 +107,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
   }
 
   /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
-  private installRabbitmq(name: string, vhost: string, opts: pulumi.CustomResourceOptions): void {
+  private installRabbitmq(name: string, args: InClusterBrokerArgs, opts: pulumi.CustomResourceOptions): void {
     new k8s.helm.v3.Release(
       `${name}-rabbitmq`,
       {
@@ -121,14 +126,21 @@ export class InClusterBroker extends pulumi.ComponentResource {
           },
           loadDefinition: { enabled: true, existingSecret: "rabbitmq-definitions" },
           extraConfiguration: "load_definitions = /app/load_definition.json\n",
-          persistence: { enabled: true, size: "20Gi" },
+          // The chart's common.storage.class names it in the claim template (templates/statefulset.yaml).
+          persistence: { enabled: true, size: "20Gi", storageClass: args.storageClass },
           pdb: { create: true, minAvailable: 2 },
+          // The chart renders customStartupProbe as given (templates/statefulset.yaml); its own
+          // startupProbe is off by default and only opens a TCP socket.
+          customStartupProbe: startupProbe(
+            { exec: { command: [...RABBITMQ.ready] }, timeoutSeconds: 20 },
+            NODE_START_SECONDS,
+          ),
           metrics: {
             enabled: true,
             // `/metrics` for the node, and per-queue depth of the catalog's vhost for the DLQ alert.
             serviceMonitor: {
               default: { enabled: true },
-              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [vhost] },
+              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
             },
           },
           resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },

@@ -5,7 +5,8 @@ import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePla
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngine, DatabaseEngineSpec } from "../engines";
 import { DatabaseEndpoint } from "../platform";
 import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../data/mongoInit";
-import { APP_LABEL } from "./ServiceWorkload";
+import { APP_LABEL, startupProbe } from "./podSpec";
+import { CLICKHOUSE_CONSOLE_LOGGING, CLICKHOUSE_SERVER_FILES, renderClickHouseLogin } from "./clickhouseServerFiles";
 import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
 import { NAME_LIMITS, fitName } from "../naming";
@@ -41,15 +42,19 @@ interface FirstStartLogins {
 /** What an engine's pod parts refer to. */
 interface PodInputs {
   image: string;
+  names: DatabaseNames;
   credentialsSecret: pulumi.Output<string>;
 }
 
-/** What one engine adds to the members' pod around the shared server container. */
+/**
+ * What one engine adds to the members' pod around the shared server container (which has the data
+ * volume and /tmp writable, its root filesystem read-only): every volume it declares is mounted.
+ */
 interface EnginePod {
   initContainers?: Container[];
   command?: string[];
-  /** How the server container reads the credentials Secret. */
-  credentialsEnv: Pick<Container, "env" | "envFrom">;
+  /** The server container's environment, the credentials Secret's keys by reference. */
+  env: k8s.types.input.core.v1.EnvVar[];
   mounts: k8s.types.input.core.v1.VolumeMount[];
   volumes: k8s.types.input.core.v1.Volume[];
 }
@@ -71,6 +76,11 @@ interface ClusterEngineSpec {
 type ClusterEngine = DatabaseEngineSpec & ClusterEngineSpec;
 
 const KEYFILE_DIR = "/etc/mongo-keyfile";
+/**
+ * How long a member may take to answer its ready command: a first start runs the image's
+ * initialisation (a server on localhost making the logins, stopped again) before the real server.
+ */
+const MEMBER_START_SECONDS = 300;
 const REPLICA_SET_INIT_JOB = "replica-set-init";
 
 const HARDENED_CONTAINER = {
@@ -102,20 +112,38 @@ const CLUSTER_ENGINES: Record<InClusterEngine, ClusterEngineSpec> = {
     resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
     urlQuery: () => "",
     credentials: ({ names, servicePassword }) => ({
-      CLICKHOUSE_DB: names.database,
-      CLICKHOUSE_USER: names.username,
       CLICKHOUSE_PASSWORD: servicePassword,
-      CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "0",
+      [CLICKHOUSE_SERVER_FILES.login.key]: servicePassword.apply((pw) => renderClickHouseLogin(names.username, pw)),
+      [CLICKHOUSE_SERVER_FILES.logging.key]: CLICKHOUSE_CONSOLE_LOGGING,
     }),
-    // The image makes the service's login from the Secret's CLICKHOUSE_* variables.
-    pod: ({ credentialsSecret }) => ({
-      credentialsEnv: { envFrom: [{ secretRef: { name: credentialsSecret } }] },
-      mounts: [],
-      volumes: [],
-    }),
+    pod: clickhouseServerPod,
     replicaSet: false,
   },
 };
+
+/**
+ * The service's login and console logging from read-only files, so that the image's entrypoint
+ * writes nothing outside the data volume and /tmp: CLICKHOUSE_SKIP_USER_SETUP keeps it from writing
+ * users.d/default-user.xml. It still creates CLICKHOUSE_DB on first start, logged in as the service.
+ */
+function clickhouseServerPod({ names, credentialsSecret }: PodInputs): EnginePod {
+  const files = Object.values(CLICKHOUSE_SERVER_FILES);
+  return {
+    env: [
+      { name: "CLICKHOUSE_DB", value: names.database },
+      { name: "CLICKHOUSE_USER", value: names.username },
+      secretEnv(credentialsSecret, "CLICKHOUSE_PASSWORD"),
+      { name: "CLICKHOUSE_SKIP_USER_SETUP", value: "1" },
+    ],
+    mounts: files.map((file) => ({
+      name: "server-files",
+      mountPath: file.mountPath,
+      subPath: file.key,
+      readOnly: true,
+    })),
+    volumes: [secretFiles("server-files", credentialsSecret, ...files.map((file) => file.key))],
+  };
+}
 
 /** Keyfile authentication between the members; the first member makes the logins on its first start. */
 function mongoMemberPod({ image, credentialsSecret }: PodInputs): EnginePod {
@@ -127,7 +155,7 @@ function mongoMemberPod({ image, credentialsSecret }: PodInputs): EnginePod {
         image,
         command: ["sh", "-c", `install -m 400 /secret/keyfile ${KEYFILE_DIR}/keyfile`],
         volumeMounts: [
-          { name: "credentials", mountPath: "/secret", readOnly: true },
+          { name: "keyfile-secret", mountPath: "/secret", readOnly: true },
           { name: "keyfile", mountPath: KEYFILE_DIR },
         ],
         securityContext: HARDENED_CONTAINER,
@@ -141,28 +169,31 @@ function mongoMemberPod({ image, credentialsSecret }: PodInputs): EnginePod {
       `if [ "\${HOSTNAME##*-}" = 0 ]; then export MONGO_INITDB_ROOT_USERNAME=${DATABASE_ADMIN_USER} MONGO_INITDB_ROOT_PASSWORD="$ADMIN_PASSWORD"; fi; ` +
         `exec docker-entrypoint.sh mongod ${mongodReplicaSetArgs(`${KEYFILE_DIR}/keyfile`).join(" ")}`,
     ],
-    credentialsEnv: { env: [adminPasswordEnv(credentialsSecret)] },
+    env: [secretEnv(credentialsSecret, "ADMIN_PASSWORD")],
+    // No /data/configdb: only a config server (--configsvr) keeps its data there.
     mounts: [
       { name: "keyfile", mountPath: KEYFILE_DIR, readOnly: true },
       { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
-      { name: "configdb", mountPath: "/data/configdb" },
     ],
     volumes: [
       { name: "keyfile", emptyDir: { medium: "Memory" } },
-      {
-        name: "initdb",
-        secret: {
-          secretName: credentialsSecret,
-          items: [{ key: "10-service-user.js", path: "10-service-user.js" }],
-        },
-      },
-      { name: "configdb", emptyDir: {} },
+      secretFiles("keyfile-secret", credentialsSecret, "keyfile"),
+      secretFiles("initdb", credentialsSecret, "10-service-user.js"),
     ],
   };
 }
 
-function adminPasswordEnv(credentialsSecret: pulumi.Output<string>): k8s.types.input.core.v1.EnvVar {
-  return { name: "ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: credentialsSecret, key: "ADMIN_PASSWORD" } } };
+/** A volume of some of the credentials Secret's keys, each a file of its name. */
+function secretFiles(name: string, credentialsSecret: pulumi.Output<string>, ...keys: string[]) {
+  return {
+    name,
+    secret: { secretName: credentialsSecret, items: keys.map((key) => ({ key, path: key })), defaultMode: 0o440 },
+  };
+}
+
+/** An environment variable of the credentials Secret's key of the same name. */
+function secretEnv(credentialsSecret: pulumi.Output<string>, key: string): k8s.types.input.core.v1.EnvVar {
+  return { name: key, valueFrom: { secretKeyRef: { name: credentialsSecret, key } } };
 }
 
 /** Where the members live; every resource of the component shares the metadata. */
@@ -188,6 +219,7 @@ function memberLayout(service: string, namespace: string, replicas: number): Mem
 interface Scope {
   name: string;
   args: InClusterDatabaseArgs;
+  names: DatabaseNames;
   engine: ClusterEngine;
   members: MemberLayout;
   k8sOpts: pulumi.CustomResourceOptions;
@@ -198,7 +230,8 @@ interface Scope {
  * per service: a StatefulSet of the official image with encrypted gp3 volumes, non-root, a
  * headless Service, a PodDisruptionBudget, and NetworkPolicies that admit the service's pods
  * only and let the members reach each other only. MongoDB runs three members with keyfile authentication; a Job initiates the set. The
- * service's login is made by the image on first start (MongoDB: the same init script as dev).
+ * service's login is made by the image on first start (MongoDB: the same init script as dev), or
+ * read from a file (ClickHouse). Startup probes give a first start its initialisation's time.
  */
 export class InClusterDatabase extends pulumi.ComponentResource {
   readonly hosts: string[];
@@ -222,8 +255,8 @@ export class InClusterDatabase extends pulumi.ComponentResource {
     this.database = names.database;
     this.username = names.username;
 
-    const scope: Scope = { name, args, engine, members, k8sOpts: { parent: this, provider: args.provider } };
-    const { servicePassword, credentialsSecret } = this.createCredentials(scope, names);
+    const scope: Scope = { name, args, names, engine, members, k8sOpts: { parent: this, provider: args.provider } };
+    const { servicePassword, credentialsSecret } = this.createCredentials(scope);
     const statefulSet = this.createMembers(scope, credentialsSecret);
     this.createDisruptionBudget(scope);
     this.createNetworkPolicy(scope);
@@ -259,10 +292,10 @@ export class InClusterDatabase extends pulumi.ComponentResource {
   }
 
   /** The service's and the admin's passwords, and the Secret the image reads them from on first start. */
-  private createCredentials(
-    { name, engine, members, k8sOpts }: Scope,
-    names: DatabaseNames,
-  ): { servicePassword: pulumi.Output<string>; credentialsSecret: pulumi.Output<string> } {
+  private createCredentials({ name, names, engine, members, k8sOpts }: Scope): {
+    servicePassword: pulumi.Output<string>;
+    credentialsSecret: pulumi.Output<string>;
+  } {
     const password = (purpose: string, length = 32) =>
       new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, { parent: this }).result;
     const servicePassword = password("service-password");
@@ -280,7 +313,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
 
   /** The members: a StatefulSet behind a headless Service that gives each member its DNS name. */
   private createMembers(
-    { name, args, engine, members, k8sOpts }: Scope,
+    { name, args, names, engine, members, k8sOpts }: Scope,
     credentialsSecret: pulumi.Output<string>,
   ): k8s.apps.v1.StatefulSet {
     const service = new k8s.core.v1.Service(
@@ -307,7 +340,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           selector: members.selector,
           template: {
             metadata: { labels: members.metadata.labels },
-            spec: memberPodSpec(args, engine, members, credentialsSecret),
+            spec: memberPodSpec(args, engine, members, { image: engine.image(args.version), names, credentialsSecret }),
           },
           volumeClaimTemplates: [
             {
@@ -391,7 +424,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           "-c",
           `mongosh --quiet --host ${members.hosts[0]} --username ${DATABASE_ADMIN_USER} --password "$ADMIN_PASSWORD" --authenticationDatabase admin --file /init/replica-set.js`,
         ],
-        env: [adminPasswordEnv(credentialsSecret)],
+        env: [secretEnv(credentialsSecret, "ADMIN_PASSWORD")],
         runAsUser: engine.uid,
         mounts: [{ mountPath: "/init", volume: { configMap: { name: script.metadata.name } } }],
         backoffLimit: 10,
@@ -418,10 +451,9 @@ function memberPodSpec(
   args: InClusterDatabaseArgs,
   engine: ClusterEngine,
   members: MemberLayout,
-  credentialsSecret: pulumi.Output<string>,
+  inputs: PodInputs,
 ): k8s.types.input.core.v1.PodSpec {
-  const image = engine.image(args.version);
-  const pod = engine.pod({ image, credentialsSecret });
+  const pod = engine.pod(inputs);
   return {
     automountServiceAccountToken: false,
     securityContext: {
@@ -440,12 +472,8 @@ function memberPodSpec(
       },
     ],
     initContainers: pod.initContainers,
-    containers: [serverContainer(args.engine, engine, image, pod)],
-    volumes: [
-      { name: "credentials", secret: { secretName: credentialsSecret, defaultMode: 0o440 } },
-      { name: "tmp", emptyDir: {} },
-      ...pod.volumes,
-    ],
+    containers: [serverContainer(args.engine, engine, inputs.image, pod)],
+    volumes: [{ name: "tmp", emptyDir: {} }, ...pod.volumes],
   };
 }
 
@@ -455,15 +483,10 @@ function serverContainer(name: InClusterEngine, engine: ClusterEngine, image: st
     image,
     command: pod.command,
     ports: [{ name: "db", containerPort: engine.port }],
-    ...pod.credentialsEnv,
+    env: pod.env,
+    startupProbe: startupProbe({ exec: { command: engine.ready }, timeoutSeconds: 5 }, MEMBER_START_SECONDS),
     readinessProbe: { exec: { command: engine.ready }, periodSeconds: 10, timeoutSeconds: 5 },
-    livenessProbe: {
-      exec: { command: engine.ready },
-      initialDelaySeconds: 60,
-      periodSeconds: 20,
-      timeoutSeconds: 5,
-      failureThreshold: 6,
-    },
+    livenessProbe: { exec: { command: engine.ready }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
     resources: engine.resources,
     securityContext: HARDENED_CONTAINER,
     volumeMounts: [{ name: "data", mountPath: engine.dataPath }, { name: "tmp", mountPath: "/tmp" }, ...pod.mounts],

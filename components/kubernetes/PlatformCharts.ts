@@ -11,10 +11,11 @@ import { receiverSecretFiles, receiverSettings, renderAlertmanagerConfig } from 
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { elasticsearchSetupScript } from "../observability/logsConfig";
-import { OTLP_HTTP_PORT } from "../engines";
+import { IMAGES, OTLP_HTTP_PORT } from "../engines";
 import {
   ELASTICSEARCH_URL,
   KONG_METRICS_JOB,
+  GRAFANA_FOLDER_ANNOTATION,
   KONG_REPLICAS,
   NAMESPACES,
   elasticsearchValues,
@@ -69,6 +70,8 @@ export interface PlatformChartsArgs {
   grafanaAdminPassword: pulumi.Output<string>;
   /** Loki + Promtail, or Elasticsearch, Logstash, Filebeat and Kibana. */
   logs: LogsBackend;
+  /** The StorageClass every chart's volumes claim from (Prometheus, Loki or Elasticsearch). */
+  storageClass: pulumi.Input<string>;
   provider: k8s.Provider;
 }
 
@@ -233,6 +236,7 @@ function createMonitoring(
       configSecret: alertmanagerSecrets[0].metadata.name,
       receiversSecret: alertmanagerSecrets[1].metadata.name,
     },
+    storageClass: args.storageClass,
   });
   return {
     release: release("kubePrometheusStack", NAMESPACES.monitoring, values, alertmanagerSecrets),
@@ -260,7 +264,7 @@ function createDashboards(
         metadata: {
           namespace: NAMESPACES.monitoring,
           labels: { grafana_dashboard: "1" },
-          annotations: { "grafana-folder": catalog.name },
+          annotations: { [GRAFANA_FOLDER_ANNOTATION]: catalog.name },
         },
         data: { [file]: json },
       },
@@ -323,13 +327,13 @@ interface LogBackendContext {
 
 /** Each log option installs its charts; both collect the catalog's namespace. */
 const LOG_BACKENDS: Record<LogsBackend, (context: LogBackendContext) => void> = {
-  loki: ({ release, after }) => {
-    release("loki", NAMESPACES.logging, lokiValues(), after);
+  loki: ({ release, args, after }) => {
+    release("loki", NAMESPACES.logging, lokiValues(args.storageClass), after);
     release("promtail", NAMESPACES.logging, promtailValues(), after);
   },
   elk: ({ name, release, args, opts, after, readerPassword }) => {
     // The chart secures Elasticsearch (TLS, generated elastic password in elasticsearch-master-credentials).
-    const elasticsearch = release("elasticsearch", NAMESPACES.logging, elasticsearchValues(), after);
+    const elasticsearch = release("elasticsearch", NAMESPACES.logging, elasticsearchValues(args.storageClass), after);
     const logins = createLogsLogins(name, readerPassword, elasticsearch, opts);
     const logstash = release("logstash", NAMESPACES.logging, logstashValues(args.catalog.name), [
       elasticsearch,
@@ -397,7 +401,7 @@ function logsSetupJobSpec(
         containers: [
           {
             name: "setup",
-            image: "curlimages/curl:8.9.1",
+            image: IMAGES.curl,
             command: ["sh", "/setup/setup.sh"],
             env: [
               { name: "ES_URL", value: ELASTICSEARCH_URL },

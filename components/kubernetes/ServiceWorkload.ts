@@ -5,7 +5,7 @@ import { Service } from "../../services/schema";
 import { DNS_EGRESS, externalEgress, externalEgressAnnotations } from "./networkPolicies";
 import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
-import { APP_LABEL, metricsPort, podMonitorSpec, podSpec } from "./podSpec";
+import { APP_LABEL, SINGLETON_ANNOTATION, metricsPort, podMonitorSpec, podSpec, prodReplicas } from "./podSpec";
 import { NAME_LIMITS, logicalName } from "../naming";
 import { webIdentityTrustPolicy } from "../webIdentityTrust";
 
@@ -58,9 +58,10 @@ interface Workload {
 /**
  * A catalog service on Kubernetes: ServiceAccount with an IRSA role (no policies until the
  * service needs some), Secret for its credentials, hardened Deployment with probes and limits,
- * Service, HorizontalPodAutoscaler, PodDisruptionBudget (with more than one replica), a PodMonitor
- * and a NetworkPolicy admitting only the gateway, monitoring and the services that call it, and
- * letting out only to DNS, what the service uses, and what its catalog entry declares outside.
+ * Service, a HorizontalPodAutoscaler from at least two pods and a PodDisruptionBudget (a catalog
+ * singleton instead runs one pod, replaced by stopping it first), a PodMonitor and a NetworkPolicy
+ * admitting only the gateway, monitoring and the services that call it, and letting out only to
+ * DNS, what the service uses, and what its catalog entry declares outside.
  */
 export class ServiceWorkload extends pulumi.ComponentResource {
   readonly internalUrl: pulumi.Output<string>;
@@ -80,8 +81,10 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const identity = createIdentity(workload, createIrsaRole(workload));
     createDeployment(workload, identity);
     const kubeService = createService(workload);
-    createAutoscaler(workload);
-    if (service.replicas > 1) createDisruptionBudget(workload);
+    if (!service.singleton) {
+      createAutoscaler(workload);
+      createDisruptionBudget(workload);
+    }
     createPodMonitor(workload);
     createNetworkPolicy(workload);
 
@@ -140,19 +143,24 @@ function createIdentity(workload: Workload, role: aws.iam.Role): Identity {
   return { account, secret };
 }
 
-/** Rolling updates that never drop below the wanted replicas. */
+/** Rolling updates that never drop below the wanted replicas; a singleton's old pod stops before its new one starts. */
 function createDeployment(workload: Workload, identity: Identity): k8s.apps.v1.Deployment {
   const { args } = workload;
   const { service } = args;
   return new k8s.apps.v1.Deployment(
     `${workload.name}-deployment`,
     {
-      metadata: workload.metadata,
+      metadata: service.singleton
+        ? { ...workload.metadata, annotations: { [SINGLETON_ANNOTATION]: "true" } }
+        : workload.metadata,
       spec: {
-        // No replicas: the HorizontalPodAutoscaler owns the count (from the catalog's replicas up),
-        // and a value here would reset it on every `pulumi up`.
+        // Otherwise no replicas: the HorizontalPodAutoscaler owns the count, and a value here would
+        // reset it on every `pulumi up`.
+        ...(service.singleton ? { replicas: 1 } : {}),
         selector: { matchLabels: { [APP_LABEL]: service.name } },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        strategy: service.singleton
+          ? { type: "Recreate" }
+          : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
           // No prometheus.io annotations: the PodMonitor says what Prometheus scrapes.
           metadata: { labels: workload.labels },
@@ -186,17 +194,18 @@ function createService(workload: Workload): k8s.core.v1.Service {
   );
 }
 
-/** From the catalog's replicas up to three times as many, at 70 % CPU. */
+/** From the prod minimum (the catalog's replicas, at least two) up to three times the catalog's replicas, at 70 % CPU. */
 function createAutoscaler(workload: Workload): k8s.autoscaling.v2.HorizontalPodAutoscaler {
   const { service } = workload.args;
+  const minReplicas = prodReplicas(service);
   return new k8s.autoscaling.v2.HorizontalPodAutoscaler(
     `${workload.name}-hpa`,
     {
       metadata: workload.metadata,
       spec: {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
-        minReplicas: service.replicas,
-        maxReplicas: service.replicas * 3,
+        minReplicas,
+        maxReplicas: Math.max(minReplicas, service.replicas * 3),
         metrics: [
           { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
         ],
@@ -206,14 +215,14 @@ function createAutoscaler(workload: Workload): k8s.autoscaling.v2.HorizontalPodA
   );
 }
 
-/** Voluntary disruptions (drains, node upgrades) take at most one pod at a time. */
+/** Voluntary disruptions (drains, node upgrades) take at most one pod at a time, however many the autoscaler runs. */
 function createDisruptionBudget(workload: Workload): k8s.policy.v1.PodDisruptionBudget {
   const { service } = workload.args;
   return new k8s.policy.v1.PodDisruptionBudget(
     `${workload.name}-pdb`,
     {
       metadata: workload.metadata,
-      spec: { minAvailable: service.replicas - 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { [APP_LABEL]: service.name } } },
     },
     workload.k8sOpts,
   );

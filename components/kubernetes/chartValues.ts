@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { AlertThresholds, ScrapedInfrastructure, alertRules } from "../observability/alertRules";
 import { LogsBackend } from "../observability/grafanaProvisioning";
-import { filebeatKubernetesConfig, GRAFANA_READER, logstashPipeline, lokiConfig } from "../observability/logsConfig";
+import {
+  filebeatKubernetesConfig,
+  GRAFANA_READER,
+  logstashPipeline,
+  lokiCompactor,
+  lokiConfig,
+} from "../observability/logsConfig";
 
 /**
  * Values of the platform's Helm charts, rendered without declaring anything: PlatformCharts installs
@@ -28,6 +34,8 @@ export const KONG_REPLICAS = { min: 2, max: 6 } as const;
  * operator keeps the Service's name: `<release>-kong-proxy` (PlatformCharts' release is `kong`).
  */
 export const KONG_METRICS_JOB = "kong-kong-proxy";
+/** Kong's plain HTTP proxy listener in its container: the load balancer sends it the decrypted traffic. */
+const KONG_PROXY_PORT = 8000;
 
 /** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
 export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
@@ -54,9 +62,10 @@ export function kongValues(certificateArn: string, declarativeSecret: string): R
         "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
       },
-      http: { enabled: false },
-      // TLS ends at the load balancer, which forwards to Kong's plain proxy port.
-      tls: { enabled: true, servicePort: 443, overrideServiceTargetPort: 8000 },
+      // TLS ends at the load balancer, whose 443 forwards to Kong's plain listener: the Service's only
+      // port. Kong's own TLS listener is off (nothing would reach it) and no plain port faces out.
+      http: { enabled: true, servicePort: 443, containerPort: KONG_PROXY_PORT },
+      tls: { enabled: false },
     },
     podDisruptionBudget: { enabled: true, minAvailable: 1 },
     autoscaling: { enabled: true, minReplicas: KONG_REPLICAS.min, maxReplicas: KONG_REPLICAS.max },
@@ -64,6 +73,9 @@ export function kongValues(certificateArn: string, declarativeSecret: string): R
     serviceMonitor: { enabled: true },
   };
 }
+
+/** The annotation of a dashboard's ConfigMap that names its Grafana folder. */
+export const GRAFANA_FOLDER_ANNOTATION = "grafana-folder";
 
 export interface MonitoringValuesArgs {
   /** Name of the Secret holding Grafana's admin login. */
@@ -80,6 +92,8 @@ export interface MonitoringValuesArgs {
   infrastructure: ScrapedInfrastructure;
   /** Alertmanager's config (key alertmanager.yaml) and the receivers' secrets, two Secrets in the monitoring namespace. */
   alertmanager: { configSecret: pulumi.Input<string>; receiversSecret: pulumi.Input<string> };
+  /** The StorageClass of Prometheus' volume. */
+  storageClass: pulumi.Input<string>;
 }
 
 /**
@@ -96,7 +110,10 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
           enabled: true,
           label: "grafana_dashboard",
           searchNamespace: NAMESPACES.monitoring,
-          folderAnnotation: "grafana-folder",
+          // The sidecar files each dashboard under the folder its ConfigMap's annotation names; Grafana
+          // makes folders of those directories only with foldersFromFilesStructure.
+          folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
+          provider: { foldersFromFilesStructure: true },
         },
       },
       additionalDataSources: [
@@ -121,7 +138,11 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
         podMonitorNamespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.appNamespace } },
         storageSpec: {
           volumeClaimTemplate: {
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "50Gi" } } },
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              storageClassName: args.storageClass,
+              resources: { requests: { storage: "50Gi" } },
+            },
           },
         },
       },
@@ -166,18 +187,23 @@ export function jaegerValues(): Record<string, unknown> {
   };
 }
 
-/** Loki as a single binary on a persistent volume, with dev's schema and limits. */
-export function lokiValues(): Record<string, unknown> {
+/** Where the Loki chart mounts the single binary's volume (templates/single-binary/statefulset.yaml). */
+const LOKI_CHART_DATA_DIR = "/var/loki";
+
+/** Loki as a single binary on a persistent volume of `storageClass`, with dev's schema, limits and retention. */
+export function lokiValues(storageClass: pulumi.Input<string>): Record<string, unknown> {
+  const dev = lokiConfig();
   return {
     deploymentMode: "SingleBinary",
     loki: {
       auth_enabled: false,
-      commonConfig: { replication_factor: 1 },
+      commonConfig: { replication_factor: 1, path_prefix: LOKI_CHART_DATA_DIR },
       storage: { type: "filesystem" },
-      schemaConfig: lokiConfig().schema_config as Record<string, unknown>,
-      limits_config: lokiConfig().limits_config,
+      schemaConfig: dev.schema_config as Record<string, unknown>,
+      limits_config: dev.limits_config,
+      compactor: lokiCompactor(LOKI_CHART_DATA_DIR),
     },
-    singleBinary: { replicas: 1, persistence: { enabled: true, size: "50Gi" } },
+    singleBinary: { replicas: 1, persistence: { enabled: true, size: "50Gi", storageClass } },
     read: { replicas: 0 },
     write: { replicas: 0 },
     backend: { replicas: 0 },
@@ -194,12 +220,18 @@ export function promtailValues(): Record<string, unknown> {
   };
 }
 
-export function elasticsearchValues(): Record<string, unknown> {
+/** Three Elasticsearch nodes, each on a volume of `storageClass`. */
+export function elasticsearchValues(storageClass: pulumi.Input<string>): Record<string, unknown> {
   return {
     replicas: 3,
     esJavaOpts: "-Xms1g -Xmx1g",
     resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-    volumeClaimTemplate: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "100Gi" } } },
+    // The chart writes this as each node's claim spec (templates/statefulset.yaml).
+    volumeClaimTemplate: {
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: storageClass,
+      resources: { requests: { storage: "100Gi" } },
+    },
   };
 }
 

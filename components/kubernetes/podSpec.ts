@@ -7,6 +7,34 @@ import { cpuCores } from "../../services/quantities";
 
 export const APP_LABEL = "app.kubernetes.io/name";
 
+/** Fewest pods a service runs on prod, so that draining a node (or losing one) never stops it. */
+export const PROD_MIN_REPLICAS = 2;
+
+/** Marks the Deployment of a catalog singleton: one pod, replaced by stopping it first. */
+export const SINGLETON_ANNOTATION = "platform/singleton";
+
+/**
+ * How many pods a service runs on prod at least: one for a catalog singleton, else the catalog's
+ * replicas but never fewer than PROD_MIN_REPLICAS (dev runs the catalog's count as it is).
+ */
+export function prodReplicas(service: Service): number {
+  return service.singleton ? 1 : Math.max(PROD_MIN_REPLICAS, service.replicas);
+}
+
+const PROBE_PERIOD_SECONDS = 10;
+
+/**
+ * A startup probe from a check: tried every 10 s for `startSeconds` (at least three tries) before
+ * the kubelet restarts the container; liveness and readiness probes wait until it passes.
+ */
+export function startupProbe<Check extends object>(check: Check, startSeconds: number) {
+  return {
+    ...check,
+    periodSeconds: PROBE_PERIOD_SECONDS,
+    failureThreshold: Math.max(3, Math.ceil(startSeconds / PROBE_PERIOD_SECONDS)),
+  };
+}
+
 /** Requests: half the CPU limit (bursting allowed), all of the memory limit (no overcommit). */
 export function resourceRequirements(service: Service): {
   requests: Record<string, string>;
@@ -120,10 +148,7 @@ function serviceContainer(pod: PodInputs): k8s.types.input.core.v1.Container {
     env: Object.entries(pod.env).map(([envName, value]) => ({ name: envName, value })),
     envFrom: [{ secretRef: { name: pod.secretName } }],
     resources: resourceRequirements(service),
-    startupProbe: {
-      ...httpProbe(service.health.path),
-      failureThreshold: Math.max(3, Math.ceil(service.health.startPeriodSeconds / 10)),
-    },
+    startupProbe: startupProbe(httpProbe(service.health.path), service.health.startPeriodSeconds),
     livenessProbe: httpProbe(service.health.path),
     readinessProbe: httpProbe(service.health.readinessPath ?? service.health.path),
     securityContext: {
@@ -146,7 +171,7 @@ function httpProbe(path: string) {
   return {
     httpGet: { path, port: "http" },
     initialDelaySeconds: 0,
-    periodSeconds: 10,
+    periodSeconds: PROBE_PERIOD_SECONDS,
     timeoutSeconds: 3,
     failureThreshold: 3,
   };

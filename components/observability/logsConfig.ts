@@ -10,6 +10,24 @@ export const PROMTAIL_PORT = 9080;
 /** Filebeat's HTTP endpoint (off unless configured): `/` answers with the beat's info once it runs. */
 export const FILEBEAT_HTTP_PORT = 5066;
 
+/** Where dev's Loki keeps its data: the container's volume. */
+const LOKI_DEV_DATA_DIR = "/loki";
+/** Both targets keep chunks, index and delete requests on the local filesystem. */
+const LOKI_OBJECT_STORE = "filesystem";
+
+/**
+ * The compactor applies `limits_config.retention_period`: without `retention_enabled` it only compacts
+ * and logs stay forever; Loki 3 refuses retention without a `delete_request_store`. Its working
+ * directory (marker files of chunks pending deletion) belongs on the persistent volume at `dataDir`.
+ */
+export function lokiCompactor(dataDir: string): Record<string, unknown> {
+  return {
+    working_directory: `${dataDir}/compactor`,
+    retention_enabled: true,
+    delete_request_store: LOKI_OBJECT_STORE,
+  };
+}
+
 /** Loki single binary, filesystem storage, TSDB schema v13, 7 days retention. */
 export function lokiConfig(): Record<string, unknown> {
   return {
@@ -17,8 +35,10 @@ export function lokiConfig(): Record<string, unknown> {
     server: { http_listen_port: LOKI_PORT, grpc_listen_port: 9096, log_level: "warn" },
     common: {
       instance_addr: "127.0.0.1",
-      path_prefix: "/loki",
-      storage: { filesystem: { chunks_directory: "/loki/chunks", rules_directory: "/loki/rules" } },
+      path_prefix: LOKI_DEV_DATA_DIR,
+      storage: {
+        filesystem: { chunks_directory: `${LOKI_DEV_DATA_DIR}/chunks`, rules_directory: `${LOKI_DEV_DATA_DIR}/rules` },
+      },
       replication_factor: 1,
       ring: { kvstore: { store: "inmemory" } },
     },
@@ -27,14 +47,14 @@ export function lokiConfig(): Record<string, unknown> {
         {
           from: "2024-01-01",
           store: "tsdb",
-          object_store: "filesystem",
+          object_store: LOKI_OBJECT_STORE,
           schema: "v13",
           index: { prefix: "index_", period: "24h" },
         },
       ],
     },
     limits_config: { retention_period: "168h", allow_structured_metadata: true },
-    compactor: { working_directory: "/loki/compactor", retention_enabled: true, delete_request_store: "filesystem" },
+    compactor: lokiCompactor(LOKI_DEV_DATA_DIR),
     analytics: { reporting_enabled: false },
   };
 }
