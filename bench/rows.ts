@@ -50,6 +50,11 @@ const AWS_SETTINGS = {
   gatewayDomain: "api.bench.example.com",
 };
 
+/** Stand-ins for the receivers a prod stack must have (its secrets set with --secret). */
+const ALERTING = {
+  email: { to: ["oncall@example.com"], from: "alerts@example.com", smarthost: "smtp.example.com:587" },
+};
+
 /**
  * The dev containers' memory limits must fit `docker.memoryBudget` (8 GiB by default), a check about
  * the developer's machine; 200 generated services ask for about 100 GiB. The bench measures the
@@ -79,15 +84,16 @@ export function benchStacks(target: BenchTarget, catalogFile: string): BenchStac
   }
   const layer = (name: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ ...AWS_SETTINGS, layer: name, ...extra });
+  const prodShared = { ...shared, "platform:alerting": JSON.stringify(ALERTING) };
   return [
     {
       stack: "bench-infra",
       config: {
-        ...shared,
+        ...prodShared,
         "platform:aws": layer("infrastructure", { runner: { githubRepository: "bench/platform" } }),
         "platform:environment": "bench",
       },
     },
-    { stack: "bench", config: { ...shared, "platform:aws": layer("platform") } },
+    { stack: "bench", config: { ...prodShared, "platform:aws": layer("platform") } },
   ];
 }

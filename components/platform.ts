@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Catalog } from "../services/schema";
 import { GatewaySettings } from "./gateway/settings";
 import { ObservabilitySettings } from "./observability/settings";
+import { AlertReceivers } from "./observability/alertingSettings";
 import { connectionUrl } from "./data/databasePlan";
 import { ServiceMessaging } from "./messaging/topology";
 
@@ -157,5 +158,7 @@ export interface PlatformInputs {
   images: Record<string, string>;
   gateway: GatewaySettings;
   observability: ObservabilitySettings;
+  /** Where alerts go (`platform:alerting`), secrets wrapped. */
+  alerting: AlertReceivers;
   configSecrets: ConfigSecrets;
 }

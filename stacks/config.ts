@@ -15,6 +15,12 @@ import { CONFIG_NAMESPACE, PlatformInputs } from "../components/platform";
 import { GatewaySettingsSchema, gatewaySettingsProblems } from "../components/gateway/settings";
 import { ObservabilitySettingsSchema } from "../components/observability/settings";
 import {
+  AlertDelivery,
+  AlertingSettings,
+  AlertingSettingsSchema,
+  alertingProblems,
+} from "../components/observability/alertingSettings";
+import {
   DockerSettings,
   DockerSettingsSchema,
   dockerSettingsProblems,
@@ -49,6 +55,8 @@ const StackSettingsSchema = z
       .default({}),
     gateway: GatewaySettingsSchema.default(GatewaySettingsSchema.parse({})),
     observability: ObservabilitySettingsSchema.default(ObservabilitySettingsSchema.parse({})),
+    /** Where alerts go: Slack, e-mail, PagerDuty (secrets set with --secret). */
+    alerting: AlertingSettingsSchema.default({}),
     /** Values of the catalog's `source: config` secrets: `{ service: { NAME: value } }`, set with --secret. */
     serviceSecrets: z.record(z.string(), z.record(z.string(), z.string())).default({}),
     /** Sentry DSN passed to every service as SENTRY_DSN; set with --secret. */
@@ -69,7 +77,9 @@ const MOVED_KEYS: Record<string, string> = {
 };
 
 /** What every target is given (components/platform.ts), with the secrets still plain. */
-type SharedConfig = Omit<PlatformInputs, "configSecrets"> & {
+type SharedConfig = Omit<PlatformInputs, "configSecrets" | "alerting"> & {
+  /** Plaintext only here too; the program wraps the receivers' secrets. */
+  alerting: AlertingSettings;
   /** Plaintext only here, between reading the stack config and wrapping each value in `pulumi.secret`. */
   serviceSecrets: Record<string, Record<string, string>>;
   /** Plaintext only here too. */
@@ -80,7 +90,7 @@ export type PlatformConfig = SharedConfig &
   ({ target: "docker"; docker: DockerSettings } | { target: "aws"; aws: AwsTargetSettings });
 
 const KEYS = Object.keys(StackSettingsSchema.shape);
-const OBJECT_KEYS = new Set(["aws", "images", "docker", "gateway", "observability", "serviceSecrets"]);
+const OBJECT_KEYS = new Set(["aws", "images", "docker", "gateway", "observability", "alerting", "serviceSecrets"]);
 
 /**
  * Reads and validates the stack config and the catalog it selects. `get` returns a config value as
@@ -216,9 +226,11 @@ function compose(
     images: settings.images,
     gateway: settings.gateway,
     observability: settings.observability,
+    alerting: settings.alerting,
     serviceSecrets: settings.serviceSecrets,
     sentryDsn: settings.sentryDsn,
   };
+  problems.push(...alertingProblems(settings.alerting, ...alertDelivery(settings)));
   if (settings.target === "aws" && settings.aws) {
     const aws = checkAwsSettings(settings.aws, catalog, projectDir, shared.environment);
     problems.push(...aws.problems);
@@ -228,6 +240,16 @@ function compose(
     problems.push(...dockerSettingsProblems(settings.docker, catalog, settings.observability));
   }
   return { ...shared, target: "docker", docker: resolveDockerSettings(settings.docker, catalog, stack) };
+}
+
+/**
+ * How the stack delivers alerts, and whether it must reach someone: prod's platform layer through
+ * Alertmanager, its infrastructure layer (the managed stores' CloudWatch alarms) through SNS; dev
+ * may keep them in its local Alertmanager.
+ */
+function alertDelivery(settings: StackSettings): [AlertDelivery, boolean] {
+  if (settings.target === "docker") return ["alertmanager", false];
+  return [settings.aws?.layer === "infrastructure" ? "sns" : "alertmanager", true];
 }
 
 /** Image overrides and secrets must name the catalog's services and secrets, and every config secret be set. */

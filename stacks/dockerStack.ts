@@ -19,6 +19,7 @@ export function dockerStack(config: PlatformConfig & { target: "docker" }, input
     rabbitmqManagementUrl: platform.urls.rabbitmqManagement,
     grafanaUrl: platform.urls.grafana,
     prometheusUrl: platform.urls.prometheus,
+    alertmanagerUrl: platform.urls.alertmanager,
     jaegerUrl: platform.urls.jaeger,
     logsUrl: platform.urls.logs,
     grafanaAdminPassword: platform.grafanaAdminPassword,

@@ -8,6 +8,7 @@ import type { HealthCheck } from "../components/healthCheck";
 import type { PlatformContainer } from "../components/docker/DockerPlatform";
 import { PlatformConfig, readPlatformConfig } from "./config";
 import { skipPromiseStackTraces } from "./promiseTraces";
+import { alertReceivers } from "../components/observability/alertingSettings";
 
 /** What `pulumi stack output` shows for every target. */
 export interface StackOutputs {
@@ -31,6 +32,8 @@ export interface StackOutputs {
   rabbitmqManagementUrl?: string;
   grafanaUrl?: string;
   prometheusUrl?: string;
+  /** Dev: Alertmanager's UI (where alerts go without a receiver). */
+  alertmanagerUrl?: string;
   jaegerUrl?: string;
   /** Kibana with the ELK option, Grafana's Explore with Loki. */
   logsUrl?: string;
@@ -105,6 +108,7 @@ export function runProgram(projectDir: string = process.cwd()): StackOutputs {
     images: config.images,
     gateway: config.gateway,
     observability: config.observability,
+    alerting: alertReceivers(config.alerting),
     configSecrets,
   };
   return declareTarget(config, inputs);

@@ -5,6 +5,7 @@ import { builtinCatalogPath, loadCatalog } from "../services/load";
 import { CacheCluster } from "../components/docker/CacheCluster";
 import { ApiGateway } from "../components/docker/ApiGateway";
 import { Observability } from "../components/docker/Observability";
+import { AlertReceivers } from "../components/observability/alertingSettings";
 import { DEFAULT_IMAGES } from "../components/docker/settings";
 import { GatewaySettings, GatewaySettingsSchema } from "../components/gateway/settings";
 import { GatewayCredential } from "../components/gateway/kongConfig";
@@ -306,7 +307,7 @@ describe("ApiGateway (under mocks)", () => {
 });
 
 describe("Observability (under mocks)", () => {
-  const observability = (logs: "loki" | "elk") => {
+  const observability = (logs: "loki" | "elk", alerting: AlertReceivers = {}) => {
     let component!: Observability;
     return runUnderMocks("components", {}, () => {
       component = new Observability("obs", {
@@ -315,11 +316,13 @@ describe("Observability (under mocks)", () => {
         logs,
         services: ["orders", "mailer"],
         scrapeJobs: [{ job: "orders", groups: [{ targets: ["orders:8080"], labels: { service: "orders" } }] }],
+        storeJobs: {},
         scrapeInterval: "15s",
         thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
+        alerting,
         images: DEFAULT_IMAGES,
         network: new docker.Network("mon", { name: "shop-monitoring" }),
-        hostPorts: { grafana: 3000, prometheus: 9090, jaeger: 16686, kibana: 5601 },
+        hostPorts: { grafana: 3000, prometheus: 9090, alertmanager: 9093, jaeger: 16686, kibana: 5601 },
         labels,
         memory,
         tracing: {},
@@ -331,6 +334,7 @@ describe("Observability (under mocks)", () => {
     const { run, component } = await observability("loki");
     const byName = containers(run.resources);
     assert.deepEqual([...byName.keys()].sort(), [
+      "shop-alertmanager",
       "shop-grafana",
       "shop-jaeger",
       "shop-loki",
@@ -342,7 +346,7 @@ describe("Observability (under mocks)", () => {
     const config = parse(upload(prometheus, "/etc/prometheus/prometheus.yml"));
     assert.deepEqual(
       config.scrape_configs.map((j: any) => j.job_name),
-      ["orders", "prometheus", "node", "jaeger", "grafana", "loki"],
+      ["orders", "prometheus", "alertmanager", "node", "jaeger", "grafana", "loki"],
     );
     const rules = parse(upload(prometheus, "/etc/prometheus/rules/alerts.yml"));
     assert.ok(rules.groups[0].rules.some((r: any) => r.alert === "ServiceDown" && r.labels.service === "mailer"));
@@ -370,10 +374,53 @@ describe("Observability (under mocks)", () => {
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
+  it("runs Alertmanager with the stack's receivers, their secrets in files only, and Prometheus sending to it", async () => {
+    const webhook = "https://hooks.slack.com/services/T0/B0/dev-slack-s3cret";
+    const password = "dev-smtp-s3cret";
+    const { run, component } = await observability("loki", {
+      slack: { webhookUrl: pulumi.secret(webhook) },
+      email: {
+        to: ["dev@example.com"],
+        from: "alerts@example.com",
+        smarthost: "smtp.example.com:587",
+        authUsername: "alerts",
+        authPassword: pulumi.secret(password),
+      },
+    });
+    const alertmanager = containers(run.resources).get("shop-alertmanager")!;
+    assert.deepEqual(alertmanager.inputs.ports, [{ internal: 9093, external: 9093, ip: "127.0.0.1", protocol: "tcp" }]);
+    assert.equal(alertmanager.inputs.memory, memory.alertmanager);
+    assert.ok(alertmanager.inputs.command.includes("--cluster.listen-address="), "one instance, no gossip");
+    assert.match(alertmanager.inputs.healthcheck.tests.join(" "), /wget .*9093\/-\/ready/);
+    assert.deepEqual(alertmanager.inputs.uploads.map((u: any) => u.file).sort(), [
+      "/etc/alertmanager/alertmanager.yml",
+      "/etc/alertmanager/secrets/slack-webhook-url",
+      "/etc/alertmanager/secrets/smtp-password",
+    ]);
+    assert.equal(upload(alertmanager, "/etc/alertmanager/secrets/slack-webhook-url"), webhook);
+    const config = parse(upload(alertmanager, "/etc/alertmanager/alertmanager.yml"));
+    assert.equal(config.receivers[0].slack_configs[0].api_url_file, "/etc/alertmanager/secrets/slack-webhook-url");
+    assert.equal(config.receivers[0].email_configs[0].auth_password_file, "/etc/alertmanager/secrets/smtp-password");
+    assert.ok(
+      isSecretOnWire(alertmanager.wire.uploads) ||
+        (alertmanager.wire.uploads as any[]).some((u) => isSecretOnWire(u) || isSecretOnWire(u.content)),
+      "the secrets travel as secrets",
+    );
+    assert.deepEqual(plaintextOccurrences(run.resources, [webhook, password]), []);
+    const prometheus = parse(
+      upload(containers(run.resources).get("shop-prometheus")!, "/etc/prometheus/prometheus.yml"),
+    );
+    assert.deepEqual(prometheus.alerting, {
+      alertmanagers: [{ static_configs: [{ targets: ["alertmanager:9093"] }] }],
+    });
+    assert.equal(component.alertmanagerUrl, "http://127.0.0.1:9093");
+  });
+
   it("swaps Loki for a secured ELK stack when asked", async () => {
     const { run, component } = await observability("elk");
     const byName = containers(run.resources);
     assert.deepEqual([...byName.keys()].sort(), [
+      "shop-alertmanager",
       "shop-elasticsearch",
       "shop-elasticsearch-setup",
       "shop-filebeat",

@@ -1904,7 +1904,9 @@ describe("PlatformCharts (under mocks)", () => {
   const CACHE_TOKEN = "elasticache-auth-t0ken";
   const GRAFANA_PASSWORD = "grafana-admin-s3cret";
   const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/gateway";
-  const charts = (logs: "loki" | "elk") =>
+  const SLACK_URL = "https://hooks.slack.com/services/T0/B0/slack-s3cret";
+  const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
+  const charts = (logs: "loki" | "elk", brokerMetricsJob?: string) =>
     build(
       () =>
         new PlatformCharts("charts", {
@@ -1924,6 +1926,11 @@ describe("PlatformCharts (under mocks)", () => {
           certificateArn: CERTIFICATE,
           scrapeInterval: "30s",
           thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
+          alerting: {
+            slack: { webhookUrl: pulumi.secret(SLACK_URL) },
+            pagerduty: { routingKey: pulumi.secret(ROUTING_KEY) },
+          },
+          brokerMetricsJob,
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
           logs,
           storageClass: "gp3-encrypted",

@@ -9,6 +9,7 @@ import { namePrefix } from "../components/aws/settings";
 import { ValidationError } from "../services/problems";
 import { BUILD_TAG_MESSAGE } from "../services/schema";
 import { gatewayClients } from "../components/gateway/settings";
+import { ALERTING } from "./helpers/stackConfigs";
 import { IMAGES } from "../components/engines";
 
 const projectDir = path.join(__dirname, "..");
@@ -20,9 +21,11 @@ function targetSettings<T extends PlatformConfig["target"]>(config: PlatformConf
 const dockerOf = (config: PlatformConfig) => targetSettings(config, "docker").docker;
 const awsOf = (config: PlatformConfig) => targetSettings(config, "aws").aws;
 
+/** Reads a stack's config; a prod one gets the receivers prod requires unless it sets its own. */
 function read(values: Record<string, unknown>, stack = "dev") {
+  const withReceivers = values.target === "aws" && !("alerting" in values) ? { ...values, alerting: ALERTING } : values;
   const config = Object.fromEntries(
-    Object.entries(values).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    Object.entries(withReceivers).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
   );
   return readPlatformConfig((key) => config[key], stack, projectDir, Object.keys(config));
 }
@@ -65,14 +68,14 @@ describe("stack files", () => {
     assert.equal(dockerOf(config).referenceService, true, "the dev stack runs the reference service");
   });
 
-  it("Pulumi.prod.yaml lacks only the account's certificate, and says so", () => {
+  it("Pulumi.prod.yaml lacks only the account's certificate and the receivers, and says so", () => {
     assert.throws(
       () => readPlatformConfig(stackFile("Pulumi.prod.yaml"), "prod", projectDir),
       (e: unknown) => {
         assert.ok(e instanceof ValidationError);
         assert.deepEqual(
           e.problems.map((p) => p.path),
-          ["platform:aws.gatewayCertificateArn"],
+          ["platform:alerting", "platform:aws.gatewayCertificateArn"],
         );
         return true;
       },
@@ -95,6 +98,8 @@ describe("stack config", () => {
     assert.equal(docker.gatewayDatabase, "postgres");
     assert.equal(docker.referenceService, false, "a stack runs the catalog's images unless it opts in");
     assert.equal(config.observability.logs, "loki");
+    // Without receivers, dev's alerts stay in its Alertmanager's UI: no error, no warning.
+    assert.deepEqual(config.alerting, {});
     assert.deepEqual(warnings, []);
   });
 
@@ -367,6 +372,64 @@ describe("stack config", () => {
           `${field} in\n${problems.join("\n")}`,
         );
       }
+    });
+
+    it("requires on each layer a receiver its delivery reaches, and refuses a half-set SMTP login", () => {
+      const infrastructure = { ...aws, layer: "infrastructure", runner: { githubRepository: "acme/platform" } };
+      const slackOnly = { slack: ALERTING.slack };
+      // Alertmanager (the platform layer) posts to Slack; SNS (the infrastructure layer's alarms) cannot.
+      read({ target: "aws", catalog: "bookings", aws, alerting: slackOnly }, "prod");
+      assert.deepEqual(problemsOf({ target: "aws", catalog: "bookings", aws: infrastructure, alerting: slackOnly }), [
+        "platform:alerting: no receiver: alerts would reach nobody; set platform:alerting.email.to or " +
+          "platform:alerting.pagerduty.cloudwatchUrl (secrets with pulumi config set --secret --path)",
+      ]);
+      read(
+        {
+          target: "aws",
+          catalog: "bookings",
+          aws: infrastructure,
+          alerting: { pagerduty: { cloudwatchUrl: ALERTING.pagerduty.cloudwatchUrl } },
+        },
+        "prod-infra",
+      );
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws,
+          alerting: { pagerduty: { cloudwatchUrl: ALERTING.pagerduty.cloudwatchUrl } },
+        }),
+        [
+          "platform:alerting: no receiver: alerts would reach nobody; set platform:alerting.slack.webhookUrl, " +
+            "platform:alerting.email (to, from, smarthost) or platform:alerting.pagerduty.routingKey " +
+            "(secrets with pulumi config set --secret --path)",
+        ],
+      );
+      const { authPassword: _, ...withoutPassword } = ALERTING.email;
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws,
+          alerting: { email: withoutPassword, pagerduty: { routingKey: "not-a-key" } },
+        }),
+        [
+          "platform:alerting.pagerduty.routingKey: must be the 32-character integration key of an Events API v2 integration",
+        ],
+      );
+      assert.deepEqual(problemsOf({ target: "aws", catalog: "bookings", aws, alerting: { email: withoutPassword } }), [
+        "platform:alerting.email: set authUsername and authPassword together (or neither, for a relay)",
+      ]);
+    });
+
+    it("refuses an Amazon MQ instance type the broker's alarms do not know", () => {
+      assert.deepEqual(
+        problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, broker: { instanceType: "mq.m7g.large" } } }),
+        [
+          "platform:aws.broker.instanceType: must be an Amazon MQ for RabbitMQ 3.13 instance type: " +
+            "mq.t3.micro, mq.m5.large, mq.m5.xlarge, mq.m5.2xlarge, mq.m5.4xlarge",
+        ],
+      );
     });
 
     it("asks each layer for what it deploys, and keeps the deploy path consistent", () => {

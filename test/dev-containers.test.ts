@@ -32,6 +32,8 @@ const HEALTH_COMMANDS: Array<{ image: RegExp; commands: string[] }> = [
   { image: /^quay\.io\/prometheuscommunity\/postgres-exporter:/, commands: ["wget"] },
   { image: /^kong:/, commands: ["kong"] },
   { image: /^prom\/prometheus:/, commands: ["wget"] },
+  // alertmanager v0.27.0 Dockerfile: FROM quay.io/prometheus/busybox-${OS}-${ARCH}.
+  { image: /^prom\/alertmanager:/, commands: ["wget"] },
   { image: /^prom\/node-exporter:/, commands: ["wget"] },
   { image: /^grafana\/grafana:/, commands: ["curl", "wget"] },
   { image: /^grafana\/loki:/, commands: ["wget"] },

@@ -12,6 +12,7 @@ import { CONFIG_SECRETS, SENTRY_DSN, devConfig } from "./helpers/stackConfigs";
 import { deployPlan } from "../tools/deployPlan";
 import { MEMORY_PROFILES } from "../components/docker/memoryProfile";
 import { devMemoryPlan } from "../components/docker/memoryPlan";
+import { Produced, SERVICE_METRICS, unproducedReferences } from "./helpers/alertTargets";
 import {
   MockRun,
   RecordedResource,
@@ -24,6 +25,23 @@ import {
 
 const projectDir = path.join(__dirname, "..");
 const CONTAINER = "docker:index/container:Container";
+
+/** What each of dev's own scrape jobs produces besides `up`, by the program that serves it. */
+const DEV_INFRASTRUCTURE_METRICS: Record<string, Produced> = {
+  // The rabbitmq image's rabbitmq_prometheus plugin: /metrics, and /metrics/detailed's families.
+  rabbitmq: ["rabbitmq_"],
+  "rabbitmq-queues": ["rabbitmq_detailed_"],
+  // redis_exporter and postgres_exporter, each in its namespace.
+  redis: ["redis_"],
+  postgres: ["pg_"],
+  node: ["node_"],
+  kong: ["kong_"],
+  prometheus: ["prometheus_"],
+  alertmanager: ["alertmanager_"],
+  jaeger: ["jaeger_"],
+  grafana: ["grafana_"],
+  loki: ["loki_"],
+};
 
 const containerNamed = (run: MockRun<unknown>, name: string) =>
   ofType(run.resources, CONTAINER).find((c) => c.inputs.name === name);
@@ -61,7 +79,7 @@ describe("dev program (docker target, under mocks)", () => {
         }
         if (catalog.services.some((s) => s.routes.length > 0))
           expected.push("kong", "kong-db", "kong-db-exporter", "kong-bootstrap");
-        expected.push("prometheus", "node-exporter", "jaeger", "grafana", "loki", "promtail");
+        expected.push("prometheus", "alertmanager", "node-exporter", "jaeger", "grafana", "loki", "promtail");
         if (catalog.frontend) expected.push(catalog.frontend.name);
         assert.deepEqual(
           ofType(run.resources, CONTAINER)
@@ -350,6 +368,33 @@ describe("dev program (docker target, under mocks)", () => {
           down,
           catalog.services.map((s) => s.name),
         );
+      });
+
+      it("alerts only on jobs Prometheus scrapes and on metrics those jobs produce, and sends to Alertmanager", () => {
+        const prometheus = containerNamed(run, `${prefix}-prometheus`)!;
+        const file = (suffix: string) =>
+          parse(prometheus.inputs.uploads.find((u: any) => u.file.endsWith(suffix)).content);
+        const config = file("prometheus.yml");
+        const services = new Set(catalog.services.map((s) => s.name));
+        const scraped = new Map<string, Produced>(
+          config.scrape_configs.map((job: any): [string, Produced] => {
+            const produced = services.has(job.job_name) ? SERVICE_METRICS : DEV_INFRASTRUCTURE_METRICS[job.job_name];
+            assert.ok(produced, `what job ${job.job_name} produces is not known to this test`);
+            return [job.job_name, produced];
+          }),
+        );
+        const rules = file("alerts.yml").groups.flatMap((g: any) => g.rules);
+        assert.deepEqual(unproducedReferences(rules, scraped), []);
+        const alerts = new Set(rules.map((r: any) => r.alert));
+        for (const alert of ["InfrastructureDown", "PostgresDown"]) assert.ok(alerts.has(alert), alert);
+        assert.equal(
+          alerts.has("RedisDown"),
+          catalog.services.some((s) => s.cache),
+        );
+        assert.equal(alerts.has("DeadLetterQueueNotEmpty"), plan.users.length > 0);
+        assert.deepEqual(config.alerting.alertmanagers[0].static_configs[0].targets, ["alertmanager:9093"]);
+        assert.ok(containerNamed(run, `${prefix}-alertmanager`), "an Alertmanager receives them");
+        assert.equal(run.result.alertmanagerUrl, "http://127.0.0.1:9093");
       });
 
       it("puts every scraped container on the monitoring network", () => {

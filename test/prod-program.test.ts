@@ -18,6 +18,7 @@ import {
   prodLayers,
 } from "./helpers/stackConfigs";
 import { checkKong } from "./helpers/kongSchema";
+import { seedProdRun } from "./helpers/prodRuns";
 import { namesCarrying } from "./helpers/envContract";
 import { catalogDocument, withCatalogFileLayers, writeCatalog } from "./helpers/catalogFiles";
 import { checkStack } from "../tools/policyCheck";
@@ -130,7 +131,7 @@ describe("prod program (aws target, under mocks)", () => {
       const catalog = loadCatalog(builtinCatalogPath(name));
       let run: LayeredRun<StackOutputs>;
       before(async () => {
-        run = await runLayersUnderMocks(prodLayers(name), () => runProgram(projectDir));
+        run = await seedProdRun(name);
       });
 
       it("builds a VPC over 3 AZs with public and private subnets, NAT per AZ and flow logs", () => {

@@ -491,10 +491,11 @@ describe("the reference service, run with the environment the program computes",
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reference-promtool-"));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const thresholds = ObservabilitySettingsSchema.parse({});
-    const rules = renderAlertRules([PUBLISHER], {
-      errorRate: thresholds.errorRateThreshold,
-      latencyP95Seconds: thresholds.latencyP95Seconds,
-    });
+    const rules = renderAlertRules(
+      [PUBLISHER],
+      { errorRate: thresholds.errorRateThreshold, latencyP95Seconds: thresholds.latencyP95Seconds },
+      { jobs: [] },
+    );
     fs.writeFileSync(path.join(dir, "alerts.yml"), rules);
     fs.writeFileSync(path.join(dir, "alerts.test.yml"), stringify(errorRateTests(rules, scrapes, publisher)));
     const output = execFileSync("promtool", ["test", "rules", "alerts.test.yml"], { cwd: dir, encoding: "utf8" });

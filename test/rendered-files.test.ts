@@ -105,7 +105,7 @@ describe("Prometheus config and alert rules with promtool", function () {
   it("fires each alert when it should and stays quiet otherwise (promtool test rules)", () => {
     fs.writeFileSync(
       path.join(dir, "alerts.yml"),
-      renderAlertRules(["orders"], { errorRate: 0.05, latencyP95Seconds: 1 }),
+      renderAlertRules(["orders"], { errorRate: 0.05, latencyP95Seconds: 1 }, { jobs: [] }),
     );
     const expect = (alertname: string, labels: Record<string, string>, summary: string, description: string) => ({
       eval_time: "15m",
@@ -166,7 +166,11 @@ describe("Prometheus config and alert rules with promtool", function () {
   it("fires DeadLetterQueueNotEmpty when a DLQ holds messages for longer than 5m, and only then", () => {
     fs.writeFileSync(
       path.join(dir, "dlq-alerts.yml"),
-      renderAlertRules(["orders"], { errorRate: 0.05, latencyP95Seconds: 1 }),
+      renderAlertRules(
+        ["orders"],
+        { errorRate: 0.05, latencyP95Seconds: 1 },
+        { jobs: ["rabbitmq", "rabbitmq-queues"], queueDepthJob: "rabbitmq-queues" },
+      ),
     );
     const depth = (queue: string, values: string) =>
       series(`rabbitmq_detailed_queue_messages{job="rabbitmq-queues",vhost="shop",queue="${queue}"}`, values);

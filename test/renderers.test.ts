@@ -23,6 +23,7 @@ import {
 } from "../components/gateway/kongConfig";
 import { prometheusConfig, renderPrometheusConfig } from "../components/observability/prometheusConfig";
 import { alertRules } from "../components/observability/alertRules";
+import { storeAlarms } from "../components/aws/storeAlarms";
 import { grafanaDashboardProvider, grafanaDatasources } from "../components/observability/grafanaProvisioning";
 import { catalogDashboards, serviceDashboard } from "../components/observability/grafanaDashboards";
 import {
@@ -454,9 +455,9 @@ describe("Prometheus config and alert rules", () => {
   });
 
   it("has the seeds' alerts with the configured thresholds and one ServiceDown per service", () => {
-    const rules = (alertRules(["orders", "mailer"], { errorRate: 0.1, latencyP95Seconds: 0.5 }) as any).groups.flatMap(
-      (g: any) => g.rules,
-    );
+    const rules = (
+      alertRules(["orders", "mailer"], { errorRate: 0.1, latencyP95Seconds: 0.5 }, { jobs: [] }) as any
+    ).groups.flatMap((g: any) => g.rules);
     const byName = (name: string) => rules.filter((r: any) => r.alert === name);
     assert.match(byName("HighErrorRate")[0].expr, /status=~"5\.\."\}\[5m\]\)\) \/ sum by \(service\) .* > 0\.1$/);
     assert.match(
@@ -467,6 +468,77 @@ describe("Prometheus config and alert rules", () => {
     assert.deepEqual(
       byName("ServiceDown").map((r: any) => r.expr),
       ['up{job="orders"} == 0', 'up{job="mailer"} == 0'],
+    );
+  });
+});
+
+describe("alerts per target", () => {
+  const thresholds = { errorRate: 0.05, latencyP95Seconds: 1 };
+  const rulesOf = (infrastructure: Parameters<typeof alertRules>[2]) =>
+    new Map<string, any>(
+      (alertRules(["orders"], thresholds, infrastructure) as any).groups
+        .flatMap((g: any) => g.rules)
+        .map((r: any) => [r.alert === "ServiceDown" ? `ServiceDown/${r.labels.service}` : r.alert, r]),
+    );
+
+  it("watches only the jobs a target scrapes, and the stores' own alerts only where their exporters are", () => {
+    const prod = rulesOf({ jobs: ["kong-kong-proxy"] });
+    assert.deepEqual(
+      [...prod.keys()],
+      ["HighErrorRate", "HighLatency", "RabbitMQPublishErrors", "ServiceDown/orders", "InfrastructureDown"],
+    );
+    assert.equal(prod.get("InfrastructureDown").expr, 'up{job=~"kong-kong-proxy"} == 0');
+    const dev = rulesOf({
+      jobs: ["rabbitmq", "rabbitmq-queues", "redis", "postgres", "node.local"],
+      queueDepthJob: "rabbitmq-queues",
+      redisExporterJob: "redis",
+      postgresExporterJob: "postgres",
+    });
+    assert.equal(
+      dev.get("InfrastructureDown").expr,
+      'up{job=~"rabbitmq|rabbitmq-queues|redis|postgres|node[.]local"} == 0',
+    );
+    assert.equal(dev.get("RedisDown").expr, 'redis_up{job="redis"} == 0');
+    assert.equal(dev.get("PostgresDown").expr, 'pg_up{job="postgres"} == 0');
+    assert.match(
+      dev.get("DeadLetterQueueNotEmpty").expr,
+      /^max by \(vhost, queue\) \(rabbitmq_detailed_queue_messages\{job="rabbitmq-queues",/,
+    );
+    assert.deepEqual([...rulesOf({ jobs: [] }).keys()].slice(-1), ["ServiceDown/orders"], "no empty group");
+  });
+
+  it("alarms on the managed stores with the table's thresholds, each where its metric exists", () => {
+    const alarms = new Map(
+      storeAlarms({
+        rds: { instances: [{ key: "orders", identifier: "shop-prod-orders" }], allocatedStorageGb: 20 },
+        documentDb: { clusterIdentifier: "shop-prod-docdb", instances: 1 },
+        broker: {
+          name: "shop-prod-rabbitmq",
+          instanceType: "mq.m5.large",
+          vhost: "shop",
+          deadLetterQueues: ["orders.payments.dlq"],
+        },
+      }).map((a) => [a.name, a]),
+    );
+    const storage = alarms.get("rds-orders-free-storage")!;
+    assert.deepEqual([storage.comparison, storage.threshold], ["LessThanThreshold", 2 * 1024 ** 3], "10% of 20 GB");
+    assert.ok(!alarms.has("docdb-replica-lag"), "one instance has no replica to lag");
+    // RabbitMQ blocks publishers at 40% of the node's 8 GiB; the alarm fires at 80% of that.
+    assert.equal(alarms.get("mq-memory")!.threshold, Math.round(8 * 1024 ** 3 * 0.4 * 0.8));
+    const dlq = alarms.get("mq-dlq-orders-payments-dlq")!;
+    assert.deepEqual(
+      [dlq.metric, dlq.threshold, dlq.periodSeconds * dlq.periods, dlq.missingData],
+      [
+        {
+          namespace: "AWS/AmazonMQ",
+          name: "MessageCount",
+          dimensions: { Broker: "shop-prod-rabbitmq", VirtualHost: "shop", Queue: "orders.payments.dlq" },
+          statistic: "Maximum",
+        },
+        0,
+        300,
+        "notBreaching",
+      ],
     );
   });
 });

@@ -83,6 +83,7 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
     arn: `arn:aws:iam::123456789012:oidc-provider/${name}`,
   }),
   "aws:cloudwatch/logGroup:LogGroup": (name) => ({ arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}` }),
+  "aws:sns/topic:Topic": (name) => ({ arn: `arn:aws:sns:eu-west-1:123456789012:${name}` }),
   "aws:s3/bucket:Bucket": (name) => ({
     arn: `arn:aws:s3:::${name}-0123`,
     bucket: `${name}-0123`,

@@ -13,6 +13,9 @@ import { WebFrontend } from "./WebFrontend";
 import { DocumentDb } from "./DocumentDb";
 import { DeployRunner } from "./DeployRunner";
 import { GithubActionsRoles } from "./GithubActionsRoles";
+import { ManagedStoreAlarms } from "./ManagedStoreAlarms";
+import { ManagedStores } from "./storeAlarms";
+import { DEAD_LETTER_SUFFIX, planTopology } from "../messaging/topology";
 import { createWorkloadBoundary } from "./workloadBoundary";
 import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache } from "./layers";
 import { platformKey } from "./platformKey";
@@ -53,7 +56,8 @@ interface Foundation {
 
 /**
  * The prod infrastructure layer: everything that only AWS APIs create, deployable from anywhere
- * with AWS credentials. KMS, VPC, EKS, RDS, DocumentDB, ElastiCache, Amazon MQ, ECR, backups, the
+ * with AWS credentials. KMS, VPC, EKS, RDS, DocumentDB, ElastiCache, Amazon MQ and their CloudWatch
+ * alarms, ECR, backups, the
  * web front end, the deploy runner from which the platform layer is deployed inside the VPC, and the
  * roles the workflow's GitHub-hosted jobs assume.
  * Its outputs are the typed objects of layers.ts.
@@ -78,6 +82,7 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     };
     const foundation = createFoundation(ctx);
     const stores = createDataStores(ctx, foundation);
+    createStoreAlarms(ctx, foundation, stores);
     const repositories = createRepositories(ctx, foundation);
     this.frontend = createFrontend(ctx);
     // Every role the platform layer makes carries it, whoever deploys that layer.
@@ -201,6 +206,39 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
             { parent },
           )
         : undefined,
+  };
+}
+
+/** The stores' CloudWatch alarms: what watches them on prod, where no Prometheus exporter runs beside them. */
+function createStoreAlarms(ctx: Context, foundation: Foundation, stores: DataStores): ManagedStoreAlarms {
+  const { settings } = ctx;
+  const watched: ManagedStores = {
+    rds: stores.rds && {
+      instances: Object.entries(stores.rds.identifiers).map(([key, identifier]) => ({ key, identifier })),
+      allocatedStorageGb: settings.rds.allocatedStorageGb,
+    },
+    cache: stores.cache && { replicationGroupId: stores.cache.replicationGroupId, nodes: stores.cache.nodes },
+    documentDb: stores.documentDb && {
+      clusterIdentifier: stores.documentDb.clusterIdentifier,
+      instances: settings.mongodb.instances,
+    },
+    broker: stores.broker && brokerWatched(ctx, stores.broker),
+  };
+  return new ManagedStoreAlarms(
+    `${ctx.name}-alarms`,
+    { namePrefix: ctx.prefix, kmsKeyArn: foundation.key.arn, alerting: ctx.args.alerting, stores: watched },
+    { parent: ctx.parent },
+  );
+}
+
+/** The broker and the catalog's dead-letter queues, in the vhost the platform layer declares them in. */
+function brokerWatched(ctx: Context, broker: ManagedBroker): ManagedStores["broker"] {
+  const plan = planTopology(ctx.args.catalog);
+  return {
+    name: broker.brokerName,
+    instanceType: ctx.settings.broker.instanceType,
+    vhost: plan.vhost,
+    deadLetterQueues: plan.queues.map((q) => q.name).filter((queue) => queue.endsWith(DEAD_LETTER_SUFFIX)),
   };
 }
 

@@ -10,7 +10,7 @@ import { HealthCheck } from "../healthCheck";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
 import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
-import { InClusterBroker } from "../kubernetes/InClusterBroker";
+import { InClusterBroker, RABBITMQ_METRICS_JOB } from "../kubernetes/InClusterBroker";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
 import { defaultDenyPolicy } from "../kubernetes/networkPolicies";
 import { OTLP_HTTP_PORT, REDIS } from "../engines";
@@ -488,6 +488,11 @@ function createCharts(
         errorRate: args.observability.errorRateThreshold,
         latencyP95Seconds: args.observability.latencyP95Seconds,
       },
+      alerting: args.alerting,
+      brokerMetricsJob:
+        args.catalog.services.some(usesBroker) && ctx.settings.broker.mode === "in-cluster"
+          ? RABBITMQ_METRICS_JOB
+          : undefined,
       grafanaAdminPassword,
       logs: args.observability.logs,
       storageClass: cluster.storageClass,

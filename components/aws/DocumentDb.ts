@@ -30,9 +30,12 @@ export class DocumentDb extends pulumi.ComponentResource {
   readonly host: pulumi.Output<string>;
   /** Secret. */
   readonly adminPassword: pulumi.Output<string>;
+  /** What CloudWatch's DBClusterIdentifier dimension names. */
+  readonly clusterIdentifier: string;
 
   constructor(name: string, args: DocumentDbArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDb", name, {}, opts);
+    this.clusterIdentifier = clusterIdentifier(args);
     const { cluster, adminPassword } = this.createCluster(name, args);
     const instances = this.createInstances(name, args, cluster);
     this.host = pulumi.all([cluster.endpoint, ...instances.map((i) => i.id)]).apply(([endpoint]) => endpoint);

@@ -24,9 +24,12 @@ export class ManagedBroker extends pulumi.ComponentResource {
   readonly managementUrl: pulumi.Output<string>;
   /** Secret. */
   readonly adminPassword: pulumi.Output<string>;
+  /** What CloudWatch's Broker dimension names. */
+  readonly brokerName: string;
 
   constructor(name: string, args: ManagedBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedBroker", name, {}, opts);
+    this.brokerName = `${args.namePrefix}-rabbitmq`;
     const child = { parent: this };
     const securityGroup = nodesOnlySecurityGroup(
       `${name}-sg`,
@@ -42,7 +45,7 @@ export class ManagedBroker extends pulumi.ComponentResource {
     const broker = new aws.mq.Broker(
       `${name}-broker`,
       {
-        brokerName: `${args.namePrefix}-rabbitmq`,
+        brokerName: this.brokerName,
         engineType: "RabbitMQ",
         engineVersion: RABBITMQ.managedVersion,
         autoMinorVersionUpgrade: true,

@@ -19,6 +19,9 @@ export class ManagedCache extends pulumi.ComponentResource {
   readonly authToken: pulumi.Output<string>;
   /** One TLS endpoint; failover keeps the primary endpoint's name. */
   readonly endpoint: CacheEndpoint;
+  /** The replication group's ID and node count (primary and replicas), which its CloudWatch metrics are named by. */
+  readonly replicationGroupId: string;
+  readonly nodes: number;
 
   constructor(name: string, args: ManagedCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:ManagedCache", name, {}, opts);
@@ -30,17 +33,19 @@ export class ManagedCache extends pulumi.ComponentResource {
       { description: "Redis from the EKS nodes only", ports: [REDIS.port] },
       child,
     );
+    this.replicationGroupId = fitName(`${args.namePrefix}-redis`, NAME_LIMITS.elastiCacheReplicationGroup);
+    this.nodes = args.replicas + 1;
     this.authToken = new random.RandomPassword(`${name}-auth-token`, { length: 64, special: false }, child).result;
     const group = new aws.elasticache.ReplicationGroup(
       `${name}-redis`,
       {
-        replicationGroupId: fitName(`${args.namePrefix}-redis`, NAME_LIMITS.elastiCacheReplicationGroup),
+        replicationGroupId: this.replicationGroupId,
         description: `${args.namePrefix} cache`,
         engine: "redis",
         engineVersion: REDIS.managedVersion,
         nodeType: args.nodeType,
         port: REDIS.port,
-        numCacheClusters: args.replicas + 1,
+        numCacheClusters: this.nodes,
         automaticFailoverEnabled: true,
         multiAzEnabled: true,
         transitEncryptionEnabled: true,

@@ -38,6 +38,8 @@ export class RdsDatabases extends pulumi.ComponentResource {
   /** Per instance key, the master password (secret). */
   readonly adminPasswords: Record<string, pulumi.Output<string>> = {};
   readonly instanceIds: pulumi.Output<string>[] = [];
+  /** Per instance key, its RDS identifier (what CloudWatch's DBInstanceIdentifier dimension names). */
+  readonly identifiers: Record<string, string> = {};
 
   constructor(name: string, args: RdsDatabasesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:RdsDatabases", name, {}, opts);
@@ -45,6 +47,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
     for (const group of instanceGroups(args)) {
       const server = this.createInstance(name, group, placement, args);
       this.instanceIds.push(server.instance.id);
+      this.identifiers[group.key] = server.identifier;
       this.adminPasswords[group.key] = server.adminPassword;
       for (const db of group.services)
         this.servers[db.service] = { host: server.instance.address, instance: group.key };
@@ -114,7 +117,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
       },
       child,
     );
-    return { instance, adminPassword: adminPassword.result };
+    return { instance, identifier, adminPassword: adminPassword.result };
   }
 
   private createParameterGroup(name: string, version: string): aws.rds.ParameterGroup {
@@ -152,5 +155,6 @@ interface InstancePlacement {
 
 interface DatabaseServer {
   instance: aws.rds.Instance;
+  identifier: string;
   adminPassword: pulumi.Output<string>;
 }

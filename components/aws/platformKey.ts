@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
-/** Customer-managed key with yearly rotation; CloudWatch Logs may use it for the flow logs. */
+/**
+ * Customer-managed key with yearly rotation; CloudWatch Logs may use it for the flow logs, and
+ * CloudWatch alarms to publish to the store alarms' encrypted SNS topic.
+ */
 export function platformKey(name: string, region: string, prefix: string, parent: pulumi.Resource): aws.kms.Key {
   const account = aws.getCallerIdentityOutput({}, { parent });
   const partition = aws.getPartitionOutput({}, { parent });
@@ -28,6 +31,14 @@ export function platformKey(name: string, region: string, prefix: string, parent
               Principal: { Service: `logs.${region}.amazonaws.com` },
               Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
               Resource: "*",
+            },
+            {
+              Sid: "CloudWatchAlarms",
+              Effect: "Allow",
+              Principal: { Service: "cloudwatch.amazonaws.com" },
+              Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+              Resource: "*",
+              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
             },
           ],
         }),

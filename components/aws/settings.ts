@@ -8,6 +8,8 @@ import { Problem, error } from "../../services/problems";
 import { gatewayPaths, usesBroker } from "../../services/validate";
 import { CONFIG_NAMESPACE } from "../platform";
 import { fitName } from "../naming";
+import { RABBITMQ } from "../engines";
+import { BROKER_INSTANCE_MEMORY_GIB } from "./storeAlarms";
 
 const cidr = z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 10.0.0.0/16");
 const domainName = z
@@ -274,6 +276,14 @@ export function checkAwsSettings(
   }
   if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
   problems.push(...deployPathProblems(settings, catalog));
+  if (settings.broker.mode === "amazon-mq" && !(settings.broker.instanceType in BROKER_INSTANCE_MEMORY_GIB)) {
+    problems.push(
+      error(
+        `${CONFIG_NAMESPACE}:aws.broker.instanceType`,
+        `must be an Amazon MQ for RabbitMQ ${RABBITMQ.managedVersion} instance type: ${Object.keys(BROKER_INSTANCE_MEMORY_GIB).join(", ")}`,
+      ),
+    );
+  }
   if (settings.layer === "infrastructure" && settings.ci && !ciRepository(settings)) {
     problems.push(
       error(`${CONFIG_NAMESPACE}:aws.ci.githubRepository`, "is required without runner.githubRepository (owner/name)"),

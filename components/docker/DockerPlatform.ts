@@ -9,7 +9,7 @@ import { connectionUrl } from "../data/databasePlan";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { HealthCheck } from "../healthCheck";
 import { ScrapeJob } from "../observability/prometheusConfig";
-import { QUEUE_DEPTH } from "../observability/alertRules";
+import { QUEUE_DEPTH, ScrapedInfrastructure } from "../observability/alertRules";
 import { OTLP_HTTP_PORT, RABBITMQ } from "../engines";
 import { EnvContract, PlatformInputs, TracingEndpoint } from "../platform";
 import { MessageBroker } from "./MessageBroker";
@@ -45,6 +45,7 @@ export interface ToolUrls {
   rabbitmqManagement?: string;
   grafana: string;
   prometheus: string;
+  alertmanager: string;
   jaeger: string;
   logs: string;
 }
@@ -68,6 +69,8 @@ interface Context {
   scrapeJobs: ScrapeJob[];
   /** Loopback port of each database, the gateway's ("kong") included. */
   databasePorts: Map<string, number>;
+  /** The jobs that report the stores' own state, as each phase adds its store's job. */
+  storeJobs: Omit<ScrapedInfrastructure, "jobs">;
   /** Database exporters (the gateway's and each service's), one `postgres` job once all are known. */
   postgresExporters: Array<{ service: string; target: string }>;
   /** With `referenceService`: the reference service's image, built once, which every service container runs. */
@@ -113,6 +116,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       memory: MEMORY_PROFILES[args.docker.profile],
       labels: (component, service) => ({ stack: args.stack, catalog: args.catalog.name, component, service }),
       scrapeJobs: [],
+      storeJobs: {},
       postgresExporters: [],
       databasePorts: databaseHostPorts(
         args.catalog,
@@ -139,6 +143,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
       rabbitmqManagement: stores.broker?.managementUrl,
       grafana: observability.grafanaUrl,
       prometheus: observability.prometheusUrl,
+      alertmanager: observability.alertmanagerUrl,
       jaeger: observability.jaegerUrl,
       logs: observability.logsUrl,
     };
@@ -218,11 +223,12 @@ function createBroker(ctx: Context, networks: Networks): MessageBroker | undefin
     { parent: ctx.parent },
   );
   const groups = [{ targets: [`${broker.host}:${RABBITMQ.prometheusPort}`] }];
+  ctx.storeJobs.queueDepthJob = "rabbitmq-queues";
   ctx.scrapeJobs.push(
     { job: "rabbitmq", groups },
     // Per-queue depth (the DLQ alert), for the catalog's vhost only.
     {
-      job: "rabbitmq-queues",
+      job: ctx.storeJobs.queueDepthJob,
       groups,
       metricsPath: QUEUE_DEPTH.path,
       params: { family: [QUEUE_DEPTH.family], vhost: [broker.vhost] },
@@ -249,8 +255,9 @@ function createCache(ctx: Context, networks: Networks): CacheCluster | undefined
     },
     { parent: ctx.parent },
   );
+  ctx.storeJobs.redisExporterJob = "redis";
   ctx.scrapeJobs.push({
-    job: "redis",
+    job: ctx.storeJobs.redisExporterJob,
     groups: [{ targets: cache.dataNodes }],
     metricsPath: "/scrape",
     viaExporter: `${REDIS_EXPORTER_HOST}:${REDIS_EXPORTER_PORT}`,
@@ -350,8 +357,9 @@ function createServices(
     });
   }
   if (ctx.postgresExporters.length > 0) {
+    ctx.storeJobs.postgresExporterJob = "postgres";
     ctx.scrapeJobs.push({
-      job: "postgres",
+      job: ctx.storeJobs.postgresExporterJob,
       groups: ctx.postgresExporters.map((e) => ({ targets: [e.target], labels: { service: e.service } })),
     });
   }
@@ -532,11 +540,13 @@ function createObservability(ctx: Context, networks: Networks): Observability {
       logs: args.observability.logs,
       services: args.catalog.services.map((s) => s.name),
       scrapeJobs: ctx.scrapeJobs,
+      storeJobs: ctx.storeJobs,
       scrapeInterval: args.observability.scrapeInterval,
       thresholds: {
         errorRate: args.observability.errorRateThreshold,
         latencyP95Seconds: args.observability.latencyP95Seconds,
       },
+      alerting: args.alerting,
       images: args.docker.images,
       network: networks.monitoring,
       hostPorts: args.docker.hostPorts,
@@ -590,6 +600,7 @@ function healthChecks(
     ...(urls.rabbitmqManagement ? [{ name: "rabbitmq management", url: `${urls.rabbitmqManagement}/` }] : []),
     { name: "grafana", url: `${urls.grafana}/api/health` },
     { name: "prometheus", url: `${urls.prometheus}/-/ready` },
+    { name: "alertmanager", url: `${urls.alertmanager}/-/ready` },
     { name: "jaeger", url: `${urls.jaeger}/` },
     // Redis Commander answers 401 without its password, so it is not probed.
     ...(urls.adminer ? [{ name: "adminer", url: `${urls.adminer}/` }] : []),

@@ -3,7 +3,14 @@ import { OTLP_HTTP_PORT } from "../engines";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
-import { AlertThresholds, renderAlertRules } from "../observability/alertRules";
+import { AlertThresholds, ScrapedInfrastructure, renderAlertRules } from "../observability/alertRules";
+import { AlertReceivers } from "../observability/alertingSettings";
+import {
+  ALERTMANAGER_PORT,
+  receiverSecretFiles,
+  receiverSettings,
+  renderAlertmanagerConfig,
+} from "../observability/alertmanagerConfig";
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import {
   DASHBOARDS_DIR,
@@ -29,12 +36,22 @@ export interface ObservabilityArgs {
   services: string[];
   /** What Prometheus scrapes besides the observability stack itself. */
   scrapeJobs: ScrapeJob[];
+  /** Which of those jobs report the stores' own state (queue depth, `redis_up`, `pg_up`). */
+  storeJobs: Omit<ScrapedInfrastructure, "jobs">;
   scrapeInterval: string;
   thresholds: AlertThresholds;
-  images: LogsBackendArgs["images"] & { prometheus: string; grafana: string; jaeger: string; nodeExporter: string };
+  /** Where Alertmanager sends alerts; none: they stay in its UI. */
+  alerting: AlertReceivers;
+  images: LogsBackendArgs["images"] & {
+    prometheus: string;
+    alertmanager: string;
+    grafana: string;
+    jaeger: string;
+    nodeExporter: string;
+  };
   /** The network every scraped or traced container joins. */
   network: docker.Network;
-  hostPorts: { grafana: number; prometheus: number; jaeger: number; kibana: number };
+  hostPorts: { grafana: number; prometheus: number; alertmanager: number; jaeger: number; kibana: number };
   labels: PlatformLabels;
   memory: ContainerMemory;
   /** How many traces Jaeger keeps at most; its memory comes from the profile. */
@@ -47,6 +64,7 @@ export const OTLP_ENDPOINT = `http://jaeger:${OTLP_HTTP_PORT}`;
 /** Where each program of the stack serves HTTP inside its container (scraped by Prometheus, probed by its healthcheck). */
 const PORTS = {
   prometheus: 9090,
+  alertmanager: ALERTMANAGER_PORT,
   nodeExporter: 9100,
   grafana: 3000,
   jaegerUi: 16686,
@@ -65,13 +83,16 @@ const LOGS_BACKENDS: Record<
 };
 
 /**
- * Metrics, logs and traces for the dev stack: Prometheus with the alert rules, node-exporter,
+ * Metrics, logs and traces for the dev stack: Prometheus with the alert rules, Alertmanager
+ * delivering them to the stack's receivers, node-exporter,
  * Jaeger all-in-one (OTLP), Grafana provisioned with datasources and one dashboard per service,
  * and Loki/Promtail or ELK for logs.
  */
 export class Observability extends pulumi.ComponentResource {
   readonly grafanaUrl: string;
   readonly prometheusUrl: string;
+  /** Alertmanager's UI: the alerts firing, silences. */
+  readonly alertmanagerUrl: string;
   readonly jaegerUrl: string;
   /** Kibana with ELK; Grafana's Explore with Loki. */
   readonly logsUrl: string;
@@ -87,17 +108,20 @@ export class Observability extends pulumi.ComponentResource {
     };
     const logging = logsBackend(context);
     prometheus(context, logging);
+    alertmanager(context);
     nodeExporter(context);
     jaeger(context);
     this.grafanaAdminPassword = grafana(context, logging);
 
     this.grafanaUrl = `http://127.0.0.1:${args.hostPorts.grafana}`;
     this.prometheusUrl = `http://127.0.0.1:${args.hostPorts.prometheus}`;
+    this.alertmanagerUrl = `http://127.0.0.1:${args.hostPorts.alertmanager}`;
     this.jaegerUrl = `http://127.0.0.1:${args.hostPorts.jaeger}`;
     this.logsUrl = logging.url ?? `${this.grafanaUrl}/explore`;
     this.registerOutputs({
       grafanaUrl: this.grafanaUrl,
       prometheusUrl: this.prometheusUrl,
+      alertmanagerUrl: this.alertmanagerUrl,
       jaegerUrl: this.jaegerUrl,
       logsUrl: this.logsUrl,
     });
@@ -134,6 +158,7 @@ function scrapeJobs(args: ObservabilityArgs, logging: LogsBackendComponent): Scr
   return [
     ...args.scrapeJobs,
     { job: "prometheus", groups: [{ targets: [`localhost:${PORTS.prometheus}`] }] },
+    { job: "alertmanager", groups: [{ targets: [`alertmanager:${PORTS.alertmanager}`] }] },
     { job: "node", groups: [{ targets: [`node-exporter:${PORTS.nodeExporter}`] }] },
     { job: "jaeger", groups: [{ targets: [`jaeger:${PORTS.jaegerAdmin}`] }] },
     { job: "grafana", groups: [{ targets: [`grafana:${PORTS.grafana}`] }] },
@@ -141,40 +166,99 @@ function scrapeJobs(args: ObservabilityArgs, logging: LogsBackendComponent): Scr
   ];
 }
 
-function prometheus({ name, args, common, parent }: ObservabilityContext, logging: LogsBackendComponent): void {
+/** The catalog's alerts, and the infrastructure rules of what this stack scrapes besides the services. */
+function alertRulesFile(args: ObservabilityArgs, jobs: ScrapeJob[]): string {
+  const services = new Set(args.services);
+  return renderAlertRules(args.services, args.thresholds, {
+    ...args.storeJobs,
+    jobs: jobs.map((job) => job.job).filter((job) => !services.has(job)),
+  });
+}
+
+function prometheus(context: ObservabilityContext, logging: LogsBackendComponent): void {
+  const { args } = context;
   const jobs = scrapeJobs(args, logging);
-  const prometheusData = new docker.Volume(
-    `${name}-prometheus-data`,
-    { name: `${args.namePrefix}-prometheus-data` },
-    { parent },
-  );
+  prometheusProjectServer(context, {
+    host: "prometheus",
+    files: {
+      "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
+        scrapeInterval: args.scrapeInterval,
+        externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
+        jobs,
+        ruleFiles: ["/etc/prometheus/rules/*.yml"],
+        alertmanagers: [`alertmanager:${PORTS.alertmanager}`],
+      }),
+      "/etc/prometheus/rules/alerts.yml": alertRulesFile(args, jobs),
+    },
+    flags: [
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=7d",
+      "--web.enable-lifecycle",
+    ],
+    dataPath: "/prometheus",
+  });
+}
+
+/** Where Alertmanager reads its config and the receivers' secrets (one file each). */
+const ALERTMANAGER_CONFIG_DIR = "/etc/alertmanager";
+const ALERTMANAGER_SECRETS_DIR = `${ALERTMANAGER_CONFIG_DIR}/secrets`;
+
+/** Alertmanager, alone (no cluster peers), with the stack's receivers; its secrets are files in the container. */
+function alertmanager(context: ObservabilityContext): void {
+  const { alerting } = context.args;
+  const secrets = Object.entries(receiverSecretFiles(alerting)).map(([file, value]) => [
+    `${ALERTMANAGER_SECRETS_DIR}/${file}`,
+    value,
+  ]);
+  prometheusProjectServer(context, {
+    host: "alertmanager",
+    files: {
+      [`${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`]: renderAlertmanagerConfig(
+        receiverSettings(alerting),
+        ALERTMANAGER_SECRETS_DIR,
+      ),
+      ...Object.fromEntries(secrets),
+    },
+    flags: [
+      `--config.file=${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`,
+      "--storage.path=/alertmanager",
+      // One instance: no gossip port, no waiting for peers.
+      "--cluster.listen-address=",
+    ],
+    dataPath: "/alertmanager",
+  });
+}
+
+/**
+ * A server of the Prometheus project (Prometheus, Alertmanager): its files, its data on a volume,
+ * its HTTP port on loopback, healthy once `/-/ready` answers.
+ */
+function prometheusProjectServer(
+  { name, args, common, parent }: ObservabilityContext,
+  server: {
+    host: "prometheus" | "alertmanager";
+    files: Record<string, pulumi.Input<string>>;
+    flags: string[];
+    dataPath: string;
+  },
+): void {
+  const { host } = server;
+  const data = new docker.Volume(`${name}-${host}-data`, { name: `${args.namePrefix}-${host}-data` }, { parent });
   platformContainer(
-    `${name}-prometheus`,
+    `${name}-${host}`,
     {
       ...common,
-      host: "prometheus",
-      image: args.images.prometheus,
-      files: {
-        "/etc/prometheus/prometheus.yml": renderPrometheusConfig({
-          scrapeInterval: args.scrapeInterval,
-          externalLabels: { stack: args.selection.stack, catalog: args.selection.catalog },
-          jobs,
-          ruleFiles: ["/etc/prometheus/rules/*.yml"],
-        }),
-        "/etc/prometheus/rules/alerts.yml": renderAlertRules(args.services, args.thresholds),
-      },
+      host,
+      image: args.images[host],
+      files: server.files,
       settings: {
-        command: [
-          "--config.file=/etc/prometheus/prometheus.yml",
-          "--storage.tsdb.path=/prometheus",
-          "--storage.tsdb.retention.time=7d",
-          "--web.enable-lifecycle",
-        ],
-        volumes: [{ volumeName: prometheusData.name, containerPath: "/prometheus" }],
-        ports: [loopbackPort(PORTS.prometheus, args.hostPorts.prometheus)],
-        memory: args.memory.prometheus,
-        // prom/prometheus is FROM quay.io/prometheus/busybox: busybox wget.
-        healthcheck: healthcheck(httpGet("wget", PORTS.prometheus, "/-/ready")),
+        command: server.flags,
+        volumes: [{ volumeName: data.name, containerPath: server.dataPath }],
+        ports: [loopbackPort(PORTS[host], args.hostPorts[host])],
+        memory: args.memory[host],
+        // prom/prometheus and prom/alertmanager are FROM quay.io/prometheus/busybox: busybox wget.
+        healthcheck: healthcheck(httpGet("wget", PORTS[host], "/-/ready")),
       },
     },
     { parent },

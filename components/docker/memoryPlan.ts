@@ -115,6 +115,7 @@ function observability(input: MemoryPlanInput, memory: ContainerMemory): Contain
     input.logs === "loki" ? ["loki", "promtail"] : ["elasticsearch", "logstash", "kibana", "filebeat"];
   return [
     { container: "prometheus", mib: memory.prometheus },
+    { container: "alertmanager", mib: memory.alertmanager },
     { container: "node-exporter", mib: memory.exporter },
     { container: "jaeger", mib: memory.jaeger },
     { container: "grafana", mib: memory.grafana },

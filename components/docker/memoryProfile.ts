@@ -13,6 +13,7 @@ export interface ContainerMemory {
   sentinel: number;
   kong: number;
   prometheus: number;
+  alertmanager: number;
   grafana: number;
   jaeger: number;
   loki: number;
@@ -51,6 +52,7 @@ export const MEMORY_PROFILES: Record<MemoryProfileName, ContainerMemory> = {
     sentinel: 32,
     kong: 384,
     prometheus: 384,
+    alertmanager: 64,
     grafana: 256,
     jaeger: 256,
     loki: 256,
@@ -73,6 +75,7 @@ export const MEMORY_PROFILES: Record<MemoryProfileName, ContainerMemory> = {
     sentinel: 32,
     kong: 256,
     prometheus: 256,
+    alertmanager: 48,
     grafana: 192,
     jaeger: 128,
     loki: 192,

@@ -22,6 +22,7 @@ export const DEFAULT_IMAGES = {
   kong: IMAGES.kong,
   kongDatabase: POSTGRES_TOOLS_IMAGE,
   prometheus: IMAGES.prometheus,
+  alertmanager: IMAGES.alertmanager,
   grafana: IMAGES.grafana,
   loki: IMAGES.loki,
   promtail: IMAGES.promtail,
@@ -44,6 +45,7 @@ const HOST_PORT_DEFAULTS = {
   gatewayAdmin: 18001,
   grafana: 3000,
   prometheus: 9090,
+  alertmanager: 9093,
   jaeger: 16686,
   kibana: 5601,
   adminer: 8080,
@@ -63,6 +65,8 @@ const HostPortsSchema = z
     gatewayAdmin: hostPort.default(HOST_PORT_DEFAULTS.gatewayAdmin),
     grafana: hostPort.default(HOST_PORT_DEFAULTS.grafana),
     prometheus: hostPort.default(HOST_PORT_DEFAULTS.prometheus),
+    /** Alertmanager's UI and API: the alerts firing, and silences. */
+    alertmanager: hostPort.default(HOST_PORT_DEFAULTS.alertmanager),
     jaeger: hostPort.default(HOST_PORT_DEFAULTS.jaeger),
     /** Kibana, with the ELK log option only. */
     kibana: hostPort.default(HOST_PORT_DEFAULTS.kibana),
@@ -229,7 +233,12 @@ function platformHostPorts(
   const used: Array<[keyof typeof ports, string]> = [];
   if (catalog.services.some(usesBroker)) used.push(["rabbitmqManagement", "RabbitMQ management"], ["amqp", "AMQP"]);
   if (needsGateway(catalog)) used.push(["gatewayProxy", "gateway proxy"], ["gatewayAdmin", "gateway admin API"]);
-  used.push(["grafana", "Grafana"], ["prometheus", "Prometheus"], ["jaeger", "Jaeger UI"]);
+  used.push(
+    ["grafana", "Grafana"],
+    ["prometheus", "Prometheus"],
+    ["alertmanager", "Alertmanager"],
+    ["jaeger", "Jaeger UI"],
+  );
   if (observability.logs === "elk") used.push(["kibana", "Kibana"]);
   if (settings.devTools.adminer) used.push(["adminer", "Adminer"]);
   if (settings.devTools.redisCommander) used.push(["redisCommander", "Redis Commander"]);

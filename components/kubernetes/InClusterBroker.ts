@@ -16,6 +16,12 @@ export interface InClusterBrokerArgs {
 }
 
 export const MESSAGING_NAMESPACE = "messaging";
+/**
+ * The job Prometheus gives the broker's metrics: Bitnami's chart (14.7.0,
+ * templates/servicemonitor.yaml) selects the `rabbitmq` Service with `jobLabel: ""`, so the operator
+ * names the job after that Service, for `/metrics` and `/metrics/detailed` alike.
+ */
+export const RABBITMQ_METRICS_JOB = "rabbitmq";
 export const RABBITMQ_CHART = {
   chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq",
   version: "14.7.0",

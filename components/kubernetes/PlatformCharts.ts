@@ -6,6 +6,8 @@ import { GatewayClient, renderKongConfig } from "../gateway/kongConfig";
 import { rateLimitCounters } from "../gateway/clients";
 import { CacheEndpoint } from "../platform";
 import { AlertThresholds } from "../observability/alertRules";
+import { AlertReceivers } from "../observability/alertingSettings";
+import { receiverSecretFiles, receiverSettings, renderAlertmanagerConfig } from "../observability/alertmanagerConfig";
 import { catalogDashboards } from "../observability/grafanaDashboards";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import { elasticsearchSetupScript } from "../observability/logsConfig";
@@ -14,6 +16,7 @@ import { TracingSettings } from "../observability/settings";
 import { JAEGER_ADMIN_PORT } from "../observability/tracing";
 import {
   ELASTICSEARCH_URL,
+  KONG_METRICS_JOB,
   GRAFANA_FOLDER_ANNOTATION,
   JAEGER_POD_LABELS,
   KONG_REPLICAS,
@@ -63,6 +66,10 @@ export interface PlatformChartsArgs {
   certificateArn: string;
   scrapeInterval: string;
   thresholds: AlertThresholds;
+  /** Where Alertmanager sends alerts (validation requires one receiver on prod). */
+  alerting: AlertReceivers;
+  /** The in-cluster RabbitMQ's scrape job, when the broker runs in the cluster (Amazon MQ is not scraped). */
+  brokerMetricsJob?: string;
   grafanaAdminPassword: pulumi.Output<string>;
   /** Loki + Promtail, or Elasticsearch, Logstash, Filebeat and Kibana. */
   logs: LogsBackend;
@@ -165,6 +172,34 @@ interface Monitoring {
   readerPassword: pulumi.Output<string>;
 }
 
+/** The Secrets Alertmanager reads: its config, and the receivers' secrets the config names as files. */
+const ALERTMANAGER_SECRETS = { config: "alertmanager-platform", receivers: "alertmanager-receivers" } as const;
+
+/**
+ * Alertmanager's config and the receivers' secrets as two Secrets; the operator mounts the second
+ * at /etc/alertmanager/secrets/<name>/ (prometheus-operator's AlertmanagerSpec.secrets).
+ */
+function createAlertmanagerSecrets(
+  name: string,
+  args: PlatformChartsArgs,
+  namespace: k8s.core.v1.Namespace,
+  opts: ChildOpts,
+): k8s.core.v1.Secret[] {
+  const secret = (key: string, secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+    new k8s.core.v1.Secret(
+      `${name}-${key}`,
+      { metadata: { name: secretName, namespace: NAMESPACES.monitoring }, stringData },
+      { ...opts, dependsOn: [namespace] },
+    );
+  const secretsDir = `/etc/alertmanager/secrets/${ALERTMANAGER_SECRETS.receivers}`;
+  return [
+    secret("alertmanager-config", ALERTMANAGER_SECRETS.config, {
+      "alertmanager.yaml": renderAlertmanagerConfig(receiverSettings(args.alerting), secretsDir),
+    }),
+    secret("alertmanager-receivers", ALERTMANAGER_SECRETS.receivers, receiverSecretFiles(args.alerting)),
+  ];
+}
+
 /** kube-prometheus-stack with Grafana's admin login, the catalog's dashboards and the logs reader's password. */
 function createMonitoring(
   name: string,
@@ -188,6 +223,7 @@ function createMonitoring(
     { parent: opts.parent },
   ).result;
   createDashboards(name, args.catalog, args.logs, namespace, opts);
+  const alertmanagerSecrets = createAlertmanagerSecrets(name, args, namespace, opts);
   const values = monitoringValues({
     grafanaAdminSecret: grafanaAdmin.metadata.name,
     logs: args.logs,
@@ -196,9 +232,21 @@ function createMonitoring(
     appNamespace: args.appNamespace,
     serviceNames: args.catalog.services.map((s) => s.name),
     thresholds: args.thresholds,
+    infrastructure: {
+      jobs: [KONG_METRICS_JOB, ...(args.brokerMetricsJob ? [args.brokerMetricsJob] : [])],
+      // The broker's ServiceMonitor scrapes /metrics/detailed under the same job.
+      queueDepthJob: args.brokerMetricsJob,
+    },
+    alertmanager: {
+      configSecret: alertmanagerSecrets[0].metadata.name,
+      receiversSecret: alertmanagerSecrets[1].metadata.name,
+    },
     storageClass: args.storageClass,
   });
-  return { release: release("kubePrometheusStack", NAMESPACES.monitoring, values), readerPassword };
+  return {
+    release: release("kubePrometheusStack", NAMESPACES.monitoring, values, alertmanagerSecrets),
+    readerPassword,
+  };
 }
 
 /** One ConfigMap per generated dashboard; Grafana's sidecar files it under the catalog's folder. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { AlertThresholds, alertRules } from "../observability/alertRules";
+import { AlertThresholds, ScrapedInfrastructure, alertRules } from "../observability/alertRules";
 import { LogsBackend } from "../observability/grafanaProvisioning";
 import {
   filebeatKubernetesConfig,
@@ -33,6 +33,12 @@ export const ELASTICSEARCH_URL = "https://elasticsearch-master:9200";
 /** How many Kong pods the autoscaler runs: rate limits are counted in the cache so that they share one counter. */
 export const KONG_REPLICAS = { min: 2, max: 6 } as const;
 
+/**
+ * The job Prometheus gives Kong's metrics. Kong's chart (2.47.0, templates/servicemonitor.yaml)
+ * selects the proxy Service and names `jobLabel: <release>`, a label that Service lacks, so the
+ * operator keeps the Service's name: `<release>-kong-proxy` (PlatformCharts' release is `kong`).
+ */
+export const KONG_METRICS_JOB = "kong-kong-proxy";
 /** Kong's plain HTTP proxy listener in its container: the load balancer sends it the decrypted traffic. */
 const KONG_PROXY_PORT = 8000;
 
@@ -92,13 +98,18 @@ export interface MonitoringValuesArgs {
   appNamespace: string;
   serviceNames: string[];
   thresholds: AlertThresholds;
+  /** What Prometheus scrapes of the platform's components besides the chart's own (Kong, an in-cluster broker). */
+  infrastructure: ScrapedInfrastructure;
+  /** Alertmanager's config (key alertmanager.yaml) and the receivers' secrets, two Secrets in the monitoring namespace. */
+  alertmanager: { configSecret: pulumi.Input<string>; receiversSecret: pulumi.Input<string> };
   /** The StorageClass of Prometheus' volume. */
   storageClass: pulumi.Input<string>;
 }
 
 /**
  * Values of kube-prometheus-stack: Prometheus scraping the services through the PodMonitors of the
- * catalog's namespace, the same alert rules as dev, Grafana with logs and traces.
+ * catalog's namespace, the services' alert rules and those of what prod scrapes, Alertmanager with
+ * the stack's receivers, Grafana with logs and traces.
  */
 export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
   return {
@@ -146,7 +157,16 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
         },
       },
     },
-    additionalPrometheusRulesMap: { platform: alertRules(args.serviceNames, args.thresholds) },
+    // The chart renders no config of its own (templates/alertmanager/secret.yaml skips it with
+    // useExistingSecret); the operator mounts `secrets` at /etc/alertmanager/secrets/<name>/.
+    alertmanager: {
+      alertmanagerSpec: {
+        useExistingSecret: true,
+        configSecret: args.alertmanager.configSecret,
+        secrets: [args.alertmanager.receiversSecret],
+      },
+    },
+    additionalPrometheusRulesMap: { platform: alertRules(args.serviceNames, args.thresholds, args.infrastructure) },
   };
 }
 

@@ -23,12 +23,34 @@ export const QUEUE_DEPTH = {
 export const DEAD_LETTER_ALERT_AFTER = "5m";
 
 /**
+ * What a target scrapes of the platform's own components (not the catalog's services), by job name:
+ * its infrastructure rules name only these, so that every rule can fire where it is loaded.
+ */
+export interface ScrapedInfrastructure {
+  /** Every job of the platform's components; InfrastructureDown watches them. */
+  jobs: string[];
+  /** The job scraping rabbitmq_prometheus' per-queue depth (QUEUE_DEPTH), where RabbitMQ is scraped at all. */
+  queueDepthJob?: string;
+  /** The job of redis_exporter, which reports `redis_up` for each Redis it scrapes. */
+  redisExporterJob?: string;
+  /** The job of the postgres_exporters, which report `pg_up`. */
+  postgresExporterJob?: string;
+}
+
+/**
  * The seeds' alerts (HighErrorRate, HighLatency, RabbitMQPublishErrors) over the services' HTTP
  * metrics (`http_requests_total{status}`, `http_request_duration_seconds_bucket`), one
- * ServiceDown per service, and down alerts for the infrastructure exporters.
+ * ServiceDown per service: on every target. Then the target's own: down alerts for the
+ * infrastructure it scrapes, and the dead-letter alert where it scrapes RabbitMQ's queues.
  */
-export function alertRules(services: string[], thresholds: AlertThresholds): Record<string, unknown> {
-  return { groups: [serviceAlerts(services, thresholds), infrastructureAlerts(), messagingAlerts()] };
+export function alertRules(
+  services: string[],
+  thresholds: AlertThresholds,
+  infrastructure: ScrapedInfrastructure,
+): Record<string, unknown> {
+  const groups = [serviceAlerts(services, thresholds), infrastructureAlerts(infrastructure)];
+  if (infrastructure.queueDepthJob) groups.push(messagingAlerts(infrastructure.queueDepthJob));
+  return { groups: groups.filter((group) => (group.rules as unknown[]).length > 0) };
 }
 
 function serviceAlerts(services: string[], thresholds: AlertThresholds): Record<string, unknown> {
@@ -80,49 +102,47 @@ function serviceAlerts(services: string[], thresholds: AlertThresholds): Record<
   };
 }
 
-function infrastructureAlerts(): Record<string, unknown> {
-  return {
-    name: "platform-infrastructure",
-    rules: [
-      {
-        alert: "InfrastructureDown",
-        expr: 'up{job=~"rabbitmq|redis|postgres|kong|node"} == 0',
-        for: "2m",
-        labels: { severity: "critical" },
-        annotations: {
-          summary: "{{ $labels.job }} target {{ $labels.instance }} is down",
-          description: "Not scraped for 2 minutes.",
-        },
-      },
-      {
-        alert: "RedisDown",
-        expr: "redis_up == 0",
-        for: "1m",
-        labels: { severity: "critical" },
-        annotations: {
-          summary: "Redis {{ $labels.instance }} is down",
-          description: "redis_exporter cannot reach it.",
-        },
-      },
-      {
-        alert: "PostgresDown",
-        expr: "pg_up == 0",
-        for: "1m",
-        labels: { severity: "critical" },
-        annotations: {
-          summary: "PostgreSQL of {{ $labels.service }} is down",
-          description: "postgres_exporter cannot reach it.",
-        },
-      },
-    ],
-  };
+function infrastructureAlerts(infrastructure: ScrapedInfrastructure): Record<string, unknown> {
+  const { jobs, redisExporterJob, postgresExporterJob } = infrastructure;
+  const rules = [
+    jobs.length > 0 &&
+      criticalRule("InfrastructureDown", `up{job=~"${exactJobs(jobs)}"} == 0`, "2m", {
+        summary: "{{ $labels.job }} target {{ $labels.instance }} is down",
+        description: "Not scraped for 2 minutes.",
+      }),
+    redisExporterJob &&
+      criticalRule("RedisDown", `redis_up{job="${redisExporterJob}"} == 0`, "1m", {
+        summary: "Redis {{ $labels.instance }} is down",
+        description: "redis_exporter cannot reach it.",
+      }),
+    postgresExporterJob &&
+      criticalRule("PostgresDown", `pg_up{job="${postgresExporterJob}"} == 0`, "1m", {
+        summary: "PostgreSQL of {{ $labels.service }} is down",
+        description: "postgres_exporter cannot reach it.",
+      }),
+  ];
+  return { name: "platform-infrastructure", rules: rules.filter(Boolean) };
+}
+
+function criticalRule(
+  alert: string,
+  expr: string,
+  forDuration: string,
+  annotations: { summary: string; description: string },
+): Record<string, unknown> {
+  return { alert, expr, for: forDuration, labels: { severity: "critical" }, annotations };
+}
+
+/** A regex matching exactly these job names (`[.]` for a dot, without PromQL's string escapes). */
+function exactJobs(jobs: string[]): string {
+  return [...new Set(jobs)].map((job) => job.replaceAll(".", "[.]")).join("|");
 }
 
 /**
  * A dead letter is a message a consumer gave up on: someone should look within minutes, and a
  * full DLQ drops what is dead-lettered next (see deadLetterArguments in messaging/topology.ts).
  */
-function messagingAlerts(): Record<string, unknown> {
+function messagingAlerts(queueDepthJob: string): Record<string, unknown> {
   // `[.]` is a literal dot without PromQL's string escapes.
   const dlq = `.+${DEAD_LETTER_SUFFIX.replaceAll(".", "[.]")}`;
   return {
@@ -130,7 +150,7 @@ function messagingAlerts(): Record<string, unknown> {
     rules: [
       {
         alert: "DeadLetterQueueNotEmpty",
-        expr: `max by (vhost, queue) (${QUEUE_DEPTH.metric}{queue=~"${dlq}"}) > 0`,
+        expr: `max by (vhost, queue) (${QUEUE_DEPTH.metric}{job="${queueDepthJob}",queue=~"${dlq}"}) > 0`,
         for: DEAD_LETTER_ALERT_AFTER,
         labels: { severity: "warning" },
         annotations: {
@@ -142,6 +162,10 @@ function messagingAlerts(): Record<string, unknown> {
   };
 }
 
-export function renderAlertRules(services: string[], thresholds: AlertThresholds): string {
-  return stringify(alertRules(services, thresholds));
+export function renderAlertRules(
+  services: string[],
+  thresholds: AlertThresholds,
+  infrastructure: ScrapedInfrastructure,
+): string {
+  return stringify(alertRules(services, thresholds, infrastructure));
 }

@@ -21,6 +21,8 @@ export interface PrometheusConfigInput {
   externalLabels: Record<string, string>;
   jobs: ScrapeJob[];
   ruleFiles: string[];
+  /** `host:port` of each Alertmanager the alerts are sent to. */
+  alertmanagers?: string[];
 }
 
 export function prometheusConfig({
@@ -28,6 +30,7 @@ export function prometheusConfig({
   externalLabels,
   jobs,
   ruleFiles,
+  alertmanagers = [],
 }: PrometheusConfigInput): Record<string, unknown> {
   const names = new Set<string>();
   for (const job of jobs) {
@@ -36,6 +39,9 @@ export function prometheusConfig({
   }
   return {
     global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval, external_labels: externalLabels },
+    ...(alertmanagers.length > 0 && {
+      alerting: { alertmanagers: [{ static_configs: [{ targets: alertmanagers }] }] },
+    }),
     rule_files: ruleFiles,
     scrape_configs: jobs.map((job) => ({
       job_name: job.job,

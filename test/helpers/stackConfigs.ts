@@ -30,6 +30,25 @@ export const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2
 /** The DNS name a prod stack's gateway certificate covers. */
 export const gatewayDomain = (catalog: string) => `api.${catalog}.example.com`;
 
+/**
+ * Receivers of every kind, as a prod team sets them (the URLs, password and key with --secret):
+ * prod requires one that each layer's delivery reaches.
+ */
+export const ALERTING = {
+  slack: { webhookUrl: "https://hooks.slack.com/services/T0000/B0000/slack-webhook-s3cret", channel: "#alerts" },
+  email: {
+    to: ["oncall@example.com", "platform@example.com"],
+    from: "alerts@example.com",
+    smarthost: "smtp.example.com:587",
+    authUsername: "alerts",
+    authPassword: "smtp-s3cret",
+  },
+  pagerduty: {
+    routingKey: "0123456789abcdef0123456789abcdef",
+    cloudwatchUrl: "https://events.pagerduty.com/integration/fedcba9876543210fedcba9876543210/enqueue",
+  },
+};
+
 export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
   return {
     "platform:target": "aws",
@@ -43,6 +62,7 @@ export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): 
       ...aws,
     }),
     "platform:serviceSecrets": JSON.stringify(CONFIG_SECRETS[catalog] ?? {}),
+    "platform:alerting": JSON.stringify(ALERTING),
   };
 }
 

@@ -1,0 +1,312 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { runProgram, StackOutputs } from "../stacks/program";
+import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
+import { Catalog } from "../services/schema";
+import { usesBroker } from "../services/validate";
+import { DEAD_LETTER_SUFFIX, planTopology } from "../components/messaging/topology";
+import {
+  LayeredRun,
+  RecordedResource,
+  isSecretOnWire,
+  ofType,
+  plaintextOccurrences,
+  runLayersUnderMocks,
+} from "../tools/mockRun";
+import { ALERTING, prodLayers } from "./helpers/stackConfigs";
+import { seedProdRun } from "./helpers/prodRuns";
+import { POD_MONITOR, targetLabels } from "./helpers/podMonitors";
+import { Produced, SERVICE_METRICS, promtoolCheckRules, unproducedReferences } from "./helpers/alertTargets";
+import { hasBinary } from "./helpers/servers";
+
+const projectDir = path.join(__dirname, "..");
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+/**
+ * The jobs the charts' ServiceMonitors give prod's Prometheus, and what each produces besides `up`.
+ * prometheus-operator names a ServiceMonitor's job after the Service, unless `jobLabel` names a label
+ * the Service carries.
+ */
+const CHART_JOBS: Record<string, { release: string; job: string; produces: Produced }> = {
+  // kong 2.47.0, templates/servicemonitor.yaml: selects the proxy Service (values.yaml proxy.labels
+  // enable-metrics: "true") with `jobLabel: {{ .Release.Name }}`, a label that Service does not carry.
+  kong: { release: "kong", job: "kong-kong-proxy", produces: ["kong_"] },
+  // bitnami rabbitmq 14.7.0, templates/servicemonitor.yaml: the `rabbitmq` Service (fullname of release
+  // rabbitmq), values.yaml metrics.serviceMonitor.jobLabel "", endpoints /metrics and /metrics/detailed.
+  rabbitmq: { release: "rabbitmq", job: "rabbitmq", produces: ["rabbitmq_"] },
+  // kube-prometheus-stack 65.8.1's own exporters: charts/prometheus-node-exporter (jobLabel
+  // node-exporter) and charts/kube-state-metrics (the Service kps-kube-state-metrics, jobLabel
+  // app.kubernetes.io/name: kube-state-metrics).
+  nodeExporter: { release: "kps", job: "node-exporter", produces: ["node_"] },
+  kubeStateMetrics: { release: "kps", job: "kube-state-metrics", produces: ["kube_"] },
+};
+
+/** What prod's Prometheus scrapes: each service's PodMonitor, and the ServiceMonitors of the charts installed. */
+function prodScrapeJobs(run: LayeredRun<StackOutputs>): Map<string, Produced> {
+  const releases = new Set(ofType(run.resources, RELEASE).map((r) => r.inputs.name));
+  const services = ofType(run.resources, POD_MONITOR).map((m): [string, Produced] => [
+    targetLabels(m.inputs).job,
+    SERVICE_METRICS,
+  ]);
+  const charts = Object.values(CHART_JOBS)
+    .filter((chart) => releases.has(chart.release))
+    .map((chart): [string, Produced] => [chart.job, chart.produces]);
+  return new Map([...services, ...charts]);
+}
+
+const rulesOf = (run: LayeredRun<StackOutputs>) =>
+  ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kps")!.inputs.values.additionalPrometheusRulesMap
+    .platform;
+const alertNames = (rules: any) => new Set<string>(rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)));
+const alarmsOf = (run: LayeredRun<StackOutputs>) => ofType(run.resources, ALARM);
+const secretValues = [
+  ALERTING.slack.webhookUrl,
+  ALERTING.email.authPassword,
+  ALERTING.pagerduty.routingKey,
+  ALERTING.pagerduty.cloudwatchUrl,
+];
+
+/** The alarms each store must have, by name after the stack's prefix. */
+function expectedAlarms(catalog: Catalog, cacheNodes: number): string[] {
+  const rds = catalog.services
+    .filter((s) => s.database.kind === "postgres")
+    .flatMap((s) => ["cpu", "free-storage", "connections"].map((what) => `rds-${s.name}-${what}`));
+  const cache = catalog.services.some((s) => s.cache)
+    ? Array.from({ length: cacheNodes }, (_, i) =>
+        ["cpu", "memory", "evictions", "connections", "replication-lag"].map((what) => `cache-${i + 1}-${what}`),
+      ).flat()
+    : [];
+  const dlqs = planTopology(catalog)
+    .queues.map((q) => q.name)
+    .filter((q) => q.endsWith(DEAD_LETTER_SUFFIX));
+  const broker = catalog.services.some(usesBroker)
+    ? ["mq-cpu", "mq-memory", "mq-messages", ...dlqs.map((q) => `mq-dlq-${q.replaceAll(".", "-")}`)]
+    : [];
+  return [...rds, ...cache, ...broker];
+}
+
+describe("prod alerts (aws target, under mocks)", () => {
+  for (const name of BUILTIN_CATALOGS) {
+    describe(`catalog ${name}`, () => {
+      const catalog = loadCatalog(builtinCatalogPath(name));
+      let run: LayeredRun<StackOutputs>;
+      before(async () => {
+        run = await seedProdRun(name);
+      });
+
+      it("alerts only on jobs prod's Prometheus scrapes and metrics they produce, in rules promtool accepts", function () {
+        const rules = rulesOf(run);
+        const kong = ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kong")!.inputs;
+        assert.equal(kong.values.serviceMonitor.enabled, true, "Kong's ServiceMonitor, which CHART_JOBS names");
+        assert.deepEqual(
+          unproducedReferences(
+            rules.groups.flatMap((g: any) => g.rules),
+            prodScrapeJobs(run),
+          ),
+          [],
+        );
+        const alerts = alertNames(rules);
+        assert.ok(alerts.has("InfrastructureDown") && alerts.has("ServiceDown"));
+        // Amazon MQ has no rabbitmq_prometheus: its DLQs are CloudWatch alarms instead.
+        for (const alert of ["RedisDown", "PostgresDown", "DeadLetterQueueNotEmpty"])
+          assert.ok(!alerts.has(alert), alert);
+        if (!hasBinary("promtool")) {
+          console.log("      (promtool skipped: not installed; .ci/run installs Debian's prometheus package)");
+          return;
+        }
+        assert.match(promtoolCheckRules(rules), /SUCCESS: \d+ rules found/);
+      });
+
+      it("watches each managed store with CloudWatch alarms that publish to an encrypted topic the receivers subscribe to", () => {
+        const prefix = `${name}-prod`;
+        const alarms = alarmsOf(run);
+        assert.deepEqual(
+          alarms.map((a) => a.inputs.name).sort(),
+          expectedAlarms(catalog, 3)
+            .map((alarm) => `${prefix}-${alarm}`)
+            .sort(),
+        );
+        assert.ok(
+          alarms.every((a) => a.stack === "prod-infra"),
+          "the layer that owns the stores",
+        );
+        const [topic] = ofType(run.resources, "aws:sns/topic:Topic");
+        assert.equal(topic.inputs.kmsMasterKeyId, `arn:aws:kms:eu-west-1:123456789012:key/${name}-key`);
+        const topicArn = `arn:aws:sns:eu-west-1:123456789012:${topic.name}`;
+        for (const alarm of alarms) {
+          assert.deepEqual([alarm.inputs.alarmActions, alarm.inputs.okActions], [[topicArn], [topicArn]]);
+        }
+        assertDimensions(run, catalog, alarms);
+        const subscriptions = ofType(run.resources, "aws:sns/topicSubscription:TopicSubscription");
+        assert.deepEqual(
+          subscriptions.map((s) => [s.inputs.protocol, s.inputs.endpoint]).sort(),
+          [
+            ["email", ALERTING.email.to[0]],
+            ["email", ALERTING.email.to[1]],
+            ["https", ALERTING.pagerduty.cloudwatchUrl],
+          ].sort(),
+        );
+        const pagerduty = subscriptions.find((s) => s.inputs.protocol === "https")!;
+        assert.ok(isSecretOnWire(pagerduty.wire.endpoint), "PagerDuty's integration URL stays secret");
+        assert.equal(pagerduty.inputs.endpointAutoConfirms, true);
+        const policy = JSON.parse(ofType(run.resources, "aws:sns/topicPolicy:TopicPolicy")[0].inputs.policy);
+        assert.deepEqual(policy.Statement[0].Principal, { Service: "cloudwatch.amazonaws.com" });
+        // An encrypted topic takes alarms only if CloudWatch may use its key.
+        const key = JSON.parse(ofType(run.resources, "aws:kms/key:Key")[0].inputs.policy);
+        const cloudwatch = key.Statement.find((s: any) => s.Principal?.Service === "cloudwatch.amazonaws.com");
+        assert.deepEqual(cloudwatch.Action, ["kms:Decrypt", "kms:GenerateDataKey*"]);
+      });
+
+      it("gives kube-prometheus-stack's Alertmanager the rendered config, the receivers' secrets in a Secret of their own", () => {
+        const kps = ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kps")!;
+        // kube-prometheus-stack 65.8.1: templates/alertmanager/secret.yaml renders no config with
+        // useExistingSecret; templates/alertmanager/alertmanager.yaml passes configSecret and secrets
+        // to the Alertmanager resource, whose operator mounts each secret at /etc/alertmanager/secrets/<name>/.
+        assert.deepEqual(kps.inputs.values.alertmanager, {
+          alertmanagerSpec: {
+            useExistingSecret: true,
+            configSecret: "alertmanager-platform",
+            secrets: ["alertmanager-receivers"],
+          },
+        });
+        const secret = (secretName: string) =>
+          ofType(run.platform.resources, "kubernetes:core/v1:Secret").find(
+            (s) => s.inputs.metadata.name === secretName,
+          )!;
+        const config = secret("alertmanager-platform");
+        const receivers = secret("alertmanager-receivers");
+        for (const s of [config, receivers]) {
+          assert.equal(s.inputs.metadata.namespace, "monitoring");
+          assert.ok(kps.dependencies.includes(s.urn), `${s.inputs.metadata.name} exists before the chart`);
+        }
+        const rendered = config.inputs.stringData["alertmanager.yaml"];
+        const files = [...rendered.matchAll(/_file: (\S+)/g)].map((m: RegExpMatchArray) => m[1]).sort();
+        assert.deepEqual(
+          files,
+          ["pagerduty-routing-key", "slack-webhook-url", "slack-webhook-url", "smtp-password", "smtp-password"].map(
+            (file) => `/etc/alertmanager/secrets/alertmanager-receivers/${file}`,
+          ),
+        );
+        assert.deepEqual(receivers.inputs.stringData, {
+          "slack-webhook-url": ALERTING.slack.webhookUrl,
+          "smtp-password": ALERTING.email.authPassword,
+          "pagerduty-routing-key": ALERTING.pagerduty.routingKey,
+        });
+        assert.deepEqual(plaintextOccurrences(run.resources, secretValues), []);
+        assert.equal(parse(rendered).receivers[0].name, "critical");
+        amtoolCheckConfig(rendered);
+      });
+    });
+  }
+
+  it("keeps the dead-letter rule on Prometheus where the broker runs in the cluster, and no broker alarm", async () => {
+    const run = await runLayersUnderMocks(prodLayers("erp", { broker: { mode: "in-cluster" } }), () =>
+      runProgram(projectDir),
+    );
+    const rules = rulesOf(run);
+    assert.deepEqual(
+      unproducedReferences(
+        rules.groups.flatMap((g: any) => g.rules),
+        prodScrapeJobs(run),
+      ),
+      [],
+    );
+    const dlq = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "DeadLetterQueueNotEmpty");
+    assert.match(dlq.expr, /rabbitmq_detailed_queue_messages\{job="rabbitmq",/);
+    const broker = ofType(run.resources, RELEASE).find((r) => r.inputs.name === "rabbitmq")!.inputs.values;
+    assert.equal(broker.metrics.serviceMonitor.detailed.enabled, true, "the ServiceMonitor serves the queues' depth");
+    assert.deepEqual(
+      alarmsOf(run).filter((a) => a.inputs.name.includes("-mq-")),
+      [],
+    );
+  });
+
+  it("watches DocumentDB's CPU, connections and replica lag when MongoDB runs there", async () => {
+    const run = await runLayersUnderMocks(
+      prodLayers("bookings", { mongodb: { mode: "documentdb", instances: 2 } }),
+      () => runProgram(projectDir),
+    );
+    const docdb = alarmsOf(run).filter((a) => a.inputs.name.includes("-docdb-"));
+    assert.deepEqual(
+      docdb.map((a) => [a.inputs.name, a.inputs.namespace, a.inputs.metricName, a.inputs.dimensions]),
+      [
+        ["bookings-prod-docdb-cpu", "AWS/DocDB", "CPUUtilization", { DBClusterIdentifier: "bookings-prod-docdb" }],
+        [
+          "bookings-prod-docdb-connections",
+          "AWS/DocDB",
+          "DatabaseConnections",
+          { DBClusterIdentifier: "bookings-prod-docdb" },
+        ],
+        [
+          "bookings-prod-docdb-replica-lag",
+          "AWS/DocDB",
+          "DBClusterReplicaLagMaximum",
+          { DBClusterIdentifier: "bookings-prod-docdb" },
+        ],
+      ],
+    );
+    const [cluster] = ofType(run.resources, "aws:docdb/cluster:Cluster");
+    assert.equal(cluster.inputs.clusterIdentifier, "bookings-prod-docdb", "the dimension names the cluster made");
+  });
+});
+
+/** Each alarm names a store the stack made, by the identifier AWS publishes its metrics under. */
+function assertDimensions(run: LayeredRun<StackOutputs>, catalog: Catalog, alarms: RecordedResource[]): void {
+  const rdsIdentifiers = new Set(ofType(run.resources, "aws:rds/instance:Instance").map((i) => i.inputs.identifier));
+  const groups = ofType(run.resources, "aws:elasticache/replicationGroup:ReplicationGroup").map((g) => g.inputs);
+  const brokers = ofType(run.resources, "aws:mq/broker:Broker").map((b) => b.inputs.brokerName);
+  const plan = planTopology(catalog);
+  for (const alarm of alarms.map((a) => a.inputs)) {
+    const dimensions = alarm.dimensions ?? {};
+    if (alarm.namespace === "AWS/RDS") assert.ok(rdsIdentifiers.has(dimensions.DBInstanceIdentifier), alarm.name);
+    if (alarm.namespace === "AWS/ElastiCache") {
+      // ElastiCache names a group's member clusters <group>-001, -002... (cluster mode disabled).
+      const [group] = groups;
+      assert.match(
+        dimensions.CacheClusterId,
+        new RegExp(`^${group.replicationGroupId}-00[1-${group.numCacheClusters}]$`),
+      );
+    }
+    if (alarm.namespace === "AWS/AmazonMQ") {
+      assert.deepEqual(brokers, [dimensions.Broker], alarm.name);
+      // Amazon MQ for RabbitMQ's queue metrics are per Broker, VirtualHost and Queue.
+      if (dimensions.Queue) {
+        assert.equal(dimensions.VirtualHost, plan.vhost);
+        assert.ok(dimensions.Queue.endsWith(DEAD_LETTER_SUFFIX));
+        assert.deepEqual(
+          [alarm.threshold, alarm.comparisonOperator, alarm.period * alarm.evaluationPeriods],
+          [0, "GreaterThanThreshold", 300],
+        );
+      }
+    }
+    if (alarm.metricQueries) {
+      // Node metrics: Amazon MQ picks the nodes' names, so a Metrics Insights query takes the worst node.
+      assert.equal(alarm.metricQueries.length, 1);
+      assert.match(
+        alarm.metricQueries[0].expression,
+        new RegExp(`FROM SCHEMA\\("AWS/AmazonMQ", Broker, Node\\) WHERE Broker = '${brokers[0]}'$`),
+      );
+    }
+  }
+}
+
+/** `amtool check-config` over a rendered config, when amtool is installed. */
+function amtoolCheckConfig(config: string): void {
+  if (!hasBinary("amtool")) {
+    console.log("      (amtool skipped: not installed; .ci/run installs Debian's prometheus-alertmanager package)");
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "amtool-"));
+  try {
+    fs.writeFileSync(path.join(dir, "alertmanager.yml"), config);
+    const output = execFileSync("amtool", ["check-config", "alertmanager.yml"], { cwd: dir, encoding: "utf8" });
+    assert.match(output, /SUCCESS/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
