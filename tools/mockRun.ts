@@ -24,6 +24,10 @@ export interface RecordedResource {
   provider: string;
   /** Names this resource had before (aliases), which keep its state. */
   aliases?: string[];
+  /** Resource options the engine enforces: no delete or replacement; left in the cloud when deleted; inputs whose changes are ignored. */
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  ignoreChanges?: string[];
   /** Inputs as plain values. */
   inputs: Record<string, any>;
   /** Inputs as sent to the engine, secrets still wrapped; used to prove nothing leaks in plain text. */
@@ -48,6 +52,7 @@ const COMPUTED_OUTPUTS: Record<string, (name: string) => Record<string, unknown>
     identities: [{ oidcs: [{ issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name.toUpperCase()}` }] }],
     vpcConfig: { clusterSecurityGroupId: "sg-cluster", subnetIds: [], endpointPrivateAccess: true },
   }),
+  "aws:eks/addon:Addon": (name) => ({ arn: `arn:aws:eks:eu-west-1:123456789012:addon/${name}` }),
   "aws:rds/instance:Instance": (name) => ({
     address: `${name}.abc.eu-west-1.rds.amazonaws.com`,
     endpoint: `${name}.abc.eu-west-1.rds.amazonaws.com:5432`,
@@ -109,11 +114,16 @@ function builtImageDigest(inputs: Record<string, any>): string {
   return inputs.skipPush ? digest : `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@${digest}`;
 }
 
+/** The version EKS would name as an add-on's for a Kubernetes version: made up, but distinct per add-on and version. */
+export function addonVersion(addon: string, kubernetesVersion: string): string {
+  return `v${kubernetesVersion}.0-${addon}-eksbuild.1`;
+}
+
 /** The ECR token's password: secret, so the tests can prove it never shows in plain text. */
 export const ECR_TOKEN_PASSWORD = "ecr-token-password-0123456789";
 
-/** Answers of the provider functions the program calls. */
-const INVOKES: Record<string, Record<string, unknown>> = {
+/** Answers of the provider functions the program calls, from their arguments where the answer depends on them. */
+const INVOKES: Record<string, Record<string, unknown> | ((inputs: Record<string, any>) => Record<string, unknown>)> = {
   "aws:index/getAvailabilityZones:getAvailabilityZones": {
     names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
     zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"],
@@ -126,6 +136,21 @@ const INVOKES: Record<string, Record<string, unknown>> = {
     id: "123456789012",
   },
   "aws:index/getPartition:getPartition": { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" },
+  // The caller above is an IAM user: its own ARN is the issuer's.
+  "aws:iam/getSessionContext:getSessionContext": (inputs) => ({
+    arn: inputs.arn,
+    issuerArn: inputs.arn,
+    issuerId: "ci",
+    issuerName: "ci",
+    sessionName: "",
+    id: inputs.arn,
+  }),
+  "aws:eks/getAddonVersion:getAddonVersion": (inputs) => ({
+    addonName: inputs.addonName,
+    kubernetesVersion: inputs.kubernetesVersion,
+    version: addonVersion(inputs.addonName, inputs.kubernetesVersion),
+    id: inputs.addonName,
+  }),
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
     userName: "AWS",
     password: ECR_TOKEN_PASSWORD,
@@ -179,7 +204,7 @@ export async function runUnderMocks<T>(
       call(args) {
         const answer = INVOKES[args.token];
         if (!answer) throw new Error(`no mock answer for invoke ${args.token}`);
-        return answer;
+        return typeof answer === "function" ? answer(args.inputs) : answer;
       },
     },
     PROJECT,
@@ -206,6 +231,9 @@ export async function runUnderMocks<T>(
         .getAliasesList()
         .map((alias: any) => alias.toObject().spec?.name)
         .filter(Boolean),
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+      ignoreChanges: req.getIgnorechangesList(),
       inputs: unwrapSecrets(wire) as Record<string, any>,
       wire,
     };

@@ -29,8 +29,8 @@ export function asPolicyResources(recorded: RecordedResource[]): PolicyResource[
       urn: r.urn,
       name: r.name,
       opts: {
-        protect: false,
-        ignoreChanges: [],
+        protect: r.protect ?? false,
+        ignoreChanges: r.ignoreChanges ?? [],
         aliases: [],
         additionalSecretOutputs: [],
         parent: r.parent || undefined,
