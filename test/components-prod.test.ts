@@ -7,7 +7,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { parseCatalog } from "../services/load";
 import { Catalog, Service } from "../services/schema";
-import { MockRun, RecordedResource, ofType, plaintextOccurrences, runUnderMocks, valueOf } from "../tools/mockRun";
+import {
+  MockRun,
+  RecordedResource,
+  addonVersion,
+  ofType,
+  plaintextOccurrences,
+  runUnderMocks,
+  valueOf,
+} from "../tools/mockRun";
 import {
   DATABASE_ADMIN_USER,
   DATABASE_ENGINES,
@@ -358,7 +366,8 @@ describe("EksCluster (under mocks)", () => {
       withConsumers(
         new EksCluster("eks", {
           namePrefix: PREFIX,
-          version: "1.31",
+          version: "1.35",
+          extendedSupport: false,
           vpcId: placement.vpcId,
           privateSubnetIds: placement.privateSubnetIds,
           publicAccessCidrs,
@@ -376,7 +385,7 @@ describe("EksCluster (under mocks)", () => {
     const eks = record.inputs;
     assert.deepEqual(
       [eks.name, eks.version, eks.roleArn],
-      [`${PREFIX}-eks`, "1.31", "arn:aws:iam::123456789012:role/eks-cluster-role"],
+      [`${PREFIX}-eks`, "1.35", "arn:aws:iam::123456789012:role/eks-cluster-role"],
     );
     assert.deepEqual(eks.vpcConfig, {
       subnetIds: placement.privateSubnetIds,
@@ -425,6 +434,21 @@ describe("EksCluster (under mocks)", () => {
       sorted(["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]),
     );
     for (const addon of addons) assert.ok(dependsOn(addon, nodes), `${addon.name} waits for the nodes`);
+  });
+
+  it("keeps the nodes and every add-on on the cluster's version, and lets EKS upgrade it at the end of standard support", async () => {
+    const run = await cluster();
+    const eks = one(run.resources, "aws:eks/cluster:Cluster");
+    assert.deepEqual(eks.inputs.upgradePolicy, { supportType: "STANDARD" });
+    const nodes = one(run.resources, "aws:eks/nodeGroup:NodeGroup");
+    assert.equal(nodes.inputs.version, "1.35", "the nodes follow the control plane");
+    assert.ok(dependsOn(nodes, eks));
+    for (const addon of ofType(run.resources, "aws:eks/addon:Addon"))
+      assert.equal(
+        addon.inputs.addonVersion,
+        addonVersion(addon.inputs.addonName, "1.35"),
+        `${addon.inputs.addonName} on EKS's version for 1.35`,
+      );
   });
 
   it("trusts the cluster's OIDC issuer for IRSA and exposes it without https://", async () => {

@@ -359,6 +359,17 @@ describe("stack config", () => {
       assert.deepEqual(awsOf(config).eks.publicAccessCidrs, []);
     });
 
+    it("refuses an EKS version past its extended support, and one past standard support without opt-in", () => {
+      // Both dates lie in the past for good: 1.31's extended support ended 2026-11-26, 1.29's standard support 2025-03-23.
+      assert.deepEqual(
+        problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, eks: { version: "1.31" } } }).map((p) =>
+          p.split(":").slice(0, 3).join(":"),
+        ),
+        ["platform:aws.eks.version: EKS ended extended support of 1.31 on 2026-11-26"],
+      );
+      assert.equal(awsOf(read({ target: "aws", catalog: "bookings", aws }, "prod").config).eks.version, "1.35");
+    });
+
     it("requires the aws section, and in it the tags and the certificate", () => {
       assert.ok(
         problemsOf({ target: "aws", catalog: "bookings" }).some((p) =>

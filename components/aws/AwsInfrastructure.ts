@@ -117,6 +117,7 @@ function createFoundation(ctx: Context): Foundation {
     {
       namePrefix: prefix,
       version: settings.eks.version,
+      extendedSupport: settings.eks.extendedSupport,
       vpcId: network.vpcId,
       privateSubnetIds: network.privateSubnetIds,
       publicAccessCidrs: settings.eks.publicAccessCidrs,

@@ -3,7 +3,10 @@ import * as aws from "@pulumi/aws";
 
 export interface EksClusterArgs {
   namePrefix: string;
+  /** A version of EKS's release calendar (eksVersions.ts); the nodes and add-ons follow it. */
   version: string;
+  /** Stay on the version past its standard support (extra cost) rather than be upgraded by EKS at its end. */
+  extendedSupport: boolean;
   vpcId: pulumi.Input<string>;
   privateSubnetIds: pulumi.Input<string>[];
   /** Public API endpoint for these CIDRs only; none means a private endpoint only. */
@@ -98,7 +101,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidcProviderArn = oidc.providerArn;
     this.oidcIssuer = oidc.issuer;
     const nodeGroup = createNodeGroup(name, args, cluster, this);
-    const addons = createAddons(name, cluster, nodeGroup, this);
+    const addons = createAddons(name, args, cluster, nodeGroup, this);
     // The cluster is ready for workloads once its nodes and add-ons are.
     const ready = pulumi.all([nodeGroup.id, ...addons.map((a) => a.id)]);
     this.endpoint = pulumi.all([cluster.endpoint, ready]).apply(([endpoint]) => endpoint);
@@ -143,6 +146,8 @@ function createControlPlane(name: string, args: EksClusterArgs, parent: pulumi.R
       },
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.kmsKeyArn } },
       enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+      // STANDARD: at the end of standard support EKS upgrades the cluster instead of billing extended support.
+      upgradePolicy: { supportType: args.extendedSupport ? "EXTENDED" : "STANDARD" },
       accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
     },
     { parent, dependsOn: [clusterPolicy] },
@@ -192,6 +197,8 @@ function createNodeGroup(
       clusterName: cluster.name,
       nodeRoleArn: nodeRole.arn,
       subnetIds: args.privateSubnetIds,
+      // The control plane's version once it is updated: EKS never upgrades managed nodes itself.
+      version: cluster.version,
       instanceTypes: args.nodes.instanceTypes,
       scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
       updateConfig: { maxUnavailable: 1 },
@@ -201,9 +208,14 @@ function createNodeGroup(
   );
 }
 
-/** The core add-ons, installed once there are nodes to run them. */
+/**
+ * The core add-ons, installed once there are nodes to run them, each on the version EKS names as its
+ * default for the cluster's Kubernetes version (`describe-addon-versions`, read at preview): a version
+ * bump moves them along with the control plane, and nothing else does.
+ */
 function createAddons(
   name: string,
+  args: EksClusterArgs,
   cluster: aws.eks.Cluster,
   nodeGroup: aws.eks.NodeGroup,
   parent: pulumi.Resource,
@@ -215,6 +227,8 @@ function createAddons(
         {
           clusterName: cluster.name,
           addonName: addon,
+          addonVersion: aws.eks.getAddonVersionOutput({ addonName: addon, kubernetesVersion: args.version }, { parent })
+            .version,
           configurationValues: ADDON_CONFIGURATION[addon] && JSON.stringify(ADDON_CONFIGURATION[addon]),
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",

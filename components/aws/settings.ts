@@ -10,6 +10,7 @@ import { CONFIG_NAMESPACE } from "../platform";
 import { fitName } from "../naming";
 import { RABBITMQ } from "../engines";
 import { BROKER_INSTANCE_MEMORY_GIB } from "./storeAlarms";
+import { DEFAULT_EKS_VERSION, eksVersionProblems } from "./eksVersions";
 
 const cidr = z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 10.0.0.0/16");
 const domainName = z
@@ -116,10 +117,13 @@ export const AwsSettingsSchema = z
     natGateways: z.enum(["per-az", "single"]).default("per-az"),
     eks: z
       .object({
+        /** Checked against EKS's release calendar (eksVersions.ts); upgrade one minor version per update. */
         version: z
           .string()
-          .regex(/^1\.\d+$/, "must be a Kubernetes minor version such as 1.31")
-          .default("1.31"),
+          .regex(/^1\.\d+$/, `must be a Kubernetes minor version such as ${DEFAULT_EKS_VERSION}`)
+          .default(DEFAULT_EKS_VERSION),
+        /** Accept a version past its standard support (extended support costs extra per cluster hour). */
+        extendedSupport: z.boolean().default(false),
         /** Public API endpoint only for these CIDRs; private only when empty. 0.0.0.0/0 is refused. */
         publicAccessCidrs: z
           .array(cidr.refine((c) => !c.endsWith("/0"), "must not open the API to the whole internet"))
@@ -134,7 +138,8 @@ export const AwsSettingsSchema = z
       })
       .strict()
       .default({
-        version: "1.31",
+        version: DEFAULT_EKS_VERSION,
+        extendedSupport: false,
         publicAccessCidrs: [],
         nodeInstanceTypes: ["m6i.large"],
         minNodes: 3,
@@ -263,8 +268,18 @@ export function checkAwsSettings(
   catalog: Catalog,
   projectDir: string,
   environment: string,
+  /** The day the EKS version is checked at. */
+  today: Date = new Date(),
 ): { problems: Problem[]; resolved: AwsTargetSettings } {
   const problems: Problem[] = doubledHyphens(catalog, environment);
+  problems.push(
+    ...eksVersionProblems(
+      settings.eks.version,
+      settings.eks.extendedSupport,
+      today,
+      `${CONFIG_NAMESPACE}:aws.eks.version`,
+    ),
+  );
   const { minNodes, desiredNodes, maxNodes } = settings.eks;
   if (!(minNodes <= desiredNodes && desiredNodes <= maxNodes)) {
     problems.push(
