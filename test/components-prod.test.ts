@@ -43,6 +43,7 @@ import { DNS_EGRESS } from "../components/kubernetes/networkPolicies";
 import { GRAFANA_READER } from "../components/observability/logsConfig";
 import { Network } from "../components/aws/Network";
 import { EksCluster } from "../components/aws/EksCluster";
+import { ebsCsiDriverRoleName } from "../components/aws/ebsCsiDriver";
 import { BACKUP_TAG, BackupPlan } from "../components/aws/BackupPlan";
 import { ManagedCache } from "../components/aws/ManagedCache";
 import { MANAGED_BROKER_ADMIN, ManagedBroker } from "../components/aws/ManagedBroker";
@@ -422,7 +423,6 @@ describe("EksCluster (under mocks)", () => {
       a.name.startsWith("eks-node-"),
     );
     assert.deepEqual(sorted(nodePolicies.map((a) => a.inputs.policyArn)), [
-      "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy",
       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
       "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -434,6 +434,60 @@ describe("EksCluster (under mocks)", () => {
       sorted(["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]),
     );
     for (const addon of addons) assert.ok(dependsOn(addon, nodes), `${addon.name} waits for the nodes`);
+  });
+
+  it("runs the EBS CSI driver as its own IRSA role: the managed policy and the guide's use of the platform key", async () => {
+    const run = await cluster();
+    const role = named(run.resources, "aws:iam/role:Role", "eks-ebs-csi-driver");
+    assert.equal(role.inputs.name, ebsCsiDriverRoleName(PREFIX), "the name the key policy allows");
+    const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EKS-CLUSTER";
+    assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0], {
+      Effect: "Allow",
+      Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/eks-oidc" },
+      Action: "sts:AssumeRoleWithWebIdentity",
+      Condition: {
+        StringEquals: {
+          [`${issuer}:aud`]: "sts.amazonaws.com",
+          [`${issuer}:sub`]: "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+        },
+      },
+    });
+    const managed = named(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "eks-ebs-csi-driver");
+    // https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html: the managed policy lives under service-role/.
+    assert.equal(managed.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy");
+    const key = JSON.parse(
+      named(run.resources, "aws:iam/rolePolicy:RolePolicy", "eks-ebs-csi-driver-key").inputs.policy,
+    );
+    assert.deepEqual(key.Statement, [
+      {
+        Effect: "Allow",
+        Action: ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+        Resource: [KMS_KEY],
+      },
+      {
+        Effect: "Allow",
+        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        Resource: [KMS_KEY],
+      },
+    ]);
+    const addons = ofType(run.resources, "aws:eks/addon:Addon");
+    const driver = addons.find((a) => a.inputs.addonName === "aws-ebs-csi-driver")!;
+    assert.equal(driver.inputs.serviceAccountRoleArn, "arn:aws:iam::123456789012:role/eks-ebs-csi-driver");
+    for (const permission of [managed, named(run.resources, "aws:iam/rolePolicy:RolePolicy", "eks-ebs-csi-driver-key")])
+      assert.ok(dependsOn(driver, permission), `the driver starts once its role has ${permission.name}`);
+    for (const other of addons.filter((a) => a !== driver))
+      assert.equal(other.inputs.serviceAccountRoleArn, undefined, `${other.inputs.addonName} needs no role`);
+  });
+
+  it("hands out the add-ons' versions only once every add-on is active", async () => {
+    const run = await cluster([], (eks) => ({ addons: eks.addonVersions }));
+    const addons = ofType(run.resources, "aws:eks/addon:Addon");
+    for (const addon of addons) assert.ok(waitsFor(run, "addons").includes(addon), `waits for ${addon.name}`);
+    assert.equal(
+      (await resolved(run.result.addonVersions))["aws-ebs-csi-driver"],
+      addonVersion("aws-ebs-csi-driver", "1.35"),
+    );
   });
 
   it("keeps the nodes and every add-on on the cluster's version, and lets EKS upgrade it at the end of standard support", async () => {

@@ -366,6 +366,7 @@ function layerOutputs(
       certificateAuthority: cluster.certificateAuthority,
       oidcProviderArn: cluster.oidcProviderArn,
       oidcIssuer: cluster.oidcIssuer,
+      addons: cluster.addonVersions,
     },
     repositories,
     workloadBoundaryArn: boundary.arn,

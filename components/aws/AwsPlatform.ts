@@ -24,7 +24,7 @@ import {
 } from "../platform";
 import { ManagedDatabaseAccess, rdsTrustBundle } from "./rdsTrust";
 import { BACKUP_TAG } from "./BackupPlan";
-import { kubeconfig } from "./EksCluster";
+import { EBS_CSI_ADDON, kubeconfig } from "./EksCluster";
 import { RdsAccess } from "./RdsAccess";
 import { DocumentDbAccess } from "./DocumentDbAccess";
 import { AmazonMqTopology } from "./AmazonMqTopology";
@@ -45,6 +45,8 @@ export interface AwsPlatformArgs extends PlatformInputs {
   infrastructureStack: string;
 }
 
+/** Names, on the StorageClass, the EBS CSI driver's version that provisions it. */
+export const EBS_CSI_DRIVER_ANNOTATION = "platform/ebs-csi-driver";
 /** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
 const DATA_NAMESPACE = "data";
 const TRACING: TracingEndpoint = {
@@ -312,7 +314,9 @@ function createInClusterDatabases(
 
 /**
  * Encrypted gp3 volumes with the platform's key, marked default: EKS (1.30 on) has no default
- * StorageClass, so a claim that names none would stay Pending. The platform's own claims name it.
+ * StorageClass, so a claim that names none would stay Pending. The platform's own claims name it, so
+ * every volume waits for it, and it for the EBS CSI driver add-on being active (its version, which the
+ * infrastructure layer exports only then).
  */
 function encryptedStorageClass(
   ctx: Context,
@@ -321,7 +325,13 @@ function encryptedStorageClass(
   return new k8s.storage.v1.StorageClass(
     `${ctx.name}-encrypted-gp3`,
     {
-      metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      metadata: {
+        name: "gp3-encrypted",
+        annotations: {
+          "storageclass.kubernetes.io/is-default-class": "true",
+          [EBS_CSI_DRIVER_ANNOTATION]: infrastructureOutput(ctx, (o) => o.cluster.addons[EBS_CSI_ADDON]),
+        },
+      },
       provisioner: "ebs.csi.aws.com",
       // The EBS CSI driver tags each volume: AWS Backup selects them by that tag.
       parameters: {

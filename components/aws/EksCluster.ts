@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { webIdentityTrustPolicy } from "../webIdentityTrust";
+import { EBS_CSI_MANAGED_POLICY, EBS_CSI_SERVICE_ACCOUNT, ebsCsiDriverRoleName, ebsCsiKeyPolicy } from "./ebsCsiDriver";
 
 export interface EksClusterArgs {
   namePrefix: string;
@@ -11,25 +13,23 @@ export interface EksClusterArgs {
   privateSubnetIds: pulumi.Input<string>[];
   /** Public API endpoint for these CIDRs only; none means a private endpoint only. */
   publicAccessCidrs: string[];
-  /** Envelope encryption of Kubernetes secrets. */
+  /** Envelope encryption of Kubernetes secrets; the EBS CSI driver encrypts volumes with it too. */
   kmsKeyArn: pulumi.Input<string>;
   nodes: { instanceTypes: string[]; min: number; desired: number; max: number };
   region: string;
 }
 
 const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
-const ADDONS = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"];
+export const ADDONS = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"];
+/** The add-on that provisions every volume (the StorageClass's provisioner). */
+export const EBS_CSI_ADDON = "aws-ebs-csi-driver";
 /**
  * Add-on settings beyond the defaults: the VPC CNI enforces NetworkPolicies only when asked (its
  * network policy agent is off by default), and every namespace's default-deny relies on it.
  */
 export const ADDON_CONFIGURATION: Record<string, object> = { "vpc-cni": { enableNetworkPolicy: "true" } };
-const NODE_POLICIES = [
-  "AmazonEKSWorkerNodePolicy",
-  "AmazonEKS_CNI_Policy",
-  "AmazonEC2ContainerRegistryReadOnly",
-  "AmazonEBSCSIDriverPolicy",
-];
+/** The nodes' own: volumes are the EBS CSI driver's business, with a role of its own (ebsCsiDriver.ts). */
+const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
 
 function assumeRole(service: string): string {
   return JSON.stringify({
@@ -91,6 +91,8 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly oidcProviderArn: pulumi.Output<string>;
   /** Issuer without https://, as IRSA trust conditions name it. */
   readonly oidcIssuer: pulumi.Output<string>;
+  /** Per add-on, its version: resolves once every add-on is active (EKS reports it so on creation). */
+  readonly addonVersions: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:EksCluster", name, {}, opts);
@@ -101,7 +103,9 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidcProviderArn = oidc.providerArn;
     this.oidcIssuer = oidc.issuer;
     const nodeGroup = createNodeGroup(name, args, cluster, this);
-    const addons = createAddons(name, args, cluster, nodeGroup, this);
+    const ebsCsiDriver = createEbsCsiDriverRole(name, args, oidc, this);
+    const addons = createAddons(name, args, { cluster, nodeGroup, ebsCsiDriver }, this);
+    this.addonVersions = pulumi.output(Object.fromEntries(ADDONS.map((addon, i) => [addon, addons[i].addonVersion])));
     // The cluster is ready for workloads once its nodes and add-ons are.
     const ready = pulumi.all([nodeGroup.id, ...addons.map((a) => a.id)]);
     this.endpoint = pulumi.all([cluster.endpoint, ready]).apply(([endpoint]) => endpoint);
@@ -208,32 +212,71 @@ function createNodeGroup(
   );
 }
 
+/** The EBS CSI driver's controller role: the managed policy and the platform key's use, as the EKS guide lists. */
+function createEbsCsiDriverRole(
+  name: string,
+  args: EksClusterArgs,
+  oidc: OidcProvider,
+  parent: pulumi.Resource,
+): ServiceAccountRole {
+  const role = new aws.iam.Role(
+    `${name}-ebs-csi-driver`,
+    {
+      name: ebsCsiDriverRoleName(args.namePrefix),
+      assumeRolePolicy: pulumi
+        .all([oidc.providerArn, oidc.issuer])
+        .apply(([arn, issuer]) => webIdentityTrustPolicy(arn, issuer, EBS_CSI_SERVICE_ACCOUNT)),
+      description: "EBS CSI driver controller (IRSA)",
+    },
+    { parent },
+  );
+  const managed = new aws.iam.RolePolicyAttachment(
+    `${name}-ebs-csi-driver`,
+    { role: role.name, policyArn: EBS_CSI_MANAGED_POLICY },
+    { parent },
+  );
+  const key = new aws.iam.RolePolicy(
+    `${name}-ebs-csi-driver-key`,
+    { role: role.id, policy: pulumi.output(args.kmsKeyArn).apply(ebsCsiKeyPolicy) },
+    { parent },
+  );
+  return { arn: role.arn, permissions: [managed, key] };
+}
+
+/** A role an add-on's service account assumes, and the policies it must hold before the add-on starts. */
+interface ServiceAccountRole {
+  arn: pulumi.Output<string>;
+  permissions: pulumi.Resource[];
+}
+
 /**
  * The core add-ons, installed once there are nodes to run them, each on the version EKS names as its
  * default for the cluster's Kubernetes version (`describe-addon-versions`, read at preview): a version
- * bump moves them along with the control plane, and nothing else does.
+ * bump moves them along with the control plane, and nothing else does. The EBS CSI driver runs as its
+ * own role.
  */
 function createAddons(
   name: string,
   args: EksClusterArgs,
-  cluster: aws.eks.Cluster,
-  nodeGroup: aws.eks.NodeGroup,
+  on: { cluster: aws.eks.Cluster; nodeGroup: aws.eks.NodeGroup; ebsCsiDriver: ServiceAccountRole },
   parent: pulumi.Resource,
 ): aws.eks.Addon[] {
+  const roles: Record<string, ServiceAccountRole> = { [EBS_CSI_ADDON]: on.ebsCsiDriver };
   return ADDONS.map(
     (addon) =>
       new aws.eks.Addon(
         `${name}-${addon}`,
         {
-          clusterName: cluster.name,
+          clusterName: on.cluster.name,
           addonName: addon,
           addonVersion: aws.eks.getAddonVersionOutput({ addonName: addon, kubernetesVersion: args.version }, { parent })
             .version,
+          serviceAccountRoleArn: roles[addon]?.arn,
           configurationValues: ADDON_CONFIGURATION[addon] && JSON.stringify(ADDON_CONFIGURATION[addon]),
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
         },
-        { parent, dependsOn: [nodeGroup] },
+        { parent, dependsOn: [on.nodeGroup, ...(roles[addon]?.permissions ?? [])] },
       ),
   );
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog } from "../../services/schema";
 import { hasServiceRoutes } from "../../services/validate";
+import { ADDONS } from "./EksCluster";
 
 /**
  * What the infrastructure layer hands the platform layer through a StackReference. The
@@ -25,6 +26,11 @@ export interface InfrastructureOutputs {
     oidcProviderArn: string;
     /** Issuer without https://, as IRSA trust conditions name it. */
     oidcIssuer: string;
+    /**
+     * Per add-on, its version, exported once it is active: the platform layer's provider and
+     * StorageClass are made from it, so nothing reaches the cluster before its add-ons run.
+     */
+    addons: Record<string, string>;
   };
   /** Per service, its ECR repository URL. */
   repositories: Record<string, string>;
@@ -88,6 +94,12 @@ export function readInfrastructure(
         throw new Error(
           `stack ${stackName} holds the infrastructure of catalog '${infrastructure.catalog}' (${infrastructure.prefix}), ` +
             `this stack deploys '${expected.catalog}' (${expected.prefix}): set platform:aws.infrastructureStack`,
+        );
+      }
+      const missing = ADDONS.filter((addon) => !infrastructure.cluster.addons?.[addon]);
+      if (missing.length > 0) {
+        throw new Error(
+          `stack ${stackName} does not report the cluster's add-ons ${missing.join(", ")} as active: run pulumi up on it first`,
         );
       }
       for (const [key, mode] of Object.entries(expected.modes) as Array<[keyof LayerModes, string]>) {
