@@ -359,9 +359,13 @@ describe("Network (under mocks)", () => {
 });
 
 describe("EksCluster (under mocks)", () => {
+  const ADMIN = "arn:aws:iam::123456789012:role/platform/oncall";
+  const VIEWER = "arn:aws:iam::123456789012:role/developers";
+  const ACCESS = { creatorAdmin: true, admins: [ADMIN], viewers: [VIEWER], viewerNamespaces: ["shop", "monitoring"] };
   const cluster = (
     publicAccessCidrs: string[] = [],
     consume?: (eks: EksCluster) => Record<string, pulumi.Input<unknown>>,
+    access = ACCESS,
   ) =>
     build(() =>
       withConsumers(
@@ -375,6 +379,7 @@ describe("EksCluster (under mocks)", () => {
           kmsKeyArn: KMS_KEY,
           nodes: { instanceTypes: ["m6i.large"], min: 2, desired: 3, max: 6 },
           region: "eu-west-1",
+          access,
         }),
         consume,
       ),
@@ -487,6 +492,52 @@ describe("EksCluster (under mocks)", () => {
     assert.equal(
       (await resolved(run.result.addonVersions))["aws-ebs-csi-driver"],
       addonVersion("aws-ebs-csi-driver", "1.35"),
+    );
+  });
+
+  it("lets in access entries only: admins, read-only viewers in the given namespaces, and the creator", async () => {
+    const run = await cluster([], (eks) => ({ endpoint: eks.endpoint, access: eks.access }));
+    const eks = one(run.resources, "aws:eks/cluster:Cluster");
+    assert.deepEqual(eks.inputs.accessConfig, {
+      authenticationMode: "API",
+      bootstrapClusterCreatorAdminPermissions: false,
+    });
+    assert.deepEqual(eks.ignoreChanges, ["accessConfig.bootstrapClusterCreatorAdminPermissions"]);
+    const policy = (name: string) => `arn:aws:eks::aws:cluster-access-policy/${name}`;
+    const associations = ofType(run.resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+    const byPrincipal = (rows: unknown[][]) => [...rows].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    assert.deepEqual(
+      byPrincipal(associations.map((a) => [a.inputs.principalArn, a.inputs.policyArn, a.inputs.accessScope])),
+      byPrincipal([
+        [ADMIN, policy("AmazonEKSClusterAdminPolicy"), { type: "cluster" }],
+        [VIEWER, policy("AmazonEKSViewPolicy"), { type: "namespace", namespaces: ["shop", "monitoring"] }],
+        // The mocked caller, an IAM user: its own ARN is its session context's issuer.
+        ["arn:aws:iam::123456789012:user/ci", policy("AmazonEKSClusterAdminPolicy"), { type: "cluster" }],
+      ]),
+    );
+    const entries = ofType(run.resources, "aws:eks/accessEntry:AccessEntry");
+    for (const association of associations) {
+      const entry = entries.find((e) => e.inputs.principalArn === association.inputs.principalArn)!;
+      assert.equal(entry.inputs.type, "STANDARD");
+      assert.ok(dependsOn(association, entry), "a policy is associated with an existing entry");
+      for (const consumer of ["endpoint", "access"])
+        assert.ok(waitsFor(run, consumer).includes(association), `the ${consumer} waits for ${association.name}`);
+    }
+    const creator = entries.filter((e) => e.inputs.principalArn.endsWith(":user/ci"));
+    const creatorPolicy = associations.filter((a) => a.inputs.principalArn.endsWith(":user/ci"));
+    for (const kept of [...creator, ...creatorPolicy])
+      assert.deepEqual(kept.ignoreChanges, ["principalArn"], `${kept.name} stays with the first creator`);
+    assert.deepEqual(
+      sorted(await resolved(run.result.access)),
+      sorted([ADMIN, VIEWER, "arn:aws:iam::123456789012:user/ci"]),
+    );
+  });
+
+  it("gives the creator no entry when turned off", async () => {
+    const run = await cluster([], undefined, { ...ACCESS, creatorAdmin: false, viewers: [] });
+    assert.deepEqual(
+      ofType(run.resources, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn),
+      [ADMIN],
     );
   });
 

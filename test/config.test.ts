@@ -370,6 +370,31 @@ describe("stack config", () => {
       assert.equal(awsOf(read({ target: "aws", catalog: "bookings", aws }, "prod").config).eks.version, "1.35");
     });
 
+    it("takes IAM roles and users for cluster access, each once: EKS keeps one entry per principal", () => {
+      const role = "arn:aws:iam::123456789012:role/oncall";
+      const session = "arn:aws:sts::123456789012:assumed-role/oncall/alice";
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws: { ...aws, eks: { access: { admins: [role, session], viewers: [role] } } },
+        }),
+        [
+          "platform:aws.eks.access.admins[1]: must be the ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>), not of an STS session",
+        ],
+      );
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws: { ...aws, eks: { access: { admins: [role], viewers: [role] } } },
+        }),
+        [
+          `platform:aws.eks.access: ${role} is listed more than once (EKS keeps one access entry, with one policy, per principal)`,
+        ],
+      );
+    });
+
     it("requires the aws section, and in it the tags and the certificate", () => {
       assert.ok(
         problemsOf({ target: "aws", catalog: "bookings" }).some((p) =>

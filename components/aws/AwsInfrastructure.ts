@@ -4,7 +4,7 @@ import { Service } from "../../services/schema";
 import { gatewayPaths, usesBroker } from "../../services/validate";
 import { PlatformInputs } from "../platform";
 import { Network } from "./Network";
-import { EksCluster } from "./EksCluster";
+import { ClusterAccessArgs, EksCluster } from "./EksCluster";
 import { RdsDatabases } from "./RdsDatabases";
 import { ManagedCache } from "./ManagedCache";
 import { ManagedBroker } from "./ManagedBroker";
@@ -17,7 +17,7 @@ import { ManagedStoreAlarms } from "./ManagedStoreAlarms";
 import { ManagedStores } from "./storeAlarms";
 import { DEAD_LETTER_SUFFIX, planTopology } from "../messaging/topology";
 import { createWorkloadBoundary } from "./workloadBoundary";
-import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache } from "./layers";
+import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache, platformNamespaces } from "./layers";
 import { platformKey } from "./platformKey";
 import { AwsTargetSettings, ciRepository, namePrefix, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
@@ -80,7 +80,9 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
       settings: args.aws,
       prefix: namePrefix(args),
     };
-    const foundation = createFoundation(ctx);
+    // Before the cluster: with deployFrom public-endpoint, the CI deploy role deploys the platform layer.
+    this.ciRoles = createCiRoles(ctx);
+    const foundation = createFoundation(ctx, this.ciRoles);
     const stores = createDataStores(ctx, foundation);
     createStoreAlarms(ctx, foundation, stores);
     const repositories = createRepositories(ctx, foundation);
@@ -88,7 +90,6 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     // Every role the platform layer makes carries it, whoever deploys that layer.
     const boundary = createWorkloadBoundary(`${ctx.name}-workload-boundary`, workloadRolePath(ctx.prefix), this);
     this.runner = createRunner(ctx, foundation, boundary, repositories);
-    this.ciRoles = createCiRoles(ctx);
     this.kubeconfig = foundation.cluster.kubeconfig;
     this.outputs = layerOutputs(ctx, foundation, stores, repositories.urls, boundary, this.frontend, this.runner);
     this.secrets = pulumi.secret(
@@ -103,8 +104,24 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * Who may reach the Kubernetes API besides the deploy runner: the configured admins and viewers, the
+ * cluster's creator unless turned off, and the CI deploy role where it deploys the platform layer
+ * (deployFrom public-endpoint; otherwise it deploys this layer only, which makes no Kubernetes object).
+ */
+function clusterAccess(ctx: Context, ciRoles: GithubActionsRoles | undefined): ClusterAccessArgs {
+  const { access } = ctx.settings.eks;
+  const ciDeploys = ciRoles && ctx.settings.deployFrom === "public-endpoint";
+  return {
+    creatorAdmin: access.creatorAdmin,
+    admins: [...access.admins, ...(ciDeploys ? [ciRoles.deployRoleArn] : [])],
+    viewers: access.viewers,
+    viewerNamespaces: platformNamespaces(ctx.args.catalog.name),
+  };
+}
+
 /** KMS key, VPC, EKS and backups. */
-function createFoundation(ctx: Context): Foundation {
+function createFoundation(ctx: Context, ciRoles: GithubActionsRoles | undefined): Foundation {
   const { name, parent, settings, prefix } = ctx;
   const key = platformKey(`${name}-key`, settings.region, prefix, parent);
   const network = new Network(
@@ -123,6 +140,7 @@ function createFoundation(ctx: Context): Foundation {
       publicAccessCidrs: settings.eks.publicAccessCidrs,
       kmsKeyArn: key.arn,
       region: settings.region,
+      access: clusterAccess(ctx, ciRoles),
       nodes: {
         instanceTypes: settings.eks.nodeInstanceTypes,
         min: settings.eks.minNodes,
@@ -353,6 +371,9 @@ function layerOutputs(
   runner: DeployRunner | undefined,
 ): pulumi.Output<InfrastructureOutputs> {
   const { cluster } = foundation;
+  const access = pulumi
+    .all([cluster.access, runner?.clusterAccess])
+    .apply(([granted, runnerRole]) => (runnerRole ? [...granted, runnerRole] : granted));
   return pulumi.output({
     catalog: ctx.args.catalog.name,
     prefix: ctx.prefix,
@@ -362,11 +383,13 @@ function layerOutputs(
     kmsKeyArn: foundation.key.arn,
     cluster: {
       name: cluster.name,
-      endpoint: cluster.endpoint,
+      // Handed out once every principal with access, the deploy runner included, may act on the cluster.
+      endpoint: pulumi.all([cluster.endpoint, access]).apply(([endpoint]) => endpoint),
       certificateAuthority: cluster.certificateAuthority,
       oidcProviderArn: cluster.oidcProviderArn,
       oidcIssuer: cluster.oidcIssuer,
       addons: cluster.addonVersions,
+      access,
     },
     repositories,
     workloadBoundaryArn: boundary.arn,

@@ -29,6 +29,7 @@ import { RdsAccess } from "./RdsAccess";
 import { DocumentDbAccess } from "./DocumentDbAccess";
 import { AmazonMqTopology } from "./AmazonMqTopology";
 import {
+  DATA_NAMESPACE,
   InfrastructureOutputs,
   InfrastructureReference,
   InfrastructureSecrets,
@@ -47,8 +48,6 @@ export interface AwsPlatformArgs extends PlatformInputs {
 
 /** Names, on the StorageClass, the EBS CSI driver's version that provisions it. */
 export const EBS_CSI_DRIVER_ANNOTATION = "platform/ebs-csi-driver";
-/** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
-const DATA_NAMESPACE = "data";
 const TRACING: TracingEndpoint = {
   url: OTLP_ENDPOINT_IN_CLUSTER,
   port: OTLP_HTTP_PORT,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { DATABASE_ENGINES } from "../engines";
+import { grantClusterAccess } from "./clusterAccess";
 import {
   PULUMI_VERSION,
   RUNNER_SHA256,
@@ -103,6 +104,8 @@ export class DeployRunner extends pulumi.ComponentResource {
   readonly tokenSecretArn: pulumi.Output<string>;
   readonly securityGroupId: pulumi.Output<string>;
   readonly labels: string[];
+  /** The runner's role, once it may act on the cluster. */
+  readonly clusterAccess: pulumi.Output<string>;
 
   constructor(name: string, args: DeployRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DeployRunner", name, {}, opts);
@@ -119,7 +122,13 @@ export class DeployRunner extends pulumi.ComponentResource {
     const identity = createIdentity(ctx, secret);
     const launchTemplate = createLaunchTemplate(ctx, secret, securityGroup, identity.profile);
     createAutoScalingGroup(ctx, launchTemplate);
-    grantClusterAccess(ctx, identity.role);
+    // Cluster admin: the platform layer creates namespaces, CRDs and cluster-wide objects.
+    this.clusterAccess = grantClusterAccess(
+      name,
+      args.clusterName,
+      { principalArn: identity.role.arn, policy: "AmazonEKSClusterAdminPolicy" },
+      { parent: this },
+    );
 
     this.roleArn = identity.role.arn;
     this.tokenSecretArn = secret.arn;
@@ -394,26 +403,5 @@ function createAutoScalingGroup(ctx: Context, launchTemplate: aws.ec2.LaunchTemp
       tags: [{ key: "Name", value: `${args.namePrefix}-deploy-runner`, propagateAtLaunch: true }],
     },
     { parent, dependsOn: [keyGrant] },
-  );
-}
-
-/** Cluster admin through an access entry: the platform layer creates namespaces, CRDs and cluster-wide objects. */
-function grantClusterAccess(ctx: Context, role: aws.iam.Role): void {
-  const { name, args, parent, partition } = ctx;
-  const entry = new aws.eks.AccessEntry(
-    `${name}-access`,
-    { clusterName: args.clusterName, principalArn: role.arn, type: "STANDARD" },
-    { parent },
-  );
-  new aws.eks.AccessPolicyAssociation(
-    `${name}-cluster-admin`,
-    {
-      clusterName: args.clusterName,
-      principalArn: role.arn,
-      policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-      accessScope: { type: "cluster" },
-    },
-    // A policy can only be associated with an existing entry.
-    { parent, dependsOn: [entry] },
   );
 }

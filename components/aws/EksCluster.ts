@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { webIdentityTrustPolicy } from "../webIdentityTrust";
+import { ClusterAccessGrant, grantClusterAccess } from "./clusterAccess";
 import { EBS_CSI_MANAGED_POLICY, EBS_CSI_SERVICE_ACCOUNT, ebsCsiDriverRoleName, ebsCsiKeyPolicy } from "./ebsCsiDriver";
 
 export interface EksClusterArgs {
@@ -17,6 +18,17 @@ export interface EksClusterArgs {
   kmsKeyArn: pulumi.Input<string>;
   nodes: { instanceTypes: string[]; min: number; desired: number; max: number };
   region: string;
+  /** Who may reach the Kubernetes API besides the deploy runner (which grants itself). */
+  access: ClusterAccessArgs;
+}
+
+export interface ClusterAccessArgs {
+  /** Cluster admin for the identity that first creates the cluster. */
+  creatorAdmin: boolean;
+  admins: pulumi.Input<string>[];
+  viewers: string[];
+  /** Where viewers may read. */
+  viewerNamespaces: string[];
 }
 
 const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -93,6 +105,8 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly oidcIssuer: pulumi.Output<string>;
   /** Per add-on, its version: resolves once every add-on is active (EKS reports it so on creation). */
   readonly addonVersions: pulumi.Output<Record<string, string>>;
+  /** The principals given access, once their policies are associated. */
+  readonly access: pulumi.Output<string[]>;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:EksCluster", name, {}, opts);
@@ -106,8 +120,9 @@ export class EksCluster extends pulumi.ComponentResource {
     const ebsCsiDriver = createEbsCsiDriverRole(name, args, oidc, this);
     const addons = createAddons(name, args, { cluster, nodeGroup, ebsCsiDriver }, this);
     this.addonVersions = pulumi.output(Object.fromEntries(ADDONS.map((addon, i) => [addon, addons[i].addonVersion])));
-    // The cluster is ready for workloads once its nodes and add-ons are.
-    const ready = pulumi.all([nodeGroup.id, ...addons.map((a) => a.id)]);
+    this.access = pulumi.all(createAccessEntries(name, args.access, cluster, this));
+    // The cluster is ready for workloads once its nodes and add-ons are, and reachable once its access entries are.
+    const ready = pulumi.all<unknown>([nodeGroup.id, ...addons.map((a) => a.id), this.access]);
     this.endpoint = pulumi.all([cluster.endpoint, ready]).apply(([endpoint]) => endpoint);
     this.certificateAuthority = cluster.certificateAuthority.apply((ca) => ca.data!);
     this.arn = cluster.arn;
@@ -152,10 +167,49 @@ function createControlPlane(name: string, args: EksClusterArgs, parent: pulumi.R
       enabledClusterLogTypes: CONTROL_PLANE_LOGS,
       // STANDARD: at the end of standard support EKS upgrades the cluster instead of billing extended support.
       upgradePolicy: { supportType: args.extendedSupport ? "EXTENDED" : "STANDARD" },
-      accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
+      // Access entries only (createAccessEntries): who may act on the cluster is in code, not in aws-auth.
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
     },
-    { parent, dependsOn: [clusterPolicy] },
+    // The bootstrap flag only counts at creation, and changing it would replace the cluster.
+    { parent, dependsOn: [clusterPolicy], ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"] },
   );
+}
+
+/**
+ * The access entries: cluster admin for the identity creating the cluster (what EKS's bootstrap flag
+ * would give, but visible and removable) and for the configured admins, read-only in the platform's
+ * namespaces for viewers. Returns each principal once its policy is associated.
+ */
+function createAccessEntries(
+  name: string,
+  access: ClusterAccessArgs,
+  cluster: aws.eks.Cluster,
+  parent: pulumi.Resource,
+): pulumi.Output<string>[] {
+  const grant = (key: string, grant: ClusterAccessGrant, opts: pulumi.CustomResourceOptions = {}) =>
+    grantClusterAccess(`${name}-${key}`, cluster.name, grant, { parent, ...opts });
+  const granted = [
+    ...access.admins.map((principalArn, i) =>
+      grant(`admin-${i}`, { principalArn, policy: "AmazonEKSClusterAdminPolicy" }),
+    ),
+    ...access.viewers.map((principalArn, i) =>
+      grant(`viewer-${i}`, { principalArn, policy: "AmazonEKSViewPolicy", namespaces: access.viewerNamespaces }),
+    ),
+  ];
+  if (access.creatorAdmin) {
+    // An assumed role's session is no principal for EKS: its role (the session context's issuer) is.
+    const caller = aws.getCallerIdentityOutput({}, { parent });
+    const creator = aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent }).issuerArn;
+    // The first creator keeps it: an update by someone else (CI, a colleague) would otherwise move it.
+    granted.push(
+      grant(
+        "creator",
+        { principalArn: creator, policy: "AmazonEKSClusterAdminPolicy" },
+        { ignoreChanges: ["principalArn"] },
+      ),
+    );
+  }
+  return granted;
 }
 
 interface OidcProvider {

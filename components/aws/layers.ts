@@ -2,6 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { Catalog } from "../../services/schema";
 import { hasServiceRoutes } from "../../services/validate";
 import { ADDONS } from "./EksCluster";
+import { NAMESPACES } from "../kubernetes/chartValues";
+import { MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
+
+/** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
+export const DATA_NAMESPACE = "data";
+
+/** Every namespace the platform layer puts workloads in: the catalog's, the stores' and the charts'. */
+export function platformNamespaces(catalog: string): string[] {
+  return [catalog, DATA_NAMESPACE, MESSAGING_NAMESPACE, ...Object.values(NAMESPACES)];
+}
 
 /**
  * What the infrastructure layer hands the platform layer through a StackReference. The
@@ -26,6 +36,8 @@ export interface InfrastructureOutputs {
     oidcProviderArn: string;
     /** Issuer without https://, as IRSA trust conditions name it. */
     oidcIssuer: string;
+    /** The IAM principals with an access entry and its policy (the endpoint is exported after them). */
+    access: string[];
     /**
      * Per add-on, its version, exported once it is active: the platform layer's provider and
      * StorageClass are made from it, so nothing reaches the cluster before its add-ons run.

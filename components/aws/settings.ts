@@ -30,6 +30,14 @@ export const CLOUDFRONT_MAX_BEHAVIORS = 75;
 const githubRepository = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be a repository as owner/name");
 const policyArn = z.string().regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/, "must be an IAM policy ARN");
 
+/** An IAM role (a path allowed) or user: EKS access entries take no STS session. */
+const iamPrincipal = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+    "must be the ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>), not of an STS session",
+  );
+
 /** A GitHub runner label the deploy runner registers with. */
 const RUNNER_LABEL = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
@@ -135,6 +143,24 @@ export const AwsSettingsSchema = z
         minNodes: z.number().int().min(1).default(3),
         desiredNodes: z.number().int().min(1).default(3),
         maxNodes: z.number().int().min(1).default(9),
+        /**
+         * Who may reach the Kubernetes API (EKS access entries; the API authentication mode only):
+         * the deploy runner and, with deployFrom public-endpoint, the CI deploy role always.
+         */
+        access: z
+          .object({
+            /** Cluster admin (AmazonEKSClusterAdminPolicy). */
+            admins: z.array(iamPrincipal).default([]),
+            /** Read-only, no Secrets (AmazonEKSViewPolicy), in the platform's namespaces only. */
+            viewers: z.array(iamPrincipal).default([]),
+            /**
+             * Cluster admin for the IAM identity that first creates the cluster (the one `pulumi up` of
+             * the infrastructure layer runs as then), kept when someone else updates it later.
+             */
+            creatorAdmin: z.boolean().default(true),
+          })
+          .strict()
+          .default({ admins: [], viewers: [], creatorAdmin: true }),
       })
       .strict()
       .default({
@@ -145,6 +171,7 @@ export const AwsSettingsSchema = z
         minNodes: 3,
         desiredNodes: 3,
         maxNodes: 9,
+        access: { admins: [], viewers: [], creatorAdmin: true },
       }),
     rds: z
       .object({
@@ -289,6 +316,7 @@ export function checkAwsSettings(
       ),
     );
   }
+  problems.push(...accessProblems(settings));
   if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
   problems.push(...deployPathProblems(settings, catalog));
   if (settings.broker.mode === "amazon-mq" && !(settings.broker.instanceType in BROKER_INSTANCE_MEMORY_GIB)) {
@@ -379,6 +407,18 @@ function deployPathProblems(settings: AwsSettings, catalog: Catalog): Problem[] 
     problems.push(error(field("rds.bootstrap"), "must be job with deployFrom public-endpoint: RDS is private"));
   }
   return problems;
+}
+
+/** EKS keeps one access entry per IAM principal: a principal listed twice would fail the update. */
+function accessProblems(settings: AwsSettings): Problem[] {
+  const { admins, viewers } = settings.eks.access;
+  const listed = [...admins, ...viewers];
+  return [...new Set(listed.filter((arn, i) => listed.indexOf(arn) !== i))].map((arn) =>
+    error(
+      `${CONFIG_NAMESPACE}:aws.eks.access`,
+      `${arn} is listed more than once (EKS keeps one access entry, with one policy, per principal)`,
+    ),
+  );
 }
 
 /** Where Amazon publishes the RDS CA bundle. */
