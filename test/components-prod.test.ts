@@ -375,6 +375,7 @@ describe("EksCluster (under mocks)", () => {
           extendedSupport: false,
           vpcId: placement.vpcId,
           privateSubnetIds: placement.privateSubnetIds,
+          privateEgress: [new Consumer("nat-route", "0.0.0.0/0")],
           publicAccessCidrs,
           kmsKeyArn: KMS_KEY,
           nodes: { instanceTypes: ["m6i.large"], min: 2, desired: 3, max: 6 },
@@ -433,6 +434,7 @@ describe("EksCluster (under mocks)", () => {
       "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     ]);
     for (const policy of nodePolicies) assert.ok(dependsOn(nodes, policy), `nodes wait for ${policy.name}`);
+    assert.ok(dependsOn(nodes, named(run.resources, CONSUMER, "nat-route")), "nodes wait for the way out through NAT");
     const addons = ofType(run.resources, "aws:eks/addon:Addon");
     assert.deepEqual(
       sorted(addons.map((a) => a.inputs.addonName)),
@@ -589,7 +591,7 @@ describe("EksCluster (under mocks)", () => {
     assert.equal(await resolved(run.result.arn), "arn:aws:eks:eu-west-1:123456789012:cluster/eks-cluster");
     assert.equal(ofType(run.resources, K8S_PROVIDER).length, 0, "the platform layer makes the provider");
     assert.equal(await resolved(run.result.name), `${PREFIX}-eks`);
-    assert.deepEqual(outsideComponent(run, "platform:aws:EksCluster"), []);
+    assert.deepEqual(outsideComponent(run, "platform:aws:EksCluster"), ["nat-route"], "the route is the network's");
   });
 
   it("hands out the endpoint only once the nodes and every add-on exist", async () => {
@@ -817,13 +819,26 @@ describe("AmazonMqTopology (under mocks)", () => {
     const run = await topology((mq) => ({ vhost: mq.endpoint.vhost }));
     assert.ok(waitsFor(run, "vhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
   });
+
+  it("hands out each service's password once its user and permissions exist, so the service waits for them", async () => {
+    const run = await topology((mq) => ({ orders: mq.credentials.orders.password }));
+    const waited = waitsFor(run, "orders");
+    for (const type of ["user:User", "permissions:Permissions", "topicPermissions:TopicPermissions"]) {
+      const granted = ofType(run.resources, `rabbitmq:index/${type}`).find((r) => r.name.endsWith("-orders"))!;
+      assert.ok(waited.includes(granted), `orders waits for ${granted.name}`);
+    }
+    assert.ok(!waited.some((r) => r.name.endsWith("-mailer")), "not for another service's user");
+  });
 });
 
 describe("RdsDatabases (under mocks)", () => {
   const INSTANCE = "aws:rds/instance:Instance";
-  const rds = (mode: "per-service" | "shared") =>
-    build(
-      () =>
+  const rds = (
+    mode: "per-service" | "shared",
+    consume?: (rds: RdsDatabases) => Record<string, pulumi.Input<unknown>>,
+  ) =>
+    build(() =>
+      withConsumers(
         new RdsDatabases("rds", {
           namePrefix: PREFIX,
           databases: [
@@ -838,6 +853,8 @@ describe("RdsDatabases (under mocks)", () => {
           backupTags: { [BACKUP_TAG]: PREFIX },
           ...placement,
         }),
+        consume,
+      ),
     );
 
   /** Each instance: hardened, on its own parameter group that forces SSL for its major version; nothing else. */
@@ -930,6 +947,13 @@ describe("RdsDatabases (under mocks)", () => {
 
   it("shared: hands out the shared instance's address for every service, and its one admin password as a secret", async () => {
     await assertServers(await rds("shared"), () => "shared");
+  });
+
+  it("hands out an address only once the nodes may reach it: login Jobs never try a closed port", async () => {
+    const run = await rds("per-service", (databases) => ({ host: databases.servers.orders.host }));
+    const rules = ofType(run.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.equal(rules.length, 1);
+    assert.ok(waitsFor(run, "host").includes(rules[0]));
   });
 });
 
@@ -1039,7 +1063,10 @@ describe("RdsAccess (under mocks)", () => {
       assert.ok(dependsOn(job, credentials), "the Job reads its Secret");
       assert.equal(pod.metadata.labels["platform/job"], "database-bootstrap");
     }
-    const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+    const egressPolicy = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    for (const job of ofType(run.resources, JOB))
+      assert.ok(dependsOn(job, egressPolicy), `${job.name} starts once the namespace lets it out`);
+    const egress = egressPolicy.inputs;
     assert.deepEqual(egress.metadata, { name: "database-bootstrap", namespace: "shop" });
     assert.deepEqual(egress.spec.podSelector, { matchLabels: { "platform/job": "database-bootstrap" } });
     assert.deepEqual(egress.spec.egress, [
@@ -1282,7 +1309,10 @@ describe("DocumentDbAccess (under mocks)", () => {
       assert.ok(container.volumeMounts.some((m: any) => m.mountPath === RDS_CA_DIR));
       assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === RDS_TRUST.configMap));
     }
-    const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
+    const egressPolicy = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    for (const job of ofType(run.resources, "kubernetes:batch/v1:Job"))
+      assert.ok(dependsOn(job, egressPolicy), `${job.name} starts once the namespace lets it out`);
+    const egress = egressPolicy.inputs;
     assert.deepEqual(egress.metadata, { name: "documentdb-bootstrap", namespace: "shop" });
     assert.deepEqual(egress.spec.podSelector, { matchLabels: { "platform/job": "documentdb-bootstrap" } });
     assert.deepEqual(egress.spec.egress, [
@@ -1844,6 +1874,13 @@ describe("InClusterDatabase (under mocks)", () => {
       const policy = (name: string) =>
         named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", name).inputs;
       const [own, init] = [policy("notes-db-netpol"), policy("notes-db-replica-set-init")];
+      assert.ok(
+        dependsOn(
+          one(run.resources, "kubernetes:batch/v1:Job"),
+          named(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notes-db-replica-set-init"),
+        ),
+        "the init Job starts once it may reach the members",
+      );
       const members = { podSelector: { matchLabels: { "app.kubernetes.io/name": "notes-db" } } };
       assert.deepEqual(own.spec.podSelector, members.podSelector);
       assert.deepEqual(own.spec.egress, [DNS_EGRESS, { to: [members], ports: [{ port: MONGO_PORT }] }]);
@@ -1957,9 +1994,12 @@ describe("InClusterDatabase (under mocks)", () => {
 });
 
 describe("InClusterBroker (under mocks)", () => {
-  const broker = () =>
-    build(
-      () => new InClusterBroker("mq", { plan: PLAN, storageClass: "gp3-encrypted", provider: kubernetesProvider() }),
+  const broker = (consume?: (broker: InClusterBroker) => Record<string, pulumi.Input<unknown>>) =>
+    build(() =>
+      withConsumers(
+        new InClusterBroker("mq", { plan: PLAN, storageClass: "gp3-encrypted", provider: kubernetesProvider() }),
+        consume,
+      ),
     );
 
   it("installs the pinned RabbitMQ chart, three nodes, loading the plan's definitions from a Secret", async () => {
@@ -2011,14 +2051,25 @@ describe("InClusterBroker (under mocks)", () => {
     }
     assert.deepEqual(run.result.credentials.mailer.consumerQueues, ["mailer.orders"]);
     const endpoint: BrokerEndpoint = run.result.endpoint;
-    assert.deepEqual(endpoint, {
-      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
-      port: 5672,
-      tls: false,
-      vhost: "shop",
-      location: { kind: "namespace", namespace: "messaging" },
-    });
+    assert.deepEqual(
+      { ...endpoint, vhost: await resolved(endpoint.vhost) },
+      {
+        host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+        port: 5672,
+        tls: false,
+        vhost: "shop",
+        location: { kind: "namespace", namespace: "messaging" },
+      },
+    );
     assert.equal(endpoint.port, RABBITMQ.amqpPort);
+  });
+
+  it("hands out the vhost and each login once the broker runs with the definitions that declare them", async () => {
+    const run = await broker((mq) => ({ vhost: mq.endpoint.vhost, password: mq.credentials.orders.password }));
+    const release = one(run.resources, "kubernetes:helm.sh/v3:Release");
+    for (const consumer of ["vhost", "password"])
+      assert.ok(waitsFor(run, consumer).includes(release), `the ${consumer} waits for the release`);
+    assert.ok((await valueOf(run.result.credentials.orders.password)).secret);
   });
 });
 
@@ -2053,6 +2104,7 @@ describe("PlatformCharts (under mocks)", () => {
           },
           corsOrigins: ["https://www.shop.example.com"],
           certificateArn: CERTIFICATE,
+          gatewaySubnets: pulumi.all([new Consumer("public-subnet", "subnet-public").id]),
           scrapeInterval: "30s",
           thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
           alerting: {
@@ -2094,8 +2146,13 @@ describe("PlatformCharts (under mocks)", () => {
       assert.ok(dependsOn(release(run, name), monitoring), `${name} waits for the monitoring CRDs`);
     assert.equal(await resolved(run.result.monitoringRelease.urn), monitoring.urn, "what PodMonitors wait for");
     for (const r of ofType(run.resources, RELEASE)) assert.equal(r.inputs.atomic, true);
+    // Atomic: its uninstall waits for the proxy Service, held by the load balancer's finalizer, before
+    // the subnets may go.
+    const kong = release(run, "kong");
+    assert.ok(dependsOn(kong, named(run.resources, CONSUMER, "public-subnet")), "Kong waits for the NLB's subnets");
+    assert.ok(dependsOn(kong, named(run.resources, "kubernetes:core/v1:Secret", "charts-kong-declarative")));
     assert.deepEqual(bypassingProvider(run), []);
-    assert.deepEqual(outsideComponent(run, "platform:kubernetes:PlatformCharts"), ["k"]);
+    assert.deepEqual(sorted(outsideComponent(run, "platform:kubernetes:PlatformCharts")), ["k", "public-subnet"]);
   });
 
   it("provisions Grafana from a Secret, with a dashboard per service, Loki and Jaeger, and the platform's alert rules", async () => {

@@ -22,6 +22,23 @@ const endingWith = (resources: RecordedResource[], type: string, suffix: string)
   return found[0];
 };
 const projectDir = path.join(__dirname, "..");
+/** Everything `resource` waits for, directly or through what it waits for. */
+function waitsFor(resources: RecordedResource[], resource: RecordedResource): Set<string> {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const visit = (urns: string[]) => {
+    for (const urn of urns) {
+      if (seen.has(urn)) continue;
+      seen.add(urn);
+      visit(byUrn.get(urn)?.dependencies ?? []);
+    }
+  };
+  visit(resource.dependencies);
+  return seen;
+}
+/** Whether a NetworkPolicy's pod selector picks pods with `labels`. */
+const selects = (policy: RecordedResource, labels: Record<string, string>) =>
+  Object.entries(policy.inputs.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
 const ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** Per principal, the access policy associated with it and its scope. */
 const accessOf = (run: MockRun<unknown>) =>
@@ -77,6 +94,69 @@ for (const catalog of BUILTIN_CATALOGS) {
       assert.deepEqual((await outputs(run.infrastructure)).cluster.access.sort(), [creator, runnerArn].sort());
       const [cluster] = ofType(run.infrastructure.resources, "aws:eks/cluster:Cluster");
       assert.equal(cluster.inputs.accessConfig.authenticationMode, "API");
+    });
+
+    it("starts the nodes once the private subnets route through NAT", async () => {
+      const { resources } = (await seedProdRun(catalog)).infrastructure;
+      const [nodes] = ofType(resources, "aws:eks/nodeGroup:NodeGroup");
+      const privateRoutes = ofType(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((a) =>
+        a.name.includes("-private-"),
+      );
+      assert.equal(privateRoutes.length, 3);
+      const waited = waitsFor(resources, nodes);
+      for (const route of privateRoutes) assert.ok(nodes.dependencies.includes(route.urn), route.name);
+      for (const nat of ofType(resources, "aws:ec2/natGateway:NatGateway")) assert.ok(waited.has(nat.urn), nat.name);
+    });
+
+    it("starts every one-shot Job once a NetworkPolicy lets its pods out of the namespace's default-deny", async () => {
+      const { resources } = (await seedProdRun(catalog)).platform;
+      // The database logins and replica-set initiations: their pods carry the label their egress policy selects.
+      const jobs = ofType(resources, "kubernetes:batch/v1:Job").filter(
+        (job) => job.inputs.spec.template.metadata?.labels?.["platform/job"],
+      );
+      assert.ok(jobs.length > 0);
+      const policies = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+      for (const job of jobs) {
+        const egress = policies.filter(
+          (p) =>
+            p.inputs.metadata.namespace === job.inputs.metadata.namespace &&
+            p.inputs.spec.podSelector.matchLabels?.["platform/job"] &&
+            selects(p, job.inputs.spec.template.metadata.labels),
+        );
+        assert.ok(egress.length > 0, `${job.name}: a policy for its pods`);
+        assert.ok(
+          egress.some((p) => job.dependencies.includes(p.urn)),
+          `${job.name} waits for its egress policy`,
+        );
+      }
+    });
+
+    it("starts each broker service once its broker user may use the vhost", async () => {
+      const { resources } = (await seedProdRun(catalog)).platform;
+      const users = ofType(resources, "rabbitmq:index/user:User");
+      const [vhost] = ofType(resources, "rabbitmq:index/vHost:VHost");
+      for (const user of users) {
+        const deployment = ofType(resources, "kubernetes:apps/v1:Deployment").find(
+          (d) =>
+            d.inputs.metadata.labels?.["platform/service"] === user.inputs.name ||
+            d.inputs.metadata.name === user.inputs.name,
+        );
+        assert.ok(deployment, `a Deployment for broker user ${user.inputs.name}`);
+        const waited = waitsFor(resources, deployment);
+        const permissions = ofType(resources, "rabbitmq:index/permissions:Permissions").find(
+          (p) => p.inputs.user === user.inputs.name,
+        )!;
+        for (const needed of [user, permissions, vhost])
+          assert.ok(waited.has(needed.urn), `${deployment.name} waits for ${needed.name}`);
+      }
+    });
+
+    it("declares Kong's release, whose load balancer lands in the infrastructure's public subnets, after their hand-over", async () => {
+      const { resources } = (await seedProdRun(catalog)).platform;
+      const kong = ofType(resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kong")!;
+      // The infrastructure layer's outputs arrive through the StackReference (a read, not registered).
+      assert.ok(kong.dependencies.some((urn) => urn.includes("$pulumi:pulumi:StackReference::")));
+      assert.equal(kong.inputs.atomic, true, "its uninstall waits until the Service, and so the NLB, is gone");
     });
 
     it("claims every volume from a StorageClass made from the EBS CSI add-on's version, exported once it is active", async () => {

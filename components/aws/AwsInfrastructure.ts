@@ -137,6 +137,7 @@ function createFoundation(ctx: Context, ciRoles: GithubActionsRoles | undefined)
       extendedSupport: settings.eks.extendedSupport,
       vpcId: network.vpcId,
       privateSubnetIds: network.privateSubnetIds,
+      privateEgress: network.privateEgress,
       publicAccessCidrs: settings.eks.publicAccessCidrs,
       kmsKeyArn: key.arn,
       region: settings.region,
@@ -380,6 +381,7 @@ function layerOutputs(
     modes: { broker: ctx.settings.broker.mode, mongodb: ctx.settings.mongodb.mode },
     region: ctx.settings.region,
     vpcCidr: ctx.settings.vpcCidr,
+    publicSubnetIds: foundation.network.publicSubnetIds,
     kmsKeyArn: foundation.key.arn,
     cluster: {
       name: cluster.name,

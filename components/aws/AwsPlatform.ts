@@ -492,6 +492,7 @@ function createCharts(
       corsOrigins: args.gateway.corsOrigins,
       // Config validation requires it on this layer.
       certificateArn: ctx.settings.gatewayCertificateArn!,
+      gatewaySubnets: infrastructureOutput(ctx, (o) => o.publicSubnetIds),
       scrapeInterval: args.observability.scrapeInterval,
       thresholds: {
         errorRate: args.observability.errorRateThreshold,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DATABASE_ENGINES } from "../engines";
-import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, NodesOnlyGroup, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
 
 export interface DocumentDbArgs extends DataStorePlacement {
   namePrefix: string;
@@ -36,9 +36,12 @@ export class DocumentDb extends pulumi.ComponentResource {
   constructor(name: string, args: DocumentDbArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDb", name, {}, opts);
     this.clusterIdentifier = clusterIdentifier(args);
-    const { cluster, adminPassword } = this.createCluster(name, args);
+    const { cluster, adminPassword, securityGroup } = this.createCluster(name, args);
     const instances = this.createInstances(name, args, cluster);
-    this.host = pulumi.all([cluster.endpoint, ...instances.map((i) => i.id)]).apply(([endpoint]) => endpoint);
+    this.host = onceReachable(
+      pulumi.all([cluster.endpoint, ...instances.map((i) => i.id)]).apply(([endpoint]) => endpoint),
+      securityGroup,
+    );
     this.adminPassword = adminPassword;
     this.registerOutputs({ host: this.host });
   }
@@ -47,7 +50,7 @@ export class DocumentDb extends pulumi.ComponentResource {
   private createCluster(
     name: string,
     args: DocumentDbArgs,
-  ): { cluster: aws.docdb.Cluster; adminPassword: pulumi.Output<string> } {
+  ): { cluster: aws.docdb.Cluster; adminPassword: pulumi.Output<string>; securityGroup: NodesOnlyGroup } {
     const child = { parent: this };
     const identifier = clusterIdentifier(args);
     const subnets = new aws.docdb.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds }, child);
@@ -92,7 +95,7 @@ export class DocumentDb extends pulumi.ComponentResource {
       },
       child,
     );
-    return { cluster, adminPassword };
+    return { cluster, adminPassword, securityGroup };
   }
 
   private createInstances(name: string, args: DocumentDbArgs, cluster: aws.docdb.Cluster): aws.docdb.ClusterInstance[] {

@@ -39,6 +39,8 @@ interface ClusterAccess {
   adminPassword: pulumi.Input<string>;
   /** The CA bundle that verifies the cluster's certificate. */
   trustBundle: TrustBundle;
+  /** What lets the login Jobs out of the namespace's default-deny: each Job starts after it. */
+  egress: k8s.networking.v1.NetworkPolicy;
 }
 
 /**
@@ -50,8 +52,8 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
 
   constructor(name: string, args: DocumentDbAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDbAccess", name, {}, opts);
-    this.allowJobEgress(name, args);
-    const access = { host: args.host, adminPassword: args.adminPassword, trustBundle: args.trustBundle };
+    const egress = this.allowJobEgress(name, args);
+    const access = { host: args.host, adminPassword: args.adminPassword, trustBundle: args.trustBundle, egress };
     for (const service of args.services) {
       const names = databaseNames(service);
       const password = this.createLogin(`${name}-${service}`, service, names, access, args);
@@ -61,9 +63,9 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
   }
 
   /** The login Jobs' egress to the cluster. */
-  private allowJobEgress(name: string, args: DocumentDbAccessArgs): void {
+  private allowJobEgress(name: string, args: DocumentDbAccessArgs): k8s.networking.v1.NetworkPolicy {
     const k8sOpts = { parent: this, provider: args.kubernetes.provider };
-    jobEgressPolicy(
+    return jobEgressPolicy(
       `${name}-bootstrap-egress`,
       {
         namespace: args.kubernetes.namespace,
@@ -122,7 +124,7 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
           { mountPath: cluster.trustBundle.mountPath, volume: { configMap: { name: cluster.trustBundle.configMap } } },
         ],
       },
-      k8sOpts,
+      { ...k8sOpts, dependsOn: [cluster.egress] },
     );
     // Through the Job, whatever uses the password waits until the login exists.
     return pulumi.all([password, job.metadata.name]).apply(([pw]) => pw);

@@ -12,6 +12,8 @@ export interface EksClusterArgs {
   extendedSupport: boolean;
   vpcId: pulumi.Input<string>;
   privateSubnetIds: pulumi.Input<string>[];
+  /** The private subnets' routes through NAT: nodes reach ECR and the EKS API only through them. */
+  privateEgress: pulumi.Resource[];
   /** Public API endpoint for these CIDRs only; none means a private endpoint only. */
   publicAccessCidrs: string[];
   /** Envelope encryption of Kubernetes secrets; the EBS CSI driver encrypts volumes with it too. */
@@ -229,7 +231,7 @@ function createOidcProvider(name: string, cluster: aws.eks.Cluster, parent: pulu
   return { providerArn: oidc.arn, issuer: issuerUrl.apply((url) => url.replace(/^https:\/\//, "")) };
 }
 
-/** The managed node group in the private subnets, created once its role has every node policy. */
+/** The managed node group in the private subnets, created once its role has every node policy and the subnets a way out. */
 function createNodeGroup(
   name: string,
   args: EksClusterArgs,
@@ -262,7 +264,7 @@ function createNodeGroup(
       updateConfig: { maxUnavailable: 1 },
       amiType: NODE_AMI_TYPE,
     },
-    { parent, dependsOn: nodePolicies },
+    { parent, dependsOn: [...nodePolicies, ...args.privateEgress] },
   );
 }
 

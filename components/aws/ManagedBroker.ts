@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RABBITMQ } from "../engines";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
 
 export interface ManagedBrokerArgs extends DataStorePlacement {
   namePrefix: string;
@@ -63,8 +63,14 @@ export class ManagedBroker extends pulumi.ComponentResource {
     );
 
     // The endpoint is `amqps://host:port`; the contract keeps host and port apart.
-    this.host = broker.instances.apply((instances) => new URL(instances[0].endpoints[0]).hostname);
-    this.managementUrl = broker.instances.apply((instances) => instances[0].consoleUrl);
+    this.host = onceReachable(
+      broker.instances.apply((instances) => new URL(instances[0].endpoints[0]).hostname),
+      securityGroup,
+    );
+    this.managementUrl = onceReachable(
+      broker.instances.apply((instances) => instances[0].consoleUrl),
+      securityGroup,
+    );
     this.adminPassword = adminPassword;
     this.registerOutputs({ host: this.host });
   }

@@ -3,7 +3,7 @@ import { REDIS } from "../engines";
 import { CacheEndpoint } from "../platform";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
 import { NAME_LIMITS, fitName } from "../naming";
 
 export interface ManagedCacheArgs extends DataStorePlacement {
@@ -59,7 +59,7 @@ export class ManagedCache extends pulumi.ComponentResource {
       },
       child,
     );
-    this.primaryEndpoint = group.primaryEndpointAddress;
+    this.primaryEndpoint = onceReachable(group.primaryEndpointAddress, securityGroup);
     this.endpoint = {
       host: this.primaryEndpoint,
       port: REDIS.port,

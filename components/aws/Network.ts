@@ -27,6 +27,8 @@ export class Network extends pulumi.ComponentResource {
   readonly cidr: string;
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Each private subnet's route to the internet through NAT: what nodes need to join the cluster (ECR, EKS API). */
+  readonly privateEgress: pulumi.Resource[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:Network", name, {}, opts);
@@ -37,6 +39,7 @@ export class Network extends pulumi.ComponentResource {
     const subnets = createZones(name, args, zones, core, this);
     this.publicSubnetIds = subnets.publicSubnetIds;
     this.privateSubnetIds = subnets.privateSubnetIds;
+    this.privateEgress = subnets.privateEgress;
     createFlowLogs(name, args, core.vpc, this);
     this.registerOutputs({ vpcId: this.vpcId });
   }
@@ -89,6 +92,7 @@ function createVpc(name: string, args: NetworkArgs, parent: pulumi.Resource): Vp
 interface ZoneSubnets {
   publicSubnetIds: pulumi.Output<string>[];
   privateSubnetIds: pulumi.Output<string>[];
+  privateEgress: pulumi.Resource[];
 }
 
 /** Per zone its subnets, then its NAT (per AZ, or the first zone's only), then its private routes. */
@@ -99,7 +103,7 @@ function createZones(
   core: VpcCore,
   parent: pulumi.Resource,
 ): ZoneSubnets {
-  const result: ZoneSubnets = { publicSubnetIds: [], privateSubnetIds: [] };
+  const result: ZoneSubnets = { publicSubnetIds: [], privateSubnetIds: [], privateEgress: [] };
   // With a single NAT, every zone's private routes go through the first zone's.
   let natGatewayId: pulumi.Output<string> | undefined;
   for (let i = 0; i < args.zones; i++) {
@@ -110,7 +114,9 @@ function createZones(
     if (args.natGateways === "per-az" || i === 0) {
       natGatewayId = createNatGateway(name, args.namePrefix, i, subnets.publicSubnet, core.gateway, parent);
     }
-    createPrivateRoutes(name, args.namePrefix, i, core.vpc, subnets.privateSubnet, natGatewayId, parent);
+    result.privateEgress.push(
+      createPrivateRoutes(name, args.namePrefix, i, core.vpc, subnets.privateSubnet, natGatewayId, parent),
+    );
   }
   return result;
 }
@@ -178,6 +184,7 @@ function createNatGateway(
   ).id;
 }
 
+/** The subnet's route table through NAT; returns its association, which exists once the route does. */
 function createPrivateRoutes(
   name: string,
   namePrefix: string,
@@ -186,7 +193,7 @@ function createPrivateRoutes(
   privateSubnet: aws.ec2.Subnet,
   natGatewayId: pulumi.Output<string> | undefined,
   parent: pulumi.Resource,
-): void {
+): aws.ec2.RouteTableAssociation {
   const privateRoutes = new aws.ec2.RouteTable(
     `${name}-private-rt-${i}`,
     {
@@ -196,7 +203,7 @@ function createPrivateRoutes(
     },
     { parent },
   );
-  new aws.ec2.RouteTableAssociation(
+  return new aws.ec2.RouteTableAssociation(
     `${name}-private-${i}`,
     { subnetId: privateSubnet.id, routeTableId: privateRoutes.id },
     { parent },

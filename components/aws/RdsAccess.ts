@@ -38,11 +38,13 @@ export interface RdsAccessArgs extends ManagedDatabaseAccess {
  */
 export class RdsAccess extends pulumi.ComponentResource {
   readonly endpoints: Record<string, DatabaseEndpoint> = {};
+  /** What lets the bootstrap Jobs out of the namespace's default-deny: each Job starts after it. */
+  private bootstrapEgress?: k8s.networking.v1.NetworkPolicy;
 
   constructor(name: string, args: RdsAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:RdsAccess", name, {}, opts);
     if (args.bootstrap === "job") {
-      jobEgressPolicy(
+      this.bootstrapEgress = jobEgressPolicy(
         `${name}-bootstrap-egress`,
         {
           namespace: args.kubernetes.namespace,
@@ -124,7 +126,7 @@ export class RdsAccess extends pulumi.ComponentResource {
         runAsUser: 70,
         mounts: [{ mountPath: "/sql", volume: { configMap: { name: sql.metadata.name } } }],
       },
-      k8sOpts,
+      { ...k8sOpts, dependsOn: [this.bootstrapEgress!] },
     );
     return job.metadata.name;
   }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
-import { DataStorePlacement, nodesOnlySecurityGroup } from "./securityGroup";
+import { DataStorePlacement, NodesOnlyGroup, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
 import { NAME_LIMITS, fitName } from "../naming";
 
 const POSTGRES = DATABASE_ENGINES.postgres;
@@ -50,7 +50,10 @@ export class RdsDatabases extends pulumi.ComponentResource {
       this.identifiers[group.key] = server.identifier;
       this.adminPasswords[group.key] = server.adminPassword;
       for (const db of group.services)
-        this.servers[db.service] = { host: server.instance.address, instance: group.key };
+        this.servers[db.service] = {
+          host: onceReachable(server.instance.address, placement.securityGroup),
+          instance: group.key,
+        };
     }
     this.registerOutputs({});
   }
@@ -65,7 +68,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
       { description: "PostgreSQL from the EKS nodes only", ports: [POSTGRES.port] },
       child,
     );
-    return { subnetGroupName: subnets.name, securityGroupId: securityGroup.id };
+    return { subnetGroupName: subnets.name, securityGroup };
   }
 
   /** One Multi-AZ instance for the group, on the newest PostgreSQL major version its services ask for. */
@@ -109,7 +112,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         autoMinorVersionUpgrade: true,
         dbSubnetGroupName: placement.subnetGroupName,
-        vpcSecurityGroupIds: [placement.securityGroupId],
+        vpcSecurityGroupIds: [placement.securityGroup.id],
         parameterGroupName: parameters.name,
         username: DATABASE_ADMIN_USER,
         password: adminPassword.result,
@@ -150,7 +153,7 @@ function instanceGroups(args: RdsDatabasesArgs): InstanceGroup[] {
 
 interface InstancePlacement {
   subnetGroupName: pulumi.Output<string>;
-  securityGroupId: pulumi.Output<string>;
+  securityGroup: NodesOnlyGroup;
 }
 
 interface DatabaseServer {

@@ -28,6 +28,8 @@ export interface InfrastructureOutputs {
   modes: LayerModes;
   region: string;
   vpcCidr: string;
+  /** The subnets tagged for internet-facing load balancers, where the gateway's NLB lands. */
+  publicSubnetIds: string[];
   kmsKeyArn: string;
   cluster: {
     name: string;

@@ -8,32 +8,48 @@ export interface DataStorePlacement {
   nodeSecurityGroupId: pulumi.Input<string>;
 }
 
+export interface NodesOnlyGroup {
+  id: pulumi.Output<string>;
+  /** Its ingress rules, one per port. */
+  rules: aws.vpc.SecurityGroupIngressRule[];
+}
+
 /**
  * A security group that admits `ports` from the cluster's nodes only, and opens nothing else.
  * The rules are separate resources: the group (and the data store using it) need not wait for
- * the EKS cluster that owns the nodes' group; only the rules do.
+ * the EKS cluster that owns the nodes' group; only the rules do, and so does the store's address
+ * (onceReachable).
  */
 export function nodesOnlySecurityGroup(
   name: string,
   placement: DataStorePlacement,
   args: { description: string; ports: number[] },
   opts: pulumi.CustomResourceOptions,
-): aws.ec2.SecurityGroup {
+): NodesOnlyGroup {
   // No inline ingress or egress: managed data stores answer, they open no connections of their own.
   const group = new aws.ec2.SecurityGroup(name, { description: args.description, vpcId: placement.vpcId }, opts);
-  for (const port of args.ports) {
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-${port}`,
-      {
-        securityGroupId: group.id,
-        referencedSecurityGroupId: placement.nodeSecurityGroupId,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-        description: `${port} from EKS nodes`,
-      },
-      opts,
-    );
-  }
-  return group;
+  const rules = args.ports.map(
+    (port) =>
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-${port}`,
+        {
+          securityGroupId: group.id,
+          referencedSecurityGroupId: placement.nodeSecurityGroupId,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          description: `${port} from EKS nodes`,
+        },
+        opts,
+      ),
+  );
+  return { id: group.id, rules };
+}
+
+/**
+ * A store's address, handed out once the nodes may reach it: whatever connects to it (a login Job,
+ * a service) starts after the group's rules exist, not on a timeout against a closed port.
+ */
+export function onceReachable<T>(address: pulumi.Output<T>, group: NodesOnlyGroup): pulumi.Output<T> {
+  return pulumi.all([address, pulumi.all(group.rules.map((rule) => rule.id))]).apply(([value]) => value as T);
 }

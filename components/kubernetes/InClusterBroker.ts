@@ -35,7 +35,8 @@ const NODE_START_SECONDS = 300;
  * definitions rendered from the same plan as the dev broker's.
  */
 export class InClusterBroker extends pulumi.ComponentResource {
-  readonly vhost: string;
+  /** The plan's vhost, once the broker runs with the definitions that declare it. */
+  readonly vhost: pulumi.Output<string>;
   readonly credentials: Record<string, BrokerUser> = {};
   readonly endpoint: BrokerEndpoint;
 
@@ -44,14 +45,16 @@ export class InClusterBroker extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MESSAGING_NAMESPACE } }, k8sOpts);
     const passwords: Record<string, pulumi.Output<string>> = {};
-    for (const user of args.plan.users) {
-      passwords[user.service] = this.password(`${name}-${user.username}-password`);
-      this.credentials[user.service] = { ...serviceMessaging(user), password: passwords[user.service] };
-    }
+    for (const user of args.plan.users) passwords[user.service] = this.password(`${name}-${user.username}-password`);
     const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
-    this.installRabbitmq(name, args, { ...k8sOpts, dependsOn: secrets });
+    const release = this.installRabbitmq(name, args, { ...k8sOpts, dependsOn: secrets });
 
-    this.vhost = args.plan.vhost;
+    // The chart loads the users and the vhost at boot: services wait for the release (atomic: all nodes ready).
+    const running = <T>(value: pulumi.Input<T>) => pulumi.all([value, release.status]).apply(([v]) => v as T);
+    for (const user of args.plan.users) {
+      this.credentials[user.service] = { ...serviceMessaging(user), password: running(passwords[user.service]) };
+    }
+    this.vhost = running(args.plan.vhost);
     this.endpoint = {
       host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
       port: RABBITMQ.amqpPort,
@@ -107,8 +110,12 @@ export class InClusterBroker extends pulumi.ComponentResource {
   }
 
   /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
-  private installRabbitmq(name: string, args: InClusterBrokerArgs, opts: pulumi.CustomResourceOptions): void {
-    new k8s.helm.v3.Release(
+  private installRabbitmq(
+    name: string,
+    args: InClusterBrokerArgs,
+    opts: pulumi.CustomResourceOptions,
+  ): k8s.helm.v3.Release {
+    return new k8s.helm.v3.Release(
       `${name}-rabbitmq`,
       {
         name: "rabbitmq",

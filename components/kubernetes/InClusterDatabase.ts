@@ -412,6 +412,18 @@ export class InClusterDatabase extends pulumi.ComponentResource {
       { metadata: members.metadata, data: { "replica-set.js": renderReplicaSetInit(members.hosts, engine.port) } },
       k8sOpts,
     );
+    // The Job starts once it may reach the members through the namespace's default-deny.
+    const egress = jobEgressPolicy(
+      jobName,
+      {
+        namespace: args.namespace,
+        job: REPLICA_SET_INIT_JOB,
+        service: args.service,
+        to: { podSelector: members.selector },
+        port: engine.port,
+      },
+      k8sOpts,
+    );
     const job = oneShotJob(
       jobName,
       {
@@ -429,18 +441,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
         mounts: [{ mountPath: "/init", volume: { configMap: { name: script.metadata.name } } }],
         backoffLimit: 10,
       },
-      { ...k8sOpts, dependsOn: [statefulSet] },
-    );
-    jobEgressPolicy(
-      jobName,
-      {
-        namespace: args.namespace,
-        job: REPLICA_SET_INIT_JOB,
-        service: args.service,
-        to: { podSelector: members.selector },
-        port: engine.port,
-      },
-      k8sOpts,
+      { ...k8sOpts, dependsOn: [statefulSet, egress] },
     );
     return job.metadata.name;
   }

@@ -64,6 +64,12 @@ export interface PlatformChartsArgs {
   gatewayCache?: CacheEndpoint;
   corsOrigins: string[];
   certificateArn: string;
+  /**
+   * The subnets the gateway's load balancer lands in: Kong's release waits for them, so a destroy
+   * uninstalls it (Helm waits for the Service, which the cloud controller's finalizer holds until the
+   * NLB is gone) before they go.
+   */
+  gatewaySubnets: pulumi.Input<string[]>;
   scrapeInterval: string;
   thresholds: AlertThresholds;
   /** Where Alertmanager sends alerts (validation requires one receiver on prod). */
@@ -93,7 +99,7 @@ type Release = (
   key: keyof typeof CHARTS,
   namespace: string,
   values: pulumi.Input<Record<string, unknown>>,
-  dependsOn?: pulumi.Resource[],
+  dependsOn?: pulumi.Input<pulumi.Resource>[],
 ) => k8s.helm.v3.Release;
 
 /**
@@ -347,9 +353,10 @@ function createGateway(
     },
     { ...opts, dependsOn: [namespace] },
   );
+  const subnets = pulumi.output(args.gatewaySubnets).apply(() => declarative);
   const kong = release("kong", NAMESPACES.gateway, kongValues(args.certificateArn, "kong-declarative"), [
     monitoring,
-    declarative,
+    subnets,
   ]);
   const proxy = k8s.core.v1.Service.get(
     `${name}-kong-proxy`,

@@ -109,7 +109,10 @@ function declareBindings(
   }
 }
 
-/** A service's broker user with its permissions on the vhost; returns what the service logs in with. */
+/**
+ * A service's broker user with its permissions on the vhost; returns what the service logs in with,
+ * its password resolving once the user may use the vhost (so the service waits for both).
+ */
 function declareUser(
   name: string,
   user: BrokerUserPlan,
@@ -127,26 +130,32 @@ function declareUser(
     { name: user.username, password: password.result, tags: [] },
     child,
   );
-  new rabbitmq.Permissions(
-    `${name}-p-${user.username}`,
-    {
-      user: brokerUser.name,
-      vhost: vhost.name,
-      permissions: user.permissions,
-    },
-    child,
-  );
-  if (user.topicPermissions.length > 0) {
-    // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
-    new rabbitmq.TopicPermissions(
-      `${name}-tp-${user.username}`,
+  const granted: pulumi.CustomResource[] = [brokerUser];
+  granted.push(
+    new rabbitmq.Permissions(
+      `${name}-p-${user.username}`,
       {
         user: brokerUser.name,
         vhost: vhost.name,
-        permissions: user.topicPermissions,
+        permissions: user.permissions,
       },
-      { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) },
+      child,
+    ),
+  );
+  if (user.topicPermissions.length > 0) {
+    // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
+    granted.push(
+      new rabbitmq.TopicPermissions(
+        `${name}-tp-${user.username}`,
+        {
+          user: brokerUser.name,
+          vhost: vhost.name,
+          permissions: user.topicPermissions,
+        },
+        { ...child, dependsOn: user.topicPermissions.map((topic) => exchanges.get(topic.exchange)!) },
+      ),
     );
   }
-  return { ...serviceMessaging(user), password: password.result };
+  const ready = pulumi.all(granted.map((resource) => resource.id));
+  return { ...serviceMessaging(user), password: pulumi.all([password.result, ready]).apply(([pw]) => pw) };
 }
