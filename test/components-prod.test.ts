@@ -77,6 +77,7 @@ const placement = {
   vpcId: "vpc-0123",
   privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"],
   nodeSecurityGroupId: "sg-nodes",
+  protect: true,
 };
 /** Where RDS and DocumentDB clients find Amazon's CA bundle (the platform's rds-ca ConfigMap). */
 const RDS_TRUST = { configMap: "rds-ca", mountPath: RDS_CA_DIR };
@@ -1819,6 +1820,7 @@ describe("InClusterDatabase (under mocks)", () => {
         clientNamespace: "shop",
         storageClass: "gp3-encrypted",
         storageGb: 20,
+        protect: true,
         provider,
       });
     });
@@ -1997,7 +1999,12 @@ describe("InClusterBroker (under mocks)", () => {
   const broker = (consume?: (broker: InClusterBroker) => Record<string, pulumi.Input<unknown>>) =>
     build(() =>
       withConsumers(
-        new InClusterBroker("mq", { plan: PLAN, storageClass: "gp3-encrypted", provider: kubernetesProvider() }),
+        new InClusterBroker("mq", {
+          plan: PLAN,
+          storageClass: "gp3-encrypted",
+          retainOnDelete: true,
+          provider: kubernetesProvider(),
+        }),
         consume,
       ),
     );

@@ -148,6 +148,7 @@ async function memberPod(engine: InClusterEngine): Promise<PodView> {
       clientNamespace: "shop",
       storageClass: "gp3-encrypted",
       storageGb: 20,
+      protect: true,
       provider,
     });
   });

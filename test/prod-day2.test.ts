@@ -48,6 +48,29 @@ const accessOf = (run: MockRun<unknown>) =>
       [a.inputs.policyArn, a.inputs.accessScope.type],
     ]),
   );
+/** What holds data, or decrypts it: Pulumi must refuse to delete or replace these. */
+const STATEFUL = [
+  "aws:rds/instance:Instance",
+  "aws:docdb/cluster:Cluster",
+  "aws:elasticache/replicationGroup:ReplicationGroup",
+  "aws:mq/broker:Broker",
+  "aws:kms/key:Key",
+  "kubernetes:storage.k8s.io/v1:StorageClass",
+  // Only the in-cluster databases register StatefulSets themselves (the charts' are inside their releases).
+  "kubernetes:apps/v1:StatefulSet",
+];
+/** Namespaces whose deletion would delete volume claims. */
+const CLAIM_NAMESPACES = ["data", "messaging"];
+const statefulOf = (run: MockRun<unknown>) => run.resources.filter((r) => STATEFUL.includes(r.type));
+const claimNamespacesOf = (run: MockRun<unknown>) =>
+  ofType(run.resources, "kubernetes:core/v1:Namespace").filter((n) =>
+    CLAIM_NAMESPACES.includes(n.inputs.metadata.name),
+  );
+/** AWS's own deletion guard, where the service has one. */
+const deletionGuards = (run: MockRun<unknown>) =>
+  run.resources
+    .filter((r) => r.type === "aws:rds/instance:Instance" || r.type === "aws:docdb/cluster:Cluster")
+    .map((r) => r.inputs.deletionProtection);
 const outputs = async (run: MockRun<any>): Promise<InfrastructureOutputs> =>
   (await valueOf(pulumi.output(run.result.infrastructure) as pulumi.Output<InfrastructureOutputs>)).value;
 
@@ -159,6 +182,17 @@ for (const catalog of BUILTIN_CATALOGS) {
       assert.equal(kong.inputs.atomic, true, "its uninstall waits until the Service, and so the NLB, is gone");
     });
 
+    it("protects whatever holds data by default, and keeps the namespaces of volume claims when dropped", async () => {
+      const run = await seedProdRun(catalog);
+      const stateful = statefulOf(run);
+      assert.ok(stateful.some((r) => r.type === "aws:kms/key:Key"));
+      for (const resource of stateful) assert.equal(resource.protect, true, `${resource.type} ${resource.name}`);
+      assert.ok(deletionGuards(run).every((guard) => guard === true));
+      for (const group of ofType(run.resources, "aws:elasticache/replicationGroup:ReplicationGroup"))
+        assert.equal(group.inputs.finalSnapshotIdentifier, `${group.inputs.replicationGroupId}-final`);
+      for (const namespace of claimNamespacesOf(run)) assert.equal(namespace.retainOnDelete, true);
+    });
+
     it("claims every volume from a StorageClass made from the EBS CSI add-on's version, exported once it is active", async () => {
       const run = await seedProdRun(catalog);
       const [storageClass] = ofType(run.platform.resources, "kubernetes:storage.k8s.io/v1:StorageClass");
@@ -210,5 +244,37 @@ describe("prod day 2: cluster access from stack config", () => {
     assert.ok(namespaces.length > 0);
     for (const namespace of namespaces) assert.ok(view.inputs.accessScope.namespaces.includes(namespace), namespace);
     assert.ok(!view.inputs.accessScope.namespaces.includes("kube-system"));
+  });
+});
+
+describe("prod day 2: stateful protection, and turning it off to tear a test stack down", () => {
+  // The stores the seed runs above leave out: DocumentDB, and RabbitMQ on EKS.
+  const layers = (protectStatefulResources?: boolean) =>
+    runLayersUnderMocks(
+      prodLayers("bookings", {
+        broker: { mode: "in-cluster" },
+        mongodb: { mode: "documentdb" },
+        ...(protectStatefulResources === undefined ? {} : { protectStatefulResources }),
+      }),
+      () => runProgram(projectDir),
+    );
+
+  it("protects DocumentDB and keeps the in-cluster broker's namespace like the managed stores", async () => {
+    const run = await layers();
+    const [cluster] = ofType(run.resources, "aws:docdb/cluster:Cluster");
+    assert.deepEqual([cluster.protect, cluster.inputs.deletionProtection], [true, true]);
+    const [messaging] = claimNamespacesOf(run).filter((n) => n.inputs.metadata.name === "messaging");
+    assert.equal(messaging.retainOnDelete, true);
+  });
+
+  it("with protectStatefulResources false, lets destroy delete everything (AWS's deletion protection off too)", async () => {
+    const run = await layers(false);
+    const stateful = statefulOf(run);
+    assert.ok(stateful.length > 0);
+    for (const resource of stateful) assert.equal(resource.protect, false, `${resource.type} ${resource.name}`);
+    assert.ok(deletionGuards(run).length > 1, "RDS and DocumentDB");
+    assert.ok(deletionGuards(run).every((guard) => guard === false));
+    assert.ok(claimNamespacesOf(run).length > 0);
+    for (const namespace of claimNamespacesOf(run)) assert.equal(namespace.retainOnDelete, false);
   });
 });

@@ -123,7 +123,11 @@ function clusterAccess(ctx: Context, ciRoles: GithubActionsRoles | undefined): C
 /** KMS key, VPC, EKS and backups. */
 function createFoundation(ctx: Context, ciRoles: GithubActionsRoles | undefined): Foundation {
   const { name, parent, settings, prefix } = ctx;
-  const key = platformKey(`${name}-key`, settings.region, prefix, parent);
+  const key = platformKey(
+    `${name}-key`,
+    { region: settings.region, prefix, protect: settings.protectStatefulResources },
+    parent,
+  );
   const network = new Network(
     `${name}-network`,
     { cidr: settings.vpcCidr, zones: 3, natGateways: settings.natGateways, kmsKeyArn: key.arn, namePrefix: prefix },
@@ -176,7 +180,12 @@ interface DataStores {
 function createDataStores(ctx: Context, foundation: Foundation): DataStores {
   const { name, parent, settings, prefix } = ctx;
   const { services } = ctx.args.catalog;
-  const common = { namePrefix: prefix, kmsKeyArn: foundation.key.arn, ...foundation.placement };
+  const common = {
+    namePrefix: prefix,
+    kmsKeyArn: foundation.key.arn,
+    protect: settings.protectStatefulResources,
+    ...foundation.placement,
+  };
   const backupTags = { [BACKUP_TAG]: prefix };
   const postgres = services.flatMap((s) =>
     s.database.kind === "postgres" ? [{ service: s.name, ...s.database }] : [],
@@ -222,7 +231,12 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
       services.some(usesBroker) && settings.broker.mode === "amazon-mq"
         ? new ManagedBroker(
             `${name}-mq`,
-            { ...foundation.placement, namePrefix: prefix, instanceType: settings.broker.instanceType },
+            {
+              ...foundation.placement,
+              namePrefix: prefix,
+              instanceType: settings.broker.instanceType,
+              protect: settings.protectStatefulResources,
+            },
             { parent },
           )
         : undefined,

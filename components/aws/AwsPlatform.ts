@@ -284,10 +284,12 @@ function createInClusterDatabases(
     return [{ service: s.name, ...database }];
   });
   if (services.length === 0) return databases;
+  const protect = ctx.settings.protectStatefulResources;
+  // Deleting a namespace deletes the claims in it; protect cannot stop a catalog change from dropping it.
   const dataNamespace = new k8s.core.v1.Namespace(
     `${ctx.name}-data-ns`,
     { metadata: { name: DATA_NAMESPACE } },
-    cluster.k8s,
+    { ...cluster.k8s, retainOnDelete: protect },
   );
   // Each database's own policy opens what its members and its service need.
   defaultDenyPolicy(`${ctx.name}-data-default-deny`, dataNamespace.metadata.name, cluster.k8s);
@@ -302,6 +304,7 @@ function createInClusterDatabases(
         clientNamespace: ctx.args.catalog.name,
         storageClass: cluster.storageClass,
         storageGb: ctx.settings.inClusterDatabases.storageGb,
+        protect,
         provider: cluster.provider,
       },
       { parent: ctx.parent, dependsOn: [dataNamespace] },
@@ -344,7 +347,7 @@ function encryptedStorageClass(
       volumeBindingMode: "WaitForFirstConsumer",
       allowVolumeExpansion: true,
     },
-    opts,
+    { ...opts, protect: ctx.settings.protectStatefulResources },
   );
 }
 
@@ -379,7 +382,12 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
         )
       : new InClusterBroker(
           `${ctx.name}-mq`,
-          { plan, storageClass: cluster.storageClass, provider: cluster.provider },
+          {
+            plan,
+            storageClass: cluster.storageClass,
+            retainOnDelete: ctx.settings.protectStatefulResources,
+            provider: cluster.provider,
+          },
           { parent: ctx.parent },
         );
   return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };

@@ -84,7 +84,7 @@ export class DocumentDb extends pulumi.ComponentResource {
         storageEncrypted: true,
         kmsKeyId: args.kmsKeyArn,
         backupRetentionPeriod: args.backupRetentionDays,
-        deletionProtection: true,
+        deletionProtection: args.protect,
         skipFinalSnapshot: false,
         finalSnapshotIdentifier: `${identifier}-final`,
         dbSubnetGroupName: subnets.name,
@@ -93,7 +93,7 @@ export class DocumentDb extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: ["audit", "profiler"],
         tags: args.backupTags,
       },
-      child,
+      { ...child, protect: args.protect },
     );
     return { cluster, adminPassword, securityGroup };
   }

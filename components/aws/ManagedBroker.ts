@@ -59,7 +59,7 @@ export class ManagedBroker extends pulumi.ComponentResource {
         logs: { general: true },
         users: [{ username: MANAGED_BROKER_ADMIN, password: adminPassword }],
       },
-      child,
+      { ...child, protect: args.protect },
     );
 
     // The endpoint is `amqps://host:port`; the contract keeps host and port apart.

@@ -55,9 +55,11 @@ export class ManagedCache extends pulumi.ComponentResource {
         subnetGroupName: subnets.name,
         securityGroupIds: [securityGroup.id],
         snapshotRetentionLimit: 7,
+        // Deleting the group (a teardown) keeps its data in a snapshot.
+        finalSnapshotIdentifier: `${this.replicationGroupId}-final`,
         autoMinorVersionUpgrade: true,
       },
-      child,
+      { ...child, protect: args.protect },
     );
     this.primaryEndpoint = onceReachable(group.primaryEndpointAddress, securityGroup);
     this.endpoint = {

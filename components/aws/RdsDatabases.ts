@@ -102,7 +102,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
         multiAz: true,
         backupRetentionPeriod: args.backupRetentionDays,
         copyTagsToSnapshot: true,
-        deletionProtection: true,
+        deletionProtection: args.protect,
         skipFinalSnapshot: false,
         finalSnapshotIdentifier: `${identifier}-final`,
         publiclyAccessible: false,
@@ -118,7 +118,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
         password: adminPassword.result,
         tags: { service: group.key, ...args.backupTags },
       },
-      child,
+      { ...child, protect: args.protect },
     );
     return { instance, identifier, adminPassword: adminPassword.result };
   }

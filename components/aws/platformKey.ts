@@ -7,7 +7,12 @@ import { EBS_CSI_KEY_GRANTS, EBS_CSI_KEY_USE, ebsCsiDriverRoleName } from "./ebs
  * CloudWatch alarms to publish to the store alarms' encrypted SNS topic; the EBS CSI driver's role
  * (EksCluster) to encrypt the volumes it creates, as the EKS guide lists for customer managed keys.
  */
-export function platformKey(name: string, region: string, prefix: string, parent: pulumi.Resource): aws.kms.Key {
+export function platformKey(
+  name: string,
+  args: { region: string; prefix: string; protect: boolean },
+  parent: pulumi.Resource,
+): aws.kms.Key {
+  const { region, prefix } = args;
   const account = aws.getCallerIdentityOutput({}, { parent });
   const partition = aws.getPartitionOutput({}, { parent });
   const key = new aws.kms.Key(
@@ -20,7 +25,8 @@ export function platformKey(name: string, region: string, prefix: string, parent
         .all([account.accountId, partition.partition])
         .apply(([accountId, part]) => keyPolicy({ accountId, partition: part, region, prefix })),
     },
-    { parent },
+    // Deleting it makes every snapshot, backup and volume it encrypted unreadable.
+    { parent, protect: args.protect },
   );
   new aws.kms.Alias(name, { name: `alias/${prefix}-platform`, targetKeyId: key.keyId }, { parent });
   return key;

@@ -6,6 +6,8 @@ export interface DataStorePlacement {
   vpcId: pulumi.Input<string>;
   privateSubnetIds: pulumi.Input<string>[];
   nodeSecurityGroupId: pulumi.Input<string>;
+  /** Refuse to delete or replace the store (Pulumi's protect, and AWS's deletion protection where it has one). */
+  protect: boolean;
 }
 
 export interface NodesOnlyGroup {

@@ -117,6 +117,12 @@ export const AwsSettingsSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1")
       .default("us-east-1"),
+    /**
+     * `protect` (and deletion protection where AWS has it) on what holds data: RDS, DocumentDB,
+     * ElastiCache (with a final snapshot), Amazon MQ, the platform key, the in-cluster databases and
+     * their StorageClass. A test stack tears down by setting it false, `pulumi up`, then `pulumi destroy`.
+     */
+    protectStatefulResources: z.boolean().default(true),
     /** Required tags on every AWS resource. */
     owner: z.string().min(1, "is required (tag on every AWS resource)"),
     costCenter: z.string().min(1, "is required (tag on every AWS resource)"),

@@ -12,6 +12,8 @@ export interface InClusterBrokerArgs {
   plan: TopologyPlan;
   /** The StorageClass of the nodes' volumes. */
   storageClass: pulumi.Input<string>;
+  /** Leave the namespace, and the nodes' claims in it, in the cluster when the broker leaves the program. */
+  retainOnDelete: boolean;
   provider: k8s.Provider;
 }
 
@@ -43,7 +45,11 @@ export class InClusterBroker extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:kubernetes:InClusterBroker", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider };
-    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MESSAGING_NAMESPACE } }, k8sOpts);
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      { metadata: { name: MESSAGING_NAMESPACE } },
+      { ...k8sOpts, retainOnDelete: args.retainOnDelete },
+    );
     const passwords: Record<string, pulumi.Output<string>> = {};
     for (const user of args.plan.users) passwords[user.service] = this.password(`${name}-${user.username}-password`);
     const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });

@@ -25,6 +25,8 @@ export interface InClusterDatabaseArgs {
   /** An encrypted StorageClass for the data volumes. */
   storageClass: pulumi.Input<string>;
   storageGb: number;
+  /** Refuse to delete or replace the members (their claims and volumes stay anyway: Retain). */
+  protect: boolean;
   provider: k8s.Provider;
 }
 
@@ -354,7 +356,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           ],
         },
       },
-      k8sOpts,
+      { ...k8sOpts, protect: args.protect },
     );
   }
 
