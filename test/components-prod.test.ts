@@ -850,6 +850,8 @@ describe("RdsDatabases (under mocks)", () => {
           instanceClass: "db.t4g.medium",
           allocatedStorageGb: 20,
           backupRetentionDays: 14,
+          allowMajorVersionUpgrade: false,
+          applyImmediately: true,
           kmsKeyArn: KMS_KEY,
           backupTags: { [BACKUP_TAG]: PREFIX },
           ...placement,
@@ -883,6 +885,11 @@ describe("RdsDatabases (under mocks)", () => {
         [false, 14, KMS_KEY],
       );
       assert.deepEqual([instance.instanceClass, instance.allocatedStorage], ["db.t4g.medium", 20]);
+      assert.deepEqual(
+        [instance.allowMajorVersionUpgrade, instance.applyImmediately],
+        [false, true],
+        "no major upgrade unless asked for; changes applied by the update itself",
+      );
       assert.deepEqual(instance.vpcSecurityGroupIds, ["rds-sg-id"]);
       assert.deepEqual(instance.tags, { service: key, [BACKUP_TAG]: PREFIX });
       assert.equal(instance.username, DATABASE_ADMIN_USER);

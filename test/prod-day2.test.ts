@@ -193,6 +193,15 @@ for (const catalog of BUILTIN_CATALOGS) {
       for (const namespace of claimNamespacesOf(run)) assert.equal(namespace.retainOnDelete, true);
     });
 
+    it("applies RDS changes during the update, refuses a major version move unless asked, keeps StatefulSets on resize", async () => {
+      const run = await seedProdRun(catalog);
+      for (const instance of ofType(run.resources, "aws:rds/instance:Instance"))
+        assert.deepEqual([instance.inputs.applyImmediately, instance.inputs.allowMajorVersionUpgrade], [true, false]);
+      // Claim templates are immutable: a new storageGb must not replace the members (Kubernetes' provider would).
+      for (const statefulSet of ofType(run.resources, "kubernetes:apps/v1:StatefulSet"))
+        assert.deepEqual(statefulSet.ignoreChanges, ["spec.volumeClaimTemplates"]);
+    });
+
     it("claims every volume from a StorageClass made from the EBS CSI add-on's version, exported once it is active", async () => {
       const run = await seedProdRun(catalog);
       const [storageClass] = ofType(run.platform.resources, "kubernetes:storage.k8s.io/v1:StorageClass");
@@ -244,6 +253,19 @@ describe("prod day 2: cluster access from stack config", () => {
     assert.ok(namespaces.length > 0);
     for (const namespace of namespaces) assert.ok(view.inputs.accessScope.namespaces.includes(namespace), namespace);
     assert.ok(!view.inputs.accessScope.namespaces.includes("kube-system"));
+  });
+});
+
+describe("prod day 2: upgrades", () => {
+  it("lets an update move PostgreSQL to a new major version, in the maintenance window, when the settings say so", async () => {
+    const run = await runLayersUnderMocks(
+      prodLayers("bookings", { rds: { allowMajorVersionUpgrade: true, applyImmediately: false } }),
+      () => runProgram(projectDir),
+    );
+    const instances = ofType(run.resources, "aws:rds/instance:Instance");
+    assert.ok(instances.length > 0);
+    for (const instance of instances)
+      assert.deepEqual([instance.inputs.allowMajorVersionUpgrade, instance.inputs.applyImmediately], [true, false]);
   });
 });
 

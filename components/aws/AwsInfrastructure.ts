@@ -202,6 +202,8 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
             instanceClass: settings.rds.instanceClass,
             allocatedStorageGb: settings.rds.allocatedStorageGb,
             backupRetentionDays: settings.rds.backupRetentionDays,
+            allowMajorVersionUpgrade: settings.rds.allowMajorVersionUpgrade,
+            applyImmediately: settings.rds.applyImmediately,
             backupTags,
           },
           { parent },

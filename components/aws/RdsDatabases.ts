@@ -21,6 +21,10 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
   instanceClass: string;
   allocatedStorageGb: number;
   backupRetentionDays: number;
+  /** Whether an update may move an instance to a new major version (RDS refuses one otherwise). */
+  allowMajorVersionUpgrade: boolean;
+  /** Changes now (a Multi-AZ failover) or in the next maintenance window. */
+  applyImmediately: boolean;
   kmsKeyArn: pulumi.Input<string>;
   /** Tags that put the instances in the stack's AWS Backup plan. */
   backupTags: Record<string, string>;
@@ -111,6 +115,10 @@ export class RdsDatabases extends pulumi.ComponentResource {
         performanceInsightsKmsKeyId: args.kmsKeyArn,
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         autoMinorVersionUpgrade: true,
+        // A major bump changes the engine version and the parameter group's family (a new group,
+        // made before and deleted after) in one modification, which RDS accepts with this flag only.
+        allowMajorVersionUpgrade: args.allowMajorVersionUpgrade,
+        applyImmediately: args.applyImmediately,
         dbSubnetGroupName: placement.subnetGroupName,
         vpcSecurityGroupIds: [placement.securityGroup.id],
         parameterGroupName: parameters.name,

@@ -191,6 +191,16 @@ export const AwsSettingsSchema = z
         backupRetentionDays: z.number().int().min(7, "must be at least 7 days").max(35).default(7),
         /** `job`: logins made by a Job in the cluster; `provider`: by @pulumi/postgresql, when `pulumi up` runs inside the VPC. */
         bootstrap: z.enum(["job", "provider"]).default("job"),
+        /**
+         * Let an update move an instance to a new PostgreSQL major version (a catalog's `version` bump):
+         * RDS refuses one without it. Set it for that update only (README, "Upgrades").
+         */
+        allowMajorVersionUpgrade: z.boolean().default(false),
+        /**
+         * Apply class, storage and version changes during the update (a Multi-AZ failover), rather than
+         * in the next maintenance window, until which every preview shows them again.
+         */
+        applyImmediately: z.boolean().default(true),
       })
       .strict()
       .default({
@@ -199,6 +209,8 @@ export const AwsSettingsSchema = z
         allocatedStorageGb: 20,
         backupRetentionDays: 7,
         bootstrap: "job",
+        allowMajorVersionUpgrade: false,
+        applyImmediately: true,
       }),
     cache: z
       .object({

@@ -356,7 +356,10 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           ],
         },
       },
-      { ...k8sOpts, protect: args.protect },
+      // Claim templates are immutable: a storageGb change would replace the StatefulSet, every member
+      // down at once and back on its old claims. Existing members grow by resizing their claims
+      // (README, "Upgrades"); the size here is that of new members and new databases.
+      { ...k8sOpts, protect: args.protect, ignoreChanges: ["spec.volumeClaimTemplates"] },
     );
   }
 
