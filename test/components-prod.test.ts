@@ -82,6 +82,8 @@ const placement = {
 /** Where RDS and DocumentDB clients find Amazon's CA bundle (the platform's rds-ca ConfigMap). */
 const RDS_TRUST = { configMap: "rds-ca", mountPath: RDS_CA_DIR };
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
+/** The required tags, as the stack's settings make them (requiredTags). */
+const TAGS = { owner: "platform-team", "cost-center": "cc-042", environment: "prod" };
 
 /** The Kubernetes provider components are given; mocks never contact a cluster. */
 const kubernetesProvider = () => new k8s.Provider("k", { kubeconfig: "{}" });
@@ -264,7 +266,17 @@ function assertNodesOnly(run: MockRun<unknown>, ports: number[]): void {
 
 describe("Network (under mocks)", () => {
   const network = (natGateways: "per-az" | "single") =>
-    build(() => new Network("net", { cidr: VPC_CIDR, zones: 3, natGateways, kmsKeyArn: KMS_KEY, namePrefix: PREFIX }));
+    build(
+      () =>
+        new Network("net", {
+          cidr: VPC_CIDR,
+          zones: 3,
+          natGateways,
+          kmsKeyArn: KMS_KEY,
+          logRetentionDays: 90,
+          namePrefix: PREFIX,
+        }),
+    );
 
   it("spreads a public and a private /20 over three zones, private routes through a NAT per zone", async () => {
     const run = await network("per-az");
@@ -382,6 +394,8 @@ describe("EksCluster (under mocks)", () => {
           nodes: { instanceTypes: ["m6i.large"], min: 2, desired: 3, max: 6 },
           region: "eu-west-1",
           access,
+          logRetentionDays: 30,
+          resourceTags: TAGS,
         }),
         consume,
       ),
@@ -542,6 +556,37 @@ describe("EksCluster (under mocks)", () => {
       ofType(run.resources, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn),
       [ADMIN],
     );
+  });
+
+  it("tags what the nodes launch and the volumes the EBS CSI driver makes, and keeps the nodes' credentials from pods", async () => {
+    const run = await cluster();
+    const template = one(run.resources, "aws:ec2/launchTemplate:LaunchTemplate");
+    assert.deepEqual(template.inputs.tagSpecifications, [
+      { resourceType: "instance", tags: { ...TAGS, Name: `${PREFIX}-node` } },
+      { resourceType: "volume", tags: { ...TAGS, Name: `${PREFIX}-node` } },
+      { resourceType: "network-interface", tags: { ...TAGS, Name: `${PREFIX}-node` } },
+    ]);
+    assert.deepEqual(template.inputs.metadataOptions, {
+      httpEndpoint: "enabled",
+      httpTokens: "required",
+      httpPutResponseHopLimit: 1,
+    });
+    const nodes = one(run.resources, "aws:eks/nodeGroup:NodeGroup");
+    assert.deepEqual(nodes.inputs.launchTemplate, { id: `${template.name}-id`, version: "3" });
+    const driver = ofType(run.resources, "aws:eks/addon:Addon").find(
+      (a) => a.inputs.addonName === "aws-ebs-csi-driver",
+    )!;
+    assert.deepEqual(JSON.parse(driver.inputs.configurationValues), { controller: { extraVolumeTags: TAGS } });
+  });
+
+  it("makes the control plane's log group before the cluster: retention, the platform key", async () => {
+    const run = await cluster();
+    const logGroup = one(run.resources, "aws:cloudwatch/logGroup:LogGroup");
+    assert.deepEqual(
+      [logGroup.inputs.name, logGroup.inputs.retentionInDays, logGroup.inputs.kmsKeyId],
+      [`/aws/eks/${PREFIX}-eks/cluster`, 30, KMS_KEY],
+    );
+    assert.ok(dependsOn(one(run.resources, "aws:eks/cluster:Cluster"), logGroup));
   });
 
   it("keeps the nodes and every add-on on the cluster's version, and lets EKS upgrade it at the end of standard support", async () => {
@@ -852,6 +897,7 @@ describe("RdsDatabases (under mocks)", () => {
           backupRetentionDays: 14,
           allowMajorVersionUpgrade: false,
           applyImmediately: true,
+          logRetentionDays: 30,
           kmsKeyArn: KMS_KEY,
           backupTags: { [BACKUP_TAG]: PREFIX },
           ...placement,
@@ -955,6 +1001,27 @@ describe("RdsDatabases (under mocks)", () => {
 
   it("shared: hands out the shared instance's address for every service, and its one admin password as a secret", async () => {
     await assertServers(await rds("shared"), () => "shared");
+  });
+
+  it("makes each instance's log groups before it: retention, the platform key", async () => {
+    const run = await rds("per-service");
+    for (const key of ["orders", "billing-api"]) {
+      const instance = named(run.resources, INSTANCE, `rds-${key}`);
+      const groups = ofType(run.resources, "aws:cloudwatch/logGroup:LogGroup").filter((g) =>
+        g.inputs.name.startsWith(`/aws/rds/instance/${PREFIX}-${key}/`),
+      );
+      assert.deepEqual(
+        sorted(groups.map((g) => [g.inputs.name, g.inputs.retentionInDays, g.inputs.kmsKeyId])),
+        sorted(
+          instance.inputs.enabledCloudwatchLogsExports.map((log: string) => [
+            `/aws/rds/instance/${PREFIX}-${key}/${log}`,
+            30,
+            KMS_KEY,
+          ]),
+        ),
+      );
+      for (const group of groups) assert.ok(dependsOn(instance, group), `${key} waits for ${group.inputs.name}`);
+    }
   });
 
   it("hands out an address only once the nodes may reach it: login Jobs never try a closed port", async () => {
@@ -1194,6 +1261,7 @@ describe("DocumentDb (under mocks)", () => {
           instances: 2,
           backupRetentionDays: 14,
           kmsKeyArn: KMS_KEY,
+          logRetentionDays: 30,
           backupTags: { [BACKUP_TAG]: PREFIX },
           ...placement,
         }),
@@ -2119,6 +2187,7 @@ describe("PlatformCharts (under mocks)", () => {
           corsOrigins: ["https://www.shop.example.com"],
           certificateArn: CERTIFICATE,
           gatewaySubnets: pulumi.all([new Consumer("public-subnet", "subnet-public").id]),
+          gatewayTags: TAGS,
           scrapeInterval: "30s",
           thresholds: { errorRate: 0.05, latencyP95Seconds: 1 },
           alerting: {
@@ -2240,7 +2309,7 @@ describe("PlatformCharts (under mocks)", () => {
       server_name: CACHE_HOST,
     });
     const kong = release(run, "kong");
-    assert.deepEqual(kong.inputs.values, kongValues(CERTIFICATE, "kong-declarative"));
+    assert.deepEqual(kong.inputs.values, kongValues(CERTIFICATE, "kong-declarative", TAGS));
     assert.ok(dependsOn(kong, declarative));
     assert.equal(await resolved(run.result.gatewayHostname), "kong-proxy-0123.elb.eu-west-1.amazonaws.com");
     assert.deepEqual(plaintextOccurrences(run.resources, [JWT_SECRET, CACHE_TOKEN]), []);

@@ -395,6 +395,22 @@ describe("stack config", () => {
       );
     });
 
+    it("takes tag values AWS accepts and the load balancer's tag list can carry, and CloudWatch's retention periods", () => {
+      assert.deepEqual(
+        problemsOf({
+          target: "aws",
+          catalog: "bookings",
+          aws: { ...aws, owner: "team=platform", costCenter: "cc,42", logRetentionDays: 100 },
+        }).map((p) => p.split(":").slice(0, 2).join(":")),
+        ["platform:aws.owner", "platform:aws.costCenter", "platform:aws.logRetentionDays"],
+      );
+      const { config } = read(
+        { target: "aws", catalog: "bookings", aws: { ...aws, owner: "Platform Team / EU" } },
+        "prod",
+      );
+      assert.equal(awsOf(config).logRetentionDays, 90);
+    });
+
     it("requires the aws section, and in it the tags and the certificate", () => {
       assert.ok(
         problemsOf({ target: "aws", catalog: "bookings" }).some((p) =>

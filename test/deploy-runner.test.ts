@@ -279,6 +279,7 @@ const ARGS: DeployRunnerArgs = {
   workloadBoundaryArn: "arn:aws:iam::123456789012:policy/platform/shop-prod/workload-boundary",
   backendPolicyArns: ["arn:aws:iam::123456789012:policy/pulumi-state", "arn:aws:iam::123456789012:policy/pulumi-kms"],
   pushRepositoryArns: [],
+  resourceTags: { owner: "platform-team", "cost-center": "cc-042" },
 };
 
 const one = (resources: RecordedResource[], type: string): RecordedResource => {
@@ -449,6 +450,12 @@ describe("DeployRunner (under mocks)", () => {
     assert.deepEqual(template.iamInstanceProfile, { arn: "arn:aws:iam::123456789012:instance-profile/runner-profile" });
     assert.deepEqual(template.vpcSecurityGroupIds, ["runner-sg-id"]);
     assert.equal(template.keyName, undefined, "no SSH key");
+    // The provider's default tags stop at the template: the instance and its volume get the required ones here.
+    const tags = { ...ARGS.resourceTags, Name: "shop-prod-deploy-runner" };
+    assert.deepEqual(template.tagSpecifications, [
+      { resourceType: "instance", tags },
+      { resourceType: "volume", tags },
+    ]);
     const userData = Buffer.from(template.userData, "base64").toString("utf8");
     assert.equal(
       userData,

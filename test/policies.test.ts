@@ -237,7 +237,9 @@ const BAD_EGRESS: Array<{ why: string; props: Props; messages: string[] }> = [
 /** For every policy, resources that violate it and resources that pass. */
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 /** The gateway's release as the program declares it, and as it was before Kong Manager was turned off. */
-const gatewayValues = kongValues("arn:aws:acm:eu-west-1:123456789012:certificate/gateway", "kong-declarative");
+const gatewayValues = kongValues("arn:aws:acm:eu-west-1:123456789012:certificate/gateway", "kong-declarative", {
+  owner: "platform-team",
+});
 const { manager: _, ...gatewayValuesWithManager } = gatewayValues;
 const kongRelease = (values: Props, name = "kong") =>
   resource(RELEASE, { name: "kong", chart: "kong", namespace: "kong", values }, name);

@@ -4,6 +4,7 @@ import { BUILTIN_CATALOGS } from "../services/load";
 import { seedProdRun } from "./helpers/prodRuns";
 import { volumeClaims } from "./helpers/volumeClaims";
 import { InfrastructureOutputs } from "../components/aws/layers";
+import { AwsSettings, requiredTags } from "../components/aws/settings";
 import { EBS_CSI_DRIVER_ANNOTATION } from "../components/aws/AwsPlatform";
 import { LayeredRun, MockRun, RecordedResource, ofType, runLayersUnderMocks, valueOf } from "../tools/mockRun";
 import { runProgram, StackOutputs } from "../stacks/program";
@@ -202,6 +203,50 @@ for (const catalog of BUILTIN_CATALOGS) {
         assert.deepEqual(statefulSet.ignoreChanges, ["spec.volumeClaimTemplates"]);
     });
 
+    it("tags the nodes, their volumes, the driver's volumes and the NLB with the required tags; logs kept and encrypted", async () => {
+      const run = await seedProdRun(catalog);
+      // What the test stacks set (helpers/stackConfigs.ts prodConfig), environment prod on both layers.
+      const tags = requiredTags({ owner: "platform-team", costCenter: "cc-042" } as AwsSettings, "prod", catalog);
+      const infra = run.infrastructure.resources;
+      const [template] = ofType(infra, "aws:ec2/launchTemplate:LaunchTemplate").filter((t) =>
+        t.name.endsWith("-nodes"),
+      );
+      for (const spec of template.inputs.tagSpecifications)
+        assert.deepEqual({ ...spec.tags, Name: undefined }, { ...tags, Name: undefined }, spec.resourceType);
+      const [nodes] = ofType(infra, "aws:eks/nodeGroup:NodeGroup");
+      assert.ok(nodes.dependencies.includes(template.urn));
+      const driver = ofType(infra, "aws:eks/addon:Addon").find((a) => a.inputs.addonName === "aws-ebs-csi-driver")!;
+      assert.deepEqual(JSON.parse(driver.inputs.configurationValues).controller.extraVolumeTags, tags);
+      const kong = ofType(run.platform.resources, "kubernetes:helm.sh/v3:Release").find(
+        (r) => r.inputs.name === "kong",
+      )!;
+      const annotation =
+        kong.inputs.values.proxy.annotations["service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags"];
+      assert.deepEqual(Object.fromEntries(annotation.split(",").map((pair: string) => pair.split("="))), tags);
+
+      const [key] = ofType(infra, "aws:kms/key:Key");
+      const logGroups = new Map(ofType(infra, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.inputs.name, g]));
+      const [cluster] = ofType(infra, "aws:eks/cluster:Cluster");
+      const expected: Array<[RecordedResource, string]> = [
+        [cluster, `/aws/eks/${cluster.inputs.name}/cluster`],
+        ...ofType(infra, "aws:rds/instance:Instance").flatMap((instance) =>
+          instance.inputs.enabledCloudwatchLogsExports.map((log: string): [RecordedResource, string] => [
+            instance,
+            `/aws/rds/instance/${instance.inputs.identifier}/${log}`,
+          ]),
+        ),
+      ];
+      for (const [writer, name] of expected) {
+        const group = logGroups.get(name);
+        assert.ok(group, `${name} is made`);
+        assert.deepEqual(
+          [group.inputs.retentionInDays, group.inputs.kmsKeyId],
+          [90, `arn:aws:kms:eu-west-1:123456789012:key/${key.name}`],
+        );
+        assert.ok(writer.dependencies.includes(group.urn), `${writer.name} waits for ${name}`);
+      }
+    });
+
     it("claims every volume from a StorageClass made from the EBS CSI add-on's version, exported once it is active", async () => {
       const run = await seedProdRun(catalog);
       const [storageClass] = ofType(run.platform.resources, "kubernetes:storage.k8s.io/v1:StorageClass");
@@ -285,6 +330,13 @@ describe("prod day 2: stateful protection, and turning it off to tear a test sta
     const run = await layers();
     const [cluster] = ofType(run.resources, "aws:docdb/cluster:Cluster");
     assert.deepEqual([cluster.protect, cluster.inputs.deletionProtection], [true, true]);
+    // Its exports' log groups, made before it like RDS's.
+    for (const log of cluster.inputs.enabledCloudwatchLogsExports) {
+      const group = ofType(run.resources, "aws:cloudwatch/logGroup:LogGroup").find(
+        (g) => g.inputs.name === `/aws/docdb/${cluster.inputs.clusterIdentifier}/${log}`,
+      );
+      assert.ok(group && cluster.dependencies.includes(group.urn), log);
+    }
     const [messaging] = claimNamespacesOf(run).filter((n) => n.inputs.metadata.name === "messaging");
     assert.equal(messaging.retainOnDelete, true);
   });

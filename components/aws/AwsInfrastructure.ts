@@ -19,7 +19,7 @@ import { DEAD_LETTER_SUFFIX, planTopology } from "../messaging/topology";
 import { createWorkloadBoundary } from "./workloadBoundary";
 import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache, platformNamespaces } from "./layers";
 import { platformKey } from "./platformKey";
-import { AwsTargetSettings, ciRepository, namePrefix, workloadRolePath } from "./settings";
+import { AwsTargetSettings, ciRepository, namePrefix, requiredTags, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 import { AUTONAME_SUFFIX, NAME_LIMITS, fitName } from "../naming";
 
@@ -130,7 +130,14 @@ function createFoundation(ctx: Context, ciRoles: GithubActionsRoles | undefined)
   );
   const network = new Network(
     `${name}-network`,
-    { cidr: settings.vpcCidr, zones: 3, natGateways: settings.natGateways, kmsKeyArn: key.arn, namePrefix: prefix },
+    {
+      cidr: settings.vpcCidr,
+      zones: 3,
+      natGateways: settings.natGateways,
+      kmsKeyArn: key.arn,
+      logRetentionDays: settings.logRetentionDays,
+      namePrefix: prefix,
+    },
     { parent },
   );
   const cluster = new EksCluster(
@@ -146,6 +153,8 @@ function createFoundation(ctx: Context, ciRoles: GithubActionsRoles | undefined)
       kmsKeyArn: key.arn,
       region: settings.region,
       access: clusterAccess(ctx, ciRoles),
+      logRetentionDays: settings.logRetentionDays,
+      resourceTags: requiredTags(settings, ctx.args.environment, ctx.args.catalog.name),
       nodes: {
         instanceTypes: settings.eks.nodeInstanceTypes,
         min: settings.eks.minNodes,
@@ -183,6 +192,7 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
   const common = {
     namePrefix: prefix,
     kmsKeyArn: foundation.key.arn,
+    logRetentionDays: settings.logRetentionDays,
     protect: settings.protectStatefulResources,
     ...foundation.placement,
   };
@@ -356,6 +366,7 @@ function createRunner(
       workloadBoundaryArn: boundary.arn,
       backendPolicyArns: settings.runner.backendPolicyArns,
       pushRepositoryArns: repositories.pushedArns,
+      resourceTags: requiredTags(settings, ctx.args.environment, ctx.args.catalog.name),
     },
     { parent: ctx.parent },
   );

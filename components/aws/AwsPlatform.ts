@@ -36,7 +36,7 @@ import {
   needsManagedCache,
   readInfrastructure,
 } from "./layers";
-import { AwsTargetSettings, namePrefix, workloadRolePath } from "./settings";
+import { AwsTargetSettings, namePrefix, requiredTags, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 import { ecrLogin, workloadImage } from "./serviceImages";
 
@@ -335,7 +335,8 @@ function encryptedStorageClass(
         },
       },
       provisioner: "ebs.csi.aws.com",
-      // The EBS CSI driver tags each volume: AWS Backup selects them by that tag.
+      // The EBS CSI driver tags each volume: AWS Backup selects them by that tag (the required tags
+      // come from the driver add-on's configuration, changeable in place, unlike these parameters).
       parameters: {
         type: "gp3",
         encrypted: "true",
@@ -501,6 +502,8 @@ function createCharts(
       // Config validation requires it on this layer.
       certificateArn: ctx.settings.gatewayCertificateArn!,
       gatewaySubnets: infrastructureOutput(ctx, (o) => o.publicSubnetIds),
+      // The cloud controller creates the load balancer outside any provider's default tags.
+      gatewayTags: requiredTags(ctx.settings, ctx.args.environment, ctx.args.catalog.name),
       scrapeInterval: args.observability.scrapeInterval,
       thresholds: {
         errorRate: args.observability.errorRateThreshold,

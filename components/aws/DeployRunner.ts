@@ -33,6 +33,8 @@ export interface DeployRunnerArgs {
    * a Docker engine and may push there. None: neither.
    */
   pushRepositoryArns: pulumi.Input<string>[];
+  /** Required tags of the instance and its volume, which the launch creates outside the provider's default tags. */
+  resourceTags: Record<string, string>;
 }
 
 /** What widens a role: allowed only when the role carries the workload boundary. */
@@ -364,7 +366,10 @@ function createLaunchTemplate(
           },
         },
       ],
-      tagSpecifications: [{ resourceType: "volume", tags: { Name: `${args.namePrefix}-deploy-runner` } }],
+      tagSpecifications: ["instance", "volume"].map((resourceType) => ({
+        resourceType,
+        tags: { ...args.resourceTags, Name: `${args.namePrefix}-deploy-runner` },
+      })),
       userData,
       updateDefaultVersion: true,
     },

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DATABASE_ENGINES } from "../engines";
 import { DataStorePlacement, NodesOnlyGroup, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
+import { serviceLogGroup } from "./serviceLogGroup";
 
 export interface DocumentDbArgs extends DataStorePlacement {
   namePrefix: string;
@@ -10,11 +11,15 @@ export interface DocumentDbArgs extends DataStorePlacement {
   instances: number;
   backupRetentionDays: number;
   kmsKeyArn: pulumi.Input<string>;
+  /** How long the audit and profiler logs are kept. */
+  logRetentionDays: number;
   /** Tags that put the cluster in the stack's AWS Backup plan. */
   backupTags: Record<string, string>;
 }
 
 export const DOCUMENTDB_PORT = DATABASE_ENGINES.mongodb.port;
+/** What the cluster exports to CloudWatch Logs. */
+const EXPORTED_LOGS = ["audit", "profiler"];
 /** DocumentDB's master user name allows letters and digits only. */
 export const DOCUMENTDB_ADMIN_USER = "platformadmin";
 
@@ -73,6 +78,16 @@ export class DocumentDb extends pulumi.ComponentResource {
     );
     const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child)
       .result;
+    // Where DocumentDB exports them: /aws/docdb/<cluster>/<log type>
+    // (https://docs.aws.amazon.com/documentdb/latest/developerguide/event-auditing.html).
+    const logGroups = EXPORTED_LOGS.map((log) =>
+      serviceLogGroup(
+        `${name}-${log}-logs`,
+        `/aws/docdb/${identifier}/${log}`,
+        { retentionDays: args.logRetentionDays, kmsKeyArn: args.kmsKeyArn },
+        child,
+      ),
+    );
     const cluster = new aws.docdb.Cluster(
       `${name}-cluster`,
       {
@@ -90,10 +105,10 @@ export class DocumentDb extends pulumi.ComponentResource {
         dbSubnetGroupName: subnets.name,
         vpcSecurityGroupIds: [securityGroup.id],
         dbClusterParameterGroupName: parameters.name,
-        enabledCloudwatchLogsExports: ["audit", "profiler"],
+        enabledCloudwatchLogsExports: EXPORTED_LOGS,
         tags: args.backupTags,
       },
-      { ...child, protect: args.protect },
+      { ...child, protect: args.protect, dependsOn: logGroups },
     );
     return { cluster, adminPassword, securityGroup };
   }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { webIdentityTrustPolicy } from "../webIdentityTrust";
 import { ClusterAccessGrant, grantClusterAccess } from "./clusterAccess";
+import { serviceLogGroup } from "./serviceLogGroup";
 import { EBS_CSI_MANAGED_POLICY, EBS_CSI_SERVICE_ACCOUNT, ebsCsiDriverRoleName, ebsCsiKeyPolicy } from "./ebsCsiDriver";
 
 export interface EksClusterArgs {
@@ -22,6 +23,10 @@ export interface EksClusterArgs {
   region: string;
   /** Who may reach the Kubernetes API besides the deploy runner (which grants itself). */
   access: ClusterAccessArgs;
+  /** How long the control plane's logs are kept. */
+  logRetentionDays: number;
+  /** Required tags of what the nodes and the EBS CSI driver create (instances, volumes, interfaces): no provider tags those. */
+  resourceTags: Record<string, string>;
 }
 
 export interface ClusterAccessArgs {
@@ -39,9 +44,17 @@ export const ADDONS = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver",
 export const EBS_CSI_ADDON = "aws-ebs-csi-driver";
 /**
  * Add-on settings beyond the defaults: the VPC CNI enforces NetworkPolicies only when asked (its
- * network policy agent is off by default), and every namespace's default-deny relies on it.
+ * network policy agent is off by default), and every namespace's default-deny relies on it; the EBS
+ * CSI driver tags every volume it creates with the required tags (its chart's
+ * `controller.extraVolumeTags`, part of the add-on's configuration schema: `aws eks
+ * describe-addon-configuration --addon-name aws-ebs-csi-driver`), which no provider tags.
  */
-export const ADDON_CONFIGURATION: Record<string, object> = { "vpc-cni": { enableNetworkPolicy: "true" } };
+export function addonConfiguration(resourceTags: Record<string, string>): Record<string, object> {
+  return {
+    "vpc-cni": { enableNetworkPolicy: "true" },
+    [EBS_CSI_ADDON]: { controller: { extraVolumeTags: resourceTags } },
+  };
+}
 /** The nodes' own: volumes are the EBS CSI driver's business, with a role of its own (ebsCsiDriver.ts). */
 const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
 
@@ -153,10 +166,18 @@ function createControlPlane(name: string, args: EksClusterArgs, parent: pulumi.R
     },
     { parent },
   );
+  const clusterName = `${args.namePrefix}-eks`;
+  // Where EKS writes the control plane's logs: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
+  const logGroup = serviceLogGroup(
+    `${name}-cluster-logs`,
+    `/aws/eks/${clusterName}/cluster`,
+    { retentionDays: args.logRetentionDays, kmsKeyArn: args.kmsKeyArn },
+    { parent },
+  );
   return new aws.eks.Cluster(
     `${name}-cluster`,
     {
-      name: `${args.namePrefix}-eks`,
+      name: clusterName,
       version: args.version,
       roleArn: clusterRole.arn,
       vpcConfig: {
@@ -173,7 +194,11 @@ function createControlPlane(name: string, args: EksClusterArgs, parent: pulumi.R
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
     },
     // The bootstrap flag only counts at creation, and changing it would replace the cluster.
-    { parent, dependsOn: [clusterPolicy], ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"] },
+    {
+      parent,
+      dependsOn: [clusterPolicy, logGroup],
+      ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"],
+    },
   );
 }
 
@@ -231,6 +256,28 @@ function createOidcProvider(name: string, cluster: aws.eks.Cluster, parent: pulu
   return { providerArn: oidc.arn, issuer: issuerUrl.apply((url) => url.replace(/^https:\/\//, "")) };
 }
 
+/** What a node's launch creates. */
+const NODE_TAGGED_RESOURCES = ["instance", "volume", "network-interface"];
+
+/**
+ * What the node group launches with beyond EKS's defaults: the required tags on the instances, their
+ * volumes and network interfaces (tags on the node group stay on the node group), and instance
+ * metadata for the node itself only (IMDSv2, one hop: pods use their own IRSA roles, never the node's).
+ * https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html
+ */
+function createNodeLaunchTemplate(name: string, args: EksClusterArgs, parent: pulumi.Resource): aws.ec2.LaunchTemplate {
+  const tags = { ...args.resourceTags, Name: `${args.namePrefix}-node` };
+  return new aws.ec2.LaunchTemplate(
+    `${name}-nodes`,
+    {
+      description: `${args.namePrefix} EKS nodes`,
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      tagSpecifications: NODE_TAGGED_RESOURCES.map((resourceType) => ({ resourceType, tags })),
+    },
+    { parent },
+  );
+}
+
 /** The managed node group in the private subnets, created once its role has every node policy and the subnets a way out. */
 function createNodeGroup(
   name: string,
@@ -251,6 +298,7 @@ function createNodeGroup(
         { parent },
       ),
   );
+  const launchTemplate = createNodeLaunchTemplate(name, args, parent);
   return new aws.eks.NodeGroup(
     `${name}-nodes`,
     {
@@ -260,6 +308,7 @@ function createNodeGroup(
       // The control plane's version once it is updated: EKS never upgrades managed nodes itself.
       version: cluster.version,
       instanceTypes: args.nodes.instanceTypes,
+      launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
       scalingConfig: { minSize: args.nodes.min, desiredSize: args.nodes.desired, maxSize: args.nodes.max },
       updateConfig: { maxUnavailable: 1 },
       amiType: NODE_AMI_TYPE,
@@ -318,6 +367,7 @@ function createAddons(
   parent: pulumi.Resource,
 ): aws.eks.Addon[] {
   const roles: Record<string, ServiceAccountRole> = { [EBS_CSI_ADDON]: on.ebsCsiDriver };
+  const configuration = addonConfiguration(args.resourceTags);
   return ADDONS.map(
     (addon) =>
       new aws.eks.Addon(
@@ -328,7 +378,7 @@ function createAddons(
           addonVersion: aws.eks.getAddonVersionOutput({ addonName: addon, kubernetesVersion: args.version }, { parent })
             .version,
           serviceAccountRoleArn: roles[addon]?.arn,
-          configurationValues: ADDON_CONFIGURATION[addon] && JSON.stringify(ADDON_CONFIGURATION[addon]),
+          configurationValues: configuration[addon] && JSON.stringify(configuration[addon]),
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
         },

@@ -8,6 +8,8 @@ export interface NetworkArgs {
   natGateways: "per-az" | "single";
   /** Key that encrypts the flow logs. */
   kmsKeyArn: pulumi.Input<string>;
+  /** How long the flow logs are kept. */
+  logRetentionDays: number;
   namePrefix: string;
 }
 
@@ -230,13 +232,13 @@ function flowLogsWritePolicy(logGroupArn: string): string {
   });
 }
 
-/** The VPC's flow logs, all traffic, to a KMS-encrypted log group kept 90 days. */
+/** The VPC's flow logs, all traffic, to a KMS-encrypted log group kept `logRetentionDays`. */
 function createFlowLogs(name: string, args: NetworkArgs, vpc: aws.ec2.Vpc, parent: pulumi.Resource): void {
   const logGroup = new aws.cloudwatch.LogGroup(
     `${name}-flow-logs`,
     {
       name: `/platform/${args.namePrefix}/vpc-flow-logs`,
-      retentionInDays: 90,
+      retentionInDays: args.logRetentionDays,
       kmsKeyId: args.kmsKeyArn,
     },
     { parent },

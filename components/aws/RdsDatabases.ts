@@ -4,8 +4,11 @@ import * as random from "@pulumi/random";
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES } from "../engines";
 import { DataStorePlacement, NodesOnlyGroup, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
 import { NAME_LIMITS, fitName } from "../naming";
+import { serviceLogGroup } from "./serviceLogGroup";
 
 const POSTGRES = DATABASE_ENGINES.postgres;
+/** What each instance exports to CloudWatch Logs: the server's log, and the major-version upgrade's. */
+const EXPORTED_LOGS = ["postgresql", "upgrade"];
 
 export interface RdsServiceDatabase {
   service: string;
@@ -26,6 +29,8 @@ export interface RdsDatabasesArgs extends DataStorePlacement {
   /** Changes now (a Multi-AZ failover) or in the next maintenance window. */
   applyImmediately: boolean;
   kmsKeyArn: pulumi.Input<string>;
+  /** How long the exported PostgreSQL logs are kept. */
+  logRetentionDays: number;
   /** Tags that put the instances in the stack's AWS Backup plan. */
   backupTags: Record<string, string>;
 }
@@ -91,6 +96,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
       child,
     );
     const identifier = fitName(`${args.namePrefix}-${group.key}`, NAME_LIMITS.rdsIdentifier);
+    const logGroups = this.createLogGroups(`${name}-${group.key}`, identifier, args);
     const instance = new aws.rds.Instance(
       `${name}-${group.key}`,
       {
@@ -113,7 +119,7 @@ export class RdsDatabases extends pulumi.ComponentResource {
         iamDatabaseAuthenticationEnabled: true,
         performanceInsightsEnabled: true,
         performanceInsightsKmsKeyId: args.kmsKeyArn,
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        enabledCloudwatchLogsExports: EXPORTED_LOGS,
         autoMinorVersionUpgrade: true,
         // A major bump changes the engine version and the parameter group's family (a new group,
         // made before and deleted after) in one modification, which RDS accepts with this flag only.
@@ -126,9 +132,24 @@ export class RdsDatabases extends pulumi.ComponentResource {
         password: adminPassword.result,
         tags: { service: group.key, ...args.backupTags },
       },
-      { ...child, protect: args.protect },
+      { ...child, protect: args.protect, dependsOn: logGroups },
     );
     return { instance, identifier, adminPassword: adminPassword.result };
+  }
+
+  /**
+   * The groups RDS exports the instance's logs to, `/aws/rds/instance/<identifier>/<log type>`
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html).
+   */
+  private createLogGroups(name: string, identifier: string, args: RdsDatabasesArgs): aws.cloudwatch.LogGroup[] {
+    return EXPORTED_LOGS.map((log) =>
+      serviceLogGroup(
+        `${name}-${log}-logs`,
+        `/aws/rds/instance/${identifier}/${log}`,
+        { retentionDays: args.logRetentionDays, kmsKeyArn: args.kmsKeyArn },
+        { parent: this },
+      ),
+    );
   }
 
   private createParameterGroup(name: string, version: string): aws.rds.ParameterGroup {

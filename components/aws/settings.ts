@@ -11,6 +11,7 @@ import { fitName } from "../naming";
 import { RABBITMQ } from "../engines";
 import { BROKER_INSTANCE_MEMORY_GIB } from "./storeAlarms";
 import { DEFAULT_EKS_VERSION, eksVersionProblems } from "./eksVersions";
+import { LOG_RETENTION_DAYS } from "./serviceLogGroup";
 
 const cidr = z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 10.0.0.0/16");
 const domainName = z
@@ -37,6 +38,18 @@ const iamPrincipal = z
     /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
     "must be the ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>), not of an STS session",
   );
+
+/**
+ * A required tag's value: the pattern AWS APIs give tag values, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, at
+ * most 256 characters (https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_Tag.html),
+ * less `=`, which the load balancer's and the volumes' tag lists use as separator (as they use `,`,
+ * which AWS refuses anyway).
+ */
+const tagValue = z
+  .string()
+  .min(1, "is required (tag on every AWS resource)")
+  .max(256)
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/+\-@]*$/u, "may hold letters, digits, spaces and _ . : / + - @ only (an AWS tag value)");
 
 /** A GitHub runner label the deploy runner registers with. */
 const RUNNER_LABEL = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -124,8 +137,16 @@ export const AwsSettingsSchema = z
      */
     protectStatefulResources: z.boolean().default(true),
     /** Required tags on every AWS resource. */
-    owner: z.string().min(1, "is required (tag on every AWS resource)"),
-    costCenter: z.string().min(1, "is required (tag on every AWS resource)"),
+    owner: tagValue,
+    costCenter: tagValue,
+    /** How long CloudWatch keeps the logs of EKS's control plane, RDS, DocumentDB and the VPC's flow logs. */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")} days`,
+      })
+      .default(90),
     vpcCidr: cidr.default("10.0.0.0/16"),
     /** One NAT gateway per AZ (resilient) or a single one (cheaper). */
     natGateways: z.enum(["per-az", "single"]).default("per-az"),

@@ -70,6 +70,8 @@ export interface PlatformChartsArgs {
    * NLB is gone) before they go.
    */
   gatewaySubnets: pulumi.Input<string[]>;
+  /** Tags of the gateway's load balancer, which the cloud controller creates outside any provider. */
+  gatewayTags: Record<string, string>;
   scrapeInterval: string;
   thresholds: AlertThresholds;
   /** Where Alertmanager sends alerts (validation requires one receiver on prod). */
@@ -354,10 +356,12 @@ function createGateway(
     { ...opts, dependsOn: [namespace] },
   );
   const subnets = pulumi.output(args.gatewaySubnets).apply(() => declarative);
-  const kong = release("kong", NAMESPACES.gateway, kongValues(args.certificateArn, "kong-declarative"), [
-    monitoring,
-    subnets,
-  ]);
+  const kong = release(
+    "kong",
+    NAMESPACES.gateway,
+    kongValues(args.certificateArn, "kong-declarative", args.gatewayTags),
+    [monitoring, subnets],
+  );
   const proxy = k8s.core.v1.Service.get(
     `${name}-kong-proxy`,
     pulumi.interpolate`${NAMESPACES.gateway}/${kong.name}-kong-proxy`,

@@ -43,7 +43,11 @@ export const KONG_METRICS_JOB = "kong-kong-proxy";
 const KONG_PROXY_PORT = 8000;
 
 /** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
-export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
+export function kongValues(
+  certificateArn: string,
+  declarativeSecret: string,
+  loadBalancerTags: Record<string, string>,
+): Record<string, unknown> {
   return {
     replicaCount: KONG_REPLICAS.min,
     ingressController: { enabled: false },
@@ -71,6 +75,10 @@ export function kongValues(certificateArn: string, declarativeSecret: string): R
         "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
         "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+        // key=value,... (https://cloud-provider-aws.sigs.k8s.io/service_controller/, valid for NLB).
+        "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": Object.entries(loadBalancerTags)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(","),
       },
       // TLS ends at the load balancer, whose 443 forwards to Kong's plain listener: the Service's only
       // port. Kong's own TLS listener is off (nothing would reach it) and no plain port faces out.
