@@ -185,40 +185,28 @@ interface DataStores {
   broker?: ManagedBroker;
 }
 
+/** What every managed store is given: where it lives, its key, its logs' retention, its protection. */
+type StoreCommon = Foundation["placement"] & {
+  namePrefix: string;
+  kmsKeyArn: pulumi.Output<string>;
+  logRetentionDays: number;
+  protect: boolean;
+};
+
 /** RDS for PostgreSQL, DocumentDB when chosen, ElastiCache and Amazon MQ, each only when a service (or Kong, for ElastiCache) needs it. */
 function createDataStores(ctx: Context, foundation: Foundation): DataStores {
   const { name, parent, settings, prefix } = ctx;
   const { services } = ctx.args.catalog;
-  const common = {
+  const common: StoreCommon = {
     namePrefix: prefix,
     kmsKeyArn: foundation.key.arn,
     logRetentionDays: settings.logRetentionDays,
     protect: settings.protectStatefulResources,
     ...foundation.placement,
   };
-  const backupTags = { [BACKUP_TAG]: prefix };
-  const postgres = services.flatMap((s) =>
-    s.database.kind === "postgres" ? [{ service: s.name, ...s.database }] : [],
-  );
   const mongodb = services.some((s) => s.database.kind === "mongodb") && settings.mongodb.mode === "documentdb";
   return {
-    rds: postgres.length
-      ? new RdsDatabases(
-          `${name}-rds`,
-          {
-            ...common,
-            databases: postgres.map((db) => ({ service: db.service, version: db.version, extensions: db.extensions })),
-            mode: settings.rds.mode,
-            instanceClass: settings.rds.instanceClass,
-            allocatedStorageGb: settings.rds.allocatedStorageGb,
-            backupRetentionDays: settings.rds.backupRetentionDays,
-            allowMajorVersionUpgrade: settings.rds.allowMajorVersionUpgrade,
-            applyImmediately: settings.rds.applyImmediately,
-            backupTags,
-          },
-          { parent },
-        )
-      : undefined,
+    rds: createRds(ctx, common),
     documentDb: mongodb
       ? new DocumentDb(
           `${name}-docdb`,
@@ -227,7 +215,7 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
             instanceClass: settings.mongodb.instanceClass,
             instances: settings.mongodb.instances,
             backupRetentionDays: settings.rds.backupRetentionDays,
-            backupTags,
+            backupTags: { [BACKUP_TAG]: prefix },
           },
           { parent },
         )
@@ -247,12 +235,38 @@ function createDataStores(ctx: Context, foundation: Foundation): DataStores {
               ...foundation.placement,
               namePrefix: prefix,
               instanceType: settings.broker.instanceType,
-              protect: settings.protectStatefulResources,
+              protect: common.protect,
             },
             { parent },
           )
         : undefined,
   };
+}
+
+/** The PostgreSQL services' instances, when the catalog has any. */
+function createRds(ctx: Context, common: StoreCommon): RdsDatabases | undefined {
+  const { rds } = ctx.settings;
+  const postgres = ctx.args.catalog.services.flatMap((s) =>
+    s.database.kind === "postgres"
+      ? [{ service: s.name, version: s.database.version, extensions: s.database.extensions }]
+      : [],
+  );
+  if (postgres.length === 0) return undefined;
+  return new RdsDatabases(
+    `${ctx.name}-rds`,
+    {
+      ...common,
+      databases: postgres,
+      mode: rds.mode,
+      instanceClass: rds.instanceClass,
+      allocatedStorageGb: rds.allocatedStorageGb,
+      backupRetentionDays: rds.backupRetentionDays,
+      allowMajorVersionUpgrade: rds.allowMajorVersionUpgrade,
+      applyImmediately: rds.applyImmediately,
+      backupTags: { [BACKUP_TAG]: ctx.prefix },
+    },
+    { parent: ctx.parent },
+  );
 }
 
 /** The stores' CloudWatch alarms: what watches them on prod, where no Prometheus exporter runs beside them. */
