@@ -17,7 +17,7 @@ interface RuleBase {
 export interface ResourceRule extends RuleBase {
   kind: "resource";
   types: string[];
-  check(props: Record<string, any>, type: string): string[];
+  check(props: Record<string, any>, type: string, provenance: Provenance): string[];
 }
 
 export interface StackRule extends RuleBase {
@@ -36,3 +36,33 @@ export function unmet(requirements: Requirement[]): string[] {
 
 /** Addresses that mean "anyone on the internet". */
 export const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
+
+/**
+ * Which inputs travelled as Pulumi secrets: a random password, a config secret, or a value made from
+ * one. The engine unwraps secrets before a pack sees the props, so under `pulumi preview` nothing is
+ * `known` and the rules judge by names and values alone; the offline check (tools/policyCheck.ts)
+ * reads the markers the mock run records, so there a secret is told by where it comes from.
+ */
+export interface Provenance {
+  readonly known: boolean;
+  /** Whether the value at `path` (or an object or list holding it) is a secret. */
+  isSecret(path: ReadonlyArray<string | number>): boolean;
+}
+
+/** Paths of the inputs that travelled as secrets, as the offline check hands them to the rules. */
+export type SecretPaths = ReadonlyArray<ReadonlyArray<string | number>>;
+
+/** A resource as the offline check presents it: what the engine would, plus the secrets' paths. */
+export interface WithSecretPaths {
+  secretPaths?: SecretPaths;
+}
+
+export function provenanceOf(resource: WithSecretPaths): Provenance {
+  const paths = resource.secretPaths;
+  if (!paths) return { known: false, isSecret: () => false };
+  return {
+    known: true,
+    isSecret: (path) =>
+      paths.some((secret) => secret.length <= path.length && secret.every((key, i) => String(key) === String(path[i]))),
+  };
+}

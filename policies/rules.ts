@@ -1,26 +1,43 @@
 import { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { cdnHardened } from "./aws/cdn";
-import { documentdbHardened, elasticacheHardened, mqNotPublic, rdsForceSsl, rdsHardened } from "./aws/dataStores";
+import {
+  documentdbHardened,
+  elasticacheHardened,
+  finalSnapshots,
+  mqNotPublic,
+  rdsForceSsl,
+  rdsHardened,
+} from "./aws/dataStores";
+import { ecrHardened } from "./aws/ecr";
 import { eksHardened, networkPoliciesEnforced } from "./aws/eks";
-import { kmsKeyRotation } from "./aws/kms";
+import { iamNoAdminPolicies, iamNoWildcardActions, iamTrustScoped } from "./aws/iam";
+import { kmsKeyPolicyScoped, kmsKeyRotation } from "./aws/kms";
 import { s3Private } from "./aws/s3";
-import { noOpenIngress } from "./aws/securityGroups";
+import { nodeRemoteAccessRestricted, noOpenIngress } from "./aws/securityGroups";
 import { requiredTags } from "./aws/tags";
 import { pinnedImages } from "./containers/images";
 import { containerResourceLimits, healthChecks } from "./containers/runtime";
 import { ownDatabaseRole } from "./data/databaseOwners";
 import { noPrivilegedContainers, portsOnLoopbackOnly } from "./docker/containers";
+import { gatewayAdminPrivate, gatewayTlsOnly, gatewayTlsPolicy } from "./gateway/listeners";
 import { gatewayRoutesProtected } from "./gateway/routes";
 import { gatewaySecretToIssuers } from "./gateway/signingSecret";
 import { pdbForReplicatedPods } from "./kubernetes/disruption";
-import { internetEgressDeclared, networkPolicyPerNamespace } from "./kubernetes/networkPolicies";
+import {
+  internetEgressDeclared,
+  networkPolicyIngressRestricted,
+  networkPolicyPerNamespace,
+} from "./kubernetes/networkPolicies";
 import { podSecurity } from "./kubernetes/podSecurity";
+import { serviceAccountTokenNotMounted } from "./kubernetes/serviceAccounts";
+import { encryptedStorageClasses } from "./kubernetes/storage";
 import { consumerQueuesHaveDlq } from "./messaging/deadLetters";
-import { Rule } from "./rule";
+import { provenanceOf, Rule, WithSecretPaths } from "./rule";
 import { noDefaultCredentials } from "./secrets/defaultCredentials";
-import { noPlaintextSecretEnv } from "./secrets/plainValues";
+import { masterPasswordsSecret } from "./secrets/masterPasswords";
+import { noCredentialsInConfigMaps, noPlaintextSecretEnv } from "./secrets/plainValues";
 
-export type { ResourceRule, Rule, Severity, StackRule } from "./rule";
+export type { ResourceRule, Rule, SecretPaths, Severity, StackRule, WithSecretPaths } from "./rule";
 export { isPinnedImage } from "./containers/images";
 
 /**
@@ -29,33 +46,54 @@ export { isPinnedImage } from "./containers/images";
  * messaging/, data/) holds its rules, one exported rule per concern.
  */
 export const RULES: Rule[] = [
+  // secrets/
   noDefaultCredentials,
   noPlaintextSecretEnv,
-  gatewaySecretToIssuers,
+  noCredentialsInConfigMaps,
+  masterPasswordsSecret,
+  // docker/, containers/
   portsOnLoopbackOnly,
+  noPrivilegedContainers,
   pinnedImages,
   containerResourceLimits,
   healthChecks,
+  // kubernetes/
   podSecurity,
-  noPrivilegedContainers,
+  serviceAccountTokenNotMounted,
+  pdbForReplicatedPods,
+  networkPolicyPerNamespace,
+  networkPolicyIngressRestricted,
+  internetEgressDeclared,
+  encryptedStorageClasses,
+  // gateway/
+  gatewayRoutesProtected,
+  gatewaySecretToIssuers,
+  gatewayTlsOnly,
+  gatewayTlsPolicy,
+  gatewayAdminPrivate,
+  // aws/
+  iamNoAdminPolicies,
+  iamNoWildcardActions,
+  iamTrustScoped,
+  kmsKeyRotation,
+  kmsKeyPolicyScoped,
+  ecrHardened,
+  noOpenIngress,
+  nodeRemoteAccessRestricted,
   rdsHardened,
   rdsForceSsl,
   documentdbHardened,
   elasticacheHardened,
   mqNotPublic,
+  finalSnapshots,
   eksHardened,
   networkPoliciesEnforced,
-  noOpenIngress,
   cdnHardened,
   s3Private,
-  kmsKeyRotation,
   requiredTags,
+  // messaging/, data/
   consumerQueuesHaveDlq,
   ownDatabaseRole,
-  pdbForReplicatedPods,
-  networkPolicyPerNamespace,
-  internetEgressDeclared,
-  gatewayRoutesProtected,
 ];
 
 function describe(rule: Rule): string {
@@ -69,9 +107,13 @@ export function toPolicies(rules: Rule[] = RULES): Array<ResourceValidationPolic
       ? {
           name: rule.name,
           description: describe(rule),
-          validateResource: (args: { type: string; props: Record<string, any> }, report: ReportViolation) => {
+          validateResource: (
+            args: { type: string; props: Record<string, any> } & WithSecretPaths,
+            report: ReportViolation,
+          ) => {
             if (!rule.types.includes(args.type)) return;
-            for (const problem of rule.check(args.props, args.type)) report(`${problem}. ${rule.remediation}.`);
+            for (const problem of rule.check(args.props, args.type, provenanceOf(args)))
+              report(`${problem}. ${rule.remediation}.`);
           },
         }
       : {

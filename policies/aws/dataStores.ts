@@ -78,3 +78,14 @@ export const mqNotPublic: ResourceRule = {
   types: [T.mq],
   check: (props) => (props.publiclyAccessible === true ? ["broker is publicly accessible"] : []),
 };
+
+export const finalSnapshots: ResourceRule = {
+  kind: "resource",
+  name: "final-snapshots",
+  description:
+    "Deleting a database (RDS instance or cluster, DocumentDB) keeps a final snapshot: skipFinalSnapshot is never true.",
+  severity: "high",
+  remediation: "Leave skipFinalSnapshot false and name the finalSnapshotIdentifier",
+  types: [T.rds, T.rdsCluster, T.docdb],
+  check: (props) => (props.skipFinalSnapshot === true ? ["skipFinalSnapshot is true: deleting it loses the data"] : []),
+};

@@ -2,50 +2,92 @@ import { PolicyResource } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
 import { StackRule, unmet } from "../rule";
 import { T } from "../types";
+import { dblessSource, isKongContainer, kongReleases, kongYamlOf, releasesReading } from "./kong";
 
 export const gatewayRoutesProtected: StackRule = {
   kind: "stack",
   name: "gateway-routes-protected",
   description:
-    "Every non-public gateway route has an auth plugin (an anonymous fallback only to a consumer Kong refuses), and every route a rate limit, counted in a shared store (not policy local) when more than one Kong runs the config.",
+    "Every non-public gateway route has an auth plugin (an anonymous fallback only to a consumer Kong refuses), and every route a rate limit, counted in a shared store (not policy local) when more than one Kong runs the config; a gateway whose config the policy cannot find fails instead of passing.",
   severity: "critical",
   remediation:
     "Mark only login/registration-style routes public in the catalog; when Kong runs more than one replica, count rate limits in the platform's cache (policy redis)",
-  check: (resources) =>
-    kongConfigs(resources).flatMap(({ urn, text, replicas }) =>
-      kongConfigProblems(parseYaml(text), replicas).map((message) => ({ message, urn })),
-    ),
+  check: (resources) => {
+    const configs = kongConfigs(resources);
+    return [
+      ...missingConfigs(resources, configs),
+      ...configs.flatMap(({ urn, text, replicas }) =>
+        kongConfigProblems(parseYaml(text), replicas).map((message) => ({ message, urn })),
+      ),
+    ];
+  },
 };
 
-/** Every Kong declarative config the stack ships, with the most Kong processes that run it. */
-function kongConfigs(resources: PolicyResource[]): Array<{ urn: string; text: string; replicas: number }> {
-  const configs: Array<{ urn: string; text: string; replicas: number }> = [];
-  for (const r of resources) {
-    // A Docker container is one Kong (or the bootstrap importing the config for one).
-    if (r.type === T.container)
-      for (const upload of r.props.uploads ?? [])
-        if (String(upload.file).endsWith("kong.yml")) configs.push({ urn: r.urn, text: upload.content, replicas: 1 });
-    if (r.type === T.secret && r.props.stringData?.["kong.yml"])
-      configs.push({ urn: r.urn, text: r.props.stringData["kong.yml"], replicas: kongReplicas(resources, r.props) });
-  }
-  return configs;
+interface KongConfig {
+  urn: string;
+  text: string;
+  /** The most Kong processes that run it. */
+  replicas: number;
+  /** Uploaded into a Docker container (rather than held by a Secret or ConfigMap). */
+  uploaded: boolean;
 }
 
-/** Pods of the Kong chart releases that run DB-less from this Secret: the autoscaler's maximum, or replicaCount. */
-function kongReplicas(resources: PolicyResource[], secret: Record<string, any>): number {
-  const counts = resources
-    .filter(
-      (r) =>
-        r.type === T.helmRelease &&
-        r.props.chart === "kong" &&
-        r.props.values?.dblessConfig?.secret === secret.metadata?.name &&
-        (r.props.namespace ?? secret.metadata?.namespace) === secret.metadata?.namespace,
-    )
-    .map(({ props: { values } }) =>
-      // The chart's defaults: one replica, or up to 5 with autoscaling.
-      values.autoscaling?.enabled ? Number(values.autoscaling.maxReplicas ?? 5) : Number(values.replicaCount ?? 1),
-    );
+/** Every Kong declarative config the stack ships: uploaded into containers, held by a Secret or ConfigMap, or inline in a release's values. */
+function kongConfigs(resources: PolicyResource[]): KongConfig[] {
+  return resources.flatMap((r): KongConfig[] => {
+    // A Docker container is one Kong (or the bootstrap importing the config for one).
+    if (r.type === T.container)
+      return (r.props.uploads ?? [])
+        .filter((upload: any) => String(upload.file).endsWith("kong.yml"))
+        .map((upload: any) => ({ urn: r.urn, text: upload.content, replicas: 1, uploaded: true }));
+    const inline = kongReleases([r]).map((release) => release.props.values?.dblessConfig?.config);
+    if (typeof inline[0] === "string")
+      return [{ urn: r.urn, text: inline[0], replicas: kongReplicas([r]), uploaded: false }];
+    const text = kongYamlOf(r);
+    return text === undefined
+      ? []
+      : [{ urn: r.urn, text, replicas: kongReplicas(releasesReading(resources, r)), uploaded: false }];
+  });
+}
+
+/** Pods of the Kong chart releases that run a config: the autoscaler's maximum, or replicaCount. */
+function kongReplicas(releases: PolicyResource[]): number {
+  const counts = releases.map(({ props: { values } }) =>
+    // The chart's defaults: one replica, or up to 5 with autoscaling.
+    values.autoscaling?.enabled ? Number(values.autoscaling.maxReplicas ?? 5) : Number(values.replicaCount ?? 1),
+  );
   return Math.max(1, ...counts);
+}
+
+/**
+ * Gateways whose config this policy cannot find, so their routes would go unchecked: a release
+ * whose DB-less source holds no kong.yml, or Kong containers without any config uploaded.
+ */
+function missingConfigs(resources: PolicyResource[], configs: KongConfig[]): Array<{ message: string; urn: string }> {
+  const holders = resources.filter((r) => kongYamlOf(r) !== undefined);
+  const releases = kongReleases(resources).flatMap((release) => {
+    const source = dblessSource(release);
+    if (typeof release.props.values?.dblessConfig?.config === "string") return [];
+    if (source && holders.some((h) => releasesReading(resources, h).includes(release))) return [];
+    const where = source
+      ? `${source.kind} ${source.name}, which holds no kong.yml`
+      : "no DB-less config (dblessConfig)";
+    return [
+      { message: `gateway release ${release.name} reads ${where}: its routes cannot be checked`, urn: release.urn },
+    ];
+  });
+  const [kong] = resources.filter(isKongContainer);
+  const uploaded = configs.some((c) => c.uploaded);
+  const dockerMissing =
+    kong && !uploaded
+      ? [
+          {
+            message: `gateway container ${kong.name} runs Kong, but no container uploads a kong.yml: its routes cannot be checked`,
+            urn: kong.urn,
+          },
+        ]
+      : [];
+  return [...releases, ...dockerMissing];
 }
 
 const AUTH_PLUGINS = new Set(["jwt", "key-auth"]);

@@ -1,5 +1,6 @@
 import { OPEN_CIDRS, Requirement, ResourceRule, StackRule, unmet } from "../rule";
 import { T } from "../types";
+import { WORKLOADS } from "./workloads";
 
 /**
  * The platform's statement on a NetworkPolicy that opens public addresses: the hosts (`host:port,...`)
@@ -55,30 +56,74 @@ function internetEgressProblems(props: Record<string, any>): string[] {
   );
 }
 
+/** A policy that selects every pod of its namespace and, for both directions, lets nothing through. */
+function deniesAll(props: Record<string, any>): boolean {
+  const spec = props.spec ?? {};
+  const selector = spec.podSelector ?? {};
+  const selectsAll =
+    Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+  const types: string[] = spec.policyTypes ?? [];
+  return (
+    selectsAll &&
+    types.includes("Ingress") &&
+    types.includes("Egress") &&
+    (spec.ingress ?? []).length === 0 &&
+    (spec.egress ?? []).length === 0
+  );
+}
+
 export const networkPolicyPerNamespace: StackRule = {
   kind: "stack",
   name: "network-policy-per-namespace",
-  description: "Every namespace with workloads denies traffic by default (a NetworkPolicy selecting all pods).",
+  description:
+    "Every namespace with workloads (any kind) denies traffic by default: a NetworkPolicy selecting all pods, for Ingress and Egress, with no rule (an `ingress: [{}]` is allow-all, not a deny).",
   severity: "high",
   remediation: "Keep the default-deny policy the platform adds to the catalog's namespace",
   check: (resources) => {
     const denied = new Set(
-      resources
-        .filter(
-          (r) =>
-            r.type === T.networkPolicy &&
-            Object.keys(r.props.spec?.podSelector ?? {}).length === 0 &&
-            Object.keys(r.props.spec?.podSelector?.matchLabels ?? {}).length === 0,
-        )
-        .map((r) => r.props.metadata?.namespace),
+      resources.filter((r) => r.type === T.networkPolicy && deniesAll(r.props)).map((r) => r.props.metadata?.namespace),
     );
     return resources
-      .filter((r) => (r.type === T.deployment || r.type === T.statefulSet) && !denied.has(r.props.metadata?.namespace))
+      .filter((r) => WORKLOADS.includes(r.type) && !denied.has(r.props.metadata?.namespace))
       .map((d) => ({
-        message: `namespace ${d.props.metadata?.namespace} of ${d.props.metadata?.name} has no default-deny NetworkPolicy`,
+        message: `namespace ${d.props.metadata?.namespace} of ${d.props.metadata?.name ?? d.name} has no default-deny NetworkPolicy`,
         urn: d.urn,
       }));
   },
+};
+
+/** Why an ingress peer admits more than named pods, or undefined. */
+function openSource(peer: Record<string, any>): string | undefined {
+  if (OPEN_CIDRS.has(peer.ipBlock?.cidr)) return peer.ipBlock.cidr;
+  const namespaces = peer.namespaceSelector;
+  if (
+    namespaces &&
+    !peer.podSelector &&
+    Object.keys(namespaces.matchLabels ?? {}).length === 0 &&
+    (namespaces.matchExpressions ?? []).length === 0
+  )
+    return "every namespace";
+  return undefined;
+}
+
+export const networkPolicyIngressRestricted: ResourceRule = {
+  kind: "resource",
+  name: "network-policy-ingress-restricted",
+  description:
+    "NetworkPolicy ingress names its sources: no rule without `from` (every source), no ipBlock 0.0.0.0/0 or ::/0, no empty namespaceSelector alone (every namespace).",
+  severity: "high",
+  remediation:
+    "Admit the namespaces and pods that call the service (the ServiceWorkload derives them from the catalog)",
+  types: [T.networkPolicy],
+  check: (props) =>
+    (props.spec?.ingress ?? []).flatMap((rule: any, i: number) => {
+      const from: any[] = rule.from ?? [];
+      if (from.length === 0) return [`ingress rule ${i} admits every source (no from)`];
+      return from.flatMap((peer) => {
+        const source = openSource(peer);
+        return source ? [`ingress rule ${i} admits ${source}`] : [];
+      });
+    }),
 };
 
 export const internetEgressDeclared: ResourceRule = {
