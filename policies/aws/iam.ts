@@ -30,7 +30,7 @@ function onlyDeployEnvironments(assumeRolePolicy: unknown): boolean {
   );
 }
 
-/** Admin policies attached to a role, each with the resource that attaches it and the role. */
+/** Admin policies attached to a role, user or group: the resource that attaches each, and the role (none for a user or group). */
 function adminAttachments(resources: PolicyResource[]): Array<{ urn: string; arn: string; role?: PolicyResource }> {
   const roleOf = (r: PolicyResource) => r.dependencies.find((d) => d.type === T.iamRole);
   return resources.flatMap((r) => {

@@ -23,7 +23,7 @@ export const DEFAULT_CREDENTIALS = new Set([
   "123456",
 ]);
 
-/** Shorter than this, a password is weak whoever chose it (a generated one is longer: `weakGeneratedPasswords`). */
+/** Shorter than this, a password is weak whoever chose it (generated ones are longer: defaultCredentials.ts). */
 export const MINIMUM_PASSWORD_LENGTH = 12;
 
 /** A word of a name that says the value is a credential (PGPASSWORD and SMTP_PASSWORDS too). */
@@ -85,7 +85,7 @@ function isTrivial(value: string): boolean {
 }
 
 /** A URL carrying a password (`scheme://user:password@host`). */
-export function hasUrlPassword(value: string): boolean {
+function hasUrlPassword(value: string): boolean {
   return /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@/i.test(value);
 }
 

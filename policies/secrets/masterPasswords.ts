@@ -1,11 +1,14 @@
 import { ResourceRule } from "../rule";
 import { T } from "../types";
 
-/** Where each resource type takes its master credential, and whether AWS may manage it instead. */
-const MASTER_CREDENTIALS: Record<
-  string,
-  { paths: (props: Record<string, any>) => Array<Array<string | number>>; managed: boolean }
-> = {
+interface MasterCredential {
+  /** Where the resource takes it. */
+  paths(props: Record<string, any>): Array<Array<string | number>>;
+  /** Whether AWS may keep it instead (manageMasterUserPassword). */
+  managed: boolean;
+}
+
+const MASTER_CREDENTIALS: Record<string, MasterCredential> = {
   [T.rds]: { paths: () => [["password"]], managed: true },
   [T.rdsCluster]: { paths: () => [["masterPassword"]], managed: true },
   [T.docdb]: { paths: () => [["masterPassword"]], managed: true },
