@@ -12,6 +12,7 @@ import { readPlatformConfig } from "../stacks/config";
 import { devConfig, prodLayers } from "../test/helpers/stackConfigs";
 import { runCli } from "./cli";
 import { deployPlan } from "./deployPlan";
+import { policyTable } from "./policyCheck";
 import { runStack } from "./stackRun";
 
 const projectDir = path.join(__dirname, "..");
@@ -113,6 +114,7 @@ async function main(): Promise<number> {
     "dev-memory": memoryTable(),
     "deploy-plan": await planTable(),
     "config-error": exampleError(),
+    policies: policyTable(),
     tests: testCount(),
   };
   const current = fs.readFileSync(README, "utf8");

@@ -41,7 +41,7 @@ export const ALERTING = {
     from: "alerts@example.com",
     smarthost: "smtp.example.com:587",
     authUsername: "alerts",
-    authPassword: "smtp-s3cret",
+    authPassword: "smtp-relay-app-password",
   },
   pagerduty: {
     routingKey: "0123456789abcdef0123456789abcdef",
