@@ -3,6 +3,9 @@ import { RecordedResource } from "./mockRun";
 import { runStack } from "./stackRun";
 import { runCli } from "./cli";
 import { PROD_MIN_REPLICAS, SINGLETON_ANNOTATION } from "../components/kubernetes/podSpec";
+import { ChartSizes, Requests, chartRequests } from "../components/kubernetes/chartSizes";
+import { platformChartSizes } from "../components/kubernetes/chartValues";
+import { ObservabilitySettingsSchema } from "../components/observability/settings";
 
 /**
  * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
@@ -54,10 +57,17 @@ export interface DeployPlan {
   containerMemoryMiB: number;
   /** The catalog's services as Kubernetes Deployments (prod): those that run one pod, and the others. */
   deployments: { singletons: string[]; replicated: string[] };
+  /** What the platform's chart releases request (prod): their pods once, and their DaemonSets' on every node. */
+  platformRequests?: { fixed: Requests; perNode: Requests };
 }
 
-/** Dependency graph of the custom resources (components are only grouping). */
-export function deployPlan(recorded: RecordedResource[]): DeployPlan {
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/**
+ * Dependency graph of the custom resources (components are only grouping), and with `chartSizes`
+ * (by release name) the chart releases' requests, read from their values where the table puts them.
+ */
+export function deployPlan(recorded: RecordedResource[], chartSizes?: Record<string, ChartSizes>): DeployPlan {
   const nodes = recorded.filter((r) => r.custom || r.type.startsWith("pulumi:providers:"));
   const byUrn = new Map(nodes.map((r) => [r.urn, r]));
   const edges = new Map<string, string[]>(
@@ -111,7 +121,32 @@ export function deployPlan(recorded: RecordedResource[]): DeployPlan {
       .filter((r) => r.type === "docker:index/container:Container")
       .reduce((sum, r) => sum + (r.inputs.memory ?? 0), 0),
     deployments: deploymentsByReplication(recorded),
+    platformRequests: chartSizes && platformRequests(recorded, chartSizes),
   };
+}
+
+function platformRequests(
+  recorded: RecordedResource[],
+  chartSizes: Record<string, ChartSizes>,
+): DeployPlan["platformRequests"] {
+  const releases = recorded.filter((r) => r.type === RELEASE);
+  if (releases.length === 0) return undefined;
+  const sum = { fixed: { cpu: 0, memoryBytes: 0 }, perNode: { cpu: 0, memoryBytes: 0 } };
+  for (const release of releases) {
+    const sizes = chartSizes[release.inputs.name];
+    if (!sizes) throw new Error(`release ${release.inputs.name} has no entry in the chart sizes table`);
+    const requests = chartRequests(sizes, release.inputs.values);
+    for (const part of ["fixed", "perNode"] as const) {
+      sum[part].cpu += requests[part].cpu;
+      sum[part].memoryBytes += requests[part].memoryBytes;
+    }
+  }
+  return sum;
+}
+
+/** "1.95 CPU, 9.3 GiB" */
+function formatRequests({ cpu, memoryBytes }: Requests): string {
+  return `${Number(cpu.toFixed(2))} CPU, ${(memoryBytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 function deploymentsByReplication(recorded: RecordedResource[]): DeployPlan["deployments"] {
@@ -141,6 +176,13 @@ export function renderDeployPlan(stack: string, plan: DeployPlan, memoryBudget =
         `budget ${memoryBudget} (platform:docker.memoryBudget)`,
     );
   }
+  if (plan.platformRequests) {
+    const { fixed, perNode } = plan.platformRequests;
+    lines.push(
+      `platform charts request ${formatRequests(fixed)}, plus ${formatRequests(perNode)} on every node (DaemonSets); ` +
+        "size the node group for these and the services' requests (components/kubernetes/chartSizes.ts)",
+    );
+  }
   const { singletons, replicated } = plan.deployments;
   if (singletons.length + replicated.length > 0) {
     lines.push(
@@ -162,7 +204,11 @@ async function main(): Promise<number> {
   const layers = stackLayers(stack);
   const run = await runStack(layers);
   const docker = JSON.parse(layers[0].config["platform:docker"] ?? "{}") as { memoryBudget?: string };
-  for (const line of renderDeployPlan(stack, deployPlan(run.resources), docker.memoryBudget)) console.log(line);
+  const { tracing } = ObservabilitySettingsSchema.parse(
+    JSON.parse(layers.at(-1)!.config["platform:observability"] ?? "{}"),
+  );
+  const plan = deployPlan(run.resources, platformChartSizes(tracing.memory));
+  for (const line of renderDeployPlan(stack, plan, docker.memoryBudget)) console.log(line);
   return 0;
 }
 
