@@ -8,7 +8,8 @@ import { stringify } from "yaml";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog, parseCatalog } from "../services/load";
 import { Catalog } from "../services/schema";
 import { catalogMap } from "../tools/catalogMap";
-import { COMMENT_MARKER, mapComment } from "../tools/map";
+import { COMMENT_MARKER, COMMENT_MAX_CHARS, mapComment, tooLarge } from "../tools/map";
+import { generatedCatalog } from "../bench/rows";
 import { catalogDocument, writeCatalog } from "./helpers/catalogFiles";
 import { Flowchart, parseFlowchart } from "./helpers/mermaid";
 
@@ -280,6 +281,22 @@ describe("system map (tools/catalogMap.ts)", () => {
     parseFlowchart(blocks[0].split("\n```")[0]);
     assert.match(comment, new RegExp(`### \`${files[1]}\`\n\nNo map: the catalog is invalid\\.`));
     assert.match(comment, /services\[1\]\.events\.consumes\[0\]\.retry\.maxAttempts/);
+  });
+
+  it("keeps the comment within what GitHub draws and accepts: no map past Mermaid's limits, none past the comment's", () => {
+    const [huge, large] = [generatedCatalog(200), generatedCatalog(60)].map((document) => writeCatalog(document));
+    assert.match(tooLarge(catalogMap(loadCatalog(huge)))!, /edges, above the 50000 and 500 Mermaid draws/);
+    const hugeComment = mapComment([huge]);
+    assert.ok(!hugeComment.includes("```mermaid"));
+    assert.ok(hugeComment.includes(`\`npm run map -- ${huge} --service <name>\``));
+
+    const largeMap = catalogMap(loadCatalog(large));
+    assert.equal(tooLarge(largeMap), undefined);
+    assert.ok(2 * largeMap.length > COMMENT_MAX_CHARS, "two of them do not fit one comment");
+    const comment = mapComment([large, large]);
+    assert.ok(comment.length <= COMMENT_MAX_CHARS, `${comment.length}`);
+    assert.equal(comment.split("```mermaid").length, 2, "the first map only");
+    assert.match(comment, /No map: the comment would pass GitHub's 65536 characters\.$/);
   });
 });
 

@@ -52,27 +52,55 @@ export function mapOf(catalog: Catalog, service: string | undefined): string {
   return catalogMap(catalog, { service });
 }
 
-/** The pull-request comment: per changed catalog file, its map, or the problems that keep it from being drawn. */
+/** GitHub refuses a comment longer than this (the REST API answers 422, "body is too long"). */
+export const COMMENT_MAX_CHARS = 65_536;
+
+/** Why GitHub would not draw a map, or undefined when it would. */
+export function tooLarge(map: string): string | undefined {
+  const edges = map.split("\n").filter((line) => / (-->|-\.->)/.test(line)).length;
+  if (map.length <= MERMAID_MAX_TEXT && edges <= MERMAID_MAX_EDGES) return undefined;
+  return (
+    `${map.length} characters and ${edges} edges, above the ${MERMAID_MAX_TEXT} and ${MERMAID_MAX_EDGES} ` +
+    "Mermaid draws by default (GitHub shows an error instead)"
+  );
+}
+
+/** A changed catalog's part of the comment: its map, or why there is none. */
+function commentSection(file: string): string {
+  let catalog: Catalog;
+  try {
+    catalog = loadCatalog(file);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    // The `checks` job fails on it too; the comment says why there is no map.
+    return ["No map: the catalog is invalid.", "", "```", e.message, "```"].join("\n");
+  }
+  const map = catalogMap(catalog);
+  const large = tooLarge(map);
+  if (large) return `No map: ${large}. \`npm run map -- ${file} --service <name>\` draws one service's neighbourhood.`;
+  return ["```mermaid", map, "```"].join("\n");
+}
+
+/** The pull-request comment: per changed catalog file, its map, or why it has none; within GitHub's size. */
 export function mapComment(files: string[]): string {
-  const sections = files.map((file) => {
-    let body: string;
-    try {
-      body = ["```mermaid", catalogMap(loadCatalog(file)), "```"].join("\n");
-    } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
-      // The `checks` job fails on it too; the comment says why there is no map.
-      body = ["No map: the catalog is invalid.", "", "```", e.message, "```"].join("\n");
-    }
-    return [`### \`${file}\``, "", body].join("\n");
-  });
-  return [
+  const lines = [
     COMMENT_MARKER,
     "## System map of the changed catalogs",
     "",
     'Drawn by `npm run map` from this pull request\'s catalogs (README, "System map").',
-    "",
-    ...sections.join("\n\n").split("\n"),
-  ].join("\n");
+  ];
+  let length = lines.join("\n").length;
+  for (const file of files) {
+    const heading = `\n\n### \`${file}\`\n\n`;
+    let section = heading + commentSection(file);
+    // Leaves room for the headings still to come, each with its note.
+    if (length + section.length > COMMENT_MAX_CHARS - 300 * files.length) {
+      section = `${heading}No map: the comment would pass GitHub's ${COMMENT_MAX_CHARS} characters.`;
+    }
+    length += section.length;
+    lines.push(section.slice(1));
+  }
+  return lines.join("\n");
 }
 
 function main(): number {
@@ -90,13 +118,8 @@ function main(): number {
   }
   const map = mapOf(loadCatalog(catalogFile(positional[0])), service);
   console.log(map);
-  const edges = map.split("\n").filter((line) => / (-->|-\.->)/.test(line)).length;
-  if (map.length > MERMAID_MAX_TEXT || edges > MERMAID_MAX_EDGES) {
-    console.error(
-      `map: ${map.length} characters and ${edges} edges, above the ${MERMAID_MAX_TEXT} and ${MERMAID_MAX_EDGES} ` +
-        "Mermaid draws by default (GitHub shows an error instead)\n  hint: draw one service's neighbourhood with --service <name>",
-    );
-  }
+  const large = tooLarge(map);
+  if (large) console.error(`map: ${large}\n  hint: draw one service's neighbourhood with --service <name>`);
   return 0;
 }
 
