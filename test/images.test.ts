@@ -216,6 +216,16 @@ describe("service images", () => {
       assert.equal(deploymentImage(run.resources, "stock"), `${ECR}/shop/stock:3.1.0`, "the stack's full reference");
     });
 
+    it("prod runs a full reference from platform:images as given, tag and digest included", async () => {
+      const [infrastructure, platform] = withCatalogFileLayers(prodLayers("bookings"), catalogFile);
+      const pinned = `registry.example.com:5000/shop/stock:3.1.0@sha256:${"ab".repeat(32)}`;
+      const run = await runStack([
+        infrastructure,
+        { ...platform, config: { ...platform.config, "platform:images": JSON.stringify({ stock: pinned }) } },
+      ]);
+      assert.equal(deploymentImage(run.resources, "stock"), pinned);
+    });
+
     it("prod refuses the platform layer while a service's image names no registry and nothing builds it", async () => {
       const [infrastructure, platform] = withCatalogFileLayers(prodLayers("bookings"), catalogFile);
       const problems = await refusal({ ...platform.config, "platform:images": "{}" });
