@@ -113,8 +113,8 @@ export interface MonitoringValuesArgs {
   /** Name of the Secret holding Grafana's admin login. */
   grafanaAdminSecret: pulumi.Input<string>;
   logs: LogsBackend;
-  /** Password of the read-only login Grafana's logs datasource uses (ELK). */
-  readerPassword: pulumi.Output<string>;
+  /** With ELK: the Secret holding the password of the read-only login Grafana's logs datasource uses. */
+  logsReaderSecret?: pulumi.Input<string>;
   scrapeInterval: string;
   /** The catalog's namespace, whose PodMonitors Prometheus reads. */
   appNamespace: string;
@@ -214,8 +214,15 @@ function grafanaValues(args: MonitoringValuesArgs): Record<string, unknown> {
         provider: { foldersFromFilesStructure: true },
       },
     },
+    ...(args.logsReaderSecret
+      ? {
+          envValueFrom: {
+            [GRAFANA_LOGS_READER_ENV]: { secretKeyRef: { name: args.logsReaderSecret, key: LOGS_READER_SECRET_KEY } },
+          },
+        }
+      : {}),
     additionalDataSources: [
-      logsDatasource(args.logs, args.readerPassword),
+      logsDatasource(args.logs),
       {
         name: "Jaeger",
         uid: "jaeger",
@@ -226,7 +233,18 @@ function grafanaValues(args: MonitoringValuesArgs): Record<string, unknown> {
   };
 }
 
-function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>): Record<string, unknown> {
+/** The key of the logs reader's password in its Secret. */
+export const LOGS_READER_SECRET_KEY = "password";
+/** The variable of Grafana's container that holds it (grafana 8.5.12 templates/_pod.tpl:1091-1095, `envValueFrom`). */
+const GRAFANA_LOGS_READER_ENV = "GRAFANA_LOGS_READER_PASSWORD";
+
+/**
+ * Grafana's logs datasource. kube-prometheus-stack writes `grafana.additionalDataSources` into a
+ * ConfigMap (65.8.1, templates/grafana/configmaps-datasources.yaml:81-83): the ELK reader's password
+ * is a reference Grafana expands from its environment when it provisions the datasource
+ * (https://grafana.com/docs/grafana/latest/administration/provisioning/#use-environment-variables).
+ */
+function logsDatasource(logs: LogsBackend): Record<string, unknown> {
   return logs === "loki"
     ? { name: "Loki", uid: "loki", type: "loki", url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100` }
     : {
@@ -237,7 +255,7 @@ function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>
         basicAuth: true,
         basicAuthUser: GRAFANA_READER,
         jsonData: { index: "logs-*", timeField: "@timestamp", tlsSkipVerify: false, tlsAuthWithCACert: false },
-        secureJsonData: { basicAuthPassword: readerPassword },
+        secureJsonData: { basicAuthPassword: `\${${GRAFANA_LOGS_READER_ENV}}` },
       };
 }
 
