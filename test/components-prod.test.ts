@@ -81,6 +81,8 @@ const placement = {
 };
 /** Where RDS and DocumentDB clients find Amazon's CA bundle (the platform's rds-ca ConfigMap). */
 const RDS_TRUST = { configMap: "rds-ca", mountPath: RDS_CA_DIR };
+/** The same bundle in the login Jobs' namespace (a ConfigMap of its own there). */
+const JOB_TRUST = { configMap: "bootstrap-rds-ca", mountPath: RDS_CA_DIR };
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
 /** The required tags, as the stack's settings make them (requiredTags). */
 const TAGS = { owner: "platform-team", "cost-center": "cc-042", environment: "prod" };
@@ -1064,6 +1066,7 @@ describe("RdsAccess (under mocks)", () => {
           bootstrap,
           kubernetes: { provider, namespace: "shop" },
           vpcCidr: VPC_CIDR,
+          jobTrustBundle: JOB_TRUST,
           trustBundle: RDS_TRUST,
         }),
         consume,
@@ -1351,6 +1354,7 @@ describe("DocumentDbAccess (under mocks)", () => {
           adminPassword: pulumi.secret(ADMIN_PASSWORD),
           kubernetes: { provider, namespace: "shop" },
           vpcCidr: VPC_CIDR,
+          jobTrustBundle: JOB_TRUST,
           trustBundle: RDS_TRUST,
         }),
         consume,
@@ -1383,7 +1387,10 @@ describe("DocumentDbAccess (under mocks)", () => {
       assert.match(container.command[2], new RegExp(`tls=true&tlsCAFile=${CA_FILE}&`));
       assert.match(container.command[2], new RegExp(`--username ${DOCUMENTDB_ADMIN_USER} `));
       assert.ok(container.volumeMounts.some((m: any) => m.mountPath === RDS_CA_DIR));
-      assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === RDS_TRUST.configMap));
+      assert.ok(
+        job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === JOB_TRUST.configMap),
+        "the bundle of the Jobs' own namespace",
+      );
     }
     const egressPolicy = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
     for (const job of ofType(run.resources, "kubernetes:batch/v1:Job"))
@@ -2328,13 +2335,26 @@ describe("PlatformCharts (under mocks)", () => {
       "KIBANA_PASSWORD",
       "LOGSTASH_WRITER_PASSWORD",
     ]);
-    const reader = ofType(run.resources, RELEASE)
-      .find((r) => r.inputs.name === "kps")!
-      .inputs.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
+    const kps = ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kps")!;
+    const reader = kps.inputs.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
+    // The datasource lands in a ConfigMap (kube-prometheus-stack 65.8.1, templates/grafana/configmaps-datasources.yaml):
+    // it names the variable Grafana's container gets from the reader's Secret (grafana 8.5.12, templates/_pod.tpl, envValueFrom).
     assert.deepEqual(
       [reader.basicAuthUser, reader.secureJsonData.basicAuthPassword],
-      [GRAFANA_READER, logins.inputs.stringData.GRAFANA_READER_PASSWORD],
+      [GRAFANA_READER, "${GRAFANA_LOGS_READER_PASSWORD}"],
     );
+    const readerSecret = named(run.resources, "kubernetes:core/v1:Secret", "charts-grafana-logs-reader");
+    assert.deepEqual(
+      [readerSecret.inputs.metadata, readerSecret.inputs.stringData],
+      [
+        { name: "grafana-logs-reader", namespace: "monitoring" },
+        { password: logins.inputs.stringData.GRAFANA_READER_PASSWORD },
+      ],
+    );
+    assert.deepEqual(kps.inputs.values.grafana.envValueFrom, {
+      GRAFANA_LOGS_READER_PASSWORD: { secretKeyRef: { name: "grafana-logs-reader", key: "password" } },
+    });
+    assert.ok(dependsOn(kps, readerSecret), "Grafana starts once its Secret exists");
     const setup = one(run.resources, "kubernetes:batch/v1:Job");
     assert.ok(dependsOn(setup, elasticsearch));
     assert.deepEqual(setup.inputs.spec.template.spec.containers[0].envFrom, [{ secretRef: { name: "logs-logins" } }]);

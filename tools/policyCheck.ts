@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { RULES, toPolicies } from "../policies/rules";
-import { RecordedResource } from "./mockRun";
+import { RULES, SecretPaths, toPolicies, WithSecretPaths } from "../policies/rules";
+import { isSecretOnWire, RecordedResource } from "./mockRun";
 import { stackLayers } from "./stackConfig";
 import { runStack } from "./stackRun";
 import { runCli } from "./cli";
@@ -19,13 +19,29 @@ export interface Violation {
 
 const projectDir = path.join(__dirname, "..");
 
-/** Recorded resources as the policy engine presents them: props, parent links, dependencies. */
-export function asPolicyResources(recorded: RecordedResource[]): PolicyResource[] {
+/** The paths of the inputs that travelled to the engine as secrets (outermost wrapped value on each path). */
+export function secretPathsOf(wire: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
+  if (isSecretOnWire(wire)) return [at];
+  if (Array.isArray(wire)) return wire.flatMap((v, i) => secretPathsOf(v, [...at, i]));
+  if (wire && typeof wire === "object")
+    return Object.entries(wire as Record<string, unknown>).flatMap(([k, v]) => secretPathsOf(v, [...at, k]));
+  return [];
+}
+
+/** A recorded resource, its secrets' paths worked out already (or changed, as the mutation tests do). */
+export type CheckedRecord = RecordedResource & { secretPaths?: SecretPaths };
+
+/**
+ * Recorded resources as the policy engine presents them (props, parent links, dependencies), plus
+ * what the engine drops: which inputs were secrets, so the rules can tell a secret by where it came from.
+ */
+export function asPolicyResources(recorded: CheckedRecord[]): Array<PolicyResource & WithSecretPaths> {
   const byUrn = new Map<string, PolicyResource>();
   const resources = recorded.map((r) => {
     const resource = {
       type: r.type,
       props: r.inputs,
+      secretPaths: r.secretPaths ?? secretPathsOf(r.wire),
       urn: r.urn,
       name: r.name,
       opts: {
@@ -89,6 +105,20 @@ export function enforcementFor(stack: string): (policy: string) => EnforcementLe
       typeof entry === "string" ? entry : ((entry as { enforcementLevel?: string }).enforcementLevel ?? "mandatory")
     ) as EnforcementLevel;
   };
+}
+
+/** The README's table of the pack: every policy, what it checks, its severity and its level in each stack. */
+export function policyTable(): string {
+  const dev = enforcementFor("dev");
+  const prod = enforcementFor("prod");
+  return [
+    "| policy | checks | severity | dev | prod |",
+    "| --- | --- | --- | --- | --- |",
+    ...RULES.map(
+      (rule) =>
+        `| \`${rule.name}\` | ${rule.description.replace(/\|/g, "\\|")} | ${rule.severity} | ${dev(rule.name)} | ${prod(rule.name)} |`,
+    ),
+  ].join("\n");
 }
 
 /** Output names that carry credentials (gatewayClients: every client's); the policy engine never sees outputs, so this check does. */

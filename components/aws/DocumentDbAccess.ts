@@ -37,8 +37,8 @@ const LOGIN_COMMAND = [
 interface ClusterAccess {
   host: pulumi.Input<string>;
   adminPassword: pulumi.Input<string>;
-  /** The CA bundle that verifies the cluster's certificate. */
-  trustBundle: TrustBundle;
+  /** The CA bundle that verifies the cluster's certificate, in the Jobs' namespace. */
+  jobTrustBundle: TrustBundle;
   /** What lets the login Jobs out of the namespace's default-deny: each Job starts after it. */
   egress: k8s.networking.v1.NetworkPolicy;
 }
@@ -53,11 +53,16 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
   constructor(name: string, args: DocumentDbAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDbAccess", name, {}, opts);
     const egress = this.allowJobEgress(name, args);
-    const access = { host: args.host, adminPassword: args.adminPassword, trustBundle: args.trustBundle, egress };
+    const access = {
+      host: args.host,
+      adminPassword: args.adminPassword,
+      jobTrustBundle: args.jobTrustBundle,
+      egress,
+    };
     for (const service of args.services) {
       const names = databaseNames(service);
       const password = this.createLogin(`${name}-${service}`, service, names, access, args);
-      this.endpoints[service] = serviceEndpoint(names, access, password);
+      this.endpoints[service] = serviceEndpoint(names, args.host, args.trustBundle, password);
     }
     this.registerOutputs({});
   }
@@ -121,7 +126,10 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
         runAsUser: 999,
         mounts: [
           { mountPath: "/init", volume: { configMap: { name: script.metadata.name } } },
-          { mountPath: cluster.trustBundle.mountPath, volume: { configMap: { name: cluster.trustBundle.configMap } } },
+          {
+            mountPath: cluster.jobTrustBundle.mountPath,
+            volume: { configMap: { name: cluster.jobTrustBundle.configMap } },
+          },
         ],
       },
       { ...k8sOpts, dependsOn: [cluster.egress] },
@@ -133,7 +141,9 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
 
 function serviceEndpoint(
   names: DatabaseNames,
-  { host, trustBundle }: ClusterAccess,
+  host: pulumi.Input<string>,
+  /** The bundle in the services' namespace. */
+  trustBundle: TrustBundle,
   password: pulumi.Output<string>,
 ): DatabaseEndpoint {
   return {

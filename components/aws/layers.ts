@@ -7,10 +7,12 @@ import { MESSAGING_NAMESPACE } from "../kubernetes/InClusterBroker";
 
 /** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
 export const DATA_NAMESPACE = "data";
+/** Namespace of the Jobs that make the services' logins on RDS and DocumentDB, with the master passwords. */
+export const BOOTSTRAP_NAMESPACE = "database-bootstrap";
 
-/** Every namespace the platform layer puts workloads in: the catalog's, the stores' and the charts'. */
+/** Every namespace the platform layer puts workloads in: the catalog's, the stores', the logins' and the charts'. */
 export function platformNamespaces(catalog: string): string[] {
-  return [catalog, DATA_NAMESPACE, MESSAGING_NAMESPACE, ...Object.values(NAMESPACES)];
+  return [catalog, DATA_NAMESPACE, BOOTSTRAP_NAMESPACE, MESSAGING_NAMESPACE, ...Object.values(NAMESPACES)];
 }
 
 /**

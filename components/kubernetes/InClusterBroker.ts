@@ -7,6 +7,7 @@ import { renderDefinitions } from "../messaging/definitions";
 import { TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
 import { startupProbe } from "./podSpec";
+import { rabbitmqChartValues } from "./chartValues";
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
@@ -131,7 +132,8 @@ export class InClusterBroker extends pulumi.ComponentResource {
         atomic: true,
         timeout: 900,
         values: {
-          replicaCount: 3,
+          // Three nodes, the image from the engine table and the sizes from the chart sizes table.
+          ...rabbitmqChartValues(),
           auth: {
             username: "platform-admin",
             existingPasswordSecret: "rabbitmq-admin",
@@ -156,7 +158,6 @@ export class InClusterBroker extends pulumi.ComponentResource {
               detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
             },
           },
-          resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
         },
       },
       opts,

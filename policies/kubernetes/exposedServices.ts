@@ -1,4 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
+import { StackRule } from "../rule";
+import { T } from "../types";
 
 /**
  * Services reachable from outside the cluster: type NodePort (a port on every node) or LoadBalancer.
@@ -6,8 +8,6 @@ import type { PolicyResource } from "@pulumi/policy";
  * its values are read together with the chart's defaults for the blocks those defaults expose.
  */
 
-const SERVICE = "kubernetes:core/v1:Service";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const EXTERNAL_TYPES = new Set(["NodePort", "LoadBalancer"]);
 
 type Values = Record<string, any>;
@@ -115,8 +115,8 @@ function valuesProblems(release: PolicyResource, chart: string, values: Values, 
 }
 
 /** Every NodePort or LoadBalancer Service the stack declares or its releases render, but the gateway's proxy. */
-export function exposedServiceProblems(resources: PolicyResource[]): Array<{ message: string; urn: string }> {
-  const releases = resources.filter((r) => r.type === RELEASE);
+function exposedServiceProblems(resources: PolicyResource[]): Array<{ message: string; urn: string }> {
+  const releases = resources.filter((r) => r.type === T.helmRelease);
   const gatewayProxies = releases.filter((r) => chartName(r) === GATEWAY_PROXY.chart).map(gatewayProxyName);
   const fromReleases = releases.flatMap((release) => {
     const chart = chartName(release);
@@ -125,7 +125,7 @@ export function exposedServiceProblems(resources: PolicyResource[]): Array<{ mes
     );
   });
   const services = resources
-    .filter((r) => r.type === SERVICE && EXTERNAL_TYPES.has(r.props.spec?.type))
+    .filter((r) => r.type === T.service && EXTERNAL_TYPES.has(r.props.spec?.type))
     .filter(
       ({ props: { metadata } }) =>
         !gatewayProxies.some(
@@ -138,3 +138,14 @@ export function exposedServiceProblems(resources: PolicyResource[]): Array<{ mes
     }));
   return [...fromReleases, ...services];
 }
+
+export const noExposedServices: StackRule = {
+  kind: "stack",
+  name: "no-exposed-services",
+  description:
+    "Nothing but the gateway's proxy is reachable from outside the cluster: no Service of type NodePort or LoadBalancer, declared or rendered by a Helm release (its values over the chart's defaults, such as Kong's manager).",
+  severity: "high",
+  remediation:
+    "Keep the Service ClusterIP or turn the chart's block off (Kong: manager.enabled: false); reach an internal UI with kubectl port-forward",
+  check: exposedServiceProblems,
+};
