@@ -29,7 +29,7 @@ export const IMAGES = {
    * alike (.github/workflows/release.yml), so Apple-silicon laptops pull it natively.
    */
   redisExporter: "oliver006/redis_exporter:v1.65.0-alpine",
-  rabbitmq: "rabbitmq:3.13.7-management-alpine@sha256:606d8c0d6b3c18d1da9afc53bc7cdb2a8d5486df91b5a9830e9e07626c9ae281",
+  rabbitmq: "rabbitmq:4.3.6-management-alpine@sha256:ff7352f631348acca9d202c3b69dc06998c4ee1a769febc08f59aaa9f117130b",
   kong: "kong:3.9.1@sha256:76c14b93e989f7f4418039f7f9789ca32564016211c86ac1a18022f4788e7b9c",
   prometheus: "prom/prometheus:v2.54.1@sha256:f6639335d34a77d9d9db382b92eeb7fc00934be8eae81dbc03b31cfe90411a94",
   // The version kube-prometheus-stack 65.8.1 runs on prod (values.yaml alertmanager.alertmanagerSpec.image.tag).
@@ -141,10 +141,15 @@ export const REDIS = {
   exporter: { image: IMAGES.redisExporter, port: 9121 },
 } as const;
 
+/**
+ * RabbitMQ 4.3 on every target: the dev container and the in-cluster nodes run this image, Amazon
+ * MQ the same minor. 4.3 is the first whose quorum queues order message priorities (0-31), so
+ * the catalog's `maxPriority` holds on the replicated queues (docs/messaging.md).
+ */
 export const RABBITMQ = {
   image: IMAGES.rabbitmq,
-  /** Amazon MQ's engine version, the dev image's minor. */
-  managedVersion: "3.13",
+  /** Amazon MQ's engine version, the image's minor (Amazon MQ runs RabbitMQ 4 on mq.m7g instances only). */
+  managedVersion: "4.3",
   amqpPort: 5672,
   amqpsPort: 5671,
   managementPort: 15672,

@@ -198,13 +198,23 @@ const PLAN: TopologyPlan = {
       name: "mailer.orders",
       service: "mailer",
       role: "consumer",
-      arguments: { "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "mailer.orders" },
+      type: "quorum",
+      arguments: {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "platform.dlx",
+        "x-dead-letter-routing-key": "mailer.orders",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+        "x-delivery-limit": 10,
+      },
+      maxPriority: 5,
     },
     {
       name: "mailer.orders.dlq",
       service: "mailer",
       role: "dead-letter",
-      arguments: { "x-max-length": 10000, "x-overflow": "reject-publish" },
+      type: "quorum",
+      arguments: { "x-queue-type": "quorum", "x-max-length": 10000, "x-overflow": "reject-publish" },
     },
   ],
   bindings: [
@@ -577,7 +587,7 @@ describe("ManagedCache (under mocks)", () => {
 
 describe("ManagedBroker (under mocks)", () => {
   const broker = () =>
-    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m5.large", ...placement }));
+    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m7g.large", ...placement }));
   const host = "mq-broker.mq.eu-west-1.amazonaws.com";
 
   it("runs a private, Multi-AZ Amazon MQ for RabbitMQ cluster reachable from the nodes on AMQPS and HTTPS", async () => {
@@ -585,7 +595,7 @@ describe("ManagedBroker (under mocks)", () => {
     const mq = one(run.resources, "aws:mq/broker:Broker").inputs;
     assert.deepEqual(
       [mq.brokerName, mq.engineType, mq.engineVersion, mq.hostInstanceType, mq.deploymentMode, mq.publiclyAccessible],
-      [`${PREFIX}-rabbitmq`, "RabbitMQ", RABBITMQ.managedVersion, "mq.m5.large", "CLUSTER_MULTI_AZ", false],
+      [`${PREFIX}-rabbitmq`, "RabbitMQ", RABBITMQ.managedVersion, "mq.m7g.large", "CLUSTER_MULTI_AZ", false],
     );
     assert.deepEqual([mq.subnetIds, mq.securityGroups], [placement.privateSubnetIds, ["mq-sg-id"]]);
     assert.deepEqual(mq.encryptionOptions, { useAwsOwnedKey: true });
@@ -644,6 +654,7 @@ describe("AmazonMqTopology (under mocks)", () => {
     ]);
     const dlq = named(run.resources, "rabbitmq:index/queue:Queue", "mq-topology-q-mailer.orders.dlq");
     assert.deepEqual(JSON.parse(dlq.inputs.settings.argumentsJson), {
+      "x-queue-type": "quorum",
       "x-max-length": 10000,
       "x-overflow": "reject-publish",
     });

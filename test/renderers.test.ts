@@ -514,7 +514,7 @@ describe("alerts per target", () => {
         documentDb: { clusterIdentifier: "shop-prod-docdb", instances: 1 },
         broker: {
           name: "shop-prod-rabbitmq",
-          instanceType: "mq.m5.large",
+          instanceType: "mq.m7g.large",
           vhost: "shop",
           deadLetterQueues: ["orders.payments.dlq"],
         },
@@ -523,8 +523,8 @@ describe("alerts per target", () => {
     const storage = alarms.get("rds-orders-free-storage")!;
     assert.deepEqual([storage.comparison, storage.threshold], ["LessThanThreshold", 2 * 1024 ** 3], "10% of 20 GB");
     assert.ok(!alarms.has("docdb-replica-lag"), "one instance has no replica to lag");
-    // RabbitMQ blocks publishers at 40% of the node's 8 GiB; the alarm fires at 80% of that.
-    assert.equal(alarms.get("mq-memory")!.threshold, Math.round(8 * 1024 ** 3 * 0.4 * 0.8));
+    // RabbitMQ 4 blocks publishers at 60% of the node's 8 GiB; the alarm fires at 80% of that.
+    assert.equal(alarms.get("mq-memory")!.threshold, Math.round(8 * 1024 ** 3 * 0.6 * 0.8));
     const dlq = alarms.get("mq-dlq-orders-payments-dlq")!;
     assert.deepEqual(
       [dlq.metric, dlq.threshold, dlq.periodSeconds * dlq.periods, dlq.missingData],

@@ -36,18 +36,24 @@ export const STORE_ALARM_THRESHOLDS = {
 } as const;
 
 /**
- * RabbitMQ 3.13's vm_memory_high_watermark.relative, which Amazon MQ keeps at the default: the
- * broker blocks publishers above this share of the node's memory.
+ * RabbitMQ 4's vm_memory_high_watermark.relative (0.4 before 4.0), which Amazon MQ keeps at the
+ * default: the broker blocks publishers above this share of the node's memory.
  */
-const RABBITMQ_MEMORY_WATERMARK = 0.4;
+const RABBITMQ_MEMORY_WATERMARK = 0.6;
 
-/** Memory (GiB) of the Amazon MQ for RabbitMQ instance types (RabbitMQ 3.13). */
+/**
+ * Memory (GiB) of the instance types Amazon MQ runs RabbitMQ 4 on: mq.m7g only (Amazon MQ
+ * developer guide, "RabbitMQ 4"; mq.m7g.medium is meant for tests).
+ */
 export const BROKER_INSTANCE_MEMORY_GIB: Record<string, number> = {
-  "mq.t3.micro": 1,
-  "mq.m5.large": 8,
-  "mq.m5.xlarge": 16,
-  "mq.m5.2xlarge": 32,
-  "mq.m5.4xlarge": 64,
+  "mq.m7g.medium": 4,
+  "mq.m7g.large": 8,
+  "mq.m7g.xlarge": 16,
+  "mq.m7g.2xlarge": 32,
+  "mq.m7g.4xlarge": 64,
+  "mq.m7g.8xlarge": 128,
+  "mq.m7g.12xlarge": 192,
+  "mq.m7g.16xlarge": 256,
 };
 
 /** The managed stores of a stack, as the alarms name them. */
