@@ -125,9 +125,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
     };
     const cluster = connectCluster(ctx);
     const databases = createDatabases(ctx, cluster);
-    const stores = createSharedStores(ctx, cluster);
+    const cache = managedCache(ctx);
     const gateway = createGatewayClients(`${ctx.name}-gateway-credential`, args.catalog, args.gateway, this);
-    const charts = createCharts(ctx, cluster, gateway, stores.cache);
+    const charts = createCharts(ctx, cluster, gateway, cache);
+    // The in-cluster broker's ServiceMonitor needs the monitoring chart's CRDs.
+    const stores = createSharedStores(ctx, cluster, cache, charts.monitoringRelease);
     createServices(ctx, cluster, databases, stores, gateway, charts);
 
     this.gatewayCredential = gateway.first;
@@ -339,13 +341,9 @@ function encryptedStorageClass(
   );
 }
 
-/**
- * The cache's endpoint from the infrastructure layer (services with `cache: true` and Kong use it);
- * the broker's topology, on Amazon MQ or in the cluster.
- */
-function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
-  const { catalog } = ctx.args;
-  const cache: CacheEndpoint | undefined = needsManagedCache(catalog)
+/** The cache's endpoint from the infrastructure layer (services with `cache: true` and Kong use it). */
+function managedCache(ctx: Context): CacheEndpoint | undefined {
+  return needsManagedCache(ctx.args.catalog)
     ? {
         host: infrastructureOutput(ctx, (o) => o.cache!.host),
         port: REDIS.port,
@@ -354,6 +352,16 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
         location: { kind: "vpc" },
       }
     : undefined;
+}
+
+/** The cache, and the broker's topology, on Amazon MQ or in the cluster. */
+function createSharedStores(
+  ctx: Context,
+  cluster: Cluster,
+  cache: CacheEndpoint | undefined,
+  monitoringRelease: pulumi.Resource,
+): SharedStores {
+  const { catalog } = ctx.args;
   if (!catalog.services.some(usesBroker)) return { cache };
   const plan = planTopology(catalog);
   const broker =
@@ -370,7 +378,7 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
         )
       : new InClusterBroker(
           `${ctx.name}-mq`,
-          { plan, storageClass: cluster.storageClass, provider: cluster.provider },
+          { plan, storageClass: cluster.storageClass, monitoringRelease, provider: cluster.provider },
           { parent: ctx.parent },
         );
   return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };

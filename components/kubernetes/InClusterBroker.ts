@@ -1,38 +1,64 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RABBITMQ } from "../engines";
-import { BrokerEndpoint, BrokerUser } from "../platform";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { renderDefinitions } from "../messaging/definitions";
-import { TopologyPlan, serviceMessaging } from "../messaging/topology";
+import { RABBITMQ } from "../engines";
+import { BrokerEndpoint, BrokerUser } from "../platform";
+import { BrokerUserPlan, TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
-import { startupProbe } from "./podSpec";
+import { RabbitmqObject, objectName, topologyObjects } from "./rabbitmqObjects";
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
   /** The StorageClass of the nodes' volumes. */
   storageClass: pulumi.Input<string>;
+  /** The release that installs the Prometheus Operator: the broker's ServiceMonitor needs its CRD. */
+  monitoringRelease: pulumi.Resource;
   provider: k8s.Provider;
 }
 
 export const MESSAGING_NAMESPACE = "messaging";
+/** The RabbitmqCluster; the Cluster Operator names its client Service (and the nodes' label) after it. */
+export const RABBITMQ_CLUSTER = "rabbitmq";
 /**
- * The job Prometheus gives the broker's metrics: Bitnami's chart (14.7.0,
- * templates/servicemonitor.yaml) selects the `rabbitmq` Service with `jobLabel: ""`, so the operator
- * names the job after that Service, for `/metrics` and `/metrics/detailed` alike.
+ * The job Prometheus gives the broker's metrics: prometheus-operator names a ServiceMonitor's job
+ * after the Service it scrapes, the cluster's client Service, for `/metrics` and `/metrics/detailed` alike.
  */
-export const RABBITMQ_METRICS_JOB = "rabbitmq";
-export const RABBITMQ_CHART = {
-  chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq",
-  version: "14.7.0",
-} as const;
-/** How long a node may take to boot, join the cluster and load the definitions. */
-const NODE_START_SECONDS = 300;
+export const RABBITMQ_METRICS_JOB = RABBITMQ_CLUSTER;
+
+/** A GitHub release asset at a pinned tag: what `pulumi up` applies, the same file on every run. */
+const releaseAsset = (repo: string, tag: string, file: string) => ({
+  version: tag,
+  manifest: `https://github.com/${repo}/releases/download/${tag}/${file}`,
+});
 
 /**
- * RabbitMQ on EKS instead of Amazon MQ: a 3-node cluster from the Bitnami chart with persistent
- * volumes, a PodDisruptionBudget and metrics, loading the catalog's topology at boot from
- * definitions rendered from the same plan as the dev broker's.
+ * The maintained parts the broker runs on, pinned. Both RabbitMQ operators are installed from the
+ * manifest their release publishes (their documented installation; the team ships no Helm chart),
+ * which names the operator's image at that release (ghcr.io/rabbitmq/cluster-operator:2.22.3,
+ * ghcr.io/rabbitmq/messaging-topology-operator:1.20.1). Both manifests carry cert-manager
+ * Certificates for their admission webhooks, so cert-manager comes first, from its official chart.
+ */
+export const BROKER_OPERATORS = {
+  certManager: { chart: "cert-manager", version: "v1.20.3", repo: "https://charts.jetstack.io" },
+  clusterOperator: releaseAsset("rabbitmq/cluster-operator", "v2.22.3", "cluster-operator.yml"),
+  topologyOperator: releaseAsset(
+    "rabbitmq/messaging-topology-operator",
+    "v1.20.1",
+    "messaging-topology-operator-with-certmanager.yaml",
+  ),
+} as const;
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+
+/** How long three nodes may take to start and form the cluster before `pulumi up` gives up. */
+const CLUSTER_START = "20m";
+/** pulumi-kubernetes waits for this condition of an object before its dependents (the `pulumi.com/waitFor` annotation). */
+const waitFor = (condition: string) => ({ "pulumi.com/waitFor": `condition=${condition}` });
+
+/**
+ * RabbitMQ on EKS instead of Amazon MQ: the Cluster Operator runs a 3-node RabbitmqCluster on the
+ * engine table's image, with persistent volumes, a PodDisruptionBudget and metrics, and the
+ * Messaging Topology Operator declares the catalog's topology on it from the same plan as dev's
+ * and Amazon MQ's: quorum queues, exchanges, bindings, one user per service.
  */
 export class InClusterBroker extends pulumi.ComponentResource {
   readonly vhost: string;
@@ -43,17 +69,24 @@ export class InClusterBroker extends pulumi.ComponentResource {
     super("platform:kubernetes:InClusterBroker", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider };
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MESSAGING_NAMESPACE } }, k8sOpts);
-    const passwords: Record<string, pulumi.Output<string>> = {};
-    for (const user of args.plan.users) {
-      passwords[user.service] = this.password(`${name}-${user.username}-password`);
-      this.credentials[user.service] = { ...serviceMessaging(user), password: passwords[user.service] };
-    }
-    const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
-    this.installRabbitmq(name, args, { ...k8sOpts, dependsOn: secrets });
+    const operators = installOperators(name, k8sOpts);
+    const cluster = createCluster(name, args, { ...k8sOpts, dependsOn: [namespace, operators.cluster] });
+    scrapeCluster(name, args, { ...k8sOpts, dependsOn: [namespace, args.monitoringRelease] });
+
+    const logins = args.plan.users.map((user) => {
+      const password = new random.RandomPassword(
+        `${name}-${user.username}-password`,
+        { length: 32, special: false },
+        { parent: this },
+      ).result;
+      this.credentials[user.service] = { ...serviceMessaging(user), password };
+      return createLogin(name, user, password, { ...k8sOpts, dependsOn: [namespace] });
+    });
+    declareTopology(name, args.plan, k8sOpts, [operators.topology, cluster, ...logins]);
 
     this.vhost = args.plan.vhost;
     this.endpoint = {
-      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+      host: `${RABBITMQ_CLUSTER}.${MESSAGING_NAMESPACE}.svc.cluster.local`,
       port: RABBITMQ.amqpPort,
       tls: false,
       vhost: this.vhost,
@@ -61,92 +94,171 @@ export class InClusterBroker extends pulumi.ComponentResource {
     };
     this.registerOutputs({});
   }
+}
 
-  private password(name: string): pulumi.Output<string> {
-    return new random.RandomPassword(name, { length: 32, special: false }, { parent: this }).result;
-  }
+/** cert-manager, then the Cluster Operator, then the Topology Operator (which runs in the former's namespace). */
+function installOperators(
+  name: string,
+  opts: pulumi.CustomResourceOptions,
+): { cluster: pulumi.Resource; topology: pulumi.Resource } {
+  const { certManager, clusterOperator, topologyOperator } = BROKER_OPERATORS;
+  const certManagerRelease = new k8s.helm.v3.Release(
+    `${name}-cert-manager`,
+    {
+      name: "cert-manager",
+      chart: certManager.chart,
+      version: certManager.version,
+      repositoryOpts: { repo: certManager.repo },
+      namespace: CERT_MANAGER_NAMESPACE,
+      createNamespace: true,
+      atomic: true,
+      // Its CRDs too; kept when the release goes, so the Certificates using them are not deleted with it.
+      values: { crds: { enabled: true, keep: true } },
+    },
+    opts,
+  );
+  // A ConfigFile waits for what it applies (the operator's Deployment rolled out, its webhook serving).
+  const cluster = new k8s.yaml.v2.ConfigFile(
+    `${name}-cluster-operator`,
+    { file: clusterOperator.manifest },
+    { ...opts, dependsOn: [certManagerRelease] },
+  );
+  const topology = new k8s.yaml.v2.ConfigFile(
+    `${name}-topology-operator`,
+    { file: topologyOperator.manifest },
+    { ...opts, dependsOn: [certManagerRelease, cluster] },
+  );
+  return { cluster, topology };
+}
 
-  /** The admin's login and Erlang cookie, and the definitions (topology and every user) the broker loads at boot. */
-  private createSecrets(
-    name: string,
-    plan: TopologyPlan,
-    passwords: Record<string, pulumi.Output<string>>,
-    opts: pulumi.CustomResourceOptions,
-  ): k8s.core.v1.Secret[] {
-    const adminPassword = this.password(`${name}-admin-password`);
-    const admin = new k8s.core.v1.Secret(
-      `${name}-admin`,
-      {
-        metadata: { name: "rabbitmq-admin", namespace: MESSAGING_NAMESPACE },
-        stringData: {
-          "rabbitmq-password": adminPassword,
-          "rabbitmq-erlang-cookie": this.password(`${name}-erlang-cookie`),
-        },
-      },
-      opts,
-    );
-    const definitions = new k8s.core.v1.Secret(
-      `${name}-definitions`,
-      {
-        metadata: { name: "rabbitmq-definitions", namespace: MESSAGING_NAMESPACE },
-        stringData: {
-          "load_definition.json": pulumi.all([pulumi.all(passwords), adminPassword]).apply(([values, adminValue]) =>
-            JSON.stringify(
-              renderDefinitions(plan, values, {
-                username: "platform-admin",
-                password: adminValue,
-                tags: ["administrator"],
-              }),
-            ),
-          ),
-        },
-      },
-      opts,
-    );
-    return [admin, definitions];
-  }
-
-  /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
-  private installRabbitmq(name: string, args: InClusterBrokerArgs, opts: pulumi.CustomResourceOptions): void {
-    new k8s.helm.v3.Release(
-      `${name}-rabbitmq`,
-      {
-        name: "rabbitmq",
-        chart: RABBITMQ_CHART.chart,
-        version: RABBITMQ_CHART.version,
-        namespace: MESSAGING_NAMESPACE,
-        atomic: true,
-        timeout: 900,
-        values: {
-          replicaCount: 3,
-          auth: {
-            username: "platform-admin",
-            existingPasswordSecret: "rabbitmq-admin",
-            existingErlangSecret: "rabbitmq-admin",
+/**
+ * Three nodes on the engine table's image (the dev container's), spread over the cluster's nodes,
+ * each on its own encrypted volume; at most one of them down at a time for voluntary disruptions,
+ * so every quorum queue keeps its majority.
+ */
+function createCluster(
+  name: string,
+  args: InClusterBrokerArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  const nodeLabels = { "app.kubernetes.io/name": RABBITMQ_CLUSTER };
+  const cluster = new k8s.apiextensions.CustomResource(
+    `${name}-cluster`,
+    {
+      apiVersion: "rabbitmq.com/v1beta1",
+      kind: "RabbitmqCluster",
+      metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE, annotations: waitFor("AllReplicasReady") },
+      spec: {
+        replicas: 3,
+        image: RABBITMQ.image,
+        persistence: { storageClassName: args.storageClass, storage: "20Gi" },
+        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 100,
+                podAffinityTerm: { labelSelector: { matchLabels: nodeLabels }, topologyKey: "kubernetes.io/hostname" },
+              },
+            ],
           },
-          loadDefinition: { enabled: true, existingSecret: "rabbitmq-definitions" },
-          extraConfiguration: "load_definitions = /app/load_definition.json\n",
-          // The chart's common.storage.class names it in the claim template (templates/statefulset.yaml).
-          persistence: { enabled: true, size: "20Gi", storageClass: args.storageClass },
-          pdb: { create: true, minAvailable: 2 },
-          // The chart renders customStartupProbe as given (templates/statefulset.yaml); its own
-          // startupProbe is off by default and only opens a TCP socket.
-          customStartupProbe: startupProbe(
-            { exec: { command: [...RABBITMQ.ready] }, timeoutSeconds: 20 },
-            NODE_START_SECONDS,
-          ),
-          metrics: {
-            enabled: true,
-            // `/metrics` for the node, and per-queue depth of the catalog's vhost for the DLQ alert.
-            serviceMonitor: {
-              default: { enabled: true },
-              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
-            },
-          },
-          resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
         },
       },
-      opts,
-    );
+    },
+    { ...opts, customTimeouts: { create: CLUSTER_START, update: CLUSTER_START } },
+  );
+  new k8s.policy.v1.PodDisruptionBudget(
+    `${name}-pdb`,
+    {
+      metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE },
+      spec: { maxUnavailable: 1, selector: { matchLabels: nodeLabels } },
+    },
+    opts,
+  );
+  return cluster;
+}
+
+/**
+ * The nodes' `/metrics`, and the per-queue depth of the catalog's vhost (`/metrics/detailed`) that
+ * the DLQ alert reads, on the client Service's `prometheus` port (cluster-operator
+ * internal/resource/service.go; the operator's own observability/prometheus/monitors/rabbitmq-servicemonitor.yml).
+ */
+function scrapeCluster(name: string, args: InClusterBrokerArgs, opts: pulumi.CustomResourceOptions): void {
+  new k8s.apiextensions.CustomResource(
+    `${name}-servicemonitor`,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE },
+      spec: {
+        selector: { matchLabels: { "app.kubernetes.io/name": RABBITMQ_CLUSTER } },
+        endpoints: [
+          { port: "prometheus", path: "/metrics" },
+          {
+            port: "prometheus",
+            path: "/metrics/detailed",
+            params: { family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
+          },
+        ],
+      },
+    },
+    opts,
+  );
+}
+
+/** The Secret a service's User imports its login from (the operator reads `username` and `password`). */
+function createLogin(
+  name: string,
+  user: BrokerUserPlan,
+  password: pulumi.Output<string>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+  return new k8s.core.v1.Secret(
+    `${name}-${user.username}-login`,
+    {
+      metadata: { name: loginSecret(user), namespace: MESSAGING_NAMESPACE },
+      stringData: { username: user.username, password },
+    },
+    opts,
+  );
+}
+
+const loginSecret = (user: BrokerUserPlan) => objectName(`${user.username}-broker-login`);
+
+/**
+ * Waves of the topology: what each kind needs to exist first. The operator would retry an object
+ * declared too early, but with a growing backoff; in waves, each object is declared once it can be.
+ */
+const TOPOLOGY_WAVES: ReadonlyArray<ReadonlyArray<RabbitmqObject["kind"]>> = [
+  ["Vhost"],
+  ["Exchange", "Queue", "User"],
+  ["Binding", "Permission", "TopicPermission"],
+];
+
+/** The plan as the Topology Operator's objects, after `first`, each waited for until the operator reports it declared. */
+function declareTopology(
+  name: string,
+  plan: TopologyPlan,
+  opts: pulumi.CustomResourceOptions,
+  first: pulumi.Resource[],
+): void {
+  const objects = topologyObjects(plan, {
+    cluster: RABBITMQ_CLUSTER,
+    namespace: MESSAGING_NAMESPACE,
+    credentialsSecret: loginSecret,
+  });
+  let previous = first;
+  for (const kinds of TOPOLOGY_WAVES) {
+    const wave = objects
+      .filter((object) => kinds.includes(object.kind))
+      .map(
+        (object) =>
+          new k8s.apiextensions.CustomResource(
+            `${name}-${object.kind.toLowerCase()}-${object.metadata.name}`,
+            { ...object, metadata: { ...object.metadata, annotations: waitFor("Ready") } },
+            { ...opts, dependsOn: previous },
+          ),
+      );
+    if (wave.length > 0) previous = wave;
   }
 }
