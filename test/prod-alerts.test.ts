@@ -8,7 +8,6 @@ import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { Catalog } from "../services/schema";
 import { usesBroker } from "../services/validate";
-import { DEAD_LETTER_SUFFIX, planTopology } from "../components/messaging/topology";
 import {
   LayeredRun,
   RecordedResource,
@@ -94,12 +93,8 @@ function expectedAlarms(catalog: Catalog, cacheNodes: number): string[] {
         ["cpu", "memory", "evictions", "connections", "replication-lag"].map((what) => `cache-${i + 1}-${what}`),
       ).flat()
     : [];
-  const dlqs = planTopology(catalog)
-    .queues.map((q) => q.name)
-    .filter((q) => q.endsWith(DEAD_LETTER_SUFFIX));
-  const broker = catalog.services.some(usesBroker)
-    ? ["mq-cpu", "mq-memory", "mq-messages", ...dlqs.map((q) => `mq-dlq-${q.replaceAll(".", "-")}`)]
-    : [];
+  // Amazon MQ publishes no per-queue metrics for RabbitMQ 4: the broker's own alarms only.
+  const broker = catalog.services.some(usesBroker) ? ["mq-cpu", "mq-memory", "mq-messages"] : [];
   return [...rds, ...cache, ...broker];
 }
 
@@ -154,7 +149,7 @@ describe("prod alerts (aws target, under mocks)", () => {
         for (const alarm of alarms) {
           assert.deepEqual([alarm.inputs.alarmActions, alarm.inputs.okActions], [[topicArn], [topicArn]]);
         }
-        assertDimensions(run, catalog, alarms);
+        assertDimensions(run, alarms);
         const subscriptions = ofType(run.resources, "aws:sns/topicSubscription:TopicSubscription");
         assert.deepEqual(
           subscriptions.map((s) => [s.inputs.protocol, s.inputs.endpoint]).sort(),
@@ -272,11 +267,10 @@ describe("prod alerts (aws target, under mocks)", () => {
 });
 
 /** Each alarm names a store the stack made, by the identifier AWS publishes its metrics under. */
-function assertDimensions(run: LayeredRun<StackOutputs>, catalog: Catalog, alarms: RecordedResource[]): void {
+function assertDimensions(run: LayeredRun<StackOutputs>, alarms: RecordedResource[]): void {
   const rdsIdentifiers = new Set(ofType(run.resources, "aws:rds/instance:Instance").map((i) => i.inputs.identifier));
   const groups = ofType(run.resources, "aws:elasticache/replicationGroup:ReplicationGroup").map((g) => g.inputs);
   const brokers = ofType(run.resources, "aws:mq/broker:Broker").map((b) => b.inputs.brokerName);
-  const plan = planTopology(catalog);
   for (const alarm of alarms.map((a) => a.inputs)) {
     const dimensions = alarm.dimensions ?? {};
     if (alarm.namespace === "AWS/RDS") assert.ok(rdsIdentifiers.has(dimensions.DBInstanceIdentifier), alarm.name);
@@ -290,15 +284,8 @@ function assertDimensions(run: LayeredRun<StackOutputs>, catalog: Catalog, alarm
     }
     if (alarm.namespace === "AWS/AmazonMQ") {
       assert.deepEqual(brokers, [dimensions.Broker], alarm.name);
-      // Amazon MQ for RabbitMQ's queue metrics are per Broker, VirtualHost and Queue.
-      if (dimensions.Queue) {
-        assert.equal(dimensions.VirtualHost, plan.vhost);
-        assert.ok(dimensions.Queue.endsWith(DEAD_LETTER_SUFFIX));
-        assert.deepEqual(
-          [alarm.threshold, alarm.comparisonOperator, alarm.period * alarm.evaluationPeriods],
-          [0, "GreaterThanThreshold", 300],
-        );
-      }
+      // RabbitMQ 4 brokers publish broker metrics only: a Queue dimension would never see data.
+      assert.deepEqual(Object.keys(dimensions), ["Broker"], alarm.name);
     }
     if (alarm.metricQueries) {
       // Node metrics: Amazon MQ picks the nodes' names, so a Metrics Insights query takes the worst node.

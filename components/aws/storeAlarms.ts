@@ -1,5 +1,3 @@
-import { DEAD_LETTER_ALERT_AFTER } from "../observability/alertRules";
-
 /**
  * Every threshold of the managed stores' CloudWatch alarms. Prometheus cannot scrape these stores
  * (no exporter runs next to them, and Amazon MQ has no rabbitmq_prometheus plugin), so prod watches
@@ -31,8 +29,6 @@ export const STORE_ALARM_THRESHOLDS = {
   brokerMessages: 10000,
   /** Amazon MQ: a node's memory as a share of RabbitMQ's high watermark, where it blocks every publisher. */
   brokerMemoryOfWatermark: 0.8,
-  /** Amazon MQ: a dead-letter queue holding any message for DEAD_LETTER_ALERT_AFTER, as on the targets Prometheus watches. */
-  deadLetters: 0,
 } as const;
 
 /**
@@ -62,7 +58,7 @@ export interface ManagedStores {
   /** ElastiCache (cluster mode disabled): the replication group and its node count. */
   cache?: { replicationGroupId: string; nodes: number };
   documentDb?: { clusterIdentifier: string; instances: number };
-  broker?: { name: string; instanceType: string; vhost: string; deadLetterQueues: string[] };
+  broker?: { name: string; instanceType: string };
 }
 
 type Statistic = "Average" | "Minimum" | "Maximum" | "Sum";
@@ -223,27 +219,17 @@ function documentDbAlarms(documentDb: NonNullable<ManagedStores["documentDb"]>):
   ];
 }
 
-/** `5m` as a count of one-minute periods. */
-function minutes(duration: string): number {
-  const match = /^(\d+)m$/.exec(duration);
-  if (!match) throw new Error(`'${duration}' is not a duration in minutes`);
-  return Number(match[1]);
-}
-
 /**
- * The nodes' CPU and memory (Metrics Insights: Amazon MQ names the nodes), the messages waiting on
- * the broker, and each dead-letter queue's depth (AWS/AmazonMQ's queue metrics: Broker, VirtualHost, Queue).
+ * The nodes' CPU and memory (Metrics Insights: Amazon MQ names the nodes) and the messages waiting
+ * on the broker. Not each dead-letter queue's depth: Amazon MQ publishes no per-queue metrics for
+ * RabbitMQ 4 brokers (Amazon MQ developer guide, "RabbitMQ 4", features not supported), so such an
+ * alarm would never see data (docs/messaging.md, "Watching the DLQs on Amazon MQ").
  */
 function brokerAlarms(broker: NonNullable<ManagedStores["broker"]>): StoreAlarm[] {
   const nodes = (name: string) =>
     `SELECT MAX(${name}) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${broker.name}'`;
   // Config validation accepts only the instance types of the table.
   const memoryGib = BROKER_INSTANCE_MEMORY_GIB[broker.instanceType];
-  const deadLetterTiming = {
-    periodSeconds: 60,
-    periods: minutes(DEAD_LETTER_ALERT_AFTER),
-    missingData: "notBreaching" as const,
-  };
   return [
     above(
       "mq-cpu",
@@ -262,20 +248,6 @@ function brokerAlarms(broker: NonNullable<ManagedStores["broker"]>): StoreAlarm[
       `${broker.name}: more than ${T.brokerMessages} messages waiting`,
       metric("AWS/AmazonMQ", "MessageCount", { Broker: broker.name }, "Maximum"),
       T.brokerMessages,
-    ),
-    ...broker.deadLetterQueues.map((queue) =>
-      above(
-        `mq-dlq-${queue.replaceAll(".", "-")}`,
-        `${queue} holds dead letters: inspect, replay or purge them before the DLQ fills`,
-        metric(
-          "AWS/AmazonMQ",
-          "MessageCount",
-          { Broker: broker.name, VirtualHost: broker.vhost, Queue: queue },
-          "Maximum",
-        ),
-        T.deadLetters,
-        deadLetterTiming,
-      ),
     ),
   ];
 }
