@@ -34,6 +34,30 @@ const clusterReference: Field = {
 };
 const localReference: Field = { type: "object", fields: { name: str } };
 
+/** What an Exchange and a Queue share: a named, typed broker object with arguments. */
+const DECLARED: Record<string, Field> = {
+  name: str,
+  vhost: str,
+  type: str,
+  durable: bool,
+  autoDelete: bool,
+  arguments: freeObject,
+  rabbitmqClusterReference: clusterReference,
+};
+
+/** A Permission's and a TopicPermission's: whose, where, and on what cluster. */
+const grant = (permissions: Field): Field => ({
+  type: "object",
+  required: ["permissions", "rabbitmqClusterReference", "vhost"],
+  fields: {
+    user: str,
+    userReference: localReference,
+    vhost: str,
+    permissions,
+    rabbitmqClusterReference: clusterReference,
+  },
+});
+
 const SPECS: Record<string, Field> = {
   Vhost: {
     type: "object",
@@ -48,32 +72,14 @@ const SPECS: Record<string, Field> = {
       limits: { type: "object", fields: { connections: { type: "integer" }, queues: { type: "integer" } } },
     },
   },
-  Exchange: {
-    type: "object",
-    required: ["name", "rabbitmqClusterReference"],
-    fields: {
-      name: str,
-      vhost: str,
-      type: str,
-      durable: bool,
-      autoDelete: bool,
-      arguments: freeObject,
-      rabbitmqClusterReference: clusterReference,
-    },
-  },
+  Exchange: { type: "object", required: ["name", "rabbitmqClusterReference"], fields: DECLARED },
   Queue: {
     type: "object",
     required: ["name", "rabbitmqClusterReference"],
     fields: {
-      name: str,
-      vhost: str,
-      type: str,
-      durable: bool,
-      autoDelete: bool,
+      ...DECLARED,
       deleteIfEmpty: bool,
       deleteIfUnused: bool,
-      arguments: freeObject,
-      rabbitmqClusterReference: clusterReference,
       deletionPolicy: { type: "string", enum: ["delete", "retain"] },
     },
   },
@@ -103,28 +109,8 @@ const SPECS: Record<string, Field> = {
       limits: { type: "object", fields: { channels: { type: "integer" }, connections: { type: "integer" } } },
     },
   },
-  Permission: {
-    type: "object",
-    required: ["permissions", "rabbitmqClusterReference", "vhost"],
-    fields: {
-      user: str,
-      userReference: localReference,
-      vhost: str,
-      permissions: { type: "object", fields: { configure: str, write: str, read: str } },
-      rabbitmqClusterReference: clusterReference,
-    },
-  },
-  TopicPermission: {
-    type: "object",
-    required: ["permissions", "rabbitmqClusterReference", "vhost"],
-    fields: {
-      user: str,
-      userReference: localReference,
-      vhost: str,
-      permissions: { type: "object", required: ["exchange"], fields: { exchange: str, write: str, read: str } },
-      rabbitmqClusterReference: clusterReference,
-    },
-  },
+  Permission: grant({ type: "object", fields: { configure: str, write: str, read: str } }),
+  TopicPermission: grant({ type: "object", required: ["exchange"], fields: { exchange: str, write: str, read: str } }),
   RabbitmqCluster: {
     type: "object",
     fields: {
