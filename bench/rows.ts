@@ -1,5 +1,7 @@
 // What the bench evaluates: generated catalogs and the stack config each row runs the program with.
 import { loadCatalog } from "../services/load";
+// The references a prod team sets once its images exist; the platform layer refuses a name without a registry.
+import { publishedImages } from "../test/helpers/stackConfigs";
 
 /** Generated catalog sizes of the scaling rows; the smoke run takes the smallest only. */
 export const SIZES = [5, 20, 50, 200];
@@ -94,6 +96,13 @@ export function benchStacks(target: BenchTarget, catalogFile: string): BenchStac
         "platform:environment": "bench",
       },
     },
-    { stack: "bench", config: { ...prodShared, "platform:aws": layer("platform") } },
+    {
+      stack: "bench",
+      config: {
+        ...prodShared,
+        "platform:aws": layer("platform"),
+        "platform:images": JSON.stringify(publishedImages(loadCatalog(catalogFile))),
+      },
+    },
   ];
 }

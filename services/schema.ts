@@ -62,7 +62,8 @@ export const DATABASE_VERSIONS = {
   clickhouse: ["24.8"],
 } as const;
 
-const ENGINE_NAMES = { postgres: "PostgreSQL", mongodb: "MongoDB", clickhouse: "ClickHouse" } as const;
+/** How the docs and tools name each engine. */
+export const ENGINE_NAMES = { postgres: "PostgreSQL", mongodb: "MongoDB", clickhouse: "ClickHouse" } as const;
 
 /** A database's `version`: one of the engine's supported versions, named in the error when it is not. */
 function engineVersion(engine: keyof typeof DATABASE_VERSIONS) {

@@ -27,6 +27,7 @@ import {
   resolveDockerSettings,
 } from "../components/docker/settings";
 import { AwsSettingsSchema, AwsTargetSettings, checkAwsSettings } from "../components/aws/settings";
+import { unpublishedImageProblems } from "../components/aws/serviceImages";
 
 export { CONFIG_NAMESPACE };
 
@@ -234,6 +235,12 @@ function compose(
   if (settings.target === "aws" && settings.aws) {
     const aws = checkAwsSettings(settings.aws, catalog, projectDir, shared.environment);
     problems.push(...aws.problems);
+    // The platform layer runs the services; the infrastructure layer makes the repositories to push to first.
+    if (aws.resolved.layer === "platform") {
+      problems.push(
+        ...unpublishedImageProblems(catalog, settings.images, catalogPrefix(settings), aws.resolved.region),
+      );
+    }
     return { ...shared, target: "aws", aws: aws.resolved };
   }
   if (settings.target === "docker") {

@@ -110,6 +110,18 @@ describe(`Loki chart ${CHARTS.loki.version}: log retention applies`, () => {
     assert.equal((lokiChartConfig(values).common as any).path_prefix, "/var/loki", "Loki's data on that volume too");
   });
 
+  it("gives the chart's ServiceMonitor no Service without metrics: no gateway, no canary", () => {
+    const values = lokiValues("gp3-encrypted") as any;
+    assert.equal(values.monitoring.serviceMonitor.enabled, true);
+    // templates/monitoring/servicemonitor.yaml selects every Service of the release (its name and
+    // instance labels, unless labelled prometheus.io/service-monitor: "false"): with the gateway
+    // (templates/gateway/service-gateway.yaml) that is nginx's port, which serves no /metrics.
+    assert.equal(values.gateway.enabled, false);
+    // Without the gateway the canary would talk to the single binary ("loki.host", templates/_helpers.tpl:686-693);
+    // it is off, and the `helm test` Pod that requires it (templates/validate.yaml) too.
+    assert.deepEqual([values.lokiCanary.enabled, values.test.enabled], [false, false]);
+  });
+
   it("the check finds what Loki 3 would refuse or ignore", () => {
     assert.deepEqual(
       lokiRetentionProblems(

@@ -57,6 +57,7 @@ import {
   RABBITMQ_CLUSTER,
 } from "../components/kubernetes/InClusterBroker";
 import { objectName } from "../components/kubernetes/rabbitmqObjects";
+import { RABBITMQ_SIZES } from "../components/kubernetes/chartSizes";
 import { kubernetesSchemaProblems } from "./helpers/kubernetesSchemas";
 import { CHARTS, NAMESPACES, PlatformCharts } from "../components/kubernetes/PlatformCharts";
 import { kongValues } from "../components/kubernetes/chartValues";
@@ -78,6 +79,8 @@ const placement = {
 };
 /** Where RDS and DocumentDB clients find Amazon's CA bundle (the platform's rds-ca ConfigMap). */
 const RDS_TRUST = { configMap: "rds-ca", mountPath: RDS_CA_DIR };
+/** The same bundle in the login Jobs' namespace (a ConfigMap of its own there). */
+const JOB_TRUST = { configMap: "bootstrap-rds-ca", mountPath: RDS_CA_DIR };
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
 
 /** The Kubernetes provider components are given; mocks never contact a cluster. */
@@ -854,6 +857,7 @@ describe("RdsAccess (under mocks)", () => {
           bootstrap,
           kubernetes: { provider, namespace: "shop" },
           vpcCidr: VPC_CIDR,
+          jobTrustBundle: JOB_TRUST,
           trustBundle: RDS_TRUST,
         }),
         consume,
@@ -1137,6 +1141,7 @@ describe("DocumentDbAccess (under mocks)", () => {
           adminPassword: pulumi.secret(ADMIN_PASSWORD),
           kubernetes: { provider, namespace: "shop" },
           vpcCidr: VPC_CIDR,
+          jobTrustBundle: JOB_TRUST,
           trustBundle: RDS_TRUST,
         }),
         consume,
@@ -1169,7 +1174,10 @@ describe("DocumentDbAccess (under mocks)", () => {
       assert.match(container.command[2], new RegExp(`tls=true&tlsCAFile=${CA_FILE}&`));
       assert.match(container.command[2], new RegExp(`--username ${DOCUMENTDB_ADMIN_USER} `));
       assert.ok(container.volumeMounts.some((m: any) => m.mountPath === RDS_CA_DIR));
-      assert.ok(job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === RDS_TRUST.configMap));
+      assert.ok(
+        job.inputs.spec.template.spec.volumes.some((v: any) => v.configMap?.name === JOB_TRUST.configMap),
+        "the bundle of the Jobs' own namespace",
+      );
     }
     const egress = one(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs;
     assert.deepEqual(egress.metadata, { name: "documentdb-bootstrap", namespace: "shop" });
@@ -1862,29 +1870,30 @@ describe("InClusterBroker (under mocks)", () => {
     });
   const waitsForCondition = (r: RecordedResource) => r.inputs.metadata.annotations?.["pulumi.com/waitFor"];
 
-  it("installs cert-manager, then the RabbitMQ Cluster and Topology Operators from their pinned release manifests", async () => {
+  it("installs cert-manager, then the RabbitMQ Cluster and Topology Operators, from their pinned release manifests", async () => {
     const run = await broker();
-    const certManager = one(run.resources, "kubernetes:helm.sh/v3:Release");
-    const { chart, version, repositoryOpts, namespace, values } = certManager.inputs;
+    const [certManager, clusterOperator, topologyOperator] = [
+      "cert-manager",
+      "cluster-operator",
+      "topology-operator",
+    ].map((part) => named(run.resources, CONFIG_FILE, `mq-${part}`));
     assert.deepEqual(
-      [chart, version, repositoryOpts.repo, namespace],
-      ["cert-manager", BROKER_OPERATORS.certManager.version, "https://charts.jetstack.io", "cert-manager"],
+      [certManager, clusterOperator, topologyOperator].map((file) => file.inputs.file),
+      [
+        "https://github.com/cert-manager/cert-manager/releases/download/v1.20.3/cert-manager.yaml",
+        "https://github.com/rabbitmq/cluster-operator/releases/download/v2.22.3/cluster-operator.yml",
+        "https://github.com/rabbitmq/messaging-topology-operator/releases/download/v1.20.1/messaging-topology-operator-with-certmanager.yaml",
+      ],
     );
-    // Both operators' manifests carry cert-manager Certificates: its CRDs come with the chart.
-    assert.deepEqual(values.crds, { enabled: true, keep: true });
-    const [clusterOperator, topologyOperator] = [`mq-cluster-operator`, `mq-topology-operator`].map((n) =>
-      named(run.resources, CONFIG_FILE, n),
+    assert.deepEqual(
+      Object.values(BROKER_OPERATORS).map((o) => o.manifest),
+      [certManager, clusterOperator, topologyOperator].map((file) => file.inputs.file),
     );
-    assert.equal(
-      clusterOperator.inputs.file,
-      "https://github.com/rabbitmq/cluster-operator/releases/download/v2.22.3/cluster-operator.yml",
-    );
-    assert.equal(
-      topologyOperator.inputs.file,
-      "https://github.com/rabbitmq/messaging-topology-operator/releases/download/v1.20.1/messaging-topology-operator-with-certmanager.yaml",
-    );
+    // Both operators' manifests carry cert-manager Certificates; the topology operator runs in the
+    // cluster operator's namespace.
     assert.ok(dependsOn(clusterOperator, certManager));
     assert.ok(dependsOn(topologyOperator, certManager) && dependsOn(topologyOperator, clusterOperator));
+    assert.equal(ofType(run.resources, "kubernetes:helm.sh/v3:Release").length, 0, "no chart: Bitnami's is gone");
   });
 
   it("runs three nodes on the engine table's image, one voluntary disruption at a time, scraped for the DLQ alert", async () => {
@@ -1895,9 +1904,11 @@ describe("InClusterBroker (under mocks)", () => {
       namespace: MESSAGING_NAMESPACE,
       annotations: { "pulumi.com/waitFor": "condition=AllReplicasReady" },
     });
-    const { replicas, image, persistence } = cluster.inputs.spec;
+    const { replicas, image, persistence, resources } = cluster.inputs.spec;
     // The dev container's image, pinned by digest: one RabbitMQ on every target.
     assert.deepEqual([replicas, image, persistence.storageClassName], [3, IMAGES.rabbitmq, "gp3-encrypted"]);
+    // Sized from the platform's sizes table, which `npm run plan` adds up.
+    assert.deepEqual(resources, RABBITMQ_SIZES["rabbitmq-server"].containers.rabbitmq.size);
     assert.ok(dependsOn(cluster, named(run.resources, CONFIG_FILE, "mq-cluster-operator")));
     assert.ok(dependsOn(cluster, named(run.resources, "kubernetes:core/v1:Namespace", "mq-ns")));
     // A quorum queue of three keeps its majority with one node down, not two.
@@ -2180,13 +2191,26 @@ describe("PlatformCharts (under mocks)", () => {
       "KIBANA_PASSWORD",
       "LOGSTASH_WRITER_PASSWORD",
     ]);
-    const reader = ofType(run.resources, RELEASE)
-      .find((r) => r.inputs.name === "kps")!
-      .inputs.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
+    const kps = ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kps")!;
+    const reader = kps.inputs.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
+    // The datasource lands in a ConfigMap (kube-prometheus-stack 65.8.1, templates/grafana/configmaps-datasources.yaml):
+    // it names the variable Grafana's container gets from the reader's Secret (grafana 8.5.12, templates/_pod.tpl, envValueFrom).
     assert.deepEqual(
       [reader.basicAuthUser, reader.secureJsonData.basicAuthPassword],
-      [GRAFANA_READER, logins.inputs.stringData.GRAFANA_READER_PASSWORD],
+      [GRAFANA_READER, "${GRAFANA_LOGS_READER_PASSWORD}"],
     );
+    const readerSecret = named(run.resources, "kubernetes:core/v1:Secret", "charts-grafana-logs-reader");
+    assert.deepEqual(
+      [readerSecret.inputs.metadata, readerSecret.inputs.stringData],
+      [
+        { name: "grafana-logs-reader", namespace: "monitoring" },
+        { password: logins.inputs.stringData.GRAFANA_READER_PASSWORD },
+      ],
+    );
+    assert.deepEqual(kps.inputs.values.grafana.envValueFrom, {
+      GRAFANA_LOGS_READER_PASSWORD: { secretKeyRef: { name: "grafana-logs-reader", key: "password" } },
+    });
+    assert.ok(dependsOn(kps, readerSecret), "Grafana starts once its Secret exists");
     const setup = one(run.resources, "kubernetes:batch/v1:Job");
     assert.ok(dependsOn(setup, elasticsearch));
     assert.deepEqual(setup.inputs.spec.template.spec.containers[0].envFrom, [{ secretRef: { name: "logs-logins" } }]);

@@ -9,7 +9,8 @@ import { namePrefix } from "../components/aws/settings";
 import { ValidationError } from "../services/problems";
 import { BUILD_TAG_MESSAGE } from "../services/schema";
 import { gatewayClients } from "../components/gateway/settings";
-import { ALERTING } from "./helpers/stackConfigs";
+import { ALERTING, publishedImages } from "./helpers/stackConfigs";
+import { BuiltinCatalog, builtinCatalogPath, readCatalogFile } from "../services/load";
 import { IMAGES } from "../components/engines";
 
 const projectDir = path.join(__dirname, "..");
@@ -21,13 +22,25 @@ function targetSettings<T extends PlatformConfig["target"]>(config: PlatformConf
 const dockerOf = (config: PlatformConfig) => targetSettings(config, "docker").docker;
 const awsOf = (config: PlatformConfig) => targetSettings(config, "aws").aws;
 
-/** Reads a stack's config; a prod one gets the receivers prod requires unless it sets its own. */
+/** Reads a stack's config; a prod one gets the receivers and the published images prod requires unless it sets its own. */
 function read(values: Record<string, unknown>, stack = "dev") {
-  const withReceivers = values.target === "aws" && !("alerting" in values) ? { ...values, alerting: ALERTING } : values;
+  const prod = values.target === "aws";
+  const withReceivers = prod && !("alerting" in values) ? { ...values, alerting: ALERTING } : values;
+  const withImages = prod && !("images" in values) ? { ...withReceivers, images: imagesOf(values) } : withReceivers;
   const config = Object.fromEntries(
-    Object.entries(withReceivers).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    Object.entries(withImages).map(([k, v]) => [`platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
   );
   return readPlatformConfig((key) => config[key], stack, projectDir, Object.keys(config));
+}
+
+/** The published images of the catalog the values select (none when it does not load: that is for the test to see). */
+function imagesOf(values: Record<string, unknown>): Record<string, string> {
+  const file =
+    typeof values.catalog === "string"
+      ? builtinCatalogPath(values.catalog as BuiltinCatalog)
+      : path.resolve(projectDir, String(values.catalogFile));
+  const { catalog } = fs.existsSync(file) ? readCatalogFile(file) : { catalog: undefined };
+  return catalog ? publishedImages(catalog) : {};
 }
 
 /** A catalog file of one service, for names no built-in catalog has. */
@@ -68,14 +81,20 @@ describe("stack files", () => {
     assert.equal(dockerOf(config).referenceService, true, "the dev stack runs the reference service");
   });
 
-  it("Pulumi.prod.yaml lacks only the account's certificate and the receivers, and says so", () => {
+  it("Pulumi.prod.yaml lacks only the account's certificate, the receivers and the services' images, and says so", () => {
     assert.throws(
       () => readPlatformConfig(stackFile("Pulumi.prod.yaml"), "prod", projectDir),
       (e: unknown) => {
         assert.ok(e instanceof ValidationError);
         assert.deepEqual(
           e.problems.map((p) => p.path),
-          ["platform:alerting", "platform:aws.gatewayCertificateArn"],
+          [
+            "platform:alerting",
+            "platform:aws.gatewayCertificateArn",
+            ...["booking-service", "payment-service", "notification-service", "auth-service"].map(
+              (s) => `platform:images.${s}`,
+            ),
+          ],
         );
         return true;
       },

@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import { RecordedResource } from "../tools/mockRun";
-import { creationSeconds, deployPlan, renderDeployPlan } from "../tools/deployPlan";
+import { creationSeconds, deployPlan, planGantt, renderDeployPlan } from "../tools/deployPlan";
+import { criticalPathGantt, startOrderGantt } from "../tools/deployGantt";
+import { parseGantt } from "./helpers/mermaid";
 
 const node = (
   name: string,
@@ -75,6 +77,82 @@ describe("deploy plan", () => {
           node("b", "docker:index/network:Network", ["a"]),
         ]),
       /dependency cycle/,
+    );
+  });
+});
+
+describe("deploy plan as gantt charts (tools/deployGantt.ts)", () => {
+  const container = (name: string, deps: string[], inputs: Record<string, unknown> = {}) =>
+    node(name, "docker:index/container:Container", deps, inputs);
+  // Pull 20 s, a database healthy after 30 s, a local build of 90 s, and a service that needs both.
+  const dev = deployPlan([
+    node("db-image", "docker:index/remoteImage:RemoteImage"),
+    container("db", ["db-image"], { wait: true }),
+    container("exporter", ["db"]),
+    node("app-image", "docker:index/image:Image"),
+    container("app", ["db", "app-image"]),
+    node("password", "random:index/randomPassword:RandomPassword"),
+  ]);
+
+  it("starts each dev container once what it waits for is there, and marks the critical path with the build on it", () => {
+    const { title, tasks } = parseGantt(startOrderGantt("dev", dev)!);
+    assert.equal(title, "dev");
+    assert.deepEqual(
+      tasks.map(({ name, start, end, critical }) => [name, start, end, critical]),
+      [
+        ["app-image (Image)", 0, 90, true],
+        ["db", 20, 50, false],
+        ["exporter", 50, 55, false],
+        ["app", 90, 95, true],
+      ],
+    );
+    assert.equal(startOrderGantt("prod", deployPlan([node("vpc", "aws:ec2/vpc:Vpc")])), undefined, "no containers");
+  });
+
+  it("lays the prod layers' critical paths end to end, leaving out what takes no time", () => {
+    const infra = deployPlan([
+      node("vpc", "aws:ec2/vpc:Vpc"),
+      node("cluster", "aws:eks/cluster:Cluster", ["vpc"]),
+      node("secret", "random:index/randomPassword:RandomPassword"),
+    ]);
+    const platform = deployPlan([
+      node("ns", "kubernetes:core/v1:Namespace"),
+      node("chart", "kubernetes:helm.sh/v3:Release", ["ns"]),
+    ]);
+    const { tasks } = parseGantt(
+      criticalPathGantt("prod", [
+        { name: "prod-infra", plan: infra },
+        { name: "prod", plan: platform },
+      ]),
+    );
+    assert.deepEqual(
+      tasks.map(({ section, name, start, end }) => [section, name, start, end]),
+      [
+        ["prod-infra", "vpc (Vpc)", 0, 5],
+        ["prod-infra", "cluster (Cluster)", 5, 605],
+        ["prod", "ns (Namespace)", 605, 610],
+        ["prod", "chart (Release)", 610, 790],
+      ],
+    );
+    assert.equal(tasks.at(-1)!.end, infra.estimatedSeconds + platform.estimatedSeconds);
+  });
+
+  it("keeps task text Mermaid would read as syntax out: a colon, a comment, a keyword at the start", () => {
+    const plan = deployPlan([node("gantt-eks:x%y", "aws:eks/cluster:Cluster"), node("click", "aws:ec2/vpc:Vpc")]);
+    const names = parseGantt(criticalPathGantt("odd", [{ name: "prod", plan }])).tasks.map((t) => t.name);
+    assert.deepEqual(names, ["- gantt-eks x y (Cluster)"]);
+    assert.throws(
+      () => parseGantt("gantt\n  title t\n  dateFormat HH:mm:ss\n  axisFormat %M:%S\n  a :00:00:01, 00:00:02"),
+      /no task of a section/,
+    );
+  });
+
+  it("is what npm run plan adds: the start order on dev, the critical path on prod", () => {
+    assert.match(planGantt("dev", dev), /title dev: containers in start order, estimated pulumi up 1 min 35 s\n/);
+    const prod = deployPlan([node("vpc", "aws:ec2/vpc:Vpc")]);
+    assert.deepEqual(
+      parseGantt(planGantt("prod", prod)).tasks.map((t) => t.name),
+      ["vpc (Vpc)"],
     );
   });
 });

@@ -6,7 +6,17 @@ import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/l
 import { contextDigest } from "../components/aws/serviceImages";
 import { REFERENCE_SERVICE_DIR } from "../components/docker/localImage";
 import { IMAGES } from "../components/engines";
-import { ECR_TOKEN_PASSWORD, RecordedResource, isSecretOnWire, ofType, plaintextOccurrences } from "../tools/mockRun";
+import {
+  ECR_TOKEN_PASSWORD,
+  RecordedResource,
+  isSecretOnWire,
+  ofType,
+  plaintextOccurrences,
+  runUnderMocks,
+} from "../tools/mockRun";
+import { runProgram } from "../stacks/program";
+import { Problem, ValidationError } from "../services/problems";
+import { catalogDocument, withCatalogFileLayers, writeCatalog } from "./helpers/catalogFiles";
 import { runStack } from "../tools/stackRun";
 import { devConfig, prodLayers } from "./helpers/stackConfigs";
 import { fixedNameOf, parseEnvList } from "./helpers/envContract";
@@ -23,6 +33,20 @@ const envOf = (container: Record<string, any>) => parseEnvList(container.envs);
 const deploymentImage = (resources: RecordedResource[], service: string) =>
   ofType(resources, "kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === service)!.inputs.spec
     .template.spec.containers[0].image;
+
+const program = () => runProgram(projectDir);
+
+/** The problems of the ValidationError a platform layer's config stops with; fails if it declares anything. */
+async function refusal(config: Record<string, string>): Promise<Problem[]> {
+  let declared = 0;
+  try {
+    declared = (await runUnderMocks("prod", config, program)).resources.length;
+  } catch (e) {
+    assert.ok(e instanceof ValidationError, String(e));
+    return e.problems;
+  }
+  return assert.fail(`declared ${declared} resources instead of failing`);
+}
 
 describe("service images", () => {
   describe("dev with platform:docker.referenceService", () => {
@@ -149,12 +173,7 @@ describe("service images", () => {
     });
 
     it("prod builds for the nodes, pushes to the service's ECR repository and deploys the pushed digest; other registries as named", async () => {
-      const layers = prodLayers("bookings").map((layer) => {
-        const config: Record<string, string> = { ...layer.config, "platform:catalogFile": catalogFile };
-        delete config["platform:catalog"];
-        return { ...layer, config };
-      });
-      const run = await runStack(layers);
+      const run = await runStack(withCatalogFileLayers(prodLayers("bookings"), catalogFile));
       assert.deepEqual(
         ofType(run.all, BUILT).map((r) => r.stack),
         ["prod", "prod"],
@@ -194,8 +213,115 @@ describe("service images", () => {
         "the deploy runner may push to the repositories of the services it builds, and no other",
       );
       assert.equal(deploymentImage(run.resources, "mailer"), "ghcr.io/acme/mailer:1.4.0");
-      assert.equal(deploymentImage(run.resources, "stock"), `${ECR}/shop-stock-repo:3.1.0`);
+      assert.equal(deploymentImage(run.resources, "stock"), `${ECR}/shop/stock:3.1.0`, "the stack's full reference");
     });
+
+    it("prod runs a full reference from platform:images as given, tag and digest included", async () => {
+      const [infrastructure, platform] = withCatalogFileLayers(prodLayers("bookings"), catalogFile);
+      const pinned = `registry.example.com:5000/shop/stock:3.1.0@sha256:${"ab".repeat(32)}`;
+      const run = await runStack([
+        infrastructure,
+        { ...platform, config: { ...platform.config, "platform:images": JSON.stringify({ stock: pinned }) } },
+      ]);
+      assert.equal(deploymentImage(run.resources, "stock"), pinned);
+    });
+
+    it("prod refuses the platform layer while a service's image names no registry and nothing builds it", async () => {
+      const [infrastructure, platform] = withCatalogFileLayers(prodLayers("bookings"), catalogFile);
+      const problems = await refusal({ ...platform.config, "platform:images": "{}" });
+      assert.deepEqual(
+        problems.map((p) => p.path),
+        ["platform:images.stock"],
+        "the builds and the other registry's image need nothing",
+      );
+      assert.match(problems[0].message, /'shop\/stock:3\.1\.0' \(platform:catalogFile \(.*\)\.services\[3\]\.image\)/);
+      const bare = await refusal({
+        ...platform.config,
+        "platform:images": JSON.stringify({ mailer: "acme/mailer:1.4.0" }),
+      });
+      assert.deepEqual(
+        bare.map((p) => [p.path, p.message.split(" names")[0]]),
+        [
+          ["platform:images.mailer", "'acme/mailer:1.4.0' (set here)"],
+          [
+            "platform:images.stock",
+            "'shop/stock:3.1.0' (platform:catalogFile (" + catalogFile + ").services[3].image)",
+          ],
+        ],
+        "an override without a registry host is refused too",
+      );
+      // The infrastructure layer makes the repositories the images are pushed to first: it needs none.
+      const infra = await runUnderMocks(
+        infrastructure.stack,
+        { ...infrastructure.config, "platform:images": "{}" },
+        program,
+      );
+      assert.ok(ofType(infra.resources, "aws:ecr/repository:Repository").length === 4);
+    });
+  });
+
+  describe("prod, every seed catalog", function () {
+    this.timeout(60_000);
+    for (const name of BUILTIN_CATALOGS) {
+      it(`${name}: without platform:images, one error lists every service and the fields to set, before any resource`, async () => {
+        const catalog = loadCatalog(builtinCatalogPath(name));
+        const platform = prodLayers(name)[1];
+        const { [`platform:images`]: _images, ...config } = platform.config;
+        const problems = await refusal(config);
+        assert.deepEqual(
+          problems.map((p) => p.path),
+          catalog.services.map((s) => `platform:images.${s.name}`),
+        );
+        catalog.services.forEach((service, i) => {
+          const message = problems[i].message;
+          assert.ok(message.startsWith(`'${service.image}' (catalog ${name}.services[${i}].image) names no registry`));
+          assert.ok(message.includes(`.amazonaws.com/${name}/${service.name}:`), "names the service's ECR repository");
+          assert.ok(message.includes(`catalog ${name}.services[${i}].build`), "or the build to give it");
+        });
+      });
+
+      it(`${name}: every Deployment runs the digest its build pushed to its ECR repository, or the configured full reference`, async () => {
+        // The first service builds from source; the others run what platform:images names.
+        const document = catalogDocument(name);
+        const context = fs.mkdtempSync(path.join(os.tmpdir(), "seed-build-"));
+        fs.writeFileSync(path.join(context, "Dockerfile"), "FROM alpine:3.20\n");
+        document.services[0].build = { context };
+        const catalogFile = writeCatalog(document);
+        try {
+          const layers = withCatalogFileLayers(prodLayers(name), catalogFile);
+          const configured: Record<string, string> = JSON.parse(layers[1].config["platform:images"]);
+          const run = await runStack(layers);
+          const built = document.services[0].name;
+          assert.deepEqual(
+            Object.keys(configured).sort(),
+            document.services
+              .slice(1)
+              .map((s: any) => s.name)
+              .sort(),
+          );
+          const pushes = ofType(run.resources, BUILT);
+          assert.deepEqual(
+            pushes.map((b) => b.inputs.imageName),
+            [`${ECR}/${name}-${built}-repo:${document.services[0].image.split(":").pop()}`],
+            "pushed to the service's own repository (the mocks' URL is the resource's name)",
+          );
+          const deployments = ofType(run.resources, "kubernetes:apps/v1:Deployment").filter(
+            (d) => d.inputs.metadata.namespace === name,
+          );
+          assert.equal(deployments.length, document.services.length);
+          for (const deployment of deployments) {
+            const service = deployment.inputs.metadata.name;
+            const image = deployment.inputs.spec.template.spec.containers[0].image;
+            if (service === built)
+              assert.match(image, new RegExp(`^${ECR}/${name}-${built}-repo@sha256:[a-f0-9]{64}$`));
+            else assert.equal(image, configured[service], service);
+          }
+        } finally {
+          fs.rmSync(context, { recursive: true, force: true });
+          fs.rmSync(path.dirname(catalogFile), { recursive: true, force: true });
+        }
+      });
+    }
   });
 
   it("tags a context by its files' paths and contents, leaving out .git and node_modules", () => {

@@ -21,6 +21,7 @@ import { seedProdRun } from "./helpers/prodRuns";
 import { POD_MONITOR, targetLabels } from "./helpers/podMonitors";
 import { Produced, SERVICE_METRICS, promtoolCheckRules, unproducedReferences } from "./helpers/alertTargets";
 import { hasBinary } from "./helpers/servers";
+import { defaultRuleJobs, kpsScrapeJobsOnEks } from "./helpers/kpsDefaultRules";
 
 const projectDir = path.join(__dirname, "..");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -74,6 +75,17 @@ function prodScrapeJobs(run: LayeredRun<StackOutputs>): Map<string, Produced> {
 const rulesOf = (run: LayeredRun<StackOutputs>) =>
   ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kps")!.inputs.values.additionalPrometheusRulesMap
     .platform;
+const kpsValues = (run: LayeredRun<StackOutputs>) =>
+  ofType(run.resources, RELEASE).find((r) => r.inputs.name === "kps")!.inputs.values;
+
+/** Each default rule's job that no target of the cluster yields, as `<rule file>: <job>`. */
+function unscrapedDefaultRuleJobs(values: unknown, chartJobs: Iterable<string>): string[] {
+  const scraped = new Set([...chartJobs, ...kpsScrapeJobsOnEks(values)]);
+  return [...defaultRuleJobs(values)].flatMap(([file, jobs]) =>
+    jobs.filter((job) => !scraped.has(job)).map((job) => `${file}: ${job}`),
+  );
+}
+
 const alertNames = (rules: any) => new Set<string>(rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)));
 const alarmsOf = (run: LayeredRun<StackOutputs>) => ofType(run.resources, ALARM);
 const secretValues = [
@@ -130,6 +142,20 @@ describe("prod alerts (aws target, under mocks)", () => {
         assert.match(promtoolCheckRules(rules), /SUCCESS: \d+ rules found/);
       });
 
+      it("renders no default rule of kube-prometheus-stack on a job an EKS cluster cannot have", () => {
+        const values = kpsValues(run);
+        assert.deepEqual(unscrapedDefaultRuleJobs(values, prodScrapeJobs(run).keys()), []);
+        assert.deepEqual([...new Set([...defaultRuleJobs(values).values()].flat())].sort(), [
+          "apiserver",
+          "kps-kube-prometheus-stack-alertmanager",
+          "kps-kube-prometheus-stack-operator",
+          "kps-kube-prometheus-stack-prometheus",
+          "kube-state-metrics",
+          "kubelet",
+          "node-exporter",
+        ]);
+      });
+
       it("watches each managed store with CloudWatch alarms that publish to an encrypted topic the receivers subscribe to", () => {
         const prefix = `${name}-prod`;
         const alarms = alarmsOf(run);
@@ -175,13 +201,11 @@ describe("prod alerts (aws target, under mocks)", () => {
         // kube-prometheus-stack 65.8.1: templates/alertmanager/secret.yaml renders no config with
         // useExistingSecret; templates/alertmanager/alertmanager.yaml passes configSecret and secrets
         // to the Alertmanager resource, whose operator mounts each secret at /etc/alertmanager/secrets/<name>/.
-        assert.deepEqual(kps.inputs.values.alertmanager, {
-          alertmanagerSpec: {
-            useExistingSecret: true,
-            configSecret: "alertmanager-platform",
-            secrets: ["alertmanager-receivers"],
-          },
-        });
+        const { useExistingSecret, configSecret, secrets } = kps.inputs.values.alertmanager.alertmanagerSpec;
+        assert.deepEqual(
+          { useExistingSecret, configSecret, secrets },
+          { useExistingSecret: true, configSecret: "alertmanager-platform", secrets: ["alertmanager-receivers"] },
+        );
         const secret = (secretName: string) =>
           ofType(run.platform.resources, "kubernetes:core/v1:Secret").find(
             (s) => s.inputs.metadata.name === secretName,
@@ -211,6 +235,17 @@ describe("prod alerts (aws target, under mocks)", () => {
       });
     });
   }
+
+  it("would find the control plane's default rules that the chart renders on its own", () => {
+    const chartJobs = Object.values(CHART_JOBS).map((chart) => chart.job);
+    assert.deepEqual(unscrapedDefaultRuleJobs({}, chartJobs), [
+      "etcd.yaml: kube-etcd",
+      "kube-scheduler.rules.yaml: kube-scheduler",
+      "kubernetes-system-scheduler.yaml: kube-scheduler",
+      "kubernetes-system-controller-manager.yaml: kube-controller-manager",
+      "kubernetes-system-kube-proxy.yaml: kube-proxy",
+    ]);
+  });
 
   it("keeps the dead-letter rule on Prometheus where the broker runs in the cluster, and no broker alarm", async () => {
     const run = await runLayersUnderMocks(prodLayers("erp", { broker: { mode: "in-cluster" } }), () =>

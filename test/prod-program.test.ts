@@ -1030,8 +1030,15 @@ describe("prod program (aws target, under mocks)", () => {
     const kps = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find(
       (r) => r.inputs.chart === "kube-prometheus-stack",
     )!.inputs;
+    // The chart renders the datasource into a ConfigMap: Grafana's container holds the password, from a Secret.
     const datasource = kps.values.grafana.additionalDataSources.find((d: any) => d.type === "elasticsearch");
-    assert.equal(datasource.secureJsonData.basicAuthPassword, logins.GRAFANA_READER_PASSWORD);
+    assert.equal(datasource.secureJsonData.basicAuthPassword, "${GRAFANA_LOGS_READER_PASSWORD}");
+    const reader = named(run.resources, "kubernetes:core/v1:Secret", "grafana-logs-reader")!.inputs;
+    assert.equal(reader.metadata.namespace, "monitoring");
+    assert.equal(reader.stringData.password, logins.GRAFANA_READER_PASSWORD);
+    assert.deepEqual(kps.values.grafana.envValueFrom, {
+      GRAFANA_LOGS_READER_PASSWORD: { secretKeyRef: { name: "grafana-logs-reader", key: "password" } },
+    });
     const logstash = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find(
       (r) => r.inputs.chart === "logstash",
     )!.inputs;

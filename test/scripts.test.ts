@@ -85,6 +85,16 @@ const MISTAKES: Mistake[] = [
     says: /^plan: no stack 'nosuch': Pulumi\.nosuch\.yaml does not exist\n  hint: this project's stacks: .*dev/m,
   },
   {
+    script: "map",
+    args: ["nosuch"],
+    says: /^map: no catalog 'nosuch': neither a built-in catalog nor a file\n  hint: built-in catalogs: bookings, /m,
+  },
+  {
+    script: "map",
+    args: ["erp", "--service", "nosuch"],
+    says: /^map: catalog erp has no service 'nosuch'\n  hint: its services: auth-service, /m,
+  },
+  {
     script: "policy:check",
     args: ["nosuch"],
     says: /^policy:check: no stack 'nosuch'.*\n  hint: this project's stacks/m,

@@ -2,19 +2,23 @@
 // as the README's "Continuous integration and delivery" says. Where each prod layer runs is checked
 // in test/deploy-reachability.test.ts.
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEPLOY_SESSION_SECONDS } from "../components/aws/GithubActionsRoles";
 import { AwsSettingsSchema } from "../components/aws/settings";
 import { stackConfig } from "../tools/stackConfig";
 import { ACTIONLINT_VERSION, deployRunnerLabels, lintWorkflow, workflowFiles } from "../tools/lintWorkflows";
+import { COMMENT_MARKER } from "../tools/map";
 
 const projectDir = path.join(__dirname, "..");
 const WORKFLOW_FILE = path.join(".github", "workflows", "ci.yml");
 const WORKFLOW_TEXT = fs.readFileSync(path.join(projectDir, WORKFLOW_FILE), "utf8");
 
 interface Step {
+  id?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -101,8 +105,12 @@ describe("the workflow (.github/workflows/ci.yml)", () => {
     );
     assert.deepEqual(JOBS.checks.steps.filter((step) => step.run).length, 1);
     const checkCommands = /npm (test|run)|mocha|tsc|prettier|policy:check|lint:workflows|promtool/;
+    // The catalog map is a picture for the reviewer, not a check.
+    const picture = /^npm run --silent map -- --comment /;
+    const checkLines = (run: string) =>
+      run.split("\n").filter((line) => checkCommands.test(line) && !picture.test(line.trim()));
     assert.deepEqual(
-      runs.filter(({ step }) => checkCommands.test(step.run!)).map(({ name, step }) => `${name}: ${step.run}`),
+      runs.filter(({ step }) => checkLines(step.run!).length > 0).map(({ name, step }) => `${name}: ${step.run}`),
       [],
     );
   });
@@ -154,5 +162,45 @@ describe("the workflow (.github/workflows/ci.yml)", () => {
       "an OIDC token only where it is exchanged",
     );
     assert.equal(logins[1].step.with?.["role-duration-seconds"], DEPLOY_SESSION_SECONDS);
+  });
+
+  it("comments the maps of the catalogs a pull request changes, found by the merge commit's diff with its base", () => {
+    const job = JOBS["catalog-map"];
+    assert.match(
+      job.if ?? "",
+      /github\.event_name == 'pull_request' && github\.event\.pull_request\.head\.repo\.full_name == github\.repository/,
+    );
+    assert.deepEqual(job.permissions, { contents: "read", "pull-requests": "write" });
+    const changed = job.steps.find((step) => step.id === "changed")!;
+    const comment = job.steps.at(-1)!;
+    assert.match(comment.run!, /^npm run --silent map -- --comment \$FILES > "\$body"$/m);
+    assert.ok(comment.run!.includes(`startswith("${COMMENT_MARKER}")`), "finds the comment tools/map.ts opens with");
+
+    // The step's own command on a merge commit: a catalog changed, one added, one deleted, other files changed.
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-diff-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo });
+    const write = (file: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+      fs.writeFileSync(path.join(repo, file), text);
+    };
+    git("init", "-q", "-b", "main");
+    ["services/catalogs/a.yaml", "services/catalogs/b.yaml", "README.md"].forEach((f) => write(f, "base\n"));
+    git("add", ".");
+    git("commit", "-qm", "base");
+    git("checkout", "-qb", "change");
+    write("services/catalogs/a.yaml", "changed\n");
+    write("services/catalogs/c.yaml", "new\n");
+    write("README.md", "changed\n");
+    write("test/fixtures/x.yaml", "not a catalog\n");
+    fs.rmSync(path.join(repo, "services/catalogs/b.yaml"));
+    git("add", "-A");
+    git("commit", "-qm", "change");
+    git("checkout", "-q", "main");
+    git("merge", "-q", "--no-ff", "-m", "merge", "change");
+    const output = path.join(repo, "github-output");
+    execFileSync("bash", ["-e", "-c", changed.run!], { cwd: repo, env: { ...process.env, GITHUB_OUTPUT: output } });
+    assert.equal(fs.readFileSync(output, "utf8"), "files=services/catalogs/a.yaml services/catalogs/c.yaml \n");
+    fs.rmSync(repo, { recursive: true });
   });
 });

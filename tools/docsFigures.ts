@@ -6,12 +6,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { devMemoryPlan, MemoryPlanInput } from "../components/docker/memoryPlan";
-import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
+import { BUILTIN_CATALOGS, BuiltinCatalog, builtinCatalogPath, loadCatalog } from "../services/load";
 import { ValidationError } from "../services/problems";
 import { readPlatformConfig } from "../stacks/config";
 import { devConfig, prodLayers } from "../test/helpers/stackConfigs";
 import { runCli } from "./cli";
-import { deployPlan } from "./deployPlan";
+import { catalogMap } from "./catalogMap";
+import { criticalPathGantt } from "./deployGantt";
+import { DeployPlan, deployPlan } from "./deployPlan";
 import { policyTable } from "./policyCheck";
 import { runStack } from "./stackRun";
 
@@ -49,22 +51,62 @@ function memoryTable(): string {
 
 const minutes = (s: number) => `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
 
-/** Resources and the estimated `pulumi up` (critical path) of each stack, as `npm run plan` prints them. */
-async function planTable(): Promise<string> {
-  const rows: string[] = [];
-  for (const name of BUILTIN_CATALOGS) {
-    const dev = deployPlan((await runStack([{ stack: "dev", config: devConfig(name) }])).resources);
-    const prod = await runStack(prodLayers(name));
+interface SeedPlans {
+  catalog: BuiltinCatalog;
+  dev: DeployPlan;
+  infra: DeployPlan;
+  platform: DeployPlan;
+}
+
+/** Each seed's dev stack and both prod layers under mocks, planned as `npm run plan` plans them. */
+async function seedPlans(): Promise<SeedPlans[]> {
+  const plans: SeedPlans[] = [];
+  for (const catalog of BUILTIN_CATALOGS) {
+    const dev = deployPlan((await runStack([{ stack: "dev", config: devConfig(catalog) }])).resources);
+    const prod = await runStack(prodLayers(catalog));
     const infra = deployPlan(prod.all.filter((r) => r.stack === "prod-infra"));
-    const platform = deployPlan(prod.resources);
-    const cell = (p: typeof dev) => `${p.resources} | ${minutes(p.estimatedSeconds)}`;
-    rows.push(`| ${name} | ${cell(dev)} | ${cell(infra)} | ${cell(platform)} |`);
+    plans.push({ catalog, dev, infra, platform: deployPlan(prod.resources) });
   }
+  return plans;
+}
+
+/** Resources and the estimated `pulumi up` (critical path) of each stack, as `npm run plan` prints them. */
+function planTable(plans: SeedPlans[]): string {
+  const cell = (p: DeployPlan) => `${p.resources} | ${minutes(p.estimatedSeconds)}`;
   return [
     "| catalog | dev resources | dev estimate | prod-infra resources | prod-infra estimate | prod resources | prod estimate |",
     `| --- |${" --- |".repeat(6)}`,
-    ...rows,
+    ...plans.map(
+      ({ catalog, dev, infra, platform }) => `| ${catalog} | ${cell(dev)} | ${cell(infra)} | ${cell(platform)} |`,
+    ),
   ].join("\n");
+}
+
+/** Per seed, folded: its system map (`npm run map`) and the critical path of a first prod deploy, both layers. */
+function seedPictures(plans: SeedPlans[]): string {
+  return plans
+    .map(({ catalog, infra, platform }) => {
+      const total = minutes(infra.estimatedSeconds + platform.estimatedSeconds);
+      const timeline = criticalPathGantt(`${catalog}: first prod deploy, critical path, ${total}`, [
+        { name: "prod-infra", plan: infra },
+        { name: "prod", plan: platform },
+      ]);
+      return [
+        "<details>",
+        `<summary><b>${catalog}</b>: system map and prod deploy timeline</summary>`,
+        "",
+        "```mermaid",
+        catalogMap(loadCatalog(builtinCatalogPath(catalog))),
+        "```",
+        "",
+        "```mermaid",
+        timeline,
+        "```",
+        "",
+        "</details>",
+      ].join("\n");
+    })
+    .join("\n");
 }
 
 /** The error the README shows, as the program prints it for that config (the CLI prefixes `error:`). */
@@ -110,9 +152,11 @@ export function replaceBlocks(text: string, blocks: Record<string, string>): str
 
 async function main(): Promise<number> {
   const check = process.argv.includes("--check");
+  const plans = await seedPlans();
   const blocks = {
     "dev-memory": memoryTable(),
-    "deploy-plan": await planTable(),
+    "deploy-plan": planTable(plans),
+    "seed-pictures": seedPictures(plans),
     "config-error": exampleError(),
     policies: policyTable(),
     tests: testCount(),

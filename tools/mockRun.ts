@@ -109,6 +109,11 @@ function builtImageDigest(inputs: Record<string, any>): string {
   return inputs.skipPush ? digest : `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@${digest}`;
 }
 
+/** The value a RandomPassword of `stack` named `name` gets under mocks: distinct, recognisable, reproducible. */
+export function mockPassword(stack: string, name: string): string {
+  return `pw${createHash("sha256").update(`${stack}/${name}`).digest("hex").slice(0, 24)}`;
+}
+
 /** The ECR token's password: secret, so the tests can prove it never shows in plain text. */
 export const ECR_TOKEN_PASSWORD = "ecr-token-password-0123456789";
 
@@ -160,7 +165,7 @@ export async function runUnderMocks<T>(
       newResource(args) {
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
-          const value = `pw${createHash("sha256").update(`${stack}/${args.name}`).digest("hex").slice(0, 24)}`;
+          const value = mockPassword(stack, args.name);
           generatedSecrets.push(value);
           // The engine marks `result` secret (additionalSecretOutputs); mocks have no engine, so do it here.
           state.result = pulumi.secret(value);

@@ -47,6 +47,8 @@ export interface AwsPlatformArgs extends PlatformInputs {
 
 /** Namespace of the databases that run on EKS (MongoDB, ClickHouse). */
 const DATA_NAMESPACE = "data";
+/** Namespace of the Jobs that make the services' logins on RDS and DocumentDB, with the master passwords. */
+export const BOOTSTRAP_NAMESPACE = "database-bootstrap";
 const TRACING: TracingEndpoint = {
   url: OTLP_ENDPOINT_IN_CLUSTER,
   port: OTLP_HTTP_PORT,
@@ -208,18 +210,9 @@ function connectCluster(ctx: Context): Cluster {
 
 /** Each service's database: its login on RDS or DocumentDB, or its own server on EKS. */
 function createDatabases(ctx: Context, cluster: Cluster): Databases {
-  // One for RDS and DocumentDB (its CA bundle included), made when the first of them asks for it.
+  // One for RDS and DocumentDB (its namespace and CA bundles included), made when the first of them asks for it.
   let shared: ManagedDatabaseAccess | undefined;
-  const access = () =>
-    (shared ??= {
-      kubernetes: { provider: cluster.provider, namespace: cluster.namespace.metadata.name },
-      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
-      trustBundle: rdsTrustBundle(
-        `${ctx.name}-rds-ca`,
-        { namespace: cluster.namespace.metadata.name, pem: ctx.settings.rdsCaBundle },
-        { parent: ctx.parent, provider: cluster.provider },
-      ),
-    });
+  const access = () => (shared ??= managedDatabaseAccess(ctx, cluster));
   const rds = createRdsAccess(ctx, access);
   const documentDb = createDocumentDbAccess(ctx, access);
   const inCluster = createInClusterDatabases(ctx, cluster, documentDb !== undefined);
@@ -229,6 +222,27 @@ function createDatabases(ctx: Context, cluster: Cluster): Databases {
     ...[...inCluster].map(([service, db]): [string, DatabaseEndpoint] => [service, db.endpoint]),
   ]);
   return { endpoints, waitFor: [rds, documentDb].filter((d) => d !== undefined) };
+}
+
+/**
+ * Where the login Jobs of RDS and DocumentDB run: their own namespace, default-deny, whose Secrets
+ * hold the master passwords; the services' namespace gets the CA bundle and nothing of the admin's.
+ */
+function managedDatabaseAccess(ctx: Context, cluster: Cluster): ManagedDatabaseAccess {
+  const jobs = new k8s.core.v1.Namespace(
+    `${ctx.name}-bootstrap-ns`,
+    { metadata: { name: BOOTSTRAP_NAMESPACE, labels: { "platform/purpose": "database-bootstrap" } } },
+    cluster.k8s,
+  );
+  defaultDenyPolicy(`${ctx.name}-bootstrap-default-deny`, jobs.metadata.name, cluster.k8s);
+  const bundle = (name: string, namespace: pulumi.Input<string>) =>
+    rdsTrustBundle(name, { namespace, pem: ctx.settings.rdsCaBundle }, cluster.k8s);
+  return {
+    kubernetes: { provider: cluster.provider, namespace: jobs.metadata.name },
+    vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
+    jobTrustBundle: bundle(`${ctx.name}-bootstrap-rds-ca`, jobs.metadata.name),
+    trustBundle: bundle(`${ctx.name}-rds-ca`, cluster.namespace.metadata.name),
+  };
 }
 
 function createRdsAccess(ctx: Context, access: () => ManagedDatabaseAccess): RdsAccess | undefined {

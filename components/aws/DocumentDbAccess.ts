@@ -37,8 +37,8 @@ const LOGIN_COMMAND = [
 interface ClusterAccess {
   host: pulumi.Input<string>;
   adminPassword: pulumi.Input<string>;
-  /** The CA bundle that verifies the cluster's certificate. */
-  trustBundle: TrustBundle;
+  /** The CA bundle that verifies the cluster's certificate, in the Jobs' namespace. */
+  jobTrustBundle: TrustBundle;
 }
 
 /**
@@ -51,11 +51,11 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
   constructor(name: string, args: DocumentDbAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:DocumentDbAccess", name, {}, opts);
     this.allowJobEgress(name, args);
-    const access = { host: args.host, adminPassword: args.adminPassword, trustBundle: args.trustBundle };
+    const access = { host: args.host, adminPassword: args.adminPassword, jobTrustBundle: args.jobTrustBundle };
     for (const service of args.services) {
       const names = databaseNames(service);
       const password = this.createLogin(`${name}-${service}`, service, names, access, args);
-      this.endpoints[service] = serviceEndpoint(names, access, password);
+      this.endpoints[service] = serviceEndpoint(names, args.host, args.trustBundle, password);
     }
     this.registerOutputs({});
   }
@@ -119,7 +119,10 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
         runAsUser: 999,
         mounts: [
           { mountPath: "/init", volume: { configMap: { name: script.metadata.name } } },
-          { mountPath: cluster.trustBundle.mountPath, volume: { configMap: { name: cluster.trustBundle.configMap } } },
+          {
+            mountPath: cluster.jobTrustBundle.mountPath,
+            volume: { configMap: { name: cluster.jobTrustBundle.configMap } },
+          },
         ],
       },
       k8sOpts,
@@ -131,7 +134,9 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
 
 function serviceEndpoint(
   names: DatabaseNames,
-  { host, trustBundle }: ClusterAccess,
+  host: pulumi.Input<string>,
+  /** The bundle in the services' namespace. */
+  trustBundle: TrustBundle,
   password: pulumi.Output<string>,
 ): DatabaseEndpoint {
   return {

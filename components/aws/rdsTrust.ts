@@ -19,15 +19,21 @@ export const RDS_POSTGRES_TLS = `sslmode=verify-full&sslrootcert=${RDS_CA_PATH}`
 
 /** What the access components of RDS and DocumentDB share: where their Jobs run, what they reach, how clients verify. */
 export interface ManagedDatabaseAccess {
-  /** Where the login Jobs run; the namespace denies all traffic by default. */
+  /**
+   * Where the login Jobs run, with the Secrets that hand them the master password: a namespace of
+   * their own that denies all traffic by default, never the services' (whose pods and roles must not
+   * reach the master password; Secrets are read within their namespace only).
+   */
   kubernetes: { provider: k8s.Provider; namespace: pulumi.Input<string> };
   /** The databases' addresses lie in it: the Jobs may reach them there. */
   vpcCidr: pulumi.Input<string>;
-  /** Amazon's RDS CA bundle in that namespace, which signs the certificates of both. */
+  /** Amazon's RDS CA bundle in the Jobs' namespace, which signs the certificates of both. */
+  jobTrustBundle: TrustBundle;
+  /** The same bundle in the services' namespace, named by the endpoints the services get. */
   trustBundle: TrustBundle;
 }
 
-/** The bundle as a ConfigMap in the services' namespace, and where its readers mount it. */
+/** The bundle as a ConfigMap in a namespace (the services', the login Jobs'), and where its readers mount it. */
 export function rdsTrustBundle(
   name: string,
   args: { namespace: pulumi.Input<string>; pem: string },

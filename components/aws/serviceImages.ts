@@ -4,7 +4,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
-import { Service, buildDockerfile, hasRegistryHost, imageTagOrDigest } from "../../services/schema";
+import { Catalog, Service, buildDockerfile, hasRegistryHost, imageTagOrDigest } from "../../services/schema";
+import { Problem, error } from "../../services/problems";
+import { CONFIG_NAMESPACE } from "../platform";
 import { NODE_PLATFORM } from "./EksCluster";
 
 /** What pushes to the stack's ECR repositories: the registry's login for the Docker engine (password secret). */
@@ -23,8 +25,8 @@ export function ecrLogin(parent: pulumi.Resource): EcrLogin {
  * The image a service's Deployment runs:
  * - with `build`: built by the deploying machine's Docker engine for the nodes' platform, pushed to
  *   the service's ECR repository, and run by the digest the push reported;
- * - an image with a registry host (`ghcr.io/org/x:1.2`): as it is;
- * - `org/x:1.2`: that tag (or digest) in the service's ECR repository, where CI pushed it.
+ * - else a full reference with its registry host (`ghcr.io/org/x:1.2`, the service's ECR repository
+ *   with a tag CI pushed), as it is: validation (unpublishedImageProblems) refused any other.
  * `image` is the catalog's, or the stack's override of it.
  */
 export function workloadImage(
@@ -37,8 +39,41 @@ export function workloadImage(
   parent: pulumi.Resource,
 ): pulumi.Output<string> {
   if (service.build) return pushedBuild(name, service.build, image, repository, login!, parent).repoDigest;
-  if (hasRegistryHost(image!)) return pulumi.output(image!);
-  return pulumi.interpolate`${repository}${imageTagOrDigest(image!)}`;
+  return pulumi.output(image!);
+}
+
+/**
+ * The services prod could not pull: no `build`, and an image without a registry host
+ * (`shop/orders:1.2`). Nothing pushes such a name anywhere the nodes pull from, so the Deployment
+ * would wait in ImagePullBackOff until `pulumi up` times out.
+ */
+export function unpublishedServices(catalog: Catalog, images: Record<string, string>): Service[] {
+  return catalog.services.filter((s) => !s.build && !hasRegistryHost(images[s.name] ?? s.image!));
+}
+
+/**
+ * The platform layer's refusal of those services, before any resource: one problem per service at
+ * the key that fixes it, saying where the image came from and the two ways to give it one.
+ */
+export function unpublishedImageProblems(
+  catalog: Catalog,
+  images: Record<string, string>,
+  /** How problems name the catalog's fields (`catalog bookings`). */
+  catalogPrefix: string,
+  region: string,
+): Problem[] {
+  return unpublishedServices(catalog, images).map((service) => {
+    const index = catalog.services.indexOf(service);
+    const image = images[service.name] ?? service.image!;
+    const from = images[service.name] ? "set here" : `${catalogPrefix}.services[${index}].image`;
+    return error(
+      `${CONFIG_NAMESPACE}:images.${service.name}`,
+      `'${image}' (${from}) names no registry, and nothing pushes it to one: set a full reference ` +
+        `(the service's ECR repository <account>.dkr.ecr.${region}.amazonaws.com/${catalog.name}/${service.name}` +
+        `${imageTagOrDigest(image)} once pushed there, or another registry's host/name:tag), ` +
+        `or give the service a build (${catalogPrefix}.services[${index}].build) for this layer to build and push`,
+    );
+  });
 }
 
 function pushedBuild(

@@ -5,7 +5,10 @@ import { RABBITMQ } from "../engines";
 import { BrokerEndpoint, BrokerUser } from "../platform";
 import { BrokerUserPlan, TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
-import { RabbitmqObject, objectName, topologyObjects } from "./rabbitmqObjects";
+import { RABBITMQ_CLUSTER, RabbitmqObject, objectName, topologyObjects } from "./rabbitmqObjects";
+import { RABBITMQ_SIZES, withSizes } from "./chartSizes";
+
+export { RABBITMQ_CLUSTER };
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
@@ -17,8 +20,6 @@ export interface InClusterBrokerArgs {
 }
 
 export const MESSAGING_NAMESPACE = "messaging";
-/** The RabbitmqCluster; the Cluster Operator names its client Service (and the nodes' label) after it. */
-export const RABBITMQ_CLUSTER = "rabbitmq";
 /**
  * The job Prometheus gives the broker's metrics: prometheus-operator names a ServiceMonitor's job
  * after the Service it scrapes, the cluster's client Service, for `/metrics` and `/metrics/detailed` alike.
@@ -32,14 +33,15 @@ const releaseAsset = (repo: string, tag: string, file: string) => ({
 });
 
 /**
- * The maintained parts the broker runs on, pinned. Both RabbitMQ operators are installed from the
- * manifest their release publishes (their documented installation; the team ships no Helm chart),
- * which names the operator's image at that release (ghcr.io/rabbitmq/cluster-operator:2.22.3,
- * ghcr.io/rabbitmq/messaging-topology-operator:1.20.1). Both manifests carry cert-manager
- * Certificates for their admission webhooks, so cert-manager comes first, from its official chart.
+ * The maintained parts the broker runs on, pinned, each installed from the manifest its release
+ * publishes (the documented installation of each; the RabbitMQ team ships no Helm chart of its
+ * operators), which names its images at that release (ghcr.io/rabbitmq/cluster-operator:2.22.3,
+ * ghcr.io/rabbitmq/messaging-topology-operator:1.20.1, quay.io/jetstack/cert-manager-*:v1.20.3).
+ * Both operators' manifests carry cert-manager Certificates for their admission webhooks, so
+ * cert-manager comes first.
  */
 export const BROKER_OPERATORS = {
-  certManager: { chart: "cert-manager", version: "v1.20.3", repo: "https://charts.jetstack.io" },
+  certManager: releaseAsset("cert-manager/cert-manager", "v1.20.3", "cert-manager.yaml"),
   clusterOperator: releaseAsset("rabbitmq/cluster-operator", "v2.22.3", "cluster-operator.yml"),
   topologyOperator: releaseAsset(
     "rabbitmq/messaging-topology-operator",
@@ -47,7 +49,6 @@ export const BROKER_OPERATORS = {
     "messaging-topology-operator-with-certmanager.yaml",
   ),
 } as const;
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
 
 /** How long three nodes may take to start and form the cluster before `pulumi up` gives up. */
 const CLUSTER_START = "20m";
@@ -96,38 +97,20 @@ export class InClusterBroker extends pulumi.ComponentResource {
   }
 }
 
-/** cert-manager, then the Cluster Operator, then the Topology Operator (which runs in the former's namespace). */
+/**
+ * cert-manager, then the Cluster Operator, then the Topology Operator (which runs in the former's
+ * namespace). A ConfigFile waits for what it applies: each Deployment rolled out, each webhook serving.
+ */
 function installOperators(
   name: string,
   opts: pulumi.CustomResourceOptions,
 ): { cluster: pulumi.Resource; topology: pulumi.Resource } {
   const { certManager, clusterOperator, topologyOperator } = BROKER_OPERATORS;
-  const certManagerRelease = new k8s.helm.v3.Release(
-    `${name}-cert-manager`,
-    {
-      name: "cert-manager",
-      chart: certManager.chart,
-      version: certManager.version,
-      repositoryOpts: { repo: certManager.repo },
-      namespace: CERT_MANAGER_NAMESPACE,
-      createNamespace: true,
-      atomic: true,
-      // Its CRDs too; kept when the release goes, so the Certificates using them are not deleted with it.
-      values: { crds: { enabled: true, keep: true } },
-    },
-    opts,
-  );
-  // A ConfigFile waits for what it applies (the operator's Deployment rolled out, its webhook serving).
-  const cluster = new k8s.yaml.v2.ConfigFile(
-    `${name}-cluster-operator`,
-    { file: clusterOperator.manifest },
-    { ...opts, dependsOn: [certManagerRelease] },
-  );
-  const topology = new k8s.yaml.v2.ConfigFile(
-    `${name}-topology-operator`,
-    { file: topologyOperator.manifest },
-    { ...opts, dependsOn: [certManagerRelease, cluster] },
-  );
+  const manifest = (part: string, file: string, after: pulumi.Resource[]) =>
+    new k8s.yaml.v2.ConfigFile(`${name}-${part}`, { file }, { ...opts, dependsOn: after });
+  const certs = manifest("cert-manager", certManager.manifest, []);
+  const cluster = manifest("cluster-operator", clusterOperator.manifest, [certs]);
+  const topology = manifest("topology-operator", topologyOperator.manifest, [certs, cluster]);
   return { cluster, topology };
 }
 
@@ -148,22 +131,28 @@ function createCluster(
       apiVersion: "rabbitmq.com/v1beta1",
       kind: "RabbitmqCluster",
       metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE, annotations: waitFor("AllReplicasReady") },
-      spec: {
-        replicas: 3,
-        image: RABBITMQ.image,
-        persistence: { storageClassName: args.storageClass, storage: "20Gi" },
-        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-        affinity: {
-          podAntiAffinity: {
-            preferredDuringSchedulingIgnoredDuringExecution: [
-              {
-                weight: 100,
-                podAffinityTerm: { labelSelector: { matchLabels: nodeLabels }, topologyKey: "kubernetes.io/hostname" },
-              },
-            ],
+      // Its nodes and their size from the platform's sizes table (spec.resources).
+      spec: withSizes(
+        {
+          replicas: RABBITMQ_SIZES[`${RABBITMQ_CLUSTER}-server`].pods,
+          image: RABBITMQ.image,
+          persistence: { storageClassName: args.storageClass, storage: "20Gi" },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchLabels: nodeLabels },
+                    topologyKey: "kubernetes.io/hostname",
+                  },
+                },
+              ],
+            },
           },
         },
-      },
+        RABBITMQ_SIZES,
+      ),
     },
     { ...opts, customTimeouts: { create: CLUSTER_START, update: CLUSTER_START } },
   );

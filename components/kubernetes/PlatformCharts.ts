@@ -20,6 +20,7 @@ import {
   GRAFANA_FOLDER_ANNOTATION,
   JAEGER_POD_LABELS,
   KONG_REPLICAS,
+  LOGS_READER_SECRET_KEY,
   NAMESPACES,
   elasticsearchValues,
   filebeatValues,
@@ -200,7 +201,7 @@ function createAlertmanagerSecrets(
   ];
 }
 
-/** kube-prometheus-stack with Grafana's admin login, the catalog's dashboards and the logs reader's password. */
+/** kube-prometheus-stack with Grafana's admin login, the catalog's dashboards and (ELK) the logs reader's password. */
 function createMonitoring(
   name: string,
   args: PlatformChartsArgs,
@@ -222,12 +223,13 @@ function createMonitoring(
     { length: 32, special: false },
     { parent: opts.parent },
   ).result;
+  const readerSecret = args.logs === "elk" ? logsReaderSecret(name, readerPassword, namespace, opts) : undefined;
   createDashboards(name, args.catalog, args.logs, namespace, opts);
   const alertmanagerSecrets = createAlertmanagerSecrets(name, args, namespace, opts);
   const values = monitoringValues({
     grafanaAdminSecret: grafanaAdmin.metadata.name,
     logs: args.logs,
-    readerPassword,
+    logsReaderSecret: readerSecret?.metadata.name,
     scrapeInterval: args.scrapeInterval,
     appNamespace: args.appNamespace,
     serviceNames: args.catalog.services.map((s) => s.name),
@@ -244,9 +246,32 @@ function createMonitoring(
     storageClass: args.storageClass,
   });
   return {
-    release: release("kubePrometheusStack", NAMESPACES.monitoring, values, alertmanagerSecrets),
+    release: release("kubePrometheusStack", NAMESPACES.monitoring, values, [
+      ...alertmanagerSecrets,
+      ...(readerSecret ? [readerSecret] : []),
+    ]),
     readerPassword,
   };
+}
+
+/**
+ * The logs reader's password where Grafana's container reads it: a Secret, since the chart renders
+ * the datasource itself into a ConfigMap (chartValues.ts, logsDatasource).
+ */
+function logsReaderSecret(
+  name: string,
+  password: pulumi.Output<string>,
+  namespace: k8s.core.v1.Namespace,
+  opts: ChildOpts,
+): k8s.core.v1.Secret {
+  return new k8s.core.v1.Secret(
+    `${name}-grafana-logs-reader`,
+    {
+      metadata: { name: "grafana-logs-reader", namespace: NAMESPACES.monitoring },
+      stringData: { [LOGS_READER_SECRET_KEY]: password },
+    },
+    { ...opts, dependsOn: [namespace] },
+  );
 }
 
 /** One ConfigMap per generated dashboard; Grafana's sidecar files it under the catalog's folder. */

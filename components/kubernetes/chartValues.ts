@@ -14,6 +14,23 @@ import { TracingSettings } from "../observability/settings";
 import { jaegerMemoryEnv } from "../observability/tracing";
 import { memoryBytes } from "../../services/quantities";
 import { APP_LABEL } from "./podSpec";
+import { RABBITMQ_CLUSTER } from "./rabbitmqObjects";
+import { IMAGES } from "../engines";
+import { digestImage, elasticImage, imageReference, shaHexImage, shaImage, taggedDigestImage } from "./chartImages";
+import {
+  ChartSizes,
+  ELASTICSEARCH_SIZES,
+  FILEBEAT_SIZES,
+  KIBANA_SIZES,
+  KUBE_PROMETHEUS_STACK_SIZES,
+  LOGSTASH_SIZES,
+  LOKI_SIZES,
+  PROMTAIL_SIZES,
+  RABBITMQ_SIZES,
+  jaegerSizes,
+  kongSizes,
+  withSizes,
+} from "./chartSizes";
 
 /**
  * Values of the platform's Helm charts, rendered without declaring anything: PlatformCharts installs
@@ -44,44 +61,50 @@ const KONG_PROXY_PORT = 8000;
 
 /** Values of the Kong chart: DB-less from our declarative Secret, TLS terminated at an NLB with ACM. */
 export function kongValues(certificateArn: string, declarativeSecret: string): Record<string, unknown> {
-  return {
-    replicaCount: KONG_REPLICAS.min,
-    ingressController: { enabled: false },
-    dblessConfig: { secret: declarativeSecret },
-    env: {
-      database: "off",
-      headers: "latency_tokens,X-Kong-Request-Id",
-      // Rate limits verify ElastiCache's certificate against the image's CAs (lua_ssl_trusted_certificate
-      // `system`); Kong's default depth of 1 can stop short of Amazon's root when the chain is cross-signed.
-      lua_ssl_verify_depth: "3",
-      // Kong Manager would listen on 8002/8445 of every pod (Kong's default; the chart sets it only for
-      // Enterprise): nothing uses it, the admin API it drives is on loopback.
-      admin_gui_listen: "off",
-    },
-    admin: { enabled: false },
-    // The chart's default renders Kong Manager as a NodePort Service (templates/service-kong-manager.yaml).
-    manager: { enabled: false },
-    status: { enabled: true, http: { enabled: true, containerPort: 8100 } },
-    proxy: {
-      type: "LoadBalancer",
-      annotations: {
-        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificateArn,
-        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
-        "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-        "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+  const { repository, tag } = imageReference(IMAGES.kong);
+  return withSizes(
+    {
+      // The chart writes unifiedRepoTag as the image (templates/_helpers.tpl "kong.getRepoTag") and
+      // reads the version it checks features against from the tag ("kong.effectiveVersion").
+      image: { repository, tag, unifiedRepoTag: IMAGES.kong },
+      replicaCount: KONG_REPLICAS.min,
+      ingressController: { enabled: false },
+      dblessConfig: { secret: declarativeSecret },
+      env: {
+        database: "off",
+        headers: "latency_tokens,X-Kong-Request-Id",
+        // Rate limits verify ElastiCache's certificate against the image's CAs (lua_ssl_trusted_certificate
+        // `system`); Kong's default depth of 1 can stop short of Amazon's root when the chain is cross-signed.
+        lua_ssl_verify_depth: "3",
+        // Kong Manager would listen on 8002/8445 of every pod (Kong's default; the chart sets it only for
+        // Enterprise): nothing uses it, the admin API it drives is on loopback.
+        admin_gui_listen: "off",
       },
-      // TLS ends at the load balancer, whose 443 forwards to Kong's plain listener: the Service's only
-      // port. Kong's own TLS listener is off (nothing would reach it) and no plain port faces out.
-      http: { enabled: true, servicePort: 443, containerPort: KONG_PROXY_PORT },
-      tls: { enabled: false },
+      admin: { enabled: false },
+      // The chart's default renders Kong Manager as a NodePort Service (templates/service-kong-manager.yaml).
+      manager: { enabled: false },
+      status: { enabled: true, http: { enabled: true, containerPort: 8100 } },
+      proxy: {
+        type: "LoadBalancer",
+        annotations: {
+          "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+          "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+          "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificateArn,
+          "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
+          "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+          "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+        },
+        // TLS ends at the load balancer, whose 443 forwards to Kong's plain listener: the Service's only
+        // port. Kong's own TLS listener is off (nothing would reach it) and no plain port faces out.
+        http: { enabled: true, servicePort: 443, containerPort: KONG_PROXY_PORT },
+        tls: { enabled: false },
+      },
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      autoscaling: { enabled: true, minReplicas: KONG_REPLICAS.min, maxReplicas: KONG_REPLICAS.max },
+      serviceMonitor: { enabled: true },
     },
-    podDisruptionBudget: { enabled: true, minAvailable: 1 },
-    autoscaling: { enabled: true, minReplicas: KONG_REPLICAS.min, maxReplicas: KONG_REPLICAS.max },
-    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-    serviceMonitor: { enabled: true },
-  };
+    kongSizes(KONG_REPLICAS.min),
+  );
 }
 
 /** The annotation of a dashboard's ConfigMap that names its Grafana folder. */
@@ -91,8 +114,8 @@ export interface MonitoringValuesArgs {
   /** Name of the Secret holding Grafana's admin login. */
   grafanaAdminSecret: pulumi.Input<string>;
   logs: LogsBackend;
-  /** Password of the read-only login Grafana's logs datasource uses (ELK). */
-  readerPassword: pulumi.Output<string>;
+  /** With ELK: the Secret holding the password of the read-only login Grafana's logs datasource uses. */
+  logsReaderSecret?: pulumi.Input<string>;
   scrapeInterval: string;
   /** The catalog's namespace, whose PodMonitors Prometheus reads. */
   appNamespace: string;
@@ -107,37 +130,38 @@ export interface MonitoringValuesArgs {
 }
 
 /**
+ * The chart's scrape targets (templates/exporters/<component>/) and default rules
+ * (templates/prometheus/rules-1.14/, each gated on its component) that EKS cannot serve: it runs the
+ * controller manager, the scheduler and etcd outside the cluster, and its kube-proxy add-on serves
+ * metrics on 127.0.0.1 only, resetting any change to that (aws/containers-roadmap#657). Left on, their
+ * Services select nothing and `absent(up{job=...})` alerts fire forever.
+ */
+export const EKS_CONTROL_PLANE_OFF = {
+  kubeControllerManager: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeEtcd: { enabled: false },
+  kubeProxy: { enabled: false },
+} as const;
+
+/**
  * Values of kube-prometheus-stack: Prometheus scraping the services through the PodMonitors of the
  * catalog's namespace, the services' alert rules and those of what prod scrapes, Alertmanager with
  * the stack's receivers, Grafana with logs and traces.
  */
 export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
-  return {
-    grafana: {
-      admin: { existingSecret: args.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
-      sidecar: {
-        dashboards: {
-          enabled: true,
-          label: "grafana_dashboard",
-          searchNamespace: NAMESPACES.monitoring,
-          // The sidecar files each dashboard under the folder its ConfigMap's annotation names; Grafana
-          // makes folders of those directories only with foldersFromFilesStructure.
-          folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
-          provider: { foldersFromFilesStructure: true },
-        },
-      },
-      additionalDataSources: [
-        logsDatasource(args.logs, args.readerPassword),
-        {
-          name: "Jaeger",
-          uid: "jaeger",
-          type: "jaeger",
-          url: `http://jaeger-query.${NAMESPACES.tracing}.svc.cluster.local:16686`,
-        },
-      ],
+  const values = {
+    ...EKS_CONTROL_PLANE_OFF,
+    grafana: grafanaValues(args),
+    "kube-state-metrics": { image: shaImage(IMAGES.kubeStateMetrics) },
+    "prometheus-node-exporter": { image: digestImage(IMAGES.nodeExporter) },
+    prometheusOperator: {
+      image: shaHexImage(IMAGES.prometheusOperator),
+      prometheusConfigReloader: { image: shaHexImage(IMAGES.prometheusConfigReloader) },
+      admissionWebhooks: { patch: { image: shaHexImage(IMAGES.webhookCertgen) } },
     },
     prometheus: {
       prometheusSpec: {
+        image: shaHexImage(IMAGES.prometheus),
         retention: "15d",
         scrapeInterval: args.scrapeInterval,
         serviceMonitorSelectorNilUsesHelmValues: false,
@@ -161,6 +185,7 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
     // useExistingSecret); the operator mounts `secrets` at /etc/alertmanager/secrets/<name>/.
     alertmanager: {
       alertmanagerSpec: {
+        image: shaHexImage(IMAGES.alertmanager),
         useExistingSecret: true,
         configSecret: args.alertmanager.configSecret,
         secrets: [args.alertmanager.receiversSecret],
@@ -168,9 +193,59 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
     },
     additionalPrometheusRulesMap: { platform: alertRules(args.serviceNames, args.thresholds, args.infrastructure) },
   };
+  return withSizes(values, KUBE_PROMETHEUS_STACK_SIZES);
 }
 
-function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>): Record<string, unknown> {
+/** Grafana in kube-prometheus-stack: its admin login, the dashboards' sidecar, the logs and traces datasources. */
+function grafanaValues(args: MonitoringValuesArgs): Record<string, unknown> {
+  return {
+    image: shaHexImage(IMAGES.grafana),
+    // The chart's `helm test` Pod: a Release never runs it.
+    testFramework: { enabled: false },
+    admin: { existingSecret: args.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
+    sidecar: {
+      image: shaHexImage(IMAGES.k8sSidecar),
+      dashboards: {
+        enabled: true,
+        label: "grafana_dashboard",
+        searchNamespace: NAMESPACES.monitoring,
+        // The sidecar files each dashboard under the folder its ConfigMap's annotation names; Grafana
+        // makes folders of those directories only with foldersFromFilesStructure.
+        folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
+        provider: { foldersFromFilesStructure: true },
+      },
+    },
+    ...(args.logsReaderSecret
+      ? {
+          envValueFrom: {
+            [GRAFANA_LOGS_READER_ENV]: { secretKeyRef: { name: args.logsReaderSecret, key: LOGS_READER_SECRET_KEY } },
+          },
+        }
+      : {}),
+    additionalDataSources: [
+      logsDatasource(args.logs),
+      {
+        name: "Jaeger",
+        uid: "jaeger",
+        type: "jaeger",
+        url: `http://jaeger-query.${NAMESPACES.tracing}.svc.cluster.local:16686`,
+      },
+    ],
+  };
+}
+
+/** The key of the logs reader's password in its Secret. */
+export const LOGS_READER_SECRET_KEY = "password";
+/** The variable of Grafana's container that holds it (grafana 8.5.12 templates/_pod.tpl:1091-1095, `envValueFrom`). */
+const GRAFANA_LOGS_READER_ENV = "GRAFANA_LOGS_READER_PASSWORD";
+
+/**
+ * Grafana's logs datasource. kube-prometheus-stack writes `grafana.additionalDataSources` into a
+ * ConfigMap (65.8.1, templates/grafana/configmaps-datasources.yaml:81-83): the ELK reader's password
+ * is a reference Grafana expands from its environment when it provisions the datasource
+ * (https://grafana.com/docs/grafana/latest/administration/provisioning/#use-environment-variables).
+ */
+function logsDatasource(logs: LogsBackend): Record<string, unknown> {
   return logs === "loki"
     ? { name: "Loki", uid: "loki", type: "loki", url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100` }
     : {
@@ -181,7 +256,7 @@ function logsDatasource(logs: LogsBackend, readerPassword: pulumi.Output<string>
         basicAuth: true,
         basicAuthUser: GRAFANA_READER,
         jsonData: { index: "logs-*", timeField: "@timestamp", tlsSkipVerify: false, tlsAuthWithCACert: false },
-        secureJsonData: { basicAuthPassword: readerPassword },
+        secureJsonData: { basicAuthPassword: `\${${GRAFANA_LOGS_READER_ENV}}` },
       };
 }
 
@@ -201,13 +276,13 @@ export const JAEGER_POD_LABELS = {
  */
 export function jaegerValues(tracing: TracingSettings): Record<string, unknown> {
   const env = jaegerMemoryEnv(memoryBytes(tracing.memory), tracing.maxTraces);
-  return {
+  const values = {
     provisionDataStore: { cassandra: false },
     allInOne: {
       enabled: true,
+      image: digestImage(IMAGES.jaeger),
       replicas: 1,
       extraEnv: Object.entries(env).map(([name, value]) => ({ name, value })),
-      resources: { requests: { cpu: "100m", memory: tracing.memory }, limits: { cpu: "1", memory: tracing.memory } },
       // Over the chart's runAsUser/runAsGroup/fsGroup 10001 (values.yaml allInOne.podSecurityContext).
       podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
       // The memory store writes nothing to disk.
@@ -223,6 +298,7 @@ export function jaegerValues(tracing: TracingSettings): Record<string, unknown> 
     collector: { enabled: false },
     query: { enabled: false },
   };
+  return withSizes(values, jaegerSizes(tracing.memory));
 }
 
 /** Where the Loki chart mounts the single binary's volume (templates/single-binary/statefulset.yaml). */
@@ -231,9 +307,10 @@ const LOKI_CHART_DATA_DIR = "/var/loki";
 /** Loki as a single binary on a persistent volume of `storageClass`, with dev's schema, limits and retention. */
 export function lokiValues(storageClass: pulumi.Input<string>): Record<string, unknown> {
   const dev = lokiConfig();
-  return {
+  const values = {
     deploymentMode: "SingleBinary",
     loki: {
+      image: digestImage(IMAGES.loki),
       auth_enabled: false,
       commonConfig: { replication_factor: 1, path_prefix: LOKI_CHART_DATA_DIR },
       storage: { type: "filesystem" },
@@ -247,8 +324,20 @@ export function lokiValues(storageClass: pulumi.Input<string>): Record<string, u
     backend: { replicas: 0 },
     chunksCache: { enabled: false },
     resultsCache: { enabled: false },
+    // Promtail and Grafana reach the single binary's Service directly. The gateway (nginx) would be a
+    // second way in, and the chart's ServiceMonitor selects its Service too (templates/monitoring/
+    // servicemonitor.yaml: every Service of the release) while nginx serves no /metrics: a target down
+    // forever. Without it the canary would talk to the single binary ("loki.host"), but it only writes
+    // synthetic lines into the services' Loki on every node: nothing reads its metrics.
+    gateway: { enabled: false },
+    lokiCanary: { enabled: false },
+    // The `helm test` Pod (which needs the canary): a Release never runs it.
+    test: { enabled: false },
+    // The rules sidecar loads Loki ruler rules from labelled ConfigMaps: the platform's alerts are Prometheus'.
+    sidecar: { rules: { enabled: false } },
     monitoring: { serviceMonitor: { enabled: true } },
   };
+  return withSizes(values, LOKI_SIZES);
 }
 
 /** Kubernetes service discovery's name for a pod label: `__meta_kubernetes_pod_label_` and the name with every other character `_`. */
@@ -262,7 +351,9 @@ function podLabelMeta(label: string): string {
  * `service` with their service's name, as dev's Promtail does and the dashboards' log panels read.
  */
 export function promtailValues(appNamespace: string): Record<string, unknown> {
-  return {
+  const values = {
+    // The chart has no digest field; its version label drops an `@sha...` tag (templates/_helpers.tpl:40).
+    image: taggedDigestImage(IMAGES.promtail),
     config: {
       clients: [{ url: `http://loki.${NAMESPACES.logging}.svc.cluster.local:3100/loki/api/v1/push` }],
       snippets: {
@@ -280,27 +371,34 @@ export function promtailValues(appNamespace: string): Record<string, unknown> {
     },
     serviceMonitor: { enabled: true },
   };
+  return withSizes(values, PROMTAIL_SIZES);
 }
 
 /** Three Elasticsearch nodes, each on a volume of `storageClass`. */
 export function elasticsearchValues(storageClass: pulumi.Input<string>): Record<string, unknown> {
-  return {
-    replicas: 3,
-    esJavaOpts: "-Xms1g -Xmx1g",
-    resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-    // The chart writes this as each node's claim spec (templates/statefulset.yaml).
-    volumeClaimTemplate: {
-      accessModes: ["ReadWriteOnce"],
-      storageClassName: storageClass,
-      resources: { requests: { storage: "100Gi" } },
+  return withSizes(
+    {
+      ...elasticImage(IMAGES.elasticsearch),
+      replicas: ELASTICSEARCH_SIZES["elasticsearch-master"].pods,
+      esJavaOpts: "-Xms1g -Xmx1g",
+      // The chart's `helm test` Pod: a Release never runs it.
+      tests: { enabled: false },
+      // The chart writes this as each node's claim spec (templates/statefulset.yaml).
+      volumeClaimTemplate: {
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: storageClass,
+        resources: { requests: { storage: "100Gi" } },
+      },
     },
-  };
+    ELASTICSEARCH_SIZES,
+  );
 }
 
 /** Logstash with dev's pipeline, writing to Elasticsearch over verified TLS with the writer login of logs-logins. */
 export function logstashValues(catalogName: string): Record<string, unknown> {
-  return {
-    replicas: 2,
+  const values = {
+    ...elasticImage(IMAGES.logstash),
+    replicas: LOGSTASH_SIZES["logstash-logstash"].pods,
     logstashPipeline: {
       "logstash.conf": logstashPipeline(catalogName, {
         url: ELASTICSEARCH_URL,
@@ -317,11 +415,13 @@ export function logstashValues(catalogName: string): Record<string, unknown> {
     ],
     service: { type: "ClusterIP", ports: [{ name: "beats", port: 5044, protocol: "TCP", targetPort: 5044 }] },
   };
+  return withSizes(values, LOGSTASH_SIZES);
 }
 
 /** Filebeat collecting the catalog's namespace and the gateway's, shipping to Logstash. */
 export function filebeatValues(appNamespace: string): Record<string, unknown> {
-  return {
+  const values = {
+    ...elasticImage(IMAGES.filebeat),
     daemonset: {
       filebeatConfig: {
         "filebeat.yml": stringify(
@@ -333,8 +433,29 @@ export function filebeatValues(appNamespace: string): Record<string, unknown> {
       },
     },
   };
+  return withSizes(values, FILEBEAT_SIZES);
 }
 
 export function kibanaValues(): Record<string, unknown> {
-  return { elasticsearchHosts: ELASTICSEARCH_URL };
+  return withSizes({ ...elasticImage(IMAGES.kibana), elasticsearchHosts: ELASTICSEARCH_URL }, KIBANA_SIZES);
+}
+
+/**
+ * Each platform release's workloads and sizes, by release name (PlatformCharts names them), and the
+ * in-cluster broker's RabbitmqCluster by its name, for the stack's tracing memory: what `npm run
+ * plan` adds up.
+ */
+export function platformChartSizes(tracingMemory: string): Record<string, ChartSizes> {
+  return {
+    kps: KUBE_PROMETHEUS_STACK_SIZES,
+    loki: LOKI_SIZES,
+    promtail: PROMTAIL_SIZES,
+    jaeger: jaegerSizes(tracingMemory),
+    kong: kongSizes(KONG_REPLICAS.min),
+    elasticsearch: ELASTICSEARCH_SIZES,
+    logstash: LOGSTASH_SIZES,
+    filebeat: FILEBEAT_SIZES,
+    kibana: KIBANA_SIZES,
+    [RABBITMQ_CLUSTER]: RABBITMQ_SIZES,
+  };
 }

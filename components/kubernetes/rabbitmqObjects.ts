@@ -11,6 +11,8 @@ import { fitName } from "../naming";
  * api/v1beta1/rabbitmqcluster_types.go); test/helpers/rabbitmqCrds.ts checks them.
  */
 export const RABBITMQ_API_VERSION = "rabbitmq.com/v1beta1";
+/** The in-cluster broker's RabbitmqCluster; the Cluster Operator names its client Service (and the nodes' label) after it. */
+export const RABBITMQ_CLUSTER = "rabbitmq";
 
 export interface RabbitmqObject {
   apiVersion: typeof RABBITMQ_API_VERSION;

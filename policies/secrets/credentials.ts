@@ -84,6 +84,14 @@ function isTrivial(value: string): boolean {
   return value.trim() === "" || /^(true|false|yes|no|on|off|-?\d+(\.\d+)?[a-z]{0,2})$/i.test(value.trim());
 }
 
+/**
+ * A reference the program that reads the file resolves from its environment or a file, not the
+ * value: `$VAR`, `${VAR}` (Grafana's provisioning, Logstash, Kong), `$__env{VAR}`, `$__file{/path}`.
+ */
+function isReference(value: string): boolean {
+  return /^\$([A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_.]*\}|__(env|file)\{[^}]+\})$/.test(value.trim());
+}
+
 /** A URL carrying a password (`scheme://user:password@host`). */
 function hasUrlPassword(value: string): boolean {
   return /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@/i.test(value);
@@ -99,7 +107,7 @@ export function credentialReason(name: string, value: unknown, secret: boolean):
   if (typeof value !== "string") return undefined;
   if (hasUrlPassword(value)) return "a URL with a password";
   if (hasPrivateKey(value)) return "a private key";
-  if (namesCredential(name) && !isTrivial(value)) return "a credential";
+  if (namesCredential(name) && !isTrivial(value) && !isReference(value)) return "a credential";
   return undefined;
 }
 
@@ -129,7 +137,7 @@ export function credentialsInDocument(text: string): string[] {
       const keys = path.filter((key): key is string => typeof key === "string");
       const own = keys[keys.length - 1] ?? "";
       const settingKey = words(own).some((word) => SETTING_WORDS.has(word) && word !== "KEY");
-      return !isTrivial(value) && !settingKey && keys.some(namesCredential);
+      return !isTrivial(value) && !isReference(value) && !settingKey && keys.some(namesCredential);
     })
     .map(([path]) => path.join("."));
 }

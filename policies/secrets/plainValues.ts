@@ -1,7 +1,8 @@
 import { containersOf, objectName, WORKLOADS } from "../kubernetes/workloads";
-import { ResourceRule } from "../rule";
+import { Provenance, ResourceRule } from "../rule";
 import { T } from "../types";
-import { credentialReason, credentialsInDocument } from "./credentials";
+import { chartName, configMapValues } from "./chartConfigMaps";
+import { credentialReason, credentialsInDocument, leaves } from "./credentials";
 
 export const noPlaintextSecretEnv: ResourceRule = {
   kind: "resource",
@@ -25,16 +26,34 @@ export const noCredentialsInConfigMaps: ResourceRule = {
   kind: "resource",
   name: "no-credentials-in-configmaps",
   description:
-    "ConfigMaps hold no credentials: no Pulumi secret, URL with a password, private key, value under a credential's name (any case), nor a config file with one.",
+    "ConfigMaps hold no credentials: no Pulumi secret, URL with a password, private key, value under a credential's name (any case), nor a config file with one; neither do the chart values a chart renders into a ConfigMap (Grafana's datasources, Loki's config, Logstash's pipelines...).",
   severity: "critical",
-  remediation: "Move the value to a Secret (mounted or referenced the same way) and keep the ConfigMap for settings",
-  types: [T.configMap],
-  check: (props, _type, provenance) => {
+  remediation:
+    "Move the value to a Secret (mounted or referenced the same way) and keep the ConfigMap for settings; in chart values, name a variable or file the pod reads from a Secret (Grafana: envValueFrom and ${VAR})",
+  types: [T.configMap, T.helmRelease],
+  check: (props, type, provenance) => {
+    if (type === T.helmRelease) return chartConfigMapCredentials(props, provenance);
     const name = objectName(props, T.configMap);
-    return Object.entries({ ...(props.data ?? {}) }).flatMap(([key, value]) => {
-      const reason = credentialReason(key, value, provenance.isSecret(["data", key]));
-      if (reason) return [`${name}: ${key} holds ${reason}`];
-      return credentialsInDocument(String(value)).map((at) => `${name}: ${key} holds a credential at ${at}`);
-    });
+    return Object.entries({ ...(props.data ?? {}) }).flatMap(([key, value]) =>
+      credentialsIn(`${name}: ${key}`, key, value, provenance.isSecret(["data", key])),
+    );
   },
 };
+
+/** Why a ConfigMap's value (a setting, or a config file) holds a credential, as messages about `where`. */
+function credentialsIn(where: string, key: string, value: unknown, secret: boolean): string[] {
+  const reason = credentialReason(key, value, secret);
+  if (reason) return [`${where} holds ${reason}`];
+  return credentialsInDocument(String(value)).map((at) => `${where} holds a credential at ${at}`);
+}
+
+/** The same about the values a Release's chart writes into ConfigMaps (chartConfigMaps.ts). */
+function chartConfigMapCredentials(props: Record<string, any>, provenance: Provenance): string[] {
+  return configMapValues(props.chart, props.values).flatMap(({ path, value }) =>
+    leaves(value, path).flatMap(([at, leaf]) => {
+      const key = String([...at].reverse().find((k) => typeof k === "string") ?? "");
+      const where = `${chartName(props.chart)} values ${at.join(".")} (rendered into a ConfigMap)`;
+      return credentialsIn(where, key, leaf, provenance.isSecret(["values", ...at]));
+    }),
+  );
+}

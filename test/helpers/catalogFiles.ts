@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { BuiltinCatalog, builtinCatalogPath } from "../../services/load";
+import { BuiltinCatalog, builtinCatalogPath, readCatalogFile } from "../../services/load";
+import { publishedImages } from "./stackConfigs";
 
 /** A built-in catalog as a plain document (merge keys applied), to change and write back. */
 export function catalogDocument(name: BuiltinCatalog): any {
@@ -23,7 +24,15 @@ export function withCatalogFile(config: Record<string, string>, file: string): R
   return result;
 }
 
-/** Stack layers that read `file` instead of their built-in catalog. */
+/**
+ * Stack layers that read `file` instead of their built-in catalog; a layer that names images runs
+ * the file's published ones (a catalog the program refuses keeps them, to be refused for itself).
+ */
 export function withCatalogFileLayers<L extends { config: Record<string, string> }>(layers: L[], file: string): L[] {
-  return layers.map((layer) => ({ ...layer, config: withCatalogFile(layer.config, file) }));
+  const { catalog } = readCatalogFile(file);
+  return layers.map((layer) => {
+    const config = withCatalogFile(layer.config, file);
+    if (config["platform:images"] && catalog) config["platform:images"] = JSON.stringify(publishedImages(catalog));
+    return { ...layer, config };
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * What Loki 3 needs before `limits_config.retention_period` deletes anything, as its documentation
- * and code say at v3.1.1 (dev's image) and v3.2.0 (the prod chart's app), the same lines in both
+ * and code say at v3.2.0 (the prod chart's app, which dev runs too; v3.1.1 has the same lines)
  * (grafana/loki docs/sources/operations/storage/retention.md, "Retention Configuration";
  * pkg/compactor/compactor.go, Config.Validate). No Loki binary can be installed here:
  * this checks a rendered config against those documented requirements. `persistentDir` is where the

@@ -233,6 +233,19 @@ const SECRETS: Mutation[] = [
     },
   },
   {
+    change:
+      "Grafana's logs datasource given the reader's password in kube-prometheus-stack's values (the chart renders them into a ConfigMap)",
+    stack: "prod",
+    rule: "no-credentials-in-configmaps",
+    apply: (p) => {
+      const kps = p.get(T.helmRelease, "kubePrometheusStack");
+      kps.inputs.values.grafana.additionalDataSources[0].secureJsonData = {
+        basicAuthPassword: "pw0123456789abcdef01234567",
+      };
+      markSecret(kps, ["values", "grafana", "additionalDataSources", 0, "secureJsonData", "basicAuthPassword"]);
+    },
+  },
+  {
     change: "a ConfigMap key Admin-Password (mixed case) holding a password",
     stack: "prod",
     rule: "no-credentials-in-configmaps",
@@ -947,6 +960,17 @@ export const INSECURE: Mutation[] = [
 
 /** Changes that look alarming to a name-matching policy but are not: the pack must stay silent. */
 export const BENIGN: Mutation[] = [
+  {
+    change: "Grafana's logs datasource naming the variable its container reads the reader's password from",
+    stack: "prod",
+    apply: (p) => {
+      const grafana = p.get(T.helmRelease, "kubePrometheusStack").inputs.values.grafana;
+      grafana.additionalDataSources[0].secureJsonData = { basicAuthPassword: "${GRAFANA_LOGS_READER_PASSWORD}" };
+      grafana.envValueFrom = {
+        GRAFANA_LOGS_READER_PASSWORD: { secretKeyRef: { name: "grafana-logs-reader", key: "password" } },
+      };
+    },
+  },
   {
     change: "a catalog env TOKEN_TTL_SECONDS: 900",
     stack: "prod",

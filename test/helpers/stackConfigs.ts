@@ -1,4 +1,7 @@
 import * as path from "path";
+import { BUILTIN_CATALOGS, BuiltinCatalog, builtinCatalogPath, loadCatalog } from "../../services/load";
+import { Catalog, imageTagOrDigest } from "../../services/schema";
+import { unpublishedServices } from "../../components/aws/serviceImages";
 
 /** Values a user would set with `pulumi config set --secret` for the built-in catalogs. */
 export const CONFIG_SECRETS: Record<string, Record<string, Record<string, string>>> = {
@@ -66,12 +69,30 @@ export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): 
   };
 }
 
+/** The stack's ECR registry as the mocks answer (account 123456789012, eu-west-1). */
+export const ECR_REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+/**
+ * `platform:images` as a prod team sets it once its images exist: every service the program does not
+ * build, by its full reference in the service's ECR repository (`{catalog}/{service}`) with the
+ * catalog's tag. Without it the platform layer refuses the seeds (their images name no registry).
+ */
+export function publishedImages(catalog: Catalog): Record<string, string> {
+  return Object.fromEntries(
+    unpublishedServices(catalog, {}).map((s) => [
+      s.name,
+      `${ECR_REGISTRY}/${catalog.name}/${s.name}${imageTagOrDigest(s.image!)}`,
+    ]),
+  );
+}
+
 /** The deploy runner's settings every prod infrastructure layer of the tests uses. */
 export const RUNNER = { githubRepository: "acme/platform" };
 
 /**
  * The two prod stacks of a catalog: `prod-infra` (infrastructure layer, environment prod) and
- * `prod` (platform layer), the same AWS settings and extra config on both, as a team would keep them.
+ * `prod` (platform layer), the same AWS settings and extra config on both, as a team would keep them;
+ * the platform layer runs the catalog's published images (publishedImages).
  */
 export function prodLayers(
   catalog: string,
@@ -87,6 +108,18 @@ export function prodLayers(
         ...extra,
       },
     },
-    { stack: "prod", config: { ...prodConfig(catalog, { layer: "platform", ...aws }), ...extra } },
+    {
+      stack: "prod",
+      config: {
+        ...prodConfig(catalog, { layer: "platform", ...aws }),
+        // A name no built-in catalog has is for withCatalogFileLayers, which fills in its file's.
+        "platform:images": JSON.stringify(
+          BUILTIN_CATALOGS.includes(catalog as BuiltinCatalog)
+            ? publishedImages(loadCatalog(builtinCatalogPath(catalog as BuiltinCatalog)))
+            : {},
+        ),
+        ...extra,
+      },
+    },
   ];
 }

@@ -7,6 +7,23 @@ const withEnv = (...env: Array<Record<string, unknown>>) => pod((p) => firstCont
 const configMap = (data: Record<string, string>, secretPaths?: Array<Array<string | number>>) =>
   resource(CONFIG_MAP, { metadata: { name: "settings" }, data }, "settings", { secretPaths });
 
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const grafanaDatasourcePath = ["values", "grafana", "additionalDataSources", 0, "secureJsonData", "basicAuthPassword"];
+const elasticsearchDatasource = (password: string) => ({
+  name: "Elasticsearch",
+  type: "elasticsearch",
+  basicAuth: true,
+  basicAuthUser: "grafana_reader",
+  secureJsonData: { basicAuthPassword: password },
+});
+const kpsRelease = (datasources: unknown[], secretPaths?: Array<Array<string | number>>, name = "kps") =>
+  resource(
+    RELEASE,
+    { chart: "kube-prometheus-stack", values: { grafana: { additionalDataSources: datasources } } },
+    name,
+    { secretPaths },
+  );
+
 export const SECRET_CASES: Record<string, RuleCase> = {
   "no-default-credentials": {
     bad: [
@@ -158,8 +175,41 @@ export const SECRET_CASES: Record<string, RuleCase> = {
           "ConfigMap settings: app.yaml holds a credential at smtp.password",
         ],
       },
+      {
+        why: "Grafana's datasource password in kube-prometheus-stack's values, which the chart renders into a ConfigMap",
+        resources: [
+          kpsRelease([elasticsearchDatasource("pw0123456789abcdef")], [grafanaDatasourcePath]),
+          kpsRelease([elasticsearchDatasource("Tr0ub4dor&3xyz")], undefined, "kps-literal"),
+        ],
+        says: [
+          "kube-prometheus-stack values grafana.additionalDataSources.0.secureJsonData.basicAuthPassword (rendered into a ConfigMap) holds a Pulumi secret",
+          "kube-prometheus-stack values grafana.additionalDataSources.0.secureJsonData.basicAuthPassword (rendered into a ConfigMap) holds a credential",
+        ],
+      },
+      {
+        why: "a Logstash pipeline's password in its values, rendered into a ConfigMap",
+        resources: [
+          resource(RELEASE, {
+            chart: "logstash",
+            values: { logstashPipeline: { "logstash.yml": "output:\n  password: hunter2hunter2\n" } },
+          }),
+        ],
+        says: [
+          "logstash values logstashPipeline.logstash.yml (rendered into a ConfigMap) holds a credential at output.password",
+        ],
+      },
     ],
     good: [
+      {
+        why: "the datasource names a variable Grafana's container reads from a Secret; Promtail's config (a Secret) holds one",
+        resources: [
+          kpsRelease([elasticsearchDatasource("${GRAFANA_LOGS_READER_PASSWORD}")], []),
+          resource(RELEASE, {
+            chart: "promtail",
+            values: { config: { clients: [{ url: "http://loki:3100", basic_auth: { password: "hunter2hunter2" } }] } },
+          }),
+        ],
+      },
       {
         why: "settings, a certificate, a config file naming a Secret",
         resources: [
