@@ -107,8 +107,9 @@ describe("messages survive a broker node loss (a 3-node RabbitMQ cluster, quorum
       });
     await publisher.waitForConfirms();
     // Parked for its delay when the leader dies: it must still wait out its delay, then come back.
-    await publishConfirmed(consumer, retryExchange(CONSUMER), retryQueue(QUEUE, 2), "parked-before");
+    // Timed from before the publish: the broker starts the delay when it enqueues, after that.
     const parkedAt = Date.now();
+    await publishConfirmed(consumer, retryExchange(CONSUMER), retryQueue(QUEUE, 2), "parked-before");
 
     await leader.stop(); // SIGKILL: the node is gone, no orderly hand-over
     const failoverStarted = Date.now();
@@ -154,8 +155,8 @@ describe("messages survive a broker node loss (a 3-node RabbitMQ cluster, quorum
 
     // After the failover: a rejected message reaches the DLQ, and a new retry keeps its delay.
     await publishConfirmed(publisher, "user.events", "user.user.created", "poison");
-    await publishConfirmed(consumer, retryExchange(CONSUMER), retryQueue(QUEUE, 1), "parked-after");
     const parkedAfterAt = Date.now();
+    await publishConfirmed(consumer, retryExchange(CONSUMER), retryQueue(QUEUE, 1), "parked-after");
     const dead = await until(`the rejected message in ${DLQ}`, 30_000, async () => {
       const message = await consumer.get(DLQ, { noAck: false });
       if (!message) return undefined;
