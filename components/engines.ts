@@ -29,7 +29,7 @@ export const IMAGES = {
    * alike (.github/workflows/release.yml), so Apple-silicon laptops pull it natively.
    */
   redisExporter: "oliver006/redis_exporter:v1.65.0-alpine",
-  rabbitmq: "rabbitmq:3.13.7-management-alpine@sha256:606d8c0d6b3c18d1da9afc53bc7cdb2a8d5486df91b5a9830e9e07626c9ae281",
+  rabbitmq: "rabbitmq:4.3.6-management-alpine@sha256:ff7352f631348acca9d202c3b69dc06998c4ee1a769febc08f59aaa9f117130b",
   kong: "kong:3.9.1@sha256:76c14b93e989f7f4418039f7f9789ca32564016211c86ac1a18022f4788e7b9c",
   prometheus: "prom/prometheus:v2.54.1@sha256:f6639335d34a77d9d9db382b92eeb7fc00934be8eae81dbc03b31cfe90411a94",
   // The version kube-prometheus-stack 65.8.1 runs on prod (values.yaml alertmanager.alertmanagerSpec.image.tag).
@@ -47,18 +47,13 @@ export const IMAGES = {
   kibana: "kibana:8.15.0@sha256:dc16a859c469deb5904294a216abb30a760942343414fb1a99f958ba2342b102",
   filebeat: "docker.elastic.co/beats/filebeat:8.15.0",
   // The charts' own images beside those above, at the versions the pinned charts run
-  // (kube-prometheus-stack 65.8.1 and its Grafana and kube-state-metrics, the Bitnami RabbitMQ chart).
+  // (kube-prometheus-stack 65.8.1 and its Grafana and kube-state-metrics).
   prometheusOperator: "quay.io/prometheus-operator/prometheus-operator:v0.77.2",
   prometheusConfigReloader: "quay.io/prometheus-operator/prometheus-config-reloader:v0.77.2",
   webhookCertgen:
     "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v20221220-controller-v1.5.1-58-g787ea74b6@sha256:4d99688e557396f5baa150e019ff7d5b7334f9b9f9a8dab64038c5c2a006f6b5",
   k8sSidecar: "quay.io/kiwigrid/k8s-sidecar:1.28.0",
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
-  /**
-   * The in-cluster broker's image, from `bitnamilegacy`: Broadcom moved Bitnami's published images
-   * there (docker.io/bitnami/rabbitmq:3.13.7-debian-12-r2, chart 14.7.0's default, no longer pulls).
-   */
-  bitnamiRabbitmq: "bitnamilegacy/rabbitmq:3.13.7-debian-12-r2",
   curl: "curlimages/curl:8.9.1@sha256:8addc281f0ea517409209f76832b6ddc2cabc3264feb1ebbec2a2521ffad24e4",
   adminer: "adminer:4.8.1@sha256:ea38d6384f8f6f0dc29705d6497ca7d77af3e664288d655e574f433d592030df",
   redisCommander: "ghcr.io/joeferner/redis-commander:0.9.0",
@@ -78,7 +73,6 @@ export const AWAITING_DIGEST: ReadonlyArray<keyof typeof IMAGES> = [
   "prometheusConfigReloader",
   "k8sSidecar",
   "kubeStateMetrics",
-  "bitnamiRabbitmq",
 ];
 
 /** The administrative login of every database server the platform runs (DocumentDB forbids the underscore). */
@@ -164,10 +158,15 @@ export const REDIS = {
   exporter: { image: IMAGES.redisExporter, port: 9121 },
 } as const;
 
+/**
+ * RabbitMQ 4.3 on every target: the dev container and the in-cluster nodes run this image, Amazon
+ * MQ the same minor. 4.3 is the first whose quorum queues order message priorities (0-31), so
+ * the catalog's `maxPriority` holds on the replicated queues (docs/messaging.md).
+ */
 export const RABBITMQ = {
   image: IMAGES.rabbitmq,
-  /** Amazon MQ's engine version, the dev image's minor. */
-  managedVersion: "3.13",
+  /** Amazon MQ's engine version, the image's minor (Amazon MQ runs RabbitMQ 4 on mq.m7g instances only). */
+  managedVersion: "4.3",
   amqpPort: 5672,
   amqpsPort: 5671,
   managementPort: 15672,

@@ -32,7 +32,7 @@ import { podSecurity } from "./kubernetes/podSecurity";
 import { serviceAccountTokenNotMounted } from "./kubernetes/serviceAccounts";
 import { encryptedStorageClasses } from "./kubernetes/storage";
 import { noExposedServices } from "./kubernetes/exposedServices";
-import { consumerQueuesHaveDlq } from "./messaging/deadLetters";
+import { consumerQueuesHaveDlq, quorumQueues } from "./messaging/deadLetters";
 import { provenanceOf, Rule, WithSecretPaths } from "./rule";
 import { noDefaultCredentials } from "./secrets/defaultCredentials";
 import { masterPasswordsSecret } from "./secrets/masterPasswords";
@@ -95,6 +95,7 @@ export const RULES: Rule[] = [
   requiredTags,
   // messaging/, data/
   consumerQueuesHaveDlq,
+  quorumQueues,
   ownDatabaseRole,
 ];
 

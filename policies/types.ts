@@ -50,5 +50,8 @@ export const T = {
   awsProvider: "pulumi:providers:aws",
   queue: "rabbitmq:index/queue:Queue",
   binding: "rabbitmq:index/binding:Binding",
+  /** The Messaging Topology Operator's objects (the in-cluster broker). */
+  queueObject: "kubernetes:rabbitmq.com/v1beta1:Queue",
+  bindingObject: "kubernetes:rabbitmq.com/v1beta1:Binding",
   pgDatabase: "postgresql:index/database:Database",
 } as const;

@@ -119,6 +119,13 @@ export const DatabaseSchema = z.discriminatedUnion(
  */
 export const BROKER_MAX_TTL_MS = 315_360_000_000;
 
+/**
+ * The highest priority a quorum queue orders by: RabbitMQ 4.3 quorum queues keep 32 levels (0-31),
+ * always on, and clamp a higher priority to 31 (rabbitmq-website
+ * versioned_docs/version-4.3/quorum-queues/index.md, "Message Priorities").
+ */
+export const QUORUM_MAX_PRIORITY = 31;
+
 /** A queue's x-message-ttl in milliseconds. */
 const messageTtl = z
   .number()
@@ -166,8 +173,20 @@ export const ConsumerSchema = z
       )
       .min(1),
     retry: RetrySchema.optional(),
-    /** Highest priority the queue honours (x-max-priority). */
-    maxPriority: z.number().int().min(1).max(255).optional(),
+    /**
+     * Highest message priority its publishers use. The queue is a quorum queue, which orders
+     * priorities 0-31 strictly without an argument (RabbitMQ 4.3, every target): see
+     * docs/messaging.md, "Priorities".
+     */
+    maxPriority: z
+      .number()
+      .int()
+      .min(1)
+      .max(
+        QUORUM_MAX_PRIORITY,
+        `must be at most ${QUORUM_MAX_PRIORITY}: quorum queues order priorities 0-${QUORUM_MAX_PRIORITY} and serve a higher one as ${QUORUM_MAX_PRIORITY} (docs/messaging.md, "Priorities")`,
+      )
+      .optional(),
     messageTtlMs: messageTtl.optional(),
     maxLength: z.number().int().positive().optional(),
     dlq: DeadLetterQueueSchema.default({ maxLength: DEFAULT_DLQ_MAX_LENGTH }),

@@ -13,6 +13,7 @@ import { CHART_RENDERS } from "./helpers/chartRenders";
 import { prodLayers } from "./helpers/stackConfigs";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const RABBITMQ_CLUSTER = "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster";
 const TRACING_MEMORY = "1Gi";
 const sizes = platformChartSizes(TRACING_MEMORY);
 
@@ -29,7 +30,7 @@ function tableImage(rendered: string): string | undefined {
   );
 }
 
-/** Both prod stacks that between them install every chart: Loki and the in-cluster broker, and ELK. */
+/** Both prod stacks that between them install every chart (and the in-cluster broker): Loki and the broker, and ELK. */
 const RUNS = [
   { label: "erp, Loki, in-cluster broker", layers: prodLayers("erp", { broker: { mode: "in-cluster" } }) },
   {
@@ -71,8 +72,14 @@ describe("platform chart workloads", () => {
       before(async () => {
         run = await runLayersUnderMocks(layers, () => runProgram(path.join(__dirname, "..")));
       });
-      const releases = () =>
-        ofType(run.resources, RELEASE).map((r) => ({ name: r.inputs.name, values: r.inputs.values }));
+      /** The charts' releases with their values, and the in-cluster broker's RabbitmqCluster with its spec. */
+      const releases = () => [
+        ...ofType(run.resources, RELEASE).map((r) => ({ name: r.inputs.name, values: r.inputs.values })),
+        ...ofType(run.resources, RABBITMQ_CLUSTER).map((r) => ({
+          name: r.inputs.metadata.name,
+          values: r.inputs.spec,
+        })),
+      ];
 
       it("gives every container requests and limits of CPU and memory, the table's", () => {
         for (const { name, values } of releases()) {

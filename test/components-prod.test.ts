@@ -19,6 +19,7 @@ import {
 import {
   DATABASE_ADMIN_USER,
   DATABASE_ENGINES,
+  IMAGES,
   MONGO_TOOLS_IMAGE,
   OTLP_HTTP_PORT,
   POSTGRES_TOOLS_IMAGE,
@@ -36,7 +37,6 @@ import {
 } from "../components/platform";
 import { ServiceEndpoints } from "../components/serviceEnvironment";
 import { TopologyPlan } from "../components/messaging/topology";
-import { rabbitPasswordHash } from "../components/messaging/definitions";
 import { renderBootstrapSql } from "../components/data/bootstrapSql";
 import { renderMongoUserScript, renderReplicaSetInit } from "../components/data/mongoInit";
 import { DNS_EGRESS } from "../components/kubernetes/networkPolicies";
@@ -59,7 +59,15 @@ import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
 import { asPolicyResources, evaluate } from "../tools/policyCheck";
 import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
 import { renderClickHouseLogin } from "../components/kubernetes/clickhouseServerFiles";
-import { InClusterBroker, MESSAGING_NAMESPACE, RABBITMQ_CHART } from "../components/kubernetes/InClusterBroker";
+import {
+  BROKER_OPERATORS,
+  InClusterBroker,
+  MESSAGING_NAMESPACE,
+  RABBITMQ_CLUSTER,
+} from "../components/kubernetes/InClusterBroker";
+import { objectName } from "../components/kubernetes/rabbitmqObjects";
+import { RABBITMQ_SIZES } from "../components/kubernetes/chartSizes";
+import { kubernetesSchemaProblems } from "./helpers/kubernetesSchemas";
 import { CHARTS, NAMESPACES, PlatformCharts } from "../components/kubernetes/PlatformCharts";
 import { kongValues } from "../components/kubernetes/chartValues";
 import { POD_MONITOR, targetLabels, validatePodMonitor } from "./helpers/podMonitors";
@@ -212,13 +220,23 @@ const PLAN: TopologyPlan = {
       name: "mailer.orders",
       service: "mailer",
       role: "consumer",
-      arguments: { "x-dead-letter-exchange": "platform.dlx", "x-dead-letter-routing-key": "mailer.orders" },
+      type: "quorum",
+      arguments: {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "platform.dlx",
+        "x-dead-letter-routing-key": "mailer.orders",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+        "x-delivery-limit": 10,
+      },
+      maxPriority: 5,
     },
     {
       name: "mailer.orders.dlq",
       service: "mailer",
       role: "dead-letter",
-      arguments: { "x-max-length": 10000, "x-overflow": "reject-publish" },
+      type: "quorum",
+      arguments: { "x-queue-type": "quorum", "x-max-length": 10000, "x-overflow": "reject-publish" },
     },
   ],
   bindings: [
@@ -756,7 +774,7 @@ describe("ManagedCache (under mocks)", () => {
 
 describe("ManagedBroker (under mocks)", () => {
   const broker = () =>
-    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m5.large", ...placement }));
+    build(() => new ManagedBroker("mq", { namePrefix: PREFIX, instanceType: "mq.m7g.large", ...placement }));
   const host = "mq-broker.mq.eu-west-1.amazonaws.com";
 
   it("runs a private, Multi-AZ Amazon MQ for RabbitMQ cluster reachable from the nodes on AMQPS and HTTPS", async () => {
@@ -764,7 +782,7 @@ describe("ManagedBroker (under mocks)", () => {
     const mq = one(run.resources, "aws:mq/broker:Broker").inputs;
     assert.deepEqual(
       [mq.brokerName, mq.engineType, mq.engineVersion, mq.hostInstanceType, mq.deploymentMode, mq.publiclyAccessible],
-      [`${PREFIX}-rabbitmq`, "RabbitMQ", RABBITMQ.managedVersion, "mq.m5.large", "CLUSTER_MULTI_AZ", false],
+      [`${PREFIX}-rabbitmq`, "RabbitMQ", RABBITMQ.managedVersion, "mq.m7g.large", "CLUSTER_MULTI_AZ", false],
     );
     assert.deepEqual([mq.subnetIds, mq.securityGroups], [placement.privateSubnetIds, ["mq-sg-id"]]);
     assert.deepEqual(mq.encryptionOptions, { useAwsOwnedKey: true });
@@ -823,6 +841,7 @@ describe("AmazonMqTopology (under mocks)", () => {
     ]);
     const dlq = named(run.resources, "rabbitmq:index/queue:Queue", "mq-topology-q-mailer.orders.dlq");
     assert.deepEqual(JSON.parse(dlq.inputs.settings.argumentsJson), {
+      "x-queue-type": "quorum",
       "x-max-length": 10000,
       "x-overflow": "reject-publish",
     });
@@ -2078,87 +2097,203 @@ describe("InClusterDatabase (under mocks)", () => {
 });
 
 describe("InClusterBroker (under mocks)", () => {
+  const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
+  const rabbitmq = (kind: string) => `kubernetes:rabbitmq.com/v1beta1:${kind}`;
   const broker = (consume?: (broker: InClusterBroker) => Record<string, pulumi.Input<unknown>>) =>
-    build(() =>
-      withConsumers(
+    build(() => {
+      const provider = kubernetesProvider();
+      // Stands for kube-prometheus-stack's release, which installs the ServiceMonitor CRD.
+      const monitoringRelease = new k8s.core.v1.Namespace("monitoring-crds", {}, { provider });
+      return withConsumers(
         new InClusterBroker("mq", {
           plan: PLAN,
           storageClass: "gp3-encrypted",
-          retainOnDelete: true,
-          provider: kubernetesProvider(),
+          monitoringRelease,
+          protect: true,
+          provider,
         }),
         consume,
-      ),
-    );
+      );
+    });
+  const waitsForCondition = (r: RecordedResource) => r.inputs.metadata.annotations?.["pulumi.com/waitFor"];
 
-  it("installs the pinned RabbitMQ chart, three nodes, loading the plan's definitions from a Secret", async () => {
+  it("installs cert-manager, then the RabbitMQ Cluster and Topology Operators, from their pinned release manifests", async () => {
     const run = await broker();
-    const namespace = one(run.resources, "kubernetes:core/v1:Namespace");
-    assert.equal(namespace.inputs.metadata.name, MESSAGING_NAMESPACE);
-    const admin = named(run.resources, "kubernetes:core/v1:Secret", "mq-admin");
-    assert.deepEqual(Object.keys(admin.inputs.stringData).sort(), ["rabbitmq-erlang-cookie", "rabbitmq-password"]);
-    const definitions = named(run.resources, "kubernetes:core/v1:Secret", "mq-definitions");
-    for (const secret of [admin, definitions]) {
-      assert.equal(secret.inputs.metadata.namespace, MESSAGING_NAMESPACE);
-      assert.ok(dependsOn(secret, namespace));
-    }
-    const release = one(run.resources, "kubernetes:helm.sh/v3:Release");
+    const [certManager, clusterOperator, topologyOperator] = [
+      "cert-manager",
+      "cluster-operator",
+      "topology-operator",
+    ].map((part) => named(run.resources, CONFIG_FILE, `mq-${part}`));
     assert.deepEqual(
-      [release.inputs.chart, release.inputs.version, release.inputs.namespace, release.inputs.values.replicaCount],
-      [RABBITMQ_CHART.chart, RABBITMQ_CHART.version, MESSAGING_NAMESPACE, 3],
+      [certManager, clusterOperator, topologyOperator].map((file) => file.inputs.file),
+      [
+        "https://github.com/cert-manager/cert-manager/releases/download/v1.20.3/cert-manager.yaml",
+        "https://github.com/rabbitmq/cluster-operator/releases/download/v2.22.3/cluster-operator.yml",
+        "https://github.com/rabbitmq/messaging-topology-operator/releases/download/v1.20.1/messaging-topology-operator-with-certmanager.yaml",
+      ],
     );
-    assert.deepEqual(release.inputs.values.auth, {
-      username: "platform-admin",
-      existingPasswordSecret: "rabbitmq-admin",
-      existingErlangSecret: "rabbitmq-admin",
-    });
-    assert.deepEqual(release.inputs.values.loadDefinition, { enabled: true, existingSecret: "rabbitmq-definitions" });
-    // The chart's ServiceMonitor scrapes the per-queue depth the DLQ alert reads, for the plan's vhost.
-    assert.deepEqual(release.inputs.values.metrics.serviceMonitor, {
-      default: { enabled: true },
-      detailed: { enabled: true, family: ["queue_coarse_metrics"], vhost: ["shop"] },
-    });
-    assert.ok(dependsOn(release, admin) && dependsOn(release, definitions));
-    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
-    assert.deepEqual(bypassingProvider(run), []);
-    assert.deepEqual(outsideComponent(run, "platform:kubernetes:InClusterBroker"), ["k"]);
+    assert.deepEqual(
+      Object.values(BROKER_OPERATORS).map((o) => o.manifest),
+      [certManager, clusterOperator, topologyOperator].map((file) => file.inputs.file),
+    );
+    // Both operators' manifests carry cert-manager Certificates; the topology operator runs in the
+    // cluster operator's namespace.
+    assert.ok(dependsOn(clusterOperator, certManager));
+    assert.ok(dependsOn(topologyOperator, certManager) && dependsOn(topologyOperator, clusterOperator));
+    assert.equal(ofType(run.resources, "kubernetes:helm.sh/v3:Release").length, 0, "no chart: Bitnami's is gone");
   });
 
-  it("gives each service its own login in the definitions, and hands them a plain AMQP BrokerEndpoint in messaging", async () => {
+  it("runs three nodes on the engine table's image, one voluntary disruption at a time, scraped for the DLQ alert", async () => {
     const run = await broker();
-    const definitions = JSON.parse(
-      named(run.resources, "kubernetes:core/v1:Secret", "mq-definitions").inputs.stringData["load_definition.json"],
-    );
-    assert.deepEqual(definitions.vhosts, [{ name: "shop" }]);
-    const hashes = new Map(definitions.users.map((u: any) => [u.name, u.password_hash]));
-    assert.deepEqual([...hashes.keys()], ["orders", "mailer", "platform-admin"]);
-    for (const service of ["orders", "mailer"]) {
-      const credentials = run.result.credentials[service];
-      const password = await valueOf(credentials.password);
-      assert.ok(password.secret);
-      assert.equal(hashes.get(service), rabbitPasswordHash(service, password.value));
+    const cluster = one(run.resources, rabbitmq("RabbitmqCluster"));
+    assert.deepEqual(cluster.inputs.metadata, {
+      name: RABBITMQ_CLUSTER,
+      namespace: MESSAGING_NAMESPACE,
+      annotations: { "pulumi.com/waitFor": "condition=AllReplicasReady" },
+    });
+    const { replicas, image, persistence, resources } = cluster.inputs.spec;
+    // The dev container's image, pinned by digest: one RabbitMQ on every target.
+    assert.deepEqual([replicas, image, persistence.storageClassName], [3, IMAGES.rabbitmq, "gp3-encrypted"]);
+    // Sized from the platform's sizes table, which `npm run plan` adds up.
+    assert.deepEqual(resources, RABBITMQ_SIZES["rabbitmq-server"].containers.rabbitmq.size);
+    assert.ok(dependsOn(cluster, named(run.resources, CONFIG_FILE, "mq-cluster-operator")));
+    assert.ok(dependsOn(cluster, named(run.resources, "kubernetes:core/v1:Namespace", "mq-ns")));
+    // A quorum queue of three keeps its majority with one node down, not two.
+    const pdb = one(run.resources, "kubernetes:policy/v1:PodDisruptionBudget");
+    assert.deepEqual(pdb.inputs.spec, {
+      maxUnavailable: 1,
+      selector: { matchLabels: { "app.kubernetes.io/name": RABBITMQ_CLUSTER } },
+    });
+    const monitor = one(run.resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor");
+    assert.deepEqual(monitor.inputs.spec.endpoints, [
+      { port: "prometheus", path: "/metrics" },
+      { port: "prometheus", path: "/metrics/detailed", params: { family: ["queue_coarse_metrics"], vhost: ["shop"] } },
+    ]);
+    assert.ok(dependsOn(monitor, named(run.resources, "kubernetes:core/v1:Namespace", "monitoring-crds")));
+    assert.deepEqual(kubernetesSchemaProblems([cluster]), []);
+  });
+
+  it("declares the plan as the Topology Operator's objects, every queue a durable quorum queue, in dependency waves", async () => {
+    const run = await broker();
+    const count = (kind: string) => ofType(run.resources, rabbitmq(kind)).length;
+    assert.deepEqual(["Vhost", "Exchange", "Queue", "Binding", "User", "Permission", "TopicPermission"].map(count), [
+      1,
+      PLAN.exchanges.length,
+      PLAN.queues.length,
+      PLAN.bindings.length,
+      2,
+      2,
+      1,
+    ]);
+    const vhost = one(run.resources, rabbitmq("Vhost"));
+    assert.deepEqual(vhost.inputs.spec, {
+      name: "shop",
+      defaultQueueType: "quorum",
+      rabbitmqClusterReference: { name: RABBITMQ_CLUSTER },
+    });
+    for (const queue of ofType(run.resources, rabbitmq("Queue"))) {
+      const planned = PLAN.queues.find((q) => q.name === queue.inputs.spec.name)!;
+      assert.deepEqual(
+        [queue.inputs.spec.type, queue.inputs.spec.durable, queue.inputs.spec.arguments],
+        ["quorum", true, planned.arguments],
+      );
+      assert.ok(dependsOn(queue, vhost), `${queue.name} waits for the vhost`);
     }
+    const binding = ofType(run.resources, rabbitmq("Binding")).find(
+      (b) => b.inputs.spec.routingKey === "sales.order.*",
+    )!;
+    assert.deepEqual(
+      binding.inputs.metadata.name.split("-").slice(0, -1).join("-"),
+      "sales.events.mailer.orders.sales.order",
+    );
+    assert.ok(ofType(run.resources, rabbitmq("Queue")).every((q) => dependsOn(binding, q)));
+    // The first wave waits for the operator (its CRDs and webhook), the running cluster and the logins.
+    for (const first of [CONFIG_FILE, rabbitmq("RabbitmqCluster"), "kubernetes:core/v1:Secret"])
+      assert.ok(
+        ofType(run.resources, first).some((r) => dependsOn(vhost, r)),
+        `the vhost waits for ${first}`,
+      );
+    const objects = run.resources.filter(
+      (r) => r.type.startsWith("kubernetes:rabbitmq.com/") && r.inputs.kind !== "RabbitmqCluster",
+    );
+    for (const object of objects) assert.equal(waitsForCondition(object), "condition=Ready", object.name);
+    assert.deepEqual(kubernetesSchemaProblems(objects), []);
+  });
+
+  it("gives each service its own login, imported by its User from a Secret, and hands them a plain AMQP BrokerEndpoint", async () => {
+    const run = await broker();
+    for (const service of ["orders", "mailer"]) {
+      const user = ofType(run.resources, rabbitmq("User")).find((u) => u.inputs.metadata.name === service)!;
+      const secret = ofType(run.resources, "kubernetes:core/v1:Secret").find(
+        (s) => s.inputs.metadata.name === user.inputs.spec.importCredentialsSecret.name,
+      )!;
+      assert.equal(secret.inputs.metadata.namespace, MESSAGING_NAMESPACE);
+      const password = await valueOf(run.result.credentials[service].password);
+      assert.ok(password.secret);
+      assert.deepEqual(secret.inputs.stringData, { username: service, password: password.value });
+      const permission = ofType(run.resources, rabbitmq("Permission")).find(
+        (p) => p.inputs.spec.userReference.name === service,
+      )!;
+      assert.deepEqual(permission.inputs.spec.permissions, PLAN.users.find((u) => u.service === service)!.permissions);
+    }
+    assert.deepEqual(one(run.resources, rabbitmq("TopicPermission")).inputs.spec.permissions, {
+      exchange: "sales.events",
+      write: "^(sales\\.order\\.created)$",
+      read: "^$",
+    });
     assert.deepEqual(run.result.credentials.mailer.consumerQueues, ["mailer.orders"]);
     const endpoint: BrokerEndpoint = run.result.endpoint;
     assert.deepEqual(
       { ...endpoint, vhost: await resolved(endpoint.vhost) },
       {
-        host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
-        port: 5672,
+        host: `${RABBITMQ_CLUSTER}.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+        port: RABBITMQ.amqpPort,
         tls: false,
         vhost: "shop",
         location: { kind: "namespace", namespace: "messaging" },
       },
     );
-    assert.equal(endpoint.port, RABBITMQ.amqpPort);
+    assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
+    assert.deepEqual(bypassingProvider(run), []);
+    assert.deepEqual(outsideComponent(run, "platform:kubernetes:InClusterBroker"), ["k", "monitoring-crds"]);
   });
 
-  it("hands out the vhost and each login once the broker runs with the definitions that declare them", async () => {
-    const run = await broker((mq) => ({ vhost: mq.endpoint.vhost, password: mq.credentials.orders.password }));
-    const release = one(run.resources, "kubernetes:helm.sh/v3:Release");
-    for (const consumer of ["vhost", "password"])
-      assert.ok(waitsFor(run, consumer).includes(release), `the ${consumer} waits for the release`);
+  it("names each broker object validly and apart, whatever characters its broker name has", () => {
+    assert.equal(objectName("sales.events"), "sales.events");
+    assert.equal(objectName("orders.payments.retry.1"), "orders.payments.retry.1");
+    const names = [
+      objectName("sales.events", "orders.q", "sales.order.*"),
+      objectName("sales.events", "orders.q", "sales.order.#"),
+      objectName("sales.events", "orders.q", "sales.order.-"),
+      objectName("my_domain.events"),
+      objectName("my-domain.events"),
+      objectName(`${"a".repeat(200)}.events`, `${"b".repeat(200)}.q`, "a.b.c"),
+    ];
+    assert.equal(new Set(names).size, names.length, names.join(", "));
+    for (const name of names)
+      assert.match(name, /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
+  });
+
+  it("hands out the vhost once declared, and each login once its user and permissions on it are", async () => {
+    const run = await broker((mq) => ({ vhost: mq.endpoint.vhost, orders: mq.credentials.orders.password }));
+    const vhost = one(run.resources, rabbitmq("Vhost"));
+    assert.ok(waitsFor(run, "vhost").includes(vhost));
+    const waited = waitsFor(run, "orders");
+    for (const kind of ["User", "Permission", "TopicPermission"]) {
+      const own = ofType(run.resources, rabbitmq(kind)).filter((r) => r.inputs.metadata.name.startsWith("orders"));
+      assert.equal(own.length, 1, kind);
+      assert.ok(waited.includes(own[0]), `orders waits for its ${kind}`);
+    }
+    assert.ok(waited.includes(vhost));
+    assert.ok(!waited.some((r) => r.inputs.metadata?.name?.startsWith("mailer")), "not for another service's user");
     assert.ok((await valueOf(run.result.credentials.orders.password)).secret);
+  });
+
+  it("protects the RabbitmqCluster and keeps its namespace, with the nodes' claims, when the broker leaves", async () => {
+    const run = await broker();
+    assert.equal(one(run.resources, rabbitmq("RabbitmqCluster")).protect, true);
+    const namespace = ofType(run.resources, "kubernetes:core/v1:Namespace").find((n) => n.name === "mq-ns")!;
+    assert.equal(namespace.retainOnDelete, true);
   });
 });
 

@@ -350,7 +350,7 @@ describe("components on Docker (under mocks)", () => {
         () =>
           new MessageBroker("mq", {
             namePrefix: "erp-dev",
-            image: "rabbitmq:3.13.7-management-alpine",
+            image: "rabbitmq:4.3.6-management-alpine",
             plan,
             network: new docker.Network("data", { name: "erp-dev-data" }),
             monitoringNetwork: new docker.Network("monitoring", { name: "erp-dev-monitoring" }),
@@ -406,10 +406,15 @@ describe("components on Docker (under mocks)", () => {
       const queue = ofType(run.resources, "rabbitmq:index/queue:Queue").find(
         (q) => q.inputs.name === "notification-service.queue",
       )!;
+      // A quorum queue: durable, never auto-deleted, no x-max-priority (it orders priorities without one).
+      assert.deepEqual([queue.inputs.settings.durable, queue.inputs.settings.autoDelete], [true, false]);
       assert.deepEqual(JSON.parse(queue.inputs.settings.argumentsJson), {
+        "x-queue-type": "quorum",
         "x-dead-letter-exchange": "platform.dlx",
         "x-dead-letter-routing-key": "notification-service.queue",
-        "x-max-priority": 10,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+        "x-delivery-limit": 10,
         "x-message-ttl": 86400000,
       });
       const permissions = ofType(run.resources, "rabbitmq:index/permissions:Permissions").find(

@@ -493,12 +493,12 @@ describe("stack config", () => {
       ]);
     });
 
-    it("refuses an Amazon MQ instance type the broker's alarms do not know", () => {
+    it("refuses an Amazon MQ instance type that does not run RabbitMQ 4 (mq.m5, mq.t3)", () => {
       assert.deepEqual(
-        problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, broker: { instanceType: "mq.m7g.large" } } }),
+        problemsOf({ target: "aws", catalog: "bookings", aws: { ...aws, broker: { instanceType: "mq.m5.large" } } }),
         [
-          "platform:aws.broker.instanceType: must be an Amazon MQ for RabbitMQ 3.13 instance type: " +
-            "mq.t3.micro, mq.m5.large, mq.m5.xlarge, mq.m5.2xlarge, mq.m5.4xlarge",
+          "platform:aws.broker.instanceType: must be an Amazon MQ for RabbitMQ 4.3 instance type: " +
+            "mq.m7g.medium, mq.m7g.large, mq.m7g.xlarge, mq.m7g.2xlarge, mq.m7g.4xlarge, mq.m7g.8xlarge, mq.m7g.12xlarge, mq.m7g.16xlarge",
         ],
       );
     });

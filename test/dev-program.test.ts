@@ -202,7 +202,7 @@ describe("dev program (docker target, under mocks)", () => {
         }
       });
 
-      it("declares a bounded DLQ for every consumer queue on the broker", () => {
+      it("declares a bounded DLQ for every consumer queue on the broker, every queue a quorum queue as on prod", () => {
         const declared = ofType(run.resources, "rabbitmq:index/queue:Queue");
         const queues = declared.map((q) => q.inputs.name as string);
         const bindings = ofType(run.resources, "rabbitmq:index/binding:Binding").map((b) => b.inputs);
@@ -213,6 +213,7 @@ describe("dev program (docker target, under mocks)", () => {
           assert.ok(queues.includes(`${queue}.dlq`), `${queue}.dlq`);
           const dlq = declared.find((q) => q.inputs.name === `${queue}.dlq`)!;
           assert.deepEqual(JSON.parse(dlq.inputs.settings.argumentsJson), {
+            "x-queue-type": "quorum",
             "x-max-length": 10000,
             "x-overflow": "reject-publish",
           });
@@ -222,6 +223,9 @@ describe("dev program (docker target, under mocks)", () => {
             ),
           );
         }
+        // The single dev node runs the same queue type as prod's three: dev behaves as prod does.
+        for (const queue of declared)
+          assert.equal(JSON.parse(queue.inputs.settings.argumentsJson)["x-queue-type"], "quorum", queue.inputs.name);
         assert.equal(ofType(run.resources, "rabbitmq:index/user:User").length, plan.users.length);
       });
 

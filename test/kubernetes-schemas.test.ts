@@ -28,7 +28,7 @@ function kubernetesObjects(resources: RecordedResource[]): RecordedResource[] {
   return resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== HELM_RELEASE);
 }
 
-describe("Kubernetes objects against the API schemas (kubernetes-models, prometheus-operator's CRDs)", function () {
+describe("Kubernetes objects against the API schemas (kubernetes-models, prometheus-operator's and RabbitMQ's CRDs)", function () {
   this.timeout(120000);
 
   for (const { label, layers } of STACKS) {
@@ -62,6 +62,40 @@ describe("the Kubernetes schema check", () => {
   });
   const check = (type: string, inputs: Record<string, unknown>) =>
     kubernetesSchemaProblems([{ type, name: "orders", inputs }]);
+
+  it("checks the RabbitMQ operators' objects against their CRDs: fields, required ones, enums, durable quorum queues", () => {
+    const queue = (spec: Record<string, unknown>) => ({
+      apiVersion: "rabbitmq.com/v1beta1",
+      kind: "Queue",
+      metadata: { name: "orders.q", namespace: "messaging" },
+      spec: { name: "orders.q", rabbitmqClusterReference: { name: "rabbitmq" }, ...spec },
+    });
+    const QUEUE = "kubernetes:rabbitmq.com/v1beta1:Queue";
+    assert.deepEqual(check(QUEUE, queue({ type: "quorum", durable: true, arguments: { "x-delivery-limit": 10 } })), []);
+    assert.deepEqual(check(QUEUE, queue({ type: "quorum", durabel: true })), [
+      "Queue messaging/orders.q: data/spec/durabel is not a field of the CRD",
+      "Queue messaging/orders.q: data/spec/durable must be true for a quorum queue (the operator's webhook refuses it otherwise)",
+    ]);
+    assert.deepEqual(
+      check("kubernetes:rabbitmq.com/v1beta1:Binding", {
+        ...queue({}),
+        kind: "Binding",
+        spec: { destinationType: "topic", rabbitmqClusterReference: { name: "rabbitmq" } },
+      }),
+      ["Binding messaging/orders.q: data/spec/destinationType must be one of exchange, queue"],
+    );
+    assert.deepEqual(
+      check("kubernetes:rabbitmq.com/v1beta1:Permission", {
+        ...queue({}),
+        kind: "Permission",
+        spec: { userReference: { name: "orders" }, rabbitmqClusterReference: { name: "rabbitmq" } },
+      }),
+      [
+        "Permission messaging/orders.q: data/spec must have permissions",
+        "Permission messaging/orders.q: data/spec must have vhost",
+      ],
+    );
+  });
 
   it("passes a well-formed object", () => {
     assert.deepEqual(check("kubernetes:apps/v1:Deployment", deployment({ name: "orders", image: "orders:1" })), []);

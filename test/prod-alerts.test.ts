@@ -8,7 +8,6 @@ import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { Catalog } from "../services/schema";
 import { usesBroker } from "../services/validate";
-import { DEAD_LETTER_SUFFIX, planTopology } from "../components/messaging/topology";
 import {
   LayeredRun,
   RecordedResource,
@@ -27,6 +26,8 @@ import { defaultRuleJobs, kpsScrapeJobsOnEks } from "./helpers/kpsDefaultRules";
 const projectDir = path.join(__dirname, "..");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
+const RABBITMQ_CLUSTER = "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster";
 
 /**
  * The jobs the charts' ServiceMonitors give prod's Prometheus, and what each produces besides `up`.
@@ -37,9 +38,6 @@ const CHART_JOBS: Record<string, { release: string; job: string; produces: Produ
   // kong 2.47.0, templates/servicemonitor.yaml: selects the proxy Service (values.yaml proxy.labels
   // enable-metrics: "true") with `jobLabel: {{ .Release.Name }}`, a label that Service does not carry.
   kong: { release: "kong", job: "kong-kong-proxy", produces: ["kong_"] },
-  // bitnami rabbitmq 14.7.0, templates/servicemonitor.yaml: the `rabbitmq` Service (fullname of release
-  // rabbitmq), values.yaml metrics.serviceMonitor.jobLabel "", endpoints /metrics and /metrics/detailed.
-  rabbitmq: { release: "rabbitmq", job: "rabbitmq", produces: ["rabbitmq_"] },
   // kube-prometheus-stack 65.8.1's own exporters: charts/prometheus-node-exporter (jobLabel
   // node-exporter) and charts/kube-state-metrics (the Service kps-kube-state-metrics, jobLabel
   // app.kubernetes.io/name: kube-state-metrics).
@@ -47,7 +45,21 @@ const CHART_JOBS: Record<string, { release: string; job: string; produces: Produ
   kubeStateMetrics: { release: "kps", job: "kube-state-metrics", produces: ["kube_"] },
 };
 
-/** What prod's Prometheus scrapes: each service's PodMonitor, and the ServiceMonitors of the charts installed. */
+/**
+ * The in-cluster broker's ServiceMonitor selects the client Service of its RabbitmqCluster by the
+ * label the Cluster Operator gives it, app.kubernetes.io/name: <cluster>, and that Service bears the
+ * cluster's name (cluster-operator 2.22.3, internal/metadata/label.go, internal/resource/service.go):
+ * prometheus-operator names the job after it, for /metrics and /metrics/detailed alike.
+ */
+function brokerJobs(run: LayeredRun<StackOutputs>): Array<[string, Produced]> {
+  const clusters = new Set(ofType(run.resources, RABBITMQ_CLUSTER).map((c) => c.inputs.metadata.name));
+  return ofType(run.resources, SERVICE_MONITOR)
+    .map((m) => m.inputs.spec.selector.matchLabels["app.kubernetes.io/name"])
+    .filter((service) => clusters.has(service))
+    .map((service): [string, Produced] => [service, ["rabbitmq_"]]);
+}
+
+/** What prod's Prometheus scrapes: each service's PodMonitor, the ServiceMonitors of the charts installed, the broker's. */
 function prodScrapeJobs(run: LayeredRun<StackOutputs>): Map<string, Produced> {
   const releases = new Set(ofType(run.resources, RELEASE).map((r) => r.inputs.name));
   const services = ofType(run.resources, POD_MONITOR).map((m): [string, Produced] => [
@@ -57,7 +69,7 @@ function prodScrapeJobs(run: LayeredRun<StackOutputs>): Map<string, Produced> {
   const charts = Object.values(CHART_JOBS)
     .filter((chart) => releases.has(chart.release))
     .map((chart): [string, Produced] => [chart.job, chart.produces]);
-  return new Map([...services, ...charts]);
+  return new Map([...services, ...charts, ...brokerJobs(run)]);
 }
 
 const rulesOf = (run: LayeredRun<StackOutputs>) =>
@@ -93,12 +105,8 @@ function expectedAlarms(catalog: Catalog, cacheNodes: number): string[] {
         ["cpu", "memory", "evictions", "connections", "replication-lag"].map((what) => `cache-${i + 1}-${what}`),
       ).flat()
     : [];
-  const dlqs = planTopology(catalog)
-    .queues.map((q) => q.name)
-    .filter((q) => q.endsWith(DEAD_LETTER_SUFFIX));
-  const broker = catalog.services.some(usesBroker)
-    ? ["mq-cpu", "mq-memory", "mq-messages", ...dlqs.map((q) => `mq-dlq-${q.replaceAll(".", "-")}`)]
-    : [];
+  // Amazon MQ publishes no per-queue metrics for RabbitMQ 4: the broker's own alarms only.
+  const broker = catalog.services.some(usesBroker) ? ["mq-cpu", "mq-memory", "mq-messages"] : [];
   return [...rds, ...cache, ...broker];
 }
 
@@ -167,7 +175,7 @@ describe("prod alerts (aws target, under mocks)", () => {
         for (const alarm of alarms) {
           assert.deepEqual([alarm.inputs.alarmActions, alarm.inputs.okActions], [[topicArn], [topicArn]]);
         }
-        assertDimensions(run, catalog, alarms);
+        assertDimensions(run, alarms);
         const subscriptions = ofType(run.resources, "aws:sns/topicSubscription:TopicSubscription");
         assert.deepEqual(
           subscriptions.map((s) => [s.inputs.protocol, s.inputs.endpoint]).sort(),
@@ -253,8 +261,11 @@ describe("prod alerts (aws target, under mocks)", () => {
     );
     const dlq = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "DeadLetterQueueNotEmpty");
     assert.match(dlq.expr, /rabbitmq_detailed_queue_messages\{job="rabbitmq",/);
-    const broker = ofType(run.resources, RELEASE).find((r) => r.inputs.name === "rabbitmq")!.inputs.values;
-    assert.equal(broker.metrics.serviceMonitor.detailed.enabled, true, "the ServiceMonitor serves the queues' depth");
+    const monitor = ofType(run.resources, SERVICE_MONITOR).find((m) => m.inputs.metadata.namespace === "messaging")!;
+    assert.ok(
+      monitor.inputs.spec.endpoints.some((e: any) => e.path === "/metrics/detailed"),
+      "the ServiceMonitor serves the queues' depth",
+    );
     assert.deepEqual(
       alarmsOf(run).filter((a) => a.inputs.name.includes("-mq-")),
       [],
@@ -291,11 +302,10 @@ describe("prod alerts (aws target, under mocks)", () => {
 });
 
 /** Each alarm names a store the stack made, by the identifier AWS publishes its metrics under. */
-function assertDimensions(run: LayeredRun<StackOutputs>, catalog: Catalog, alarms: RecordedResource[]): void {
+function assertDimensions(run: LayeredRun<StackOutputs>, alarms: RecordedResource[]): void {
   const rdsIdentifiers = new Set(ofType(run.resources, "aws:rds/instance:Instance").map((i) => i.inputs.identifier));
   const groups = ofType(run.resources, "aws:elasticache/replicationGroup:ReplicationGroup").map((g) => g.inputs);
   const brokers = ofType(run.resources, "aws:mq/broker:Broker").map((b) => b.inputs.brokerName);
-  const plan = planTopology(catalog);
   for (const alarm of alarms.map((a) => a.inputs)) {
     const dimensions = alarm.dimensions ?? {};
     if (alarm.namespace === "AWS/RDS") assert.ok(rdsIdentifiers.has(dimensions.DBInstanceIdentifier), alarm.name);
@@ -309,15 +319,8 @@ function assertDimensions(run: LayeredRun<StackOutputs>, catalog: Catalog, alarm
     }
     if (alarm.namespace === "AWS/AmazonMQ") {
       assert.deepEqual(brokers, [dimensions.Broker], alarm.name);
-      // Amazon MQ for RabbitMQ's queue metrics are per Broker, VirtualHost and Queue.
-      if (dimensions.Queue) {
-        assert.equal(dimensions.VirtualHost, plan.vhost);
-        assert.ok(dimensions.Queue.endsWith(DEAD_LETTER_SUFFIX));
-        assert.deepEqual(
-          [alarm.threshold, alarm.comparisonOperator, alarm.period * alarm.evaluationPeriods],
-          [0, "GreaterThanThreshold", 300],
-        );
-      }
+      // RabbitMQ 4 brokers publish broker metrics only: a Queue dimension would never see data.
+      assert.deepEqual(Object.keys(dimensions), ["Broker"], alarm.name);
     }
     if (alarm.metricQueries) {
       // Node metrics: Amazon MQ picks the nodes' names, so a Metrics Insights query takes the worst node.

@@ -59,6 +59,8 @@ const STATEFUL = [
   "kubernetes:storage.k8s.io/v1:StorageClass",
   // Only the in-cluster databases register StatefulSets themselves (the charts' are inside their releases).
   "kubernetes:apps/v1:StatefulSet",
+  // The in-cluster broker's nodes, which the Cluster Operator runs.
+  "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster",
 ];
 /** Namespaces whose deletion would delete volume claims. */
 const CLAIM_NAMESPACES = ["data", "messaging"];
@@ -339,6 +341,8 @@ describe("prod day 2: stateful protection, and turning it off to tear a test sta
     }
     const [messaging] = claimNamespacesOf(run).filter((n) => n.inputs.metadata.name === "messaging");
     assert.equal(messaging.retainOnDelete, true);
+    const [broker] = ofType(run.resources, "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster");
+    assert.equal(broker.protect, true);
   });
 
   it("with protectStatefulResources false, lets destroy delete everything (AWS's deletion protection off too)", async () => {

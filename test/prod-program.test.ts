@@ -943,28 +943,28 @@ describe("prod program (aws target, under mocks)", () => {
     assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
   });
 
-  it("runs RabbitMQ on EKS from the rendered definitions when the broker is in-cluster", async () => {
+  it("runs RabbitMQ on EKS through the operators, the plan as their objects, when the broker is in-cluster", async () => {
     const run = await runLayersUnderMocks(
       prodLayers("erp", { broker: { mode: "in-cluster" } }, { "platform:sentryDsn": SENTRY_DSN }),
       () => runProgram(projectDir),
     );
     assert.equal(ofType(run.resources, "aws:mq/broker:Broker").length, 0);
     assert.equal(ofType(run.resources, "rabbitmq:index/queue:Queue").length, 0);
-    const release = ofType(run.resources, "kubernetes:helm.sh/v3:Release").find(
-      (r) => r.inputs.name === "rabbitmq",
-    )!.inputs;
-    assert.equal(release.values.replicaCount, 3);
-    assert.deepEqual(release.values.customStartupProbe.exec.command, RABBITMQ.ready, "the dev broker's health check");
-    const definitions = JSON.parse(
-      named(run.resources, "kubernetes:core/v1:Secret", "rabbitmq-definitions")!.inputs.stringData[
-        "load_definition.json"
-      ],
-    );
+    const cluster = named(run.resources, "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster", "rabbitmq")!.inputs.spec;
+    assert.deepEqual([cluster.replicas, cluster.image], [3, RABBITMQ.image], "the dev broker's image");
+    const objects = (kind: string) => ofType(run.resources, `kubernetes:rabbitmq.com/v1beta1:${kind}`);
     const plan = planTopology(loadCatalog(builtinCatalogPath("erp")));
-    assert.equal(definitions.queues.length, plan.queues.length);
+    const namesOf = (kind: string, name: (inputs: any) => string) =>
+      objects(kind)
+        .map((o) => name(o.inputs))
+        .sort();
     assert.deepEqual(
-      definitions.users.map((u: any) => u.name).sort(),
-      [...plan.users.map((u) => u.username), "platform-admin"].sort(),
+      namesOf("Queue", (q) => q.spec.name),
+      plan.queues.map((q) => q.name).sort(),
+    );
+    assert.deepEqual(
+      namesOf("User", (u) => u.metadata.name),
+      plan.users.map((u) => u.username).sort(),
     );
     // Seed 001's Laravel names: the broker's address in the Deployment, the login's password in the Secret.
     const sales = named(run.resources, "kubernetes:core/v1:Secret", "sales-service")!.inputs.stringData;

@@ -512,34 +512,25 @@ describe("alerts per target", () => {
       storeAlarms({
         rds: { instances: [{ key: "orders", identifier: "shop-prod-orders" }], allocatedStorageGb: 20 },
         documentDb: { clusterIdentifier: "shop-prod-docdb", instances: 1 },
-        broker: {
-          name: "shop-prod-rabbitmq",
-          instanceType: "mq.m5.large",
-          vhost: "shop",
-          deadLetterQueues: ["orders.payments.dlq"],
-        },
+        broker: { name: "shop-prod-rabbitmq", instanceType: "mq.m7g.large" },
       }).map((a) => [a.name, a]),
     );
     const storage = alarms.get("rds-orders-free-storage")!;
     assert.deepEqual([storage.comparison, storage.threshold], ["LessThanThreshold", 2 * 1024 ** 3], "10% of 20 GB");
     assert.ok(!alarms.has("docdb-replica-lag"), "one instance has no replica to lag");
-    // RabbitMQ blocks publishers at 40% of the node's 8 GiB; the alarm fires at 80% of that.
-    assert.equal(alarms.get("mq-memory")!.threshold, Math.round(8 * 1024 ** 3 * 0.4 * 0.8));
-    const dlq = alarms.get("mq-dlq-orders-payments-dlq")!;
+    // RabbitMQ 4 blocks publishers at 60% of the node's 8 GiB; the alarm fires at 80% of that.
+    assert.equal(alarms.get("mq-memory")!.threshold, Math.round(8 * 1024 ** 3 * 0.6 * 0.8));
+    // RabbitMQ 4 brokers publish no per-queue metrics: no DLQ alarm that would never see data.
     assert.deepEqual(
-      [dlq.metric, dlq.threshold, dlq.periodSeconds * dlq.periods, dlq.missingData],
-      [
-        {
-          namespace: "AWS/AmazonMQ",
-          name: "MessageCount",
-          dimensions: { Broker: "shop-prod-rabbitmq", VirtualHost: "shop", Queue: "orders.payments.dlq" },
-          statistic: "Maximum",
-        },
-        0,
-        300,
-        "notBreaching",
-      ],
+      [...alarms.keys()].filter((name) => name.startsWith("mq-")),
+      ["mq-cpu", "mq-memory", "mq-messages"],
     );
+    assert.deepEqual(alarms.get("mq-messages")!.metric, {
+      namespace: "AWS/AmazonMQ",
+      name: "MessageCount",
+      dimensions: { Broker: "shop-prod-rabbitmq" },
+      statistic: "Maximum",
+    });
   });
 });
 

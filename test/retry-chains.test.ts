@@ -1,7 +1,7 @@
 // The retry protocol of docs/env-contract.md, followed through the topology each target really
-// declares: @pulumi/rabbitmq resources (dev, Amazon MQ) or the definitions the in-cluster broker
-// loads. Each failed delivery is routed the way RabbitMQ would route it, from the consumer's
-// republish to the queue the message lands in next.
+// declares: @pulumi/rabbitmq resources (dev, Amazon MQ) or the Messaging Topology Operator's
+// objects (the in-cluster broker). Each failed delivery is routed the way RabbitMQ would route
+// it, from the consumer's republish to the queue the message lands in next.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -25,20 +25,23 @@ interface Declared {
 
 /** What the broker holds once the stack is up, read from whichever form the target declares it in. */
 function declaredTopology(resources: RecordedResource[]): Declared {
-  const definitions = ofType(resources, "kubernetes:core/v1:Secret").find(
-    (s) => s.inputs.metadata?.name === "rabbitmq-definitions",
-  );
-  if (definitions) {
-    const d = JSON.parse(definitions.inputs.stringData["load_definition.json"]);
+  const crs = (kind: string) => ofType(resources, `kubernetes:rabbitmq.com/v1beta1:${kind}`).map((r) => r.inputs.spec);
+  if (crs("Queue").length > 0) {
+    // The in-cluster broker: the Messaging Topology Operator's objects. A Permission names its User
+    // object, whose login Secret holds the username.
+    const users = new Map(
+      ofType(resources, "kubernetes:rabbitmq.com/v1beta1:User").map((u) => [
+        u.inputs.metadata.name,
+        ofType(resources, "kubernetes:core/v1:Secret").find(
+          (s) => s.inputs.metadata.name === u.inputs.spec.importCredentialsSecret.name,
+        )!.inputs.stringData.username,
+      ]),
+    );
     return {
-      exchanges: new Map(d.exchanges.map((e: any) => [e.name, e.type])),
-      queues: new Map(d.queues.map((q: any) => [q.name, q.arguments])),
-      bindings: d.bindings.map((b: any) => ({
-        source: b.source,
-        destination: b.destination,
-        routingKey: b.routing_key,
-      })),
-      writable: new Map(d.permissions.map((p: any) => [p.user, p.write])),
+      exchanges: new Map(crs("Exchange").map((e) => [e.name, e.type])),
+      queues: new Map(crs("Queue").map((q) => [q.name, { ...q.arguments, "x-queue-type": q.type }])),
+      bindings: crs("Binding").map((b) => ({ source: b.source, destination: b.destination, routingKey: b.routingKey })),
+      writable: new Map(crs("Permission").map((p) => [users.get(p.userReference.name), p.permissions.write])),
     };
   }
   return {
@@ -76,9 +79,18 @@ function route(declared: Declared, exchange: string, key: string): string[] {
     .map((b) => b.destination);
 }
 
-/** Where a message parked in a queue goes when it expires or is rejected, and after how long. */
+/**
+ * Where a message parked in a queue goes when it expires or is rejected, and after how long. The
+ * queue is a quorum queue that hands it on at least once (kept until the target has it), so a
+ * broker node lost on the way does not lose it.
+ */
 function deadLetter(declared: Declared, queue: string): { to: string[]; afterMs?: number } {
   const args = declared.queues.get(queue)!;
+  assert.deepEqual(
+    [args["x-queue-type"], args["x-dead-letter-strategy"], args["x-overflow"]],
+    ["quorum", "at-least-once", "reject-publish"],
+    `${queue} is replicated and dead-letters at least once`,
+  );
   const key = String(args["x-dead-letter-routing-key"] ?? queue);
   const ttl = args["x-message-ttl"];
   return { to: route(declared, String(args["x-dead-letter-exchange"]), key), afterMs: ttl as number | undefined };

@@ -49,7 +49,9 @@ describe("prod storage: every volume claims the stack's encrypted default Storag
           variant.logs === "loki"
             ? "loki: singleBinary.persistence.storageClass"
             : "elasticsearch: volumeClaimTemplate",
-          ...(variant.brokerOnEks && catalog.services.some(usesBroker) ? ["rabbitmq: persistence.storageClass"] : []),
+          ...(variant.brokerOnEks && catalog.services.some(usesBroker)
+            ? ["RabbitmqCluster rabbitmq: persistence.storageClassName"]
+            : []),
         ];
         for (const where of expected)
           assert.ok(

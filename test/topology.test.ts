@@ -1,8 +1,17 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog, parseCatalog } from "../services/load";
-import { DEAD_LETTER_EXCHANGE, exactNames, planTopology } from "../components/messaging/topology";
+import {
+  DEAD_LETTER_EXCHANGE,
+  DELIVERY_LIMIT,
+  QUEUE_TYPE,
+  exactNames,
+  planTopology,
+} from "../components/messaging/topology";
 import { retryDelays } from "../services/validate";
+import { IMAGES, RABBITMQ } from "../components/engines";
+import { QUORUM_MAX_PRIORITY } from "../services/schema";
+import { isError } from "../services/problems";
 
 const erp = () => planTopology(loadCatalog(builtinCatalogPath("erp")));
 
@@ -59,9 +68,12 @@ describe("broker topology plan", () => {
     ]);
   });
 
-  it("carries priority, TTL and max length from the catalog into queue arguments", () => {
+  it("carries TTL and max length from the catalog into queue arguments, and keeps maxPriority on the plan", () => {
     const notification = erp().queues.find((q) => q.name === "notification-service.queue")!;
-    assert.equal(notification.arguments["x-max-priority"], 10);
+    // Quorum queues order priorities without an argument: 3.x brokers refuse x-max-priority on
+    // them (PRECONDITION_FAILED, invalid arg), 4.3 ignores it. The catalog's value stays on the plan.
+    assert.equal(notification.maxPriority, 10);
+    assert.ok(!("x-max-priority" in notification.arguments));
     assert.equal(notification.arguments["x-message-ttl"], 86400000);
     const bookings = planTopology(loadCatalog(builtinCatalogPath("bookings")));
     assert.equal(
@@ -85,6 +97,9 @@ describe("broker topology plan", () => {
     for (const q of retries) {
       assert.equal(q.arguments["x-dead-letter-exchange"], "");
       assert.equal(q.arguments["x-dead-letter-routing-key"], "enrichment-service.users");
+      // An expired retry is kept until the consumer queue has confirmed it: no loss on a failover.
+      assert.equal(q.arguments["x-dead-letter-strategy"], "at-least-once");
+      assert.equal(q.arguments["x-overflow"], "reject-publish");
       assert.ok(
         plan.bindings.some(
           (b) => b.source === "enrichment-service.retry" && b.destination === q.name && b.routingKey === q.name,
@@ -105,7 +120,11 @@ describe("broker topology plan", () => {
       const dlqs = planTopology(loadCatalog(builtinCatalogPath(name))).queues.filter((q) => q.role === "dead-letter");
       assert.ok(dlqs.length > 0);
       for (const dlq of dlqs)
-        assert.deepEqual(dlq.arguments, { "x-max-length": 10000, "x-overflow": "reject-publish" }, dlq.name);
+        assert.deepEqual(
+          dlq.arguments,
+          { "x-queue-type": "quorum", "x-max-length": 10000, "x-overflow": "reject-publish" },
+          dlq.name,
+        );
     });
   }
 
@@ -115,10 +134,51 @@ describe("broker topology plan", () => {
     consumer.dlq = { maxLength: 50, maxLengthBytes: 1048576 };
     const dlq = planTopology(catalog).queues.find((q) => q.name === "enrichment-service.users.dlq")!;
     assert.deepEqual(dlq.arguments, {
+      "x-queue-type": "quorum",
       "x-max-length": 50,
       "x-max-length-bytes": 1048576,
       "x-overflow": "reject-publish",
     });
+  });
+
+  for (const name of BUILTIN_CATALOGS) {
+    it(`${name}: every queue is a quorum queue, and every queue that dead-letters does so at least once`, () => {
+      const plan = planTopology(loadCatalog(builtinCatalogPath(name)));
+      for (const queue of plan.queues) {
+        assert.equal(queue.type, QUEUE_TYPE, queue.name);
+        assert.equal(queue.arguments["x-queue-type"], "quorum", queue.name);
+        // Classic-only arguments a quorum queue refuses or ignores.
+        for (const classic of ["x-max-priority", "x-queue-mode", "x-queue-version", "x-queue-master-locator"])
+          assert.ok(!(classic in queue.arguments), `${queue.name}: ${classic}`);
+        // RabbitMQ keeps to at-least-once only with reject-publish overflow; drop-head falls back to at most once.
+        if ("x-dead-letter-exchange" in queue.arguments) {
+          assert.equal(queue.arguments["x-dead-letter-strategy"], "at-least-once", queue.name);
+          assert.equal(queue.arguments["x-overflow"], "reject-publish", queue.name);
+        } else assert.equal(queue.role, "dead-letter", queue.name);
+      }
+      // The poison-message backstop: consumer queues only (a DLQ has nowhere to send a message on).
+      for (const queue of plan.queues)
+        assert.equal(queue.arguments["x-delivery-limit"], queue.role === "consumer" ? DELIVERY_LIMIT : undefined);
+    });
+  }
+
+  it("refuses a maxPriority quorum queues cannot order, naming the field and the limit", () => {
+    const text = fs.readFileSync(builtinCatalogPath("erp"), "utf8");
+    const withPriority = (value: number) => text.replace(/maxPriority: 10/, `maxPriority: ${value}`);
+    const problems = parseCatalog(withPriority(QUORUM_MAX_PRIORITY + 1)).problems.filter(isError);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0].path, /^services\[\d+\]\.events\.consumes\[\d+\]\.maxPriority$/);
+    assert.match(problems[0].message, /at most 31: quorum queues order priorities 0-31/);
+    assert.deepEqual(parseCatalog(withPriority(QUORUM_MAX_PRIORITY)).problems.filter(isError), []);
+  });
+
+  it("runs one RabbitMQ minor on every target: the dev and in-cluster image is Amazon MQ's engine version", () => {
+    const tag = /^rabbitmq:(\d+\.\d+)\.\d+-management-alpine@sha256:[a-f0-9]{64}$/.exec(IMAGES.rabbitmq);
+    assert.ok(tag, IMAGES.rabbitmq);
+    assert.equal(tag[1], RABBITMQ.managedVersion);
+    // Strict quorum-queue priorities arrived in 4.3: an older engine would not order maxPriority.
+    const [major, minor] = RABBITMQ.managedVersion.split(".").map(Number);
+    assert.ok(major > 4 || (major === 4 && minor >= 3), RABBITMQ.managedVersion);
   });
 
   describe("per-service permissions (least privilege)", () => {

@@ -17,6 +17,9 @@ import { ObservabilitySettingsSchema } from "../components/observability/setting
  * Docker (image pull ~20 s, a local build of a small Node.js service with its `npm ci` and
  * compile ~90 s, a container with a healthcheck it waits for ~30 s).
  */
+/** A ConfigFile is a component the provider implements: its objects are created, unlike a local component's. */
+const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
+
 export const CREATION_SECONDS: Array<[string, number]> = [
   ["aws:eks/cluster:Cluster", 600],
   ["aws:eks/nodeGroup:NodeGroup", 300],
@@ -30,6 +33,10 @@ export const CREATION_SECONDS: Array<[string, number]> = [
   ["aws:cloudfront/distribution:Distribution", 420],
   ["aws:", 5],
   ["kubernetes:helm.sh/v3:Release", 180],
+  // A release manifest applied whole, awaited until its operator's Deployment serves (the broker's
+  // operators, cert-manager); the broker's three nodes starting and forming their cluster.
+  [CONFIG_FILE, 120],
+  ["kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster", 300],
   ["kubernetes:batch/v1:Job", 60],
   ["kubernetes:", 5],
   ["docker:index/remoteImage:RemoteImage", 20],
@@ -73,6 +80,7 @@ export interface DeployPlan {
 }
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const RABBITMQ_CLUSTER = "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster";
 
 /** What each resource waits for: its dependencies and its provider, among the planned resources. */
 function dependencyEdges(nodes: RecordedResource[], byUrn: Map<string, RecordedResource>): Map<string, string[]> {
@@ -92,7 +100,7 @@ function dependencyEdges(nodes: RecordedResource[], byUrn: Map<string, RecordedR
  * (by release name) the chart releases' requests, read from their values where the table puts them.
  */
 export function deployPlan(recorded: RecordedResource[], chartSizes?: Record<string, ChartSizes>): DeployPlan {
-  const nodes = recorded.filter((r) => r.custom || r.type.startsWith("pulumi:providers:"));
+  const nodes = recorded.filter((r) => r.custom || r.type.startsWith("pulumi:providers:") || r.type === CONFIG_FILE);
   const byUrn = new Map(nodes.map((r) => [r.urn, r]));
   const edges = dependencyEdges(nodes, byUrn);
   const finish = new Map<string, { seconds: number; via?: string; depth: number }>();
@@ -146,17 +154,26 @@ export function deployPlan(recorded: RecordedResource[], chartSizes?: Record<str
   };
 }
 
+/**
+ * What the platform's releases request as their values size them, and the in-cluster broker's
+ * RabbitmqCluster as its spec does (the operator sizes its nodes from spec.resources).
+ */
 function platformRequests(
   recorded: RecordedResource[],
   chartSizes: Record<string, ChartSizes>,
 ): DeployPlan["platformRequests"] {
-  const releases = recorded.filter((r) => r.type === RELEASE);
-  if (releases.length === 0) return undefined;
+  const sized = [
+    ...recorded.filter((r) => r.type === RELEASE).map((r) => ({ name: r.inputs.name, values: r.inputs.values })),
+    ...recorded
+      .filter((r) => r.type === RABBITMQ_CLUSTER)
+      .map((r) => ({ name: r.inputs.metadata.name, values: r.inputs.spec })),
+  ];
+  if (sized.length === 0) return undefined;
   const sum = { fixed: { cpu: 0, memoryBytes: 0 }, perNode: { cpu: 0, memoryBytes: 0 } };
-  for (const release of releases) {
-    const sizes = chartSizes[release.inputs.name];
-    if (!sizes) throw new Error(`release ${release.inputs.name} has no entry in the chart sizes table`);
-    const requests = chartRequests(sizes, release.inputs.values);
+  for (const { name, values } of sized) {
+    const sizes = chartSizes[name];
+    if (!sizes) throw new Error(`release ${name} has no entry in the chart sizes table`);
+    const requests = chartRequests(sizes, values);
     for (const part of ["fixed", "perNode"] as const) {
       sum[part].cpu += requests[part].cpu;
       sum[part].memoryBytes += requests[part].memoryBytes;

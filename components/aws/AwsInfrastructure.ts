@@ -15,7 +15,6 @@ import { DeployRunner } from "./DeployRunner";
 import { GithubActionsRoles } from "./GithubActionsRoles";
 import { ManagedStoreAlarms } from "./ManagedStoreAlarms";
 import { ManagedStores } from "./storeAlarms";
-import { DEAD_LETTER_SUFFIX, planTopology } from "../messaging/topology";
 import { createWorkloadBoundary } from "./workloadBoundary";
 import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache, platformNamespaces } from "./layers";
 import { platformKey } from "./platformKey";
@@ -291,15 +290,9 @@ function createStoreAlarms(ctx: Context, foundation: Foundation, stores: DataSto
   );
 }
 
-/** The broker and the catalog's dead-letter queues, in the vhost the platform layer declares them in. */
+/** The broker, as its alarms name it. */
 function brokerWatched(ctx: Context, broker: ManagedBroker): ManagedStores["broker"] {
-  const plan = planTopology(ctx.args.catalog);
-  return {
-    name: broker.brokerName,
-    instanceType: ctx.settings.broker.instanceType,
-    vhost: plan.vhost,
-    deadLetterQueues: plan.queues.map((q) => q.name).filter((queue) => queue.endsWith(DEAD_LETTER_SUFFIX)),
-  };
+  return { name: broker.brokerName, instanceType: ctx.settings.broker.instanceType };
 }
 
 interface Repositories {

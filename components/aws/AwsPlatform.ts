@@ -128,9 +128,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
     };
     const cluster = connectCluster(ctx);
     const databases = createDatabases(ctx, cluster);
-    const stores = createSharedStores(ctx, cluster);
+    const cache = managedCache(ctx);
     const gateway = createGatewayClients(`${ctx.name}-gateway-credential`, args.catalog, args.gateway, this);
-    const charts = createCharts(ctx, cluster, gateway, stores.cache);
+    const charts = createCharts(ctx, cluster, gateway, cache);
+    // The in-cluster broker's ServiceMonitor needs the monitoring chart's CRDs.
+    const stores = createSharedStores(ctx, cluster, cache, charts.monitoringRelease);
     createServices(ctx, cluster, databases, stores, gateway, charts);
 
     this.gatewayCredential = gateway.first;
@@ -366,13 +368,9 @@ function encryptedStorageClass(
   );
 }
 
-/**
- * The cache's endpoint from the infrastructure layer (services with `cache: true` and Kong use it);
- * the broker's topology, on Amazon MQ or in the cluster.
- */
-function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
-  const { catalog } = ctx.args;
-  const cache: CacheEndpoint | undefined = needsManagedCache(catalog)
+/** The cache's endpoint from the infrastructure layer (services with `cache: true` and Kong use it). */
+function managedCache(ctx: Context): CacheEndpoint | undefined {
+  return needsManagedCache(ctx.args.catalog)
     ? {
         host: infrastructureOutput(ctx, (o) => o.cache!.host),
         port: REDIS.port,
@@ -381,6 +379,16 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
         location: { kind: "vpc" },
       }
     : undefined;
+}
+
+/** The cache, and the broker's topology, on Amazon MQ or in the cluster. */
+function createSharedStores(
+  ctx: Context,
+  cluster: Cluster,
+  cache: CacheEndpoint | undefined,
+  monitoringRelease: pulumi.Resource,
+): SharedStores {
+  const { catalog } = ctx.args;
   if (!catalog.services.some(usesBroker)) return { cache };
   const plan = planTopology(catalog);
   const broker =
@@ -400,7 +408,8 @@ function createSharedStores(ctx: Context, cluster: Cluster): SharedStores {
           {
             plan,
             storageClass: cluster.storageClass,
-            retainOnDelete: ctx.settings.protectStatefulResources,
+            monitoringRelease,
+            protect: ctx.settings.protectStatefulResources,
             provider: cluster.provider,
           },
           { parent: ctx.parent },

@@ -250,10 +250,10 @@ export const AwsSettingsSchema = z
         instanceType: z
           .string()
           .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be an Amazon MQ instance type")
-          .default("mq.m5.large"),
+          .default("mq.m7g.large"),
       })
       .strict()
-      .default({ mode: "amazon-mq", instanceType: "mq.m5.large" }),
+      .default({ mode: "amazon-mq", instanceType: "mq.m7g.large" }),
     /** AWS Backup of the RDS instances and the databases' volumes on EKS, besides RDS's own automated backups. */
     backup: z
       .object({

@@ -1,5 +1,3 @@
-import { DEAD_LETTER_ALERT_AFTER } from "../observability/alertRules";
-
 /**
  * Every threshold of the managed stores' CloudWatch alarms. Prometheus cannot scrape these stores
  * (no exporter runs next to them, and Amazon MQ has no rabbitmq_prometheus plugin), so prod watches
@@ -31,23 +29,27 @@ export const STORE_ALARM_THRESHOLDS = {
   brokerMessages: 10000,
   /** Amazon MQ: a node's memory as a share of RabbitMQ's high watermark, where it blocks every publisher. */
   brokerMemoryOfWatermark: 0.8,
-  /** Amazon MQ: a dead-letter queue holding any message for DEAD_LETTER_ALERT_AFTER, as on the targets Prometheus watches. */
-  deadLetters: 0,
 } as const;
 
 /**
- * RabbitMQ 3.13's vm_memory_high_watermark.relative, which Amazon MQ keeps at the default: the
- * broker blocks publishers above this share of the node's memory.
+ * RabbitMQ 4's vm_memory_high_watermark.relative (0.4 before 4.0), which Amazon MQ keeps at the
+ * default: the broker blocks publishers above this share of the node's memory.
  */
-const RABBITMQ_MEMORY_WATERMARK = 0.4;
+const RABBITMQ_MEMORY_WATERMARK = 0.6;
 
-/** Memory (GiB) of the Amazon MQ for RabbitMQ instance types (RabbitMQ 3.13). */
+/**
+ * Memory (GiB) of the instance types Amazon MQ runs RabbitMQ 4 on: mq.m7g only (Amazon MQ
+ * developer guide, "RabbitMQ 4"; mq.m7g.medium is meant for tests).
+ */
 export const BROKER_INSTANCE_MEMORY_GIB: Record<string, number> = {
-  "mq.t3.micro": 1,
-  "mq.m5.large": 8,
-  "mq.m5.xlarge": 16,
-  "mq.m5.2xlarge": 32,
-  "mq.m5.4xlarge": 64,
+  "mq.m7g.medium": 4,
+  "mq.m7g.large": 8,
+  "mq.m7g.xlarge": 16,
+  "mq.m7g.2xlarge": 32,
+  "mq.m7g.4xlarge": 64,
+  "mq.m7g.8xlarge": 128,
+  "mq.m7g.12xlarge": 192,
+  "mq.m7g.16xlarge": 256,
 };
 
 /** The managed stores of a stack, as the alarms name them. */
@@ -56,7 +58,7 @@ export interface ManagedStores {
   /** ElastiCache (cluster mode disabled): the replication group and its node count. */
   cache?: { replicationGroupId: string; nodes: number };
   documentDb?: { clusterIdentifier: string; instances: number };
-  broker?: { name: string; instanceType: string; vhost: string; deadLetterQueues: string[] };
+  broker?: { name: string; instanceType: string };
 }
 
 type Statistic = "Average" | "Minimum" | "Maximum" | "Sum";
@@ -217,27 +219,17 @@ function documentDbAlarms(documentDb: NonNullable<ManagedStores["documentDb"]>):
   ];
 }
 
-/** `5m` as a count of one-minute periods. */
-function minutes(duration: string): number {
-  const match = /^(\d+)m$/.exec(duration);
-  if (!match) throw new Error(`'${duration}' is not a duration in minutes`);
-  return Number(match[1]);
-}
-
 /**
- * The nodes' CPU and memory (Metrics Insights: Amazon MQ names the nodes), the messages waiting on
- * the broker, and each dead-letter queue's depth (AWS/AmazonMQ's queue metrics: Broker, VirtualHost, Queue).
+ * The nodes' CPU and memory (Metrics Insights: Amazon MQ names the nodes) and the messages waiting
+ * on the broker. Not each dead-letter queue's depth: Amazon MQ publishes no per-queue metrics for
+ * RabbitMQ 4 brokers (Amazon MQ developer guide, "RabbitMQ 4", features not supported), so such an
+ * alarm would never see data (docs/messaging.md, "Watching the DLQs on Amazon MQ").
  */
 function brokerAlarms(broker: NonNullable<ManagedStores["broker"]>): StoreAlarm[] {
   const nodes = (name: string) =>
     `SELECT MAX(${name}) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${broker.name}'`;
   // Config validation accepts only the instance types of the table.
   const memoryGib = BROKER_INSTANCE_MEMORY_GIB[broker.instanceType];
-  const deadLetterTiming = {
-    periodSeconds: 60,
-    periods: minutes(DEAD_LETTER_ALERT_AFTER),
-    missingData: "notBreaching" as const,
-  };
   return [
     above(
       "mq-cpu",
@@ -256,20 +248,6 @@ function brokerAlarms(broker: NonNullable<ManagedStores["broker"]>): StoreAlarm[
       `${broker.name}: more than ${T.brokerMessages} messages waiting`,
       metric("AWS/AmazonMQ", "MessageCount", { Broker: broker.name }, "Maximum"),
       T.brokerMessages,
-    ),
-    ...broker.deadLetterQueues.map((queue) =>
-      above(
-        `mq-dlq-${queue.replaceAll(".", "-")}`,
-        `${queue} holds dead letters: inspect, replay or purge them before the DLQ fills`,
-        metric(
-          "AWS/AmazonMQ",
-          "MessageCount",
-          { Broker: broker.name, VirtualHost: broker.vhost, Queue: queue },
-          "Maximum",
-        ),
-        T.deadLetters,
-        deadLetterTiming,
-      ),
     ),
   ];
 }

@@ -1,44 +1,73 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RABBITMQ } from "../engines";
-import { BrokerEndpoint, BrokerUser } from "../platform";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { renderDefinitions } from "../messaging/definitions";
-import { TopologyPlan, serviceMessaging } from "../messaging/topology";
+import { RABBITMQ } from "../engines";
+import { BrokerEndpoint, BrokerUser } from "../platform";
+import { BrokerUserPlan, TopologyPlan, serviceMessaging } from "../messaging/topology";
 import { QUEUE_DEPTH } from "../observability/alertRules";
-import { startupProbe } from "./podSpec";
-import { rabbitmqChartValues } from "./chartValues";
+import { RABBITMQ_CLUSTER, RabbitmqObject, objectName, topologyObjects } from "./rabbitmqObjects";
+import { RABBITMQ_SIZES, withSizes } from "./chartSizes";
+
+export { RABBITMQ_CLUSTER };
 
 export interface InClusterBrokerArgs {
   plan: TopologyPlan;
   /** The StorageClass of the nodes' volumes. */
   storageClass: pulumi.Input<string>;
-  /** Leave the namespace, and the nodes' claims in it, in the cluster when the broker leaves the program. */
-  retainOnDelete: boolean;
+  /** The release that installs the Prometheus Operator: the broker's ServiceMonitor needs its CRD. */
+  monitoringRelease: pulumi.Resource;
+  /**
+   * Refuse to delete or replace the RabbitmqCluster, and leave the namespace (with the nodes' claims)
+   * in the cluster if the broker leaves the program.
+   */
+  protect: boolean;
   provider: k8s.Provider;
 }
 
 export const MESSAGING_NAMESPACE = "messaging";
 /**
- * The job Prometheus gives the broker's metrics: Bitnami's chart (14.7.0,
- * templates/servicemonitor.yaml) selects the `rabbitmq` Service with `jobLabel: ""`, so the operator
- * names the job after that Service, for `/metrics` and `/metrics/detailed` alike.
+ * The job Prometheus gives the broker's metrics: prometheus-operator names a ServiceMonitor's job
+ * after the Service it scrapes, the cluster's client Service, for `/metrics` and `/metrics/detailed` alike.
  */
-export const RABBITMQ_METRICS_JOB = "rabbitmq";
-export const RABBITMQ_CHART = {
-  chart: "oci://registry-1.docker.io/bitnamicharts/rabbitmq",
-  version: "14.7.0",
-} as const;
-/** How long a node may take to boot, join the cluster and load the definitions. */
-const NODE_START_SECONDS = 300;
+export const RABBITMQ_METRICS_JOB = RABBITMQ_CLUSTER;
+
+/** A GitHub release asset at a pinned tag: what `pulumi up` applies, the same file on every run. */
+const releaseAsset = (repo: string, tag: string, file: string) => ({
+  version: tag,
+  manifest: `https://github.com/${repo}/releases/download/${tag}/${file}`,
+});
 
 /**
- * RabbitMQ on EKS instead of Amazon MQ: a 3-node cluster from the Bitnami chart with persistent
- * volumes, a PodDisruptionBudget and metrics, loading the catalog's topology at boot from
- * definitions rendered from the same plan as the dev broker's.
+ * The maintained parts the broker runs on, pinned, each installed from the manifest its release
+ * publishes (the documented installation of each; the RabbitMQ team ships no Helm chart of its
+ * operators), which names its images at that release (ghcr.io/rabbitmq/cluster-operator:2.22.3,
+ * ghcr.io/rabbitmq/messaging-topology-operator:1.20.1, quay.io/jetstack/cert-manager-*:v1.20.3).
+ * Both operators' manifests carry cert-manager Certificates for their admission webhooks, so
+ * cert-manager comes first.
+ */
+export const BROKER_OPERATORS = {
+  certManager: releaseAsset("cert-manager/cert-manager", "v1.20.3", "cert-manager.yaml"),
+  clusterOperator: releaseAsset("rabbitmq/cluster-operator", "v2.22.3", "cluster-operator.yml"),
+  topologyOperator: releaseAsset(
+    "rabbitmq/messaging-topology-operator",
+    "v1.20.1",
+    "messaging-topology-operator-with-certmanager.yaml",
+  ),
+} as const;
+
+/** How long three nodes may take to start and form the cluster before `pulumi up` gives up. */
+const CLUSTER_START = "20m";
+/** pulumi-kubernetes waits for this condition of an object before its dependents (the `pulumi.com/waitFor` annotation). */
+const waitFor = (condition: string) => ({ "pulumi.com/waitFor": `condition=${condition}` });
+
+/**
+ * RabbitMQ on EKS instead of Amazon MQ: the Cluster Operator runs a 3-node RabbitmqCluster on the
+ * engine table's image, with persistent volumes, a PodDisruptionBudget and metrics, and the
+ * Messaging Topology Operator declares the catalog's topology on it from the same plan as dev's
+ * and Amazon MQ's: quorum queues, exchanges, bindings, one user per service.
  */
 export class InClusterBroker extends pulumi.ComponentResource {
-  /** The plan's vhost, once the broker runs with the definitions that declare it. */
+  /** The plan's vhost, once the operator reports it declared. */
   readonly vhost: pulumi.Output<string>;
   readonly credentials: Record<string, BrokerUser> = {};
   readonly endpoint: BrokerEndpoint;
@@ -49,21 +78,37 @@ export class InClusterBroker extends pulumi.ComponentResource {
     const namespace = new k8s.core.v1.Namespace(
       `${name}-ns`,
       { metadata: { name: MESSAGING_NAMESPACE } },
-      { ...k8sOpts, retainOnDelete: args.retainOnDelete },
+      { ...k8sOpts, retainOnDelete: args.protect },
     );
-    const passwords: Record<string, pulumi.Output<string>> = {};
-    for (const user of args.plan.users) passwords[user.service] = this.password(`${name}-${user.username}-password`);
-    const secrets = this.createSecrets(name, args.plan, passwords, { ...k8sOpts, dependsOn: [namespace] });
-    const release = this.installRabbitmq(name, args, { ...k8sOpts, dependsOn: secrets });
+    const operators = installOperators(name, k8sOpts);
+    const cluster = createCluster(name, args, {
+      ...k8sOpts,
+      dependsOn: [namespace, operators.cluster],
+      protect: args.protect,
+    });
+    scrapeCluster(name, args, { ...k8sOpts, dependsOn: [namespace, args.monitoringRelease] });
 
-    // The chart loads the users and the vhost at boot: services wait for the release (atomic: all nodes ready).
-    const running = <T>(value: pulumi.Input<T>) => pulumi.all([value, release.status]).apply(([v]) => v as T);
-    for (const user of args.plan.users) {
-      this.credentials[user.service] = { ...serviceMessaging(user), password: running(passwords[user.service]) };
-    }
-    this.vhost = running(args.plan.vhost);
+    const passwords = args.plan.users.map(
+      (user) =>
+        new random.RandomPassword(`${name}-${user.username}-password`, { length: 32, special: false }, { parent: this })
+          .result,
+    );
+    const logins = args.plan.users.map((user, i) =>
+      createLogin(name, user, passwords[i], { ...k8sOpts, dependsOn: [namespace] }),
+    );
+    const declared = declareTopology(name, args.plan, k8sOpts, [operators.topology, cluster, ...logins]);
+
+    // Services wait for the vhost, and each for its own user and permissions on it.
+    const once = <T>(value: pulumi.Input<T>, objects: Declared[]) =>
+      pulumi.all([value, pulumi.all(objects.map((d) => d.resource.id))]).apply(([v]) => v as T);
+    const vhost = declared.filter((d) => d.object.kind === "Vhost");
+    args.plan.users.forEach((user, i) => {
+      const own = declared.filter((d) => belongsTo(d.object, objectName(user.username)));
+      this.credentials[user.service] = { ...serviceMessaging(user), password: once(passwords[i], [...vhost, ...own]) };
+    });
+    this.vhost = once(args.plan.vhost, vhost);
     this.endpoint = {
-      host: `rabbitmq.${MESSAGING_NAMESPACE}.svc.cluster.local`,
+      host: `${RABBITMQ_CLUSTER}.${MESSAGING_NAMESPACE}.svc.cluster.local`,
       port: RABBITMQ.amqpPort,
       tls: false,
       vhost: this.vhost,
@@ -71,96 +116,174 @@ export class InClusterBroker extends pulumi.ComponentResource {
     };
     this.registerOutputs({});
   }
+}
 
-  private password(name: string): pulumi.Output<string> {
-    return new random.RandomPassword(name, { length: 32, special: false }, { parent: this }).result;
-  }
+/**
+ * cert-manager, then the Cluster Operator, then the Topology Operator (which runs in the former's
+ * namespace). A ConfigFile waits for what it applies: each Deployment rolled out, each webhook serving.
+ */
+function installOperators(
+  name: string,
+  opts: pulumi.CustomResourceOptions,
+): { cluster: pulumi.Resource; topology: pulumi.Resource } {
+  const { certManager, clusterOperator, topologyOperator } = BROKER_OPERATORS;
+  const manifest = (part: string, file: string, after: pulumi.Resource[]) =>
+    new k8s.yaml.v2.ConfigFile(`${name}-${part}`, { file }, { ...opts, dependsOn: after });
+  const certs = manifest("cert-manager", certManager.manifest, []);
+  const cluster = manifest("cluster-operator", clusterOperator.manifest, [certs]);
+  const topology = manifest("topology-operator", topologyOperator.manifest, [certs, cluster]);
+  return { cluster, topology };
+}
 
-  /** The admin's login and Erlang cookie, and the definitions (topology and every user) the broker loads at boot. */
-  private createSecrets(
-    name: string,
-    plan: TopologyPlan,
-    passwords: Record<string, pulumi.Output<string>>,
-    opts: pulumi.CustomResourceOptions,
-  ): k8s.core.v1.Secret[] {
-    const adminPassword = this.password(`${name}-admin-password`);
-    const admin = new k8s.core.v1.Secret(
-      `${name}-admin`,
-      {
-        metadata: { name: "rabbitmq-admin", namespace: MESSAGING_NAMESPACE },
-        stringData: {
-          "rabbitmq-password": adminPassword,
-          "rabbitmq-erlang-cookie": this.password(`${name}-erlang-cookie`),
-        },
-      },
-      opts,
-    );
-    const definitions = new k8s.core.v1.Secret(
-      `${name}-definitions`,
-      {
-        metadata: { name: "rabbitmq-definitions", namespace: MESSAGING_NAMESPACE },
-        stringData: {
-          "load_definition.json": pulumi.all([pulumi.all(passwords), adminPassword]).apply(([values, adminValue]) =>
-            JSON.stringify(
-              renderDefinitions(plan, values, {
-                username: "platform-admin",
-                password: adminValue,
-                tags: ["administrator"],
-              }),
-            ),
-          ),
-        },
-      },
-      opts,
-    );
-    return [admin, definitions];
-  }
-
-  /** The Bitnami chart, reading the admin's login and the definitions from the Secrets above. */
-  private installRabbitmq(
-    name: string,
-    args: InClusterBrokerArgs,
-    opts: pulumi.CustomResourceOptions,
-  ): k8s.helm.v3.Release {
-    return new k8s.helm.v3.Release(
-      `${name}-rabbitmq`,
-      {
-        name: "rabbitmq",
-        chart: RABBITMQ_CHART.chart,
-        version: RABBITMQ_CHART.version,
-        namespace: MESSAGING_NAMESPACE,
-        atomic: true,
-        timeout: 900,
-        values: {
-          // Three nodes, the image from the engine table and the sizes from the chart sizes table.
-          ...rabbitmqChartValues(),
-          auth: {
-            username: "platform-admin",
-            existingPasswordSecret: "rabbitmq-admin",
-            existingErlangSecret: "rabbitmq-admin",
-          },
-          loadDefinition: { enabled: true, existingSecret: "rabbitmq-definitions" },
-          extraConfiguration: "load_definitions = /app/load_definition.json\n",
-          // The chart's common.storage.class names it in the claim template (templates/statefulset.yaml).
-          persistence: { enabled: true, size: "20Gi", storageClass: args.storageClass },
-          pdb: { create: true, minAvailable: 2 },
-          // The chart renders customStartupProbe as given (templates/statefulset.yaml); its own
-          // startupProbe is off by default and only opens a TCP socket.
-          customStartupProbe: startupProbe(
-            { exec: { command: [...RABBITMQ.ready] }, timeoutSeconds: 20 },
-            NODE_START_SECONDS,
-          ),
-          metrics: {
-            enabled: true,
-            // `/metrics` for the node, and per-queue depth of the catalog's vhost for the DLQ alert.
-            serviceMonitor: {
-              default: { enabled: true },
-              detailed: { enabled: true, family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
+/**
+ * Three nodes on the engine table's image (the dev container's), spread over the cluster's nodes,
+ * each on its own encrypted volume; at most one of them down at a time for voluntary disruptions,
+ * so every quorum queue keeps its majority.
+ */
+function createCluster(
+  name: string,
+  args: InClusterBrokerArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  const nodeLabels = { "app.kubernetes.io/name": RABBITMQ_CLUSTER };
+  const cluster = new k8s.apiextensions.CustomResource(
+    `${name}-cluster`,
+    {
+      apiVersion: "rabbitmq.com/v1beta1",
+      kind: "RabbitmqCluster",
+      metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE, annotations: waitFor("AllReplicasReady") },
+      // Its nodes and their size from the platform's sizes table (spec.resources).
+      spec: withSizes(
+        {
+          replicas: RABBITMQ_SIZES[`${RABBITMQ_CLUSTER}-server`].pods,
+          image: RABBITMQ.image,
+          persistence: { storageClassName: args.storageClass, storage: "20Gi" },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchLabels: nodeLabels },
+                    topologyKey: "kubernetes.io/hostname",
+                  },
+                },
+              ],
             },
           },
         },
+        RABBITMQ_SIZES,
+      ),
+    },
+    { ...opts, customTimeouts: { create: CLUSTER_START, update: CLUSTER_START } },
+  );
+  new k8s.policy.v1.PodDisruptionBudget(
+    `${name}-pdb`,
+    {
+      metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE },
+      spec: { maxUnavailable: 1, selector: { matchLabels: nodeLabels } },
+    },
+    opts,
+  );
+  return cluster;
+}
+
+/**
+ * The nodes' `/metrics`, and the per-queue depth of the catalog's vhost (`/metrics/detailed`) that
+ * the DLQ alert reads, on the client Service's `prometheus` port (cluster-operator
+ * internal/resource/service.go; the operator's own observability/prometheus/monitors/rabbitmq-servicemonitor.yml).
+ */
+function scrapeCluster(name: string, args: InClusterBrokerArgs, opts: pulumi.CustomResourceOptions): void {
+  new k8s.apiextensions.CustomResource(
+    `${name}-servicemonitor`,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: RABBITMQ_CLUSTER, namespace: MESSAGING_NAMESPACE },
+      spec: {
+        selector: { matchLabels: { "app.kubernetes.io/name": RABBITMQ_CLUSTER } },
+        endpoints: [
+          { port: "prometheus", path: "/metrics" },
+          {
+            port: "prometheus",
+            path: "/metrics/detailed",
+            params: { family: [QUEUE_DEPTH.family], vhost: [args.plan.vhost] },
+          },
+        ],
       },
-      opts,
-    );
+    },
+    opts,
+  );
+}
+
+/** The Secret a service's User imports its login from (the operator reads `username` and `password`). */
+function createLogin(
+  name: string,
+  user: BrokerUserPlan,
+  password: pulumi.Output<string>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+  return new k8s.core.v1.Secret(
+    `${name}-${user.username}-login`,
+    {
+      metadata: { name: loginSecret(user), namespace: MESSAGING_NAMESPACE },
+      stringData: { username: user.username, password },
+    },
+    opts,
+  );
+}
+
+const loginSecret = (user: BrokerUserPlan) => objectName(`${user.username}-broker-login`);
+
+/**
+ * Waves of the topology: what each kind needs to exist first. The operator would retry an object
+ * declared too early, but with a growing backoff; in waves, each object is declared once it can be.
+ */
+const TOPOLOGY_WAVES: ReadonlyArray<ReadonlyArray<RabbitmqObject["kind"]>> = [
+  ["Vhost"],
+  ["Exchange", "Queue", "User"],
+  ["Binding", "Permission", "TopicPermission"],
+];
+
+/** A topology object as declared, with the resource that declared it. */
+interface Declared {
+  object: RabbitmqObject;
+  resource: k8s.apiextensions.CustomResource;
+}
+
+/** Whether the object is a user's own: its User, or a permission that references it. */
+function belongsTo(object: RabbitmqObject, user: string): boolean {
+  if (object.kind === "User") return object.metadata.name === user;
+  return (object.spec.userReference as { name?: string } | undefined)?.name === user;
+}
+
+/** The plan as the Topology Operator's objects, after `first`, each waited for until the operator reports it declared. */
+function declareTopology(
+  name: string,
+  plan: TopologyPlan,
+  opts: pulumi.CustomResourceOptions,
+  first: pulumi.Resource[],
+): Declared[] {
+  const objects = topologyObjects(plan, {
+    cluster: RABBITMQ_CLUSTER,
+    namespace: MESSAGING_NAMESPACE,
+    credentialsSecret: loginSecret,
+  });
+  const declared: Declared[] = [];
+  let previous = first;
+  for (const kinds of TOPOLOGY_WAVES) {
+    const wave = objects
+      .filter((object) => kinds.includes(object.kind))
+      .map((object) => ({
+        object,
+        resource: new k8s.apiextensions.CustomResource(
+          `${name}-${object.kind.toLowerCase()}-${object.metadata.name}`,
+          { ...object, metadata: { ...object.metadata, annotations: waitFor("Ready") } },
+          { ...opts, dependsOn: previous },
+        ),
+      }));
+    if (wave.length > 0) previous = wave.map((d) => d.resource);
+    declared.push(...wave);
   }
+  return declared;
 }

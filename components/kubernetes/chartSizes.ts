@@ -170,8 +170,13 @@ export const KIBANA_SIZES = {
   },
 } satisfies ChartSizes;
 
+/**
+ * The in-cluster broker's RabbitmqCluster, not a chart: the Cluster Operator runs its nodes as the
+ * StatefulSet `<cluster>-server` and sizes their `rabbitmq` container from the cluster's
+ * spec.resources (cluster-operator 2.22.3, internal/resource/statefulset.go).
+ */
 export const RABBITMQ_SIZES = {
-  rabbitmq: {
+  "rabbitmq-server": {
     pods: 3,
     containers: { rabbitmq: { values: "resources", size: size(["500m", "1Gi"], ["2", "2Gi"]) } },
   },

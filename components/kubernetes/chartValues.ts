@@ -14,6 +14,7 @@ import { TracingSettings } from "../observability/settings";
 import { jaegerMemoryEnv } from "../observability/tracing";
 import { memoryBytes } from "../../services/quantities";
 import { APP_LABEL } from "./podSpec";
+import { RABBITMQ_CLUSTER } from "./rabbitmqObjects";
 import { IMAGES } from "../engines";
 import { digestImage, elasticImage, imageReference, shaHexImage, shaImage, taggedDigestImage } from "./chartImages";
 import {
@@ -448,19 +449,9 @@ export function kibanaValues(): Record<string, unknown> {
 }
 
 /**
- * The in-cluster broker's nodes, image (Bitnami's common.images.image writes
- * `<registry>/<repository>@<digest>`, or `:<tag>` without one) and sizes in the Bitnami RabbitMQ chart.
- */
-export function rabbitmqChartValues(): Record<string, unknown> {
-  return withSizes(
-    { replicaCount: RABBITMQ_SIZES.rabbitmq.pods, image: digestImage(IMAGES.bitnamiRabbitmq) },
-    RABBITMQ_SIZES,
-  );
-}
-
-/**
- * Each platform release's workloads and sizes, by release name (PlatformCharts and InClusterBroker
- * name them), for the stack's tracing memory: what `npm run plan` adds up.
+ * Each platform release's workloads and sizes, by release name (PlatformCharts names them), and the
+ * in-cluster broker's RabbitmqCluster by its name, for the stack's tracing memory: what `npm run
+ * plan` adds up.
  */
 export function platformChartSizes(tracingMemory: string): Record<string, ChartSizes> {
   return {
@@ -473,6 +464,6 @@ export function platformChartSizes(tracingMemory: string): Record<string, ChartS
     logstash: LOGSTASH_SIZES,
     filebeat: FILEBEAT_SIZES,
     kibana: KIBANA_SIZES,
-    rabbitmq: RABBITMQ_SIZES,
+    [RABBITMQ_CLUSTER]: RABBITMQ_SIZES,
   };
 }

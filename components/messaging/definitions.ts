@@ -21,9 +21,10 @@ export interface DefinitionUser {
 }
 
 /**
- * The same topology as the @pulumi/rabbitmq resources, as a definitions document that a broker
- * loads at boot (`load_definitions`) or through `rabbitmqctl import_definitions`. Holds password
- * hashes: treat it as a secret.
+ * The same topology as the @pulumi/rabbitmq resources and the in-cluster broker's objects, as a
+ * definitions document that a broker loads at boot (`load_definitions`) or through `rabbitmqctl
+ * import_definitions`: how the tests put the plan on real brokers (a single node, and the 3-node
+ * cluster of test/broker-failover.test.ts). Holds password hashes: treat it as a secret.
  */
 export function renderDefinitions(
   plan: TopologyPlan,

@@ -23,7 +23,14 @@ export interface QueuePlan {
   name: string;
   service: string;
   role: "consumer" | "dead-letter" | "retry";
+  /** Every queue's `x-queue-type`, also in `arguments`: the CRDs name it apart (docs/messaging.md). */
+  type: typeof QUEUE_TYPE;
   arguments: QueueArguments;
+  /**
+   * A consumer queue's catalog `maxPriority`: quorum queues order priorities 0-31 with no argument,
+   * so it is kept here rather than as `x-max-priority`, which they ignore (docs/messaging.md).
+   */
+  maxPriority?: number;
 }
 export interface BindingPlan {
   source: string;
@@ -70,6 +77,21 @@ export interface BrokerUserPlan extends ServiceMessaging {
 
 /** One dead-letter exchange per vhost; each queue dead-letters with its own name as routing key. */
 export const DEAD_LETTER_EXCHANGE = "platform.dlx";
+
+/**
+ * Every queue the platform declares is a quorum queue: replicated on a quorum of nodes on the
+ * 3-node brokers of prod, the same queue type on dev's single node, so both behave alike.
+ */
+export const QUEUE_TYPE = "quorum";
+
+/**
+ * Failed deliveries of one message a consumer queue tolerates outside the retry protocol, which
+ * acknowledges every delivery it handles: these are deliveries its consumer never settled (the
+ * process crashed, or its connection was lost). Past the limit the broker dead-letters the message
+ * into the DLQ, so a message that crashes every consumer stops blocking the queue. A node failover
+ * costs a message one such delivery at most.
+ */
+export const DELIVERY_LIMIT = 10;
 
 export const consumerQueue = (service: string, consumer: Consumer) => `${service}.${consumer.name}`;
 /** Ends the name of every DLQ (the DLQ alert selects queues by it). */
@@ -126,13 +148,20 @@ function planServiceQueues(service: Service): ServiceQueues {
   for (const consumer of service.events.consumes) {
     const queue = consumerQueue(service.name, consumer);
     const args: QueueArguments = {
-      "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-      "x-dead-letter-routing-key": queue,
+      ...deadLettersAtLeastOnce(DEAD_LETTER_EXCHANGE, queue),
+      "x-delivery-limit": DELIVERY_LIMIT,
     };
-    if (consumer.maxPriority !== undefined) args["x-max-priority"] = consumer.maxPriority;
     if (consumer.messageTtlMs !== undefined) args["x-message-ttl"] = consumer.messageTtlMs;
     if (consumer.maxLength !== undefined) args["x-max-length"] = consumer.maxLength;
-    result.queues.push({ name: queue, service: service.name, role: "consumer", arguments: args });
+    const planned: QueuePlan = {
+      name: queue,
+      service: service.name,
+      role: "consumer",
+      type: QUEUE_TYPE,
+      arguments: args,
+    };
+    if (consumer.maxPriority !== undefined) planned.maxPriority = consumer.maxPriority;
+    result.queues.push(planned);
     result.consumerQueues.push(queue);
     result.maxAttempts[queue] = consumer.retry?.maxAttempts ?? 1;
     for (const pattern of consumer.bindings) {
@@ -144,6 +173,7 @@ function planServiceQueues(service: Service): ServiceQueues {
       name: dlq,
       service: service.name,
       role: "dead-letter",
+      type: QUEUE_TYPE,
       arguments: deadLetterArguments(consumer),
     });
     result.bindings.push({ source: DEAD_LETTER_EXCHANGE, destination: dlq, routingKey: queue });
@@ -157,7 +187,8 @@ function planServiceQueues(service: Service): ServiceQueues {
         name,
         service: service.name,
         role: "retry",
-        arguments: { "x-message-ttl": delayMs, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue },
+        type: QUEUE_TYPE,
+        arguments: { ...deadLettersAtLeastOnce("", queue), "x-message-ttl": delayMs },
       });
       result.bindings.push({ source: failures, destination: name, routingKey: name });
     });
@@ -166,13 +197,33 @@ function planServiceQueues(service: Service): ServiceQueues {
 }
 
 /**
+ * A quorum queue that dead-letters at least once: it keeps a dead letter until the target queue
+ * has confirmed it (a failover or a full DLQ delays it, never loses it). RabbitMQ requires
+ * `reject-publish` overflow for that (at its `x-max-length` the queue refuses new messages, a
+ * publisher with confirms gets a nack); with the default drop-head it would fall back to at most once.
+ */
+function deadLettersAtLeastOnce(exchange: string, routingKey: string): QueueArguments {
+  return {
+    "x-queue-type": QUEUE_TYPE,
+    "x-dead-letter-exchange": exchange,
+    "x-dead-letter-routing-key": routingKey,
+    "x-dead-letter-strategy": "at-least-once",
+    "x-overflow": "reject-publish",
+  };
+}
+
+/**
  * At its bound a DLQ refuses the newest message instead of dropping its oldest (drop-head, the
- * default). A publisher with confirms gets a nack; a message dead-lettered from a classic queue
- * (ours) is dropped, since RabbitMQ dead-letters those at most once: hence the alert on a DLQ
- * holding messages, long before it fills.
+ * default). A publisher with confirms gets a nack; a dead letter stays in the queue it comes from
+ * until the DLQ has room (at-least-once dead-lettering): hence the alert on a DLQ holding
+ * messages, long before it fills.
  */
 function deadLetterArguments(consumer: Consumer): QueueArguments {
-  const args: QueueArguments = { "x-max-length": consumer.dlq.maxLength, "x-overflow": "reject-publish" };
+  const args: QueueArguments = {
+    "x-queue-type": QUEUE_TYPE,
+    "x-max-length": consumer.dlq.maxLength,
+    "x-overflow": "reject-publish",
+  };
   if (consumer.dlq.maxLengthBytes !== undefined) args["x-max-length-bytes"] = consumer.dlq.maxLengthBytes;
   return args;
 }

@@ -140,7 +140,8 @@ function exactJobs(jobs: string[]): string {
 
 /**
  * A dead letter is a message a consumer gave up on: someone should look within minutes, and a
- * full DLQ drops what is dead-lettered next (see deadLetterArguments in messaging/topology.ts).
+ * full DLQ refuses what is dead-lettered next, which then waits in its queue (see
+ * deadLetterArguments in messaging/topology.ts).
  */
 function messagingAlerts(queueDepthJob: string): Record<string, unknown> {
   // `[.]` is a literal dot without PromQL's string escapes.

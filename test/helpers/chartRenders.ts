@@ -43,7 +43,7 @@ const elastic = (values: Values) => `${values.image}:${values.imageTag}`;
 
 const KPS = "kps-kube-prometheus-stack";
 
-/** By release name (PlatformCharts, InClusterBroker). */
+/** By release name (PlatformCharts), and the in-cluster broker's RabbitmqCluster by its name. */
 export const CHART_RENDERS: Record<string, RenderedContainer[]> = {
   // kube-prometheus-stack 65.8.1 with Grafana 8.5.12, kube-state-metrics 5.26.0, node-exporter 4.40.0.
   kps: [
@@ -170,12 +170,17 @@ export const CHART_RENDERS: Record<string, RenderedContainer[]> = {
       }),
     ),
   ],
-  // bitnami rabbitmq 14.7.0: templates/statefulset.yaml:133-137 and :165, :346, both from .Values.resources, and
-  // common.images.image (charts/common 2.22.0, templates/_images.tpl).
-  rabbitmq: ["prepare-plugins-dir", "rabbitmq"].map((container) => ({
-    workload: "rabbitmq",
-    container,
-    resources: "resources",
-    image: digestOrTag("image"),
-  })),
+  // The in-cluster broker's RabbitmqCluster, which the Cluster Operator renders (cluster-operator 2.22.3,
+  // internal/resource/statefulset.go): the StatefulSet `<cluster>-server`, its `rabbitmq` container sized
+  // from spec.resources, its `setup-container` init container at the operator's fixed size; both run
+  // spec.image.
+  rabbitmq: [
+    { workload: "rabbitmq-server", container: "rabbitmq", resources: "resources", image: (spec: Values) => spec.image },
+    {
+      workload: "rabbitmq-server",
+      container: "setup-container",
+      resources: { unsettable: "the operator's init container has a fixed size" },
+      image: (spec: Values) => spec.image,
+    },
+  ],
 };

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
+import { rabbitmqObjectProblems } from "./rabbitmqCrds";
 
 /** The model packages of API groups that are not Kubernetes' own (the CRDs the charts install). */
 const CRD_MODELS: Record<string, string> = {
@@ -165,8 +166,17 @@ function objectLabel(schema: ObjectSchema, inputs: Record<string, any>, resource
  * strict field validation, refuses them. Its declarations list every field, so a walk along them
  * finds a misspelled optional field the schema would pass.
  */
-export function kubernetesSchemaProblems(objects: KubernetesObject[]): string[] {
-  const problems: string[] = [];
+export function kubernetesSchemaProblems(all: KubernetesObject[]): string[] {
+  // The RabbitMQ operators' kinds have no model package: their CRDs' fields are written down instead.
+  const rabbitmq = all.filter((object) => schemaOf(object.type).apiVersion.startsWith("rabbitmq.com/"));
+  const objects = all.filter((object) => !rabbitmq.includes(object));
+  const crdProblems = rabbitmq.flatMap((object) => {
+    const schema = schemaOf(object.type);
+    return rabbitmqObjectProblems(schema.kind, object.inputs).map(
+      (problem) => `${objectLabel(schema, object.inputs, object.name)}: ${problem}`,
+    );
+  });
+  const unmodelled: string[] = [];
   const schemas = new Map<string, ObjectSchema>();
   for (const object of objects) {
     try {
@@ -174,17 +184,20 @@ export function kubernetesSchemaProblems(objects: KubernetesObject[]): string[] 
       modelOf(schema);
       schemas.set(kindOf(schema), schema);
     } catch (error) {
-      problems.push(`${object.type} ${object.name}: ${(error as Error).message}`);
+      unmodelled.push(`${object.type} ${object.name}: ${(error as Error).message}`);
     }
   }
-  if (problems.length > 0) return problems;
+  if (unmodelled.length > 0 || objects.length === 0) return [...crdProblems, ...unmodelled];
   const { checker, types } = declarationsOf([...schemas.values()]);
-  return objects.flatMap((object) => {
-    const schema = schemaOf(object.type);
-    const found = [
-      ...jsonSchemaProblems(schema, object.inputs),
-      ...unknownFields(checker, object.inputs, types.get(kindOf(schema))!, "data"),
-    ];
-    return found.map((problem) => `${objectLabel(schema, object.inputs, object.name)}: ${problem}`);
-  });
+  return [
+    ...crdProblems,
+    ...objects.flatMap((object) => {
+      const schema = schemaOf(object.type);
+      const found = [
+        ...jsonSchemaProblems(schema, object.inputs),
+        ...unknownFields(checker, object.inputs, types.get(kindOf(schema))!, "data"),
+      ];
+      return found.map((problem) => `${objectLabel(schema, object.inputs, object.name)}: ${problem}`);
+    }),
+  ];
 }

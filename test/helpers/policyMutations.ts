@@ -70,6 +70,13 @@ export function unmarkSecret(record: CheckedRecord, path: Path): void {
   record.secretPaths = (record.secretPaths ?? []).filter((p) => !under(p));
 }
 
+/** A @pulumi/rabbitmq Queue's arguments, changed in place. */
+function editQueueArguments(r: CheckedRecord, change: (args: Record<string, unknown>) => void): void {
+  const args = JSON.parse(r.inputs.settings.argumentsJson);
+  change(args);
+  r.inputs.settings.argumentsJson = JSON.stringify(args);
+}
+
 /** The pod spec of a Deployment, StatefulSet or Job record. */
 export const podOf = (r: CheckedRecord): Record<string, any> => r.inputs.spec.template.spec;
 /** Its first container. */
@@ -914,6 +921,22 @@ const DATA_STORES: Mutation[] = [
     stack: "prod",
     rule: "consumer-queues-have-dlq",
     apply: (p) => (p.get(T.queue, "q-payment-service.reservations").inputs.settings.argumentsJson = "{}"),
+  },
+  {
+    change: "a consumer queue declared as a classic queue, not replicated across the broker's nodes",
+    stack: "prod",
+    rule: "quorum-queues",
+    apply: (p) =>
+      editQueueArguments(p.get(T.queue, "q-payment-service.reservations"), (args) => delete args["x-queue-type"]),
+  },
+  {
+    change: "a retry queue handing its messages back at most once",
+    stack: "dev",
+    rule: "quorum-queues",
+    apply: (p) =>
+      editQueueArguments(p.get(T.queue, "q-payment-service.reservations.retry.1"), (args) => {
+        args["x-dead-letter-strategy"] = "at-most-once";
+      }),
   },
   {
     change: "two dev databases owned by one login",

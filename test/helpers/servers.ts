@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -98,19 +99,28 @@ export interface RabbitmqNode {
   stop: () => Promise<void>;
 }
 
+export interface RabbitmqFiles {
+  enabledPlugins: string;
+  config: string;
+}
+
 /**
  * A RabbitMQ node of its own (the machine's broker keeps its plugins and config) from these
- * files, its AMQP listener on a free loopback port; resolves once that listener accepts.
+ * files, its AMQP listener on a free loopback port; resolves once that listener accepts. Its
+ * Erlang cookie is in `cookieHome` when given (the nodes of a cluster share one), else its own.
  */
-export async function startRabbitmq(files: { enabledPlugins: string; config: string }): Promise<RabbitmqNode> {
+export async function startRabbitmq(
+  files: RabbitmqFiles,
+  node: { name?: string; cookieHome?: string } = {},
+): Promise<RabbitmqNode> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-"));
   fs.writeFileSync(path.join(dir, "enabled_plugins"), files.enabledPlugins);
   fs.writeFileSync(path.join(dir, "rabbitmq.conf"), files.config);
   const [amqpPort, distPort] = [await freePort(), await freePort()];
-  const nodeName = `check-${process.pid}-${amqpPort}@localhost`;
+  const nodeName = `${node.name ?? `check-${process.pid}-${amqpPort}`}@localhost`;
   const env = {
     ...process.env,
-    HOME: dir, // its own Erlang cookie
+    HOME: node.cookieHome ?? dir,
     RABBITMQ_CONF_ENV_FILE: "/dev/null", // not the machine broker's node name
     RABBITMQ_NODENAME: nodeName,
     RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
@@ -151,6 +161,44 @@ export async function startRabbitmq(files: { enabledPlugins: string; config: str
   }
   await stop();
   throw new Error(`rabbitmq-server did not start: ${output}`);
+}
+
+export interface RabbitmqCluster {
+  nodes: RabbitmqNode[];
+  /** Stops every node still running and removes their files. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * `size` RabbitMQ nodes started side by side (`cluster-<pid>-a@localhost`, `-b`...), each with its
+ * own ports and data directory and one Erlang cookie, then clustered the documented way: each
+ * node after the first stops its app, joins the first (`rabbitmqctl join_cluster`) and starts again.
+ */
+export async function startRabbitmqCluster(size: number, files: RabbitmqFiles): Promise<RabbitmqCluster> {
+  const cookieHome = fs.mkdtempSync(path.join(os.tmpdir(), "rabbitmq-cluster-"));
+  fs.writeFileSync(path.join(cookieHome, ".erlang.cookie"), randomBytes(20).toString("hex").toUpperCase(), {
+    mode: 0o400,
+  });
+  const names = Array.from({ length: size }, (_, i) => `cluster-${process.pid}-${String.fromCharCode(97 + i)}`);
+  const started = await Promise.allSettled(names.map((name) => startRabbitmq(files, { name, cookieHome })));
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    fs.rmSync(cookieHome, { recursive: true, force: true });
+  };
+  try {
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    for (const node of nodes.slice(1)) {
+      node.ctl(["stop_app"]);
+      node.ctl(["join_cluster", nodes[0].nodeName]);
+      node.ctl(["start_app"]);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { nodes, stop };
 }
 
 function accepts(port: number): Promise<boolean> {

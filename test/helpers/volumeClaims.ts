@@ -45,21 +45,17 @@ const CHART_CLAIMS: Record<string, ChartClaims> = {
     v.persistence?.enabled
       ? [{ path: "volumeClaimTemplate.storageClassName", storageClass: v.volumeClaimTemplate?.storageClassName }]
       : [],
-  // Bitnami 14.7.0: persistence.enabled defaults to true; common's templates/_storage.tpl takes the class
-  // from global.storageClass, else persistence.storageClass.
-  rabbitmq: (v) =>
-    v.persistence?.enabled === false
-      ? []
-      : [{ path: "persistence.storageClass", storageClass: v.global?.storageClass || v.persistence?.storageClass }],
-  // No volume claims in their templates at the pinned versions (Jaeger keeps traces in memory).
+  // No volume claims in their templates at the pinned versions (Jaeger keeps traces in memory;
+  // cert-manager keeps its state in the API server).
   kong: () => [],
   promtail: () => [],
   jaeger: () => [],
   kibana: () => [],
   filebeat: () => [],
+  "cert-manager": () => [],
 };
 
-/** Every volume the program's Helm releases, StatefulSets and PersistentVolumeClaims ask for. */
+/** Every volume the program's Helm releases, StatefulSets, PersistentVolumeClaims and RabbitmqClusters ask for. */
 export function volumeClaims(resources: RecordedResource[]): VolumeClaim[] {
   const fromCharts = ofType(resources, "kubernetes:helm.sh/v3:Release").flatMap((release) => {
     const chart = String(release.inputs.chart).split("/").pop()!;
@@ -83,5 +79,14 @@ export function volumeClaims(resources: RecordedResource[]): VolumeClaim[] {
     where: `PersistentVolumeClaim ${claim.inputs.metadata?.name ?? claim.name}`,
     storageClass: claim.inputs.spec.storageClassName,
   }));
-  return [...fromCharts, ...fromStatefulSets, ...fromClaims];
+  // cluster-operator 2.22.3, internal/resource/statefulset.go:307: each node's claim "persistence"
+  // takes spec.persistence.storageClassName (none when storage is 0, an emptyDir instead).
+  const fromRabbitmqClusters = ofType(resources, "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster")
+    .filter((cluster) => !/^0[A-Za-z]*$/.test(String(cluster.inputs.spec.persistence?.storage ?? "10Gi")))
+    .map((cluster) => ({
+      resource: cluster,
+      where: `RabbitmqCluster ${cluster.inputs.metadata.name}: persistence.storageClassName`,
+      storageClass: cluster.inputs.spec.persistence?.storageClassName,
+    }));
+  return [...fromCharts, ...fromStatefulSets, ...fromClaims, ...fromRabbitmqClusters];
 }

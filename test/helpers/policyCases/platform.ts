@@ -1,6 +1,24 @@
 import { DEPLOYMENT, pod, resource, RuleCase } from "./fixtures";
 
 const QUEUE = "rabbitmq:index/queue:Queue";
+const QUEUE_OBJECT = "kubernetes:rabbitmq.com/v1beta1:Queue";
+/** What the topology plan renders for a consumer queue (components/messaging/topology.ts). */
+const QUORUM_CONSUMER = {
+  "x-queue-type": "quorum",
+  "x-dead-letter-exchange": "platform.dlx",
+  "x-dead-letter-routing-key": "orders.events",
+  "x-dead-letter-strategy": "at-least-once",
+  "x-overflow": "reject-publish",
+};
+const pulumiQueue = (args: Record<string, unknown>, durable = true) =>
+  resource(QUEUE, { name: "orders.events", settings: { durable, argumentsJson: JSON.stringify(args) } });
+const queueObject = (spec: Record<string, unknown>) =>
+  resource(QUEUE_OBJECT, {
+    apiVersion: "rabbitmq.com/v1beta1",
+    kind: "Queue",
+    metadata: { name: "orders.events", namespace: "messaging" },
+    spec: { name: "orders.events", durable: true, rabbitmqClusterReference: { name: "rabbitmq" }, ...spec },
+  });
 const DATABASE = "postgresql:index/database:Database";
 const STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass";
 const replicated = resource(
@@ -41,6 +59,41 @@ export const PLATFORM_CASES: Record<string, RuleCase> = {
             "c",
           ),
         ],
+      },
+    ],
+  },
+  "quorum-queues": {
+    bad: [
+      {
+        why: "a classic queue (no x-queue-type) on Amazon MQ or dev",
+        resources: [pulumiQueue({ "x-max-length": 100 })],
+        says: ["queue orders.events is not a quorum queue: a node failure loses its messages"],
+      },
+      {
+        why: "a quorum queue that dead-letters at most once (the default drop-head overflow)",
+        resources: [pulumiQueue({ ...QUORUM_CONSUMER, "x-overflow": "drop-head" })],
+        says: [
+          "queue orders.events dead-letters at most once (needs x-dead-letter-strategy at-least-once with x-overflow reject-publish)",
+        ],
+      },
+      {
+        why: "a classic, non-durable queue object of the in-cluster broker",
+        resources: [queueObject({ type: "classic", durable: false })],
+        says: [
+          "queue orders.events is not a quorum queue: a node failure loses its messages",
+          "queue orders.events is not durable",
+        ],
+      },
+    ],
+    good: [
+      { why: "a consumer queue as the plan renders it", resources: [pulumiQueue(QUORUM_CONSUMER)] },
+      {
+        why: "a DLQ, which dead-letters nowhere",
+        resources: [pulumiQueue({ "x-queue-type": "quorum", "x-max-length": 10, "x-overflow": "reject-publish" })],
+      },
+      {
+        why: "the in-cluster broker's queue object, its type a field",
+        resources: [queueObject({ type: "quorum", arguments: QUORUM_CONSUMER })],
       },
     ],
   },
