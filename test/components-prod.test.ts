@@ -2038,7 +2038,7 @@ describe("PlatformCharts (under mocks)", () => {
   const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/gateway";
   const SLACK_URL = "https://hooks.slack.com/services/T0/B0/slack-s3cret";
   const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
-  const charts = (logs: "loki" | "elk", brokerMetricsJob?: string) =>
+  const charts = (logs: "loki" | "elk") =>
     build(
       () =>
         new PlatformCharts("charts", {
@@ -2062,7 +2062,6 @@ describe("PlatformCharts (under mocks)", () => {
             slack: { webhookUrl: pulumi.secret(SLACK_URL) },
             pagerduty: { routingKey: pulumi.secret(ROUTING_KEY) },
           },
-          brokerMetricsJob,
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
           logs,
           storageClass: "gp3-encrypted",
