@@ -38,7 +38,7 @@ import { EksCluster } from "../components/aws/EksCluster";
 import { BACKUP_TAG, BackupPlan } from "../components/aws/BackupPlan";
 import { ManagedCache } from "../components/aws/ManagedCache";
 import { MANAGED_BROKER_ADMIN, ManagedBroker } from "../components/aws/ManagedBroker";
-import { AmazonMqTopology } from "../components/aws/AmazonMqTopology";
+import { AmazonMqTopology, QUEUE_MONITOR_USER } from "../components/aws/AmazonMqTopology";
 import { RdsDatabases } from "../components/aws/RdsDatabases";
 import { RdsAccess } from "../components/aws/RdsAccess";
 import { DOCUMENTDB_ADMIN_USER, DocumentDb } from "../components/aws/DocumentDb";
@@ -671,6 +671,7 @@ describe("AmazonMqTopology (under mocks)", () => {
     assert.deepEqual(sorted(ofType(run.resources, "rabbitmq:index/user:User").map((u) => u.inputs.name)), [
       "mailer",
       "orders",
+      QUEUE_MONITOR_USER,
     ]);
     for (const r of run.resources.filter((r) => r.type.startsWith("rabbitmq:")))
       assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} goes through the broker's provider`);
@@ -708,6 +709,30 @@ describe("AmazonMqTopology (under mocks)", () => {
   it("hands out the vhost from the declared VHost, so services wait until it exists", async () => {
     const run = await topology((mq) => ({ vhost: mq.endpoint.vhost }));
     assert.ok(waitsFor(run, "vhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
+  });
+
+  it("hands the queue-depth exporter the management API and a monitoring login that may touch no resource", async () => {
+    const run = await topology((mq) => ({ monitorVhost: mq.queueMonitor.vhost }));
+    const { managementUrl, login } = run.result.queueMonitor;
+    assert.equal(await resolved(managementUrl), MANAGEMENT_URL);
+    assert.equal(login.username, QUEUE_MONITOR_USER);
+    const password = await valueOf(login.password);
+    assert.ok(password.secret && run.generatedSecrets.includes(password.value));
+    const user = named(run.resources, "rabbitmq:index/user:User", `mq-topology-u-${QUEUE_MONITOR_USER}`).inputs;
+    assert.deepEqual([user.password, user.tags], [password.value, ["monitoring"]]);
+    const permissions = named(
+      run.resources,
+      "rabbitmq:index/permissions:Permissions",
+      `mq-topology-p-${QUEUE_MONITOR_USER}`,
+    );
+    assert.deepEqual(permissions.inputs.permissions, { configure: "^$", write: "^$", read: "^$" });
+    assert.ok(waitsFor(run, "monitorVhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
+    // The services' logins stay untagged: the management API is not theirs.
+    const tagged = ofType(run.resources, "rabbitmq:index/user:User").filter((u) => (u.inputs.tags ?? []).length > 0);
+    assert.deepEqual(
+      tagged.map((u) => u.inputs.name),
+      [QUEUE_MONITOR_USER],
+    );
   });
 });
 
