@@ -40,6 +40,8 @@ export const IMAGES = {
   promtail: "grafana/promtail:3.1.1@sha256:48fba41d9f08c6a56a85b078529dc8550a1809d3e7a9674982e9e9bfbdc854c1",
   jaeger: "jaegertracing/all-in-one:1.60.0@sha256:4fd2d70fa347d6a47e79fcb06b1c177e6079f92cba88b083153d56263082135e",
   nodeExporter: "prom/node-exporter:v1.8.2@sha256:4032c6d5bfd752342c3e631c2f1de93ba6b86c41db6b167b9a35372c139e7706",
+  jsonExporter:
+    "quay.io/prometheuscommunity/json-exporter:v0.7.0@sha256:3a777171d39ad435cb39519e84e0a8b5c63c7e716cc06011f8140cfaabfc1baf",
   // Elasticsearch, Logstash and Kibana as Docker Official Images (built from Elastic's own
   // Dockerfiles): docker-library/repo-info records their index digests; Filebeat has no such image.
   elasticsearch: "elasticsearch:8.15.0@sha256:310b9fc03b0657b0708c22b13cf3920f424c482a23f16a439d93c89636cb564c",
@@ -175,6 +177,19 @@ export const RABBITMQ = {
   prometheusPort: 15692,
   /** Exits 0 once every listener of the node answers (AMQP, management, metrics), its definitions loaded. */
   ready: ["rabbitmq-diagnostics", "-q", "check_port_connectivity"],
+} as const;
+
+/**
+ * prometheus-community's json_exporter, which turns the RabbitMQ management API's queue list into
+ * per-queue depths where the broker has no Prometheus plugin to scrape (Amazon MQ): the RabbitMQ-specific
+ * exporter that read the same API (kbudde/rabbitmq_exporter) supports RabbitMQ 3 only and is at its
+ * end of life (its issue 383). Its image runs as `nobody` (Dockerfile `USER nobody`).
+ */
+export const QUEUE_DEPTH_EXPORTER = {
+  image: IMAGES.jsonExporter,
+  /** Its default `--web.listen-address` (cmd/main.go). */
+  port: 7979,
+  uid: 65534,
 } as const;
 
 /** OTLP over HTTP, what every service exports traces to. */

@@ -47,7 +47,7 @@ import { ebsCsiDriverRoleName } from "../components/aws/ebsCsiDriver";
 import { BACKUP_TAG, BackupPlan } from "../components/aws/BackupPlan";
 import { ManagedCache } from "../components/aws/ManagedCache";
 import { MANAGED_BROKER_ADMIN, ManagedBroker } from "../components/aws/ManagedBroker";
-import { AmazonMqTopology } from "../components/aws/AmazonMqTopology";
+import { AmazonMqTopology, QUEUE_MONITOR_USER } from "../components/aws/AmazonMqTopology";
 import { RdsDatabases } from "../components/aws/RdsDatabases";
 import { RdsAccess } from "../components/aws/RdsAccess";
 import { DOCUMENTDB_ADMIN_USER, DocumentDb } from "../components/aws/DocumentDb";
@@ -848,6 +848,7 @@ describe("AmazonMqTopology (under mocks)", () => {
     assert.deepEqual(sorted(ofType(run.resources, "rabbitmq:index/user:User").map((u) => u.inputs.name)), [
       "mailer",
       "orders",
+      QUEUE_MONITOR_USER,
     ]);
     for (const r of run.resources.filter((r) => r.type.startsWith("rabbitmq:")))
       assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} goes through the broker's provider`);
@@ -887,6 +888,7 @@ describe("AmazonMqTopology (under mocks)", () => {
     assert.ok(waitsFor(run, "vhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
   });
 
+<<<<<<< HEAD
   it("hands out each service's password once its user and permissions exist, so the service waits for them", async () => {
     const run = await topology((mq) => ({ orders: mq.credentials.orders.password }));
     const waited = waitsFor(run, "orders");
@@ -895,6 +897,30 @@ describe("AmazonMqTopology (under mocks)", () => {
       assert.ok(waited.includes(granted), `orders waits for ${granted.name}`);
     }
     assert.ok(!waited.some((r) => r.name.endsWith("-mailer")), "not for another service's user");
+=======
+  it("hands the queue-depth exporter the management API and a monitoring login that may touch no resource", async () => {
+    const run = await topology((mq) => ({ monitorVhost: mq.queueMonitor.vhost }));
+    const { managementUrl, login } = run.result.queueMonitor;
+    assert.equal(await resolved(managementUrl), MANAGEMENT_URL);
+    assert.equal(login.username, QUEUE_MONITOR_USER);
+    const password = await valueOf(login.password);
+    assert.ok(password.secret && run.generatedSecrets.includes(password.value));
+    const user = named(run.resources, "rabbitmq:index/user:User", `mq-topology-u-${QUEUE_MONITOR_USER}`).inputs;
+    assert.deepEqual([user.password, user.tags], [password.value, ["monitoring"]]);
+    const permissions = named(
+      run.resources,
+      "rabbitmq:index/permissions:Permissions",
+      `mq-topology-p-${QUEUE_MONITOR_USER}`,
+    );
+    assert.deepEqual(permissions.inputs.permissions, { configure: "^$", write: "^$", read: "^$" });
+    assert.ok(waitsFor(run, "monitorVhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
+    // The services' logins stay untagged: the management API is not theirs.
+    const tagged = ofType(run.resources, "rabbitmq:index/user:User").filter((u) => (u.inputs.tags ?? []).length > 0);
+    assert.deepEqual(
+      tagged.map((u) => u.inputs.name),
+      [QUEUE_MONITOR_USER],
+    );
+>>>>>>> wt-mqdlq
   });
 });
 
@@ -2310,7 +2336,7 @@ describe("PlatformCharts (under mocks)", () => {
   const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/gateway";
   const SLACK_URL = "https://hooks.slack.com/services/T0/B0/slack-s3cret";
   const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
-  const charts = (logs: "loki" | "elk", brokerMetricsJob?: string) =>
+  const charts = (logs: "loki" | "elk") =>
     build(
       () =>
         new PlatformCharts("charts", {
@@ -2336,7 +2362,6 @@ describe("PlatformCharts (under mocks)", () => {
             slack: { webhookUrl: pulumi.secret(SLACK_URL) },
             pagerduty: { routingKey: pulumi.secret(ROUTING_KEY) },
           },
-          brokerMetricsJob,
           grafanaAdminPassword: pulumi.secret(GRAFANA_PASSWORD),
           logs,
           storageClass: "gp3-encrypted",

@@ -54,6 +54,11 @@ describe("deploy plan", () => {
     const deployment = (name: string, annotations?: Record<string, string>) =>
       node(name, "kubernetes:apps/v1:Deployment", [], { metadata: { name, namespace: "shop", annotations } });
     const plan = deployPlan([
+      node("shop", "kubernetes:core/v1:Namespace", [], {
+        metadata: { name: "shop", labels: { "platform/catalog": "shop" } },
+      }),
+      // The platform's own (the queue-depth exporter) is no catalog service.
+      node("exporter", "kubernetes:apps/v1:Deployment", [], { metadata: { name: "exporter", namespace: "messaging" } }),
       deployment("orders"),
       deployment("scheduler", { "platform/singleton": "true" }),
       deployment("audit", { "platform/singleton": "true" }),

@@ -28,6 +28,9 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
 const RABBITMQ_CLUSTER = "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster";
+const SERVICE = "kubernetes:core/v1:Service";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 
 /**
  * The jobs the charts' ServiceMonitors give prod's Prometheus, and what each produces besides `up`.
@@ -59,7 +62,46 @@ function brokerJobs(run: LayeredRun<StackOutputs>): Array<[string, Produced]> {
     .map((service): [string, Produced] => [service, ["rabbitmq_"]]);
 }
 
-/** What prod's Prometheus scrapes: each service's PodMonitor, the ServiceMonitors of the charts installed, the broker's. */
+const inNamespace = (run: LayeredRun<StackOutputs>, type: string, namespace: string) =>
+  ofType(run.resources, type).filter((r) => r.inputs.metadata.namespace === namespace);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+/**
+ * The queue-depth exporter's ServiceMonitor (Amazon MQ): its scrapes are `/probe`s of json_exporter,
+ * which answers each with the metrics of the module the scrape names: one series per value of an
+ * object metric, named `<name>_<value key>` (json_exporter v0.7.0, exporter/util.go CreateMetricsList
+ * and MakeMetricName), a value metric by its name. The job is the selected Service's name, as for the
+ * broker's; what it produces is read from the config file the exporter's pods mount.
+ */
+function probeJobs(run: LayeredRun<StackOutputs>): Array<[string, Produced]> {
+  return ofType(run.resources, SERVICE_MONITOR).flatMap((monitor) => {
+    const { namespace } = monitor.inputs.metadata;
+    const probes = monitor.inputs.spec.endpoints.filter((e: any) => e.path === "/probe");
+    if (probes.length === 0) return [];
+    const service = inNamespace(run, SERVICE, namespace).find((s) =>
+      matches(monitor.inputs.spec.selector.matchLabels, s.inputs.metadata.labels),
+    )!;
+    const pod = inNamespace(run, DEPLOYMENT, namespace).find((d) =>
+      matches(service.inputs.spec.selector, d.inputs.spec.template.metadata.labels),
+    )!.inputs.spec.template.spec;
+    const mounted = pod.volumes.flatMap((v: any) => (v.configMap ? [v.configMap.name] : []));
+    const configMap = inNamespace(run, CONFIG_MAP, namespace).find((c) => mounted.includes(c.inputs.metadata.name))!;
+    const config = parse(configMap.inputs.data["config.yml"]);
+    const produced = probes
+      .flatMap((endpoint: any) => endpoint.params.module)
+      .flatMap((module: string) => config.modules[module].metrics)
+      .flatMap((metric: any) =>
+        metric.type === "object" ? Object.keys(metric.values).map((key) => `${metric.name}_${key}`) : [metric.name],
+      );
+    return [[service.inputs.metadata.name, produced] as [string, Produced]];
+  });
+}
+
+/**
+ * What prod's Prometheus scrapes: each service's PodMonitor, the ServiceMonitors of the charts
+ * installed, the in-cluster broker's, the queue-depth exporter's on Amazon MQ.
+ */
 function prodScrapeJobs(run: LayeredRun<StackOutputs>): Map<string, Produced> {
   const releases = new Set(ofType(run.resources, RELEASE).map((r) => r.inputs.name));
   const services = ofType(run.resources, POD_MONITOR).map((m): [string, Produced] => [
@@ -69,7 +111,7 @@ function prodScrapeJobs(run: LayeredRun<StackOutputs>): Map<string, Produced> {
   const charts = Object.values(CHART_JOBS)
     .filter((chart) => releases.has(chart.release))
     .map((chart): [string, Produced] => [chart.job, chart.produces]);
-  return new Map([...services, ...charts, ...brokerJobs(run)]);
+  return new Map([...services, ...charts, ...brokerJobs(run), ...probeJobs(run)]);
 }
 
 const rulesOf = (run: LayeredRun<StackOutputs>) =>
@@ -132,9 +174,23 @@ describe("prod alerts (aws target, under mocks)", () => {
         );
         const alerts = alertNames(rules);
         assert.ok(alerts.has("InfrastructureDown") && alerts.has("ServiceDown"));
-        // Amazon MQ has no rabbitmq_prometheus: its DLQs are CloudWatch alarms instead.
-        for (const alert of ["RedisDown", "PostgresDown", "DeadLetterQueueNotEmpty"])
-          assert.ok(!alerts.has(alert), alert);
+        for (const alert of ["RedisDown", "PostgresDown"]) assert.ok(!alerts.has(alert), alert);
+        // Amazon MQ has no rabbitmq_prometheus and publishes no queue metric for RabbitMQ 4: the
+        // exporter reading its management API feeds the DLQ alert, and is watched itself.
+        const dlq = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "DeadLetterQueueNotEmpty");
+        assert.equal(dlq !== undefined, catalog.services.some(usesBroker));
+        if (dlq) {
+          assert.match(
+            dlq.expr,
+            /^max by \(vhost, queue\) \(rabbitmq_management_queue_messages\{job="queue-depth-exporter",/,
+          );
+          const down = rules.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "InfrastructureDown");
+          assert.match(
+            down.expr,
+            /queue-depth-exporter/,
+            "a blind exporter (the broker unreachable, a refused login) alerts",
+          );
+        }
         if (!hasBinary("promtool")) {
           console.log("      (promtool skipped: not installed; .ci/run installs Debian's prometheus package)");
           return;

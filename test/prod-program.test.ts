@@ -259,7 +259,8 @@ describe("prod program (aws target, under mocks)", () => {
         assert.equal(broker.deploymentMode, "CLUSTER_MULTI_AZ");
         const plan = planTopology(catalog);
         assert.equal(inputsOf(run, "rabbitmq:index/queue:Queue").length, plan.queues.length);
-        assert.equal(inputsOf(run, "rabbitmq:index/user:User").length, plan.users.length);
+        // One login per service, and the queue-depth exporter's.
+        assert.equal(inputsOf(run, "rabbitmq:index/user:User").length, plan.users.length + 1);
       });
 
       it("deploys each service hardened, with its own IRSA role, secret, HPA, PDB and network policy", () => {

@@ -169,7 +169,10 @@ describe("Prometheus config and alert rules with promtool", function () {
       renderAlertRules(
         ["orders"],
         { errorRate: 0.05, latencyP95Seconds: 1 },
-        { jobs: ["rabbitmq", "rabbitmq-queues"], queueDepthJob: "rabbitmq-queues" },
+        {
+          jobs: ["rabbitmq", "rabbitmq-queues"],
+          queueDepth: { job: "rabbitmq-queues", metric: "rabbitmq_detailed_queue_messages" },
+        },
       ),
     );
     const depth = (queue: string, values: string) =>

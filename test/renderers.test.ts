@@ -490,7 +490,7 @@ describe("alerts per target", () => {
     assert.equal(prod.get("InfrastructureDown").expr, 'up{job=~"kong-kong-proxy"} == 0');
     const dev = rulesOf({
       jobs: ["rabbitmq", "rabbitmq-queues", "redis", "postgres", "node.local"],
-      queueDepthJob: "rabbitmq-queues",
+      queueDepth: { job: "rabbitmq-queues", metric: "rabbitmq_detailed_queue_messages" },
       redisExporterJob: "redis",
       postgresExporterJob: "postgres",
     });

@@ -187,8 +187,16 @@ function formatRequests({ cpu, memoryBytes }: Requests): string {
   return `${Number(cpu.toFixed(2))} CPU, ${(memoryBytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
+/** The catalog's Deployments: those in its namespace (labelled `platform/catalog`), not the platform's own. */
 function deploymentsByReplication(recorded: RecordedResource[]): DeployPlan["deployments"] {
-  const deployments = recorded.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+  const catalogNamespaces = new Set(
+    recorded
+      .filter((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata?.labels?.["platform/catalog"])
+      .map((r) => r.inputs.metadata.name),
+  );
+  const deployments = recorded.filter(
+    (r) => r.type === "kubernetes:apps/v1:Deployment" && catalogNamespaces.has(r.inputs.metadata?.namespace),
+  );
   const names = (singleton: boolean) =>
     deployments
       .filter((d) => (d.inputs.metadata?.annotations?.[SINGLETON_ANNOTATION] === "true") === singleton)

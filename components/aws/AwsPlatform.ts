@@ -3,14 +3,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { Service } from "../../services/schema";
 import { GATEWAY_HEALTH_PATH, usesBroker } from "../../services/validate";
-import { planTopology } from "../messaging/topology";
+import { TopologyPlan, planTopology } from "../messaging/topology";
 import { GatewayCredential } from "../gateway/kongConfig";
 import { GatewayClients, createGatewayClients } from "../gateway/clients";
 import { HealthCheck } from "../healthCheck";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
 import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
-import { InClusterBroker, RABBITMQ_METRICS_JOB } from "../kubernetes/InClusterBroker";
+import { InClusterBroker, RABBITMQ_QUEUE_DEPTH } from "../kubernetes/InClusterBroker";
+import { QueueDepthExporter } from "../kubernetes/QueueDepthExporter";
+import { MANAGEMENT_API_QUEUE_DEPTH } from "../kubernetes/queueDepthExporterConfig";
+import { QueueDepthSource } from "../observability/alertRules";
 import { InClusterDatabase } from "../kubernetes/InClusterDatabase";
 import { defaultDenyPolicy } from "../kubernetes/networkPolicies";
 import { OTLP_HTTP_PORT, REDIS } from "../engines";
@@ -393,16 +396,7 @@ function createSharedStores(
   const plan = planTopology(catalog);
   const broker =
     ctx.settings.broker.mode === "amazon-mq"
-      ? new AmazonMqTopology(
-          `${ctx.name}-mq`,
-          {
-            plan,
-            host: infrastructureOutput(ctx, (o) => o.broker!.host),
-            managementUrl: infrastructureOutput(ctx, (o) => o.broker!.managementUrl),
-            adminPassword: infrastructureSecret(ctx, (s) => s.brokerAdminPassword!),
-          },
-          { parent: ctx.parent },
-        )
+      ? amazonMq(ctx, cluster, plan, monitoringRelease)
       : new InClusterBroker(
           `${ctx.name}-mq`,
           {
@@ -415,6 +409,45 @@ function createSharedStores(
           { parent: ctx.parent },
         );
   return { cache, broker: { endpoint: broker.endpoint, credentials: broker.credentials } };
+}
+
+/** Where Prometheus reads the broker's queue depths (the DLQ alert), by where the broker runs. */
+const BROKER_QUEUE_DEPTH: Record<AwsTargetSettings["broker"]["mode"], QueueDepthSource> = {
+  "in-cluster": RABBITMQ_QUEUE_DEPTH,
+  "amazon-mq": MANAGEMENT_API_QUEUE_DEPTH,
+};
+
+/**
+ * The topology on Amazon MQ, and the exporter that reads its queue depths from the management API:
+ * Amazon MQ publishes none for RabbitMQ 4 brokers.
+ */
+function amazonMq(
+  ctx: Context,
+  cluster: Cluster,
+  plan: TopologyPlan,
+  monitoringRelease: pulumi.Resource,
+): AmazonMqTopology {
+  const topology = new AmazonMqTopology(
+    `${ctx.name}-mq`,
+    {
+      plan,
+      host: infrastructureOutput(ctx, (o) => o.broker!.host),
+      managementUrl: infrastructureOutput(ctx, (o) => o.broker!.managementUrl),
+      adminPassword: infrastructureSecret(ctx, (s) => s.brokerAdminPassword!),
+    },
+    { parent: ctx.parent },
+  );
+  new QueueDepthExporter(
+    `${ctx.name}-mq-queues`,
+    {
+      ...topology.queueMonitor,
+      vpcCidr: infrastructureOutput(ctx, (o) => o.vpcCidr),
+      monitoringRelease,
+      provider: cluster.provider,
+    },
+    { parent: ctx.parent },
+  );
+  return topology;
 }
 
 /** Per service: a hardened workload wired to its endpoints, scraped through its PodMonitor. */
@@ -533,10 +566,7 @@ function createCharts(
         latencyP95Seconds: args.observability.latencyP95Seconds,
       },
       alerting: args.alerting,
-      brokerMetricsJob:
-        args.catalog.services.some(usesBroker) && ctx.settings.broker.mode === "in-cluster"
-          ? RABBITMQ_METRICS_JOB
-          : undefined,
+      brokerMetrics: args.catalog.services.some(usesBroker) ? BROKER_QUEUE_DEPTH[ctx.settings.broker.mode] : undefined,
       grafanaAdminPassword,
       logs: args.observability.logs,
       storageClass: cluster.storageClass,

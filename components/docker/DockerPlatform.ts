@@ -223,12 +223,12 @@ function createBroker(ctx: Context, networks: Networks): MessageBroker | undefin
     { parent: ctx.parent },
   );
   const groups = [{ targets: [`${broker.host}:${RABBITMQ.prometheusPort}`] }];
-  ctx.storeJobs.queueDepthJob = "rabbitmq-queues";
+  ctx.storeJobs.queueDepth = { job: "rabbitmq-queues", metric: QUEUE_DEPTH.metric };
   ctx.scrapeJobs.push(
     { job: "rabbitmq", groups },
     // Per-queue depth (the DLQ alert), for the catalog's vhost only.
     {
-      job: ctx.storeJobs.queueDepthJob,
+      job: ctx.storeJobs.queueDepth.job,
       groups,
       metricsPath: QUEUE_DEPTH.path,
       params: { family: [QUEUE_DEPTH.family], vhost: [broker.vhost] },

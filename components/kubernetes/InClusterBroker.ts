@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { RABBITMQ } from "../engines";
 import { BrokerEndpoint, BrokerUser } from "../platform";
 import { BrokerUserPlan, TopologyPlan, serviceMessaging } from "../messaging/topology";
-import { QUEUE_DEPTH } from "../observability/alertRules";
+import { QUEUE_DEPTH, QueueDepthSource } from "../observability/alertRules";
 import { RABBITMQ_CLUSTER, RabbitmqObject, objectName, topologyObjects } from "./rabbitmqObjects";
 import { RABBITMQ_SIZES, withSizes } from "./chartSizes";
 
@@ -26,10 +26,11 @@ export interface InClusterBrokerArgs {
 
 export const MESSAGING_NAMESPACE = "messaging";
 /**
- * The job Prometheus gives the broker's metrics: prometheus-operator names a ServiceMonitor's job
- * after the Service it scrapes, the cluster's client Service, for `/metrics` and `/metrics/detailed` alike.
+ * The queue depths of the nodes' rabbitmq_prometheus, under the job Prometheus gives the broker's
+ * metrics: prometheus-operator names a ServiceMonitor's job after the Service it scrapes, the
+ * cluster's client Service, for `/metrics` and `/metrics/detailed` alike.
  */
-export const RABBITMQ_METRICS_JOB = RABBITMQ_CLUSTER;
+export const RABBITMQ_QUEUE_DEPTH: QueueDepthSource = { job: RABBITMQ_CLUSTER, metric: QUEUE_DEPTH.metric };
 
 /** A GitHub release asset at a pinned tag: what `pulumi up` applies, the same file on every run. */
 const releaseAsset = (repo: string, tag: string, file: string) => ({

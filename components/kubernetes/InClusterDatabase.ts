@@ -5,7 +5,7 @@ import { DatabaseNames, connectionUrl, databaseNames } from "../data/databasePla
 import { DATABASE_ADMIN_USER, DATABASE_ENGINES, DatabaseEngine, DatabaseEngineSpec } from "../engines";
 import { DatabaseEndpoint } from "../platform";
 import { mongodReplicaSetArgs, renderMongoUserScript, renderReplicaSetInit, REPLICA_SET_NAME } from "../data/mongoInit";
-import { APP_LABEL, startupProbe } from "./podSpec";
+import { APP_LABEL, HARDENED_CONTAINER, nonRootPod, startupProbe } from "./podSpec";
 import { CLICKHOUSE_CONSOLE_LOGGING, CLICKHOUSE_SERVER_FILES, renderClickHouseLogin } from "./clickhouseServerFiles";
 import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
@@ -84,13 +84,6 @@ const KEYFILE_DIR = "/etc/mongo-keyfile";
  */
 const MEMBER_START_SECONDS = 300;
 const REPLICA_SET_INIT_JOB = "replica-set-init";
-
-const HARDENED_CONTAINER = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  privileged: false,
-  capabilities: { drop: ["ALL"] },
-};
 
 const CLUSTER_ENGINES: Record<InClusterEngine, ClusterEngineSpec> = {
   mongodb: {
@@ -462,13 +455,7 @@ function memberPodSpec(
   const pod = engine.pod(inputs);
   return {
     automountServiceAccountToken: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: engine.uid,
-      runAsGroup: engine.uid,
-      fsGroup: engine.uid,
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: nonRootPod(engine.uid),
     topologySpreadConstraints: [
       {
         maxSkew: 1,

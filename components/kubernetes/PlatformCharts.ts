@@ -5,7 +5,7 @@ import { Catalog } from "../../services/schema";
 import { GatewayClient, renderKongConfig } from "../gateway/kongConfig";
 import { rateLimitCounters } from "../gateway/clients";
 import { CacheEndpoint } from "../platform";
-import { AlertThresholds } from "../observability/alertRules";
+import { AlertThresholds, QueueDepthSource } from "../observability/alertRules";
 import { AlertReceivers } from "../observability/alertingSettings";
 import { receiverSecretFiles, receiverSettings, renderAlertmanagerConfig } from "../observability/alertmanagerConfig";
 import { catalogDashboards } from "../observability/grafanaDashboards";
@@ -77,8 +77,11 @@ export interface PlatformChartsArgs {
   thresholds: AlertThresholds;
   /** Where Alertmanager sends alerts (validation requires one receiver on prod). */
   alerting: AlertReceivers;
-  /** The in-cluster RabbitMQ's scrape job, when the broker runs in the cluster (Amazon MQ is not scraped). */
-  brokerMetricsJob?: string;
+  /**
+   * Where the broker's queue depths are scraped, when the catalog uses it: the in-cluster RabbitMQ's
+   * job, or the exporter reading Amazon MQ's management API. Its job is watched like Kong's.
+   */
+  brokerMetrics?: QueueDepthSource;
   grafanaAdminPassword: pulumi.Output<string>;
   /** Loki + Promtail, or Elasticsearch, Logstash, Filebeat and Kibana. */
   logs: LogsBackend;
@@ -243,9 +246,8 @@ function createMonitoring(
     serviceNames: args.catalog.services.map((s) => s.name),
     thresholds: args.thresholds,
     infrastructure: {
-      jobs: [KONG_METRICS_JOB, ...(args.brokerMetricsJob ? [args.brokerMetricsJob] : [])],
-      // The broker's ServiceMonitor scrapes /metrics/detailed under the same job.
-      queueDepthJob: args.brokerMetricsJob,
+      jobs: [KONG_METRICS_JOB, ...(args.brokerMetrics ? [args.brokerMetrics.job] : [])],
+      queueDepth: args.brokerMetrics,
     },
     alertmanager: {
       configSecret: alertmanagerSecrets[0].metadata.name,

@@ -91,6 +91,25 @@ export function podMonitorSpec(service: Service): PodMonitorSpec {
   };
 }
 
+/** A container that cannot gain privileges, writes only to its volumes and holds no capability. */
+export const HARDENED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ["ALL"] },
+};
+
+/** A pod that runs as the image's unprivileged `uid` (its group too), under the runtime's default seccomp profile. */
+export function nonRootPod(uid: number) {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
 /** What the pod is given besides the catalog entry. */
 export interface PodInputs {
   service: Service;
@@ -109,13 +128,7 @@ export function podSpec(pod: PodInputs): k8s.types.input.core.v1.PodSpec {
   return {
     serviceAccountName: pod.serviceAccountName,
     automountServiceAccountToken: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 10001,
-      runAsGroup: 10001,
-      fsGroup: 10001,
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: nonRootPod(10001),
     topologySpreadConstraints: [
       {
         maxSkew: 1,

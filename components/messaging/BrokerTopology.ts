@@ -2,19 +2,40 @@ import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import * as random from "@pulumi/random";
 import { BrokerUser } from "../platform";
-import { BindingPlan, BrokerUserPlan, ExchangePlan, QueuePlan, TopologyPlan, serviceMessaging } from "./topology";
+import {
+  BindingPlan,
+  BrokerUserPlan,
+  ExchangePlan,
+  PermissionPlan,
+  QueuePlan,
+  TopologyPlan,
+  serviceMessaging,
+} from "./topology";
 
 export interface BrokerTopologyArgs {
   plan: TopologyPlan;
   /** Provider for the broker's management API (dev container or Amazon MQ). */
   provider: rabbitmq.Provider;
+  /** The username of a login that reads the vhost's queues through the management API, where one is wanted. */
+  monitoringUser?: string;
 }
+
+/** A broker login made by the program; the password is a secret. */
+export interface BrokerLogin {
+  username: string;
+  password: pulumi.Output<string>;
+}
+
+/** Configure, write and read nothing: `^$` matches no resource name. */
+const NO_RESOURCES: PermissionPlan = { configure: "^$", write: "^$", read: "^$" };
 
 /** Declares a TopologyPlan on a RabbitMQ broker: vhost, exchanges, queues, bindings and one user per service. */
 export class BrokerTopology extends pulumi.ComponentResource {
   readonly vhost: pulumi.Output<string>;
   /** Per service: its own broker user; passwords are secrets. */
   readonly credentials: Record<string, BrokerUser>;
+  /** The monitoring login, when `monitoringUser` asked for one. */
+  readonly monitoring?: BrokerLogin;
 
   constructor(name: string, args: BrokerTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:messaging:BrokerTopology", name, {}, opts);
@@ -28,6 +49,7 @@ export class BrokerTopology extends pulumi.ComponentResource {
     this.credentials = Object.fromEntries(
       plan.users.map((user) => [user.service, declareUser(name, user, vhost, exchanges, child)]),
     );
+    if (args.monitoringUser) this.monitoring = declareMonitoringLogin(name, args.monitoringUser, vhost, child);
 
     this.vhost = vhost.name;
     this.registerOutputs({ vhost: this.vhost });
@@ -120,6 +142,7 @@ function declareUser(
   exchanges: Map<string, rabbitmq.Exchange>,
   child: BrokerOptions,
 ): BrokerUser {
+<<<<<<< HEAD
   const password = new random.RandomPassword(
     `${name}-${user.username}-password`,
     { length: 32, special: false },
@@ -134,8 +157,15 @@ function declareUser(
   granted.push(
     new rabbitmq.Permissions(
       `${name}-p-${user.username}`,
+=======
+  const login = declareLogin(name, { username: user.username, tags: [], permissions: user.permissions }, vhost, child);
+  if (user.topicPermissions.length > 0) {
+    // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
+    new rabbitmq.TopicPermissions(
+      `${name}-tp-${user.username}`,
+>>>>>>> wt-mqdlq
       {
-        user: brokerUser.name,
+        user: login.user.name,
         vhost: vhost.name,
         permissions: user.permissions,
       },
@@ -156,6 +186,52 @@ function declareUser(
       ),
     );
   }
+<<<<<<< HEAD
   const ready = pulumi.all(granted.map((resource) => resource.id));
   return { ...serviceMessaging(user), password: pulumi.all([password.result, ready]).apply(([pw]) => pw) };
+=======
+  return { ...serviceMessaging(user), password: login.password };
+}
+
+/**
+ * A login that reads what the management API shows of the vhost, and may touch none of its
+ * resources. The `monitoring` tag lets it in to the API; the API lists a vhost's queues only to a
+ * user with a permission entry on that vhost (rabbitmq-server, rabbit_mgmt_wm_queues:is_authorized
+ * through rabbit_web_dispatch_access_control:user_matches_vhost, which asks check_vhost_access: any
+ * entry will do), so it gets one that matches no resource.
+ */
+function declareMonitoringLogin(
+  name: string,
+  username: string,
+  vhost: rabbitmq.VHost,
+  child: BrokerOptions,
+): BrokerLogin {
+  const { password } = declareLogin(name, { username, tags: ["monitoring"], permissions: NO_RESOURCES }, vhost, child);
+  return { username, password };
+}
+
+/** A user with a generated password, its tags, and its permissions on the vhost. */
+function declareLogin(
+  name: string,
+  login: { username: string; tags: string[]; permissions: PermissionPlan },
+  vhost: rabbitmq.VHost,
+  child: BrokerOptions,
+): { user: rabbitmq.User; password: pulumi.Output<string> } {
+  const password = new random.RandomPassword(
+    `${name}-${login.username}-password`,
+    { length: 32, special: false },
+    { parent: child.parent },
+  ).result;
+  const user = new rabbitmq.User(
+    `${name}-u-${login.username}`,
+    { name: login.username, password, tags: login.tags },
+    child,
+  );
+  new rabbitmq.Permissions(
+    `${name}-p-${login.username}`,
+    { user: user.name, vhost: vhost.name, permissions: login.permissions },
+    child,
+  );
+  return { user, password };
+>>>>>>> wt-mqdlq
 }

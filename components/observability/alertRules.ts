@@ -19,6 +19,12 @@ export const QUEUE_DEPTH = {
   family: "queue_coarse_metrics",
 } as const;
 
+/** Where a target's Prometheus reads each queue's message count: the scrape job, and the metric (labelled `vhost`, `queue`). */
+export interface QueueDepthSource {
+  job: string;
+  metric: string;
+}
+
 /** How long a DLQ may hold a message before DeadLetterQueueNotEmpty fires. */
 export const DEAD_LETTER_ALERT_AFTER = "5m";
 
@@ -29,8 +35,11 @@ export const DEAD_LETTER_ALERT_AFTER = "5m";
 export interface ScrapedInfrastructure {
   /** Every job of the platform's components; InfrastructureDown watches them. */
   jobs: string[];
-  /** The job scraping rabbitmq_prometheus' per-queue depth (QUEUE_DEPTH), where RabbitMQ is scraped at all. */
-  queueDepthJob?: string;
+  /**
+   * Where each queue's depth comes from, where the target has it: rabbitmq_prometheus' QUEUE_DEPTH
+   * (dev, the in-cluster broker), or an exporter reading the management API (Amazon MQ).
+   */
+  queueDepth?: QueueDepthSource;
   /** The job of redis_exporter, which reports `redis_up` for each Redis it scrapes. */
   redisExporterJob?: string;
   /** The job of the postgres_exporters, which report `pg_up`. */
@@ -49,7 +58,7 @@ export function alertRules(
   infrastructure: ScrapedInfrastructure,
 ): Record<string, unknown> {
   const groups = [serviceAlerts(services, thresholds), infrastructureAlerts(infrastructure)];
-  if (infrastructure.queueDepthJob) groups.push(messagingAlerts(infrastructure.queueDepthJob));
+  if (infrastructure.queueDepth) groups.push(messagingAlerts(infrastructure.queueDepth));
   return { groups: groups.filter((group) => (group.rules as unknown[]).length > 0) };
 }
 
@@ -143,7 +152,7 @@ function exactJobs(jobs: string[]): string {
  * full DLQ refuses what is dead-lettered next, which then waits in its queue (see
  * deadLetterArguments in messaging/topology.ts).
  */
-function messagingAlerts(queueDepthJob: string): Record<string, unknown> {
+function messagingAlerts(queueDepth: QueueDepthSource): Record<string, unknown> {
   // `[.]` is a literal dot without PromQL's string escapes.
   const dlq = `.+${DEAD_LETTER_SUFFIX.replaceAll(".", "[.]")}`;
   return {
@@ -151,7 +160,7 @@ function messagingAlerts(queueDepthJob: string): Record<string, unknown> {
     rules: [
       {
         alert: "DeadLetterQueueNotEmpty",
-        expr: `max by (vhost, queue) (${QUEUE_DEPTH.metric}{job="${queueDepthJob}",queue=~"${dlq}"}) > 0`,
+        expr: `max by (vhost, queue) (${queueDepth.metric}{job="${queueDepth.job}",queue=~"${dlq}"}) > 0`,
         for: DEAD_LETTER_ALERT_AFTER,
         labels: { severity: "warning" },
         annotations: {
