@@ -888,7 +888,6 @@ describe("AmazonMqTopology (under mocks)", () => {
     assert.ok(waitsFor(run, "vhost").includes(one(run.resources, "rabbitmq:index/vHost:VHost")));
   });
 
-<<<<<<< HEAD
   it("hands out each service's password once its user and permissions exist, so the service waits for them", async () => {
     const run = await topology((mq) => ({ orders: mq.credentials.orders.password }));
     const waited = waitsFor(run, "orders");
@@ -897,7 +896,8 @@ describe("AmazonMqTopology (under mocks)", () => {
       assert.ok(waited.includes(granted), `orders waits for ${granted.name}`);
     }
     assert.ok(!waited.some((r) => r.name.endsWith("-mailer")), "not for another service's user");
-=======
+  });
+
   it("hands the queue-depth exporter the management API and a monitoring login that may touch no resource", async () => {
     const run = await topology((mq) => ({ monitorVhost: mq.queueMonitor.vhost }));
     const { managementUrl, login } = run.result.queueMonitor;
@@ -920,7 +920,6 @@ describe("AmazonMqTopology (under mocks)", () => {
       tagged.map((u) => u.inputs.name),
       [QUEUE_MONITOR_USER],
     );
->>>>>>> wt-mqdlq
   });
 });
 

@@ -142,43 +142,15 @@ function declareUser(
   exchanges: Map<string, rabbitmq.Exchange>,
   child: BrokerOptions,
 ): BrokerUser {
-<<<<<<< HEAD
-  const password = new random.RandomPassword(
-    `${name}-${user.username}-password`,
-    { length: 32, special: false },
-    { parent: child.parent },
-  );
-  const brokerUser = new rabbitmq.User(
-    `${name}-u-${user.username}`,
-    { name: user.username, password: password.result, tags: [] },
-    child,
-  );
-  const granted: pulumi.CustomResource[] = [brokerUser];
-  granted.push(
-    new rabbitmq.Permissions(
-      `${name}-p-${user.username}`,
-=======
   const login = declareLogin(name, { username: user.username, tags: [], permissions: user.permissions }, vhost, child);
-  if (user.topicPermissions.length > 0) {
-    // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
-    new rabbitmq.TopicPermissions(
-      `${name}-tp-${user.username}`,
->>>>>>> wt-mqdlq
-      {
-        user: login.user.name,
-        vhost: vhost.name,
-        permissions: user.permissions,
-      },
-      child,
-    ),
-  );
+  const granted: pulumi.CustomResource[] = [...login.granted];
   if (user.topicPermissions.length > 0) {
     // One resource per user and vhost: the broker keeps topic permissions per (user, vhost).
     granted.push(
       new rabbitmq.TopicPermissions(
         `${name}-tp-${user.username}`,
         {
-          user: brokerUser.name,
+          user: login.user.name,
           vhost: vhost.name,
           permissions: user.topicPermissions,
         },
@@ -186,11 +158,9 @@ function declareUser(
       ),
     );
   }
-<<<<<<< HEAD
+  // The password is handed out once the login can do what the service needs.
   const ready = pulumi.all(granted.map((resource) => resource.id));
-  return { ...serviceMessaging(user), password: pulumi.all([password.result, ready]).apply(([pw]) => pw) };
-=======
-  return { ...serviceMessaging(user), password: login.password };
+  return { ...serviceMessaging(user), password: pulumi.all([login.password, ready]).apply(([pw]) => pw) };
 }
 
 /**
@@ -206,8 +176,9 @@ function declareMonitoringLogin(
   vhost: rabbitmq.VHost,
   child: BrokerOptions,
 ): BrokerLogin {
-  const { password } = declareLogin(name, { username, tags: ["monitoring"], permissions: NO_RESOURCES }, vhost, child);
-  return { username, password };
+  const login = declareLogin(name, { username, tags: ["monitoring"], permissions: NO_RESOURCES }, vhost, child);
+  const ready = pulumi.all(login.granted.map((resource) => resource.id));
+  return { username, password: pulumi.all([login.password, ready]).apply(([pw]) => pw) };
 }
 
 /** A user with a generated password, its tags, and its permissions on the vhost. */
@@ -216,7 +187,7 @@ function declareLogin(
   login: { username: string; tags: string[]; permissions: PermissionPlan },
   vhost: rabbitmq.VHost,
   child: BrokerOptions,
-): { user: rabbitmq.User; password: pulumi.Output<string> } {
+): { user: rabbitmq.User; password: pulumi.Output<string>; granted: pulumi.CustomResource[] } {
   const password = new random.RandomPassword(
     `${name}-${login.username}-password`,
     { length: 32, special: false },
@@ -227,11 +198,10 @@ function declareLogin(
     { name: login.username, password, tags: login.tags },
     child,
   );
-  new rabbitmq.Permissions(
+  const permissions = new rabbitmq.Permissions(
     `${name}-p-${login.username}`,
     { user: user.name, vhost: vhost.name, permissions: login.permissions },
     child,
   );
-  return { user, password };
->>>>>>> wt-mqdlq
+  return { user, password, granted: [user, permissions] };
 }
