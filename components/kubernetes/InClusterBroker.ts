@@ -55,6 +55,16 @@ export const BROKER_OPERATORS = {
   ),
 } as const;
 
+/**
+ * What the operators' Deployments request (one pod each), as their manifests at those tags set it:
+ * cluster-operator config/manager/manager.yaml (200m, 500Mi), messaging-topology-operator
+ * config/manager/manager.yaml (300m, 128Mi); cert-manager's static manifest sets no requests.
+ */
+export const BROKER_OPERATOR_REQUESTS = [
+  { name: "rabbitmq-cluster-operator", cpu: "200m", memory: "500Mi" },
+  { name: "messaging-topology-operator", cpu: "300m", memory: "128Mi" },
+] as const;
+
 /** How long three nodes may take to start and form the cluster before `pulumi up` gives up. */
 const CLUSTER_START = "20m";
 /** pulumi-kubernetes waits for this condition of an object before its dependents (the `pulumi.com/waitFor` annotation). */
