@@ -9,8 +9,8 @@ import { runProgram } from "../stacks/program";
 import { deployPlan } from "../tools/deployPlan";
 import { platformChartSizes } from "../components/kubernetes/chartValues";
 import { BROKER_OPERATOR_REQUESTS } from "../components/kubernetes/InClusterBroker";
-import { PROD_RELEASES, allocatable, catalogRequests, maxPods, totalRequests } from "../components/aws/capacity";
-import { Requests } from "../components/kubernetes/chartSizes";
+import { Load, PROD_RELEASES, allocatable, catalogRequests, maxPods, totalRequests } from "../components/aws/capacity";
+import { RABBITMQ_CLUSTER } from "../components/kubernetes/rabbitmqObjects";
 import { seedProdRun } from "./helpers/prodRuns";
 import { catalogDocument, withCatalogFile, writeCatalog } from "./helpers/catalogFiles";
 import { prodLayers } from "./helpers/stackConfigs";
@@ -35,18 +35,20 @@ function problemsOf(config: Record<string, string>): string[] {
 }
 
 /** The containers' requests of a pod template, times its pods. */
-function podRequests(containers: any[], pods: number): Requests {
+function podRequests(containers: any[], pods: number): Load {
   return containers.reduce(
-    (sum: Requests, c: any) => ({
+    (sum: Load, c: any) => ({
       cpu: sum.cpu + cpuCores(c.resources.requests.cpu) * pods,
       memoryBytes: sum.memoryBytes + memoryBytes(c.resources.requests.memory) * pods,
+      pods: sum.pods,
     }),
-    { cpu: 0, memoryBytes: 0 },
+    { cpu: 0, memoryBytes: 0, pods },
   );
 }
-const add = (a: Requests, b: Requests): Requests => ({
+const add = (a: Load, b: Load): Load => ({
   cpu: a.cpu + b.cpu,
   memoryBytes: a.memoryBytes + b.memoryBytes,
+  pods: a.pods + b.pods,
 });
 
 /**
@@ -54,13 +56,13 @@ const add = (a: Requests, b: Requests): Requests => ({
  * module's tables: each Deployment's containers × its HPA's minReplicas (1 for a singleton), each
  * StatefulSet's containers × its replicas, the RabbitmqCluster and the chart releases (by their values).
  */
-function declaredRequests(platform: RecordedResource[]): { fixed: Requests; perNode: Requests } {
+function declaredRequests(platform: RecordedResource[]): { fixed: Load; perNode: Load } {
   const minReplicas = new Map(
     platform
       .filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
       .map((r) => [r.inputs.spec.scaleTargetRef.name, r.inputs.spec.minReplicas]),
   );
-  let fixed: Requests = { cpu: 0, memoryBytes: 0 };
+  let fixed: Load = { cpu: 0, memoryBytes: 0, pods: 0 };
   for (const r of platform) {
     if (r.type === "kubernetes:apps/v1:Deployment") {
       const pods = r.inputs.spec.replicas ?? minReplicas.get(r.inputs.metadata.name);
@@ -71,7 +73,21 @@ function declaredRequests(platform: RecordedResource[]): { fixed: Requests; perN
     }
   }
   const charts = deployPlan(platform, platformChartSizes("1Gi")).platformRequests!;
-  return { fixed: add(fixed, charts.fixed), perNode: charts.perNode };
+  // Pods of the releases and the RabbitmqCluster the program declares, by the workloads each runs.
+  const sizes = platformChartSizes("1Gi");
+  const workloads = [
+    ...platform.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.name),
+    ...platform.filter((r) => r.type === "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster").map(() => RABBITMQ_CLUSTER),
+  ].flatMap((release) => Object.values(sizes[release]));
+  const pods = (which: "fixed" | "perNode") =>
+    workloads.reduce(
+      (n, w) => n + (which === "perNode" ? Number(w.pods === "perNode") : typeof w.pods === "number" ? w.pods : 0),
+      0,
+    );
+  return {
+    fixed: add(fixed, { ...charts.fixed, pods: pods("fixed") }),
+    perNode: { ...charts.perNode, pods: pods("perNode") },
+  };
 }
 
 /** The kube-system pods and the broker's operators: what the program applies from manifests it does not render. */
@@ -80,7 +96,8 @@ function addonsAndOperators(parts: ReturnType<typeof catalogRequests>) {
   return totalRequests(parts.filter((p) => named.has(p.name)));
 }
 
-function assertClose(actual: Requests, expected: Requests, what: string) {
+function assertClose(actual: Load, expected: Load, what: string) {
+  assert.equal(actual.pods, expected.pods, `${what} pods`);
   assert.ok(Math.abs(actual.cpu - expected.cpu) < 1e-6, `${what} cpu: ${actual.cpu} vs ${expected.cpu}`);
   assert.ok(
     Math.abs(actual.memoryBytes - expected.memoryBytes) < 1,
@@ -89,10 +106,12 @@ function assertClose(actual: Requests, expected: Requests, what: string) {
 }
 
 /** Nodes that hold `fixed` plus `perNode` on each, at `fill` of `node`, computed directly. */
-function expectedNodes(total: { fixed: Requests; perNode: Requests }, node: Requests, fill: number): number {
+function expectedNodes(total: { fixed: Load; perNode: Load }, node: Load, fill: number): number {
   let nodes = 1;
   const fits = (n: number) =>
-    (["cpu", "memoryBytes"] as const).every((k) => total.fixed[k] + n * total.perNode[k] <= n * node[k] * fill + 1e-6);
+    (["cpu", "memoryBytes"] as const).every(
+      (k) => total.fixed[k] + n * total.perNode[k] <= n * node[k] * fill + 1e-6,
+    ) && total.fixed.pods + n * total.perNode.pods <= n * node.pods;
   while (!fits(nodes)) nodes++;
   return nodes;
 }
@@ -191,6 +210,28 @@ describe("capacity check of the default node group (components/aws/capacity.ts)"
     // The same catalog fits larger nodes.
     const larger = prodLayers("bookings", { eks: { nodeInstanceTypes: ["m6i.4xlarge"] } })[0].config;
     assert.deepEqual(problemsOf(withCatalogFile(larger, file)), []);
+  });
+
+  it("counts pods against what the VPC CNI lets a node run, when they bind before CPU and memory", () => {
+    const services = Array.from({ length: 60 }, (_, i) => ({
+      name: `tiny-${i}`,
+      image: "me/tiny:1.0.0",
+      port: 9000 + i,
+      resources: { cpu: "20m", memory: "32Mi" },
+    }));
+    const file = writeCatalog({ name: "tiny", services });
+    const stores = { broker: "amazon-mq", mongodb: "in-cluster" } as const;
+    const total = totalRequests(
+      catalogRequests(readCatalogFile(file).catalog!, stores, { logs: "loki", tracing: { memory: "1Gi" } }),
+    );
+    const node = allocatable("m6i.large");
+    const byPods = Math.ceil(total.fixed.pods / (node.pods - total.perNode.pods));
+    const byCpu = Math.ceil(total.fixed.cpu / (node.cpu - total.perNode.cpu));
+    assert.ok(byPods > byCpu, `pods bind: ${byPods} nodes by pods, ${byCpu} by CPU`);
+    const problems = problemsOf(withCatalogFile(prodLayers("tiny", { eks: { maxNodes: byPods - 1 } })[0].config, file));
+    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.ok(problems[0].includes(`${byPods} nodes are needed, maxNodes is ${byPods - 1}`), problems[0]);
+    assert.ok(problems[0].includes(`${total.fixed.pods} pods`), problems[0]);
   });
 
   it("keeps explicit node counts, and refuses a desiredNodes the requests do not fit (nothing adds nodes)", () => {

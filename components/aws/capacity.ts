@@ -87,7 +87,7 @@ function reservedCpu(vcpus: number): number {
  * 11Mi per pod it may run, nodeadm/internal/kubelet/config.go getMemoryMebibytesToReserve) and the
  * hard eviction threshold.
  */
-export function allocatable(instanceType: string): Requests & { pods: number } {
+export function allocatable(instanceType: string): Load {
   const { vcpus, memoryGiB } = INSTANCE_TYPES[instanceType];
   const pods = maxPods(instanceType);
   const kubeReservedMemory = (255 + 11 * pods) * MiB;
@@ -98,16 +98,20 @@ export function allocatable(instanceType: string): Requests & { pods: number } {
   };
 }
 
+/** Requests and the pods that make them (a node runs at most `maxPods`, host-network pods included). */
+export type Load = Requests & { pods: number };
+
 /**
  * The EKS add-ons' own pods (kube-system), as their manifests request: CoreDNS two replicas of 100m
  * and 70Mi (coredns deployment manifest); the VPC CNI's aws-node 25m (its chart's
  * `resources.requests`) and kube-proxy 100m on every node; the EBS CSI driver's controller two
  * replicas of 10m and 40Mi and its node pod 10m and 40Mi on every node (aws-ebs-csi-driver chart
- * values, controller.resources and node.resources; the sidecars set none).
+ * values, controller.resources and node.resources; the sidecars set none); the Pod Identity agent
+ * on every node, counted as a pod only.
  */
-const EKS_ADDON_REQUESTS: { fixed: Requests; perNode: Requests } = {
-  fixed: { cpu: 2 * 0.1 + 2 * 0.01, memoryBytes: 2 * 70 * MiB + 2 * 40 * MiB },
-  perNode: { cpu: 0.025 + 0.1 + 0.01, memoryBytes: 40 * MiB },
+const EKS_ADDON_REQUESTS: { fixed: Load; perNode: Load } = {
+  fixed: { cpu: 2 * 0.1 + 2 * 0.01, memoryBytes: 2 * 70 * MiB + 2 * 40 * MiB, pods: 4 },
+  perNode: { cpu: 0.025 + 0.1 + 0.01, memoryBytes: 40 * MiB, pods: 4 },
 };
 
 /** The chart releases prod installs, by `platform:observability.logs` (components/kubernetes/PlatformCharts.ts). */
@@ -119,15 +123,25 @@ export const PROD_RELEASES: Record<ObservabilitySettings["logs"], string[]> = {
 /** One line of the sum: what runs once (`fixed`) and what every node runs (`perNode`). */
 export interface RequestPart {
   name: string;
-  fixed: Requests;
-  perNode: Requests;
+  fixed: Load;
+  perNode: Load;
 }
 
-const NONE: Requests = { cpu: 0, memoryBytes: 0 };
-const requests = (cpu: string, memory: string, pods: number): Requests => ({
+const NONE: Load = { cpu: 0, memoryBytes: 0, pods: 0 };
+const requests = (cpu: string, memory: string, pods: number): Load => ({
   cpu: cpuCores(cpu) * pods,
   memoryBytes: memoryBytes(memory) * pods,
+  pods,
 });
+
+/** A chart's requests at its sizes table's own values, with its pods (hook Jobs exit and do not count). */
+function chartLoad(name: string, table: ChartSizes): RequestPart {
+  const { fixed, perNode } = chartRequests(table, withSizes({}, table));
+  const workloads = Object.values(table);
+  const fixedPods = workloads.reduce((n, w) => n + (typeof w.pods === "number" ? w.pods : 0), 0);
+  const perNodePods = workloads.filter((w) => w.pods === "perNode").length;
+  return { name, fixed: { ...fixed, pods: fixedPods }, perNode: { ...perNode, pods: perNodePods } };
+}
 
 /** The stores and broker the catalog runs in the cluster on prod (by the stack's modes). */
 export interface ClusterStores {
@@ -145,7 +159,7 @@ export function catalogRequests(
   stores: ClusterStores,
   observability: Pick<ObservabilitySettings, "logs" | "tracing">,
 ): RequestPart[] {
-  const fixed = (name: string, sum: Requests): RequestPart => ({ name, fixed: sum, perNode: NONE });
+  const fixed = (name: string, sum: Load): RequestPart => ({ name, fixed: sum, perNode: NONE });
   const parts = catalog.services.map((service) => {
     const { cpu, memory } = resourceRequirements(service).requests;
     return fixed(`service ${service.name}`, requests(cpu, memory, prodReplicas(service)));
@@ -158,24 +172,21 @@ export function catalogRequests(
     }
   }
   const sizes = platformChartSizes(observability.tracing.memory);
-  const chart = (name: string, table: ChartSizes): RequestPart => ({
-    name,
-    ...chartRequests(table, withSizes({}, table)),
-  });
   if (stores.broker === "in-cluster" && catalog.services.some(usesBroker)) {
-    parts.push(chart("broker", sizes[RABBITMQ_CLUSTER]));
+    parts.push(chartLoad("broker", sizes[RABBITMQ_CLUSTER]));
     for (const operator of BROKER_OPERATOR_REQUESTS) {
       parts.push(fixed(operator.name, requests(operator.cpu, operator.memory, 1)));
     }
   }
-  parts.push(...PROD_RELEASES[observability.logs].map((release) => chart(`chart ${release}`, sizes[release])));
+  parts.push(...PROD_RELEASES[observability.logs].map((release) => chartLoad(`chart ${release}`, sizes[release])));
   parts.push({ name: "EKS add-ons", ...EKS_ADDON_REQUESTS });
   return parts;
 }
 
 /** The parts added up. */
-export function totalRequests(parts: RequestPart[]): { fixed: Requests; perNode: Requests } {
-  const add = (a: Requests, b: Requests): Requests => ({
+export function totalRequests(parts: RequestPart[]): { fixed: Load; perNode: Load } {
+  const add = (a: Load, b: Load): Load => ({
+    pods: a.pods + b.pods,
     cpu: a.cpu + b.cpu,
     memoryBytes: a.memoryBytes + b.memoryBytes,
   });
@@ -186,15 +197,15 @@ export function totalRequests(parts: RequestPart[]): { fixed: Requests; perNode:
 }
 
 /**
- * The fewest nodes whose allocatable, filled to `fill`, holds the fixed requests plus every node's
- * DaemonSets; Infinity when the DaemonSets alone fill a node.
+ * The fewest nodes whose allocatable CPU and memory, filled to `fill`, and pods hold the fixed load
+ * plus every node's DaemonSets; Infinity when the DaemonSets alone fill a node.
  */
-export function nodesNeeded(total: { fixed: Requests; perNode: Requests }, node: Requests, fill = 1): number {
-  const per = (resource: keyof Requests) => {
-    const room = node[resource] * fill - total.perNode[resource];
+export function nodesNeeded(total: { fixed: Load; perNode: Load }, node: Load, fill = 1): number {
+  const per = (resource: keyof Load, share: number) => {
+    const room = node[resource] * share - total.perNode[resource];
     return room <= 0 ? Infinity : Math.ceil(total.fixed[resource] / room - 1e-9);
   };
-  return Math.max(1, per("cpu"), per("memoryBytes"));
+  return Math.max(1, per("cpu", fill), per("memoryBytes", fill), per("pods", 1));
 }
 
 /** The zones the prod network and its node group spread over (one node in each at least). */
@@ -213,10 +224,10 @@ export interface NodeGroupSettings {
 /** The capacity check's figures, and the node counts the node group gets. */
 export interface CapacityReport {
   parts: RequestPart[];
-  total: { fixed: Requests; perNode: Requests };
+  total: { fixed: Load; perNode: Load };
   /** The smallest of the node types (a managed node group may start any of them). */
   instanceType: string;
-  allocatable: Requests & { pods: number };
+  allocatable: Load;
   /** Nodes that hold the requests at 100%, and at TARGET_FILL. */
   needed: number;
   recommended: number;
@@ -291,9 +302,10 @@ function capacityProblems(report: CapacityReport, field: (key: string) => string
   return problems;
 }
 
-/** "1.95 CPU, 9.3 GiB" */
-export function formatRequests({ cpu, memoryBytes }: Requests): string {
-  return `${Number(cpu.toFixed(2))} CPU, ${(memoryBytes / GiB).toFixed(1)} GiB`;
+/** "1.95 CPU, 9.3 GiB" (and ", 12 pods" with a count) */
+export function formatRequests({ cpu, memoryBytes, pods }: Requests & { pods?: number }): string {
+  const count = pods === undefined ? "" : `, ${pods} pods`;
+  return `${Number(cpu.toFixed(2))} CPU, ${(memoryBytes / GiB).toFixed(1)} GiB${count}`;
 }
 
 /** "the catalog and the platform request 9.1 CPU, 20.3 GiB, plus 0.3 CPU, 0.3 GiB on every node" */
@@ -308,7 +320,7 @@ export function renderCapacity(report: CapacityReport): string[] {
   const source = (set: boolean) => (set ? "stack config" : "sized from the requests");
   return [
     `capacity: ${describeRequests(report)} (DaemonSets)`,
-    `  a ${report.instanceType} node offers ${formatRequests(report.allocatable)} (${report.allocatable.pods} pods) after the AMI's reservations`,
+    `  a ${report.instanceType} node offers ${formatRequests(report.allocatable)} after the AMI's reservations`,
     `  nodes needed: ${report.needed} at 100%, ${report.recommended} at ${TARGET_FILL * 100}% (at least ${PROD_ZONES}, one per zone)`,
     `  node group: min ${nodes.min} (${source(explicit.min)}), desired ${nodes.desired} (${source(explicit.desired)}), max ${nodes.max}; no autoscaler adds nodes beyond desired`,
   ];
