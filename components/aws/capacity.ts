@@ -175,7 +175,7 @@ export function catalogRequests(
   if (stores.broker === "in-cluster" && catalog.services.some(usesBroker)) {
     parts.push(chartLoad("broker", sizes[RABBITMQ_CLUSTER]));
     for (const operator of BROKER_OPERATOR_REQUESTS) {
-      parts.push(fixed(operator.name, requests(operator.cpu, operator.memory, 1)));
+      parts.push(fixed(operator.name, requests(operator.cpu, operator.memory, operator.pods)));
     }
   }
   parts.push(...PROD_RELEASES[observability.logs].map((release) => chartLoad(`chart ${release}`, sizes[release])));
