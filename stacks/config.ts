@@ -233,7 +233,7 @@ function compose(
   };
   problems.push(...alertingProblems(settings.alerting, ...alertDelivery(settings)));
   if (settings.target === "aws" && settings.aws) {
-    const aws = checkAwsSettings(settings.aws, catalog, projectDir, shared.environment);
+    const aws = checkAwsSettings(settings.aws, catalog, projectDir, shared.environment, settings.observability);
     problems.push(...aws.problems);
     // The platform layer runs the services; the infrastructure layer makes the repositories to push to first.
     if (aws.resolved.layer === "platform") {

@@ -1,3 +1,4 @@
+import * as path from "path";
 import { stackLayers } from "./stackConfig";
 import { RecordedResource } from "./mockRun";
 import { runStack } from "./stackRun";
@@ -7,6 +8,8 @@ import { PROD_MIN_REPLICAS, SINGLETON_ANNOTATION } from "../components/kubernete
 import { ChartSizes, Requests, chartRequests } from "../components/kubernetes/chartSizes";
 import { platformChartSizes } from "../components/kubernetes/chartValues";
 import { ObservabilitySettingsSchema } from "../components/observability/settings";
+import { formatRequests, renderCapacity } from "../components/aws/capacity";
+import { readPlatformConfig } from "../stacks/config";
 
 /**
  * Typical creation times in seconds, by resource type (prefix match, longest first). Sources:
@@ -182,11 +185,6 @@ function platformRequests(
   return sum;
 }
 
-/** "1.95 CPU, 9.3 GiB" */
-function formatRequests({ cpu, memoryBytes }: Requests): string {
-  return `${Number(cpu.toFixed(2))} CPU, ${(memoryBytes / 1024 ** 3).toFixed(1)} GiB`;
-}
-
 /** The catalog's Deployments: those in its namespace (labelled `platform/catalog`), not the platform's own. */
 function deploymentsByReplication(recorded: RecordedResource[]): DeployPlan["deployments"] {
   const catalogNamespaces = new Set(
@@ -227,7 +225,7 @@ export function renderDeployPlan(stack: string, plan: DeployPlan, memoryBudget =
     const { fixed, perNode } = plan.platformRequests;
     lines.push(
       `platform charts request ${formatRequests(fixed)}, plus ${formatRequests(perNode)} on every node (DaemonSets); ` +
-        "size the node group for these and the services' requests (components/kubernetes/chartSizes.ts)",
+        "as the releases' values set them (components/kubernetes/chartSizes.ts)",
     );
   }
   const { singletons, replicated } = plan.deployments;
@@ -251,6 +249,13 @@ export function planGantt(stack: string, plan: DeployPlan): string {
   );
 }
 
+/** The capacity check of the layer that makes the node group (prod's infrastructure layer), if it is an AWS one. */
+export function capacityLines(layer: { stack: string; config: Record<string, string> }): string[] {
+  const { config } = readPlatformConfig((key) => layer.config[key], layer.stack, path.join(__dirname, ".."));
+  if (config.target !== "aws" || !config.aws.capacity) return [];
+  return [`node group of stack '${layer.stack}':`, ...renderCapacity(config.aws.capacity)];
+}
+
 async function main(): Promise<number> {
   const stack = process.argv[2];
   if (!stack) {
@@ -265,6 +270,7 @@ async function main(): Promise<number> {
   );
   const plan = deployPlan(run.resources, platformChartSizes(tracing.memory));
   for (const line of renderDeployPlan(stack, plan, docker.memoryBudget)) console.log(line);
+  for (const line of capacityLines(layers[0])) console.log(line);
   console.log(["", "```mermaid", planGantt(stack, plan), "```"].join("\n"));
   return 0;
 }

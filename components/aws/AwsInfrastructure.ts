@@ -18,6 +18,7 @@ import { ManagedStores } from "./storeAlarms";
 import { createWorkloadBoundary } from "./workloadBoundary";
 import { InfrastructureOutputs, InfrastructureSecrets, needsManagedCache, platformNamespaces } from "./layers";
 import { platformKey } from "./platformKey";
+import { PROD_ZONES } from "./capacity";
 import { AwsTargetSettings, ciRepository, namePrefix, requiredTags, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 import { AUTONAME_SUFFIX, NAME_LIMITS, fitName } from "../naming";
@@ -131,7 +132,7 @@ function createFoundation(ctx: Context, ciRoles: GithubActionsRoles | undefined)
     `${name}-network`,
     {
       cidr: settings.vpcCidr,
-      zones: 3,
+      zones: PROD_ZONES,
       natGateways: settings.natGateways,
       kmsKeyArn: key.arn,
       logRetentionDays: settings.logRetentionDays,

@@ -12,6 +12,8 @@ import { RABBITMQ } from "../engines";
 import { BROKER_INSTANCE_MEMORY_GIB } from "./storeAlarms";
 import { DEFAULT_EKS_VERSION, eksVersionProblems } from "./eksVersions";
 import { LOG_RETENTION_DAYS } from "./serviceLogGroup";
+import { CapacityReport, PROD_ZONES, catalogRequests, checkCapacity } from "./capacity";
+import { ObservabilitySettings } from "../observability/settings";
 
 const cidr = z.string().regex(IPV4_CIDR, "must be an IPv4 CIDR such as 10.0.0.0/16");
 const domainName = z
@@ -167,8 +169,10 @@ export const AwsSettingsSchema = z
           .array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an EC2 instance type"))
           .min(1)
           .default(["m6i.large"]),
-        minNodes: z.number().int().min(1).default(3),
-        desiredNodes: z.number().int().min(1).default(3),
+        /** Unset: sized from the catalog's and the platform's requests (components/aws/capacity.ts). */
+        minNodes: z.number().int().min(1).optional(),
+        /** Unset: the nodes the requests need at 80% fill, at least one per zone, at most maxNodes. */
+        desiredNodes: z.number().int().min(1).optional(),
         maxNodes: z.number().int().min(1).default(9),
         /**
          * Who may reach the Kubernetes API (EKS access entries; the API authentication mode only):
@@ -195,8 +199,6 @@ export const AwsSettingsSchema = z
         extendedSupport: false,
         publicAccessCidrs: [],
         nodeInstanceTypes: ["m6i.large"],
-        minNodes: 3,
-        desiredNodes: 3,
         maxNodes: 9,
         access: { admins: [], viewers: [], creatorAdmin: true },
       }),
@@ -323,7 +325,11 @@ export const AwsSettingsSchema = z
 export type AwsSettings = z.output<typeof AwsSettingsSchema>;
 
 /** The AWS target's settings with what validation derived from them (never a rewrite of a user's value). */
-export type AwsTargetSettings = AwsSettings & {
+export type AwsTargetSettings = Omit<AwsSettings, "eks"> & {
+  /** The node counts as set, or sized from the requests where unset. */
+  eks: AwsSettings["eks"] & { minNodes: number; desiredNodes: number };
+  /** The node group's capacity check (what `npm run plan` prints). */
+  capacity?: CapacityReport;
   /** The PEM text services verify RDS and DocumentDB with: `rdsCaBundleFile`, read and checked by validation. */
   rdsCaBundle: string;
 };
@@ -334,6 +340,8 @@ export function checkAwsSettings(
   catalog: Catalog,
   projectDir: string,
   environment: string,
+  /** The charts prod installs depend on it (the capacity check). */
+  observability: Pick<ObservabilitySettings, "logs" | "tracing">,
   /** The day the EKS version is checked at. */
   today: Date = new Date(),
 ): { problems: Problem[]; resolved: AwsTargetSettings } {
@@ -346,15 +354,8 @@ export function checkAwsSettings(
       `${CONFIG_NAMESPACE}:aws.eks.version`,
     ),
   );
-  const { minNodes, desiredNodes, maxNodes } = settings.eks;
-  if (!(minNodes <= desiredNodes && desiredNodes <= maxNodes)) {
-    problems.push(
-      error(
-        `${CONFIG_NAMESPACE}:aws.eks`,
-        `node counts must satisfy minNodes <= desiredNodes <= maxNodes (got ${minNodes}, ${desiredNodes}, ${maxNodes})`,
-      ),
-    );
-  }
+  const nodes = nodeGroupSize(settings, catalog, observability);
+  problems.push(...nodes.problems);
   problems.push(...accessProblems(settings));
   if (catalog.frontend) problems.push(...frontendProblems(settings, catalog));
   problems.push(...deployPathProblems(settings, catalog));
@@ -373,7 +374,38 @@ export function checkAwsSettings(
   }
   const caBundle = rdsCaBundle(settings, projectDir);
   problems.push(...caBundle.problems);
-  return { problems, resolved: { ...settings, rdsCaBundle: caBundle.pem } };
+  const eks = { ...settings.eks, minNodes: nodes.min, desiredNodes: nodes.desired };
+  return { problems, resolved: { ...settings, eks, capacity: nodes.report, rdsCaBundle: caBundle.pem } };
+}
+
+/**
+ * The node group's counts: as set, or sized from the requests (components/aws/capacity.ts), which
+ * must fit them; and min <= desired <= max.
+ */
+function nodeGroupSize(
+  settings: AwsSettings,
+  catalog: Catalog,
+  observability: Pick<ObservabilitySettings, "logs" | "tracing">,
+): { min: number; desired: number; problems: Problem[]; report?: CapacityReport } {
+  const stores = { broker: settings.broker.mode, mongodb: settings.mongodb.mode };
+  const field = (key: string) => `${CONFIG_NAMESPACE}:aws.${key}`;
+  const capacity = checkCapacity(settings.eks, catalogRequests(catalog, stores, observability), field);
+  const { report } = capacity;
+  // The infrastructure layer makes the node group; the platform layer's copy of its sizes is unused.
+  const problems = settings.layer === "infrastructure" ? capacity.problems : [];
+  const { maxNodes } = settings.eks;
+  // Without a report (a node type the check does not know, an error), what the config says or one per zone.
+  const min = report?.nodes.min ?? settings.eks.minNodes ?? Math.min(PROD_ZONES, maxNodes);
+  const desired = report?.nodes.desired ?? settings.eks.desiredNodes ?? Math.max(min, Math.min(PROD_ZONES, maxNodes));
+  if (!(min <= desired && desired <= maxNodes)) {
+    problems.push(
+      error(
+        field("eks"),
+        `node counts must satisfy minNodes <= desiredNodes <= maxNodes (got ${min}, ${desired}, ${maxNodes})`,
+      ),
+    );
+  }
+  return { min, desired, problems, report };
 }
 
 /**

@@ -56,6 +56,18 @@ export const BROKER_OPERATORS = {
   ),
 } as const;
 
+/**
+ * What the operators' Deployments run and request, as their manifests at those tags set it:
+ * cluster-operator config/manager/manager.yaml (one pod, 200m, 500Mi), messaging-topology-operator
+ * config/manager/manager.yaml (one pod, 300m, 128Mi); cert-manager's static manifest runs three
+ * Deployments (controller, cainjector, webhook) of one pod each and sets no requests.
+ */
+export const BROKER_OPERATOR_REQUESTS = [
+  { name: "rabbitmq-cluster-operator", pods: 1, cpu: "200m", memory: "500Mi" },
+  { name: "messaging-topology-operator", pods: 1, cpu: "300m", memory: "128Mi" },
+  { name: "cert-manager", pods: 3, cpu: "0", memory: "0" },
+] as const;
+
 /** How long three nodes may take to start and form the cluster before `pulumi up` gives up. */
 const CLUSTER_START = "20m";
 /** pulumi-kubernetes waits for this condition of an object before its dependents (the `pulumi.com/waitFor` annotation). */

@@ -77,6 +77,12 @@ interface ClusterEngineSpec {
 
 type ClusterEngine = DatabaseEngineSpec & ClusterEngineSpec;
 
+/** What one engine's StatefulSet requests: its members and each member's server container (the init containers are smaller). */
+export function inClusterDatabaseRequests(engine: InClusterEngine): { members: number; cpu: string; memory: string } {
+  const { replicas, resources } = CLUSTER_ENGINES[engine];
+  return { members: replicas, cpu: resources.requests.cpu, memory: resources.requests.memory };
+}
+
 const KEYFILE_DIR = "/etc/mongo-keyfile";
 /**
  * How long a member may take to answer its ready command: a first start runs the image's

@@ -30,7 +30,7 @@ export interface QueueDepthExporterArgs {
 }
 
 /** What the exporter's one container asks for and may use: it holds one vhost's queue list at a time. */
-const EXPORTER_RESOURCES = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+export const EXPORTER_RESOURCES = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 /** Where the container reads its config and the login's password. */
 const CONFIG_DIR = "/etc/queue-depth-exporter/config";
