@@ -6,6 +6,8 @@ import { volumeClaims } from "./helpers/volumeClaims";
 import { InfrastructureOutputs } from "../components/aws/layers";
 import { AwsSettings, requiredTags } from "../components/aws/settings";
 import { EBS_CSI_DRIVER_ANNOTATION } from "../components/aws/AwsPlatform";
+import { QUEUE_MONITOR_USER } from "../components/aws/AmazonMqTopology";
+import { QUEUE_DEPTH_EXPORTER_NAME } from "../components/kubernetes/queueDepthExporterConfig";
 import { LayeredRun, MockRun, RecordedResource, ofType, runLayersUnderMocks, valueOf } from "../tools/mockRun";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { prodLayers } from "./helpers/stackConfigs";
@@ -62,13 +64,16 @@ const STATEFUL = [
   // The in-cluster broker's nodes, which the Cluster Operator runs.
   "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster",
 ];
-/** Namespaces whose deletion would delete volume claims. */
-const CLAIM_NAMESPACES = ["data", "messaging"];
 const statefulOf = (run: MockRun<unknown>) => run.resources.filter((r) => STATEFUL.includes(r.type));
-const claimNamespacesOf = (run: MockRun<unknown>) =>
-  ofType(run.resources, "kubernetes:core/v1:Namespace").filter((n) =>
-    CLAIM_NAMESPACES.includes(n.inputs.metadata.name),
+/** Namespaces whose deletion would delete volume claims: those of the Kubernetes objects that hold data. */
+const claimNamespacesOf = (run: MockRun<unknown>) => {
+  const holding = new Set(
+    statefulOf(run)
+      .filter((r) => r.type.startsWith("kubernetes:"))
+      .map((r) => r.inputs.metadata?.namespace),
   );
+  return ofType(run.resources, "kubernetes:core/v1:Namespace").filter((n) => holding.has(n.inputs.metadata.name));
+};
 /** AWS's own deletion guard, where the service has one. */
 const deletionGuards = (run: MockRun<unknown>) =>
   run.resources
@@ -162,10 +167,10 @@ for (const catalog of BUILTIN_CATALOGS) {
       const users = ofType(resources, "rabbitmq:index/user:User");
       const [vhost] = ofType(resources, "rabbitmq:index/vHost:VHost");
       for (const user of users) {
+        // The monitoring login is the queue-depth exporter's; every other one is a catalog service's.
+        const runs = user.inputs.name === QUEUE_MONITOR_USER ? QUEUE_DEPTH_EXPORTER_NAME : user.inputs.name;
         const deployment = ofType(resources, "kubernetes:apps/v1:Deployment").find(
-          (d) =>
-            d.inputs.metadata.labels?.["platform/service"] === user.inputs.name ||
-            d.inputs.metadata.name === user.inputs.name,
+          (d) => d.inputs.metadata.labels?.["platform/service"] === runs || d.inputs.metadata.name === runs,
         );
         assert.ok(deployment, `a Deployment for broker user ${user.inputs.name}`);
         const waited = waitsFor(resources, deployment);
