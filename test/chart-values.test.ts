@@ -58,9 +58,12 @@ function kongPortMaps(values: any): string[] {
 }
 
 describe(`Kong chart ${CHARTS.kong.version}: the load balancer reaches a listener`, () => {
-  const values = kongValues("arn:aws:acm:eu-west-1:123456789012:certificate/gateway", "kong-declarative", {
-    owner: "platform-team",
-  });
+  const values = kongValues(
+    "arn:aws:acm:eu-west-1:123456789012:certificate/gateway",
+    "kong-declarative",
+    { owner: "platform-team" },
+    "checksum",
+  );
   const proxy = values.proxy as { annotations: Record<string, string> };
 
   it("exposes 443 only, terminating TLS at the NLB and forwarding plain TCP", () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -2475,7 +2476,8 @@ describe("PlatformCharts (under mocks)", () => {
       server_name: CACHE_HOST,
     });
     const kong = release(run, "kong");
-    assert.deepEqual(kong.inputs.values, kongValues(CERTIFICATE, "kong-declarative", TAGS));
+    const checksum = createHash("sha256").update(declarative.inputs.stringData["kong.yml"]).digest("hex");
+    assert.deepEqual(kong.inputs.values, kongValues(CERTIFICATE, "kong-declarative", TAGS, checksum));
     assert.ok(dependsOn(kong, declarative));
     assert.equal(await resolved(run.result.gatewayHostname), "kong-proxy-0123.elb.eu-west-1.amazonaws.com");
     assert.deepEqual(plaintextOccurrences(run.resources, [JWT_SECRET, CACHE_TOKEN]), []);

@@ -424,6 +424,25 @@ describe("components on Docker (under mocks)", () => {
       assert.equal(permissions.inputs.permissions.read, "^(sales-service\\.queue|sales-service\\.queue\\.dlq)$");
       assert.deepEqual(plaintextOccurrences(run.resources, run.generatedSecrets), []);
     });
+
+    it("names each binding's queue and exchange through their outputs, so a replaced queue takes its bindings along", async () => {
+      // A queue whose arguments change is replaced delete-first (its name is fixed), and RabbitMQ
+      // drops its bindings with it. Pulumi replaces a dependent too only when one of its inputs comes
+      // from the replaced resource (step_generator.go, calculateDependentReplacements): dependsOn
+      // alone would leave the bindings in the state and gone from the broker, routing nothing.
+      const run = await broker();
+      const urnOf = (type: string) =>
+        new Map(ofType(run.resources, type).map((r): [string, string] => [r.inputs.name, r.urn]));
+      const queues = urnOf("rabbitmq:index/queue:Queue");
+      const exchanges = urnOf("rabbitmq:index/exchange:Exchange");
+      const bindings = ofType(run.resources, "rabbitmq:index/binding:Binding");
+      assert.equal(bindings.length, plan.bindings.length);
+      for (const binding of bindings) {
+        const { source, destination } = binding.inputs;
+        assert.deepEqual(binding.propertyDependencies?.destination, [queues.get(destination)], binding.name);
+        assert.deepEqual(binding.propertyDependencies?.source, [exchanges.get(source)], binding.name);
+      }
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -420,6 +421,13 @@ describe("prod program (aws target, under mocks)", () => {
             new RegExp(`^http://${service.name}\\.${catalog.name}\\.svc\\.cluster\\.local:\\d+$`),
           );
         assert.deepEqual(checkKong(kongConfig), []);
+        // Kong reads its declarative file only when it starts, and the chart checksums only an inline
+        // dblessConfig.config (2.47.0, templates/deployment.yaml:51-53): the file's hash as a pod
+        // annotation rolls the pods when a route, client or limit changes.
+        assert.equal(
+          kong.values.podAnnotations?.["checksum/declarative-config"],
+          createHash("sha256").update(declarative.stringData["kong.yml"]).digest("hex"),
+        );
         // Up to six Kong pods share one counter per consumer or address, in ElastiCache.
         const cacheHost = `master.${catalog.name}-cache-redis.cache.amazonaws.com`;
         for (const route of kongConfig.services.flatMap((s: any) => s.routes)) {

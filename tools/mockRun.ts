@@ -21,6 +21,8 @@ export interface RecordedResource {
   custom: boolean;
   /** URNs this resource was told to wait for (dependsOn and input dependencies). */
   dependencies: string[];
+  /** Per input, the URNs its value came from (what decides whether a replaced resource replaces this one). */
+  propertyDependencies?: Record<string, string[]>;
   provider: string;
   /** Names this resource had before (aliases), which keep its state. */
   aliases?: string[];
@@ -231,6 +233,11 @@ export async function runUnderMocks<T>(
       parent: req.getParent(),
       custom: req.getCustom(),
       dependencies: req.getDependenciesList(),
+      propertyDependencies: Object.fromEntries(
+        req
+          .toObject()
+          .propertydependenciesMap.map(([input, deps]: [string, { urnsList: string[] }]) => [input, deps.urnsList]),
+      ),
       provider: req.getProvider(),
       aliases: req
         .getAliasesList()

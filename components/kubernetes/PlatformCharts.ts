@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
@@ -363,30 +364,28 @@ function createGateway(
 ): pulumi.Output<string> {
   // Counted in the cache: the autoscaler runs up to KONG_REPLICAS.max Kongs.
   const counters = rateLimitCounters(args.gatewayCache, KONG_REPLICAS.max, args.catalog);
+  const config = pulumi.all([args.gatewayClients, counters]).apply(([clients, rateCounters]) =>
+    renderKongConfig({
+      catalog: args.catalog,
+      clients,
+      counters: rateCounters,
+      corsOrigins: args.corsOrigins,
+      // Kong runs in its own namespace: services by their namespaced DNS names.
+      serviceHost: (service) => `${service}.${args.appNamespace}.svc.cluster.local`,
+    }),
+  );
   const declarative = new k8s.core.v1.Secret(
     `${name}-kong-declarative`,
-    {
-      metadata: { name: "kong-declarative", namespace: NAMESPACES.gateway },
-      stringData: {
-        "kong.yml": pulumi.all([args.gatewayClients, counters]).apply(([clients, rateCounters]) =>
-          renderKongConfig({
-            catalog: args.catalog,
-            clients,
-            counters: rateCounters,
-            corsOrigins: args.corsOrigins,
-            // Kong runs in its own namespace: services by their namespaced DNS names.
-            serviceHost: (service) => `${service}.${args.appNamespace}.svc.cluster.local`,
-          }),
-        ),
-      },
-    },
+    { metadata: { name: "kong-declarative", namespace: NAMESPACES.gateway }, stringData: { "kong.yml": config } },
     { ...opts, dependsOn: [namespace] },
   );
+  // A one-way hash of the config, which holds the clients' keys: no secret, yet a changed file rolls the pods.
+  const checksum = pulumi.unsecret(config.apply((text) => createHash("sha256").update(text).digest("hex")));
   const subnets = pulumi.output(args.gatewaySubnets).apply(() => declarative);
   const kong = release(
     "kong",
     NAMESPACES.gateway,
-    kongValues(args.certificateArn, "kong-declarative", args.gatewayTags),
+    kongValues(args.certificateArn, "kong-declarative", args.gatewayTags, checksum),
     [monitoring, subnets],
   );
   const proxy = k8s.core.v1.Service.get(

@@ -64,6 +64,8 @@ export function kongValues(
   certificateArn: string,
   declarativeSecret: string,
   loadBalancerTags: Record<string, string>,
+  /** A hash of the Secret's declarative config. */
+  declarativeChecksum: pulumi.Input<string>,
 ): Record<string, unknown> {
   const { repository, tag } = imageReference(IMAGES.kong);
   return withSizes(
@@ -74,6 +76,9 @@ export function kongValues(
       replicaCount: KONG_REPLICAS.min,
       ingressController: { enabled: false },
       dblessConfig: { secret: declarativeSecret },
+      // Kong reads the declarative file only when it starts, and the chart checksums only an inline
+      // dblessConfig.config (templates/deployment.yaml): a changed config rolls the pods through this.
+      podAnnotations: { "checksum/declarative-config": declarativeChecksum },
       env: {
         database: "off",
         headers: "latency_tokens,X-Kong-Request-Id",

@@ -109,7 +109,11 @@ function declareQueues(
   );
 }
 
-/** Each binding waits for the exchange and queue it joins. */
+/**
+ * Each binding names its exchange and queue through their outputs, not only waiting for them: a
+ * queue whose arguments change is replaced (deleted first, its name being fixed) and RabbitMQ drops
+ * its bindings with it; Pulumi replaces the bindings too only when an input comes from the queue.
+ */
 function declareBindings(
   name: string,
   bindings: BindingPlan[],
@@ -121,12 +125,12 @@ function declareBindings(
       `${name}-b-${binding.source}-${binding.destination}-${binding.routingKey}`,
       {
         vhost: declared.vhost.name,
-        source: binding.source,
-        destination: binding.destination,
+        source: declared.exchanges.get(binding.source)!.name,
+        destination: declared.queues.get(binding.destination)!.name,
         destinationType: "queue",
         routingKey: binding.routingKey,
       },
-      { ...child, dependsOn: [declared.exchanges.get(binding.source)!, declared.queues.get(binding.destination)!] },
+      child,
     );
   }
 }
