@@ -86,13 +86,15 @@ export function benchStacks(target: BenchTarget, catalogFile: string): BenchStac
   }
   const layer = (name: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ ...AWS_SETTINGS, layer: name, ...extra });
+  // The generated fleets grow past the default node group; the ceiling is not what the rows measure.
+  const fleet = { eks: { maxNodes: 100 } };
   const prodShared = { ...shared, "platform:alerting": JSON.stringify(ALERTING) };
   return [
     {
       stack: "bench-infra",
       config: {
         ...prodShared,
-        "platform:aws": layer("infrastructure", { runner: { githubRepository: "bench/platform" } }),
+        "platform:aws": layer("infrastructure", { runner: { githubRepository: "bench/platform" }, ...fleet }),
         "platform:environment": "bench",
       },
     },

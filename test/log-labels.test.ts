@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { runProgram, StackOutputs } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { LogsBackend } from "../components/observability/grafanaProvisioning";
-import { devConfig, prodLayers } from "./helpers/stackConfigs";
+import { devConfig, prodLayers, ROOMY_NODE_GROUP } from "./helpers/stackConfigs";
 import {
   PodTemplate,
   dockerContainerMeta,
@@ -175,7 +175,9 @@ describe("log panels filter on what each target's log pipeline sets", () => {
       });
 
       it(`prod, ${logs} (${name})`, async () => {
-        const run = await runLayersUnderMocks(prodLayers(name, {}, observability), () => runProgram(projectDir));
+        const run = await runLayersUnderMocks(prodLayers(name, { eks: ROOMY_NODE_GROUP }, observability), () =>
+          runProgram(projectDir),
+        );
         assertPanelsMatch(logQueries(dashboardsOfProd(run), services, logs), logs, prodPipeline(run, logs));
       });
     }

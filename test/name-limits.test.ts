@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { runProgram } from "../stacks/program";
 import { AUTONAME_SUFFIX, NAME_LIMITS } from "../components/naming";
 import { RecordedResource, runLayersUnderMocks, runUnderMocks } from "../tools/mockRun";
-import { devConfig, prodLayers } from "./helpers/stackConfigs";
+import { devConfig, prodLayers, ROOMY_NODE_GROUP } from "./helpers/stackConfigs";
 import { withCatalogFileLayers } from "./helpers/catalogFiles";
 
 const projectDir = path.join(__dirname, "..");
@@ -236,13 +236,14 @@ function stacksFor(catalog: string, file: string): Layer[][] {
     // Dozens of services with their databases: far more than a laptop, which is not what this test is about.
     [{ stack: "dev", config: devConfig(catalog, { memoryBudget: "64Gi" }) }],
     // With the workflow's roles, whose IAM names are made from the catalog's too.
-    prodLayers(catalog, { ci: {} }),
+    prodLayers(catalog, { ci: {}, eks: ROOMY_NODE_GROUP }),
     prodLayers(
       catalog,
       {
         rds: { mode: "shared", bootstrap: "provider" },
         broker: { mode: "in-cluster" },
         mongodb: { mode: "documentdb" },
+        eks: ROOMY_NODE_GROUP,
       },
       { "platform:observability": JSON.stringify({ logs: "elk" }) },
     ),

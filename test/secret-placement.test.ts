@@ -17,7 +17,7 @@ import {
   runLayersUnderMocks,
 } from "../tools/mockRun";
 import { StackOutputs } from "../stacks/program";
-import { ALERTING, CONFIG_SECRETS, prodLayers } from "./helpers/stackConfigs";
+import { ALERTING, CONFIG_SECRETS, prodLayers, ROOMY_NODE_GROUP } from "./helpers/stackConfigs";
 
 const projectDir = path.join(__dirname, "..");
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
@@ -28,7 +28,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 function run(catalog: string, logs: "loki" | "elk"): Promise<LayeredRun<StackOutputs>> {
   const layers = prodLayers(
     catalog,
-    { mongodb: { mode: "documentdb" } },
+    { mongodb: { mode: "documentdb" }, eks: ROOMY_NODE_GROUP },
     { "platform:observability": JSON.stringify({ logs }) },
   );
   return runLayersUnderMocks(layers, () => runProgram(projectDir));

@@ -3,7 +3,7 @@ import * as path from "path";
 import { runProgram } from "../stacks/program";
 import { BUILTIN_CATALOGS, builtinCatalogPath, loadCatalog } from "../services/load";
 import { usesBroker } from "../services/validate";
-import { prodLayers } from "./helpers/stackConfigs";
+import { prodLayers, ROOMY_NODE_GROUP } from "./helpers/stackConfigs";
 import { volumeClaims } from "./helpers/volumeClaims";
 import { ofType, runLayersUnderMocks } from "../tools/mockRun";
 
@@ -27,7 +27,11 @@ describe("prod storage: every volume claims the stack's encrypted default Storag
     for (const variant of VARIANTS) {
       it(`${name}, ${variant.label}`, async () => {
         const run = await runLayersUnderMocks(
-          prodLayers(name, variant.aws, { "platform:observability": JSON.stringify({ logs: variant.logs }) }),
+          prodLayers(
+            name,
+            { ...variant.aws, eks: ROOMY_NODE_GROUP },
+            { "platform:observability": JSON.stringify({ logs: variant.logs }) },
+          ),
           () => runProgram(projectDir),
         );
         // EKS 1.30 on has no default class: the stack brings one, whatever the catalog holds.

@@ -52,6 +52,12 @@ export const ALERTING = {
   },
 };
 
+/**
+ * A node-group ceiling for tests about something else than capacity, whose stacks run the heavier
+ * options (ELK, the in-cluster broker, dozens of services): a team running them raises maxNodes so.
+ */
+export const ROOMY_NODE_GROUP = { maxNodes: 24 };
+
 export function prodConfig(catalog: string, aws: Record<string, unknown> = {}): Record<string, string> {
   return {
     "platform:target": "aws",
