@@ -56,6 +56,10 @@ export const IMAGES = {
     "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v20221220-controller-v1.5.1-58-g787ea74b6@sha256:4d99688e557396f5baa150e019ff7d5b7334f9b9f9a8dab64038c5c2a006f6b5",
   k8sSidecar: "quay.io/kiwigrid/k8s-sidecar:1.28.0",
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
+  // The Cluster Autoscaler of the cluster's Kubernetes minor (DEFAULT_EKS_VERSION, components/aws/eksVersions.ts):
+  // its README asks for the release of the control plane's minor; chart cluster-autoscaler 9.59.0's appVersion.
+  clusterAutoscaler:
+    "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.0@sha256:2fc9433dd3b47baef0e68d6b1110b770a3c93db10c7bead4c5bc6cb21c72b875",
   curl: "curlimages/curl:8.9.1@sha256:8addc281f0ea517409209f76832b6ddc2cabc3264feb1ebbec2a2521ffad24e4",
   adminer: "adminer:4.8.1@sha256:ea38d6384f8f6f0dc29705d6497ca7d77af3e664288d655e574f433d592030df",
   redisCommander: "ghcr.io/joeferner/redis-commander:0.9.0",

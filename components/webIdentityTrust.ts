@@ -1,3 +1,6 @@
+/** The annotation that names, on an EKS service account, the IAM role its pods assume (IRSA). */
+export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
+
 /** The audience STS requires in a web-identity token; every trust policy checks it. */
 export const STS_AUDIENCE = "sts.amazonaws.com";
 

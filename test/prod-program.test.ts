@@ -388,9 +388,10 @@ describe("prod program (aws target, under mocks)", () => {
         }
       });
 
-      it("installs Kong, kube-prometheus-stack, Loki, Promtail and Jaeger as pinned Helm releases", () => {
+      it("installs Kong, kube-prometheus-stack, Loki, Promtail, Jaeger and the Cluster Autoscaler as pinned Helm releases", () => {
         const releases = inputsOf(run, "kubernetes:helm.sh/v3:Release");
         assert.deepEqual(releases.map((r) => r.chart).sort(), [
+          "cluster-autoscaler",
           "jaeger",
           "kong",
           "kube-prometheus-stack",
@@ -1027,6 +1028,7 @@ describe("prod program (aws target, under mocks)", () => {
       .map((r) => r.inputs.chart)
       .sort();
     assert.deepEqual(charts, [
+      "cluster-autoscaler",
       "elasticsearch",
       "filebeat",
       "jaeger",

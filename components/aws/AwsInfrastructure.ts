@@ -426,6 +426,7 @@ function layerOutputs(
       oidcProviderArn: cluster.oidcProviderArn,
       oidcIssuer: cluster.oidcIssuer,
       addons: cluster.addonVersions,
+      autoscalerRoleArn: cluster.autoscalerRoleArn,
       access,
     },
     repositories,

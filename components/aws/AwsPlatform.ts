@@ -9,7 +9,8 @@ import { GatewayClients, createGatewayClients } from "../gateway/clients";
 import { HealthCheck } from "../healthCheck";
 import { ServiceWorkload } from "../kubernetes/ServiceWorkload";
 import { ServiceEndpoints, serviceEnvironment } from "../serviceEnvironment";
-import { NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
+import { CHARTS, NAMESPACES, OTLP_ENDPOINT_IN_CLUSTER, PlatformCharts } from "../kubernetes/PlatformCharts";
+import { clusterAutoscalerValues } from "../kubernetes/chartValues";
 import { InClusterBroker, RABBITMQ_QUEUE_DEPTH } from "../kubernetes/InClusterBroker";
 import { QueueDepthExporter } from "../kubernetes/QueueDepthExporter";
 import { MANAGEMENT_API_QUEUE_DEPTH } from "../kubernetes/queueDepthExporterConfig";
@@ -43,6 +44,7 @@ import {
 import { AwsTargetSettings, namePrefix, requiredTags, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 import { ecrLogin, workloadImage } from "./serviceImages";
+import { CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } from "./clusterAutoscaler";
 
 export interface AwsPlatformArgs extends PlatformInputs {
   aws: AwsTargetSettings;
@@ -130,6 +132,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       ),
     };
     const cluster = connectCluster(ctx);
+    createClusterAutoscaler(ctx, cluster);
     const databases = createDatabases(ctx, cluster);
     const cache = managedCache(ctx);
     const gateway = createGatewayClients(`${ctx.name}-gateway-credential`, args.catalog, args.gateway, this);
@@ -210,6 +213,33 @@ function connectCluster(ctx: Context): Cluster {
   defaultDenyPolicy(`${ctx.name}-default-deny`, namespace.metadata.name, k8sOpts);
   const storageClass = encryptedStorageClass(ctx, k8sOpts).metadata.name;
   return { provider, k8s: k8sOpts, namespace, storageClass };
+}
+
+/**
+ * The Cluster Autoscaler, as the role the infrastructure layer made for it: it adds nodes to the
+ * managed node group while pods are pending, up to the group's max, and removes idle ones down to its min.
+ */
+function createClusterAutoscaler(ctx: Context, cluster: Cluster): k8s.helm.v3.Release {
+  const { chart, version, repo } = CHARTS.clusterAutoscaler;
+  return new k8s.helm.v3.Release(
+    `${ctx.name}-cluster-autoscaler`,
+    {
+      name: chart,
+      chart,
+      version,
+      repositoryOpts: { repo },
+      namespace: CLUSTER_AUTOSCALER_NAMESPACE,
+      values: clusterAutoscalerValues({
+        clusterName: infrastructureOutput(ctx, (o) => o.cluster.name),
+        region: infrastructureOutput(ctx, (o) => o.region),
+        roleArn: infrastructureOutput(ctx, (o) => o.cluster.autoscalerRoleArn),
+        serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+      }),
+      atomic: true,
+      timeout: 900,
+    },
+    cluster.k8s,
+  );
 }
 
 /** Each service's database: its login on RDS or DocumentDB, or its own server on EKS. */

@@ -4,6 +4,7 @@ import { webIdentityTrustPolicy } from "../webIdentityTrust";
 import { ClusterAccessGrant, grantClusterAccess } from "./clusterAccess";
 import { serviceLogGroup } from "./serviceLogGroup";
 import { EBS_CSI_MANAGED_POLICY, EBS_CSI_SERVICE_ACCOUNT, ebsCsiDriverRoleName, ebsCsiKeyPolicy } from "./ebsCsiDriver";
+import { CLUSTER_AUTOSCALER_SUBJECT, clusterAutoscalerPolicy } from "./clusterAutoscaler";
 
 export interface EksClusterArgs {
   namePrefix: string;
@@ -122,6 +123,8 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly addonVersions: pulumi.Output<Record<string, string>>;
   /** The principals given access, once their policies are associated. */
   readonly access: pulumi.Output<string[]>;
+  /** The role the Cluster Autoscaler's service account assumes, once it holds its policy. */
+  readonly autoscalerRoleArn: pulumi.Output<string>;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:aws:EksCluster", name, {}, opts);
@@ -133,6 +136,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidcIssuer = oidc.issuer;
     const nodeGroup = createNodeGroup(name, args, cluster, this);
     const ebsCsiDriver = createEbsCsiDriverRole(name, args, oidc, this);
+    this.autoscalerRoleArn = createAutoscalerRole(name, cluster, oidc, this);
     const addons = createAddons(name, args, { cluster, nodeGroup, ebsCsiDriver }, this);
     this.addonVersions = pulumi.output(Object.fromEntries(ADDONS.map((addon, i) => [addon, addons[i].addonVersion])));
     this.access = pulumi.all(createAccessEntries(name, args.access, cluster, this));
@@ -245,6 +249,13 @@ interface OidcProvider {
   issuer: pulumi.Output<string>;
 }
 
+/** The trust policy of a role only the tokens of service account `subject` may assume. */
+function serviceAccountTrust(oidc: OidcProvider, subject: string): pulumi.Output<string> {
+  return pulumi
+    .all([oidc.providerArn, oidc.issuer])
+    .apply(([arn, issuer]) => webIdentityTrustPolicy(arn, issuer, subject));
+}
+
 /** The IAM OIDC provider for the cluster's issuer, which IRSA roles trust. */
 function createOidcProvider(name: string, cluster: aws.eks.Cluster, parent: pulumi.Resource): OidcProvider {
   const issuerUrl = cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
@@ -313,7 +324,9 @@ function createNodeGroup(
       updateConfig: { maxUnavailable: 1 },
       amiType: NODE_AMI_TYPE,
     },
-    { parent, dependsOn: [...nodePolicies, ...args.privateEgress] },
+    // The Cluster Autoscaler moves the desired size between min and max (AwsPlatform.ts): an update
+    // setting it back would remove the nodes it added for pending pods. The min and max stay ours.
+    { parent, dependsOn: [...nodePolicies, ...args.privateEgress], ignoreChanges: ["scalingConfig.desiredSize"] },
   );
 }
 
@@ -328,9 +341,7 @@ function createEbsCsiDriverRole(
     `${name}-ebs-csi-driver`,
     {
       name: ebsCsiDriverRoleName(args.namePrefix),
-      assumeRolePolicy: pulumi
-        .all([oidc.providerArn, oidc.issuer])
-        .apply(([arn, issuer]) => webIdentityTrustPolicy(arn, issuer, EBS_CSI_SERVICE_ACCOUNT)),
+      assumeRolePolicy: serviceAccountTrust(oidc, EBS_CSI_SERVICE_ACCOUNT),
       description: "EBS CSI driver controller (IRSA)",
     },
     { parent },
@@ -346,6 +357,32 @@ function createEbsCsiDriverRole(
     { parent },
   );
   return { arn: role.arn, permissions: [managed, key] };
+}
+
+/**
+ * The Cluster Autoscaler's role (clusterAutoscaler.ts): its service account's tokens only, and write
+ * actions on this cluster's Auto Scaling groups only. Returns its ARN once it holds its policy.
+ */
+function createAutoscalerRole(
+  name: string,
+  cluster: aws.eks.Cluster,
+  oidc: OidcProvider,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
+  const role = new aws.iam.Role(
+    `${name}-cluster-autoscaler`,
+    {
+      assumeRolePolicy: serviceAccountTrust(oidc, CLUSTER_AUTOSCALER_SUBJECT),
+      description: "Kubernetes Cluster Autoscaler (IRSA)",
+    },
+    { parent },
+  );
+  const policy = new aws.iam.RolePolicy(
+    `${name}-cluster-autoscaler`,
+    { role: role.id, policy: cluster.name.apply(clusterAutoscalerPolicy) },
+    { parent },
+  );
+  return pulumi.all([role.arn, policy.id]).apply(([arn]) => arn);
 }
 
 /** A role an add-on's service account assumes, and the policies it must hold before the add-on starts. */

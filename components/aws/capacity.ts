@@ -115,10 +115,13 @@ const EKS_ADDON_REQUESTS: { fixed: Load; perNode: Load } = {
   perNode: { cpu: 0.025 + 0.1 + 0.01, memoryBytes: 40 * MiB, pods: 4 },
 };
 
-/** The chart releases prod installs, by `platform:observability.logs` (components/kubernetes/PlatformCharts.ts). */
+/**
+ * The chart releases prod installs, by `platform:observability.logs` (components/kubernetes/PlatformCharts.ts,
+ * and the Cluster Autoscaler's in AwsPlatform.ts).
+ */
 export const PROD_RELEASES: Record<ObservabilitySettings["logs"], string[]> = {
-  loki: ["kps", "jaeger", "kong", "loki", "promtail"],
-  elk: ["kps", "jaeger", "kong", "elasticsearch", "logstash", "filebeat", "kibana"],
+  loki: ["kps", "jaeger", "kong", "loki", "promtail", "cluster-autoscaler"],
+  elk: ["kps", "jaeger", "kong", "elasticsearch", "logstash", "filebeat", "kibana", "cluster-autoscaler"],
 };
 
 /** One line of the sum: what runs once (`fixed`) and what every node runs (`perNode`). */

@@ -47,6 +47,8 @@ export interface InfrastructureOutputs {
      * StorageClass are made from it, so nothing reaches the cluster before its add-ons run.
      */
     addons: Record<string, string>;
+    /** The Cluster Autoscaler's IRSA role (clusterAutoscaler.ts), made here: the platform layer may not make it. */
+    autoscalerRoleArn: string;
   };
   /** Per service, its ECR repository URL. */
   repositories: Record<string, string>;

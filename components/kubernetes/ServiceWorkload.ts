@@ -7,7 +7,7 @@ import { EndpointLocation } from "../platform";
 import { ServiceEndpoints } from "../serviceEnvironment";
 import { APP_LABEL, SINGLETON_ANNOTATION, metricsPort, podMonitorSpec, podSpec, prodReplicas } from "./podSpec";
 import { NAME_LIMITS, logicalName } from "../naming";
-import { webIdentityTrustPolicy } from "../webIdentityTrust";
+import { IRSA_ROLE_ANNOTATION, webIdentityTrustPolicy } from "../webIdentityTrust";
 
 export { APP_LABEL, resourceRequirements } from "./podSpec";
 
@@ -124,7 +124,7 @@ function createIdentity(workload: Workload, role: aws.iam.Role): Identity {
   const account = new k8s.core.v1.ServiceAccount(
     `${name}-sa`,
     {
-      metadata: { ...metadata, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+      metadata: { ...metadata, annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } },
       automountServiceAccountToken: false,
     },
     workload.k8sOpts,

@@ -171,6 +171,21 @@ export const KIBANA_SIZES = {
 } satisfies ChartSizes;
 
 /**
+ * The Cluster Autoscaler (chart cluster-autoscaler, release `cluster-autoscaler` with
+ * `fullnameOverride: cluster-autoscaler`): one Deployment, its container named after the cloud
+ * provider and chart (templates/_helpers.tpl "cluster-autoscaler.name"). The request is the AWS
+ * example manifest's (cloudprovider/aws/examples/cluster-autoscaler-autodiscover.yaml: 100m, 600Mi).
+ */
+export const CLUSTER_AUTOSCALER_SIZES = {
+  "cluster-autoscaler": {
+    pods: 1,
+    containers: {
+      "aws-cluster-autoscaler": { values: "resources", size: size(["100m", "600Mi"], ["500m", "600Mi"]) },
+    },
+  },
+} satisfies ChartSizes;
+
+/**
  * The in-cluster broker's RabbitmqCluster, not a chart: the Cluster Operator runs its nodes as the
  * StatefulSet `<cluster>-server` and sizes their `rabbitmq` container from the cluster's
  * spec.resources (cluster-operator 2.22.3, internal/resource/statefulset.go).

@@ -16,8 +16,10 @@ import { memoryBytes } from "../../services/quantities";
 import { APP_LABEL } from "./podSpec";
 import { RABBITMQ_CLUSTER } from "./rabbitmqObjects";
 import { IMAGES } from "../engines";
+import { IRSA_ROLE_ANNOTATION } from "../webIdentityTrust";
 import { digestImage, elasticImage, imageReference, shaHexImage, shaImage, taggedDigestImage } from "./chartImages";
 import {
+  CLUSTER_AUTOSCALER_SIZES,
   ChartSizes,
   ELASTICSEARCH_SIZES,
   FILEBEAT_SIZES,
@@ -469,6 +471,59 @@ export function platformChartSizes(tracingMemory: string): Record<string, ChartS
     logstash: LOGSTASH_SIZES,
     filebeat: FILEBEAT_SIZES,
     kibana: KIBANA_SIZES,
+    "cluster-autoscaler": CLUSTER_AUTOSCALER_SIZES,
     [RABBITMQ_CLUSTER]: RABBITMQ_SIZES,
   };
+}
+
+export interface ClusterAutoscalerValuesArgs {
+  clusterName: pulumi.Input<string>;
+  region: pulumi.Input<string>;
+  /** The IAM role its service account assumes (IRSA). */
+  roleArn: pulumi.Input<string>;
+  serviceAccount: string;
+}
+
+/**
+ * The Cluster Autoscaler (chart cluster-autoscaler 9.59.0) for an EKS cluster's managed node groups,
+ * found by the tags EKS gives their Auto Scaling groups (`autoDiscovery.clusterName` makes
+ * `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/<cluster>`,
+ * templates/deployment.yaml:89 over values.yaml autoDiscovery.tags). It moves each group's desired
+ * size between the group's own min and max.
+ */
+export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): Record<string, unknown> {
+  const { image: repository, imageTag: tag } = elasticImage(IMAGES.clusterAutoscaler);
+  const values = {
+    cloudProvider: "aws",
+    awsRegion: args.region,
+    autoDiscovery: { clusterName: args.clusterName },
+    fullnameOverride: "cluster-autoscaler",
+    // templates/deployment.yaml:63 writes `<repository>:<tag>`: the tag carries the digest.
+    image: { repository, tag },
+    rbac: { serviceAccount: { name: args.serviceAccount, annotations: { [IRSA_ROLE_ANNOTATION]: args.roleArn } } },
+    extraArgs: {
+      // One group per zone or instance type scales evenly, so pods bound to a zone (EBS volumes) find room there.
+      "balance-similar-node-groups": true,
+      // Grow the group that leaves the least CPU and memory idle once the pending pods fit.
+      expander: "least-waste",
+      // Nodes running kube-system pods (CoreDNS, the EBS CSI controller, this autoscaler) may be drained
+      // too: with the default (true) the nodes they landed on after a scale-up would never be removed.
+      // Evictions still respect PodDisruptionBudgets, and those Deployments run two replicas but this one.
+      "skip-nodes-with-system-pods": false,
+    },
+    // The image runs as nonroot (distroless); fsGroup lets that user read the projected IRSA token.
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      fsGroup: 65534,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    containerSecurityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    },
+  };
+  return withSizes(values, CLUSTER_AUTOSCALER_SIZES);
 }

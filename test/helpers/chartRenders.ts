@@ -170,6 +170,17 @@ export const CHART_RENDERS: Record<string, RenderedContainer[]> = {
       }),
     ),
   ],
+  // cluster-autoscaler 9.59.0 with fullnameOverride: one Deployment; templates/deployment.yaml:62-64 (the
+  // container, named by "cluster-autoscaler.name", templates/_helpers.tpl:5-7: `<cloudProvider>-<chart>`;
+  // image `<repository>:<tag>`) and :296-297 (resources).
+  "cluster-autoscaler": [
+    {
+      workload: "cluster-autoscaler",
+      container: "aws-cluster-autoscaler",
+      resources: "resources",
+      image: (values: Values) => `${values.image.repository}:${values.image.tag}`,
+    },
+  ],
   // The in-cluster broker's RabbitmqCluster, which the Cluster Operator renders (cluster-operator 2.22.3,
   // internal/resource/statefulset.go): the StatefulSet `<cluster>-server`, its `rabbitmq` container sized
   // from spec.resources, its `setup-container` init container at the operator's fixed size; both run

@@ -46,13 +46,15 @@ const CHART_CLAIMS: Record<string, ChartClaims> = {
       ? [{ path: "volumeClaimTemplate.storageClassName", storageClass: v.volumeClaimTemplate?.storageClassName }]
       : [],
   // No volume claims in their templates at the pinned versions (Jaeger keeps traces in memory;
-  // cert-manager keeps its state in the API server).
+  // cert-manager keeps its state in the API server; cluster-autoscaler 9.59.0 is one Deployment
+  // mounting host paths only for the magnum provider, templates/deployment.yaml).
   kong: () => [],
   promtail: () => [],
   jaeger: () => [],
   kibana: () => [],
   filebeat: () => [],
   "cert-manager": () => [],
+  "cluster-autoscaler": () => [],
 };
 
 /** Every volume the program's Helm releases, StatefulSets, PersistentVolumeClaims and RabbitmqClusters ask for. */
