@@ -197,10 +197,13 @@ describe("RabbitMQ definitions", () => {
     it("routes every published key to the consumer queues bound to it, and nowhere else", async () => {
       let checked = 0;
       for (const publisher of catalog.services.filter((s) => s.events.publishes.length > 0)) {
-        const channel = await channelOf(publisher.name);
+        // With confirms, as the env contract has publishers do: each message is on its queues before it is looked for.
+        const user = plan.users.find((u) => u.service === publisher.name)!;
+        const channel = await (await connect(user.username, passwords[publisher.name])).createConfirmChannel();
         for (const key of publisher.events.publishes) {
           channel.publish(`${key.split(".")[0]}.events`, key, Buffer.from(key), { persistent: true });
         }
+        await channel.waitForConfirms();
         await channel.close();
       }
       for (const consumer of catalog.services.filter((s) => s.events.consumes.length > 0)) {

@@ -136,7 +136,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidcIssuer = oidc.issuer;
     const nodeGroup = createNodeGroup(name, args, cluster, this);
     const ebsCsiDriver = createEbsCsiDriverRole(name, args, oidc, this);
-    this.autoscalerRoleArn = createAutoscalerRole(name, cluster, oidc, this);
+    this.autoscalerRoleArn = createAutoscalerRole(name, args.namePrefix, cluster, oidc, this);
     const addons = createAddons(name, args, { cluster, nodeGroup, ebsCsiDriver }, this);
     this.addonVersions = pulumi.output(Object.fromEntries(ADDONS.map((addon, i) => [addon, addons[i].addonVersion])));
     this.access = pulumi.all(createAccessEntries(name, args.access, cluster, this));
@@ -365,6 +365,7 @@ function createEbsCsiDriverRole(
  */
 function createAutoscalerRole(
   name: string,
+  namePrefix: string,
   cluster: aws.eks.Cluster,
   oidc: OidcProvider,
   parent: pulumi.Resource,
@@ -372,6 +373,9 @@ function createAutoscalerRole(
   const role = new aws.iam.Role(
     `${name}-cluster-autoscaler`,
     {
+      // Named from the stack's prefix, as the EBS CSI driver's role: the resource name plus the
+      // autonaming suffix would pass IAM's 64 characters for long catalog names.
+      name: `${namePrefix}-cluster-autoscaler`,
       assumeRolePolicy: serviceAccountTrust(oidc, CLUSTER_AUTOSCALER_SUBJECT),
       description: "Kubernetes Cluster Autoscaler (IRSA)",
     },
