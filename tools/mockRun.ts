@@ -30,6 +30,9 @@ export interface RecordedResource {
   protect?: boolean;
   retainOnDelete?: boolean;
   ignoreChanges?: string[];
+  /** Inputs whose changes replace the resource rather than update it, and whether it goes before its replacement comes. */
+  replaceOnChanges?: string[];
+  deleteBeforeReplace?: boolean;
   /** Inputs as plain values. */
   inputs: Record<string, any>;
   /** Inputs as sent to the engine, secrets still wrapped; used to prove nothing leaks in plain text. */
@@ -246,6 +249,8 @@ export async function runUnderMocks<T>(
       protect: req.getProtect() ?? false,
       retainOnDelete: req.getRetainondelete() ?? false,
       ignoreChanges: req.getIgnorechangesList(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace() ?? false,
       inputs: unwrapSecrets(wire) as Record<string, any>,
       wire,
     };

@@ -270,6 +270,55 @@ function belongsTo(object: RabbitmqObject, user: string): boolean {
   return (object.spec.userReference as { name?: string } | undefined)?.name === user;
 }
 
+function specPaths(...fields: string[]): string[] {
+  return fields.map((field) => `spec.${field}`);
+}
+
+/**
+ * The spec fields of each kind that the Topology Operator's validating webhook refuses to change
+ * (messaging-topology-operator v1.20.1 internal/webhook/v1beta1/*_webhook.go, ValidateUpdate): a
+ * change to one of them replaces the object, deleted first since its name stays the same.
+ * - Queue (queue_webhook.go:59-134): name, vhost and rabbitmqClusterReference forbidden; type,
+ *   autoDelete, durable and arguments invalid, so the catalog's TTL, max length, delivery limit or
+ *   retry delay (all queue arguments) replace the queue.
+ * - Exchange (exchange_webhook.go:49-86): the same but arguments, which may change in place.
+ * - Binding (binding_webhook.go:68-116): every field of its spec (vhost, rabbitmqClusterReference,
+ *   source, destination, destinationType, routingKey, arguments). The whole `spec`, not its fields:
+ *   when its queue or exchange is replaced, Pulumi asks whether the binding must be replaced too
+ *   with its whole `spec` unknown (step_generator.go, calculateDependentReplacements), a change at
+ *   `spec` that a path such as `spec.source` does not contain.
+ */
+const IMMUTABLE_FIELDS: Partial<Record<RabbitmqObject["kind"], string[]>> = {
+  Queue: specPaths("name", "vhost", "rabbitmqClusterReference", "type", "durable", "autoDelete", "arguments"),
+  Exchange: specPaths("name", "vhost", "rabbitmqClusterReference", "type", "durable", "autoDelete"),
+  Binding: ["spec"],
+};
+
+/** Replacement, delete first, for a change the webhook refuses as an update. */
+function replacementOptions(kind: RabbitmqObject["kind"]): pulumi.CustomResourceOptions {
+  const replaceOnChanges = IMMUTABLE_FIELDS[kind];
+  return replaceOnChanges ? { replaceOnChanges, deleteBeforeReplace: true } : {};
+}
+
+/** The broker name an Exchange or Queue object declared, from its live object. */
+const declaredName = (resource: k8s.apiextensions.CustomResource): pulumi.Output<string> =>
+  (resource as unknown as { spec: pulumi.Output<{ name: string }> }).spec.apply((spec) => spec.name);
+
+/**
+ * A binding's spec naming its exchange and queue through their objects' outputs, not only waiting
+ * for them: a replaced queue (or exchange) is deleted with its bindings in RabbitMQ, and Pulumi
+ * replaces the Binding objects too only when an input comes from the replaced one.
+ */
+function bindingSpec(object: RabbitmqObject, declared: Declared[]): RabbitmqObject["spec"] {
+  const resourceOf = (kind: RabbitmqObject["kind"], brokerName: unknown) =>
+    declared.find((d) => d.object.kind === kind && d.object.spec.name === brokerName)!.resource;
+  return {
+    ...object.spec,
+    source: declaredName(resourceOf("Exchange", object.spec.source)),
+    destination: declaredName(resourceOf("Queue", object.spec.destination)),
+  };
+}
+
 /** The plan as the Topology Operator's objects, after `first`, each waited for until the operator reports it declared. */
 function declareTopology(
   name: string,
@@ -291,8 +340,12 @@ function declareTopology(
         object,
         resource: new k8s.apiextensions.CustomResource(
           `${name}-${object.kind.toLowerCase()}-${object.metadata.name}`,
-          { ...object, metadata: { ...object.metadata, annotations: waitFor("Ready") } },
-          { ...opts, dependsOn: previous },
+          {
+            ...object,
+            metadata: { ...object.metadata, annotations: waitFor("Ready") },
+            spec: object.kind === "Binding" ? bindingSpec(object, declared) : object.spec,
+          },
+          { ...opts, ...replacementOptions(object.kind), dependsOn: previous },
         ),
       }));
     if (wave.length > 0) previous = wave.map((d) => d.resource);
