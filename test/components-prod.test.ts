@@ -12,6 +12,7 @@ import {
   MockRun,
   RecordedResource,
   addonVersion,
+  isSecretOnWire,
   ofType,
   plaintextOccurrences,
   runUnderMocks,
@@ -57,6 +58,8 @@ import { RDS_CA_DIR, RDS_CA_PATH } from "../components/aws/rdsTrust";
 import { WebFrontend } from "../components/aws/WebFrontend";
 import { MANAGED_POLICIES, gatewayPathPatterns, renderSpaRewrite, wafRules } from "../components/aws/webFrontendConfig";
 import { ServiceWorkload } from "../components/kubernetes/ServiceWorkload";
+import { SECRET_CHECKSUM_ANNOTATION } from "../components/kubernetes/checksum";
+import { dataHash, wireAnnotation } from "./helpers/secretChecksum";
 import { asPolicyResources, evaluate } from "../tools/policyCheck";
 import { InClusterDatabase } from "../components/kubernetes/InClusterDatabase";
 import { renderClickHouseLogin } from "../components/kubernetes/clickhouseServerFiles";
@@ -1683,7 +1686,12 @@ describe("ServiceWorkload (under mocks)", () => {
   };
   const WORKLOAD_BOUNDARY = "arn:aws:iam::123456789012:policy/platform/shop-prod/workload-boundary";
   const ROLE_PATH = `/platform/${PREFIX}/`;
-  const workload = (name: string, endpoints: Omit<ServiceEndpoints, "tracing">) =>
+  const DATABASE_URL = "postgresql://orders_app:s3cret-password@db.internal/orders";
+  const workload = (
+    name: string,
+    endpoints: Omit<ServiceEndpoints, "tracing">,
+    secretEnv: Record<string, pulumi.Input<string>> = { DATABASE_URL: pulumi.secret(DATABASE_URL) },
+  ) =>
     build(() => {
       const provider = kubernetesProvider();
       // Stands in for PlatformCharts' kube-prometheus-stack release.
@@ -1693,7 +1701,7 @@ describe("ServiceWorkload (under mocks)", () => {
         namespace: "shop",
         image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/${name}:1.2.3`,
         env: { PORT: "8080", DB_HOST: "db.internal" },
-        secretEnv: { DATABASE_URL: pulumi.secret("postgresql://orders_app:s3cret-password@db.internal/orders") },
+        secretEnv,
         callers: name === "payments" ? ["orders"] : [],
         gatewayNamespace: "kong",
         monitoringNamespace: "monitoring",
@@ -1802,7 +1810,11 @@ describe("ServiceWorkload (under mocks)", () => {
     assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns the replica count");
     assert.equal(one(run.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec.minReplicas, 2);
     const pod = deployment.spec.template;
-    assert.equal(pod.metadata.annotations, undefined, "the PodMonitor, not annotations, says what is scraped");
+    assert.deepEqual(
+      Object.keys(pod.metadata.annotations),
+      [SECRET_CHECKSUM_ANNOTATION],
+      "the PodMonitor, not annotations, says what is scraped",
+    );
     assert.equal(pod.spec.serviceAccountName, "orders");
     assert.equal(pod.spec.automountServiceAccountToken, false);
     assert.deepEqual([pod.spec.securityContext.runAsNonRoot, pod.spec.securityContext.runAsUser], [true, 10001]);
@@ -1835,6 +1847,25 @@ describe("ServiceWorkload (under mocks)", () => {
       DATABASE_URL: "postgresql://orders_app:s3cret-password@db.internal/orders",
     });
     assert.deepEqual(plaintextOccurrences(run.resources, ["s3cret-password"]), []);
+  });
+
+  it("rolls its pods when a value of its Secret changes: the data's hash, not secret, as a pod annotation", async () => {
+    const checksumOf = async (secretEnv: Record<string, pulumi.Input<string>>) => {
+      const run = await workload("orders", {}, secretEnv);
+      const deployment = one(run.resources, DEPLOYMENT);
+      const secret = one(run.resources, "kubernetes:core/v1:Secret").inputs.stringData;
+      const annotation = deployment.inputs.spec.template.metadata.annotations[SECRET_CHECKSUM_ANNOTATION];
+      assert.equal(annotation, dataHash(secret));
+      assert.ok(!isSecretOnWire(wireAnnotation(deployment, SECRET_CHECKSUM_ANNOTATION)));
+      assert.deepEqual(plaintextOccurrences(run.resources, ["s3cret-password", "rotated-password"]), []);
+      return annotation;
+    };
+    const rotatedUrl = DATABASE_URL.replace("s3cret-password", "rotated-password");
+    const original = await checksumOf({ DATABASE_URL: pulumi.secret(DATABASE_URL) });
+    assert.equal(await checksumOf({ DATABASE_URL: pulumi.secret(DATABASE_URL) }), original, "nothing changed");
+    assert.notEqual(await checksumOf({ DATABASE_URL: pulumi.secret(rotatedUrl) }), original, "a rotated password");
+    const withBroker = { DATABASE_URL: pulumi.secret(DATABASE_URL), AMQP_URL: pulumi.secret("amqp://orders@mq") };
+    assert.notEqual(await checksumOf(withBroker), original, "a new credential");
   });
 
   it("mounts the database endpoint's trust bundle read-only where the endpoint says", async () => {

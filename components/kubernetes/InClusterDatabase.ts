@@ -9,6 +9,7 @@ import { APP_LABEL, HARDENED_CONTAINER, nonRootPod, startupProbe } from "./podSp
 import { CLICKHOUSE_CONSOLE_LOGGING, CLICKHOUSE_SERVER_FILES, renderClickHouseLogin } from "./clickhouseServerFiles";
 import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
+import { SECRET_CHECKSUM_ANNOTATION, dataChecksum } from "./checksum";
 import { NAME_LIMITS, fitName } from "../naming";
 
 /** Every engine but PostgreSQL, which runs on RDS in prod, can run on EKS: each needs a row in CLUSTER_ENGINES. */
@@ -257,8 +258,8 @@ export class InClusterDatabase extends pulumi.ComponentResource {
     this.username = names.username;
 
     const scope: Scope = { name, args, names, engine, members, k8sOpts: { parent: this, provider: args.provider } };
-    const { servicePassword, credentialsSecret } = this.createCredentials(scope);
-    const statefulSet = this.createMembers(scope, credentialsSecret);
+    const { servicePassword, credentialsSecret, credentialsChecksum } = this.createCredentials(scope);
+    const statefulSet = this.createMembers(scope, credentialsSecret, credentialsChecksum);
     this.createDisruptionBudget(scope);
     this.createNetworkPolicy(scope);
     const ready: pulumi.Output<unknown> = engine.replicaSet
@@ -296,26 +297,26 @@ export class InClusterDatabase extends pulumi.ComponentResource {
   private createCredentials({ name, names, engine, members, k8sOpts }: Scope): {
     servicePassword: pulumi.Output<string>;
     credentialsSecret: pulumi.Output<string>;
+    credentialsChecksum: pulumi.Output<string>;
   } {
     const password = (purpose: string, length = 32) =>
       new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, { parent: this }).result;
     const servicePassword = password("service-password");
     const adminPassword = password("admin-password");
+    const credentials = engine.credentials({ names, servicePassword, adminPassword, password });
     const secret = new k8s.core.v1.Secret(
       `${name}-credentials`,
-      {
-        metadata: members.metadata,
-        stringData: engine.credentials({ names, servicePassword, adminPassword, password }),
-      },
+      { metadata: members.metadata, stringData: credentials },
       k8sOpts,
     );
-    return { servicePassword, credentialsSecret: secret.metadata.name };
+    return { servicePassword, credentialsSecret: secret.metadata.name, credentialsChecksum: dataChecksum(credentials) };
   }
 
   /** The members: a StatefulSet behind a headless Service that gives each member its DNS name. */
   private createMembers(
     { name, args, names, engine, members, k8sOpts }: Scope,
     credentialsSecret: pulumi.Output<string>,
+    credentialsChecksum: pulumi.Output<string>,
   ): k8s.apps.v1.StatefulSet {
     const service = new k8s.core.v1.Service(
       `${name}-headless`,
@@ -340,7 +341,11 @@ export class InClusterDatabase extends pulumi.ComponentResource {
           podManagementPolicy: "Parallel",
           selector: members.selector,
           template: {
-            metadata: { labels: members.metadata.labels },
+            // The members read the credentials (env, ClickHouse's server files) when they start: a changed one rolls them.
+            metadata: {
+              labels: members.metadata.labels,
+              annotations: { [SECRET_CHECKSUM_ANNOTATION]: credentialsChecksum },
+            },
             spec: memberPodSpec(args, engine, members, { image: engine.image(args.version), names, credentialsSecret }),
           },
           volumeClaimTemplates: [

@@ -1,4 +1,3 @@
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
@@ -34,6 +33,7 @@ import {
   promtailValues,
 } from "./chartValues";
 import { NAME_LIMITS, logicalName } from "../naming";
+import { contentChecksum } from "./checksum";
 
 // Declared beside the chart values that use them; the rest of the platform takes them from here.
 export { NAMESPACES };
@@ -386,7 +386,7 @@ function createGateway(
     { ...opts, dependsOn: [namespace] },
   );
   // A one-way hash of the config, which holds the clients' keys: no secret, yet a changed file rolls the pods.
-  const checksum = pulumi.unsecret(config.apply((text) => createHash("sha256").update(text).digest("hex")));
+  const checksum = contentChecksum(config);
   const subnets = pulumi.output(args.gatewaySubnets).apply(() => declarative);
   const kong = release(
     "kong",

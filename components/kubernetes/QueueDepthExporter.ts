@@ -1,4 +1,3 @@
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { QUEUE_DEPTH_EXPORTER, RABBITMQ } from "../engines";
@@ -7,6 +6,7 @@ import { MESSAGING_NAMESPACE } from "./InClusterBroker";
 import { NAMESPACES } from "./PlatformCharts";
 import { DNS_EGRESS, defaultDenyPolicy } from "./networkPolicies";
 import { APP_LABEL, HARDENED_CONTAINER, nonRootPod } from "./podSpec";
+import { sha256 } from "./checksum";
 import {
   QUEUE_DEPTH_EXPORTER_NAME,
   QUEUE_DEPTH_MODULE,
@@ -37,7 +37,6 @@ const CONFIG_DIR = "/etc/queue-depth-exporter/config";
 const LOGIN_DIR = "/etc/queue-depth-exporter/login";
 
 const CONFIG_HASH_ANNOTATION = "platform/config-sha256";
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Prometheus' pods: prometheus-operator labels them as the chart's Service selects them (kube-prometheus-stack 65.8.1, templates/prometheus/service.yaml). */
 const PROMETHEUS_PODS = { [APP_LABEL]: "prometheus" };

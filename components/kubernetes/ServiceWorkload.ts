@@ -8,6 +8,7 @@ import { ServiceEndpoints } from "../serviceEnvironment";
 import { APP_LABEL, SINGLETON_ANNOTATION, metricsPort, podMonitorSpec, podSpec, prodReplicas } from "./podSpec";
 import { NAME_LIMITS, logicalName } from "../naming";
 import { IRSA_ROLE_ANNOTATION, webIdentityTrustPolicy } from "../webIdentityTrust";
+import { SECRET_CHECKSUM_ANNOTATION, dataChecksum } from "./checksum";
 
 export { APP_LABEL, resourceRequirements } from "./podSpec";
 
@@ -162,8 +163,12 @@ function createDeployment(workload: Workload, identity: Identity): k8s.apps.v1.D
           ? { type: "Recreate" }
           : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
-          // No prometheus.io annotations: the PodMonitor says what Prometheus scrapes.
-          metadata: { labels: workload.labels },
+          // No prometheus.io annotations: the PodMonitor says what Prometheus scrapes. The pods read
+          // their Secret as env only when they start: its data's hash rolls them when a value changes.
+          metadata: {
+            labels: workload.labels,
+            annotations: { [SECRET_CHECKSUM_ANNOTATION]: dataChecksum(args.secretEnv) },
+          },
           spec: podSpec({
             service,
             image: args.image,
