@@ -282,7 +282,8 @@ describe("prod day 2: cluster access from stack config", () => {
         ci: { githubRepository: "acme/platform" },
         eks: {
           publicAccessCidrs: ["203.0.113.7/32"],
-          access: { admins: [ADMIN], viewers: [VIEWER], creatorAdmin: false },
+          // Listing admins leaves the creator's own entry out (EKS takes one entry per principal).
+          access: { admins: [ADMIN], viewers: [VIEWER] },
         },
       }),
       () => runProgram(projectDir),
@@ -305,6 +306,16 @@ describe("prod day 2: cluster access from stack config", () => {
     assert.ok(namespaces.length > 0);
     for (const namespace of namespaces) assert.ok(view.inputs.accessScope.namespaces.includes(namespace), namespace);
     assert.ok(!view.inputs.accessScope.namespaces.includes("kube-system"));
+  });
+
+  it("keeps the creator beside the listed admins when creatorAdmin says so", async () => {
+    const run = await runLayersUnderMocks(
+      prodLayers("bookings", { eks: { access: { admins: [ADMIN], viewers: [], creatorAdmin: true } } }),
+      () => runProgram(projectDir),
+    );
+    const admins = Object.keys(accessOf(run.infrastructure));
+    assert.ok(admins.includes(ADMIN));
+    assert.ok(admins.includes("arn:aws:iam::123456789012:user/ci"), "the creator (the mocks' caller)");
   });
 });
 

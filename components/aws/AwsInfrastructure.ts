@@ -113,7 +113,7 @@ function clusterAccess(ctx: Context, ciRoles: GithubActionsRoles | undefined): C
   const { access } = ctx.settings.eks;
   const ciDeploys = ciRoles && ctx.settings.deployFrom === "public-endpoint";
   return {
-    creatorAdmin: access.creatorAdmin,
+    creatorAdmin: access.creatorAdmin ?? access.admins.length === 0,
     admins: [...access.admins, ...(ciDeploys ? [ciRoles.deployRoleArn] : [])],
     viewers: access.viewers,
     viewerNamespaces: platformNamespaces(ctx.args.catalog.name),

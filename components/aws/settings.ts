@@ -187,12 +187,14 @@ export const AwsSettingsSchema = z
             viewers: z.array(iamPrincipal).default([]),
             /**
              * Cluster admin for the IAM identity that first creates the cluster (the one `pulumi up` of
-             * the infrastructure layer runs as then), kept when someone else updates it later.
+             * the infrastructure layer runs as then), kept when someone else updates it later. Unset:
+             * only while `admins` is empty, since the creator is usually among the admins listed and
+             * EKS refuses a second entry for one principal.
              */
-            creatorAdmin: z.boolean().default(true),
+            creatorAdmin: z.boolean().optional(),
           })
           .strict()
-          .default({ admins: [], viewers: [], creatorAdmin: true }),
+          .default({ admins: [], viewers: [] }),
       })
       .strict()
       .default({
@@ -201,7 +203,7 @@ export const AwsSettingsSchema = z
         publicAccessCidrs: [],
         nodeInstanceTypes: ["m6i.large"],
         maxNodes: 9,
-        access: { admins: [], viewers: [], creatorAdmin: true },
+        access: { admins: [], viewers: [] },
       }),
     rds: z
       .object({
