@@ -545,7 +545,9 @@ describe("the reference service, run with the environment the program computes",
     setup.cache.kill(setup.cache.initialMaster);
     const count = await until("a write through the service after the failover", 30000, async () => {
       const reply = await write();
-      return reply.status === 202 ? (reply.body.count as number) : undefined;
+      // The reply's body names the backend that refused (cache or broker), for a timeout's message.
+      if (reply.status !== 202) throw new Error(`${reply.status} ${JSON.stringify(reply.body)}`);
+      return reply.body.count as number;
     });
     const ms = Date.now() - killedAt;
     const [, master] = setup.cache.masterFromSentinel();

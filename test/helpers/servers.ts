@@ -59,23 +59,28 @@ export async function startRedis(config: string, args: string[], port: number, p
   throw new Error(`redis-server did not answer: ${output}`);
 }
 
-/** Polls `probe` (sync or async) every 100 ms until it returns a value; throws after `timeoutMs`. */
+/**
+ * Polls `probe` (sync or async) every 100 ms until it returns a value; throws after `timeoutMs`,
+ * with the probe's last error, so that a timeout says what was still failing.
+ */
 export async function until<T>(
   what: string,
   timeoutMs: number,
   probe: () => T | undefined | Promise<T | undefined>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   while (Date.now() < deadline) {
     try {
       const value = await probe();
       if (value !== undefined) return value;
-    } catch {
-      /* not yet */
+    } catch (error) {
+      lastError = error;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+  const last = lastError === undefined ? "" : ` (last: ${lastError instanceof Error ? lastError.message : lastError})`;
+  throw new Error(`${what} did not happen within ${timeoutMs} ms${last}`);
 }
 
 /** Debian's rabbitmq-server script, before the wrapper that switches to the rabbitmq user. */
