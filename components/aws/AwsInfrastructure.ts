@@ -22,6 +22,7 @@ import { PROD_ZONES } from "./capacity";
 import { AwsTargetSettings, ciRepository, namePrefix, requiredTags, workloadRolePath } from "./settings";
 import { taggedProvider } from "./taggedProvider";
 import { AUTONAME_SUFFIX, NAME_LIMITS, fitName } from "../naming";
+import { after } from "../ordering";
 
 export interface AwsInfrastructureArgs extends PlatformInputs {
   aws: AwsTargetSettings;
@@ -421,7 +422,7 @@ function layerOutputs(
     cluster: {
       name: cluster.name,
       // Handed out once every principal with access, the deploy runner included, may act on the cluster.
-      endpoint: pulumi.all([cluster.endpoint, access]).apply(([endpoint]) => endpoint),
+      endpoint: after(cluster.endpoint, access),
       certificateAuthority: cluster.certificateAuthority,
       oidcProviderArn: cluster.oidcProviderArn,
       oidcIssuer: cluster.oidcIssuer,

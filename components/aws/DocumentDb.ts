@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { DATABASE_ENGINES } from "../engines";
 import { DataStorePlacement, NodesOnlyGroup, nodesOnlySecurityGroup, onceReachable } from "./securityGroup";
 import { serviceLogGroup } from "./serviceLogGroup";
+import { after } from "../ordering";
 
 export interface DocumentDbArgs extends DataStorePlacement {
   namePrefix: string;
@@ -43,10 +44,7 @@ export class DocumentDb extends pulumi.ComponentResource {
     this.clusterIdentifier = clusterIdentifier(args);
     const { cluster, adminPassword, securityGroup } = this.createCluster(name, args);
     const instances = this.createInstances(name, args, cluster);
-    this.host = onceReachable(
-      pulumi.all([cluster.endpoint, ...instances.map((i) => i.id)]).apply(([endpoint]) => endpoint),
-      securityGroup,
-    );
+    this.host = onceReachable(after(cluster.endpoint, ...instances.map((i) => i.id)), securityGroup);
     this.adminPassword = adminPassword;
     this.registerOutputs({ host: this.host });
   }

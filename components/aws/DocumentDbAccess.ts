@@ -9,6 +9,7 @@ import { ManagedDatabaseAccess, RDS_CA_PATH } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
 import { DOCUMENTDB_ADMIN_USER, DOCUMENTDB_PORT } from "./DocumentDb";
+import { after } from "../ordering";
 
 export interface DocumentDbAccessArgs extends ManagedDatabaseAccess {
   /** The MongoDB services: each gets a login and a database of its own. */
@@ -135,7 +136,7 @@ export class DocumentDbAccess extends pulumi.ComponentResource {
       { ...k8sOpts, dependsOn: [cluster.egress] },
     );
     // Through the Job, whatever uses the password waits until the login exists.
-    return pulumi.all([password, job.metadata.name]).apply(([pw]) => pw);
+    return after(password, job.metadata.name);
   }
 }
 

@@ -5,6 +5,7 @@ import { ClusterAccessGrant, grantClusterAccess } from "./clusterAccess";
 import { serviceLogGroup } from "./serviceLogGroup";
 import { EBS_CSI_MANAGED_POLICY, EBS_CSI_SERVICE_ACCOUNT, ebsCsiDriverRoleName, ebsCsiKeyPolicy } from "./ebsCsiDriver";
 import { CLUSTER_AUTOSCALER_SUBJECT, clusterAutoscalerPolicy } from "./clusterAutoscaler";
+import { after } from "../ordering";
 
 export interface EksClusterArgs {
   namePrefix: string;
@@ -141,8 +142,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.addonVersions = pulumi.output(Object.fromEntries(ADDONS.map((addon, i) => [addon, addons[i].addonVersion])));
     this.access = pulumi.all(createAccessEntries(name, args.access, cluster, this));
     // The cluster is ready for workloads once its nodes and add-ons are, and reachable once its access entries are.
-    const ready = pulumi.all<unknown>([nodeGroup.id, ...addons.map((a) => a.id), this.access]);
-    this.endpoint = pulumi.all([cluster.endpoint, ready]).apply(([endpoint]) => endpoint);
+    this.endpoint = after(cluster.endpoint, nodeGroup.id, ...addons.map((a) => a.id), this.access);
     this.certificateAuthority = cluster.certificateAuthority.apply((ca) => ca.data!);
     this.arn = cluster.arn;
 
@@ -386,7 +386,7 @@ function createAutoscalerRole(
     { role: role.id, policy: cluster.name.apply(clusterAutoscalerPolicy) },
     { parent },
   );
-  return pulumi.all([role.arn, policy.id]).apply(([arn]) => arn);
+  return after(role.arn, policy.id);
 }
 
 /** A role an add-on's service account assumes, and the policies it must hold before the add-on starts. */

@@ -10,6 +10,7 @@ import { DatabaseEndpoint } from "../platform";
 import { ManagedDatabaseAccess, RDS_POSTGRES_TLS } from "./rdsTrust";
 import { oneShotJob } from "../kubernetes/oneShotJob";
 import { jobEgressPolicy } from "../kubernetes/networkPolicies";
+import { after } from "../ordering";
 
 const POSTGRES = DATABASE_ENGINES.postgres;
 const BOOTSTRAP_JOB = "database-bootstrap";
@@ -70,7 +71,7 @@ export class RdsAccess extends pulumi.ComponentResource {
     const login =
       args.bootstrap === "job" ? this.bootstrapJob(name, target, args) : this.bootstrapProvider(name, target);
     // Through `login`, whatever uses the password waits until the login exists.
-    const readyPassword = pulumi.all([password, login]).apply(([pw]) => pw);
+    const readyPassword = after(password, login);
     return {
       location: { kind: "vpc" },
       trustBundle: args.trustBundle,

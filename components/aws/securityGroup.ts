@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { after } from "../ordering";
 
 /** Where a managed data store lives: the VPC's private subnets, reachable from the EKS nodes. */
 export interface DataStorePlacement {
@@ -53,5 +54,5 @@ export function nodesOnlySecurityGroup(
  * a service) starts after the group's rules exist, not on a timeout against a closed port.
  */
 export function onceReachable<T>(address: pulumi.Output<T>, group: NodesOnlyGroup): pulumi.Output<T> {
-  return pulumi.all([address, pulumi.all(group.rules.map((rule) => rule.id))]).apply(([value]) => value as T);
+  return after(address, ...group.rules.map((rule) => rule.id));
 }

@@ -7,6 +7,7 @@ import { BrokerUserPlan, TopologyPlan, serviceMessaging } from "../messaging/top
 import { QUEUE_DEPTH, QueueDepthSource } from "../observability/alertRules";
 import { RABBITMQ_CLUSTER, RabbitmqObject, objectName, topologyObjects } from "./rabbitmqObjects";
 import { RABBITMQ_SIZES, withSizes } from "./chartSizes";
+import { after } from "../ordering";
 
 export { RABBITMQ_CLUSTER };
 
@@ -112,8 +113,7 @@ export class InClusterBroker extends pulumi.ComponentResource {
     const declared = declareTopology(name, args.plan, k8sOpts, [operators.topology, cluster, ...logins]);
 
     // Services wait for the vhost, and each for its own user and permissions on it.
-    const once = <T>(value: pulumi.Input<T>, objects: Declared[]) =>
-      pulumi.all([value, pulumi.all(objects.map((d) => d.resource.id))]).apply(([v]) => v as T);
+    const once = <T>(value: pulumi.Input<T>, objects: Declared[]) => after(value, ...objects.map((d) => d.resource.id));
     const vhost = declared.filter((d) => d.object.kind === "Vhost");
     args.plan.users.forEach((user, i) => {
       const own = declared.filter((d) => belongsTo(d.object, objectName(user.username)));

@@ -11,6 +11,7 @@ import { oneShotJob } from "./oneShotJob";
 import { DNS_EGRESS, jobEgressPolicy } from "./networkPolicies";
 import { SECRET_CHECKSUM_ANNOTATION, dataChecksum } from "./checksum";
 import { NAME_LIMITS, fitName } from "../naming";
+import { after } from "../ordering";
 
 /** Every engine but PostgreSQL, which runs on RDS in prod, can run on EKS: each needs a row in CLUSTER_ENGINES. */
 export type InClusterEngine = Exclude<DatabaseEngine, "postgres">;
@@ -267,7 +268,7 @@ export class InClusterDatabase extends pulumi.ComponentResource {
       : statefulSet.status;
 
     // Through `ready`, whatever uses the password waits until the database accepts the login.
-    this.password = pulumi.all([servicePassword, ready]).apply(([pw]) => pw);
+    this.password = after(servicePassword, ready);
     this.url = pulumi.secret(
       this.password.apply((pw) =>
         connectionUrl(

@@ -11,6 +11,7 @@ import {
   TopologyPlan,
   serviceMessaging,
 } from "./topology";
+import { after } from "../ordering";
 
 export interface BrokerTopologyArgs {
   plan: TopologyPlan;
@@ -163,8 +164,7 @@ function declareUser(
     );
   }
   // The password is handed out once the login can do what the service needs.
-  const ready = pulumi.all(granted.map((resource) => resource.id));
-  return { ...serviceMessaging(user), password: pulumi.all([login.password, ready]).apply(([pw]) => pw) };
+  return { ...serviceMessaging(user), password: after(login.password, ...granted.map((resource) => resource.id)) };
 }
 
 /**
@@ -181,8 +181,7 @@ function declareMonitoringLogin(
   child: BrokerOptions,
 ): BrokerLogin {
   const login = declareLogin(name, { username, tags: ["monitoring"], permissions: NO_RESOURCES }, vhost, child);
-  const ready = pulumi.all(login.granted.map((resource) => resource.id));
-  return { username, password: pulumi.all([login.password, ready]).apply(([pw]) => pw) };
+  return { username, password: after(login.password, ...login.granted.map((resource) => resource.id)) };
 }
 
 /** A user with a generated password, its tags, and its permissions on the vhost. */
