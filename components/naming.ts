@@ -50,7 +50,10 @@ export function logicalName(name: string, limit: number, provider: keyof typeof 
   return fitName(name, limit - AUTONAME_SUFFIX[provider]);
 }
 
-const HASH_LENGTH = 8;
+export const HASH_LENGTH = 8;
+
+/** The first HASH_LENGTH hex digits of the name's SHA-256: what a shortened name ends with. */
+export const nameHash = (name: string): string => createHash("sha256").update(name).digest("hex").slice(0, HASH_LENGTH);
 
 /**
  * `name` unchanged when it fits `limit` (bytes); otherwise its head, cut to make room, then
@@ -68,6 +71,5 @@ export function fitName(name: string, limit: number, separator = "-"): string {
   }
   // A separator before the hash's own would make a doubled one, which RDS and ElastiCache refuse.
   while (head.endsWith(separator)) head = head.slice(0, -separator.length);
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, HASH_LENGTH);
-  return `${head}${separator}${hash}`;
+  return `${head}${separator}${nameHash(name)}`;
 }

@@ -1,3 +1,4 @@
+import { hasRegistryHost } from "../../services/schema";
 /**
  * An image of the engine table (components/engines.ts, IMAGES) in the fields a chart composes its
  * image from. Charts split a reference differently, and some drop the tag when given a digest; the
@@ -23,8 +24,7 @@ export function imageReference(image: string): ImageReference {
   if (tagAt < name.lastIndexOf("/") || tagAt < 0) throw new Error(`${image} names no tag`);
   const path = name.slice(0, tagAt);
   const [first, ...rest] = path.split("/");
-  // A first component with a dot or a port is a registry host (the Docker reference grammar).
-  const hosted = rest.length > 0 && /[.:]/.test(first);
+  const hosted = hasRegistryHost(path);
   return {
     registry: hosted ? first : DOCKER_HUB,
     repository: hosted ? rest.join("/") : path,

@@ -1,5 +1,5 @@
 // The files the in-cluster ClickHouse server reads besides its image's own, as plain text: checked without a program.
-import { createHash } from "crypto";
+import { sha256 } from "./checksum";
 
 /** The official image's configuration directory: config.xml and users.xml, merged with config.d/ and users.d/. */
 export const CLICKHOUSE_CONFIG_DIR = "/etc/clickhouse-server";
@@ -17,7 +17,7 @@ export const CLICKHOUSE_SERVER_FILES = {
  * A user defined in users.d has every privilege but managing others, so it can create its database.
  */
 export function renderClickHouseLogin(username: string, password: string): string {
-  const hash = createHash("sha256").update(password).digest("hex");
+  const hash = sha256(password);
   return [
     "<clickhouse>",
     "  <users>",

@@ -1,6 +1,5 @@
-import { createHash } from "crypto";
 import { BrokerUserPlan, TopologyPlan } from "../messaging/topology";
-import { fitName } from "../naming";
+import { HASH_LENGTH, fitName, nameHash } from "../naming";
 
 /**
  * The catalog's broker topology as the objects of the RabbitMQ Messaging Topology Operator
@@ -32,7 +31,6 @@ export interface TopologyTarget {
 
 /** A DNS subdomain of at most 253 characters: what most Kubernetes object names must be. */
 const SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const HASH_LENGTH = 8;
 
 /**
  * A Kubernetes object name for broker names (`sales.events`, `orders.payments.retry.1`): the
@@ -48,9 +46,8 @@ export function objectName(...parts: string[]): string {
     .split(".")
     .map((label) => label.replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, ""))
     .filter(Boolean);
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, HASH_LENGTH);
   const head = fitName(labels.join(".") || "x", 253 - HASH_LENGTH - 1).replace(/[.-]+$/, "");
-  return `${head}-${hash}`;
+  return `${head}-${nameHash(name)}`;
 }
 
 type ObjectOf = (kind: RabbitmqObject["kind"], name: string, spec: Record<string, unknown>) => RabbitmqObject;
